@@ -1,0 +1,208 @@
+/*
+ * event.c - the normalised event, its label lists and the label mapping.
+ *
+ * Label lists are small (a dozen entries), so they are sorted arrays:
+ * insertion by shifting, lookup by binary search, and iteration in name
+ * order for free, which the fingerprint and the stored JSON both need.
+ */
+#include "common/event.h"
+#include "common/buf.h"
+#include "common/hash.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const kind_names[] = {"alert", "deploy", "ack", "note"};
+
+const char *am_kind_name(am_kind_t kind)
+{
+    return (unsigned)kind < 4 ? kind_names[kind] : "unknown";
+}
+
+int am_kind_parse(const char *name, am_kind_t *kind)
+{
+    for (unsigned i = 0; i < 4; i++)
+        if (strcmp(name, kind_names[i]) == 0) {
+            *kind = (am_kind_t)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* Index of name, or of where it would be inserted (then *found = false). */
+static size_t labels_find(const am_labels_t *labels, const char *name, bool *found)
+{
+    size_t lo = 0, hi = labels->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(labels->v[mid].name, name);
+        if (c == 0) {
+            *found = true;
+            return mid;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = false;
+    return lo;
+}
+
+void am_labels_set(am_labels_t *labels, const char *name, const char *value)
+{
+    bool found;
+    size_t i = labels_find(labels, name, &found);
+    if (found) {
+        free(labels->v[i].value);
+        labels->v[i].value = am_xstrdup(value);
+        return;
+    }
+    if (labels->n == labels->cap) {
+        labels->cap = labels->cap ? labels->cap * 2 : 8;
+        labels->v = am_xrealloc(labels->v, labels->cap * sizeof *labels->v);
+    }
+    memmove(&labels->v[i + 1], &labels->v[i], (labels->n - i) * sizeof *labels->v);
+    labels->v[i].name = am_xstrdup(name);
+    labels->v[i].value = am_xstrdup(value);
+    labels->n++;
+}
+
+const char *am_labels_get(const am_labels_t *labels, const char *name)
+{
+    bool found;
+    size_t i = labels_find(labels, name, &found);
+    return found ? labels->v[i].value : NULL;
+}
+
+void am_labels_copy(am_labels_t *dst, const am_labels_t *src)
+{
+    for (size_t i = 0; i < src->n; i++)
+        am_labels_set(dst, src->v[i].name, src->v[i].value);
+}
+
+void am_labels_free(am_labels_t *labels)
+{
+    for (size_t i = 0; i < labels->n; i++) {
+        free(labels->v[i].name);
+        free(labels->v[i].value);
+    }
+    free(labels->v);
+    memset(labels, 0, sizeof *labels);
+}
+
+uint64_t am_labels_fingerprint(const am_labels_t *labels)
+{
+    uint64_t h = AM_FNV64_INIT;
+    for (size_t i = 0; i < labels->n; i++) {
+        h = am_fnv64_add(h, labels->v[i].name, strlen(labels->v[i].name));
+        h = am_fnv64_add_byte(h, 0xff);
+        h = am_fnv64_add(h, labels->v[i].value, strlen(labels->v[i].value));
+        h = am_fnv64_add_byte(h, 0xff);
+    }
+    return h;
+}
+
+json_t *am_labels_to_json(const am_labels_t *labels)
+{
+    json_t *obj = json_object();
+    for (size_t i = 0; i < labels->n; i++)
+        json_object_set_new(obj, labels->v[i].name, json_string(labels->v[i].value));
+    return obj;
+}
+
+int am_labels_from_json(am_labels_t *labels, const json_t *obj, char *err, size_t errlen)
+{
+    const char *name;
+    json_t *value;
+    json_object_foreach((json_t *)obj, name, value)
+    {
+        if (!json_is_string(value)) {
+            am_errf(err, errlen, "%s: expected a string", name);
+            return -1;
+        }
+        am_labels_set(labels, name, json_string_value(value));
+    }
+    return 0;
+}
+
+void am_event_init(am_event_t *ev)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->starts_at = ev->ends_at = ev->observed_at = AM_TIME_NONE;
+}
+
+void am_event_free(am_event_t *ev)
+{
+    free(ev->id);
+    free(ev->status);
+    free(ev->name);
+    free(ev->identity);
+    free(ev->service);
+    free(ev->environment);
+    free(ev->severity);
+    am_labels_free(&ev->labels);
+    am_labels_free(&ev->annotations);
+    free(ev->summary);
+    free(ev->actor);
+    free(ev->version);
+    free(ev->url);
+    am_event_init(ev);
+}
+
+static const char *const default_service[] = {"service", "job", "app", NULL};
+static const char *const default_environment[] = {"env", "environment", NULL};
+static const char *const default_severity[] = {"severity", NULL};
+
+const am_label_map_t am_label_map_default = {
+    .service = default_service,
+    .environment = default_environment,
+    .severity = default_severity,
+};
+
+static char *first_label(const am_labels_t *labels, const char *const *names)
+{
+    for (; names && *names; names++) {
+        const char *v = am_labels_get(labels, *names);
+        if (v && *v)
+            return am_xstrdup(v);
+    }
+    return NULL;
+}
+
+void am_event_apply_label_map(am_event_t *ev, const am_label_map_t *map)
+{
+    if (!ev->service)
+        ev->service = first_label(&ev->labels, map->service);
+    if (!ev->environment)
+        ev->environment = first_label(&ev->labels, map->environment);
+    if (!ev->severity)
+        ev->severity = first_label(&ev->labels, map->severity);
+    if (ev->environment && !am_labels_get(&ev->labels, "env"))
+        am_labels_set(&ev->labels, "env", ev->environment);
+}
+
+am_event_t *am_event_list_push(am_event_list_t *list)
+{
+    if (list->n == list->cap) {
+        list->cap = list->cap ? list->cap * 2 : 8;
+        list->v = am_xrealloc(list->v, list->cap * sizeof *list->v);
+    }
+    am_event_t *ev = &list->v[list->n++];
+    am_event_init(ev);
+    return ev;
+}
+
+void am_event_list_clear(am_event_list_t *list)
+{
+    for (size_t i = 0; i < list->n; i++)
+        am_event_free(&list->v[i]);
+    list->n = 0;
+}
+
+void am_event_list_free(am_event_list_t *list)
+{
+    am_event_list_clear(list);
+    free(list->v);
+    memset(list, 0, sizeof *list);
+}

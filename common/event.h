@@ -1,0 +1,113 @@
+/*
+ * event.h - the normalised event: what every decoder produces and every
+ * other module reads. Nothing downstream looks at the wire format again.
+ *
+ * am_event_t is a plain struct rather than an opaque handle (STYLE rule 3):
+ * it is the data model shared by all modules, read field by field
+ * everywhere, and getters for twenty fields would hide nothing. Every
+ * string in it is owned by the event and freed by am_event_free().
+ */
+#ifndef AM_EVENT_H
+#define AM_EVENT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/time.h"
+
+typedef enum am_kind {
+    AM_KIND_ALERT,
+    AM_KIND_DEPLOY,
+    AM_KIND_ACK,
+    AM_KIND_NOTE,
+} am_kind_t;
+
+/* "alert", "deploy", "ack", "note". */
+const char *am_kind_name(am_kind_t kind);
+/* Returns 0 and sets *kind, or -1 for an unknown name. */
+int am_kind_parse(const char *name, am_kind_t *kind);
+
+typedef struct am_label {
+    char *name;
+    char *value;
+} am_label_t;
+
+/* A list of name/value pairs kept sorted by name, names unique. */
+typedef struct am_labels {
+    am_label_t *v;
+    size_t n;
+    size_t cap;
+} am_labels_t;
+
+/* Sets name to value (both copied), replacing an existing value. */
+void am_labels_set(am_labels_t *labels, const char *name, const char *value);
+/* Borrowed value of name, or NULL. */
+const char *am_labels_get(const am_labels_t *labels, const char *name);
+void am_labels_copy(am_labels_t *dst, const am_labels_t *src);
+void am_labels_free(am_labels_t *labels);
+/* Alertmanager's fingerprint of a label set: FNV-1a 64 over the labels
+ * sorted by name, each name and value followed by the byte 0xff. */
+uint64_t am_labels_fingerprint(const am_labels_t *labels);
+/* New JSON object {name: value, ...} (owned reference). */
+json_t *am_labels_to_json(const am_labels_t *labels);
+/* Fills labels from a JSON object of strings. Returns 0, or -1 naming the
+ * first non-string member in err. */
+int am_labels_from_json(am_labels_t *labels, const json_t *obj, char *err, size_t errlen);
+
+typedef struct am_event {
+    char *id;       /* stable dedup key: the same real event gets the same id */
+    am_kind_t kind;
+    char *status;   /* firing|resolved; started|succeeded|failed|rolled_back; acknowledged */
+    const char *source; /* static: "alertmanager", "generic", ... */
+    char *name;     /* alertname, or the deployed artifact */
+    char *identity; /* what repeats of the same thing share: an alert's label
+                       fingerprint (16 hex digits), PagerDuty's dedup_key */
+    char *service;
+    char *environment;
+    char *severity;
+    am_labels_t labels; /* include "env" when the environment is known */
+    am_labels_t annotations;
+    char *summary;
+    int64_t starts_at;   /* event time; for a deploy/ack/note, when it happened */
+    int64_t ends_at;     /* an alert's end, AM_TIME_NONE while firing */
+    int64_t observed_at; /* Kafka record timestamp, AM_TIME_NONE when unknown */
+    char *actor;
+    char *version;
+    char *url;
+} am_event_t;
+
+/* A zeroed event with every time set to AM_TIME_NONE. */
+void am_event_init(am_event_t *ev);
+/* Frees what the event owns and re-initialises it. */
+void am_event_free(am_event_t *ev);
+
+/* Names of the labels service, environment and severity are read from,
+ * first present wins. The defaults are DESIGN.md's. */
+typedef struct am_label_map {
+    const char *const *service;     /* NULL-terminated */
+    const char *const *environment; /* NULL-terminated */
+    const char *const *severity;    /* NULL-terminated */
+} am_label_map_t;
+
+extern const am_label_map_t am_label_map_default;
+
+/* Fills service, environment and severity from the labels where they are
+ * not already set, and makes the environment visible as label "env". */
+void am_event_apply_label_map(am_event_t *ev, const am_label_map_t *map);
+
+/* A growable list of events; owns them. */
+typedef struct am_event_list {
+    am_event_t *v;
+    size_t n;
+    size_t cap;
+} am_event_list_t;
+
+/* Appends an initialised event and returns it (valid until the next push). */
+am_event_t *am_event_list_push(am_event_list_t *list);
+/* Frees every event, keeps the memory. */
+void am_event_list_clear(am_event_list_t *list);
+void am_event_list_free(am_event_list_t *list);
+
+#endif

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of aftermath on a Debian machine.
+# Idempotent: when everything is present it prints nothing and exits 0.
+# Usage: deploy/install-deps.sh   (as root, or with sudo available)
+set -euo pipefail
+
+pkgs=(
+  build-essential cmake ninja-build pkg-config
+  librdkafka-dev libjansson-dev libyaml-dev libsqlite3-dev sqlite3
+  libcmocka-dev
+  clang libclang-rt-14-dev clang-format
+  kcat python3
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
