@@ -1,0 +1,271 @@
+/*
+ * decode.c - format detection, dispatch and the helpers decoders share.
+ *
+ * Detection asks each format in table order whether the parsed root looks
+ * like it; the first yes wins, so more specific formats come first. The
+ * payload is parsed once; decoders read the jansson tree and never see the
+ * bytes. Everything a decoder appended is dropped again when it refuses
+ * the record, so a record is taken whole or not at all.
+ */
+#include "ingest/decode.h"
+#include "common/buf.h"
+#include "common/hash.h"
+#include "ingest/decoders.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const ingest_limits_t ingest_limits_default = {
+    .max_record_bytes = 1024 * 1024,
+    .max_depth = 32,
+    .max_events = 10000,
+    .max_labels = 128,
+    .max_value_bytes = 16 * 1024,
+};
+
+struct ingest_decoder {
+    const am_label_map_t *map;
+    const ingest_limits_t *limits;
+};
+
+/* Most specific first: the generic format is recognised by its "kind". */
+static const ingest_format_t *const formats[] = {
+    &ingest_format_alertmanager,
+    &ingest_format_generic,
+};
+#define NFORMATS (sizeof formats / sizeof formats[0])
+
+ingest_decoder_t *ingest_decoder_create(const am_label_map_t *map, const ingest_limits_t *limits)
+{
+    ingest_decoder_t *dec = am_xcalloc(1, sizeof *dec);
+    dec->map = map ? map : &am_label_map_default;
+    dec->limits = limits ? limits : &ingest_limits_default;
+    return dec;
+}
+
+void ingest_decoder_destroy(ingest_decoder_t *dec)
+{
+    free(dec);
+}
+
+static const ingest_format_t *format_by_name(const char *name)
+{
+    for (size_t i = 0; i < NFORMATS; i++)
+        if (strcmp(formats[i]->name, name) == 0)
+            return formats[i];
+    return NULL;
+}
+
+int ingest_format_check(const char *name)
+{
+    return strcmp(name, "auto") == 0 || format_by_name(name) ? 0 : -1;
+}
+
+static size_t json_depth(const json_t *v, size_t limit)
+{
+    size_t max = 0;
+    if (limit == 0)
+        return 1;
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *m;
+        json_object_foreach((json_t *)v, k, m)
+        {
+            size_t d = json_depth(m, limit - 1);
+            if (d > max)
+                max = d;
+        }
+        return max + 1;
+    }
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *m;
+        json_array_foreach(v, i, m)
+        {
+            size_t d = json_depth(m, limit - 1);
+            if (d > max)
+                max = d;
+        }
+        return max + 1;
+    }
+    return 0;
+}
+
+int ingest_decode(ingest_decoder_t *dec, const char *format, const char *payload, size_t len,
+                  int64_t observed_at, am_event_list_t *out, char *err, size_t errlen)
+{
+    const ingest_limits_t *lim = dec->limits;
+    if (len > lim->max_record_bytes) {
+        am_errf(err, errlen, "record of %zu bytes is over the limit of %zu", len,
+                lim->max_record_bytes);
+        return -1;
+    }
+    json_error_t jerr;
+    json_t *root = json_loadb(payload, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        am_errf(err, errlen, "invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
+                jerr.text);
+        return -1;
+    }
+    int rc = -1;
+    if (json_depth(root, lim->max_depth + 1) > lim->max_depth) {
+        am_errf(err, errlen, "JSON nested deeper than the limit of %zu", lim->max_depth);
+        goto done;
+    }
+    const ingest_format_t *fmt = NULL;
+    if (format && strcmp(format, "auto") != 0) {
+        fmt = format_by_name(format);
+        if (!fmt) {
+            am_errf(err, errlen, "unknown format \"%s\"", format);
+            goto done;
+        }
+    } else {
+        for (size_t i = 0; i < NFORMATS && !fmt; i++)
+            if (formats[i]->detect(root))
+                fmt = formats[i];
+        if (!fmt) {
+            am_errf(err, errlen,
+                    "not a known format (expected an Alertmanager webhook or an aftermath "
+                    "event with \"kind\")");
+            goto done;
+        }
+    }
+    ingest_ctx_t ctx = {.map = dec->map, .limits = lim, .observed_at = observed_at};
+    size_t before = out->n;
+    char why[512];
+    if (fmt->decode(root, &ctx, out, why, sizeof why) != 0) {
+        am_errf(err, errlen, "%s: %s", fmt->name, why);
+        while (out->n > before)
+            am_event_free(&out->v[--out->n]);
+        goto done;
+    }
+    rc = 0;
+done:
+    json_decref(root);
+    return rc;
+}
+
+int ingest_get_string(const json_t *obj, const char *key, const char *field, const char **out,
+                      char *err, size_t errlen)
+{
+    const json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v)) {
+        am_errf(err, errlen, "field %s%s: expected a string", field ? field : "", key);
+        return -1;
+    }
+    *out = json_string_value(v);
+    return 0;
+}
+
+int ingest_get_time(const json_t *obj, const char *key, const char *field, int64_t *ms, char *err,
+                    size_t errlen)
+{
+    const char *s;
+    *ms = AM_TIME_NONE;
+    if (ingest_get_string(obj, key, field, &s, err, errlen) != 0)
+        return -1;
+    if (!s || !*s)
+        return 0;
+    char why[256];
+    if (am_time_parse(s, strlen(s), ms, why, sizeof why) < 0) {
+        am_errf(err, errlen, "field %s%s: %s", field ? field : "", key, why);
+        return -1;
+    }
+    return 0;
+}
+
+int ingest_get_labels(const json_t *obj, const char *key, const char *field,
+                      const ingest_limits_t *limits, am_labels_t *labels, char *err,
+                      size_t errlen)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_object(v)) {
+        am_errf(err, errlen, "field %s%s: expected an object", field ? field : "", key);
+        return -1;
+    }
+    if (json_object_size(v) > limits->max_labels) {
+        am_errf(err, errlen, "field %s%s: %zu entries, over the limit of %zu", field ? field : "",
+                key, json_object_size(v), limits->max_labels);
+        return -1;
+    }
+    const char *name;
+    json_t *value;
+    json_object_foreach((json_t *)v, name, value)
+    {
+        if (!json_is_string(value)) {
+            am_errf(err, errlen, "field %s%s.%s: expected a string", field ? field : "", key,
+                    name);
+            return -1;
+        }
+        if (strlen(name) > limits->max_value_bytes ||
+            json_string_length(value) > limits->max_value_bytes) {
+            am_errf(err, errlen, "field %s%s.%.64s: longer than the limit of %zu bytes",
+                    field ? field : "", key, name, limits->max_value_bytes);
+            return -1;
+        }
+        am_labels_set(labels, name, json_string_value(value));
+    }
+    return 0;
+}
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+    if (s)
+        h = am_fnv64_add(h, s, strlen(s));
+    return am_fnv64_add_byte(h, 0xff);
+}
+
+static uint64_t hash_i64(uint64_t h, int64_t v)
+{
+    char buf[24];
+    int n = snprintf(buf, sizeof buf, "%" PRId64, v);
+    return am_fnv64_add(am_fnv64_add(h, buf, (size_t)n), "\xff", 1);
+}
+
+void ingest_event_default_id(am_event_t *ev)
+{
+    if (ev->id)
+        return;
+    uint64_t h = AM_FNV64_INIT;
+    h = hash_str(h, am_kind_name(ev->kind));
+    h = hash_str(h, ev->status);
+    h = hash_str(h, ev->name);
+    h = hash_str(h, ev->identity);
+    h = hash_str(h, ev->service);
+    h = hash_str(h, ev->environment);
+    h = hash_str(h, ev->actor);
+    h = hash_str(h, ev->version);
+    h = hash_str(h, ev->summary);
+    h = hash_i64(h, ev->starts_at);
+    h = hash_i64(h, ev->ends_at);
+    h = hash_i64(h, (int64_t)am_labels_fingerprint(&ev->labels));
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s:%016" PRIx64, am_kind_name(ev->kind), h);
+    ev->id = am_xstrdup(buf);
+}
+
+void ingest_alert_set_id(am_event_t *ev)
+{
+    char buf[128];
+    if (!ev->identity) {
+        snprintf(buf, sizeof buf, "%016" PRIx64, am_labels_fingerprint(&ev->labels));
+        ev->identity = am_xstrdup(buf);
+    }
+    if (ev->id)
+        return;
+    int resolved = ev->status && strcmp(ev->status, "resolved") == 0;
+    if (resolved && ev->ends_at != AM_TIME_NONE)
+        snprintf(buf, sizeof buf, "alert:%s:resolved:%" PRId64 ":%" PRId64, ev->identity,
+                 ev->starts_at, ev->ends_at);
+    else
+        snprintf(buf, sizeof buf, "alert:%s:%s:%" PRId64, ev->identity,
+                 ev->status ? ev->status : "firing", ev->starts_at);
+    ev->id = am_xstrdup(buf);
+}

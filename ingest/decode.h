@@ -1,0 +1,46 @@
+/*
+ * decode.h - turns one record's payload into normalised events.
+ *
+ * A payload is parsed once with jansson, its format detected (or forced
+ * per source), and handed to that format's decoder, which appends zero or
+ * more events (an Alertmanager payload carries many alerts). A payload that
+ * cannot be decoded is refused whole with a reason naming the field.
+ */
+#ifndef INGEST_DECODE_H
+#define INGEST_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/event.h"
+
+/* Input limits: a record over any of them is refused with the limit named. */
+typedef struct ingest_limits {
+    size_t max_record_bytes; /* whole payload */
+    size_t max_depth;        /* JSON nesting */
+    size_t max_events;       /* alerts in one payload */
+    size_t max_labels;       /* labels (and annotations) per event */
+    size_t max_value_bytes;  /* one label name or value */
+} ingest_limits_t;
+
+extern const ingest_limits_t ingest_limits_default;
+
+typedef struct ingest_decoder ingest_decoder_t;
+
+/* Creates a decoder with the given label mapping and limits (NULL for the
+ * defaults); both are copied by pointer and must outlive the decoder. */
+ingest_decoder_t *ingest_decoder_create(const am_label_map_t *map, const ingest_limits_t *limits);
+void ingest_decoder_destroy(ingest_decoder_t *dec);
+
+/* Names a format: "auto" or a decoder's name ("generic", "alertmanager").
+ * Returns 0 when known. */
+int ingest_format_check(const char *name);
+
+/* Decodes payload (len bytes, not NUL-terminated) in format ("auto" or
+ * NULL to detect). observed_at (or AM_TIME_NONE) is set on every event.
+ * Appends the events to out and returns 0; on refusal appends nothing,
+ * returns -1 and writes the reason, naming the field, to err. */
+int ingest_decode(ingest_decoder_t *dec, const char *format, const char *payload, size_t len,
+                  int64_t observed_at, am_event_list_t *out, char *err, size_t errlen);
+
+#endif
