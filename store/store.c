@@ -1,0 +1,534 @@
+/*
+ * store.c - SQLite storage for aftermath.
+ *
+ * Design: WAL mode, one connection, every statement prepared once at open
+ * and reset after each use. The schema is versioned in schema_version and
+ * moved forward by the migrations[] below, one transaction each; a
+ * database newer than this build is refused rather than misread.
+ *
+ * Events are keyed by their dedup id (UNIQUE), so a re-delivery is an
+ * INSERT that does nothing; only an earlier observed_at is written back,
+ * which keeps detection times independent of delivery order. A record's
+ * raw bytes go in records, once per record rather than once per alert.
+ */
+#include "store/store.h"
+#include "common/buf.h"
+#include "common/hash.h"
+#include "common/time.h"
+
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const migrations[] = {
+    /* 1: the foundation */
+    "CREATE TABLE records ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  place TEXT NOT NULL,"
+    "  topic TEXT, partition INTEGER, \"offset\" INTEGER,"
+    "  ts INTEGER, key BLOB, headers TEXT,"
+    "  raw BLOB"
+    ");"
+    "CREATE TABLE events ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  kind TEXT NOT NULL, status TEXT, source TEXT NOT NULL,"
+    "  name TEXT, identity TEXT, service TEXT, environment TEXT, severity TEXT,"
+    "  labels TEXT NOT NULL, annotations TEXT NOT NULL, summary TEXT,"
+    "  starts_at INTEGER, ends_at INTEGER, observed_at INTEGER,"
+    "  actor TEXT, version TEXT, url TEXT,"
+    "  record_seq INTEGER REFERENCES records(seq)"
+    ");"
+    "CREATE TABLE rejected ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  place TEXT NOT NULL,"
+    "  topic TEXT, partition INTEGER, \"offset\" INTEGER,"
+    "  reason TEXT NOT NULL,"
+    "  raw BLOB, raw_len INTEGER NOT NULL, raw_hash TEXT NOT NULL,"
+    "  rejected_at INTEGER NOT NULL,"
+    "  UNIQUE (place, raw_hash)"
+    ");"
+    "CREATE TABLE offsets ("
+    "  topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL,"
+    "  PRIMARY KEY (topic, partition)"
+    ") WITHOUT ROWID;",
+};
+#define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+enum {
+    STMT_INSERT_RECORD,
+    STMT_DELETE_RECORD,
+    STMT_INSERT_EVENT,
+    STMT_EARLIER_OBSERVED,
+    STMT_INSERT_REJECTED,
+    STMT_SET_OFFSET,
+    STMT_GET_OFFSET,
+    STMT_SCAN_EVENTS,
+    NSTMTS
+};
+
+static const char *const stmt_sql[NSTMTS] = {
+    [STMT_INSERT_RECORD] = "INSERT INTO records (place, topic, partition, \"offset\", ts, key, "
+                           "headers, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    [STMT_DELETE_RECORD] = "DELETE FROM records WHERE seq = ?",
+    [STMT_INSERT_EVENT] =
+        "INSERT INTO events (id, kind, status, source, name, identity, service, environment, "
+        "severity, labels, annotations, summary, starts_at, ends_at, observed_at, actor, version, "
+        "url, record_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (id) DO NOTHING",
+    [STMT_EARLIER_OBSERVED] = "UPDATE events SET observed_at = ?1 WHERE id = ?2 AND "
+                              "(observed_at IS NULL OR observed_at > ?1)",
+    [STMT_INSERT_REJECTED] =
+        "INSERT INTO rejected (place, topic, partition, \"offset\", reason, raw, raw_len, "
+        "raw_hash, rejected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (place, raw_hash) DO NOTHING",
+    [STMT_SET_OFFSET] = "INSERT INTO offsets (topic, partition, next_offset) VALUES (?, ?, ?) "
+                        "ON CONFLICT (topic, partition) DO UPDATE SET next_offset = "
+                        "excluded.next_offset",
+    [STMT_GET_OFFSET] = "SELECT next_offset FROM offsets WHERE topic = ? AND partition = ?",
+    [STMT_SCAN_EVENTS] =
+        "SELECT seq, id, kind, status, source, name, identity, service, environment, severity, "
+        "labels, annotations, summary, starts_at, ends_at, observed_at, actor, version, url "
+        "FROM events WHERE seq > ? ORDER BY seq",
+};
+
+struct store {
+    sqlite3 *db;
+    char *path;
+    sqlite3_stmt *stmt[NSTMTS];
+    store_options_t opts;
+    int in_tx;
+};
+
+static int fail(store_t *st, char *err, size_t errlen, const char *what)
+{
+    am_errf(err, errlen, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+    return -1;
+}
+
+static int exec(store_t *st, const char *sql, char *err, size_t errlen)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        am_errf(err, errlen, "%s: %s", st->path, msg ? msg : sqlite3_errmsg(st->db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* Current schema version: 0 for an empty database; -1 for a database that
+ * has tables but no schema_version (not ours). */
+static int schema_version(store_t *st, int *version, char *err, size_t errlen)
+{
+    sqlite3_stmt *s = NULL;
+    int ours = 0, tables = 0;
+    *version = 0;
+    if (sqlite3_prepare_v2(st->db, "SELECT name FROM sqlite_schema WHERE type = 'table'", -1, &s,
+                           NULL) != SQLITE_OK)
+        return fail(st, err, errlen, "reading the schema");
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        tables++;
+        if (strcmp((const char *)sqlite3_column_text(s, 0), "schema_version") == 0)
+            ours = 1;
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE)
+        return fail(st, err, errlen, "reading the schema");
+    if (tables == 0)
+        return 0;
+    if (!ours) {
+        am_errf(err, errlen, "%s: not an aftermath database (no schema_version table)", st->path);
+        return -1;
+    }
+    if (sqlite3_prepare_v2(st->db, "SELECT max(version) FROM schema_version", -1, &s, NULL) !=
+        SQLITE_OK)
+        return fail(st, err, errlen, "reading schema_version");
+    if (sqlite3_step(s) == SQLITE_ROW)
+        *version = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return 0;
+}
+
+static int migrate(store_t *st, char *err, size_t errlen)
+{
+    int version;
+    if (schema_version(st, &version, err, errlen) != 0)
+        return -1;
+    if (version > NMIGRATIONS) {
+        am_errf(err, errlen, "%s: schema version %d is newer than this aftermath (%d)", st->path,
+                version, NMIGRATIONS);
+        return -1;
+    }
+    for (int v = version; v < NMIGRATIONS; v++) {
+        char sql[128];
+        if (exec(st, "BEGIN IMMEDIATE", err, errlen) != 0)
+            return -1;
+        if (v == 0 &&
+            exec(st, "CREATE TABLE schema_version (version INTEGER NOT NULL)", err, errlen) != 0)
+            goto rollback;
+        snprintf(sql, sizeof sql, "INSERT INTO schema_version (version) VALUES (%d)", v + 1);
+        if (exec(st, migrations[v], err, errlen) != 0 || exec(st, sql, err, errlen) != 0 ||
+            exec(st, "COMMIT", err, errlen) != 0)
+            goto rollback;
+    }
+    return 0;
+rollback:
+    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+store_t *store_open(const char *path, const store_options_t *opts, char *err, size_t errlen)
+{
+    store_t *st = am_xcalloc(1, sizeof *st);
+    st->path = am_xstrdup(path);
+    st->opts.keep_raw = opts ? opts->keep_raw : 1;
+    st->opts.busy_timeout_ms = opts && opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : 5000;
+
+    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        fail(st, err, errlen, "cannot open");
+        goto init_error;
+    }
+    sqlite3_extended_result_codes(st->db, 1);
+    sqlite3_busy_timeout(st->db, st->opts.busy_timeout_ms);
+    if (exec(st, "PRAGMA journal_mode = WAL", err, errlen) != 0 ||
+        exec(st, "PRAGMA synchronous = NORMAL", err, errlen) != 0 ||
+        exec(st, "PRAGMA foreign_keys = ON", err, errlen) != 0)
+        goto init_error;
+    if (migrate(st, err, errlen) != 0)
+        goto init_error;
+    for (int i = 0; i < NSTMTS; i++)
+        if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
+                               NULL) != SQLITE_OK) {
+            fail(st, err, errlen, "preparing statements");
+            goto init_error;
+        }
+    return st;
+
+init_error:
+    store_close(st);
+    return NULL;
+}
+
+void store_close(store_t *st)
+{
+    if (!st)
+        return;
+    if (st->in_tx)
+        store_rollback(st);
+    for (int i = 0; i < NSTMTS; i++)
+        sqlite3_finalize(st->stmt[i]);
+    sqlite3_close(st->db);
+    free(st->path);
+    free(st);
+}
+
+const char *store_path(const store_t *st)
+{
+    return st->path;
+}
+
+int store_begin(store_t *st, char *err, size_t errlen)
+{
+    if (exec(st, "BEGIN IMMEDIATE", err, errlen) != 0)
+        return -1;
+    st->in_tx = 1;
+    return 0;
+}
+
+int store_commit(store_t *st, char *err, size_t errlen)
+{
+    if (exec(st, "COMMIT", err, errlen) != 0)
+        return -1;
+    st->in_tx = 0;
+    return 0;
+}
+
+void store_rollback(store_t *st)
+{
+    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    st->in_tx = 0;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+static void bind_time(sqlite3_stmt *s, int i, int64_t v)
+{
+    if (v == AM_TIME_NONE)
+        sqlite3_bind_null(s, i);
+    else
+        sqlite3_bind_int64(s, i, v);
+}
+
+static void bind_place(sqlite3_stmt *s, int first, const am_record_t *rec, char *place)
+{
+    sqlite3_bind_text(s, first, am_record_place(rec, place), -1, SQLITE_STATIC);
+    bind_text(s, first + 1, rec->topic);
+    if (rec->topic) {
+        sqlite3_bind_int(s, first + 2, rec->partition);
+        sqlite3_bind_int64(s, first + 3, rec->offset);
+    } else {
+        sqlite3_bind_null(s, first + 2);
+        sqlite3_bind_null(s, first + 3);
+    }
+}
+
+/* Steps a write statement to completion and resets it. */
+static int step_done(store_t *st, sqlite3_stmt *s, char *err, size_t errlen, const char *what)
+{
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE) {
+        fail(st, err, errlen, what);
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+        return -1;
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return 0;
+}
+
+static int insert_record(store_t *st, const am_record_t *rec, int64_t *seq, char *err,
+                         size_t errlen)
+{
+    sqlite3_stmt *s = st->stmt[STMT_INSERT_RECORD];
+    char place[AM_PLACE_LEN];
+    bind_place(s, 1, rec, place);
+    bind_time(s, 5, rec->ts);
+    if (rec->key)
+        sqlite3_bind_blob(s, 6, rec->key, (int)rec->key_len, SQLITE_STATIC);
+    bind_text(s, 7, rec->headers);
+    if (st->opts.keep_raw && rec->payload)
+        sqlite3_bind_blob(s, 8, rec->payload, (int)rec->len, SQLITE_STATIC);
+    if (step_done(st, s, err, errlen, "storing a record") != 0)
+        return -1;
+    *seq = sqlite3_last_insert_rowid(st->db);
+    return 0;
+}
+
+static int insert_event(store_t *st, const am_event_t *ev, int64_t record_seq, int *inserted,
+                        char *err, size_t errlen)
+{
+    sqlite3_stmt *s = st->stmt[STMT_INSERT_EVENT];
+    char *labels = NULL, *annotations = NULL;
+    json_t *j = am_labels_to_json(&ev->labels);
+    labels = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(j);
+    j = am_labels_to_json(&ev->annotations);
+    annotations = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(j);
+
+    bind_text(s, 1, ev->id);
+    bind_text(s, 2, am_kind_name(ev->kind));
+    bind_text(s, 3, ev->status);
+    bind_text(s, 4, ev->source);
+    bind_text(s, 5, ev->name);
+    bind_text(s, 6, ev->identity);
+    bind_text(s, 7, ev->service);
+    bind_text(s, 8, ev->environment);
+    bind_text(s, 9, ev->severity);
+    bind_text(s, 10, labels);
+    bind_text(s, 11, annotations);
+    bind_text(s, 12, ev->summary);
+    bind_time(s, 13, ev->starts_at);
+    bind_time(s, 14, ev->ends_at);
+    bind_time(s, 15, ev->observed_at);
+    bind_text(s, 16, ev->actor);
+    bind_text(s, 17, ev->version);
+    bind_text(s, 18, ev->url);
+    sqlite3_bind_int64(s, 19, record_seq);
+    int rc = step_done(st, s, err, errlen, "storing an event");
+    *inserted = sqlite3_changes(st->db) == 1;
+    free(labels);
+    free(annotations);
+    return rc;
+}
+
+int store_put(store_t *st, const am_record_t *rec, const am_event_list_t *events,
+              store_outcome_t *outcome, char *err, size_t errlen)
+{
+    if (events->n == 0)
+        return 0;
+    int64_t record_seq;
+    if (insert_record(st, rec, &record_seq, err, errlen) != 0)
+        return -1;
+    size_t fresh = 0;
+    for (size_t i = 0; i < events->n; i++) {
+        const am_event_t *ev = &events->v[i];
+        int inserted;
+        store_outcome_t o = STORE_NEW;
+        if (insert_event(st, ev, record_seq, &inserted, err, errlen) != 0)
+            return -1;
+        if (inserted) {
+            fresh++;
+        } else {
+            o = STORE_DUPLICATE;
+            if (ev->observed_at != AM_TIME_NONE) {
+                sqlite3_stmt *s = st->stmt[STMT_EARLIER_OBSERVED];
+                sqlite3_bind_int64(s, 1, ev->observed_at);
+                bind_text(s, 2, ev->id);
+                if (step_done(st, s, err, errlen, "updating observed_at") != 0)
+                    return -1;
+                if (sqlite3_changes(st->db) > 0)
+                    o = STORE_EARLIER;
+            }
+        }
+        if (outcome)
+            outcome[i] = o;
+    }
+    if (fresh == 0) {
+        sqlite3_stmt *s = st->stmt[STMT_DELETE_RECORD];
+        sqlite3_bind_int64(s, 1, record_seq);
+        if (step_done(st, s, err, errlen, "dropping a duplicate record") != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int store_put_rejected(store_t *st, const am_record_t *rec, const char *reason, char *err,
+                       size_t errlen)
+{
+    sqlite3_stmt *s = st->stmt[STMT_INSERT_REJECTED];
+    char place[AM_PLACE_LEN], hash[24];
+    size_t keep = rec->len < STORE_REJECTED_RAW_MAX ? rec->len : STORE_REJECTED_RAW_MAX;
+    snprintf(hash, sizeof hash, "%016" PRIx64,
+             am_fnv64_add(AM_FNV64_INIT, rec->payload ? rec->payload : "", rec->len));
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+
+    bind_place(s, 1, rec, place);
+    bind_text(s, 5, reason);
+    if (rec->payload)
+        sqlite3_bind_blob(s, 6, rec->payload, (int)keep, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 7, (int64_t)rec->len);
+    sqlite3_bind_text(s, 8, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 9, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+    return step_done(st, s, err, errlen, "storing a rejected record");
+}
+
+int store_set_offset(store_t *st, const char *topic, int32_t partition, int64_t next_offset,
+                     char *err, size_t errlen)
+{
+    sqlite3_stmt *s = st->stmt[STMT_SET_OFFSET];
+    sqlite3_bind_text(s, 1, topic, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, partition);
+    sqlite3_bind_int64(s, 3, next_offset);
+    return step_done(st, s, err, errlen, "storing an offset");
+}
+
+int store_get_offset(store_t *st, const char *topic, int32_t partition, int64_t *next_offset,
+                     char *err, size_t errlen)
+{
+    sqlite3_stmt *s = st->stmt[STMT_GET_OFFSET];
+    sqlite3_bind_text(s, 1, topic, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, partition);
+    int rc = sqlite3_step(s);
+    *next_offset = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fail(st, err, errlen, "reading an offset");
+    return 0;
+}
+
+static char *col_text(sqlite3_stmt *s, int i)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+    return t ? am_xstrdup((const char *)t) : NULL;
+}
+
+static int64_t col_time(sqlite3_stmt *s, int i)
+{
+    return sqlite3_column_type(s, i) == SQLITE_NULL ? AM_TIME_NONE : sqlite3_column_int64(s, i);
+}
+
+static void col_labels(sqlite3_stmt *s, int i, am_labels_t *labels)
+{
+    const char *t = (const char *)sqlite3_column_text(s, i);
+    json_t *j = t ? json_loads(t, 0, NULL) : NULL;
+    if (j)
+        am_labels_from_json(labels, j, NULL, 0);
+    json_decref(j);
+}
+
+/* Source names are static strings in the event; map the stored name back. */
+static const char *intern_source(const char *name)
+{
+    static const char *const known[] = {"alertmanager", "grafana",  "pagerduty", "cdevents",
+                                        "github",       "flux",     "generic"};
+    for (size_t i = 0; name && i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(name, known[i]) == 0)
+            return known[i];
+    return "unknown";
+}
+
+int store_scan_events(store_t *st, int64_t after_seq, store_event_fn fn, void *ctx, char *err,
+                      size_t errlen)
+{
+    sqlite3_stmt *s = st->stmt[STMT_SCAN_EVENTS];
+    sqlite3_bind_int64(s, 1, after_seq);
+    int rc, stop = 0;
+    am_event_t ev;
+    am_event_init(&ev);
+    while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        int64_t seq = sqlite3_column_int64(s, 0);
+        ev.id = col_text(s, 1);
+        const char *kind = (const char *)sqlite3_column_text(s, 2);
+        if (!kind || am_kind_parse(kind, &ev.kind) != 0)
+            ev.kind = AM_KIND_NOTE;
+        ev.status = col_text(s, 3);
+        ev.source = intern_source((const char *)sqlite3_column_text(s, 4));
+        ev.name = col_text(s, 5);
+        ev.identity = col_text(s, 6);
+        ev.service = col_text(s, 7);
+        ev.environment = col_text(s, 8);
+        ev.severity = col_text(s, 9);
+        col_labels(s, 10, &ev.labels);
+        col_labels(s, 11, &ev.annotations);
+        ev.summary = col_text(s, 12);
+        ev.starts_at = col_time(s, 13);
+        ev.ends_at = col_time(s, 14);
+        ev.observed_at = col_time(s, 15);
+        ev.actor = col_text(s, 16);
+        ev.version = col_text(s, 17);
+        ev.url = col_text(s, 18);
+        stop = fn(ctx, seq, &ev);
+        am_event_free(&ev);
+    }
+    if (!stop && rc != SQLITE_DONE) {
+        fail(st, err, errlen, "reading events");
+        stop = -1;
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return stop;
+}
+
+int64_t store_count(store_t *st, const char *table)
+{
+    static const char *const allowed[] = {"events", "records", "rejected", "offsets"};
+    int ok = 0;
+    for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
+        ok |= strcmp(table, allowed[i]) == 0;
+    if (!ok)
+        return -1;
+    char sql[64];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+    sqlite3_stmt *s = NULL;
+    int64_t n = -1;
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        n = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return n;
+}
