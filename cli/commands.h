@@ -1,0 +1,31 @@
+/*
+ * commands.h - the subcommands of the aftermath CLI. Each takes the
+ * arguments after its name (argv[0] is the command name) and returns the
+ * process exit code (see main.c).
+ */
+#ifndef CLI_COMMANDS_H
+#define CLI_COMMANDS_H
+
+#include "common/log.h"
+
+enum { CLI_EXIT_OK = 0, CLI_EXIT_FAILURE = 1, CLI_EXIT_USAGE = 2 };
+
+/* Options every command accepts, parsed by main before the command. */
+typedef struct cli_global {
+    am_log_t log;
+} cli_global_t;
+
+typedef struct cli_command {
+    const char *name;
+    const char *summary;
+    const char *help; /* full --help text */
+    int (*run)(const cli_global_t *g, int argc, char **argv);
+} cli_command_t;
+
+extern const cli_command_t cli_cmd_replay;
+
+/* Prints "aftermath CMD: msg" and the --help hint to stderr; returns
+ * CLI_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,47 @@
+/*
+ * pipeline.h - the one path every record takes, whatever its source:
+ * decode -> store (-> correlate), in batches of one transaction.
+ *
+ * Sources (replay, the Kafka consumer) hand records to
+ * cli_pipeline_record(); the pipeline owns nothing it is given.
+ */
+#ifndef CLI_PIPELINE_H
+#define CLI_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/log.h"
+#include "common/record.h"
+#include "ingest/decode.h"
+#include "store/store.h"
+
+typedef struct cli_stats {
+    uint64_t records;    /* records read */
+    uint64_t events;     /* events decoded */
+    uint64_t stored;     /* events stored for the first time */
+    uint64_t duplicates; /* events already stored */
+    uint64_t earlier;    /* duplicates that moved observed_at back */
+    uint64_t rejected;   /* records refused */
+    uint64_t by_kind[4]; /* stored, by am_kind_t */
+} cli_stats_t;
+
+typedef struct cli_pipeline cli_pipeline_t;
+
+/* st, dec and log are borrowed. format: "auto" or a decoder's name.
+ * batch: records per transaction. */
+cli_pipeline_t *cli_pipeline_create(store_t *st, ingest_decoder_t *dec, const char *format,
+                                    const am_log_t *log, size_t batch);
+void cli_pipeline_destroy(cli_pipeline_t *p);
+
+/* Decodes and stores one record; a refused record goes to the rejected
+ * table with its reason and is logged. Returns 0, or -1 when the store
+ * failed (the open batch is rolled back; err says why). */
+int cli_pipeline_record(cli_pipeline_t *p, const am_record_t *rec, char *err, size_t errlen);
+
+/* Commits the open batch, if any. */
+int cli_pipeline_flush(cli_pipeline_t *p, char *err, size_t errlen);
+
+const cli_stats_t *cli_pipeline_stats(const cli_pipeline_t *p);
+
+#endif
