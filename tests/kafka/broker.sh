@@ -1,0 +1,357 @@
+#!/usr/bin/env bash
+# Start/stop a throwaway single-node Apache Kafka broker (KRaft, combined
+# broker+controller) for aftermath's integration tests.
+#
+# Usage: tests/kafka/broker.sh start|stop|status|bootstrap|fetch
+#        tests/kafka/broker.sh topic NAME PARTITIONS
+#
+# The broker runs from the jars pinned in tests/kafka/pom.xml, fetched by
+# Maven from Maven Central into a cache directory on first use.  Needs java
+# (17+), mvn (first use only) and kcat.  See tests/kafka/README.md.
+#
+# Environment:
+#   AFTERMATH_KAFKA_HOME             jar cache   (default ~/.cache/aftermath-kafka)
+#   AFTERMATH_KAFKA_STATE            state dir   (default /tmp/aftermath-kafka)
+#   AFTERMATH_KAFKA_PORT             broker port (default 19092)
+#   AFTERMATH_KAFKA_CONTROLLER_PORT  controller port (default broker port + 1)
+#   AFTERMATH_KAFKA_JVM_OPTS         broker JVM options
+#                                    (default -Xmx512m -Xms128m -XX:TieredStopAtLevel=1)
+#   AFTERMATH_KAFKA_START_TIMEOUT    seconds to wait for the broker (default 60)
+#   AFTERMATH_KAFKA_STOP_TIMEOUT     seconds before SIGKILL on stop (default 30)
+set -euo pipefail
+
+prog=${0##*/}
+script_dir=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+pom="$script_dir/pom.xml"
+
+cache_dir=${AFTERMATH_KAFKA_HOME:-${HOME:?HOME is not set}/.cache/aftermath-kafka}
+state_dir=${AFTERMATH_KAFKA_STATE:-/tmp/aftermath-kafka}
+while [[ $state_dir == ?*/ ]]; do state_dir=${state_dir%/}; done
+port=${AFTERMATH_KAFKA_PORT:-19092}
+controller_port=${AFTERMATH_KAFKA_CONTROLLER_PORT:-}  # default: port + 1
+# C1-only JIT: the broker answers ~1-2 s sooner; peak speed is irrelevant here.
+jvm_opts=${AFTERMATH_KAFKA_JVM_OPTS:--Xmx512m -Xms128m -XX:TieredStopAtLevel=1}
+start_timeout=${AFTERMATH_KAFKA_START_TIMEOUT:-60}
+stop_timeout=${AFTERMATH_KAFKA_STOP_TIMEOUT:-30}
+
+libs_dir="$cache_dir/libs"
+pid_file="$state_dir/broker.pid"
+config="$state_dir/server.properties"
+log_dir="$state_dir/logs"
+data_dir="$state_dir/data"
+broker_log="$log_dir/server.log"
+bootstrap="127.0.0.1:$port"
+
+die() {
+  printf '%s: %s\n' "$prog" "$*" >&2
+  exit 1
+}
+
+usage() {
+  cat >&2 <<EOF
+usage: $prog start|stop|status|bootstrap|fetch
+       $prog topic NAME PARTITIONS
+EOF
+  exit 2
+}
+
+is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
+is_port() { [[ $1 =~ ^[1-9][0-9]{0,4}$ ]] && (($1 < 65536)); }
+
+check_settings() {
+  is_port "$port" || die "AFTERMATH_KAFKA_PORT must be a port number, got '$port'"
+  [[ -n $controller_port ]] || controller_port=$((port + 1))
+  is_port "$controller_port" ||
+    die "AFTERMATH_KAFKA_CONTROLLER_PORT must be a port number, got '$controller_port'"
+  ((port != controller_port)) || die "broker and controller ports are both $port"
+  is_uint "$start_timeout" || die "AFTERMATH_KAFKA_START_TIMEOUT must be a number of seconds"
+  is_uint "$stop_timeout" || die "AFTERMATH_KAFKA_STOP_TIMEOUT must be a number of seconds"
+  [[ $state_dir == /?* ]] ||
+    die "AFTERMATH_KAFKA_STATE must be an absolute path other than /, got '$state_dir'"
+}
+
+need() {
+  command -v "$1" >/dev/null 2>&1 || die "'$1' not found in PATH ($2)"
+}
+
+java_bin() {
+  if [[ -n ${JAVA_HOME:-} && -x $JAVA_HOME/bin/java ]]; then
+    printf '%s\n' "$JAVA_HOME/bin/java"
+  else
+    need java "install a Java 17+ runtime, e.g. apt-get install openjdk-17-jre-headless"
+    printf 'java\n'
+  fi
+}
+
+# --- jar cache -------------------------------------------------------------
+
+pom_stamp() { sha256sum "$pom" | cut -d' ' -f1; }
+
+libs_ready() {
+  [[ -f $libs_dir/.pom-sha256 && $(<"$libs_dir/.pom-sha256") == "$(pom_stamp)" ]]
+}
+
+# Copy the jars named by pom.xml (and their runtime dependencies) into
+# $libs_dir, unless a copy made from the same pom.xml is already there.
+fetch() {
+  [[ -f $pom ]] || die "missing $pom"
+  libs_ready && return 0
+  mkdir -p "$cache_dir" || die "cannot create cache dir $cache_dir"
+  exec 8>"$cache_dir/.lock"
+  flock 8
+  if ! libs_ready; then
+    need mvn "install Maven, e.g. apt-get install maven"
+    local tmp="$cache_dir/libs.tmp.$$" out="$cache_dir/fetch.log"
+    rm -rf "$tmp"
+    echo "$prog: fetching Kafka jars from Maven Central into $libs_dir" >&2
+    if ! mvn -q -B -Dstyle.color=never -f "$pom" dependency:copy-dependencies \
+      -DincludeScope=runtime -DoutputDirectory="$tmp" >"$out" 2>&1; then
+      rm -rf "$tmp"
+      tail -n 40 "$out" >&2
+      die "mvn failed to fetch the Kafka jars (full output: $out)"
+    fi
+    pom_stamp >"$tmp/.pom-sha256"
+    rm -rf "$libs_dir"
+    mv "$tmp" "$libs_dir"
+  fi
+  exec 8>&-
+}
+
+# --- broker process --------------------------------------------------------
+
+# Prints the broker's pid if the pid file names a live broker of this
+# state dir (guards against a stale pid file and pid reuse).
+running_pid() {
+  local pid cmdline
+  [[ -f $pid_file ]] || return 1
+  pid=$(<"$pid_file")
+  is_uint "$pid" || return 1
+  kill -0 "$pid" 2>/dev/null || return 1
+  cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  [[ $cmdline == *" kafka.Kafka $config"* ]] || return 1
+  printf '%s\n' "$pid"
+}
+
+port_in_use() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+broker_answers() {
+  local md
+  md=$(timeout 5 kcat -L -b "$bootstrap" -m 1 2>/dev/null) || return 1
+  [[ $md == *"broker 1 at 127.0.0.1:$port"* ]]
+}
+
+write_config() {
+  cat >"$config" <<EOF
+# Generated by $prog; rewritten on every start.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$controller_port
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$data_dir
+num.partitions=1
+default.replication.factor=1
+min.insync.replicas=1
+auto.create.topics.enable=false
+# Test records carry old (2024) timestamps: never delete by time.
+log.retention.ms=-1
+log.retention.bytes=-1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+num.network.threads=2
+num.io.threads=4
+EOF
+
+  # Broker log goes to a file only; Kafka's own console output is empty.
+  cat >"$state_dir/log4j2.properties" <<EOF
+status = warn
+appender.file.type = File
+appender.file.name = FILE
+appender.file.fileName = $broker_log
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.file.ref = FILE
+logger.request.name = kafka.request.logger
+logger.request.level = WARN
+logger.state.name = state.change.logger
+logger.state.level = WARN
+EOF
+
+  # Command-line tools (storage tool, topic tool): warnings to stderr.
+  cat >"$state_dir/tools-log4j2.properties" <<'EOF'
+status = warn
+appender.err.type = Console
+appender.err.name = STDERR
+appender.err.target = SYSTEM_ERR
+appender.err.layout.type = PatternLayout
+appender.err.layout.pattern = %p %m (%c)%n
+rootLogger.level = WARN
+rootLogger.appenderRef.err.ref = STDERR
+EOF
+}
+
+# Runs a Kafka tool class from the cached jars.
+run_tool() {
+  "$java" -Xmx256m -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$state_dir/tools-log4j2.properties" \
+    -cp "$libs_dir/*" "$@"
+}
+
+print_log_tail() {
+  if [[ -s $broker_log ]]; then
+    echo "---- last lines of $broker_log ----" >&2
+    tail -n 40 "$broker_log" >&2
+  fi
+  if [[ -s $log_dir/stdout.log ]]; then
+    echo "---- last lines of $log_dir/stdout.log ----" >&2
+    tail -n 20 "$log_dir/stdout.log" >&2
+  fi
+}
+
+start() {
+  local java pid cluster_id jvm deadline
+  java=$(java_bin)
+  need kcat "install it with apt-get install kcat"
+  need flock "install util-linux"
+  fetch
+
+  mkdir -p "$state_dir" || die "cannot create state dir $state_dir"
+  exec 9>"$state_dir/.lock"
+  flock 9
+
+  if pid=$(running_pid); then
+    echo "$prog: broker already running (pid $pid) on $bootstrap" >&2
+    return 0
+  fi
+  port_in_use "$port" && die "port $port on 127.0.0.1 is already in use (set AFTERMATH_KAFKA_PORT)"
+  port_in_use "$controller_port" &&
+    die "controller port $controller_port on 127.0.0.1 is already in use (set AFTERMATH_KAFKA_CONTROLLER_PORT)"
+
+  rm -rf -- "$data_dir" "$log_dir" "$pid_file"
+  mkdir -p "$data_dir" "$log_dir"
+  write_config
+
+  cluster_id=$(run_tool kafka.tools.StorageTool random-uuid) ||
+    die "kafka.tools.StorageTool random-uuid failed"
+  if ! run_tool kafka.tools.StorageTool format -t "$cluster_id" -c "$config" \
+    >"$log_dir/format.log" 2>&1; then
+    cat "$log_dir/format.log" >&2
+    die "formatting $data_dir failed"
+  fi
+
+  read -r -a jvm <<<"$jvm_opts"
+  # fds: no stdin, output to a file, and the start lock (fd 9) not inherited.
+  "$java" "${jvm[@]}" -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$state_dir/log4j2.properties" \
+    -Dkafka.logs.dir="$log_dir" \
+    -cp "$libs_dir/*" kafka.Kafka "$config" \
+    </dev/null >"$log_dir/stdout.log" 2>&1 9>&- &
+  pid=$!
+  echo "$pid" >"$pid_file"
+
+  deadline=$((SECONDS + start_timeout))
+  until broker_answers; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      print_log_tail
+      rm -f "$pid_file"
+      die "broker exited during startup"
+    fi
+    if ((SECONDS >= deadline)); then
+      print_log_tail
+      stop_pid "$pid"
+      rm -f "$pid_file"
+      die "broker did not answer on $bootstrap within ${start_timeout}s"
+    fi
+    sleep 0.2
+  done
+  echo "$prog: broker running (pid $pid) on $bootstrap" >&2
+}
+
+stop_pid() {
+  local pid=$1 deadline
+  kill -TERM "$pid" 2>/dev/null || return 0
+  deadline=$((SECONDS + stop_timeout))
+  while kill -0 "$pid" 2>/dev/null; do
+    if ((SECONDS >= deadline)); then
+      echo "$prog: broker (pid $pid) ignored SIGTERM for ${stop_timeout}s, sending SIGKILL" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+      deadline=$((SECONDS + 5))
+      while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+      break
+    fi
+    sleep 0.1
+  done
+  # Reap it if it is our child (only when start failed); harmless otherwise.
+  wait "$pid" 2>/dev/null || true
+}
+
+stop() {
+  local pid
+  need flock "install util-linux"
+  [[ -d $state_dir ]] || return 0
+  exec 9>"$state_dir/.lock"
+  flock 9
+  if pid=$(running_pid); then
+    stop_pid "$pid"
+    echo "$prog: broker (pid $pid) stopped" >&2
+  fi
+  rm -f "$pid_file"
+}
+
+status() {
+  local pid
+  if pid=$(running_pid); then
+    echo "running (pid $pid) on $bootstrap"
+  else
+    echo "not running"
+    return 3
+  fi
+}
+
+topic() {
+  local name=$1 partitions=$2 java deadline md
+  [[ -n $name ]] || die "topic: empty topic name"
+  [[ $partitions =~ ^[1-9][0-9]*$ ]] ||
+    die "topic: PARTITIONS must be a positive number, got '$partitions'"
+  java=$(java_bin)
+  running_pid >/dev/null || die "broker is not running (run '$prog start' first)"
+  libs_ready || die "Kafka jars missing from $libs_dir (run '$prog fetch')"
+  run_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$bootstrap" \
+    --create --topic "$name" --partitions "$partitions" --replication-factor 1 \
+    --config retention.ms=-1 >/dev/null ||
+    die "creating topic '$name' failed"
+  # Wait until the broker's metadata shows every partition with a leader.
+  deadline=$((SECONDS + 30))
+  while :; do
+    md=$(timeout 10 kcat -L -b "$bootstrap" -t "$name" -m 5 2>/dev/null) || md=
+    if [[ $md == *"topic \"$name\" with $partitions partitions:"* ]] &&
+      [[ $(grep -c 'leader 1,' <<<"$md") -eq $partitions ]]; then
+      break
+    fi
+    ((SECONDS < deadline)) || die "topic '$name' created but its partitions have no leader after 30s"
+    sleep 0.1
+  done
+}
+
+check_settings
+case ${1:-} in
+  start) (($# == 1)) || usage; start ;;
+  stop) (($# == 1)) || usage; stop ;;
+  status) (($# == 1)) || usage; status ;;
+  bootstrap) (($# == 1)) || usage; echo "$bootstrap" ;;
+  fetch) (($# == 1)) || usage; fetch ;;
+  topic) (($# == 3)) || usage; topic "$2" "$3" ;;
+  *) usage ;;
+esac
