@@ -75,9 +75,9 @@ static int on_record(void *arg, const am_record_t *rec)
 static int replay_run(const cli_global_t *g, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},   {"format", required_argument, NULL, 'f'},
+        {"db", required_argument, NULL, 'd'},    {"format", required_argument, NULL, 'f'},
         {"batch", required_argument, NULL, 'b'}, {"no-raw", no_argument, NULL, 'R'},
-        {"quiet", no_argument, NULL, 'q'},      {NULL, 0, NULL, 0},
+        {"quiet", no_argument, NULL, 'q'},       {NULL, 0, NULL, 0},
     };
     const char *db = "aftermath.db", *format = "auto";
     long batch = 1000;
@@ -109,8 +109,7 @@ static int replay_run(const cli_global_t *g, int argc, char **argv)
             quiet = 1;
             break;
         default:
-            return cli_usage_error("replay", "unknown or incomplete option '%s'",
-                                   argv[optind - 1]);
+            return cli_usage_error("replay", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
     if (optind >= argc)

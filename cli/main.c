@@ -19,13 +19,12 @@ static const cli_command_t *const commands[] = {
 
 static void print_help(FILE *out)
 {
-    fprintf(out,
-            "usage: aftermath [--log-level LEVEL] [--log-format logfmt|json] COMMAND [ARGS]\n"
-            "\n"
-            "aftermath turns alert and deploy events into incidents, detection-latency\n"
-            "figures and pre-filled postmortem drafts.\n"
-            "\n"
-            "Commands:\n");
+    fprintf(out, "usage: aftermath [--log-level LEVEL] [--log-format logfmt|json] COMMAND [ARGS]\n"
+                 "\n"
+                 "aftermath turns alert and deploy events into incidents, detection-latency\n"
+                 "figures and pre-filled postmortem drafts.\n"
+                 "\n"
+                 "Commands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(out, "  %-12s %s\n", commands[i]->name, commands[i]->summary);
     fprintf(out, "\n"

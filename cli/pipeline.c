@@ -53,8 +53,8 @@ static int reject(cli_pipeline_t *p, const am_record_t *rec, const char *reason,
 {
     char place[AM_PLACE_LEN];
     p->stats.rejected++;
-    am_log(p->log, AM_LOG_WARN, "record rejected", "place", am_record_place(rec, place),
-           "reason", reason, NULL);
+    am_log(p->log, AM_LOG_WARN, "record rejected", "place", am_record_place(rec, place), "reason",
+           reason, NULL);
     return store_put_rejected(p->st, rec, reason, err, errlen);
 }
 

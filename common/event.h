@@ -57,13 +57,13 @@ json_t *am_labels_to_json(const am_labels_t *labels);
 int am_labels_from_json(am_labels_t *labels, const json_t *obj, char *err, size_t errlen);
 
 typedef struct am_event {
-    char *id;       /* stable dedup key: the same real event gets the same id */
+    char *id; /* stable dedup key: the same real event gets the same id */
     am_kind_t kind;
-    char *status;   /* firing|resolved; started|succeeded|failed|rolled_back; acknowledged */
+    char *status;       /* firing|resolved; started|succeeded|failed|rolled_back; acknowledged */
     const char *source; /* static: "alertmanager", "generic", ... */
-    char *name;     /* alertname, or the deployed artifact */
-    char *identity; /* what repeats of the same thing share: an alert's label
-                       fingerprint (16 hex digits), PagerDuty's dedup_key */
+    char *name;         /* alertname, or the deployed artifact */
+    char *identity;     /* what repeats of the same thing share: an alert's label
+                           fingerprint (16 hex digits), PagerDuty's dedup_key */
     char *service;
     char *environment;
     char *severity;

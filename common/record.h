@@ -13,13 +13,13 @@
 typedef struct am_record {
     const char *payload; /* the record value; NULL for a null (tombstone) record */
     size_t len;
-    const char *file;    /* file it was read from ("-" = stdin), or NULL */
-    long line;           /* 1-based line in file */
-    const char *topic;   /* Kafka topic, or NULL when not from Kafka */
+    const char *file;  /* file it was read from ("-" = stdin), or NULL */
+    long line;         /* 1-based line in file */
+    const char *topic; /* Kafka topic, or NULL when not from Kafka */
     int32_t partition;
     int64_t offset;
-    int64_t ts;          /* Kafka timestamp (ms), AM_TIME_NONE when unknown */
-    const char *key;     /* Kafka key, or NULL */
+    int64_t ts;      /* Kafka timestamp (ms), AM_TIME_NONE when unknown */
+    const char *key; /* Kafka key, or NULL */
     size_t key_len;
     const char *headers; /* Kafka headers as JSON text, or NULL */
 } am_record_t;

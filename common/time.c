@@ -166,8 +166,13 @@ static const struct {
     const char *unit;
     int64_t ms;
 } units[] = {
-    {"y", 365LL * 86400000}, {"w", 7LL * 86400000}, {"d", 86400000}, {"h", 3600000},
-    {"m", 60000},            {"s", 1000},           {"ms", 1},
+    {"y", 365LL * 86400000},
+    {"w", 7LL * 86400000},
+    {"d", 86400000},
+    {"h", 3600000},
+    {"m", 60000},
+    {"s", 1000},
+    {"ms", 1},
 };
 #define NUNITS (sizeof units / sizeof units[0])
 

@@ -103,7 +103,7 @@ int ingest_decode(ingest_decoder_t *dec, const char *format, const char *payload
         return -1;
     }
     json_error_t jerr;
-    json_t *root = json_loadb(payload, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *root = json_loadb(payload, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (!root) {
         am_errf(err, errlen, "invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
                 jerr.text);
@@ -180,8 +180,7 @@ int ingest_get_time(const json_t *obj, const char *key, const char *field, int64
 }
 
 int ingest_get_labels(const json_t *obj, const char *key, const char *field,
-                      const ingest_limits_t *limits, am_labels_t *labels, char *err,
-                      size_t errlen)
+                      const ingest_limits_t *limits, am_labels_t *labels, char *err, size_t errlen)
 {
     const json_t *v = json_object_get(obj, key);
     if (!v || json_is_null(v))
@@ -200,8 +199,7 @@ int ingest_get_labels(const json_t *obj, const char *key, const char *field,
     json_object_foreach((json_t *)v, name, value)
     {
         if (!json_is_string(value)) {
-            am_errf(err, errlen, "field %s%s.%s: expected a string", field ? field : "", key,
-                    name);
+            am_errf(err, errlen, "field %s%s.%s: expected a string", field ? field : "", key, name);
             return -1;
         }
         if (strlen(name) > limits->max_value_bytes ||

@@ -41,8 +41,7 @@ int ingest_get_time(const json_t *obj, const char *key, const char *field, int64
                     size_t errlen);
 /* Reads a JSON object of strings into labels, checking the limits. */
 int ingest_get_labels(const json_t *obj, const char *key, const char *field,
-                      const ingest_limits_t *limits, am_labels_t *labels, char *err,
-                      size_t errlen);
+                      const ingest_limits_t *limits, am_labels_t *labels, char *err, size_t errlen);
 /* Sets ev->id to "<kind>:<16 hex>" from an FNV-1a 64 over the event's
  * identifying fields, unless the id is already set. */
 void ingest_event_default_id(am_event_t *ev);

@@ -16,7 +16,7 @@
 
 static int generic_detect(const json_t *root)
 {
-    return json_is_object(root) && json_is_string(json_object_get(root, "kind"));
+    return json_is_object(root) && json_object_get(root, "kind") != NULL;
 }
 
 static int one_of(const char *s, const char *const *allowed)
@@ -59,8 +59,7 @@ static int generic_decode(const json_t *root, const ingest_ctx_t *ctx, am_event_
         return -1;
     }
     if (ingest_get_labels(root, "labels", "", ctx->limits, &ev->labels, err, errlen) != 0 ||
-        ingest_get_labels(root, "annotations", "", ctx->limits, &ev->annotations, err, errlen) !=
-            0)
+        ingest_get_labels(root, "annotations", "", ctx->limits, &ev->annotations, err, errlen) != 0)
         return -1;
     if (service && *service)
         am_labels_set(&ev->labels, "service", service);

@@ -51,8 +51,13 @@ static int parse_envelope(const json_t *root, am_record_t *rec, char **headers)
 static int emit(const char *file, long line, const char *text, size_t len, ingest_record_fn fn,
                 void *ctx)
 {
-    am_record_t rec = {.payload = text, .len = len, .file = file, .line = line,
-                       .ts = AM_TIME_NONE, .partition = -1, .offset = -1};
+    am_record_t rec = {.payload = text,
+                       .len = len,
+                       .file = file,
+                       .line = line,
+                       .ts = AM_TIME_NONE,
+                       .partition = -1,
+                       .offset = -1};
     char *headers = NULL;
     json_t *root = NULL;
     /* Only an object can be an envelope; skip the parse for anything else. */
@@ -106,8 +111,7 @@ static int read_rest(FILE *f, am_buf_t *b)
     return ferror(f) ? -1 : 0;
 }
 
-int ingest_replay_file(const char *path, ingest_record_fn fn, void *ctx, char *err,
-                       size_t errlen)
+int ingest_replay_file(const char *path, ingest_record_fn fn, void *ctx, char *err, size_t errlen)
 {
     int is_stdin = strcmp(path, "-") == 0;
     const char *name = is_stdin ? "-" : path;

@@ -20,7 +20,6 @@ typedef int (*ingest_record_fn)(void *ctx, const am_record_t *rec);
  * "headers"} becomes a record with those fields; any other line is the
  * payload itself, with no timestamp. Returns 0; -1 when the file cannot be
  * read (err says why); or fn's negative return. */
-int ingest_replay_file(const char *path, ingest_record_fn fn, void *ctx, char *err,
-                       size_t errlen);
+int ingest_replay_file(const char *path, ingest_record_fn fn, void *ctx, char *err, size_t errlen);
 
 #endif

@@ -465,8 +465,8 @@ static void col_labels(sqlite3_stmt *s, int i, am_labels_t *labels)
 /* Source names are static strings in the event; map the stored name back. */
 static const char *intern_source(const char *name)
 {
-    static const char *const known[] = {"alertmanager", "grafana",  "pagerduty", "cdevents",
-                                        "github",       "flux",     "generic"};
+    static const char *const known[] = {"alertmanager", "grafana", "pagerduty", "cdevents",
+                                        "github",       "flux",    "generic"};
     for (size_t i = 0; name && i < sizeof known / sizeof known[0]; i++)
         if (strcmp(name, known[i]) == 0)
             return known[i];

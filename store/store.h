@@ -46,10 +46,10 @@ void store_rollback(store_t *st);
 
 /* What store_put did with each event. */
 typedef enum store_outcome {
-    STORE_NEW = 1,       /* first time seen: stored */
-    STORE_DUPLICATE,     /* already stored, nothing changed */
-    STORE_EARLIER,       /* already stored, and this delivery's observed_at
-                            is earlier: the stored one was moved back */
+    STORE_NEW = 1,   /* first time seen: stored */
+    STORE_DUPLICATE, /* already stored, nothing changed */
+    STORE_EARLIER,   /* already stored, and this delivery's observed_at
+                        is earlier: the stored one was moved back */
 } store_outcome_t;
 
 /* Stores the events decoded from rec (inside a transaction). Events whose

@@ -1,0 +1,157 @@
+/*
+ * test_event.c - label lists, Alertmanager fingerprints, the label map.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/event.h"
+
+static void test_labels_sorted_unique(void **state)
+{
+    (void)state;
+    am_labels_t l = {0};
+    am_labels_set(&l, "zone", "a");
+    am_labels_set(&l, "app", "web");
+    am_labels_set(&l, "m", "1");
+    am_labels_set(&l, "app", "api"); /* replaces */
+    assert_int_equal(l.n, 3);
+    assert_string_equal(l.v[0].name, "app");
+    assert_string_equal(l.v[0].value, "api");
+    assert_string_equal(l.v[1].name, "m");
+    assert_string_equal(l.v[2].name, "zone");
+    assert_string_equal(am_labels_get(&l, "zone"), "a");
+    assert_null(am_labels_get(&l, "nope"));
+    assert_null(am_labels_get(&l, ""));
+    am_labels_t copy = {0};
+    am_labels_copy(&copy, &l);
+    assert_int_equal(copy.n, 3);
+    assert_true(am_labels_fingerprint(&copy) == am_labels_fingerprint(&l));
+    am_labels_free(&copy);
+    am_labels_free(&l);
+    assert_int_equal(l.n, 0);
+}
+
+static void test_fingerprint_matches_alertmanager(void **state)
+{
+    (void)state;
+    /* Labels and fingerprint of an alert Alertmanager sent (the seed
+     * scenario's DBConnectionErrors): insertion order must not matter. */
+    am_labels_t l = {0};
+    am_labels_set(&l, "severity", "critical");
+    am_labels_set(&l, "env", "prod");
+    am_labels_set(&l, "instance", "db-1");
+    am_labels_set(&l, "cluster", "eu-west-1");
+    am_labels_set(&l, "alertname", "DBConnectionErrors");
+    am_labels_set(&l, "service", "db");
+    char hex[17];
+    snprintf(hex, sizeof hex, "%016" PRIx64, am_labels_fingerprint(&l));
+    assert_string_equal(hex, "1ac71ae7704eb751");
+    am_labels_free(&l);
+
+    /* The empty label set hashes to FNV-1a's offset basis. */
+    am_labels_t empty = {0};
+    assert_true(am_labels_fingerprint(&empty) == 0xcbf29ce484222325ULL);
+
+    /* Name/value boundaries matter: {a: "bc"} differs from {ab: "c"}. */
+    am_labels_t x = {0}, y = {0};
+    am_labels_set(&x, "a", "bc");
+    am_labels_set(&y, "ab", "c");
+    assert_true(am_labels_fingerprint(&x) != am_labels_fingerprint(&y));
+    am_labels_free(&x);
+    am_labels_free(&y);
+}
+
+static void test_label_map(void **state)
+{
+    (void)state;
+    am_event_t ev;
+    am_event_init(&ev);
+    assert_true(ev.starts_at == AM_TIME_NONE && ev.ends_at == AM_TIME_NONE &&
+                ev.observed_at == AM_TIME_NONE);
+    am_labels_set(&ev.labels, "job", "node");
+    am_labels_set(&ev.labels, "app", "ignored-job-wins");
+    am_labels_set(&ev.labels, "environment", "staging");
+    am_labels_set(&ev.labels, "severity", "page");
+    am_event_apply_label_map(&ev, &am_label_map_default);
+    assert_string_equal(ev.service, "node");
+    assert_string_equal(ev.environment, "staging");
+    assert_string_equal(ev.severity, "page");
+    /* The environment is visible to matchers as env. */
+    assert_string_equal(am_labels_get(&ev.labels, "env"), "staging");
+    am_event_free(&ev);
+
+    /* service wins over job; an empty value is skipped. */
+    am_event_init(&ev);
+    am_labels_set(&ev.labels, "service", "");
+    am_labels_set(&ev.labels, "job", "api");
+    am_event_apply_label_map(&ev, &am_label_map_default);
+    assert_string_equal(ev.service, "api");
+    assert_null(ev.environment);
+    assert_null(am_labels_get(&ev.labels, "env"));
+    am_event_free(&ev);
+}
+
+static void test_kind_names(void **state)
+{
+    (void)state;
+    am_kind_t k;
+    assert_int_equal(am_kind_parse("deploy", &k), 0);
+    assert_int_equal(k, AM_KIND_DEPLOY);
+    assert_string_equal(am_kind_name(AM_KIND_ACK), "ack");
+    assert_int_equal(am_kind_parse("Deploy", &k), -1);
+}
+
+static void test_event_list(void **state)
+{
+    (void)state;
+    am_event_list_t list = {0};
+    for (int i = 0; i < 100; i++) {
+        am_event_t *ev = am_event_list_push(&list);
+        ev->name = am_xstrdup("x");
+    }
+    assert_int_equal(list.n, 100);
+    am_event_list_clear(&list);
+    assert_int_equal(list.n, 0);
+    am_event_list_push(&list)->id = am_xstrdup("y");
+    am_event_list_free(&list);
+}
+
+static void test_buf(void **state)
+{
+    (void)state;
+    am_buf_t b = {0};
+    for (int i = 0; i < 1000; i++)
+        am_buf_printf(&b, "%d,", i % 10);
+    assert_int_equal(b.len, 2000);
+    am_buf_append(&b, "\0x", 2); /* embedded NUL kept */
+    assert_int_equal(b.len, 2002);
+    assert_int_equal(b.p[2001], 'x');
+    char *s = am_buf_steal(&b);
+    assert_null(b.p);
+    free(s);
+    s = am_buf_steal(&b);
+    assert_string_equal(s, "");
+    free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_labels_sorted_unique),
+        cmocka_unit_test(test_fingerprint_matches_alertmanager),
+        cmocka_unit_test(test_label_map),
+        cmocka_unit_test(test_kind_names),
+        cmocka_unit_test(test_event_list),
+        cmocka_unit_test(test_buf),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
