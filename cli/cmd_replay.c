@@ -3,7 +3,9 @@
  * the pipeline into the store, with a summary of what was found.
  */
 #include "cli/commands.h"
+#include "cli/incidents_table.h"
 #include "cli/pipeline.h"
+#include "correlate/incident.h"
 #include "common/buf.h"
 #include "ingest/replay.h"
 
@@ -15,7 +17,7 @@
 #include <unistd.h>
 
 static const char replay_help[] =
-    "usage: aftermath replay [--db PATH] [--format FORMAT] [OPTIONS] FILE...\n"
+    "usage: aftermath replay [--db PATH] [--rules FILE] [--format FORMAT] [OPTIONS] FILE...\n"
     "\n"
     "Reads events from files ('-' for stdin) and stores them, exactly as if they\n"
     "had been consumed from Kafka. Each line of a file is either a raw payload\n"
@@ -23,10 +25,14 @@ static const char replay_help[] =
     "kcat's -J envelope ({\"topic\",\"partition\",\"offset\",\"ts\",\"key\",\"payload\"}),\n"
     "whose ts becomes the event's observed_at. A file holding one pretty-printed\n"
     "JSON document is read as one record. Replaying the same events again stores\n"
-    "nothing twice.\n"
+    "nothing twice. Events are correlated into incidents as they are stored,\n"
+    "under the rules given (default: the built-in rules/default.yaml), and the\n"
+    "incidents are printed at the end.\n"
     "\n"
     "Options:\n"
     "  --db PATH         SQLite database (created if missing; default aftermath.db)\n"
+    "  --rules FILE      correlation rules (YAML; see rules/README.md). A database\n"
+    "                    correlated under other rules is refused: see recorrelate\n"
     "  --format FORMAT   decode every record as FORMAT instead of detecting it:\n"
     "                    auto (default), alertmanager, generic\n"
     "  --batch N         records per transaction (default 1000)\n"
@@ -75,11 +81,15 @@ static int on_record(void *arg, const am_record_t *rec)
 static int replay_run(const cli_global_t *g, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},    {"format", required_argument, NULL, 'f'},
-        {"batch", required_argument, NULL, 'b'}, {"no-raw", no_argument, NULL, 'R'},
-        {"quiet", no_argument, NULL, 'q'},       {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, 'd'},
+        {"format", required_argument, NULL, 'f'},
+        {"batch", required_argument, NULL, 'b'},
+        {"no-raw", no_argument, NULL, 'R'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"rules", required_argument, NULL, 'r'},
+        {NULL, 0, NULL, 0},
     };
-    const char *db = "aftermath.db", *format = "auto";
+    const char *db = "aftermath.db", *format = "auto", *rules_path = NULL;
     long batch = 1000;
     int quiet = 0, keep_raw = 1, c;
     optind = 0;
@@ -108,6 +118,9 @@ static int replay_run(const cli_global_t *g, int argc, char **argv)
         case 'q':
             quiet = 1;
             break;
+        case 'r':
+            rules_path = optarg;
+            break;
         default:
             return cli_usage_error("replay", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
@@ -120,6 +133,11 @@ static int replay_run(const cli_global_t *g, int argc, char **argv)
     store_options_t sopts = {.keep_raw = keep_raw};
     store_t *st = NULL;
     ingest_decoder_t *dec = NULL;
+    corr_engine_t *engine = NULL;
+    json_t *incidents = NULL;
+    corr_rules_t *rules = cli_load_rules("replay", rules_path);
+    if (!rules)
+        return CLI_EXIT_USAGE;
     replay_ctx_t ctx = {.progress = !quiet && isatty(STDERR_FILENO)};
 
     st = store_open(db, &sopts, err, sizeof err);
@@ -127,8 +145,14 @@ static int replay_run(const cli_global_t *g, int argc, char **argv)
         fprintf(stderr, "aftermath replay: %s\n", err);
         goto done;
     }
+    engine = corr_engine_create(st, rules, &g->log, NULL, err, sizeof err);
+    if (!engine) {
+        fprintf(stderr, "aftermath replay: %s\n", err);
+        rc = CLI_EXIT_USAGE;
+        goto done;
+    }
     dec = ingest_decoder_create(NULL, NULL);
-    ctx.pipeline = cli_pipeline_create(st, dec, format, &g->log, (size_t)batch);
+    ctx.pipeline = cli_pipeline_create(st, dec, engine, format, &g->log, (size_t)batch);
     clock_gettime(CLOCK_MONOTONIC, &ctx.start);
     ctx.last = ctx.start;
     for (int i = optind; i < argc; i++) {
@@ -160,12 +184,22 @@ static int replay_run(const cli_global_t *g, int argc, char **argv)
                (unsigned long long)s->duplicates, (unsigned long long)s->earlier);
         printf("  rejected    %llu%s\n", (unsigned long long)s->rejected,
                s->rejected ? " (reasons in the log above and in the rejected table)" : "");
+        incidents = corr_incidents_json(st, err, sizeof err);
+        if (!incidents) {
+            fprintf(stderr, "aftermath replay: %s\n", err);
+            goto done;
+        }
+        printf("\n");
+        cli_print_incidents(stdout, incidents);
     }
     rc = CLI_EXIT_OK;
 done:
+    json_decref(incidents);
     cli_pipeline_destroy(ctx.pipeline);
     ingest_decoder_destroy(dec);
+    corr_engine_destroy(engine);
     store_close(st);
+    corr_rules_destroy(rules);
     return rc;
 }
 

@@ -23,6 +23,9 @@ typedef struct cli_command {
 } cli_command_t;
 
 extern const cli_command_t cli_cmd_replay;
+extern const cli_command_t cli_cmd_incidents;
+extern const cli_command_t cli_cmd_rules;
+extern const cli_command_t cli_cmd_recorrelate;
 
 /* Prints "aftermath CMD: msg" and the --help hint to stderr; returns
  * CLI_EXIT_USAGE. */

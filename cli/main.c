@@ -14,6 +14,9 @@
 
 static const cli_command_t *const commands[] = {
     &cli_cmd_replay,
+    &cli_cmd_incidents,
+    &cli_cmd_rules,
+    &cli_cmd_recorrelate,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

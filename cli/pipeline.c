@@ -14,6 +14,7 @@
 struct cli_pipeline {
     store_t *st;
     ingest_decoder_t *dec;
+    corr_engine_t *engine;
     const char *format;
     const am_log_t *log;
     size_t batch;
@@ -25,12 +26,13 @@ struct cli_pipeline {
     cli_stats_t stats;
 };
 
-cli_pipeline_t *cli_pipeline_create(store_t *st, ingest_decoder_t *dec, const char *format,
-                                    const am_log_t *log, size_t batch)
+cli_pipeline_t *cli_pipeline_create(store_t *st, ingest_decoder_t *dec, corr_engine_t *engine,
+                                    const char *format, const am_log_t *log, size_t batch)
 {
     cli_pipeline_t *p = am_xcalloc(1, sizeof *p);
     p->st = st;
     p->dec = dec;
+    p->engine = engine;
     p->format = format ? format : "auto";
     p->log = log;
     p->batch = batch ? batch : 1000;
@@ -89,6 +91,9 @@ int cli_pipeline_record(cli_pipeline_t *p, const am_record_t *rec, char *err, si
                 p->stats.duplicates++;
                 p->stats.earlier += p->outcome[i] == STORE_EARLIER;
             }
+            /* The correlator sees what the store took as new or earlier. */
+            if (p->engine && p->outcome[i] != STORE_DUPLICATE)
+                rc = corr_engine_add(p->engine, &p->events.v[i], err, errlen);
         }
     }
     if (rc != 0) {
@@ -108,7 +113,8 @@ int cli_pipeline_flush(cli_pipeline_t *p, char *err, size_t errlen)
         return 0;
     p->in_tx = 0;
     p->in_batch = 0;
-    if (store_commit(p->st, err, errlen) != 0) {
+    if ((p->engine && corr_engine_flush(p->engine, err, errlen) != 0) ||
+        store_commit(p->st, err, errlen) != 0) {
         store_rollback(p->st);
         return -1;
     }

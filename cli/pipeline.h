@@ -13,6 +13,7 @@
 
 #include "common/log.h"
 #include "common/record.h"
+#include "correlate/engine.h"
 #include "ingest/decode.h"
 #include "store/store.h"
 
@@ -28,10 +29,10 @@ typedef struct cli_stats {
 
 typedef struct cli_pipeline cli_pipeline_t;
 
-/* st, dec and log are borrowed. format: "auto" or a decoder's name.
- * batch: records per transaction. */
-cli_pipeline_t *cli_pipeline_create(store_t *st, ingest_decoder_t *dec, const char *format,
-                                    const am_log_t *log, size_t batch);
+/* st, dec, engine and log are borrowed; engine may be NULL (store only).
+ * format: "auto" or a decoder's name. batch: records per transaction. */
+cli_pipeline_t *cli_pipeline_create(store_t *st, ingest_decoder_t *dec, corr_engine_t *engine,
+                                    const char *format, const am_log_t *log, size_t batch);
 void cli_pipeline_destroy(cli_pipeline_t *p);
 
 /* Decodes and stores one record; a refused record goes to the rejected
@@ -39,7 +40,7 @@ void cli_pipeline_destroy(cli_pipeline_t *p);
  * failed (the open batch is rolled back; err says why). */
 int cli_pipeline_record(cli_pipeline_t *p, const am_record_t *rec, char *err, size_t errlen);
 
-/* Commits the open batch, if any. */
+/* Brings the incidents up to date and commits the open batch, if any. */
 int cli_pipeline_flush(cli_pipeline_t *p, char *err, size_t errlen);
 
 const cli_stats_t *cli_pipeline_stats(const cli_pipeline_t *p);

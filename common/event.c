@@ -150,6 +150,29 @@ void am_event_free(am_event_t *ev)
     am_event_init(ev);
 }
 
+void am_event_copy(am_event_t *dst, const am_event_t *src)
+{
+    am_event_init(dst);
+    dst->id = am_xstrdup(src->id);
+    dst->kind = src->kind;
+    dst->status = am_xstrdup(src->status);
+    dst->source = src->source;
+    dst->name = am_xstrdup(src->name);
+    dst->identity = am_xstrdup(src->identity);
+    dst->service = am_xstrdup(src->service);
+    dst->environment = am_xstrdup(src->environment);
+    dst->severity = am_xstrdup(src->severity);
+    am_labels_copy(&dst->labels, &src->labels);
+    am_labels_copy(&dst->annotations, &src->annotations);
+    dst->summary = am_xstrdup(src->summary);
+    dst->starts_at = src->starts_at;
+    dst->ends_at = src->ends_at;
+    dst->observed_at = src->observed_at;
+    dst->actor = am_xstrdup(src->actor);
+    dst->version = am_xstrdup(src->version);
+    dst->url = am_xstrdup(src->url);
+}
+
 static const char *const default_service[] = {"service", "job", "app", NULL};
 static const char *const default_environment[] = {"env", "environment", NULL};
 static const char *const default_severity[] = {"severity", NULL};

@@ -83,6 +83,9 @@ void am_event_init(am_event_t *ev);
 /* Frees what the event owns and re-initialises it. */
 void am_event_free(am_event_t *ev);
 
+/* Deep copy of src into dst (dst is overwritten, not freed first). */
+void am_event_copy(am_event_t *dst, const am_event_t *src);
+
 /* Names of the labels service, environment and severity are read from,
  * first present wins. The defaults are DESIGN.md's. */
 typedef struct am_label_map {

@@ -55,6 +55,40 @@ static const char *const migrations[] = {
     "  topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL,"
     "  PRIMARY KEY (topic, partition)"
     ") WITHOUT ROWID;",
+    /* 2: correlation (owned by correlate/engine.c) and event look-ups */
+    "CREATE INDEX events_by_kind_time ON events (kind, starts_at);"
+    "CREATE INDEX events_by_identity ON events (identity) WHERE identity IS NOT NULL;"
+    "CREATE TABLE corr_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE episodes ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  rule TEXT NOT NULL, gkey TEXT NOT NULL, identity TEXT NOT NULL,"
+    "  starts_at INTEGER NOT NULL, ends_at INTEGER, observed_at INTEGER,"
+    "  name TEXT, service TEXT, labels TEXT NOT NULL, users INTEGER,"
+    "  incident TEXT,"
+    "  UNIQUE (rule, gkey, identity, starts_at)"
+    ");"
+    "CREATE INDEX episodes_by_key ON episodes (rule, gkey, starts_at);"
+    "CREATE INDEX episodes_by_incident ON episodes (incident);"
+    "CREATE INDEX episodes_by_identity ON episodes (identity);"
+    "CREATE TABLE incidents ("
+    "  id TEXT PRIMARY KEY, num INTEGER NOT NULL UNIQUE,"
+    "  rule TEXT NOT NULL, gkey TEXT NOT NULL, status TEXT NOT NULL,"
+    "  started_at INTEGER NOT NULL, detected_at INTEGER, acknowledged_at INTEGER,"
+    "  mitigated_at INTEGER, resolved_at INTEGER,"
+    "  alerts INTEGER NOT NULL, users_impacted INTEGER, lead TEXT,"
+    "  services TEXT NOT NULL, suspects TEXT NOT NULL, during TEXT NOT NULL,"
+    "  flapping TEXT NOT NULL, updated_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX incidents_by_key ON incidents (rule, gkey, started_at);"
+    "CREATE INDEX incidents_by_rule ON incidents (rule, started_at);"
+    "CREATE TABLE incident_events ("
+    "  incident TEXT NOT NULL, event TEXT NOT NULL, role TEXT NOT NULL,"
+    "  PRIMARY KEY (incident, event, role)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX incident_events_by_event ON incident_events (event);"
+    "CREATE TABLE incident_aliases ("
+    "  alias TEXT PRIMARY KEY, incident TEXT NOT NULL"
+    ") WITHOUT ROWID;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -67,6 +101,8 @@ enum {
     STMT_SET_OFFSET,
     STMT_GET_OFFSET,
     STMT_SCAN_EVENTS,
+    STMT_EVENTS_BETWEEN,
+    STMT_EVENTS_BY_IDENTITY,
     NSTMTS
 };
 
@@ -93,6 +129,15 @@ static const char *const stmt_sql[NSTMTS] = {
         "SELECT seq, id, kind, status, source, name, identity, service, environment, severity, "
         "labels, annotations, summary, starts_at, ends_at, observed_at, actor, version, url "
         "FROM events WHERE seq > ? ORDER BY seq",
+    [STMT_EVENTS_BETWEEN] =
+        "SELECT seq, id, kind, status, source, name, identity, service, environment, severity, "
+        "labels, annotations, summary, starts_at, ends_at, observed_at, actor, version, url "
+        "FROM events WHERE kind = ?1 AND starts_at >= ?2 AND starts_at <= ?3 ORDER BY starts_at, "
+        "id",
+    [STMT_EVENTS_BY_IDENTITY] =
+        "SELECT seq, id, kind, status, source, name, identity, service, environment, severity, "
+        "labels, annotations, summary, starts_at, ends_at, observed_at, actor, version, url "
+        "FROM events WHERE identity = ?2 AND kind = ?1 ORDER BY starts_at, id",
 };
 
 struct store {
@@ -473,11 +518,10 @@ static const char *intern_source(const char *name)
     return "unknown";
 }
 
-int store_scan_events(store_t *st, int64_t after_seq, store_event_fn fn, void *ctx, char *err,
-                      size_t errlen)
+/* Steps s (already bound) and calls fn with each row as an event. */
+static int run_event_query(store_t *st, sqlite3_stmt *s, store_event_fn fn, void *ctx, char *err,
+                           size_t errlen)
 {
-    sqlite3_stmt *s = st->stmt[STMT_SCAN_EVENTS];
-    sqlite3_bind_int64(s, 1, after_seq);
     int rc, stop = 0;
     am_event_t ev;
     am_event_init(&ev);
@@ -515,9 +559,42 @@ int store_scan_events(store_t *st, int64_t after_seq, store_event_fn fn, void *c
     return stop;
 }
 
+int store_scan_events(store_t *st, int64_t after_seq, store_event_fn fn, void *ctx, char *err,
+                      size_t errlen)
+{
+    sqlite3_stmt *s = st->stmt[STMT_SCAN_EVENTS];
+    sqlite3_bind_int64(s, 1, after_seq);
+    return run_event_query(st, s, fn, ctx, err, errlen);
+}
+
+int store_events_between(store_t *st, am_kind_t kind, int64_t from, int64_t to, store_event_fn fn,
+                         void *ctx, char *err, size_t errlen)
+{
+    sqlite3_stmt *s = st->stmt[STMT_EVENTS_BETWEEN];
+    sqlite3_bind_text(s, 1, am_kind_name(kind), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, from == AM_TIME_NONE ? INT64_MIN : from);
+    sqlite3_bind_int64(s, 3, to == AM_TIME_NONE ? INT64_MAX : to);
+    return run_event_query(st, s, fn, ctx, err, errlen);
+}
+
+int store_events_by_identity(store_t *st, am_kind_t kind, const char *identity, store_event_fn fn,
+                             void *ctx, char *err, size_t errlen)
+{
+    sqlite3_stmt *s = st->stmt[STMT_EVENTS_BY_IDENTITY];
+    sqlite3_bind_text(s, 1, am_kind_name(kind), -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, identity, -1, SQLITE_STATIC);
+    return run_event_query(st, s, fn, ctx, err, errlen);
+}
+
+sqlite3 *store_db(store_t *st)
+{
+    return st->db;
+}
+
 int64_t store_count(store_t *st, const char *table)
 {
-    static const char *const allowed[] = {"events", "records", "rejected", "offsets"};
+    static const char *const allowed[] = {"events",   "records",   "rejected",       "offsets",
+                                          "episodes", "incidents", "incident_events"};
     int ok = 0;
     for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
         ok |= strcmp(table, allowed[i]) == 0;

@@ -22,7 +22,7 @@ typedef struct store store_t;
 #define STORE_REJECTED_RAW_MAX (64 * 1024)
 
 /* Latest schema version this build writes. */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 typedef struct store_options {
     int keep_raw;        /* store each record's raw payload (default 1) */
@@ -78,6 +78,21 @@ int store_get_offset(store_t *st, const char *topic, int32_t partition, int64_t 
 typedef int (*store_event_fn)(void *ctx, int64_t seq, const am_event_t *ev);
 int store_scan_events(store_t *st, int64_t after_seq, store_event_fn fn, void *ctx, char *err,
                       size_t errlen);
+
+/* Events of kind whose starts_at is in [from, to] (AM_TIME_NONE: no
+ * bound), by time then id. */
+int store_events_between(store_t *st, am_kind_t kind, int64_t from, int64_t to, store_event_fn fn,
+                         void *ctx, char *err, size_t errlen);
+/* Events of kind with the given identity, by time then id. */
+int store_events_by_identity(store_t *st, am_kind_t kind, const char *identity, store_event_fn fn,
+                             void *ctx, char *err, size_t errlen);
+
+/* The connection, borrowed, for modules that own tables in the store's
+ * schema (correlate/ owns episodes, incidents, incident_events,
+ * incident_aliases and corr_meta). Use it only inside the store's
+ * transactions; never close it. */
+typedef struct sqlite3 sqlite3;
+sqlite3 *store_db(store_t *st);
 
 /* Row count of one of the store's tables ("events", "rejected", ...), or
  * -1 on error. */

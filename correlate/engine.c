@@ -1,0 +1,1248 @@
+/*
+ * engine.c - grouping alerts into incidents, on event time.
+ *
+ * Design. An alert episode is one firing of one alert: (rule, group key,
+ * identity, starts_at), with the latest ends_at and the earliest
+ * observed_at of all its deliveries. Episodes are merged in SQL (an upsert
+ * that keeps max(ends_at), min(observed_at)), so duplicates and arrival
+ * order cannot change them. An incident is a connected component of a
+ * group key's episodes under the chain relation "overlapping, or less
+ * than gap apart". Everything else is derived from the incident's span:
+ * acks and notes of the same key inside [started_at, resolved_at] (or
+ * naming one of its alerts), deploys inside [started_at - before,
+ * resolved_at] that agree on the `same` labels.
+ *
+ * Each flush re-chains only what changed: for every group key touched, the
+ * incidents that chain with the new episodes' span are loaded with their
+ * episodes and the components computed afresh, which also handles merges
+ * (a late alert bridging two incidents) and splits (a resolve arriving
+ * late). Incident ids survive: a component keeps the oldest id among its
+ * old incidents, the others become aliases. Links are then recomputed for
+ * every incident whose span changed and every incident a new ack, note or
+ * deploy could belong to. Since components and links are functions of the
+ * stored set alone, the incidents are the same in any order.
+ *
+ * Memory holds only one batch's working set (touched keys, pending
+ * non-alert events); max_open_groups bounds it, past which the set is
+ * processed early.
+ */
+#include "correlate/engine.h"
+#include "common/buf.h"
+#include "common/strset.h"
+#include "correlate/rules_impl.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define T_MAX INT64_MAX
+#define T_MIN INT64_MIN
+
+enum {
+    S_UPSERT_EPISODE,
+    S_CHAINED_INCIDENTS,
+    S_KEY_EPISODES,
+    S_INCIDENT_EPISODES,
+    S_SET_EPISODE_INCIDENT,
+    S_UPSERT_INCIDENT,
+    S_DELETE_INCIDENT,
+    S_DELETE_LINKS,
+    S_ADD_ALIAS,
+    S_MOVE_ALIASES,
+    S_NEIGHBOURS,
+    S_GET_INCIDENT,
+    S_EARLIER_OPEN,
+    S_IDENTITY_INCIDENTS,
+    S_UPDATE_LINKS,
+    S_ADD_LINK,
+    S_LINK_ALERT_EVENTS,
+    S_OPEN_FOR_KEY,
+    S_OPEN_FOR_DEPLOY,
+    S_SIGNATURE,
+    S_GET_META,
+    S_SET_META,
+    NSTMT
+};
+
+static const char *const sql[NSTMT] = {
+    [S_UPSERT_EPISODE] =
+        "INSERT INTO episodes (rule, gkey, identity, starts_at, ends_at, observed_at, name, "
+        "service, labels, users) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+        "ON CONFLICT (rule, gkey, identity, starts_at) DO UPDATE SET "
+        "ends_at = CASE WHEN excluded.ends_at IS NULL THEN episodes.ends_at "
+        "  WHEN episodes.ends_at IS NULL OR excluded.ends_at > episodes.ends_at "
+        "  THEN excluded.ends_at ELSE episodes.ends_at END, "
+        "observed_at = CASE WHEN excluded.observed_at IS NULL THEN episodes.observed_at "
+        "  WHEN episodes.observed_at IS NULL OR excluded.observed_at < episodes.observed_at "
+        "  THEN excluded.observed_at ELSE episodes.observed_at END, "
+        "users = CASE WHEN excluded.users IS NULL THEN episodes.users "
+        "  WHEN episodes.users IS NULL OR excluded.users > episodes.users "
+        "  THEN excluded.users ELSE episodes.users END",
+    [S_CHAINED_INCIDENTS] = "SELECT id FROM incidents WHERE rule = ?1 AND gkey = ?2 AND "
+                            "started_at < ?4 AND (mitigated_at IS NULL OR mitigated_at > ?3)",
+    [S_KEY_EPISODES] =
+        "SELECT seq, identity, starts_at, ends_at, observed_at, name, service, labels, users, "
+        "incident FROM episodes WHERE rule = ?1 AND gkey = ?2 AND (incident IS NULL OR incident IN "
+        "(SELECT value FROM json_each(?3))) ORDER BY starts_at, identity",
+    [S_INCIDENT_EPISODES] =
+        "SELECT seq, identity, starts_at, ends_at, observed_at, name, service, labels, users, "
+        "incident FROM episodes WHERE incident = ?1 ORDER BY starts_at, identity",
+    [S_SET_EPISODE_INCIDENT] = "UPDATE episodes SET incident = ?2 WHERE seq = ?1",
+    [S_UPSERT_INCIDENT] =
+        "INSERT INTO incidents (id, num, rule, gkey, status, started_at, detected_at, "
+        "mitigated_at, resolved_at, alerts, users_impacted, services, suspects, during, flapping, "
+        "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, '[]', '[]', ?13, "
+        "?14) ON CONFLICT (id) DO UPDATE SET status = excluded.status, "
+        "started_at = excluded.started_at, detected_at = excluded.detected_at, "
+        "mitigated_at = excluded.mitigated_at, resolved_at = excluded.resolved_at, "
+        "alerts = excluded.alerts, users_impacted = excluded.users_impacted, "
+        "services = excluded.services, flapping = excluded.flapping, "
+        "updated_at = excluded.updated_at",
+    [S_DELETE_INCIDENT] = "DELETE FROM incidents WHERE id = ?1",
+    [S_DELETE_LINKS] = "DELETE FROM incident_events WHERE incident = ?1",
+    [S_ADD_ALIAS] = "INSERT OR REPLACE INTO incident_aliases (alias, incident) VALUES (?1, ?2)",
+    [S_MOVE_ALIASES] = "UPDATE incident_aliases SET incident = ?2 WHERE incident = ?1",
+    [S_NEIGHBOURS] = "SELECT id FROM incidents WHERE rule = ?1 AND gkey = ?2 AND "
+                     "started_at <= ?4 AND (resolved_at IS NULL OR resolved_at >= ?3)",
+    [S_GET_INCIDENT] = "SELECT rule, gkey, started_at, resolved_at FROM incidents WHERE id = ?1",
+    [S_EARLIER_OPEN] = "SELECT 1 FROM incidents WHERE rule = ?1 AND gkey = ?2 AND id != ?3 AND "
+                       "started_at < ?4 AND started_at <= ?5 AND "
+                       "(resolved_at IS NULL OR resolved_at >= ?5) LIMIT 1",
+    [S_IDENTITY_INCIDENTS] =
+        "SELECT DISTINCT i.id, i.started_at, i.resolved_at FROM episodes e JOIN incidents i ON "
+        "i.id = e.incident WHERE e.rule = ?1 AND e.identity = ?2 ORDER BY i.started_at",
+    [S_UPDATE_LINKS] = "UPDATE incidents SET acknowledged_at = ?2, lead = ?3, users_impacted = ?4, "
+                       "suspects = ?5, during = ?6 WHERE id = ?1",
+    [S_ADD_LINK] =
+        "INSERT OR IGNORE INTO incident_events (incident, event, role) VALUES (?1, ?2, ?3)",
+    [S_LINK_ALERT_EVENTS] =
+        "INSERT OR IGNORE INTO incident_events (incident, event, role) SELECT ?1, ev.id, 'alert' "
+        "FROM episodes e JOIN events ev ON ev.kind = 'alert' AND ev.identity = e.identity AND "
+        "ev.starts_at = e.starts_at WHERE e.incident = ?1",
+    [S_OPEN_FOR_KEY] = "SELECT id FROM incidents WHERE rule = ?1 AND gkey = ?2 AND "
+                       "started_at <= ?3 AND (resolved_at IS NULL OR resolved_at >= ?3)",
+    [S_OPEN_FOR_DEPLOY] = "SELECT id FROM incidents WHERE rule = ?1 AND started_at <= ?3 AND "
+                          "started_at >= ?4 AND (resolved_at IS NULL OR resolved_at >= ?2)",
+    [S_SIGNATURE] = "SELECT json_array(rule, gkey, status, started_at, detected_at, "
+                    "acknowledged_at, mitigated_at, resolved_at, alerts, users_impacted, lead, "
+                    "services, suspects, during, flapping) FROM incidents WHERE id = ?1",
+    [S_GET_META] = "SELECT value FROM corr_meta WHERE key = ?1",
+    [S_SET_META] = "INSERT OR REPLACE INTO corr_meta (key, value) VALUES (?1, ?2)",
+};
+
+/* A touched group key and the span of what changed in it. */
+typedef struct dirty {
+    size_t rule;
+    char *gkey;
+    int64_t lo, hi; /* hi = T_MAX when something is still firing */
+} dirty_t;
+
+typedef struct episode {
+    int64_t seq;
+    char *identity, *name, *service, *incident;
+    am_labels_t labels;
+    int64_t starts, ends, observed; /* ends = T_MAX while firing */
+    int64_t users;                  /* -1 when unknown */
+} episode_t;
+
+typedef struct episode_list {
+    episode_t *v;
+    size_t n, cap;
+} episode_list_t;
+
+struct corr_engine {
+    store_t *st;
+    sqlite3 *db;
+    const corr_rules_t *rules;
+    const am_log_t *log;
+    corr_options_t opts;
+    sqlite3_stmt *s[NSTMT];
+    int64_t next_num;
+    /* the working set of one batch */
+    am_strset_t dirty_keys; /* "rule\x1fgkey" -> index into dirty */
+    dirty_t *dirty;
+    size_t ndirty, capdirty;
+    am_event_list_t pending; /* acks, notes, deploys to link */
+    am_strset_t relink;      /* incident ids whose links to recompute */
+    am_strset_t before_ids;  /* incidents touched, with their old signature */
+    char **before_sig;
+    am_strset_t changed;
+    bool warned_cap;
+    char *err;
+    size_t errlen;
+};
+
+static int db_fail(corr_engine_t *e, const char *what)
+{
+    am_errf(e->err, e->errlen, "%s: correlator: %s: %s", store_path(e->st), what,
+            sqlite3_errmsg(e->db));
+    return -1;
+}
+
+static void reset(sqlite3_stmt *s)
+{
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+}
+
+static int step_done(corr_engine_t *e, sqlite3_stmt *s, const char *what)
+{
+    int rc = sqlite3_step(s);
+    reset(s);
+    return rc == SQLITE_DONE ? 0 : db_fail(e, what);
+}
+
+static void bind_time(sqlite3_stmt *s, int i, int64_t t)
+{
+    if (t == AM_TIME_NONE || t == T_MAX)
+        sqlite3_bind_null(s, i);
+    else
+        sqlite3_bind_int64(s, i, t);
+}
+
+static int64_t col_time(sqlite3_stmt *s, int i, int64_t if_null)
+{
+    return sqlite3_column_type(s, i) == SQLITE_NULL ? if_null : sqlite3_column_int64(s, i);
+}
+
+static char *col_text(sqlite3_stmt *s, int i)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+    return t ? am_xstrdup((const char *)t) : NULL;
+}
+
+static int64_t add_sat(int64_t a, int64_t b)
+{
+    if (b > 0 && a > T_MAX - b)
+        return T_MAX;
+    if (b < 0 && a < T_MIN - b)
+        return T_MIN;
+    return a + b;
+}
+
+/* ---- rules applied to one event ---- */
+
+static bool rule_matches(const corr_rule_t *r, const am_event_t *ev)
+{
+    if (ev->kind != AM_KIND_ALERT)
+        return false;
+    for (size_t i = 0; i < r->nmatch; i++)
+        if (!corr_matcher_match(r->match[i], ev))
+            return false;
+    return true;
+}
+
+bool corr_rules_match_any(const corr_rules_t *rules, const am_event_t *ev)
+{
+    for (size_t i = 0; i < rules->n; i++)
+        if (rule_matches(&rules->v[i], ev))
+            return true;
+    return false;
+}
+
+static bool deploy_matches(const corr_rule_t *r, const am_event_t *ev)
+{
+    if (ev->kind != AM_KIND_DEPLOY)
+        return false;
+    for (size_t i = 0; i < r->ndeploy_match; i++)
+        if (!corr_matcher_match(r->deploy_match[i], ev))
+            return false;
+    return true;
+}
+
+/* The group key as canonical JSON ({"label":"value",...}, sorted). With
+ * require_all, returns NULL when the event lacks one of the labels (an
+ * ack or note that does not carry the key). */
+static char *group_key(const corr_rule_t *r, const am_event_t *ev, bool require_all)
+{
+    json_t *obj = json_object();
+    if (r->group_all) {
+        for (size_t i = 0; i < ev->labels.n; i++)
+            json_object_set_new(obj, ev->labels.v[i].name, json_string(ev->labels.v[i].value));
+    } else {
+        for (size_t i = 0; i < r->ngroup; i++) {
+            const char *v = corr_event_value(ev, r->group_by[i]);
+            if (require_all && !*v) {
+                json_decref(obj);
+                return NULL;
+            }
+            json_object_set_new(obj, r->group_by[i], json_string(v));
+        }
+    }
+    char *s = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(obj);
+    return s;
+}
+
+/* Users impacted according to the rule, or -1. */
+static int64_t users_of(const corr_rule_t *r, const am_event_t *ev)
+{
+    const char *v = NULL;
+    if (r->users_from == CORR_USERS_ANNOTATION)
+        v = am_labels_get(&ev->annotations, r->users_name);
+    else if (r->users_from == CORR_USERS_LABEL)
+        v = am_labels_get(&ev->labels, r->users_name);
+    if (!v || !*v)
+        return -1;
+    char *end;
+    long long n = strtoll(v, &end, 10);
+    return *end == '\0' && n >= 0 ? (int64_t)n : -1;
+}
+
+/* ---- the working set ---- */
+
+static void mark_dirty(corr_engine_t *e, size_t rule, const char *gkey, int64_t lo, int64_t hi)
+{
+    am_buf_t k = {0};
+    am_buf_printf(&k, "%zu\x1f%s", rule, gkey);
+    bool added;
+    size_t i = am_strset_add(&e->dirty_keys, k.p, &added);
+    am_buf_free(&k);
+    if (added) {
+        if (e->ndirty == e->capdirty) {
+            e->capdirty = e->capdirty ? e->capdirty * 2 : 64;
+            e->dirty = am_xrealloc(e->dirty, e->capdirty * sizeof *e->dirty);
+        }
+        e->dirty[e->ndirty++] =
+            (dirty_t){.rule = rule, .gkey = am_xstrdup(gkey), .lo = lo, .hi = hi};
+        return;
+    }
+    dirty_t *d = &e->dirty[i];
+    if (lo < d->lo)
+        d->lo = lo;
+    if (hi > d->hi)
+        d->hi = hi;
+}
+
+static void clear_working_set(corr_engine_t *e)
+{
+    for (size_t i = 0; i < e->ndirty; i++)
+        free(e->dirty[i].gkey);
+    e->ndirty = 0;
+    am_strset_clear(&e->dirty_keys);
+    am_event_list_clear(&e->pending);
+    am_strset_clear(&e->relink);
+}
+
+/* Remembers an incident's signature before this flush first changes it. */
+static int remember(corr_engine_t *e, const char *id)
+{
+    bool added;
+    size_t i = am_strset_add(&e->before_ids, id, &added);
+    if (!added)
+        return 0;
+    e->before_sig = am_xrealloc(e->before_sig, e->before_ids.n * sizeof *e->before_sig);
+    sqlite3_stmt *s = e->s[S_SIGNATURE];
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(s);
+    e->before_sig[i] = rc == SQLITE_ROW ? col_text(s, 0) : NULL;
+    reset(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(e, "reading an incident");
+}
+
+int corr_engine_add(corr_engine_t *e, const am_event_t *ev, char *err, size_t errlen)
+{
+    e->err = err;
+    e->errlen = errlen;
+    if (ev->kind != AM_KIND_ALERT) {
+        am_event_copy(am_event_list_push(&e->pending), ev);
+    } else {
+        for (size_t i = 0; i < e->rules->n; i++) {
+            const corr_rule_t *r = &e->rules->v[i];
+            if (!rule_matches(r, ev))
+                continue;
+            if (ev->starts_at == AM_TIME_NONE || !ev->identity)
+                break;
+            int64_t ends = AM_TIME_NONE;
+            if (ev->status && strcmp(ev->status, "resolved") == 0) {
+                /* A resolve without an end time ended when it was seen. */
+                ends = ev->ends_at != AM_TIME_NONE       ? ev->ends_at
+                       : ev->observed_at != AM_TIME_NONE ? ev->observed_at
+                                                         : ev->starts_at;
+                if (ends < ev->starts_at)
+                    ends = ev->starts_at;
+            }
+            char *gkey = group_key(r, ev, false);
+            json_t *lj = am_labels_to_json(&ev->labels);
+            char *labels = json_dumps(lj, JSON_COMPACT | JSON_SORT_KEYS);
+            json_decref(lj);
+            int64_t users = users_of(r, ev);
+            sqlite3_stmt *s = e->s[S_UPSERT_EPISODE];
+            sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 2, gkey, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 3, ev->identity, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(s, 4, ev->starts_at);
+            bind_time(s, 5, ends);
+            bind_time(s, 6, ev->observed_at);
+            sqlite3_bind_text(s, 7, ev->name, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 8, ev->service, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 9, labels, -1, SQLITE_STATIC);
+            if (users >= 0)
+                sqlite3_bind_int64(s, 10, users);
+            int rc = step_done(e, s, "storing an alert episode");
+            if (rc == 0)
+                mark_dirty(e, i, gkey, ev->starts_at, ends == AM_TIME_NONE ? T_MAX : ends);
+            free(gkey);
+            free(labels);
+            if (rc != 0)
+                return -1;
+            if (!r->cont)
+                break;
+        }
+    }
+    if (e->ndirty + e->pending.n > e->opts.max_open_groups) {
+        if (!e->warned_cap) {
+            char cap[32];
+            snprintf(cap, sizeof cap, "%zu", e->opts.max_open_groups);
+            am_log(e->log, AM_LOG_WARN, "open group cap reached: processing the working set early",
+                   "cap", cap, NULL);
+            e->warned_cap = true;
+        }
+        return corr_engine_flush(e, err, errlen);
+    }
+    return 0;
+}
+
+/* ---- regrouping one key ---- */
+
+static void episodes_free(episode_list_t *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->v[i].identity);
+        free(l->v[i].name);
+        free(l->v[i].service);
+        free(l->v[i].incident);
+        am_labels_free(&l->v[i].labels);
+    }
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+static int load_episodes(corr_engine_t *e, sqlite3_stmt *s, episode_list_t *out)
+{
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (out->n == out->cap) {
+            out->cap = out->cap ? out->cap * 2 : 16;
+            out->v = am_xrealloc(out->v, out->cap * sizeof *out->v);
+        }
+        episode_t *ep = &out->v[out->n++];
+        memset(ep, 0, sizeof *ep);
+        ep->seq = sqlite3_column_int64(s, 0);
+        ep->identity = col_text(s, 1);
+        ep->starts = sqlite3_column_int64(s, 2);
+        ep->ends = col_time(s, 3, T_MAX);
+        ep->observed = col_time(s, 4, AM_TIME_NONE);
+        ep->name = col_text(s, 5);
+        ep->service = col_text(s, 6);
+        const char *lt = (const char *)sqlite3_column_text(s, 7);
+        json_t *lj = lt ? json_loads(lt, 0, NULL) : NULL;
+        if (lj)
+            am_labels_from_json(&ep->labels, lj, NULL, 0);
+        json_decref(lj);
+        ep->users = col_time(s, 8, -1);
+        ep->incident = col_text(s, 9);
+    }
+    reset(s);
+    return rc == SQLITE_DONE ? 0 : db_fail(e, "loading episodes");
+}
+
+/* Episode-derived facts of one incident. */
+typedef struct derived {
+    int64_t started, detected, mitigated, resolved, users;
+    size_t alerts;
+    char *services, *flapping;
+} derived_t;
+
+static int cmp_cstr(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void derive(const corr_rule_t *r, episode_t *const *eps, size_t n, derived_t *d)
+{
+    d->started = T_MAX;
+    d->detected = AM_TIME_NONE;
+    d->mitigated = T_MIN;
+    d->users = -1;
+    am_strset_t ids = {0}, services = {0};
+    json_t *flap = json_object();
+    for (size_t i = 0; i < n; i++) {
+        const episode_t *ep = eps[i];
+        if (ep->starts < d->started)
+            d->started = ep->starts;
+        if (ep->observed != AM_TIME_NONE &&
+            (d->detected == AM_TIME_NONE || ep->observed < d->detected))
+            d->detected = ep->observed;
+        if (ep->ends > d->mitigated)
+            d->mitigated = ep->ends;
+        if (ep->users > d->users)
+            d->users = ep->users;
+        am_strset_add(&ids, ep->identity, NULL);
+        if (ep->service && *ep->service)
+            am_strset_add(&services, ep->service, NULL);
+    }
+    d->alerts = ids.n;
+    /* Cycles per identity; an alert name shows its most flapping identity. */
+    for (size_t k = 0; k < ids.n; k++) {
+        int64_t cycles = 0;
+        const char *name = NULL;
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(eps[i]->identity, ids.v[k]) == 0) {
+                cycles++;
+                name = eps[i]->name;
+            }
+        json_t *cur = json_object_get(flap, name ? name : "");
+        if (cycles > 1 && (!cur || json_integer_value(cur) < cycles))
+            json_object_set_new(flap, name ? name : "", json_integer(cycles));
+    }
+    if (d->mitigated == T_MAX) {
+        d->mitigated = AM_TIME_NONE;
+        d->resolved = AM_TIME_NONE;
+    } else {
+        d->resolved = add_sat(d->mitigated, r->quiet);
+    }
+    qsort(services.v, services.n, sizeof *services.v, cmp_cstr);
+    json_t *sv = json_array();
+    for (size_t i = 0; i < services.n; i++)
+        json_array_append_new(sv, json_string(services.v[i]));
+    d->services = json_dumps(sv, JSON_COMPACT);
+    d->flapping = json_dumps(flap, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(sv);
+    json_decref(flap);
+    am_strset_free(&ids);
+    /* the strings were sorted in place; free them through the set */
+    am_strset_free(&services);
+}
+
+static void new_incident_id(corr_engine_t *e, int64_t started, char *out, size_t n, int64_t *num)
+{
+    char day[AM_TIME_STRLEN];
+    am_time_format(started, day);
+    *num = e->next_num++;
+    snprintf(out, n, "INC-%.4s%.2s%.2s-%" PRId64, day, day + 5, day + 8, *num);
+}
+
+static int64_t incident_num(const char *id)
+{
+    const char *dash = strrchr(id, '-');
+    return dash ? strtoll(dash + 1, NULL, 10) : 0;
+}
+
+static int write_incident(corr_engine_t *e, const corr_rule_t *r, const char *gkey, const char *id,
+                          int64_t num, const derived_t *d)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    sqlite3_stmt *s = e->s[S_UPSERT_INCIDENT];
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, num);
+    sqlite3_bind_text(s, 3, r->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, gkey, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, d->mitigated == AM_TIME_NONE ? "open" : "resolved", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 6, d->started);
+    bind_time(s, 7, d->detected);
+    bind_time(s, 8, d->mitigated);
+    bind_time(s, 9, d->resolved);
+    sqlite3_bind_int64(s, 10, (int64_t)d->alerts);
+    if (d->users >= 0)
+        sqlite3_bind_int64(s, 11, d->users);
+    sqlite3_bind_text(s, 12, d->services, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 13, d->flapping, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 14, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+    return step_done(e, s, "writing an incident");
+}
+
+static int collect_ids(corr_engine_t *e, sqlite3_stmt *s, am_strset_t *out)
+{
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        am_strset_add(out, (const char *)sqlite3_column_text(s, 0), NULL);
+    reset(s);
+    return rc == SQLITE_DONE ? 0 : db_fail(e, "finding incidents");
+}
+
+static int regroup(corr_engine_t *e, const dirty_t *dk)
+{
+    const corr_rule_t *r = &e->rules->v[dk->rule];
+    am_strset_t old = {0}, taken = {0};
+    episode_list_t eps = {0};
+    episode_t **order = NULL;
+    size_t *comp_start = NULL, ncomp = 0;
+    int rc = -1;
+
+    /* 1. the incidents that chain with what changed */
+    sqlite3_stmt *s = e->s[S_CHAINED_INCIDENTS];
+    sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, dk->gkey, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, add_sat(dk->lo, -r->gap));
+    sqlite3_bind_int64(s, 4, add_sat(dk->hi, r->gap));
+    if (collect_ids(e, s, &old) != 0)
+        goto done;
+
+    /* 2. their episodes and the unassigned (new) ones of this key */
+    json_t *arr = json_array();
+    for (size_t i = 0; i < old.n; i++)
+        json_array_append_new(arr, json_string(old.v[i]));
+    char *ids_json = json_dumps(arr, JSON_COMPACT);
+    json_decref(arr);
+    s = e->s[S_KEY_EPISODES];
+    sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, dk->gkey, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, ids_json, -1, SQLITE_STATIC);
+    int lrc = load_episodes(e, s, &eps);
+    free(ids_json);
+    if (lrc != 0)
+        goto done;
+    if (eps.n == 0) {
+        rc = 0;
+        goto done;
+    }
+
+    /* 3. chain: sorted by start, an episode joins the current component
+     * when it starts less than gap after the component's latest end. */
+    order = am_xcalloc(eps.n, sizeof *order);
+    comp_start = am_xcalloc(eps.n + 1, sizeof *comp_start);
+    for (size_t i = 0; i < eps.n; i++)
+        order[i] = &eps.v[i];
+    int64_t end = T_MIN;
+    for (size_t i = 0; i < eps.n; i++) {
+        if (i == 0 || order[i]->starts - end >= r->gap) {
+            comp_start[ncomp++] = i;
+            end = order[i]->ends;
+        } else if (order[i]->ends > end) {
+            end = order[i]->ends;
+        }
+    }
+    comp_start[ncomp] = eps.n;
+
+    /* 4. ids: each component keeps the oldest free id among its episodes'
+     * old incidents; an old incident left without a component becomes an
+     * alias of the component that took most of its episodes. */
+    char **comp_id = am_xcalloc(ncomp, sizeof *comp_id);
+    for (size_t c = 0; c < ncomp; c++) {
+        const char *best = NULL;
+        for (size_t i = comp_start[c]; i < comp_start[c + 1]; i++) {
+            const char *inc = order[i]->incident;
+            if (inc && am_strset_find(&taken, inc) == (size_t)-1 &&
+                (!best || incident_num(inc) < incident_num(best)))
+                best = inc;
+        }
+        if (best) {
+            comp_id[c] = am_xstrdup(best);
+            am_strset_add(&taken, best, NULL);
+        }
+    }
+    for (size_t c = 0; c < ncomp; c++) {
+        derived_t d = {0};
+        derive(r, order + comp_start[c], comp_start[c + 1] - comp_start[c], &d);
+        int64_t num;
+        char idbuf[64];
+        if (comp_id[c]) {
+            num = incident_num(comp_id[c]);
+        } else {
+            new_incident_id(e, d.started, idbuf, sizeof idbuf, &num);
+            comp_id[c] = am_xstrdup(idbuf);
+        }
+        int wrc = remember(e, comp_id[c]);
+        if (wrc == 0)
+            wrc = write_incident(e, r, dk->gkey, comp_id[c], num, &d);
+        for (size_t i = comp_start[c]; wrc == 0 && i < comp_start[c + 1]; i++) {
+            if (order[i]->incident && strcmp(order[i]->incident, comp_id[c]) == 0)
+                continue;
+            s = e->s[S_SET_EPISODE_INCIDENT];
+            sqlite3_bind_int64(s, 1, order[i]->seq);
+            sqlite3_bind_text(s, 2, comp_id[c], -1, SQLITE_STATIC);
+            wrc = step_done(e, s, "assigning an episode");
+        }
+        am_strset_add(&e->relink, comp_id[c], NULL);
+        /* Neighbours of the same key may gain or lose acks to this one. */
+        if (wrc == 0) {
+            s = e->s[S_NEIGHBOURS];
+            sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 2, dk->gkey, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(s, 3, d.started);
+            sqlite3_bind_int64(s, 4, d.resolved == AM_TIME_NONE ? T_MAX : d.resolved);
+            wrc = collect_ids(e, s, &e->relink);
+        }
+        free(d.services);
+        free(d.flapping);
+        if (wrc != 0) {
+            for (size_t k = 0; k < ncomp; k++)
+                free(comp_id[k]);
+            free(comp_id);
+            goto done;
+        }
+    }
+    /* old incidents that no component kept: merged away */
+    int arc = 0;
+    for (size_t k = 0; arc == 0 && k < old.n; k++) {
+        if (am_strset_find(&taken, old.v[k]) != (size_t)-1)
+            continue;
+        size_t best = 0, best_count = 0;
+        for (size_t c = 0; c < ncomp; c++) {
+            size_t count = 0;
+            for (size_t i = comp_start[c]; i < comp_start[c + 1]; i++)
+                count += order[i]->incident && strcmp(order[i]->incident, old.v[k]) == 0;
+            if (count > best_count) {
+                best = c;
+                best_count = count;
+            }
+        }
+        arc = remember(e, old.v[k]);
+        sqlite3_stmt *st[4] = {e->s[S_DELETE_INCIDENT], e->s[S_DELETE_LINKS], e->s[S_MOVE_ALIASES],
+                               e->s[S_ADD_ALIAS]};
+        for (int j = 0; arc == 0 && j < 4; j++) {
+            sqlite3_bind_text(st[j], 1, old.v[k], -1, SQLITE_STATIC);
+            if (j >= 2)
+                sqlite3_bind_text(st[j], 2, comp_id[best], -1, SQLITE_STATIC);
+            arc = step_done(e, st[j], "merging incidents");
+        }
+        am_strset_add(&e->changed, old.v[k], NULL);
+    }
+    for (size_t k = 0; k < ncomp; k++)
+        free(comp_id[k]);
+    free(comp_id);
+    rc = arc;
+done:
+    free(order);
+    free(comp_start);
+    episodes_free(&eps);
+    am_strset_free(&old);
+    am_strset_free(&taken);
+    return rc;
+}
+
+/* ---- candidates for pending acks, notes and deploys ---- */
+
+static int find_candidates(corr_engine_t *e, const am_event_t *ev)
+{
+    int64_t t = ev->starts_at != AM_TIME_NONE ? ev->starts_at : ev->observed_at;
+    if (t == AM_TIME_NONE)
+        return 0;
+    for (size_t i = 0; i < e->rules->n; i++) {
+        const corr_rule_t *r = &e->rules->v[i];
+        sqlite3_stmt *s;
+        if (ev->kind == AM_KIND_DEPLOY) {
+            if (!deploy_matches(r, ev))
+                continue;
+            s = e->s[S_OPEN_FOR_DEPLOY];
+            sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(s, 2, t);
+            sqlite3_bind_int64(s, 3, add_sat(t, r->before));
+            sqlite3_bind_int64(s, 4, T_MIN);
+            if (collect_ids(e, s, &e->relink) != 0)
+                return -1;
+            continue;
+        }
+        if (!r->group_all) {
+            char *gkey = group_key(r, ev, true);
+            if (gkey) {
+                s = e->s[S_OPEN_FOR_KEY];
+                sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
+                sqlite3_bind_text(s, 2, gkey, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(s, 3, t);
+                int rc = collect_ids(e, s, &e->relink);
+                free(gkey);
+                if (rc != 0)
+                    return -1;
+            }
+        }
+        if (ev->kind == AM_KIND_ACK && ev->identity) {
+            s = e->s[S_IDENTITY_INCIDENTS];
+            sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 2, ev->identity, -1, SQLITE_STATIC);
+            if (collect_ids(e, s, &e->relink) != 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- links of one incident ---- */
+
+typedef struct link_ctx {
+    corr_engine_t *e;
+    const corr_rule_t *r;
+    const char *id;
+    const char *gkey;
+    json_t *key;
+    int64_t started, resolved;
+    episode_list_t eps;
+    int64_t ack_at;
+    char *lead;
+    int64_t users;
+    json_t *suspects, *during;
+    int failed;
+} link_ctx_t;
+
+static int add_link(link_ctx_t *c, const char *event_id, const char *role)
+{
+    sqlite3_stmt *s = c->e->s[S_ADD_LINK];
+    sqlite3_bind_text(s, 1, c->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, event_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, role, -1, SQLITE_STATIC);
+    return step_done(c->e, s, "linking an event");
+}
+
+static int64_t event_time(const am_event_t *ev)
+{
+    return ev->starts_at != AM_TIME_NONE ? ev->starts_at : ev->observed_at;
+}
+
+static void take_ack(link_ctx_t *c, const am_event_t *ev)
+{
+    int64_t t = event_time(ev);
+    if (ev->kind == AM_KIND_ACK && (c->ack_at == AM_TIME_NONE || t < c->ack_at)) {
+        c->ack_at = t;
+        free(c->lead);
+        c->lead = am_xstrdup(ev->actor);
+    }
+    int64_t u = users_of(c->r, ev);
+    if (u > c->users)
+        c->users = u;
+}
+
+/* True when an incident of the same key that started earlier is also open
+ * at t: the event then belongs to that one. */
+static int earlier_open(link_ctx_t *c, int64_t t)
+{
+    sqlite3_stmt *s = c->e->s[S_EARLIER_OPEN];
+    sqlite3_bind_text(s, 1, c->r->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, c->gkey, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, c->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, c->started);
+    sqlite3_bind_int64(s, 5, t);
+    int rc = sqlite3_step(s);
+    reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        db_fail(c->e, "finding an earlier incident");
+        return -1;
+    }
+    return rc == SQLITE_ROW;
+}
+
+static int on_keyed_event(void *arg, int64_t seq, const am_event_t *ev)
+{
+    link_ctx_t *c = arg;
+    (void)seq;
+    for (size_t i = 0; i < c->r->ngroup; i++) {
+        const char *want = json_string_value(json_object_get(c->key, c->r->group_by[i]));
+        const char *have = corr_event_value(ev, c->r->group_by[i]);
+        if (!*have || !want || strcmp(want, have) != 0)
+            return 0;
+    }
+    int earlier = earlier_open(c, event_time(ev));
+    if (earlier < 0)
+        return -1;
+    if (earlier)
+        return 0;
+    take_ack(c, ev);
+    return add_link(c, ev->id, ev->kind == AM_KIND_ACK ? "ack" : "note");
+}
+
+/* An ack naming an alert joins the incident of that alert open at the
+ * ack's time, else the latest one before it, else the first. */
+static int on_identity_ack(void *arg, int64_t seq, const am_event_t *ev)
+{
+    link_ctx_t *c = arg;
+    (void)seq;
+    int64_t t = event_time(ev);
+    sqlite3_stmt *s = c->e->s[S_IDENTITY_INCIDENTS];
+    sqlite3_bind_text(s, 1, c->r->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, ev->identity, -1, SQLITE_STATIC);
+    char *open = NULL, *before = NULL, *first = NULL;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(s, 0);
+        int64_t st = sqlite3_column_int64(s, 1);
+        int64_t rs = col_time(s, 2, T_MAX);
+        if (!first)
+            first = am_xstrdup(id);
+        if (st <= t && t <= rs && !open)
+            open = am_xstrdup(id);
+        if (st <= t) {
+            free(before);
+            before = am_xstrdup(id);
+        }
+    }
+    reset(s);
+    const char *target = open ? open : before ? before : first;
+    int out = 0;
+    if (rc != SQLITE_DONE)
+        out = db_fail(c->e, "finding an alert's incident");
+    else if (target && strcmp(target, c->id) == 0) {
+        take_ack(c, ev);
+        out = add_link(c, ev->id, "ack");
+    }
+    free(open);
+    free(before);
+    free(first);
+    return out;
+}
+
+static const char *episode_value(const episode_t *ep, const char *name)
+{
+    if (strcmp(name, "service") == 0 && ep->service)
+        return ep->service;
+    const char *v = am_labels_get(&ep->labels, name);
+    return v ? v : "";
+}
+
+static int on_deploy(void *arg, int64_t seq, const am_event_t *ev)
+{
+    link_ctx_t *c = arg;
+    (void)seq;
+    if (!deploy_matches(c->r, ev))
+        return 0;
+    bool agrees = c->r->nsame == 0;
+    for (size_t i = 0; i < c->eps.n && !agrees; i++) {
+        bool all = true;
+        for (size_t k = 0; k < c->r->nsame && all; k++) {
+            const char *dv = corr_event_value(ev, c->r->same[k]);
+            all = !*dv || strcmp(dv, episode_value(&c->eps.v[i], c->r->same[k])) == 0;
+        }
+        agrees = all;
+    }
+    if (!agrees)
+        return 0;
+    int64_t t = ev->starts_at;
+    bool suspect = t <= c->started;
+    if (!suspect && !c->r->during)
+        return 0;
+    char at[AM_TIME_STRLEN];
+    json_t *o = json_object();
+    json_object_set_new(o, "name", ev->name ? json_string(ev->name) : json_null());
+    json_object_set_new(o, "version", ev->version ? json_string(ev->version) : json_null());
+    json_object_set_new(o, "service", ev->service ? json_string(ev->service) : json_null());
+    json_object_set_new(o, "status", ev->status ? json_string(ev->status) : json_null());
+    json_object_set_new(o, "at", json_string(am_time_format(t, at)));
+    json_object_set_new(o, "actor", ev->actor ? json_string(ev->actor) : json_null());
+    json_array_append_new(suspect ? c->suspects : c->during, o);
+    return add_link(c, ev->id, suspect ? "suspect" : "during");
+}
+
+/* A deploy known by several events (started, then succeeded) is listed
+ * once: the last event that took effect wins. */
+static json_t *collapse_deploys(json_t *list)
+{
+    json_t *out = json_array();
+    size_t i;
+    json_t *d;
+    json_array_foreach(list, i, d)
+    {
+        const char *name = json_string_value(json_object_get(d, "name"));
+        const char *ver = json_string_value(json_object_get(d, "version"));
+        size_t j;
+        json_t *prev, *found = NULL;
+        json_array_foreach(out, j, prev)
+        {
+            const char *pn = json_string_value(json_object_get(prev, "name"));
+            const char *pv = json_string_value(json_object_get(prev, "version"));
+            if (pn && name && strcmp(pn, name) == 0 &&
+                ((!pv && !ver) || (pv && ver && !strcmp(pv, ver))))
+                found = prev;
+        }
+        if (found)
+            json_object_update(found, d); /* list is in time order: later wins */
+        else
+            json_array_append(out, d);
+    }
+    json_decref(list);
+    return out;
+}
+
+static int relink(corr_engine_t *e, const char *id)
+{
+    link_ctx_t c = {.e = e, .id = id, .ack_at = AM_TIME_NONE, .users = -1};
+    int rc = -1;
+    sqlite3_stmt *s = e->s[S_GET_INCIDENT];
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(s);
+    if (step == SQLITE_DONE) { /* merged away in this flush */
+        reset(s);
+        return 0;
+    }
+    if (step != SQLITE_ROW) {
+        reset(s);
+        return db_fail(e, "reading an incident");
+    }
+    const char *rule = (const char *)sqlite3_column_text(s, 0);
+    for (size_t i = 0; i < e->rules->n; i++)
+        if (strcmp(e->rules->v[i].name, rule) == 0)
+            c.r = &e->rules->v[i];
+    char *gkey = col_text(s, 1);
+    c.gkey = gkey;
+    c.started = sqlite3_column_int64(s, 2);
+    c.resolved = col_time(s, 3, AM_TIME_NONE);
+    reset(s);
+    if (!c.r) { /* a rule no longer loaded: leave it (recorrelate rebuilds) */
+        free(gkey);
+        return 0;
+    }
+    c.key = json_loads(gkey, 0, NULL);
+    c.suspects = json_array();
+    c.during = json_array();
+    if (remember(e, id) != 0)
+        goto done;
+    s = e->s[S_DELETE_LINKS];
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    if (step_done(e, s, "clearing links") != 0)
+        goto done;
+    s = e->s[S_LINK_ALERT_EVENTS];
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    if (step_done(e, s, "linking alert events") != 0)
+        goto done;
+    s = e->s[S_INCIDENT_EPISODES];
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    if (load_episodes(e, s, &c.eps) != 0)
+        goto done;
+    for (size_t i = 0; i < c.eps.n; i++)
+        if (c.eps.v[i].users > c.users)
+            c.users = c.eps.v[i].users;
+
+    int64_t hi = c.resolved;
+    if (!c.r->group_all) {
+        if (store_events_between(e->st, AM_KIND_ACK, c.started, hi, on_keyed_event, &c, e->err,
+                                 e->errlen) != 0 ||
+            store_events_between(e->st, AM_KIND_NOTE, c.started, hi, on_keyed_event, &c, e->err,
+                                 e->errlen) != 0)
+            goto done;
+    }
+    am_strset_t idents = {0};
+    for (size_t i = 0; i < c.eps.n; i++)
+        am_strset_add(&idents, c.eps.v[i].identity, NULL);
+    int irc = 0;
+    for (size_t i = 0; irc == 0 && i < idents.n; i++)
+        irc = store_events_by_identity(e->st, AM_KIND_ACK, idents.v[i], on_identity_ack, &c, e->err,
+                                       e->errlen);
+    am_strset_free(&idents);
+    if (irc != 0)
+        goto done;
+    if (store_events_between(e->st, AM_KIND_DEPLOY, add_sat(c.started, -c.r->before), hi, on_deploy,
+                             &c, e->err, e->errlen) != 0)
+        goto done;
+
+    c.suspects = collapse_deploys(c.suspects);
+    c.during = collapse_deploys(c.during);
+    char *sj = json_dumps(c.suspects, JSON_COMPACT | JSON_SORT_KEYS);
+    char *dj = json_dumps(c.during, JSON_COMPACT | JSON_SORT_KEYS);
+    s = e->s[S_UPDATE_LINKS];
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    bind_time(s, 2, c.ack_at);
+    if (c.lead)
+        sqlite3_bind_text(s, 3, c.lead, -1, SQLITE_STATIC);
+    if (c.users >= 0)
+        sqlite3_bind_int64(s, 4, c.users);
+    sqlite3_bind_text(s, 5, sj, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, dj, -1, SQLITE_STATIC);
+    rc = step_done(e, s, "updating links");
+    free(sj);
+    free(dj);
+done:
+    json_decref(c.key);
+    json_decref(c.suspects);
+    json_decref(c.during);
+    episodes_free(&c.eps);
+    free(c.lead);
+    free(gkey);
+    return rc;
+}
+
+int corr_engine_flush(corr_engine_t *e, char *err, size_t errlen)
+{
+    e->err = err;
+    e->errlen = errlen;
+    /* Snapshot: the working set may not grow while it is processed. */
+    size_t ndirty = e->ndirty;
+    for (size_t i = 0; i < ndirty; i++)
+        if (regroup(e, &e->dirty[i]) != 0)
+            return -1;
+    for (size_t i = 0; i < e->pending.n; i++)
+        if (find_candidates(e, &e->pending.v[i]) != 0)
+            return -1;
+    for (size_t i = 0; i < e->relink.n; i++)
+        if (relink(e, e->relink.v[i]) != 0)
+            return -1;
+    /* What really changed, against the signatures taken before. */
+    for (size_t i = 0; i < e->before_ids.n; i++) {
+        sqlite3_stmt *s = e->s[S_SIGNATURE];
+        sqlite3_bind_text(s, 1, e->before_ids.v[i], -1, SQLITE_STATIC);
+        int rc = sqlite3_step(s);
+        const char *now = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(s, 0) : NULL;
+        const char *was = e->before_sig[i];
+        if ((now == NULL) != (was == NULL) || (now && strcmp(now, was) != 0))
+            am_strset_add(&e->changed, e->before_ids.v[i], NULL);
+        reset(s);
+        free(e->before_sig[i]);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            return db_fail(e, "reading an incident");
+    }
+    am_strset_clear(&e->before_ids);
+    char num[32];
+    snprintf(num, sizeof num, "%" PRId64, e->next_num);
+    sqlite3_stmt *s = e->s[S_SET_META];
+    sqlite3_bind_text(s, 1, "next_incident", -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, num, -1, SQLITE_STATIC);
+    if (step_done(e, s, "saving the incident counter") != 0)
+        return -1;
+    clear_working_set(e);
+    return 0;
+}
+
+size_t corr_engine_changed_count(const corr_engine_t *e)
+{
+    return e->changed.n;
+}
+
+const char *corr_engine_changed_id(const corr_engine_t *e, size_t i)
+{
+    return e->changed.v[i];
+}
+
+static int get_meta(corr_engine_t *e, const char *key, char **value)
+{
+    sqlite3_stmt *s = e->s[S_GET_META];
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    *value = rc == SQLITE_ROW ? col_text(s, 0) : NULL;
+    reset(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(e, "reading corr_meta");
+}
+
+static int set_meta(corr_engine_t *e, const char *key, const char *value)
+{
+    sqlite3_stmt *s = e->s[S_SET_META];
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
+    return step_done(e, s, "writing corr_meta");
+}
+
+corr_engine_t *corr_engine_create(store_t *st, const corr_rules_t *rules, const am_log_t *log,
+                                  const corr_options_t *opts, char *err, size_t errlen)
+{
+    corr_engine_t *e = am_xcalloc(1, sizeof *e);
+    e->st = st;
+    e->db = store_db(st);
+    e->rules = rules;
+    e->log = log;
+    e->err = err;
+    e->errlen = errlen;
+    e->opts.max_open_groups = opts && opts->max_open_groups ? opts->max_open_groups : 10000;
+    e->opts.adopt_rules = opts && opts->adopt_rules;
+    e->next_num = 1;
+    char *digest = NULL, *num = NULL;
+    for (int i = 0; i < NSTMT; i++)
+        if (sqlite3_prepare_v3(e->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &e->s[i], NULL) !=
+            SQLITE_OK) {
+            db_fail(e, "preparing statements");
+            goto init_error;
+        }
+    if (get_meta(e, "rules_digest", &digest) != 0 || get_meta(e, "next_incident", &num) != 0)
+        goto init_error;
+    if (num)
+        e->next_num = strtoll(num, NULL, 10);
+    if (digest && strcmp(digest, corr_rules_digest(rules)) != 0 && !e->opts.adopt_rules) {
+        am_errf(err, errlen,
+                "%s was correlated under other rules; run 'aftermath recorrelate --db %s "
+                "--rules FILE' to rebuild its incidents under these",
+                store_path(st), store_path(st));
+        goto init_error;
+    }
+    if (!digest || strcmp(digest, corr_rules_digest(rules)) != 0) {
+        char *msg = NULL;
+        if (sqlite3_exec(e->db, "SAVEPOINT corr_meta", NULL, NULL, &msg) != SQLITE_OK) {
+            am_errf(err, errlen, "%s: %s", store_path(st), msg ? msg : "");
+            sqlite3_free(msg);
+            goto init_error;
+        }
+        int rc = set_meta(e, "rules_digest", corr_rules_digest(rules));
+        sqlite3_exec(e->db, rc == 0 ? "RELEASE corr_meta" : "ROLLBACK TO corr_meta", NULL, NULL,
+                     NULL);
+        if (rc != 0)
+            goto init_error;
+    }
+    free(digest);
+    free(num);
+    return e;
+
+init_error:
+    free(digest);
+    free(num);
+    corr_engine_destroy(e);
+    return NULL;
+}
+
+void corr_engine_destroy(corr_engine_t *e)
+{
+    if (!e)
+        return;
+    clear_working_set(e);
+    free(e->dirty);
+    am_strset_free(&e->dirty_keys);
+    am_event_list_free(&e->pending);
+    am_strset_free(&e->relink);
+    for (size_t i = 0; i < e->before_ids.n; i++)
+        free(e->before_sig[i]);
+    free(e->before_sig);
+    am_strset_free(&e->before_ids);
+    am_strset_free(&e->changed);
+    for (int i = 0; i < NSTMT; i++)
+        sqlite3_finalize(e->s[i]);
+    free(e);
+}
+
+typedef struct recorr_ctx {
+    corr_engine_t *e;
+    size_t n;
+    char *err;
+    size_t errlen;
+} recorr_ctx_t;
+
+static int on_stored(void *arg, int64_t seq, const am_event_t *ev)
+{
+    recorr_ctx_t *c = arg;
+    (void)seq;
+    if (corr_engine_add(c->e, ev, c->err, c->errlen) != 0)
+        return -1;
+    if (++c->n % 10000 == 0 && corr_engine_flush(c->e, c->err, c->errlen) != 0)
+        return -1;
+    return 0;
+}
+
+int corr_recorrelate(store_t *st, const corr_rules_t *rules, const am_log_t *log, char *err,
+                     size_t errlen)
+{
+    char *msg = NULL;
+    if (store_begin(st, err, errlen) != 0)
+        return -1;
+    if (sqlite3_exec(store_db(st),
+                     "DELETE FROM incident_events; DELETE FROM incident_aliases; "
+                     "DELETE FROM incidents; DELETE FROM episodes;",
+                     NULL, NULL, &msg) != SQLITE_OK) {
+        am_errf(err, errlen, "%s: clearing incidents: %s", store_path(st), msg ? msg : "");
+        sqlite3_free(msg);
+        store_rollback(st);
+        return -1;
+    }
+    corr_options_t opts = {.adopt_rules = true};
+    corr_engine_t *e = corr_engine_create(st, rules, log, &opts, err, errlen);
+    if (!e) {
+        store_rollback(st);
+        return -1;
+    }
+    recorr_ctx_t c = {.e = e, .err = err, .errlen = errlen};
+    int rc = store_scan_events(st, 0, on_stored, &c, err, errlen);
+    if (rc == 0)
+        rc = corr_engine_flush(e, err, errlen);
+    corr_engine_destroy(e);
+    if (rc == 0)
+        rc = store_commit(st, err, errlen);
+    if (rc != 0)
+        store_rollback(st);
+    return rc;
+}

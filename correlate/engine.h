@@ -1,0 +1,62 @@
+/*
+ * engine.h - the correlator: groups stored events into incidents under a
+ * set of rules, derives their timestamps and links deploys, acks and
+ * notes. Its state lives in the store (tables episodes, incidents,
+ * incident_events, incident_aliases, corr_meta), written in the caller's
+ * transaction, so incidents commit together with the events (and Kafka
+ * offsets) that produced them.
+ *
+ * The result depends only on the set of stored events, never on their
+ * arrival order or on duplicates (see DESIGN.md, "Properties").
+ */
+#ifndef CORR_ENGINE_H
+#define CORR_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/event.h"
+#include "common/log.h"
+#include "correlate/rules.h"
+#include "store/store.h"
+
+typedef struct corr_engine corr_engine_t;
+
+typedef struct corr_options {
+    /* Group keys held in memory at once; past it the working set is
+     * processed and written to the store early (default 10000). */
+    size_t max_open_groups;
+    /* Take these rules even if the database was correlated under other
+     * rules (recorrelate does; otherwise that is an error). */
+    bool adopt_rules;
+} corr_options_t;
+
+/* st, rules and log are borrowed and must outlive the engine. Fails when
+ * the database was correlated under different rules (the message says to
+ * run `aftermath recorrelate`). */
+corr_engine_t *corr_engine_create(store_t *st, const corr_rules_t *rules, const am_log_t *log,
+                                  const corr_options_t *opts, char *err, size_t errlen);
+void corr_engine_destroy(corr_engine_t *e);
+
+/* Feeds one event that the store just took as new, or whose observed_at
+ * it just moved earlier. Must be inside the store transaction that holds
+ * the event. */
+int corr_engine_add(corr_engine_t *e, const am_event_t *ev, char *err, size_t errlen);
+
+/* Brings incidents up to date with everything added, inside the open
+ * transaction (call before committing it). */
+int corr_engine_flush(corr_engine_t *e, char *err, size_t errlen);
+
+/* Incidents opened, changed or merged away by the last flush. */
+size_t corr_engine_changed_count(const corr_engine_t *e);
+const char *corr_engine_changed_id(const corr_engine_t *e, size_t i);
+
+/* True when the event matches no rule's match list (for `rules test`). */
+bool corr_rules_match_any(const corr_rules_t *rules, const am_event_t *ev);
+
+/* Rebuilds every incident from the stored events under rules, in one
+ * transaction. Incident numbers keep counting up: no old id is reused. */
+int corr_recorrelate(store_t *st, const corr_rules_t *rules, const am_log_t *log, char *err,
+                     size_t errlen);
+
+#endif

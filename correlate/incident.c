@@ -1,0 +1,106 @@
+/*
+ * incident.c - incidents as JSON, read from the correlator's tables.
+ *
+ * Stored JSON columns (services, suspects, during, flapping, gkey) are
+ * parsed back rather than re-derived, so readers see exactly what the
+ * correlator wrote. Times are stored as UTC milliseconds and written as
+ * RFC 3339; unknown ones are null, never 0.
+ */
+#include "correlate/incident.h"
+#include "common/buf.h"
+#include "common/time.h"
+
+#include <sqlite3.h>
+#include <string.h>
+
+#define COLS                                                                                       \
+    "SELECT id, rule, gkey, status, services, started_at, detected_at, acknowledged_at, "          \
+    "mitigated_at, resolved_at, alerts, users_impacted, lead, suspects, during, flapping, "        \
+    "(SELECT json_group_array(alias) FROM (SELECT alias FROM incident_aliases a "                  \
+    "WHERE a.incident = i.id ORDER BY alias)) FROM incidents i "
+
+static json_t *parsed(sqlite3_stmt *s, int col)
+{
+    const char *t = (const char *)sqlite3_column_text(s, col);
+    json_t *j = t ? json_loads(t, 0, NULL) : NULL;
+    return j ? j : json_null();
+}
+
+static json_t *time_or_null(sqlite3_stmt *s, int col)
+{
+    if (sqlite3_column_type(s, col) == SQLITE_NULL)
+        return json_null();
+    char buf[AM_TIME_STRLEN];
+    return json_string(am_time_format(sqlite3_column_int64(s, col), buf));
+}
+
+static json_t *row(sqlite3_stmt *s)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string((const char *)sqlite3_column_text(s, 0)));
+    json_object_set_new(o, "rule", json_string((const char *)sqlite3_column_text(s, 1)));
+    json_object_set_new(o, "key", parsed(s, 2));
+    json_object_set_new(o, "status", json_string((const char *)sqlite3_column_text(s, 3)));
+    json_object_set_new(o, "services", parsed(s, 4));
+    json_object_set_new(o, "started_at", time_or_null(s, 5));
+    json_object_set_new(o, "detected_at", time_or_null(s, 6));
+    json_object_set_new(o, "acknowledged_at", time_or_null(s, 7));
+    json_object_set_new(o, "mitigated_at", time_or_null(s, 8));
+    json_object_set_new(o, "resolved_at", time_or_null(s, 9));
+    json_object_set_new(o, "alerts", json_integer(sqlite3_column_int64(s, 10)));
+    json_object_set_new(o, "users_impacted",
+                        sqlite3_column_type(s, 11) == SQLITE_NULL
+                            ? json_null()
+                            : json_integer(sqlite3_column_int64(s, 11)));
+    const char *lead = (const char *)sqlite3_column_text(s, 12);
+    json_object_set_new(o, "lead", lead ? json_string(lead) : json_null());
+    json_object_set_new(o, "suspects", parsed(s, 13));
+    json_object_set_new(o, "during", parsed(s, 14));
+    json_object_set_new(o, "flapping", parsed(s, 15));
+    json_object_set_new(o, "aliases", parsed(s, 16));
+    return o;
+}
+
+static json_t *query(store_t *st, const char *sql, const char *id, char *err, size_t errlen)
+{
+    sqlite3 *db = store_db(st);
+    sqlite3_stmt *s = NULL;
+    json_t *arr = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+        goto fail;
+    if (id)
+        sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    arr = json_array();
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        json_array_append_new(arr, row(s));
+    if (rc != SQLITE_DONE)
+        goto fail;
+    sqlite3_finalize(s);
+    return arr;
+fail:
+    am_errf(err, errlen, "%s: reading incidents: %s", store_path(st), sqlite3_errmsg(db));
+    json_decref(arr);
+    sqlite3_finalize(s);
+    return NULL;
+}
+
+json_t *corr_incidents_json(store_t *st, char *err, size_t errlen)
+{
+    return query(st, COLS "ORDER BY started_at, num", NULL, err, errlen);
+}
+
+json_t *corr_incident_json(store_t *st, const char *id, char *err, size_t errlen)
+{
+    if (err && errlen)
+        err[0] = '\0';
+    json_t *arr = query(st,
+                        COLS "WHERE id = ?1 OR id = (SELECT incident FROM incident_aliases "
+                             "WHERE alias = ?1)",
+                        id, err, errlen);
+    if (!arr)
+        return NULL;
+    json_t *o = json_array_size(arr) ? json_incref(json_array_get(arr, 0)) : NULL;
+    json_decref(arr);
+    return o;
+}

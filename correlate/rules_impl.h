@@ -1,0 +1,42 @@
+/*
+ * rules_impl.h - private to correlate/: the loaded form of a rule.
+ */
+#ifndef CORR_RULES_IMPL_H
+#define CORR_RULES_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "correlate/matcher.h"
+#include "correlate/rules.h"
+
+typedef enum { CORR_USERS_NONE, CORR_USERS_ANNOTATION, CORR_USERS_LABEL } corr_users_from_t;
+
+typedef struct corr_rule {
+    char *name;
+    char *description;
+    corr_matcher_t **match;
+    size_t nmatch;
+    char **group_by; /* sorted label names */
+    size_t ngroup;
+    bool group_all; /* group_by: ['...'] */
+    int64_t gap;
+    int64_t quiet;
+    corr_matcher_t **deploy_match;
+    size_t ndeploy_match;
+    char **same;
+    size_t nsame;
+    int64_t before;
+    bool during;
+    corr_users_from_t users_from;
+    char *users_name;
+    bool cont;
+} corr_rule_t;
+
+struct corr_rules {
+    corr_rule_t *v;
+    size_t n;
+    char digest[17];
+};
+
+#endif
