@@ -87,7 +87,7 @@ fail:
 
 json_t *corr_incidents_json(store_t *st, char *err, size_t errlen)
 {
-    return query(st, COLS "ORDER BY started_at, num", NULL, err, errlen);
+    return query(st, COLS "ORDER BY started_at, rule, gkey, num", NULL, err, errlen);
 }
 
 json_t *corr_incident_json(store_t *st, const char *id, char *err, size_t errlen)

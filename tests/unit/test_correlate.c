@@ -1,0 +1,420 @@
+/*
+ * test_correlate.c - the correlator's properties, one case each: the gap
+ * boundary, merges and splits with stable ids, flapping, late deploys,
+ * the `same` rule, ack placement, users impacted, continue, the open
+ * group cap, persistence across restarts, rule changes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+
+#include "corr_util.h"
+#include "tmp_util.h"
+
+static const char *const RULES = "version: 1\n"
+                                 "rules:\n"
+                                 "  - name: r\n"
+                                 "    match: ['severity=\"page\"']\n"
+                                 "    group_by: [cluster]\n"
+                                 "    gap: 30m\n"
+                                 "    quiet: 10m\n"
+                                 "    deploys:\n"
+                                 "      match: ['env=\"prod\"']\n"
+                                 "      same: [service, cluster]\n"
+                                 "      before: 2h\n"
+                                 "    impact:\n"
+                                 "      users: annotation:users\n";
+
+#define PAGE "\"severity\":\"page\",\"cluster\":\"c1\",\"service\":\"web\""
+
+static void feed_free(harness_t *h, char *line)
+{
+    h_feed(h, line);
+    free(line);
+}
+
+static const char *str(const json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "(null)";
+}
+
+static void test_gap_boundary(void **state)
+{
+    (void)state;
+    harness_t h;
+    /* exactly gap apart: two incidents */
+    h_open(&h, ":memory:", RULES, 100, 0);
+    feed_free(&h, alert("A", 0, 10, PAGE));
+    feed_free(&h, alert("B", 40, 50, PAGE));
+    json_t *arr = h_incidents(&h);
+    assert_int_equal(json_array_size(arr), 2);
+    json_decref(arr);
+    h_close(&h);
+    /* a millisecond less: one */
+    h_open(&h, ":memory:", RULES, 100, 0);
+    feed_free(&h, alert("A", 0, 10, PAGE));
+    feed_free(&h, alert("B", 40 - 1.0 / 60000, 50, PAGE));
+    arr = h_incidents(&h);
+    assert_int_equal(json_array_size(arr), 1);
+    json_decref(arr);
+    h_close(&h);
+    /* overlapping always chain; one still firing keeps it open */
+    h_open(&h, ":memory:", RULES, 100, 0);
+    feed_free(&h, alert("A", 0, -1, PAGE));
+    feed_free(&h, alert("B", 300, 310, PAGE));
+    arr = h_incidents(&h);
+    assert_int_equal(json_array_size(arr), 1);
+    const json_t *o = json_array_get(arr, 0);
+    assert_string_equal(str(o, "status"), "open");
+    assert_true(json_is_null(json_object_get(o, "mitigated_at")));
+    assert_true(json_is_null(json_object_get(o, "resolved_at")));
+    assert_true(json_is_null(json_object_get(o, "detected_at")));
+    assert_true(json_is_null(json_object_get(o, "acknowledged_at")));
+    json_decref(arr);
+    h_close(&h);
+}
+
+static void test_merge_keeps_oldest_id(void **state)
+{
+    (void)state;
+    harness_t h;
+    h_open(&h, ":memory:", RULES, 1, 0);
+    feed_free(&h, alert("A", 0, 10, PAGE));
+    feed_free(&h, alert("C", 60, 70, PAGE));
+    json_t *arr = h_incidents(&h);
+    assert_int_equal(json_array_size(arr), 2);
+    char *first = strdup(str(json_array_get(arr, 0), "id"));
+    char *second = strdup(str(json_array_get(arr, 1), "id"));
+    json_decref(arr);
+    /* a late alert bridging both */
+    feed_free(&h, alert("B", 30, 45, PAGE));
+    arr = h_incidents(&h);
+    assert_int_equal(json_array_size(arr), 1);
+    const json_t *o = json_array_get(arr, 0);
+    assert_string_equal(str(o, "id"), first);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(o, "aliases"), 0)),
+                        second);
+    assert_string_equal(str(o, "started_at"), T(0));
+    assert_string_equal(str(o, "mitigated_at"), T(70));
+    assert_string_equal(str(o, "resolved_at"), T(80));
+    assert_int_equal(json_integer_value(json_object_get(o, "alerts")), 3);
+    /* the alias still finds it */
+    char err[256];
+    json_t *one = corr_incident_json(h.st, second, err, sizeof err);
+    assert_non_null(one);
+    assert_string_equal(str(one, "id"), first);
+    json_decref(one);
+    json_decref(arr);
+    free(first);
+    free(second);
+    h_close(&h);
+}
+
+static void test_split_on_late_resolve(void **state)
+{
+    (void)state;
+    harness_t h;
+    h_open(&h, ":memory:", RULES, 1, 0);
+    feed_free(&h, alert("A", 0, -1, PAGE));
+    feed_free(&h, alert("B", 120, -1, PAGE));
+    json_t *arr = h_incidents(&h);
+    assert_int_equal(json_array_size(arr), 1); /* A is still firing */
+    char *id = strdup(str(json_array_get(arr, 0), "id"));
+    json_decref(arr);
+    feed_free(&h, alert("A", 0, 10, PAGE)); /* A's resolve arrives */
+    arr = h_incidents(&h);
+    assert_int_equal(json_array_size(arr), 2);
+    assert_string_equal(str(json_array_get(arr, 0), "id"), id); /* the first keeps it */
+    assert_string_equal(str(json_array_get(arr, 0), "mitigated_at"), T(10));
+    assert_string_equal(str(json_array_get(arr, 1), "status"), "open");
+    json_decref(arr);
+    free(id);
+    h_close(&h);
+}
+
+static void test_flapping_and_detection(void **state)
+{
+    (void)state;
+    harness_t h;
+    h_open(&h, ":memory:", RULES, 100, 0);
+    for (int i = 0; i < 4; i++) {
+        char *a = alert("Flappy", i * 10, i * 10 + 5, PAGE);
+        h_feed_at(&h, a, i * 10 + 1);
+        h_feed_at(&h, a, i * 10 + 0.5); /* an earlier delivery of the same */
+        free(a);
+    }
+    json_t *arr = h_incidents(&h);
+    assert_int_equal(json_array_size(arr), 1);
+    const json_t *o = json_array_get(arr, 0);
+    assert_int_equal(json_integer_value(json_object_get(o, "alerts")), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "flapping"), "Flappy")),
+                     4);
+    assert_string_equal(str(o, "detected_at"), T(0.5));
+    json_decref(arr);
+    h_close(&h);
+}
+
+#define DEPLOY(name, at, svc, extra)                                                               \
+    "{\"kind\":\"deploy\",\"name\":\"" name "\",\"version\":\"v-" name "\",\"at\":\"%s\","         \
+    "\"environment\":\"prod\",\"actor\":\"bot\",\"labels\":{\"cluster\":\"c1\"" extra "}" svc "}"
+
+static void test_late_deploys_and_same(void **state)
+{
+    (void)state;
+    harness_t h;
+    h_open(&h, ":memory:", RULES, 1, 0);
+    feed_free(&h, alert("A", 0, 20, PAGE));
+    char buf[512];
+    /* arriving after the alerts: still linked */
+    snprintf(buf, sizeof buf, DEPLOY("good", "%s", ",\"service\":\"web\"", ""), T(-30));
+    h_feed(&h, buf);
+    snprintf(buf, sizeof buf, DEPLOY("edge", "%s", ",\"service\":\"web\"", ""), T(-120));
+    h_feed(&h, buf); /* the window includes both ends */
+    snprintf(buf, sizeof buf, DEPLOY("too-early", "%s", ",\"service\":\"web\"", ""), T(-121));
+    h_feed(&h, buf);
+    snprintf(buf, sizeof buf, DEPLOY("other-svc", "%s", ",\"service\":\"db\"", ""), T(-10));
+    h_feed(&h, buf);
+    snprintf(buf, sizeof buf, DEPLOY("no-svc", "%s", "", ""), T(-5)); /* lacks it: agrees */
+    h_feed(&h, buf);
+    snprintf(buf, sizeof buf, DEPLOY("fix", "%s", ",\"service\":\"web\"", ""), T(15));
+    h_feed(&h, buf);
+    snprintf(buf, sizeof buf, DEPLOY("fix-other", "%s", ",\"service\":\"db\"", ""), T(16));
+    h_feed(&h, buf); /* same applies to during deploys too */
+    snprintf(buf, sizeof buf, DEPLOY("after", "%s", ",\"service\":\"web\"", ""), T(31));
+    h_feed(&h, buf); /* after resolved_at (20 + 10) */
+    json_t *arr = h_incidents(&h);
+    assert_int_equal(json_array_size(arr), 1);
+    const json_t *o = json_array_get(arr, 0);
+    char *s = json_dumps(json_object_get(o, "suspects"), JSON_COMPACT);
+    char *d = json_dumps(json_object_get(o, "during"), JSON_COMPACT);
+    assert_int_equal(json_array_size(json_object_get(o, "suspects")), 3);
+    assert_non_null(strstr(s, "\"edge\""));
+    assert_non_null(strstr(s, "\"good\""));
+    assert_non_null(strstr(s, "\"no-svc\""));
+    assert_null(strstr(s, "too-early"));
+    assert_null(strstr(s, "other-svc"));
+    assert_int_equal(json_array_size(json_object_get(o, "during")), 1);
+    assert_non_null(strstr(d, "\"fix\""));
+    assert_string_equal(str(json_array_get(json_object_get(o, "suspects"), 0), "name"), "edge");
+    free(s);
+    free(d);
+    json_decref(arr);
+    h_close(&h);
+}
+
+static void test_acks(void **state)
+{
+    (void)state;
+    static const char *const rules = "version: 1\n"
+                                     "rules:\n"
+                                     "  - name: r\n"
+                                     "    match: ['severity=\"page\"']\n"
+                                     "    group_by: [cluster]\n"
+                                     "    gap: 10m\n"
+                                     "    quiet: 60m\n";
+    harness_t h;
+    h_open(&h, ":memory:", rules, 1, 0);
+    char buf[512];
+    /* ack first, alerts later: order must not matter */
+    snprintf(buf, sizeof buf,
+             "{\"kind\":\"ack\",\"at\":\"%s\",\"actor\":\"Ann\",\"labels\":{\"cluster\":\"c1\"}}",
+             T(25));
+    h_feed(&h, buf);
+    snprintf(buf, sizeof buf,
+             "{\"kind\":\"ack\",\"at\":\"%s\",\"actor\":\"Early\",\"labels\":{\"cluster\":\"c1\"}}",
+             T(-1));
+    h_feed(&h, buf); /* before any incident: joins none */
+    snprintf(buf, sizeof buf,
+             "{\"kind\":\"ack\",\"at\":\"%s\",\"actor\":\"Bob\",\"labels\":{\"cluster\":\"c2\"}}",
+             T(2));
+    h_feed(&h, buf); /* another key */
+    /* incident 1: [0, 10] resolved 70; incident 2: [20, 30] (20 - 10 >= gap) */
+    feed_free(&h, alert("A", 0, 10, PAGE));
+    feed_free(&h, alert("B", 20, 30, PAGE));
+    /* an ack naming B's identity joins B's incident */
+    json_t *arr = h_incidents(&h);
+    assert_int_equal(json_array_size(arr), 2);
+    const json_t *i1 = json_array_get(arr, 0), *i2 = json_array_get(arr, 1);
+    /* open to both at 25: joins the one that started first */
+    assert_string_equal(str(i1, "acknowledged_at"), T(25));
+    assert_string_equal(str(i1, "lead"), "Ann");
+    assert_true(json_is_null(json_object_get(i2, "acknowledged_at")));
+    json_decref(arr);
+    h_close(&h);
+
+    /* The later incident and the ack first; the earlier incident arrives
+     * afterwards and must take the ack from it. */
+    h_open(&h, ":memory:", rules, 1, 0);
+    feed_free(&h, alert("B", 20, 30, PAGE));
+    snprintf(buf, sizeof buf,
+             "{\"kind\":\"ack\",\"at\":\"%s\",\"actor\":\"Ann\",\"labels\":{\"cluster\":\"c1\"}}",
+             T(25));
+    h_feed(&h, buf);
+    arr = h_incidents(&h);
+    assert_string_equal(str(json_array_get(arr, 0), "acknowledged_at"), T(25));
+    json_decref(arr);
+    feed_free(&h, alert("A", 0, 10, PAGE));
+    arr = h_incidents(&h);
+    assert_int_equal(json_array_size(arr), 2);
+    assert_string_equal(str(json_array_get(arr, 0), "acknowledged_at"), T(25));
+    assert_true(json_is_null(json_object_get(json_array_get(arr, 1), "acknowledged_at")));
+    json_decref(arr);
+    h_close(&h);
+}
+
+static void test_identity_ack_and_users(void **state)
+{
+    (void)state;
+    harness_t h;
+    h_open(&h, ":memory:", RULES, 100, 0);
+    char buf[512];
+    snprintf(buf, sizeof buf,
+             "{\"kind\":\"alert\",\"name\":\"A\",\"dedup_key\":\"pd-1\",\"starts_at\":\"%s\","
+             "\"labels\":{" PAGE "},\"annotations\":{\"users\":\"120\"}}",
+             T(0));
+    h_feed(&h, buf);
+    snprintf(buf, sizeof buf,
+             "{\"kind\":\"alert\",\"name\":\"B\",\"starts_at\":\"%s\",\"labels\":{" PAGE
+             "},\"annotations\":{\"users\":\"lots\"}}",
+             T(1));
+    h_feed(&h, buf);
+    /* no cluster label: joins by the alert it names */
+    snprintf(buf, sizeof buf,
+             "{\"kind\":\"ack\",\"at\":\"%s\",\"actor\":\"Pat\",\"dedup_key\":\"pd-1\"}", T(3));
+    h_feed(&h, buf);
+    snprintf(buf, sizeof buf,
+             "{\"kind\":\"note\",\"at\":\"%s\",\"labels\":{\"cluster\":\"c1\"},"
+             "\"annotations\":{\"users\":\"4500\"},\"summary\":\"more users\"}",
+             T(4));
+    h_feed(&h, buf);
+    json_t *arr = h_incidents(&h);
+    assert_int_equal(json_array_size(arr), 1);
+    const json_t *o = json_array_get(arr, 0);
+    assert_string_equal(str(o, "acknowledged_at"), T(3));
+    assert_string_equal(str(o, "lead"), "Pat");
+    assert_int_equal(json_integer_value(json_object_get(o, "users_impacted")), 4500);
+    json_decref(arr);
+    h_close(&h);
+}
+
+static void test_continue(void **state)
+{
+    (void)state;
+    static const char *const rules = "version: 1\n"
+                                     "rules:\n"
+                                     "  - name: first\n"
+                                     "    match: ['severity=\"page\"']\n"
+                                     "    continue: true\n"
+                                     "  - name: second\n"
+                                     "    match: ['service=\"web\"']\n"
+                                     "  - name: never\n"
+                                     "    match: ['service=\"web\"']\n";
+    harness_t h;
+    h_open(&h, ":memory:", rules, 100, 0);
+    feed_free(&h, alert("A", 0, 10, PAGE));
+    json_t *arr = h_incidents(&h);
+    assert_int_equal(json_array_size(arr), 2);
+    assert_string_equal(str(json_array_get(arr, 0), "rule"), "first");
+    assert_string_equal(str(json_array_get(arr, 1), "rule"), "second");
+    json_decref(arr);
+    h_close(&h);
+}
+
+static char *many_keys(size_t batch, size_t cap)
+{
+    harness_t h;
+    h_open(&h, ":memory:", RULES, batch, cap);
+    char labels[128];
+    for (int i = 0; i < 300; i++) {
+        snprintf(labels, sizeof labels, "\"severity\":\"page\",\"cluster\":\"k%d\"", i % 150);
+        feed_free(&h, alert(i < 150 ? "A" : "B", i % 7, 20 + i % 5, labels));
+    }
+    json_t *arr = h_incidents(&h);
+    assert_int_equal(json_array_size(arr), 150);
+    char *c = content_of(arr);
+    json_decref(arr);
+    h_close(&h);
+    return c;
+}
+
+static void test_cap_bounds_working_set(void **state)
+{
+    (void)state;
+    char *unbounded = many_keys(1000, 0);
+    char *capped = many_keys(1000, 16);
+    assert_string_equal(unbounded, capped);
+    free(unbounded);
+    free(capped);
+}
+
+static void test_persistence_and_rule_change(void **state)
+{
+    (void)state;
+    char dir[64], db[128];
+    tmp_dir(dir);
+    snprintf(db, sizeof db, "%s/p.db", dir);
+    harness_t h;
+    h_open(&h, db, RULES, 1, 0);
+    feed_free(&h, alert("A", 0, 10, PAGE));
+    json_decref(h_incidents(&h));
+    h_close(&h);
+    /* a restart continues the same incident */
+    h_open(&h, db, RULES, 1, 0);
+    feed_free(&h, alert("B", 20, 30, PAGE));
+    json_t *arr = h_incidents(&h);
+    assert_int_equal(json_array_size(arr), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(arr, 0), "alerts")), 2);
+    char *before = content_of(arr);
+    json_decref(arr);
+    h_close(&h);
+
+    /* other rules: refused until recorrelated */
+    const char *other = "version: 1\nrules:\n  - name: per-alert\n    match: []\n"
+                        "    group_by: [alertname]\n";
+    char err[1024];
+    corr_rules_t *rules = corr_rules_load_string(other, strlen(other), "o", err, sizeof err);
+    store_t *st = store_open(db, NULL, err, sizeof err);
+    assert_null(corr_engine_create(st, rules, NULL, NULL, err, sizeof err));
+    assert_non_null(strstr(err, "recorrelate"));
+    assert_int_equal(corr_recorrelate(st, rules, NULL, err, sizeof err), 0);
+    arr = corr_incidents_json(st, err, sizeof err);
+    assert_int_equal(json_array_size(arr), 2);
+    /* ids are not reused */
+    assert_string_equal(str(json_array_get(arr, 0), "id"), "INC-20240101-2");
+    json_decref(arr);
+    corr_rules_destroy(rules);
+    /* and back: the same content as before */
+    rules = corr_rules_load_string(RULES, strlen(RULES), "r", err, sizeof err);
+    assert_int_equal(corr_recorrelate(st, rules, NULL, err, sizeof err), 0);
+    arr = corr_incidents_json(st, err, sizeof err);
+    char *after = content_of(arr);
+    assert_string_equal(before, after);
+    json_decref(arr);
+    free(before);
+    free(after);
+    corr_rules_destroy(rules);
+    store_close(st);
+    tmp_rm_rf(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gap_boundary),
+        cmocka_unit_test(test_merge_keeps_oldest_id),
+        cmocka_unit_test(test_split_on_late_resolve),
+        cmocka_unit_test(test_flapping_and_detection),
+        cmocka_unit_test(test_late_deploys_and_same),
+        cmocka_unit_test(test_acks),
+        cmocka_unit_test(test_identity_ack_and_users),
+        cmocka_unit_test(test_continue),
+        cmocka_unit_test(test_cap_bounds_working_set),
+        cmocka_unit_test(test_persistence_and_rule_change),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

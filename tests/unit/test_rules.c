@@ -1,0 +1,145 @@
+/*
+ * test_rules.c - loading rule files: defaults, every key, and errors that
+ * name file:line:column.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "correlate/rules.h"
+#include "correlate/rules_impl.h"
+
+static corr_rules_t *load(const char *yaml)
+{
+    char err[512];
+    corr_rules_t *r = corr_rules_load_string(yaml, strlen(yaml), "t.yaml", err, sizeof err);
+    if (!r)
+        fail_msg("refused: %s", err);
+    return r;
+}
+
+static void refused(const char *yaml, const char *want)
+{
+    char err[512] = "";
+    corr_rules_t *r = corr_rules_load_string(yaml, strlen(yaml), "t.yaml", err, sizeof err);
+    if (r)
+        fail_msg("accepted but should be refused: %s", yaml);
+    if (!strstr(err, want))
+        fail_msg("error '%s' lacks '%s'", err, want);
+}
+
+static void test_full_rule(void **state)
+{
+    (void)state;
+    corr_rules_t *rules = load("version: 1\n"
+                               "rules:\n"
+                               "  - name: service-outage\n"
+                               "    description: Paging alerts.\n"
+                               "    match: ['kind=\"alert\"', 'severity=~\"critical|page\"']\n"
+                               "    group_by: [service, cluster]\n"
+                               "    gap: 1h30m\n"
+                               "    quiet: 5m\n"
+                               "    deploys:\n"
+                               "      match: ['kind=\"deploy\"']\n"
+                               "      same: [service, cluster]\n"
+                               "      before: 2h\n"
+                               "      during: false\n"
+                               "    impact:\n"
+                               "      users: annotation:users_impacted\n"
+                               "    continue: true\n"
+                               "  - name: everything\n"
+                               "    match: []\n"
+                               "    group_by: ['...']\n");
+    assert_int_equal(corr_rules_count(rules), 2);
+    const corr_rule_t *r = &rules->v[0];
+    assert_string_equal(r->name, "service-outage");
+    assert_int_equal(r->nmatch, 2);
+    assert_int_equal(r->ngroup, 2);
+    assert_string_equal(r->group_by[0], "cluster"); /* sorted */
+    assert_true(r->gap == 5400000);
+    assert_true(r->quiet == 300000);
+    assert_true(r->before == 7200000);
+    assert_false(r->during);
+    assert_int_equal(r->nsame, 2);
+    assert_int_equal(r->users_from, CORR_USERS_ANNOTATION);
+    assert_string_equal(r->users_name, "users_impacted");
+    assert_true(r->cont);
+    const corr_rule_t *all = &rules->v[1];
+    assert_true(all->group_all);
+    /* defaults */
+    assert_true(all->gap == 30 * 60000);
+    assert_true(all->quiet == 10 * 60000);
+    assert_true(all->before == 2 * 3600000);
+    assert_true(all->during);
+    assert_false(all->cont);
+    corr_rules_destroy(rules);
+}
+
+static void test_errors_name_the_place(void **state)
+{
+    (void)state;
+    refused("version: 1\nrules:\n  - name: a\n    match: []\n    gapp: 5m\n",
+            "t.yaml:5:5: unknown key 'gapp'");
+    refused("version: 1\nrules:\n  - name: a\n    match: []\n    gap: 5 minutes\n",
+            "t.yaml:5:10: gap: bad duration");
+    refused("version: 1\nrules:\n  - name: a\n    match: ['severity=~\"(\"']\n",
+            "t.yaml:4:13: matcher");
+    refused("version: 1\nrules:\n  - name: a\n    match: []\n    deploys:\n      bfore: 2h\n",
+            "t.yaml:6:7: deploys: unknown key 'bfore'");
+    refused("version: 1\nrules:\n  - name: a\n    match: []\n    continue: yes\n",
+            "t.yaml:5:15: continue: expected true or false");
+    refused("version: 1\nrules:\n  - name: a\n    match: []\n    impact:\n      users: 12\n",
+            "impact.users: expected annotation:NAME or label:NAME");
+    refused("version: 1\nrules:\n  - match: []\n", "t.yaml:3:5: rule without a name");
+    refused("version: 1\nrules:\n  - name: a\n", "rule 'a' has no match list");
+    refused("version: 1\nrules:\n  - {name: a, match: []}\n  - {name: a, match: []}\n",
+            "rule name 'a' is used twice");
+    refused("version: 1\nrules:\n  - name: a\n    name: b\n    match: []\n",
+            "t.yaml:4:5: key 'name' is given twice");
+    refused("version: 2\nrules: []\n", "only version 1");
+    refused("rules: []\n", "missing 'version: 1'");
+    refused("version: 1\nrules: {}\n", "'rules' must be a list");
+    refused("version: 1\nrules:\n  - name: a\n    match: []\n    group_by: [a, '...']\n",
+            "must stand alone");
+    refused("version: 1\nrules:\n  - name: a\n    match: []\n    gap: 0\n", "gap must be more");
+    refused("version: 1\nrules: [\n", "t.yaml:");
+    refused("- just a list\n", "expected a mapping");
+}
+
+static void test_default_and_digest(void **state)
+{
+    (void)state;
+    char err[512];
+    corr_rules_t *d = corr_rules_load_default(err, sizeof err);
+    if (!d)
+        fail_msg("default rules: %s", err);
+    assert_true(corr_rules_count(d) >= 1);
+    corr_rules_destroy(d);
+
+    /* Formatting and comments do not change the digest; values do. */
+    corr_rules_t *a = load("version: 1\nrules:\n  - name: a\n    match: ['x=\"1\"']\n");
+    corr_rules_t *b = load("# comment\nversion: 1\nrules: [{name: a, match: ['x=\"1\"']}]\n");
+    corr_rules_t *c = load("version: 1\nrules:\n  - name: a\n    match: ['x=\"2\"']\n");
+    assert_string_equal(corr_rules_digest(a), corr_rules_digest(b));
+    assert_string_not_equal(corr_rules_digest(a), corr_rules_digest(c));
+    corr_rules_destroy(a);
+    corr_rules_destroy(b);
+    corr_rules_destroy(c);
+
+    assert_null(corr_rules_load("/nonexistent/rules.yaml", err, sizeof err));
+    assert_non_null(strstr(err, "/nonexistent/rules.yaml"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_full_rule),
+        cmocka_unit_test(test_errors_name_the_place),
+        cmocka_unit_test(test_default_and_digest),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
