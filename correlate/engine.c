@@ -506,7 +506,8 @@ static void derive(const corr_rule_t *r, episode_t *const *eps, size_t n, derive
     } else {
         d->resolved = add_sat(d->mitigated, r->quiet);
     }
-    qsort(services.v, services.n, sizeof *services.v, cmp_cstr);
+    if (services.n > 1)
+        qsort(services.v, services.n, sizeof *services.v, cmp_cstr);
     json_t *sv = json_array();
     for (size_t i = 0; i < services.n; i++)
         json_array_append_new(sv, json_string(services.v[i]));
