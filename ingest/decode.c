@@ -33,6 +33,7 @@ struct ingest_decoder {
 /* Most specific first: the generic format is recognised by its "kind". */
 static const ingest_format_t *const formats[] = {
     &ingest_format_alertmanager,
+    &ingest_format_amapi,
     &ingest_format_generic,
 };
 #define NFORMATS (sizeof formats / sizeof formats[0])
@@ -245,7 +246,8 @@ int ingest_set_json_text(am_labels_t *labels, const char *name, const json_t *va
         am_labels_set(labels, name, json_string_value(value));
         return 0;
     }
-    char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+    /* 15 significant digits: 0.07 stays 0.07 rather than 0.070000000000000007. */
+    char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
     if (!text) {
         am_errf(err, errlen, "field %s%.64s: cannot be written as JSON", field ? field : "", name);
         return -1;

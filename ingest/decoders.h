@@ -28,6 +28,13 @@ typedef struct ingest_format {
 
 extern const ingest_format_t ingest_format_generic;
 extern const ingest_format_t ingest_format_alertmanager;
+extern const ingest_format_t ingest_format_amapi;
+extern const ingest_format_t ingest_format_grafana;
+extern const ingest_format_t ingest_format_pagerduty;
+extern const ingest_format_t ingest_format_cdevents;
+extern const ingest_format_t ingest_format_cloudevents;
+extern const ingest_format_t ingest_format_github;
+extern const ingest_format_t ingest_format_flux;
 
 /* The first format in detection order whose detect() says yes to root, or
  * NULL (decode.c). */
@@ -96,5 +103,12 @@ void ingest_alert_finish(am_event_t *ev, const ingest_ctx_t *ctx);
  * for resolved alerts only), with the given source. */
 int ingest_am_decode_alerts(const json_t *root, const char *source, const ingest_ctx_t *ctx,
                             am_event_list_t *out, char *err, size_t errlen);
+
+/* CloudEvents structured mode (cloudevents.c). Returns 1 and sets *data
+ * (borrowed from root) when root is a CloudEvents JSON envelope, 0 when it
+ * is not one (*data = root), -1 when it is one whose data cannot be read
+ * (err names the field). Reusable by any source that may carry envelopes;
+ * binary mode (ce_* Kafka headers) is the Kafka source's business. */
+int ingest_cloudevents_unwrap(const json_t *root, const json_t **data, char *err, size_t errlen);
 
 #endif
