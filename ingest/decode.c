@@ -32,6 +32,7 @@ struct ingest_decoder {
 
 /* Most specific first: the generic format is recognised by its "kind". */
 static const ingest_format_t *const formats[] = {
+    &ingest_format_grafana,
     &ingest_format_alertmanager,
     &ingest_format_amapi,
     &ingest_format_generic,
