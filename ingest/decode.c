@@ -32,9 +32,9 @@ struct ingest_decoder {
 
 /* Most specific first: the generic format is recognised by its "kind". */
 static const ingest_format_t *const formats[] = {
-    &ingest_format_cloudevents, &ingest_format_cdevents, &ingest_format_github,
-    &ingest_format_pagerduty,   &ingest_format_grafana,  &ingest_format_alertmanager,
-    &ingest_format_amapi,       &ingest_format_generic,
+    &ingest_format_cloudevents,  &ingest_format_cdevents,  &ingest_format_github,
+    &ingest_format_flux,         &ingest_format_pagerduty, &ingest_format_grafana,
+    &ingest_format_alertmanager, &ingest_format_amapi,     &ingest_format_generic,
 };
 #define NFORMATS (sizeof formats / sizeof formats[0])
 
