@@ -30,7 +30,12 @@ struct ingest_decoder {
     const ingest_limits_t *limits;
 };
 
-/* Most specific first: the generic format is recognised by its "kind". */
+/* Detection order, most specific first. A CloudEvents envelope is
+ * unwrapped before anything looks inside it; CDEvents, GitHub, Flux and
+ * PagerDuty have distinctive top-level keys; Grafana is an Alertmanager
+ * webhook plus orgId/version "1", so it must come before Alertmanager; the
+ * Alertmanager API is the only bare array; the generic format is known only
+ * by its "kind", which a payload of another format could also carry. */
 static const ingest_format_t *const formats[] = {
     &ingest_format_cloudevents,  &ingest_format_cdevents,  &ingest_format_github,
     &ingest_format_flux,         &ingest_format_pagerduty, &ingest_format_grafana,
@@ -134,8 +139,9 @@ int ingest_decode(ingest_decoder_t *dec, const char *format, const char *payload
         fmt = ingest_format_detect(root);
         if (!fmt) {
             am_errf(err, errlen,
-                    "not a known format (expected an Alertmanager webhook or an aftermath "
-                    "event with \"kind\")");
+                    "not a known format (expected an Alertmanager webhook or API array, Grafana, "
+                    "PagerDuty, CDEvents/CloudEvents, GitHub deployment or Flux event, or an "
+                    "aftermath event with \"kind\"; see docs/formats.md)");
             goto done;
         }
     }
