@@ -10,7 +10,9 @@
  * previous deployment of an environment when a newer one succeeds, so it
  * says nothing about the deploy happening now (that one has its own
  * status). Each event's id comes from GitHub's own id (the status's, or the
- * deployment's for the created webhook), so a redelivery is a duplicate.
+ * deployment's for the created webhook) with the state and time, so a
+ * redelivery is a duplicate while payloads that reuse an id for another
+ * state (GitHub's own examples do) stay two events.
  * The repository's name is the deployed thing and its service (label
  * service; full_name is the label repository), the environment is the
  * label env, the commit sha the version, the ref the label ref, the
@@ -21,6 +23,7 @@
 #include "common/buf.h"
 #include "ingest/decoders.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -151,9 +154,12 @@ static int gh_decode(const json_t *root, const ingest_ctx_t *ctx, am_event_list_
     ingest_set_label(&ev->labels, "env", env);
     ingest_set_label(&ev->labels, "ref", ref);
     am_event_apply_label_map(ev, ctx->map);
-    const char *parts[] = {status_obj ? "status" : "deployment", status_obj ? status_id : dep_id};
+    char at[24];
+    snprintf(at, sizeof at, "%" PRId64, ev->starts_at);
+    const char *parts[] = {status_obj ? "status" : "deployment", status_obj ? status_id : dep_id,
+                           status, at};
     if (*parts[1])
-        ingest_event_id_from(ev, parts, 2);
+        ingest_event_id_from(ev, parts, 4);
     ingest_event_default_id(ev);
     return 0;
 }

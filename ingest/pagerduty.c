@@ -280,8 +280,8 @@ static int decode_webhook_v3(const json_t *root, const ingest_ctx_t *ctx, am_eve
         }
         ingest_alert_set_id(ev);
     } else if (*event_id) {
-        const char *parts[] = {"v3", event_id};
-        ingest_event_id_from(ev, parts, 2);
+        const char *parts[] = {"v3", event_id, type};
+        ingest_event_id_from(ev, parts, 3);
     }
     am_event_apply_label_map(ev, ctx->map);
     ingest_event_default_id(ev);

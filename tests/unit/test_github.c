@@ -96,6 +96,12 @@ static void test_status_states(void **state)
     decode_ok_as("github", buf, OBS + 1000, &b);
     assert_string_equal(a.v[0].id, b.v[0].id);
     assert_string_equal(a.v[0].url, "https://ci/run/103");
+    am_event_list_free(&b);
+    /* GitHub's own examples reuse one status id for two states: two
+     * events, not a duplicate (found replaying the shared fixtures). */
+    status_payload(buf, sizeof buf, "in_progress", 103);
+    decode_ok_as("auto", buf, OBS, &b);
+    assert_string_not_equal(a.v[0].id, b.v[0].id);
     am_event_list_free(&a);
     am_event_list_free(&b);
 }
