@@ -19,8 +19,10 @@
  * acknowledge/resolve have none), observed_at stands in, and a raw line
  * without one is refused. The routing_key is a credential: it is never
  * stored. payload.custom_details become annotations (non-strings as compact
- * JSON); the payload's severity, source, component, group and class become
- * labels of those names.
+ * JSON); the payload's severity, component, group and class become labels
+ * of those names, and its source - "the unique location of the affected
+ * system" - the label instance, as Prometheus names it (a label "source"
+ * would shadow the event's own source).
  */
 #include "common/buf.h"
 #include "ingest/decoders.h"
@@ -76,6 +78,7 @@ static int read_payload(const json_t *payload, const ingest_ctx_t *ctx, am_event
                         size_t errlen)
 {
     static const char *const keys[] = {"severity", "source", "component", "group", "class"};
+    static const char *const labels[] = {"severity", "instance", "component", "group", "class"};
     const char *summary;
     if (ingest_get_string(payload, "summary", "payload.", &summary, err, errlen) != 0)
         return -1;
@@ -88,7 +91,7 @@ static int read_payload(const json_t *payload, const ingest_ctx_t *ctx, am_event
         const char *v;
         if (ingest_get_string(payload, keys[i], "payload.", &v, err, errlen) != 0)
             return -1;
-        ingest_set_label(&ev->labels, keys[i], v);
+        ingest_set_label(&ev->labels, labels[i], v);
     }
     return add_details(payload, ctx, ev, err, errlen);
 }
@@ -168,7 +171,7 @@ static int decode_change(const json_t *root, const ingest_ctx_t *ctx, am_event_t
         ingest_get_time_or_observed(payload, "timestamp", "payload.", ctx, &ev->starts_at, err,
                                     errlen) != 0)
         return -1;
-    const char *source = am_labels_get(&ev->labels, "source");
+    const char *source = am_labels_get(&ev->labels, "instance");
     ev->name = am_xstrdup(source ? source : ev->summary);
     const char *link = first_link(root);
     ev->url = am_xstrdup(link && *link ? link : NULL);

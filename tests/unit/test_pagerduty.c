@@ -54,7 +54,8 @@ static void test_trigger(void **state)
     assert_string_equal(am_labels_get(&ev->labels, "alertname"), "http-errors");
     assert_string_equal(am_labels_get(&ev->labels, "component"), "nginx");
     assert_string_equal(am_labels_get(&ev->labels, "group"), "web");
-    assert_string_equal(am_labels_get(&ev->labels, "source"), "web-1");
+    assert_string_equal(am_labels_get(&ev->labels, "instance"), "web-1");
+    assert_null(am_labels_get(&ev->labels, "source"));
     assert_string_equal(am_labels_get(&ev->annotations, "ratio"), "0.07");
     assert_string_equal(am_labels_get(&ev->annotations, "note"), "canary");
     assert_string_equal(am_labels_get(&ev->annotations, "nested"), "{\"a\":[1,2]}");
