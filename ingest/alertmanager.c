@@ -1,18 +1,26 @@
 /*
  * alertmanager.c - Alertmanager webhook payloads (version "4"): one event
- * per alert in "alerts".
+ * per alert in "alerts"; also the reading of one Alertmanager-shaped alert
+ * that the API (amapi.c) and Grafana (grafana.c) decoders share.
  *
  * The alert's identity is the fingerprint of its labels computed here,
  * never the payload's "fingerprint": real payloads carry hand-copied or
  * empty ones (see the fixtures' README), and a wrong identity would merge
  * different alerts. Old senders omit the per-alert status (the payload's
  * status then applies); Alertmanager up to 0.15 sent a future endsAt with
- * firing alerts, so endsAt is only read for resolved ones. Unknown keys
- * (numFiring, sendsAt, amixr_demo, notification_reason...) are ignored.
+ * firing alerts, so endsAt is only read for resolved ones. "version" and
+ * "groupKey" are not read (senders write numbers there). A positive
+ * "truncatedAlerts" (alerts the sender left out) and a "notification_reason"
+ * are kept as the annotations truncated_alerts and notification_reason of
+ * every alert, so that a report can say the notification was incomplete
+ * (other types there are ignored: both are informational); they do not
+ * enter the event id, which stays that of the alert's state.
+ * Other unknown keys (numFiring, sendsAt, amixr_demo...) are ignored.
  */
 #include "common/buf.h"
 #include "ingest/decoders.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,17 +41,15 @@ static char *summary_of(const am_event_t *ev)
     return am_xstrdup(ev->name);
 }
 
-static int decode_alert(const json_t *alert, size_t idx, const char *payload_status,
-                        const ingest_ctx_t *ctx, am_event_t *ev, char *err, size_t errlen)
+int ingest_alert_read(const json_t *alert, const char *field, const char *source,
+                      const ingest_ctx_t *ctx, am_event_t *ev, char *err, size_t errlen)
 {
-    char field[48];
-    snprintf(field, sizeof field, "alerts[%zu].", idx);
     if (!json_is_object(alert)) {
-        am_errf(err, errlen, "field alerts[%zu]: expected an object", idx);
+        am_errf(err, errlen, "field %.*s: expected an object", (int)strlen(field) - 1, field);
         return -1;
     }
     ev->kind = AM_KIND_ALERT;
-    ev->source = "alertmanager";
+    ev->source = source;
     if (ingest_get_labels(alert, "labels", field, ctx->limits, &ev->labels, err, errlen) != 0 ||
         ingest_get_labels(alert, "annotations", field, ctx->limits, &ev->annotations, err,
                           errlen) != 0)
@@ -52,9 +58,32 @@ static int decode_alert(const json_t *alert, size_t idx, const char *payload_sta
         am_errf(err, errlen, "field %slabels: missing or empty (an alert is its labels)", field);
         return -1;
     }
-    const char *status, *url;
-    if (ingest_get_string(alert, "status", field, &status, err, errlen) != 0 ||
-        ingest_get_string(alert, "generatorURL", field, &url, err, errlen) != 0)
+    const char *url;
+    if (ingest_get_string(alert, "generatorURL", field, &url, err, errlen) != 0 ||
+        ingest_get_time(alert, "startsAt", field, &ev->starts_at, err, errlen) != 0)
+        return -1;
+    const char *name = am_labels_get(&ev->labels, "alertname");
+    ev->name = am_xstrdup(name && *name ? name : "(unnamed)");
+    ev->url = url && *url ? am_xstrdup(url) : NULL;
+    return 0;
+}
+
+void ingest_alert_finish(am_event_t *ev, const ingest_ctx_t *ctx)
+{
+    ev->summary = summary_of(ev);
+    ev->observed_at = ctx->observed_at;
+    ingest_alert_set_id(ev); /* before the label map adds "env" */
+    am_event_apply_label_map(ev, ctx->map);
+}
+
+static int decode_alert(const json_t *alert, const char *field, const char *payload_status,
+                        const char *source, const ingest_ctx_t *ctx, am_event_t *ev, char *err,
+                        size_t errlen)
+{
+    if (ingest_alert_read(alert, field, source, ctx, ev, err, errlen) != 0)
+        return -1;
+    const char *status;
+    if (ingest_get_string(alert, "status", field, &status, err, errlen) != 0)
         return -1;
     if (!status || !*status)
         status = payload_status ? payload_status : "firing";
@@ -64,8 +93,6 @@ static int decode_alert(const json_t *alert, size_t idx, const char *payload_sta
         return -1;
     }
     ev->status = am_xstrdup(status);
-    if (ingest_get_time(alert, "startsAt", field, &ev->starts_at, err, errlen) != 0)
-        return -1;
     if (ev->starts_at == AM_TIME_NONE) {
         am_errf(err, errlen, "field %sstartsAt: missing or unset", field);
         return -1;
@@ -73,37 +100,52 @@ static int decode_alert(const json_t *alert, size_t idx, const char *payload_sta
     if (strcmp(status, "resolved") == 0 &&
         ingest_get_time(alert, "endsAt", field, &ev->ends_at, err, errlen) != 0)
         return -1;
-    const char *name = am_labels_get(&ev->labels, "alertname");
-    ev->name = am_xstrdup(name && *name ? name : "(unnamed)");
-    ev->url = url && *url ? am_xstrdup(url) : NULL;
-    ev->summary = summary_of(ev);
-    ev->observed_at = ctx->observed_at;
-    ingest_alert_set_id(ev); /* before the label map adds "env" */
-    am_event_apply_label_map(ev, ctx->map);
+    ingest_alert_finish(ev, ctx);
+    return 0;
+}
+
+int ingest_am_decode_alerts(const json_t *root, const char *source, const ingest_ctx_t *ctx,
+                            am_event_list_t *out, char *err, size_t errlen)
+{
+    const json_t *alerts = json_object_get(root, "alerts");
+    if (!json_is_array(alerts)) {
+        am_errf(err, errlen, "field alerts: missing or not an array");
+        return -1;
+    }
+    const char *payload_status;
+    if (ingest_get_string(root, "status", "", &payload_status, err, errlen) != 0)
+        return -1;
+    /* Informational only: an odd value is no reason to lose the alerts. */
+    const char *reason = json_string_value(json_object_get(root, "notification_reason"));
+    if (json_array_size(alerts) > ctx->limits->max_events) {
+        am_errf(err, errlen, "field alerts: %zu alerts, over the limit of %zu",
+                json_array_size(alerts), ctx->limits->max_events);
+        return -1;
+    }
+    /* A count, so only a positive integer means something was left out. */
+    const json_t *trunc = json_object_get(root, "truncatedAlerts");
+    char truncated[32] = "";
+    if (json_is_integer(trunc) && json_integer_value(trunc) > 0)
+        snprintf(truncated, sizeof truncated, "%" JSON_INTEGER_FORMAT, json_integer_value(trunc));
+    size_t i;
+    const json_t *alert;
+    json_array_foreach(alerts, i, alert)
+    {
+        char field[48];
+        snprintf(field, sizeof field, "alerts[%zu].", i);
+        am_event_t *ev = am_event_list_push(out);
+        if (decode_alert(alert, field, payload_status, source, ctx, ev, err, errlen) != 0)
+            return -1;
+        ingest_set_label(&ev->annotations, "truncated_alerts", truncated);
+        ingest_set_label(&ev->annotations, "notification_reason", reason);
+    }
     return 0;
 }
 
 static int am_decode(const json_t *root, const ingest_ctx_t *ctx, am_event_list_t *out, char *err,
                      size_t errlen)
 {
-    const json_t *alerts = json_object_get(root, "alerts");
-    const char *payload_status;
-    if (ingest_get_string(root, "status", "", &payload_status, err, errlen) != 0)
-        return -1;
-    if (json_array_size(alerts) > ctx->limits->max_events) {
-        am_errf(err, errlen, "field alerts: %zu alerts, over the limit of %zu",
-                json_array_size(alerts), ctx->limits->max_events);
-        return -1;
-    }
-    size_t i;
-    const json_t *alert;
-    json_array_foreach(alerts, i, alert)
-    {
-        am_event_t *ev = am_event_list_push(out);
-        if (decode_alert(alert, i, payload_status, ctx, ev, err, errlen) != 0)
-            return -1;
-    }
-    return 0;
+    return ingest_am_decode_alerts(root, "alertmanager", ctx, out, err, errlen);
 }
 
 const ingest_format_t ingest_format_alertmanager = {

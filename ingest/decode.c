@@ -30,10 +30,16 @@ struct ingest_decoder {
     const ingest_limits_t *limits;
 };
 
-/* Most specific first: the generic format is recognised by its "kind". */
+/* Detection order, most specific first. A CloudEvents envelope is
+ * unwrapped before anything looks inside it; CDEvents, GitHub, Flux and
+ * PagerDuty have distinctive top-level keys; Grafana is an Alertmanager
+ * webhook plus orgId/version "1", so it must come before Alertmanager; the
+ * Alertmanager API is the only bare array; the generic format is known only
+ * by its "kind", which a payload of another format could also carry. */
 static const ingest_format_t *const formats[] = {
-    &ingest_format_alertmanager,
-    &ingest_format_generic,
+    &ingest_format_cloudevents,  &ingest_format_cdevents,  &ingest_format_github,
+    &ingest_format_flux,         &ingest_format_pagerduty, &ingest_format_grafana,
+    &ingest_format_alertmanager, &ingest_format_amapi,     &ingest_format_generic,
 };
 #define NFORMATS (sizeof formats / sizeof formats[0])
 
@@ -54,6 +60,14 @@ static const ingest_format_t *format_by_name(const char *name)
 {
     for (size_t i = 0; i < NFORMATS; i++)
         if (strcmp(formats[i]->name, name) == 0)
+            return formats[i];
+    return NULL;
+}
+
+const ingest_format_t *ingest_format_detect(const json_t *root)
+{
+    for (size_t i = 0; i < NFORMATS; i++)
+        if (formats[i]->detect(root))
             return formats[i];
     return NULL;
 }
@@ -122,13 +136,12 @@ int ingest_decode(ingest_decoder_t *dec, const char *format, const char *payload
             goto done;
         }
     } else {
-        for (size_t i = 0; i < NFORMATS && !fmt; i++)
-            if (formats[i]->detect(root))
-                fmt = formats[i];
+        fmt = ingest_format_detect(root);
         if (!fmt) {
             am_errf(err, errlen,
-                    "not a known format (expected an Alertmanager webhook or an aftermath "
-                    "event with \"kind\")");
+                    "not a known format (expected an Alertmanager webhook or API array, Grafana, "
+                    "PagerDuty, CDEvents/CloudEvents, GitHub deployment or Flux event, or an "
+                    "aftermath event with \"kind\"; see docs/formats.md)");
             goto done;
         }
     }
@@ -160,6 +173,102 @@ int ingest_get_string(const json_t *obj, const char *key, const char *field, con
     }
     *out = json_string_value(v);
     return 0;
+}
+
+int ingest_get_object(const json_t *obj, const char *key, const char *field, const json_t **out,
+                      char *err, size_t errlen)
+{
+    const json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_object(v)) {
+        am_errf(err, errlen, "field %s%s: expected an object", field ? field : "", key);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int ingest_get_id(const json_t *obj, const char *key, const char *field, char *buf, size_t buflen,
+                  char *err, size_t errlen)
+{
+    const json_t *v = json_object_get(obj, key);
+    int n = 0;
+    buf[0] = '\0';
+    if (!v || json_is_null(v))
+        return 0;
+    if (json_is_string(v))
+        n = snprintf(buf, buflen, "%s", json_string_value(v));
+    else if (json_is_integer(v))
+        n = snprintf(buf, buflen, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    else {
+        am_errf(err, errlen, "field %s%s: expected a string or an integer", field ? field : "",
+                key);
+        return -1;
+    }
+    if (n < 0 || (size_t)n >= buflen) {
+        am_errf(err, errlen, "field %s%s: longer than %zu bytes", field ? field : "", key,
+                buflen - 1);
+        return -1;
+    }
+    return 0;
+}
+
+int ingest_get_time_or_observed(const json_t *obj, const char *key, const char *field,
+                                const ingest_ctx_t *ctx, int64_t *ms, char *err, size_t errlen)
+{
+    if (ingest_get_time(obj, key, field, ms, err, errlen) != 0)
+        return -1;
+    if (*ms == AM_TIME_NONE)
+        *ms = ctx->observed_at;
+    if (*ms == AM_TIME_NONE) {
+        am_errf(err, errlen,
+                "field %s%s: missing, and no record timestamp to stand in for it (the event "
+                "has no time)",
+                field ? field : "", key);
+        return -1;
+    }
+    return 0;
+}
+
+void ingest_set_label(am_labels_t *labels, const char *name, const char *value)
+{
+    if (value && *value)
+        am_labels_set(labels, name, value);
+}
+
+int ingest_set_json_text(am_labels_t *labels, const char *name, const json_t *value,
+                         const char *field, const ingest_limits_t *limits, char *err, size_t errlen)
+{
+    if (strlen(name) > limits->max_value_bytes) {
+        am_errf(err, errlen, "field %s%.64s: name longer than the limit of %zu bytes",
+                field ? field : "", name, limits->max_value_bytes);
+        return -1;
+    }
+    if (json_is_string(value)) {
+        if (json_string_length(value) > limits->max_value_bytes)
+            goto too_long;
+        am_labels_set(labels, name, json_string_value(value));
+        return 0;
+    }
+    /* 15 significant digits: 0.07 stays 0.07 rather than 0.070000000000000007. */
+    char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+    if (!text) {
+        am_errf(err, errlen, "field %s%.64s: cannot be written as JSON", field ? field : "", name);
+        return -1;
+    }
+    if (strlen(text) > limits->max_value_bytes) {
+        free(text);
+        goto too_long;
+    }
+    am_labels_set(labels, name, text);
+    free(text);
+    return 0;
+too_long:
+    am_errf(err, errlen, "field %s%.64s: longer than the limit of %zu bytes", field ? field : "",
+            name, limits->max_value_bytes);
+    return -1;
 }
 
 int ingest_get_time(const json_t *obj, const char *key, const char *field, int64_t *ms, char *err,
@@ -246,6 +355,19 @@ void ingest_event_default_id(am_event_t *ev)
     h = hash_i64(h, (int64_t)am_labels_fingerprint(&ev->labels));
     char buf[64];
     snprintf(buf, sizeof buf, "%s:%016" PRIx64, am_kind_name(ev->kind), h);
+    ev->id = am_xstrdup(buf);
+}
+
+void ingest_event_id_from(am_event_t *ev, const char *const *parts, size_t n)
+{
+    if (ev->id)
+        return;
+    uint64_t h = AM_FNV64_INIT;
+    for (size_t i = 0; i < n; i++)
+        h = hash_str(h, parts[i]);
+    char buf[96];
+    snprintf(buf, sizeof buf, "%s:%s:%016" PRIx64, am_kind_name(ev->kind),
+             ev->source ? ev->source : "", h);
     ev->id = am_xstrdup(buf);
 }
 

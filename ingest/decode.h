@@ -32,8 +32,9 @@ typedef struct ingest_decoder ingest_decoder_t;
 ingest_decoder_t *ingest_decoder_create(const am_label_map_t *map, const ingest_limits_t *limits);
 void ingest_decoder_destroy(ingest_decoder_t *dec);
 
-/* Names a format: "auto" or a decoder's name ("generic", "alertmanager").
- * Returns 0 when known. */
+/* Names a format: "auto" or a decoder's name ("alertmanager",
+ * "alertmanager-api", "grafana", "pagerduty", "cdevents", "cloudevents",
+ * "github", "flux", "generic"; docs/formats.md). Returns 0 when known. */
 int ingest_format_check(const char *name);
 
 /* Decodes payload (len bytes, not NUL-terminated) in format ("auto" or

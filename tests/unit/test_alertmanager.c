@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "decode_util.h"
@@ -151,13 +152,60 @@ static void test_refusals(void **state)
                    "alerts[1].startsAt");
 }
 
+static void test_truncated_and_reason(void **state)
+{
+    (void)state;
+    am_event_list_t l = {0};
+    decode_ok_as("auto",
+                 "{'receiver':'r','status':'firing','truncatedAlerts':3,"
+                 "'notification_reason':'repeat interval elapsed','alerts':["
+                 "{'labels':{'alertname':'X'},'startsAt':'2024-01-01T00:00:00Z'}]}",
+                 AM_TIME_NONE, &l);
+    assert_string_equal(am_labels_get(&l.v[0].annotations, "truncated_alerts"), "3");
+    assert_string_equal(am_labels_get(&l.v[0].annotations, "notification_reason"),
+                        "repeat interval elapsed");
+    char *id = strdup(l.v[0].id);
+    am_event_list_free(&l);
+    /* The same alert in a complete notification: same event, no marks. */
+    decode_ok_as("auto",
+                 "{'receiver':'r','status':'firing','truncatedAlerts':0,'notification_reason':7,"
+                 "'alerts':[{'labels':{'alertname':'X'},'startsAt':'2024-01-01T00:00:00Z'}]}",
+                 AM_TIME_NONE, &l);
+    assert_null(am_labels_get(&l.v[0].annotations, "truncated_alerts"));
+    assert_null(am_labels_get(&l.v[0].annotations, "notification_reason"));
+    assert_string_equal(l.v[0].id, id);
+    free(id);
+    am_event_list_free(&l);
+}
+
+static void test_unicode_crlf_duplicates(void **state)
+{
+    (void)state;
+    am_event_list_t l = {0};
+    /* CRLF line ends and escaped unicode read like the plain form. */
+    decode_ok("{\r\n\"receiver\": \"r\",\r\n\"alerts\": [{\"labels\": "
+              "{\"alertname\": \"Caf\\u00e9Down\", \"team\": \"\xc3\xa9quipe\"},\r\n"
+              "\"startsAt\": \"2024-01-01T00:00:00Z\"}]}\r\n",
+              &l);
+    assert_string_equal(l.v[0].name, "Caf\xc3\xa9"
+                                     "Down");
+    assert_string_equal(am_labels_get(&l.v[0].labels, "team"), "\xc3\xa9quipe");
+    am_event_list_free(&l);
+    /* A duplicate key is ambiguous: which value did the sender mean? */
+    assert_refused("{\"receiver\":\"r\",\"alerts\":[{\"labels\":{\"a\":\"1\",\"a\":\"2\"},"
+                   "\"startsAt\":\"2024-01-01T00:00:00Z\"}]}",
+                   "duplicate");
+    assert_refused("{\"receiver\":\"r\",\"alerts\":[{\"labels\":{},"
+                   "\"startsAt\":\"2024-01-01T00:00:00Z\"}]}",
+                   "alerts[0].labels: missing or empty");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_two_alerts_mixed),
-        cmocka_unit_test(test_old_senders),
-        cmocka_unit_test(test_ids_follow_state),
-        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_two_alerts_mixed),     cmocka_unit_test(test_old_senders),
+        cmocka_unit_test(test_ids_follow_state),     cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_truncated_and_reason), cmocka_unit_test(test_unicode_crlf_duplicates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

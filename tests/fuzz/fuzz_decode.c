@@ -1,0 +1,112 @@
+/*
+ * fuzz_decode.c - libFuzzer target for ingest_decode(): format detection
+ * and every decoder ("auto"), or one decoder forced when built with
+ * -DFUZZ_FORMAT="name" (one target per decoder, sharing this file).
+ *
+ * Besides the sanitizers' verdict, it checks what every consumer of the
+ * events relies on, and aborts when it does not hold: a refusal appends
+ * nothing and says why; an accepted event has an id, a source, a time and
+ * the record's observed_at; an alert has an identity, a name and a firing
+ * or resolved status; a deploy has a known status; decoding is
+ * deterministic (the same bytes give the same ids).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/event.h"
+#include "ingest/decode.h"
+
+#ifndef FUZZ_FORMAT
+#define FUZZ_FORMAT "auto"
+#endif
+
+#define OBSERVED 1718721005000LL
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check(int cond, const char *what)
+{
+    if (!cond) {
+        fprintf(stderr, "fuzz_decode(%s): invariant broken: %s\n", FUZZ_FORMAT, what);
+        abort();
+    }
+}
+
+static int one_of(const char *s, const char *const *set)
+{
+    for (; s && *set; set++)
+        if (strcmp(s, *set) == 0)
+            return 1;
+    return 0;
+}
+
+static void check_events(const am_event_list_t *l, int64_t observed)
+{
+    static const char *const alert[] = {"firing", "resolved", NULL};
+    static const char *const deploy[] = {"started", "succeeded", "failed", "rolled_back", NULL};
+    for (size_t i = 0; i < l->n; i++) {
+        const am_event_t *ev = &l->v[i];
+        check(ev->id && *ev->id, "event without id");
+        check(ev->source != NULL, "event without source");
+        check(ev->starts_at != AM_TIME_NONE, "event without time");
+        check(ev->observed_at == observed, "observed_at not the record's");
+        switch (ev->kind) {
+        case AM_KIND_ALERT:
+            check(ev->identity && ev->name, "alert without identity or name");
+            check(one_of(ev->status, alert), "alert status");
+            check(strcmp(ev->status, "firing") != 0 || ev->ends_at == AM_TIME_NONE,
+                  "firing alert with an end");
+            break;
+        case AM_KIND_DEPLOY:
+            check(one_of(ev->status, deploy), "deploy status");
+            check(ev->name != NULL, "deploy without name");
+            break;
+        case AM_KIND_ACK:
+            check(ev->status && strcmp(ev->status, "acknowledged") == 0, "ack status");
+            break;
+        case AM_KIND_NOTE:
+            break;
+        default:
+            check(0, "unknown kind");
+        }
+        if (ev->environment)
+            check(am_labels_get(&ev->labels, "env") != NULL, "environment not in label env");
+        for (size_t k = 1; k < ev->labels.n; k++)
+            check(strcmp(ev->labels.v[k - 1].name, ev->labels.v[k].name) < 0, "labels unsorted");
+    }
+}
+
+static int decode(ingest_decoder_t *dec, const uint8_t *data, size_t size, int64_t observed,
+                  am_event_list_t *l)
+{
+    char err[768] = "";
+    int rc =
+        ingest_decode(dec, FUZZ_FORMAT, (const char *)data, size, observed, l, err, sizeof err);
+    check(rc == 0 || rc == -1, "return code");
+    if (rc != 0) {
+        check(l->n == 0, "refusal left events behind");
+        check(err[0] != '\0', "refusal without a reason");
+    } else {
+        check_events(l, observed);
+    }
+    return rc;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    ingest_decoder_t *dec = ingest_decoder_create(NULL, NULL);
+    am_event_list_t raw = {0}, a = {0}, b = {0};
+    decode(dec, data, size, AM_TIME_NONE, &raw);
+    int rc = decode(dec, data, size, OBSERVED, &a);
+    check(decode(dec, data, size, OBSERVED, &b) == rc, "same bytes, different outcome");
+    check(a.n == b.n, "same bytes, different event counts");
+    for (size_t i = 0; i < a.n; i++)
+        check(strcmp(a.v[i].id, b.v[i].id) == 0, "same bytes, different ids");
+    am_event_list_free(&raw);
+    am_event_list_free(&a);
+    am_event_list_free(&b);
+    ingest_decoder_destroy(dec);
+    return 0;
+}
