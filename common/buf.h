@@ -31,7 +31,7 @@ void am_buf_append(am_buf_t *b, const void *data, size_t len);
 void am_buf_puts(am_buf_t *b, const char *s);
 void am_buf_putc(am_buf_t *b, char c);
 void am_buf_printf(am_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void am_buf_vprintf(am_buf_t *b, const char *fmt, va_list ap);
+void am_buf_vprintf(am_buf_t *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Empties the buffer, keeping its memory. */
 void am_buf_reset(am_buf_t *b);
 /* Hands the string to the caller (who frees it) and empties the buffer.
