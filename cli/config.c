@@ -21,6 +21,7 @@
 #include "common/buf.h"
 #include "common/time.h"
 #include "ingest/decode.h"
+#include "ingest/kafka.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -150,19 +151,6 @@ void cli_config_destroy(cli_config_t *cfg)
     free(cfg);
 }
 
-int cli_config_is_secret(const char *name)
-{
-    static const char *const exact[] = {"sasl.jaas.config", "ssl.key.pem", "ssl_key",
-                                        "sasl.oauthbearer.config"};
-    for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
-        if (strcasecmp(name, exact[i]) == 0)
-            return 1;
-    for (const char *p = name; *p; p++)
-        if (strncasecmp(p, "password", 8) == 0 || strncasecmp(p, "secret", 6) == 0)
-            return 1;
-    return 0;
-}
-
 /* Kafka's rule: 1 to 249 of [a-zA-Z0-9._-], and not "." or "..". */
 static int valid_topic(const char *name)
 {
@@ -194,7 +182,7 @@ static int set_kafka(cli_config_t *cfg, const char *name, const char *value, con
         return -1;
     }
     if (res != RD_KAFKA_CONF_OK) {
-        if (cli_config_is_secret(name))
+        if (ingest_kafka_is_secret(name))
             am_errf(err, errlen, "%s: invalid value for kafka property '%s' (value not shown)",
                     origin, name);
         else
@@ -751,7 +739,7 @@ int cli_config_check(const cli_config_t *cfg, char *err, size_t errlen)
 
 static const char *shown(const char *name, const char *value)
 {
-    return cli_config_is_secret(name) ? "***" : value;
+    return ingest_kafka_is_secret(name) ? "***" : value;
 }
 
 /* Double-quoted YAML scalar. */

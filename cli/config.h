@@ -68,7 +68,8 @@ void cli_config_destroy(cli_config_t *cfg);
  *   key "rules"          comma-separated file list, replacing the list
  *   any other key        the top-level key of the same name in the file
  * origin names where the value came from ("--db", "AFTERMATH_STORE") and
- * starts the error message. A secret's value never appears in err.
+ * starts the error message. A secret's value (ingest_kafka_is_secret)
+ * never appears in err.
  * Returns 0, or -1 with err. */
 int cli_config_set(cli_config_t *cfg, const char *key, const char *value, const char *origin,
                    char *err, size_t errlen);
@@ -90,10 +91,6 @@ int cli_config_check(const cli_config_t *cfg, char *err, size_t errlen);
 
 /* Borrowed value of a librdkafka property, or NULL when not set. */
 const char *cli_config_kafka_get(const cli_config_t *cfg, const char *name);
-
-/* True for a property whose value must never be shown: any name holding
- * "password" or "secret", and the key and JAAS/OAuth settings. */
-int cli_config_is_secret(const char *name);
 
 /* Writes cfg as YAML that cli_config_load reads back, secrets as "***". */
 void cli_config_print(const cli_config_t *cfg, FILE *out);

@@ -11,6 +11,7 @@
 
 #include "cli/config.h"
 #include "common/buf.h"
+#include "ingest/kafka.h"
 #include "tmp_util.h"
 
 #include <stdio.h>
@@ -258,16 +259,16 @@ static void test_env_and_flags(void **state)
 static void test_secrets(void **state)
 {
     (void)state;
-    assert_true(cli_config_is_secret("sasl.password"));
-    assert_true(cli_config_is_secret("ssl.key.password"));
-    assert_true(cli_config_is_secret("ssl.keystore.password"));
-    assert_true(cli_config_is_secret("sasl.oauthbearer.client.secret"));
-    assert_true(cli_config_is_secret("sasl.jaas.config"));
-    assert_true(cli_config_is_secret("ssl.key.pem"));
-    assert_true(cli_config_is_secret("SASL.PASSWORD"));
-    assert_false(cli_config_is_secret("sasl.username"));
-    assert_false(cli_config_is_secret("bootstrap.servers"));
-    assert_false(cli_config_is_secret("ssl.ca.location"));
+    assert_true(ingest_kafka_is_secret("sasl.password"));
+    assert_true(ingest_kafka_is_secret("ssl.key.password"));
+    assert_true(ingest_kafka_is_secret("ssl.keystore.password"));
+    assert_true(ingest_kafka_is_secret("sasl.oauthbearer.client.secret"));
+    assert_true(ingest_kafka_is_secret("sasl.jaas.config"));
+    assert_true(ingest_kafka_is_secret("ssl.key.pem"));
+    assert_true(ingest_kafka_is_secret("SASL.PASSWORD"));
+    assert_false(ingest_kafka_is_secret("sasl.username"));
+    assert_false(ingest_kafka_is_secret("bootstrap.servers"));
+    assert_false(ingest_kafka_is_secret("ssl.ca.location"));
 }
 
 /* The shipped example is valid. */
