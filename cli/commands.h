@@ -23,6 +23,8 @@ typedef struct cli_command {
 } cli_command_t;
 
 extern const cli_command_t cli_cmd_replay;
+extern const cli_command_t cli_cmd_run;
+extern const cli_command_t cli_cmd_status;
 
 /* Prints "aftermath CMD: msg" and the --help hint to stderr; returns
  * CLI_EXIT_USAGE. */

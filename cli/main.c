@@ -14,6 +14,8 @@
 
 static const cli_command_t *const commands[] = {
     &cli_cmd_replay,
+    &cli_cmd_run,
+    &cli_cmd_status,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
