@@ -25,6 +25,7 @@ typedef struct cli_command {
 extern const cli_command_t cli_cmd_replay;
 extern const cli_command_t cli_cmd_run;
 extern const cli_command_t cli_cmd_status;
+extern const cli_command_t cli_cmd_demo;
 
 /* Prints "aftermath CMD: msg" and the --help hint to stderr; returns
  * CLI_EXIT_USAGE. */

@@ -16,6 +16,7 @@ static const cli_command_t *const commands[] = {
     &cli_cmd_replay,
     &cli_cmd_run,
     &cli_cmd_status,
+    &cli_cmd_demo,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
