@@ -2,7 +2,7 @@
 # Start/stop a throwaway single-node Apache Kafka broker (KRaft, combined
 # broker+controller) for aftermath's integration tests.
 #
-# Usage: tests/kafka/broker.sh start|restart|stop|status|bootstrap|fetch
+# Usage: tests/kafka/broker.sh start|restart|stop|status|bootstrap|fetch|check
 #        tests/kafka/broker.sh topic NAME PARTITIONS
 #
 # start formats fresh storage (an empty broker); restart stops the broker if
@@ -53,7 +53,7 @@ die() {
 
 usage() {
   cat >&2 <<EOF
-usage: $prog start|restart|stop|status|bootstrap|fetch
+usage: $prog start|restart|stop|status|bootstrap|fetch|check
        $prog topic NAME PARTITIONS
 EOF
   exit 2
@@ -85,6 +85,21 @@ java_bin() {
     need java "install a Java 17+ runtime, e.g. apt-get install openjdk-17-jre-headless"
     printf 'java\n'
   fi
+}
+
+# Java 17+ and kcat present, Maven too unless the jars are cached: what a
+# fresh machine needs before the integration tests, with what to install.
+check() {
+  local java version major
+  java=$(java_bin)
+  version=$("$java" -version 2>&1 | head -n 1) || die "'$java -version' failed"
+  # "17.0.15", or "1.8.0_292" for Java 8.
+  major=$(sed -E 's/.*version "1\.([0-9]+).*/\1/; t; s/.*version "([0-9]+).*/\1/' <<<"$version")
+  [[ $major =~ ^[0-9]+$ ]] || die "cannot read the Java version from: $version"
+  ((major >= 17)) ||
+    die "Java $major found, Kafka 4 needs 17 or newer: apt-get install openjdk-17-jre-headless"
+  need kcat "install it with apt-get install kcat"
+  libs_ready || need mvn "the Kafka jars are not cached yet and Maven fetches them: apt-get install maven"
 }
 
 # --- jar cache -------------------------------------------------------------
@@ -366,6 +381,7 @@ case ${1:-} in
   status) (($# == 1)) || usage; status ;;
   bootstrap) (($# == 1)) || usage; echo "$bootstrap" ;;
   fetch) (($# == 1)) || usage; fetch ;;
+  check) (($# == 1)) || usage; check ;;
   topic) (($# == 3)) || usage; topic "$2" "$3" ;;
   *) usage ;;
 esac
