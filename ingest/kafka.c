@@ -427,6 +427,8 @@ ingest_kafka_t *ingest_kafka_create(const ingest_kafka_options_t *opts,
 
     static const ingest_kafka_prop_t defaults[] = {{"auto.offset.reset", "earliest"}};
     conf = ingest_rdk_conf(defaults, 1, &k->base, err, errlen);
+    if (!conf)
+        goto init_error;
     for (size_t i = 0; i < opts->nprops; i++)
         if (ingest_rdk_set(conf, opts->props[i].name, opts->props[i].value, err, errlen) != 0)
             goto init_error;
