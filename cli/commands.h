@@ -26,6 +26,9 @@ extern const cli_command_t cli_cmd_replay;
 extern const cli_command_t cli_cmd_incidents;
 extern const cli_command_t cli_cmd_rules;
 extern const cli_command_t cli_cmd_recorrelate;
+extern const cli_command_t cli_cmd_run;
+extern const cli_command_t cli_cmd_status;
+extern const cli_command_t cli_cmd_demo;
 
 /* Prints "aftermath CMD: msg" and the --help hint to stderr; returns
  * CLI_EXIT_USAGE. */

@@ -24,6 +24,8 @@ struct cli_pipeline {
     store_outcome_t *outcome;
     size_t outcome_cap;
     cli_stats_t stats;
+    cli_reject_fn on_reject;
+    void *on_reject_ctx;
 };
 
 cli_pipeline_t *cli_pipeline_create(store_t *st, ingest_decoder_t *dec, corr_engine_t *engine,
@@ -57,7 +59,34 @@ static int reject(cli_pipeline_t *p, const am_record_t *rec, const char *reason,
     p->stats.rejected++;
     am_log(p->log, AM_LOG_WARN, "record rejected", "place", am_record_place(rec, place), "reason",
            reason, NULL);
-    return store_put_rejected(p->st, rec, reason, err, errlen);
+    if (store_put_rejected(p->st, rec, reason, err, errlen) != 0)
+        return -1;
+    if (p->on_reject)
+        p->on_reject(p->on_reject_ctx, rec, reason);
+    return 0;
+}
+
+void cli_pipeline_on_reject(cli_pipeline_t *p, cli_reject_fn fn, void *ctx)
+{
+    p->on_reject = fn;
+    p->on_reject_ctx = ctx;
+}
+
+int cli_pipeline_offset(cli_pipeline_t *p, const char *topic, int32_t partition,
+                        int64_t next_offset, char *err, size_t errlen)
+{
+    if (!p->in_tx) {
+        if (store_begin(p->st, err, errlen) != 0)
+            return -1;
+        p->in_tx = 1;
+    }
+    if (store_set_offset(p->st, topic, partition, next_offset, err, errlen) != 0) {
+        store_rollback(p->st);
+        p->in_tx = 0;
+        p->in_batch = 0;
+        return -1;
+    }
+    return 0;
 }
 
 int cli_pipeline_record(cli_pipeline_t *p, const am_record_t *rec, char *err, size_t errlen)
@@ -73,8 +102,8 @@ int cli_pipeline_record(cli_pipeline_t *p, const am_record_t *rec, char *err, si
     int rc;
     if (!rec->payload) {
         rc = reject(p, rec, "record has no payload (null value)", err, errlen);
-    } else if (ingest_decode(p->dec, p->format, rec->payload, rec->len, rec->ts, &p->events, why,
-                             sizeof why) != 0) {
+    } else if (ingest_decode(p->dec, rec->format ? rec->format : p->format, rec->payload, rec->len,
+                             rec->ts, &p->events, why, sizeof why) != 0) {
         rc = reject(p, rec, why, err, errlen);
     } else {
         if (p->events.n > p->outcome_cap) {

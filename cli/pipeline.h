@@ -30,7 +30,10 @@ typedef struct cli_stats {
 typedef struct cli_pipeline cli_pipeline_t;
 
 /* st, dec, engine and log are borrowed; engine may be NULL (store only).
- * format: "auto" or a decoder's name. batch: records per transaction. */
+ * format: "auto" or a decoder's name, for records that do not name their
+ * own (am_record_t.format). batch: records per transaction; SIZE_MAX when
+ * the caller ends every batch itself with cli_pipeline_flush (the Kafka
+ * consumer does, so that the offsets of a batch commit with its events). */
 cli_pipeline_t *cli_pipeline_create(store_t *st, ingest_decoder_t *dec, corr_engine_t *engine,
                                     const char *format, const am_log_t *log, size_t batch);
 void cli_pipeline_destroy(cli_pipeline_t *p);
@@ -39,6 +42,19 @@ void cli_pipeline_destroy(cli_pipeline_t *p);
  * table with its reason and is logged. Returns 0, or -1 when the store
  * failed (the open batch is rolled back; err says why). */
 int cli_pipeline_record(cli_pipeline_t *p, const am_record_t *rec, char *err, size_t errlen);
+
+/* Stores next_offset as the position of topic/partition in the open batch
+ * (opening one if needed): it commits with the batch's events or not at
+ * all. Returns 0, or -1 when the store failed (the open batch is rolled
+ * back; err says why). */
+int cli_pipeline_offset(cli_pipeline_t *p, const char *topic, int32_t partition,
+                        int64_t next_offset, char *err, size_t errlen);
+
+/* Called for every refused record once it is in the rejected table, with
+ * the reason; rec and reason are valid during the call only. The Kafka
+ * consumer uses it for its dead-letter topic. fn may be NULL. */
+typedef void (*cli_reject_fn)(void *ctx, const am_record_t *rec, const char *reason);
+void cli_pipeline_on_reject(cli_pipeline_t *p, cli_reject_fn fn, void *ctx);
 
 /* Brings the incidents up to date and commits the open batch, if any. */
 int cli_pipeline_flush(cli_pipeline_t *p, char *err, size_t errlen);

@@ -22,6 +22,8 @@ typedef struct am_record {
     const char *key; /* Kafka key, or NULL */
     size_t key_len;
     const char *headers; /* Kafka headers as JSON text, or NULL */
+    const char *format;  /* decode as this format (a topic's setting), or NULL
+                            for the source's default */
 } am_record_t;
 
 #define AM_PLACE_LEN 512

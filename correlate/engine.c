@@ -1105,6 +1105,11 @@ const char *corr_engine_changed_id(const corr_engine_t *e, size_t i)
     return e->changed.v[i];
 }
 
+void corr_engine_changed_clear(corr_engine_t *e)
+{
+    am_strset_clear(&e->changed);
+}
+
 static int get_meta(corr_engine_t *e, const char *key, char **value)
 {
     sqlite3_stmt *s = e->s[S_GET_META];

@@ -47,9 +47,12 @@ int corr_engine_add(corr_engine_t *e, const am_event_t *ev, char *err, size_t er
  * transaction (call before committing it). */
 int corr_engine_flush(corr_engine_t *e, char *err, size_t errlen);
 
-/* Incidents opened, changed or merged away by the last flush. */
+/* Incidents opened, changed or merged away by the flushes since the last
+ * corr_engine_changed_clear() (an early flush inside a batch adds to the
+ * same list). */
 size_t corr_engine_changed_count(const corr_engine_t *e);
 const char *corr_engine_changed_id(const corr_engine_t *e, size_t i);
+void corr_engine_changed_clear(corr_engine_t *e);
 
 /* True when the event matches no rule's match list (for `rules test`). */
 bool corr_rules_match_any(const corr_rules_t *rules, const am_event_t *ev);

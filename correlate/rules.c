@@ -451,3 +451,40 @@ const char *corr_rules_digest(const corr_rules_t *rules)
 {
     return rules->digest;
 }
+
+corr_rules_t *corr_rules_load_files(char *const *paths, size_t n, char *err, size_t errlen)
+{
+    if (n == 0)
+        return corr_rules_load_default(err, errlen);
+    corr_rules_t *all = NULL;
+    uint64_t h = AM_FNV64_INIT;
+    for (size_t f = 0; f < n; f++) {
+        corr_rules_t *one = corr_rules_load(paths[f], err, errlen);
+        if (!one) {
+            corr_rules_destroy(all);
+            return NULL;
+        }
+        h = am_fnv64_add(h, one->digest, strlen(one->digest));
+        if (!all) {
+            all = one;
+            continue;
+        }
+        for (size_t i = 0; i < one->n; i++)
+            for (size_t k = 0; k < all->n; k++)
+                if (strcmp(one->v[i].name, all->v[k].name) == 0) {
+                    am_errf(err, errlen, "%s: rule name '%s' is already used in an earlier file",
+                            paths[f], one->v[i].name);
+                    corr_rules_destroy(one);
+                    corr_rules_destroy(all);
+                    return NULL;
+                }
+        all->v = am_xrealloc(all->v, (all->n + one->n) * sizeof *all->v);
+        memcpy(all->v + all->n, one->v, one->n * sizeof *one->v);
+        all->n += one->n;
+        one->n = 0;
+        corr_rules_destroy(one);
+    }
+    if (n > 1)
+        snprintf(all->digest, sizeof all->digest, "%016" PRIx64, h);
+    return all;
+}

@@ -22,6 +22,9 @@ corr_rules_t *corr_rules_load_string(const char *text, size_t len, const char *n
                                      size_t errlen);
 /* The rules shipped in rules/default.yaml, built into the binary. */
 corr_rules_t *corr_rules_load_default(char *err, size_t errlen);
+/* Loads and concatenates rule files in order (rule names must be unique
+ * across them); n = 0 loads the built-in default rules. */
+corr_rules_t *corr_rules_load_files(char *const *paths, size_t n, char *err, size_t errlen);
 void corr_rules_destroy(corr_rules_t *rules);
 
 size_t corr_rules_count(const corr_rules_t *rules);

@@ -175,3 +175,9 @@ done:
         fclose(f);
     return rc;
 }
+
+int ingest_replay_buffer(const char *name, const char *buf, size_t len, ingest_record_fn fn,
+                         void *ctx)
+{
+    return emit_lines(name, 1, buf, len, fn, ctx);
+}

@@ -22,4 +22,10 @@ typedef int (*ingest_record_fn)(void *ctx, const am_record_t *rec);
  * read (err says why); or fn's negative return. */
 int ingest_replay_file(const char *path, ingest_record_fn fn, void *ctx, char *err, size_t errlen);
 
+/* Same as ingest_replay_file for text already in memory (len bytes, not
+ * NUL-terminated), read line by line; name stands for the file in records'
+ * places. Returns 0 or fn's negative return. */
+int ingest_replay_buffer(const char *name, const char *buf, size_t len, ingest_record_fn fn,
+                         void *ctx);
+
 #endif

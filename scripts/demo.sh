@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The README's first command: installs what is missing, builds, and runs
-# aftermath on its bundled example (examples/payments-latency.ndjson) into
-# demo.db, printing what it found.
+# `aftermath demo`: librdkafka's in-process mock Kafka cluster is started,
+# the bundled story (examples/payments-latency.ndjson) is produced into it
+# and consumed by the same consumer as `aftermath run`, into demo.db.
+# No broker, no Java needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 deploy/install-deps.sh
 cmake -S . -B build -G Ninja >/dev/null
 cmake --build build >/dev/null
-rm -f demo.db demo.db-wal demo.db-shm
-exec build/cli/aftermath replay --db demo.db examples/payments-latency.ndjson
+exec build/cli/aftermath demo --db demo.db --force

@@ -103,6 +103,7 @@ enum {
     STMT_SCAN_EVENTS,
     STMT_EVENTS_BETWEEN,
     STMT_EVENTS_BY_IDENTITY,
+    STMT_SCAN_OFFSETS,
     NSTMTS
 };
 
@@ -138,6 +139,8 @@ static const char *const stmt_sql[NSTMTS] = {
         "SELECT seq, id, kind, status, source, name, identity, service, environment, severity, "
         "labels, annotations, summary, starts_at, ends_at, observed_at, actor, version, url "
         "FROM events WHERE identity = ?2 AND kind = ?1 ORDER BY starts_at, id",
+    [STMT_SCAN_OFFSETS] = "SELECT topic, partition, next_offset FROM offsets "
+                          "ORDER BY topic, partition",
 };
 
 struct store {
@@ -485,6 +488,21 @@ int store_get_offset(store_t *st, const char *topic, int32_t partition, int64_t 
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return fail(st, err, errlen, "reading an offset");
     return 0;
+}
+
+int store_scan_offsets(store_t *st, store_offset_fn fn, void *ctx, char *err, size_t errlen)
+{
+    sqlite3_stmt *s = st->stmt[STMT_SCAN_OFFSETS];
+    int rc, stop = 0;
+    while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW)
+        stop = fn(ctx, (const char *)sqlite3_column_text(s, 0), (int32_t)sqlite3_column_int(s, 1),
+                  sqlite3_column_int64(s, 2));
+    if (!stop && rc != SQLITE_DONE) {
+        fail(st, err, errlen, "reading offsets");
+        stop = -1;
+    }
+    sqlite3_reset(s);
+    return stop;
 }
 
 static char *col_text(sqlite3_stmt *s, int i)

@@ -72,6 +72,12 @@ int store_set_offset(store_t *st, const char *topic, int32_t partition, int64_t 
 int store_get_offset(store_t *st, const char *topic, int32_t partition, int64_t *next_offset,
                      char *err, size_t errlen);
 
+/* Calls fn with every stored offset, by topic then partition; fn returning
+ * non-zero stops the scan and is returned. Returns 0, or -1 with err. */
+typedef int (*store_offset_fn)(void *ctx, const char *topic, int32_t partition,
+                               int64_t next_offset);
+int store_scan_offsets(store_t *st, store_offset_fn fn, void *ctx, char *err, size_t errlen);
+
 /* Reads events stored with seq > after_seq in seq order, calling fn with
  * each (the event is valid during the call only). fn returning non-zero
  * stops the scan and is returned. */

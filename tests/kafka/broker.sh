@@ -2,8 +2,12 @@
 # Start/stop a throwaway single-node Apache Kafka broker (KRaft, combined
 # broker+controller) for aftermath's integration tests.
 #
-# Usage: tests/kafka/broker.sh start|stop|status|bootstrap|fetch
+# Usage: tests/kafka/broker.sh start|restart|stop|status|bootstrap|fetch|check
 #        tests/kafka/broker.sh topic NAME PARTITIONS
+#
+# start formats fresh storage (an empty broker); restart stops the broker if
+# it runs and starts it again on the data it already has (topics, records,
+# committed offsets), as a real broker comes back after an outage.
 #
 # The broker runs from the jars pinned in tests/kafka/pom.xml, fetched by
 # Maven from Maven Central into a cache directory on first use.  Needs java
@@ -49,7 +53,7 @@ die() {
 
 usage() {
   cat >&2 <<EOF
-usage: $prog start|stop|status|bootstrap|fetch
+usage: $prog start|restart|stop|status|bootstrap|fetch|check
        $prog topic NAME PARTITIONS
 EOF
   exit 2
@@ -81,6 +85,21 @@ java_bin() {
     need java "install a Java 17+ runtime, e.g. apt-get install openjdk-17-jre-headless"
     printf 'java\n'
   fi
+}
+
+# Java 17+ and kcat present, Maven too unless the jars are cached: what a
+# fresh machine needs before the integration tests, with what to install.
+check() {
+  local java version major
+  java=$(java_bin)
+  version=$("$java" -version 2>&1 | head -n 1) || die "'$java -version' failed"
+  # "17.0.15", or "1.8.0_292" for Java 8.
+  major=$(sed -E 's/.*version "1\.([0-9]+).*/\1/; t; s/.*version "([0-9]+).*/\1/' <<<"$version")
+  [[ $major =~ ^[0-9]+$ ]] || die "cannot read the Java version from: $version"
+  ((major >= 17)) ||
+    die "Java $major found, Kafka 4 needs 17 or newer: apt-get install openjdk-17-jre-headless"
+  need kcat "install it with apt-get install kcat"
+  libs_ready || need mvn "the Kafka jars are not cached yet and Maven fetches them: apt-get install maven"
 }
 
 # --- jar cache -------------------------------------------------------------
@@ -220,8 +239,9 @@ print_log_tail() {
   fi
 }
 
+# start [keep]: with keep, reuse the formatted data dir of an earlier start.
 start() {
-  local java pid cluster_id jvm deadline
+  local keep=${1:-} java pid cluster_id jvm deadline
   java=$(java_bin)
   need kcat "install it with apt-get install kcat"
   need flock "install util-linux"
@@ -239,16 +259,24 @@ start() {
   port_in_use "$controller_port" &&
     die "controller port $controller_port on 127.0.0.1 is already in use (set AFTERMATH_KAFKA_CONTROLLER_PORT)"
 
-  rm -rf -- "$data_dir" "$log_dir" "$pid_file"
-  mkdir -p "$data_dir" "$log_dir"
-  write_config
+  if [[ -n $keep ]]; then
+    [[ -f $data_dir/meta.properties ]] ||
+      die "restart: no formatted data in $data_dir (run '$prog start' first)"
+    rm -f -- "$pid_file"
+    mkdir -p "$log_dir"
+    write_config
+  else
+    rm -rf -- "$data_dir" "$log_dir" "$pid_file"
+    mkdir -p "$data_dir" "$log_dir"
+    write_config
 
-  cluster_id=$(run_tool kafka.tools.StorageTool random-uuid) ||
-    die "kafka.tools.StorageTool random-uuid failed"
-  if ! run_tool kafka.tools.StorageTool format -t "$cluster_id" -c "$config" \
-    >"$log_dir/format.log" 2>&1; then
-    cat "$log_dir/format.log" >&2
-    die "formatting $data_dir failed"
+    cluster_id=$(run_tool kafka.tools.StorageTool random-uuid) ||
+      die "kafka.tools.StorageTool random-uuid failed"
+    if ! run_tool kafka.tools.StorageTool format -t "$cluster_id" -c "$config" \
+      >"$log_dir/format.log" 2>&1; then
+      cat "$log_dir/format.log" >&2
+      die "formatting $data_dir failed"
+    fi
   fi
 
   read -r -a jvm <<<"$jvm_opts"
@@ -348,10 +376,12 @@ topic() {
 check_settings
 case ${1:-} in
   start) (($# == 1)) || usage; start ;;
+  restart) (($# == 1)) || usage; stop; start keep ;;
   stop) (($# == 1)) || usage; stop ;;
   status) (($# == 1)) || usage; status ;;
   bootstrap) (($# == 1)) || usage; echo "$bootstrap" ;;
   fetch) (($# == 1)) || usage; fetch ;;
+  check) (($# == 1)) || usage; check ;;
   topic) (($# == 3)) || usage; topic "$2" "$3" ;;
   *) usage ;;
 esac

@@ -147,12 +147,36 @@ static void test_missing_file_and_stop(void **state)
     tmp_rm_rf(dir);
 }
 
+/* The in-memory form (the demo's embedded story) reads like a file. */
+static void test_buffer(void **state)
+{
+    (void)state;
+    seen_t s = {0};
+    static const char text[] =
+        "{\"topic\":\"alerts\",\"partition\":1,\"offset\":4,\"ts\":1000,\"key\":\"k\","
+        "\"headers\":[\"a\",\"1\"],\"payload\":\"{}\"}\n"
+        "\n"
+        "{\"kind\":\"note\"}"; /* no final newline */
+    assert_int_equal(ingest_replay_buffer("story", text, sizeof text - 1, collect, &s), 0);
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.topic[0], "alerts");
+    assert_int_equal(s.partition[0], 1);
+    assert_int_equal(s.offset[0], 4);
+    assert_int_equal(s.ts[0], 1000);
+    assert_string_equal(s.key[0], "k");
+    assert_string_equal(s.headers[0], "[\"a\",\"1\"]");
+    assert_int_equal(s.line[1], 3);
+    assert_string_equal(s.payload[1], "{\"kind\":\"note\"}");
+    seen_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ndjson_mixed),
         cmocka_unit_test(test_pretty_document),
         cmocka_unit_test(test_missing_file_and_stop),
+        cmocka_unit_test(test_buffer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

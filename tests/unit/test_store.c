@@ -181,6 +181,12 @@ static void test_rejected_once(void **state)
     tmp_rm_rf(dir);
 }
 
+static int list_offset(void *ctx, const char *topic, int32_t partition, int64_t next_offset)
+{
+    am_buf_printf(ctx, "%s/%d=%lld ", topic, (int)partition, (long long)next_offset);
+    return 0;
+}
+
 static void test_offsets_and_rollback(void **state)
 {
     (void)state;
@@ -205,6 +211,16 @@ static void test_offsets_and_rollback(void **state)
     assert_int_equal(store_get_offset(st, "alerts", 0, &off, err, sizeof err), 0);
     assert_true(off == 42);
     assert_int_equal(store_count(st, "events"), 0);
+
+    /* Offsets are listed by topic, then partition. */
+    assert_int_equal(store_begin(st, err, sizeof err), 0);
+    assert_int_equal(store_set_offset(st, "deploys", 2, 7, err, sizeof err), 0);
+    assert_int_equal(store_set_offset(st, "alerts", 1, 5, err, sizeof err), 0);
+    assert_int_equal(store_commit(st, err, sizeof err), 0);
+    am_buf_t b = {0};
+    assert_int_equal(store_scan_offsets(st, list_offset, &b, err, sizeof err), 0);
+    assert_string_equal(b.p, "alerts/0=42 alerts/1=5 deploys/2=7 ");
+    am_buf_free(&b);
     store_close(st);
     am_event_list_free(&l);
     tmp_rm_rf(dir);

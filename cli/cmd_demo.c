@@ -1,0 +1,297 @@
+/*
+ * cmd_demo.c - `aftermath demo`: the whole Kafka path with no broker to
+ * run.
+ *
+ * It starts librdkafka's in-process mock cluster, creates the story's
+ * topics, produces the story's records into them with their original
+ * partition, key, headers and timestamp (RD_KAFKA_V_TIMESTAMP, so that
+ * detection times are the story's, not today's), and then consumes them
+ * with cli_consume(), the very path `aftermath run` takes, stopping once
+ * every produced record is committed. The story is compiled in from
+ * examples/payments-latency.ndjson (cli/embed.cmake), so the demo works
+ * from a fresh clone and after installation; --story plays another kcat
+ * -J file instead.
+ */
+#include "cli/commands.h"
+#include "cli/incidents_table.h"
+#include "correlate/incident.h"
+#include "cli/config.h"
+#include "cli/consume.h"
+#include "common/buf.h"
+#include "ingest/mock.h"
+#include "ingest/producer.h"
+#include "ingest/replay.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+extern const char cli_demo_story[];
+extern const size_t cli_demo_story_len;
+
+static const char demo_help[] =
+    "usage: aftermath demo [--db PATH] [--story FILE] [--force]\n"
+    "\n"
+    "Shows aftermath end to end with nothing else running: starts librdkafka's\n"
+    "in-process mock Kafka cluster, produces the bundled story (a payments latency\n"
+    "incident caused by a deploy, examples/payments-latency.ndjson) into it with\n"
+    "the records' original timestamps, consumes it through the same consumer as\n"
+    "'aftermath run' into a fresh SQLite database, and prints what was found.\n"
+    "\n"
+    "Options:\n"
+    "  --db PATH     database to write (default demo.db, replaced if it exists)\n"
+    "  --story FILE  play this kcat -J NDJSON file instead of the bundled story\n"
+    "                (the mock cluster keeps at most 5 MiB per partition)\n"
+    "  --force       replace PATH even when given with --db\n"
+    "  -h, --help    this help\n"
+    "\n"
+    "Joining the mock cluster's consumer group takes about 3 s.\n"
+    "\n"
+    "Exit codes: 0 done; 1 the mock cluster, the database or the consumer failed;\n"
+    "2 usage error (or --db names an existing file without --force).\n"
+    "\n"
+    "Then:\n"
+    "  aftermath status --db demo.db\n"
+    "  sqlite3 demo.db 'SELECT kind, status, name, service FROM events'\n";
+
+/* The story's topics and how many partitions each needs. */
+typedef struct story {
+    char **topic;
+    int *partitions;
+    size_t ntopics;
+    size_t records;
+    ingest_producer_t *producer;
+    char err[1024];
+} story_t;
+
+static int scan_record(void *arg, const am_record_t *rec)
+{
+    story_t *s = arg;
+    if (!rec->topic) {
+        am_errf(s->err, sizeof s->err, "%s:%ld: not a Kafka record (kcat -J envelope)", rec->file,
+                rec->line);
+        return -1;
+    }
+    s->records++;
+    int need = rec->partition >= 0 ? rec->partition + 1 : 1;
+    for (size_t i = 0; i < s->ntopics; i++)
+        if (strcmp(s->topic[i], rec->topic) == 0) {
+            if (s->partitions[i] < need)
+                s->partitions[i] = need;
+            return 0;
+        }
+    s->topic = am_xrealloc(s->topic, (s->ntopics + 1) * sizeof *s->topic);
+    s->partitions = am_xrealloc(s->partitions, (s->ntopics + 1) * sizeof *s->partitions);
+    s->topic[s->ntopics] = am_xstrdup(rec->topic);
+    s->partitions[s->ntopics++] = need;
+    return 0;
+}
+
+static int produce_record(void *arg, const am_record_t *rec)
+{
+    story_t *s = arg;
+    char why[1024];
+    if (ingest_producer_send(s->producer, rec, NULL, 1, NULL, 0, why, sizeof why) != 0) {
+        am_errf(s->err, sizeof s->err, "%s:%ld: %s", rec->file, rec->line, why);
+        return -1;
+    }
+    return 0;
+}
+
+static int read_story(const char *path, ingest_record_fn fn, story_t *s, char *err, size_t errlen)
+{
+    int rc = path ? ingest_replay_file(path, fn, s, err, errlen)
+                  : ingest_replay_buffer("payments-latency.ndjson", cli_demo_story,
+                                         cli_demo_story_len, fn, s);
+    if (rc != 0 && s->err[0])
+        am_errf(err, errlen, "%s", s->err);
+    return rc;
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* What the demo found: the counts, then the incidents from the store. */
+static void cli_demo_print_results(store_t *st, const story_t *s, const cli_consume_result_t *res,
+                                   double secs)
+{
+    const cli_stats_t *p = &res->pipeline;
+    printf("aftermath demo: %zu records produced to librdkafka's mock cluster (", s->records);
+    for (size_t i = 0; i < s->ntopics; i++)
+        printf("%s%s", i ? ", " : "topics ", s->topic[i]);
+    printf(") and consumed into %s in %.1fs\n", store_path(st), secs);
+    printf("  stored      %" PRId64 " events (alert %" PRIu64 ", deploy %" PRIu64 ", ack %" PRIu64
+           ", note %" PRIu64 ")\n",
+           store_count(st, "events"), p->by_kind[AM_KIND_ALERT], p->by_kind[AM_KIND_DEPLOY],
+           p->by_kind[AM_KIND_ACK], p->by_kind[AM_KIND_NOTE]);
+    printf("  duplicates  %" PRIu64 " (re-sent notifications; stored once)\n", p->duplicates);
+    printf("  rejected    %" PRId64 "%s\n", store_count(st, "rejected"),
+           store_count(st, "rejected") > 0 ? " (place and reason in the log above and in the "
+                                             "rejected table)"
+                                           : "");
+    printf("  offsets     %" PRId64 " partitions stored with the events\n",
+           store_count(st, "offsets"));
+    char err[1024];
+    json_t *incidents = corr_incidents_json(st, err, sizeof err);
+    printf("\n");
+    if (incidents)
+        cli_print_incidents(stdout, incidents);
+    else
+        fprintf(stderr, "aftermath demo: %s\n", err);
+    json_decref(incidents);
+    printf("\nNext: aftermath incidents --db %s --format json\n"
+           "      aftermath status --db %s\n",
+           store_path(st), store_path(st));
+}
+
+/* Removes path and its WAL files. */
+static int remove_db(const char *path, char *err, size_t errlen)
+{
+    static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < 4; i++) {
+        char name[4096];
+        snprintf(name, sizeof name, "%s%s", path, suffix[i]);
+        if (unlink(name) != 0 && errno != ENOENT) {
+            am_errf(err, errlen, "%s: %s", name, strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int demo_run(const cli_global_t *g, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"story", required_argument, NULL, 's'},
+        {"force", no_argument, NULL, 'f'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *db = "demo.db", *story_path = NULL;
+    int db_given = 0, force = 0, c;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            db = optarg;
+            db_given = 1;
+            break;
+        case 's':
+            story_path = optarg;
+            break;
+        case 'f':
+            force = 1;
+            break;
+        default:
+            return cli_usage_error("demo", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("demo", "unexpected argument '%s'", argv[optind]);
+    if (db_given && !force && access(db, F_OK) == 0)
+        return cli_usage_error("demo",
+                               "%s exists: the demo writes a fresh database (use --force "
+                               "to replace it)",
+                               db);
+
+    int rc = CLI_EXIT_FAILURE;
+    char err[1024];
+    story_t s = {0};
+    ingest_mock_t *mock = NULL;
+    cli_config_t *cfg = NULL;
+    store_t *st = NULL;
+    corr_rules_t *rules = NULL;
+    corr_engine_t *engine = NULL;
+    am_buf_t topics = {0};
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+
+    if (read_story(story_path, scan_record, &s, err, sizeof err) != 0)
+        goto fail;
+    if (s.records == 0) {
+        am_errf(err, sizeof err, "the story has no records");
+        goto fail;
+    }
+    mock = ingest_mock_create(1, &g->log, err, sizeof err);
+    if (!mock)
+        goto fail;
+    for (size_t i = 0; i < s.ntopics; i++) {
+        if (ingest_mock_topic(mock, s.topic[i], s.partitions[i], err, sizeof err) != 0)
+            goto fail;
+        am_buf_printf(&topics, "%s%s", i ? "," : "", s.topic[i]);
+    }
+    const ingest_kafka_prop_t props[] = {{"bootstrap.servers", ingest_mock_bootstraps(mock)}};
+    s.producer = ingest_producer_create(props, 1, &g->log, err, sizeof err);
+    if (!s.producer)
+        goto fail;
+    s.err[0] = '\0';
+    if (read_story(story_path, produce_record, &s, err, sizeof err) != 0 ||
+        ingest_producer_flush(s.producer, 30000, err, sizeof err) != 0)
+        goto fail;
+    ingest_producer_destroy(s.producer);
+    s.producer = NULL;
+
+    /* The consumer's configuration, as `run` would get it from a file. */
+    cfg = cli_config_create();
+    if (cli_config_set(cfg, "kafka.bootstrap.servers", ingest_mock_bootstraps(mock), "demo", err,
+                       sizeof err) != 0 ||
+        cli_config_set(cfg, "kafka.fetch.wait.max.ms", "10", "demo", err, sizeof err) != 0 ||
+        cli_config_set(cfg, "topics", topics.p, "demo", err, sizeof err) != 0 ||
+        cli_config_set(cfg, "group", "aftermath-demo", "demo", err, sizeof err) != 0 ||
+        cli_config_set(cfg, "store", db, "demo", err, sizeof err) != 0 ||
+        cli_config_set(cfg, "batch_timeout", "100ms", "demo", err, sizeof err) != 0 ||
+        cli_config_check(cfg, err, sizeof err) != 0)
+        goto fail;
+
+    if (remove_db(db, err, sizeof err) != 0)
+        goto fail;
+    st = store_open(db, NULL, err, sizeof err);
+    if (!st)
+        goto fail;
+    rules = corr_rules_load_files(NULL, 0, err, sizeof err);
+    if (!rules)
+        goto fail;
+    engine = corr_engine_create(st, rules, &g->log, NULL, err, sizeof err);
+    if (!engine)
+        goto fail;
+    cli_consume_opts_t o = {.max_records = s.records, .deadline_ms = 60000};
+    cli_consume_result_t res = {0};
+    if (cli_consume(cfg, st, engine, &o, &g->log, &res, err, sizeof err) != 0)
+        goto fail;
+    cli_demo_print_results(st, &s, &res, seconds_since(&t0));
+    rc = CLI_EXIT_OK;
+    goto done;
+
+fail:
+    fprintf(stderr, "aftermath demo: %s\n", err);
+done:
+    corr_engine_destroy(engine);
+    store_close(st);
+    corr_rules_destroy(rules);
+    cli_config_destroy(cfg);
+    ingest_producer_destroy(s.producer);
+    ingest_mock_destroy(mock);
+    for (size_t i = 0; i < s.ntopics; i++)
+        free(s.topic[i]);
+    free(s.topic);
+    free(s.partitions);
+    am_buf_free(&topics);
+    return rc;
+}
+
+const cli_command_t cli_cmd_demo = {
+    .name = "demo",
+    .summary = "the whole Kafka path on a bundled story, no broker needed",
+    .help = demo_help,
+    .run = demo_run,
+};

@@ -1,0 +1,239 @@
+/*
+ * cmd_run.c - `aftermath run`: the Kafka consumer daemon.
+ *
+ * Builds the configuration (file, then AFTERMATH_* variables, then flags,
+ * see cli/config.h), opens the store and hands over to cli_consume(), the
+ * path `aftermath demo` takes as well.
+ */
+#include "cli/commands.h"
+#include "cli/config.h"
+#include "cli/consume.h"
+#include "common/buf.h"
+#include "common/time.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern char **environ;
+
+static const char run_help[] =
+    "usage: aftermath run [--config FILE] [OPTIONS]\n"
+    "\n"
+    "Consumes alert and deploy events from Kafka topics into the store, as a\n"
+    "member of a consumer group, until stopped.\n"
+    "\n"
+    "Options (each overrides the config file and the environment):\n"
+    "  -c, --config FILE          aftermath.yaml (see aftermath.example.yaml); without\n"
+    "                             it, flags and AFTERMATH_* variables are the whole config\n"
+    "  --brokers LIST             kafka.bootstrap.servers (host:port,...)\n"
+    "  --topic NAME[:FORMAT]      a topic to consume, optionally forcing its format\n"
+    "                             (alertmanager, generic); repeat for more topics\n"
+    "  --group ID                 consumer group (default aftermath)\n"
+    "  --db PATH                  SQLite database (default aftermath.db)\n"
+    "  --exit-when-idle DURATION  stop once every assigned partition has been at its\n"
+    "                             end for DURATION (5s, 500ms; a plain number is\n"
+    "                             seconds): a one-shot catch-up, and what tests use\n"
+    "  --max-records N            stop once N records are committed\n"
+    "  --print-config             print the effective configuration (secrets masked)\n"
+    "                             and exit\n"
+    "  -h, --help                 this help\n"
+    "\n"
+    "Delivery: records are written in batches, one SQLite transaction each, that\n"
+    "also hold the next offset of every partition in the batch. On assignment a\n"
+    "partition resumes from its stored offset (none stored: auto.offset.reset,\n"
+    "default earliest), so a crash at any point loses and repeats nothing. The\n"
+    "group's offsets in Kafka are committed after the store, for lag tools only.\n"
+    "Undecodable, oversized and null records go to the rejected table (and the\n"
+    "dead_letter_topic, if set) and never block a partition. If the store fails\n"
+    "(disk full, database locked) the batch is rolled back and written again after\n"
+    "0.5, 1, 2, 4 and 8 s; then aftermath exits 1 without moving any offset.\n"
+    "A broker that is down (at start or later) is retried; consumption resumes\n"
+    "when it is back. Lag per partition and events/s are logged every\n"
+    "stats_interval at --log-level info.\n"
+    "\n"
+    "Environment (between the config file and the flags; see aftermath.example.yaml):\n"
+    "  AFTERMATH_KAFKA_BOOTSTRAP_SERVERS   kafka.bootstrap.servers\n"
+    "  AFTERMATH_KAFKA__<PROPERTY>         any librdkafka property, '.' written as '_'\n"
+    "                                      (AFTERMATH_KAFKA__SASL_PASSWORD)\n"
+    "  AFTERMATH_<KEY>                     a top-level key (AFTERMATH_GROUP, AFTERMATH_STORE,\n"
+    "                                      AFTERMATH_TOPICS=alerts:alertmanager,deploys, ...)\n"
+    "Secrets (names holding password or secret, JAAS, PEM keys) are never logged.\n"
+    "\n"
+    "Signals: SIGINT or SIGTERM commits the open batch, leaves the group and exits\n"
+    "0; a second SIGINT ends the process at once (nothing is lost).\n"
+    "\n"
+    "Exit codes: 0 stopped (signal, --exit-when-idle, --max-records); 1 runtime\n"
+    "failure (the store kept failing, a fatal Kafka error, the database cannot be\n"
+    "opened); 2 usage or configuration error.\n"
+    "\n"
+    "Example:\n"
+    "  aftermath --log-level info run --config aftermath.yaml\n"
+    "  aftermath run --brokers localhost:9092 --topic alerts:alertmanager --topic deploys\n";
+
+/* Parses "5s", "500ms" or a plain number of seconds into ms (1 ms .. 1 d). */
+static int parse_wait(const char *s, int *ms)
+{
+    char *end;
+    errno = 0;
+    long secs = strtol(s, &end, 10);
+    int64_t v;
+    if (!errno && end != s && *end == '\0') {
+        v = (int64_t)secs * 1000;
+    } else {
+        char why[256];
+        if (am_duration_parse(s, strlen(s), &v, why, sizeof why) != 0)
+            return -1;
+    }
+    if (v < 1 || v > 86400 * 1000)
+        return -1;
+    *ms = (int)v;
+    return 0;
+}
+
+static int run_run(const cli_global_t *g, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"brokers", required_argument, NULL, 'B'},
+        {"topic", required_argument, NULL, 't'},
+        {"group", required_argument, NULL, 'g'},
+        {"db", required_argument, NULL, 'd'},
+        {"exit-when-idle", required_argument, NULL, 'I'},
+        {"max-records", required_argument, NULL, 'M'},
+        {"print-config", no_argument, NULL, 'P'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *config = NULL, *brokers = NULL, *group = NULL, *db = NULL;
+    am_buf_t topics = {0};
+    cli_consume_opts_t o = {0};
+    int print = 0, c, rc = CLI_EXIT_USAGE;
+    char err[1024];
+    cli_config_t *cfg = NULL;
+    store_t *st = NULL;
+    corr_rules_t *rules = NULL;
+    corr_engine_t *engine = NULL;
+
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+c:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            config = optarg;
+            break;
+        case 'B':
+            brokers = optarg;
+            break;
+        case 't':
+            if (topics.len)
+                am_buf_putc(&topics, ',');
+            am_buf_puts(&topics, optarg);
+            break;
+        case 'g':
+            group = optarg;
+            break;
+        case 'd':
+            db = optarg;
+            break;
+        case 'I':
+            if (parse_wait(optarg, &o.idle_exit_ms) != 0) {
+                rc = cli_usage_error("run",
+                                     "--exit-when-idle: '%s' is not a duration from 1ms "
+                                     "to 1d (5s, 500ms, or seconds)",
+                                     optarg);
+                goto done;
+            }
+            break;
+        case 'M': {
+            char *end;
+            errno = 0;
+            unsigned long long n = strtoull(optarg, &end, 10);
+            if (errno || end == optarg || *end || n == 0 || optarg[0] == '-') {
+                rc = cli_usage_error("run", "--max-records: '%s' is not a positive number", optarg);
+                goto done;
+            }
+            o.max_records = n;
+            break;
+        }
+        case 'P':
+            print = 1;
+            break;
+        default:
+            rc = cli_usage_error("run", "unknown or incomplete option '%s'", argv[optind - 1]);
+            goto done;
+        }
+    }
+    if (optind < argc) {
+        rc = cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
+        goto done;
+    }
+
+    cfg = config ? cli_config_load(config, err, sizeof err) : cli_config_create();
+    if (!cfg || cli_config_apply_env(cfg, environ, err, sizeof err) != 0 ||
+        (brokers &&
+         cli_config_set(cfg, "kafka.bootstrap.servers", brokers, "--brokers", err, sizeof err)) ||
+        (topics.len && cli_config_set(cfg, "topics", topics.p, "--topic", err, sizeof err)) ||
+        (group && cli_config_set(cfg, "group", group, "--group", err, sizeof err)) ||
+        (db && cli_config_set(cfg, "store", db, "--db", err, sizeof err))) {
+        fprintf(stderr, "aftermath run: %s\n", err);
+        goto done;
+    }
+    if (print) {
+        cli_config_print(cfg, stdout);
+        rc = CLI_EXIT_OK;
+        goto done;
+    }
+    if (cli_config_check(cfg, err, sizeof err) != 0) {
+        rc = cli_usage_error("run", "%s", err);
+        goto done;
+    }
+    cli_config_log(cfg, &g->log);
+
+    rules = corr_rules_load_files(cfg->rules, cfg->nrules, err, sizeof err);
+    if (!rules) {
+        rc = cli_usage_error("run", "%s", err);
+        goto done;
+    }
+    rc = CLI_EXIT_FAILURE;
+    st = store_open(cfg->store, NULL, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "aftermath run: %s\n", err);
+        goto done;
+    }
+    engine = corr_engine_create(st, rules, &g->log, NULL, err, sizeof err);
+    if (!engine) {
+        rc = cli_usage_error("run", "%s", err);
+        goto done;
+    }
+    cli_consume_result_t res = {0};
+    if (cli_consume(cfg, st, engine, &o, &g->log, &res, err, sizeof err) != 0) {
+        am_log(&g->log, AM_LOG_ERROR, "consumer stopped on a failure", "error", err, NULL);
+        fprintf(stderr, "aftermath run: %s\n", err);
+        goto done;
+    }
+    char n1[32], n2[32], n3[32], n4[32];
+    snprintf(n1, sizeof n1, "%" PRIu64, res.kafka.records);
+    snprintf(n2, sizeof n2, "%" PRIu64, res.pipeline.stored);
+    snprintf(n3, sizeof n3, "%" PRIu64, res.pipeline.rejected);
+    snprintf(n4, sizeof n4, "%" PRIu64, res.kafka.batches);
+    am_log(&g->log, AM_LOG_INFO, "consumer stopped", "records", n1, "stored", n2, "rejected", n3,
+           "batches", n4, NULL);
+    rc = CLI_EXIT_OK;
+done:
+    corr_engine_destroy(engine);
+    store_close(st);
+    corr_rules_destroy(rules);
+    cli_config_destroy(cfg);
+    am_buf_free(&topics);
+    return rc;
+}
+
+const cli_command_t cli_cmd_run = {
+    .name = "run",
+    .summary = "consume events from Kafka into the store (the daemon)",
+    .help = run_help,
+    .run = run_run,
+};

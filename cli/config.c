@@ -1,0 +1,825 @@
+/*
+ * config.c - loading aftermath.yaml strictly, and the environment and flag
+ * overrides on top of it.
+ *
+ * Design: a table of top-level keys (name, type, field, range), in the
+ * manner of Fluent Bit's config maps, drives the file, the environment
+ * and the flags alike: each value ends up in set_key() as text, so a
+ * number is range-checked and a duration parsed by am_duration_parse()
+ * whichever layer gave it. The file is read with libyaml's document API
+ * so that every node carries its line and column for error messages.
+ *
+ * The kafka: map is handed to librdkafka verbatim, but each property is
+ * tried on a scratch rd_kafka_conf_t as it is set, so a misspelt property
+ * or a bad value is a configuration error (exit 2) naming the file line,
+ * not a runtime failure later. Properties that would let librdkafka move
+ * offsets behind the store's back are refused. Secrets are never copied
+ * into messages: librdkafka's own message may quote the value, so for a
+ * secret only the property name is reported.
+ */
+#include "cli/config.h"
+#include "common/buf.h"
+#include "common/time.h"
+#include "ingest/decode.h"
+#include "ingest/kafka.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <yaml.h>
+
+typedef enum key_type {
+    KEY_VERSION,
+    KEY_STRING,
+    KEY_TOPIC, /* a string that must be a valid topic name */
+    KEY_INT,
+    KEY_DURATION,
+    KEY_KAFKA,
+    KEY_TOPICS,
+    KEY_LIST,
+} key_type_t;
+
+typedef struct key_def {
+    const char *name;
+    key_type_t type;
+    size_t off;
+    int64_t min, max;
+} key_def_t;
+
+#define F(field) offsetof(cli_config_t, field)
+static const key_def_t keys[] = {
+    {"version", KEY_VERSION, 0, 1, 1},
+    {"kafka", KEY_KAFKA, 0, 0, 0},
+    {"topics", KEY_TOPICS, 0, 0, 0},
+    {"group", KEY_STRING, F(group), 0, 0},
+    {"store", KEY_STRING, F(store), 0, 0},
+    {"rules", KEY_LIST, 0, 0, 0},
+    {"drafts", KEY_STRING, F(drafts), 0, 0},
+    {"metrics", KEY_STRING, F(metrics), 0, 0},
+    {"dead_letter_topic", KEY_TOPIC, F(dead_letter_topic), 0, 0},
+    {"incidents_topic", KEY_TOPIC, F(incidents_topic), 0, 0},
+    {"batch_size", KEY_INT, F(batch_size), 1, 1000000},
+    {"batch_timeout", KEY_DURATION, F(batch_timeout_ms), 1, 3600 * 1000},
+    {"stats_interval", KEY_DURATION, F(stats_interval_ms), 1000, 86400 * 1000},
+    {"max_record_bytes", KEY_INT, F(max_record_bytes), 1024, 64 * 1024 * 1024},
+};
+#undef F
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+/* librdkafka properties aftermath owns: the store is the source of truth
+ * for offsets, and end-of-partition events drive --exit-when-idle. */
+static const struct {
+    const char *name, *why;
+} owned_props[] = {
+    {"group.id", "set 'group' instead"},
+    {"enable.auto.commit", "aftermath commits offsets itself, after the store"},
+    {"auto.commit.enable", "aftermath commits offsets itself, after the store"},
+    {"enable.auto.offset.store", "aftermath stores offsets itself, with the events"},
+    {"enable.partition.eof", "aftermath sets it"},
+};
+
+static const char *const key_names =
+    "version, kafka, topics, group, store, rules, drafts, metrics, dead_letter_topic, "
+    "incidents_topic, batch_size, batch_timeout, stats_interval, max_record_bytes";
+
+static const key_def_t *find_key(const char *name)
+{
+    for (size_t i = 0; i < NKEYS; i++)
+        if (strcmp(keys[i].name, name) == 0)
+            return &keys[i];
+    return NULL;
+}
+
+static void set_defaults(cli_config_t *cfg)
+{
+    cfg->group = am_xstrdup("aftermath");
+    cfg->store = am_xstrdup("aftermath.db");
+    cfg->batch_size = 1000;
+    cfg->batch_timeout_ms = 1000;
+    cfg->stats_interval_ms = 30 * 1000;
+    cfg->max_record_bytes = (long)ingest_limits_default.max_record_bytes;
+}
+
+cli_config_t *cli_config_create(void)
+{
+    cli_config_t *cfg = am_xcalloc(1, sizeof *cfg);
+    set_defaults(cfg);
+    return cfg;
+}
+
+static void free_topics(cli_config_t *cfg)
+{
+    for (size_t i = 0; i < cfg->ntopics; i++) {
+        free(cfg->topics[i].name);
+        free(cfg->topics[i].format);
+    }
+    free(cfg->topics);
+    cfg->topics = NULL;
+    cfg->ntopics = 0;
+}
+
+static void free_rules(cli_config_t *cfg)
+{
+    for (size_t i = 0; i < cfg->nrules; i++)
+        free(cfg->rules[i]);
+    free(cfg->rules);
+    cfg->rules = NULL;
+    cfg->nrules = 0;
+}
+
+void cli_config_destroy(cli_config_t *cfg)
+{
+    if (!cfg)
+        return;
+    for (size_t i = 0; i < cfg->nkafka; i++) {
+        free(cfg->kafka[i].name);
+        free(cfg->kafka[i].value);
+    }
+    free(cfg->kafka);
+    free_topics(cfg);
+    free_rules(cfg);
+    free(cfg->group);
+    free(cfg->store);
+    free(cfg->drafts);
+    free(cfg->metrics);
+    free(cfg->dead_letter_topic);
+    free(cfg->incidents_topic);
+    free(cfg);
+}
+
+/* Kafka's rule: 1 to 249 of [a-zA-Z0-9._-], and not "." or "..". */
+static int valid_topic(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 249 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        return 0;
+    for (const char *p = name; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
+            return 0;
+    return 1;
+}
+
+static int set_kafka(cli_config_t *cfg, const char *name, const char *value, const char *origin,
+                     char *err, size_t errlen)
+{
+    for (size_t i = 0; i < sizeof owned_props / sizeof owned_props[0]; i++)
+        if (strcmp(name, owned_props[i].name) == 0) {
+            am_errf(err, errlen, "%s: kafka property '%s' cannot be set: %s", origin, name,
+                    owned_props[i].why);
+            return -1;
+        }
+    char rkerr[512];
+    rd_kafka_conf_t *scratch = rd_kafka_conf_new();
+    rd_kafka_conf_res_t res = rd_kafka_conf_set(scratch, name, value, rkerr, sizeof rkerr);
+    rd_kafka_conf_destroy(scratch);
+    if (res == RD_KAFKA_CONF_UNKNOWN) {
+        am_errf(err, errlen, "%s: unknown kafka property '%s' (see librdkafka's CONFIGURATION.md)",
+                origin, name);
+        return -1;
+    }
+    if (res != RD_KAFKA_CONF_OK) {
+        if (ingest_kafka_is_secret(name))
+            am_errf(err, errlen, "%s: invalid value for kafka property '%s' (value not shown)",
+                    origin, name);
+        else
+            am_errf(err, errlen, "%s: %s", origin, rkerr);
+        return -1;
+    }
+    for (size_t i = 0; i < cfg->nkafka; i++)
+        if (strcmp(cfg->kafka[i].name, name) == 0) {
+            free(cfg->kafka[i].value);
+            cfg->kafka[i].value = am_xstrdup(value);
+            return 0;
+        }
+    cfg->kafka = am_xrealloc(cfg->kafka, (cfg->nkafka + 1) * sizeof *cfg->kafka);
+    cfg->kafka[cfg->nkafka].name = am_xstrdup(name);
+    cfg->kafka[cfg->nkafka].value = am_xstrdup(value);
+    cfg->nkafka++;
+    return 0;
+}
+
+static int add_topic(cli_config_t *cfg, const char *name, size_t name_len, const char *format,
+                     const char *origin, char *err, size_t errlen)
+{
+    char *n = am_xstrndup(name, name_len);
+    if (!valid_topic(n)) {
+        am_errf(err, errlen,
+                "%s: '%s' is not a valid topic name (1 to 249 of letters, digits, '.', '_', '-')",
+                origin, n);
+        free(n);
+        return -1;
+    }
+    for (size_t i = 0; i < cfg->ntopics; i++)
+        if (strcmp(cfg->topics[i].name, n) == 0) {
+            am_errf(err, errlen, "%s: topic '%s' is listed twice", origin, n);
+            free(n);
+            return -1;
+        }
+    if (format && ingest_format_check(format) != 0) {
+        am_errf(err, errlen, "%s: topic '%s': unknown format '%s'", origin, n, format);
+        free(n);
+        return -1;
+    }
+    cfg->topics = am_xrealloc(cfg->topics, (cfg->ntopics + 1) * sizeof *cfg->topics);
+    cfg->topics[cfg->ntopics].name = n;
+    cfg->topics[cfg->ntopics].format =
+        format && strcmp(format, "auto") != 0 ? am_xstrdup(format) : NULL;
+    cfg->ntopics++;
+    return 0;
+}
+
+static void add_rule(cli_config_t *cfg, const char *path, size_t len)
+{
+    cfg->rules = am_xrealloc(cfg->rules, (cfg->nrules + 1) * sizeof *cfg->rules);
+    cfg->rules[cfg->nrules++] = am_xstrndup(path, len);
+}
+
+/* Sets a scalar top-level key from text. value NULL restores the default. */
+static int set_key(cli_config_t *cfg, const key_def_t *k, const char *value, const char *origin,
+                   char *err, size_t errlen)
+{
+    char why[256];
+    char *base = (char *)cfg;
+    if (value && value[0] == '\0') {
+        am_errf(err, errlen, "%s: %s: empty value", origin, k->name);
+        return -1;
+    }
+    switch (k->type) {
+    case KEY_VERSION:
+        if (!value || strcmp(value, "1") != 0) {
+            am_errf(err, errlen, "%s: version: only version 1 is known, got '%s'", origin,
+                    value ? value : "");
+            return -1;
+        }
+        return 0;
+    case KEY_TOPIC:
+        if (value && !valid_topic(value)) {
+            am_errf(err, errlen, "%s: %s: '%s' is not a valid topic name", origin, k->name, value);
+            return -1;
+        }
+        /* fall through */
+    case KEY_STRING: {
+        char **field = (char **)(void *)(base + k->off);
+        if (!value) {
+            if (strcmp(k->name, "group") == 0 || strcmp(k->name, "store") == 0) {
+                am_errf(err, errlen, "%s: %s: a value is required", origin, k->name);
+                return -1;
+            }
+            free(*field);
+            *field = NULL;
+            return 0;
+        }
+        free(*field);
+        *field = am_xstrdup(value);
+        return 0;
+    }
+    case KEY_INT: {
+        if (!value) {
+            am_errf(err, errlen, "%s: %s: a number is required", origin, k->name);
+            return -1;
+        }
+        char *end;
+        errno = 0;
+        long long v = strtoll(value, &end, 10);
+        if (errno || end == value || *end || v < k->min || v > k->max) {
+            am_errf(err, errlen, "%s: %s: '%s' is not a number from %lld to %lld", origin, k->name,
+                    value, (long long)k->min, (long long)k->max);
+            return -1;
+        }
+        *(long *)(void *)(base + k->off) = (long)v;
+        return 0;
+    }
+    case KEY_DURATION: {
+        int64_t ms;
+        char lo[AM_TIME_STRLEN], hi[AM_TIME_STRLEN];
+        if (!value) {
+            am_errf(err, errlen, "%s: %s: a duration is required", origin, k->name);
+            return -1;
+        }
+        if (am_duration_parse(value, strlen(value), &ms, why, sizeof why) != 0) {
+            am_errf(err, errlen, "%s: %s: %s", origin, k->name, why);
+            return -1;
+        }
+        if (ms < k->min || ms > k->max) {
+            am_errf(err, errlen, "%s: %s: %s is not from %s to %s", origin, k->name, value,
+                    am_duration_format(k->min, lo), am_duration_format(k->max, hi));
+            return -1;
+        }
+        *(int64_t *)(void *)(base + k->off) = ms;
+        return 0;
+    }
+    case KEY_TOPICS:
+    case KEY_LIST:
+    case KEY_KAFKA:
+        break;
+    }
+    am_errf(err, errlen, "%s: %s cannot be set from text", origin, k->name);
+    return -1;
+}
+
+/* "a, b:generic,c" -> calls back with each trimmed item. */
+static int split_list(const char *value, const char *origin, char *err, size_t errlen,
+                      int (*fn)(void *, const char *, size_t, const char *, char *, size_t),
+                      void *ctx)
+{
+    const char *p = value;
+    for (;;) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        while (n > 0 && isspace((unsigned char)*p)) {
+            p++;
+            n--;
+        }
+        while (n > 0 && isspace((unsigned char)p[n - 1]))
+            n--;
+        if (n == 0) {
+            am_errf(err, errlen, "%s: empty item in list '%s'", origin, value);
+            return -1;
+        }
+        if (fn(ctx, p, n, origin, err, errlen) != 0)
+            return -1;
+        if (!end)
+            return 0;
+        p = end + 1;
+    }
+}
+
+static int topic_item(void *ctx, const char *s, size_t n, const char *origin, char *err,
+                      size_t errlen)
+{
+    const char *colon = memchr(s, ':', n);
+    if (!colon)
+        return add_topic(ctx, s, n, NULL, origin, err, errlen);
+    char *format = am_xstrndup(colon + 1, n - (size_t)(colon - s) - 1);
+    int rc = add_topic(ctx, s, (size_t)(colon - s), format, origin, err, errlen);
+    free(format);
+    return rc;
+}
+
+static int rule_item(void *ctx, const char *s, size_t n, const char *origin, char *err,
+                     size_t errlen)
+{
+    (void)origin;
+    (void)err;
+    (void)errlen;
+    add_rule(ctx, s, n);
+    return 0;
+}
+
+int cli_config_set(cli_config_t *cfg, const char *key, const char *value, const char *origin,
+                   char *err, size_t errlen)
+{
+    if (strncmp(key, "kafka.", 6) == 0)
+        return set_kafka(cfg, key + 6, value, origin, err, errlen);
+    const key_def_t *k = find_key(key);
+    if (!k) {
+        am_errf(err, errlen, "%s: unknown setting '%s'", origin, key);
+        return -1;
+    }
+    if (k->type == KEY_TOPICS) {
+        free_topics(cfg);
+        return split_list(value, origin, err, errlen, topic_item, cfg);
+    }
+    if (k->type == KEY_LIST) {
+        free_rules(cfg);
+        return split_list(value, origin, err, errlen, rule_item, cfg);
+    }
+    if (k->type == KEY_KAFKA) {
+        am_errf(err, errlen, "%s: set kafka properties one by one (kafka.NAME)", origin);
+        return -1;
+    }
+    return set_key(cfg, k, value, origin, err, errlen);
+}
+
+/* --- the YAML file ------------------------------------------------------- */
+
+typedef struct loader {
+    const char *path;
+    yaml_document_t doc;
+    cli_config_t *cfg;
+    char *err;
+    size_t errlen;
+} loader_t;
+
+/* "path:line:col" of a node, in origin (at least 64 + path bytes). */
+static const char *where(const loader_t *ld, const yaml_node_t *node, char *origin, size_t len)
+{
+    snprintf(origin, len, "%s:%lu:%lu", ld->path, (unsigned long)node->start_mark.line + 1,
+             (unsigned long)node->start_mark.column + 1);
+    return origin;
+}
+
+static int node_fail(const loader_t *ld, const yaml_node_t *node, const char *what)
+{
+    char origin[1024];
+    am_errf(ld->err, ld->errlen, "%s: %s", where(ld, node, origin, sizeof origin), what);
+    return -1;
+}
+
+static int is_null(const yaml_node_t *n)
+{
+    if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return 0;
+    const char *v = (const char *)n->data.scalar.value;
+    return n->data.scalar.length == 0 || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 ||
+           strcmp(v, "Null") == 0 || strcmp(v, "NULL") == 0;
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+    return (const char *)n->data.scalar.value;
+}
+
+/* Refuses a key given twice in one mapping. */
+static int check_unique(const loader_t *ld, const yaml_node_t *map, const yaml_node_pair_t *pair)
+{
+    const yaml_node_t *key = yaml_document_get_node((yaml_document_t *)&ld->doc, pair->key);
+    for (const yaml_node_pair_t *p = map->data.mapping.pairs.start; p < pair; p++) {
+        const yaml_node_t *other = yaml_document_get_node((yaml_document_t *)&ld->doc, p->key);
+        if (other->type == YAML_SCALAR_NODE && strcmp(scalar(other), scalar(key)) == 0) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "key '%s' is given twice", scalar(key));
+            return node_fail(ld, key, msg);
+        }
+    }
+    return 0;
+}
+
+static int load_kafka(loader_t *ld, const yaml_node_t *map)
+{
+    if (map->type != YAML_MAPPING_NODE)
+        return node_fail(ld, map, "kafka: expected a map of librdkafka properties");
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         p++) {
+        yaml_node_t *k = yaml_document_get_node(&ld->doc, p->key);
+        yaml_node_t *v = yaml_document_get_node(&ld->doc, p->value);
+        if (k->type != YAML_SCALAR_NODE)
+            return node_fail(ld, k, "kafka: property names are strings");
+        if (check_unique(ld, map, p) != 0)
+            return -1;
+        char origin[1024], msg[512];
+        where(ld, v, origin, sizeof origin);
+        am_buf_t value = {0};
+        if (v->type == YAML_SCALAR_NODE && !is_null(v)) {
+            am_buf_puts(&value, scalar(v));
+        } else if (v->type == YAML_SEQUENCE_NODE) {
+            /* bootstrap.servers: [a:9092, b:9092] reads as "a:9092,b:9092". */
+            for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top;
+                 i++) {
+                yaml_node_t *item = yaml_document_get_node(&ld->doc, *i);
+                if (item->type != YAML_SCALAR_NODE || is_null(item)) {
+                    am_buf_free(&value);
+                    snprintf(msg, sizeof msg, "kafka.%s: list items must be values", scalar(k));
+                    return node_fail(ld, item, msg);
+                }
+                if (value.len)
+                    am_buf_putc(&value, ',');
+                am_buf_puts(&value, scalar(item));
+            }
+        }
+        if (value.len == 0) {
+            am_buf_free(&value);
+            snprintf(msg, sizeof msg, "kafka.%s: a value is required", scalar(k));
+            return node_fail(ld, v, msg);
+        }
+        int rc = set_kafka(ld->cfg, scalar(k), value.p, origin, ld->err, ld->errlen);
+        am_buf_free(&value);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int load_topics(loader_t *ld, const yaml_node_t *seq)
+{
+    if (seq->type != YAML_SEQUENCE_NODE)
+        return node_fail(ld, seq, "topics: expected a list of topic names or {name, format} maps");
+    free_topics(ld->cfg);
+    for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top;
+         i++) {
+        yaml_node_t *item = yaml_document_get_node(&ld->doc, *i);
+        char origin[1024];
+        where(ld, item, origin, sizeof origin);
+        if (item->type == YAML_SCALAR_NODE && !is_null(item)) {
+            if (add_topic(ld->cfg, scalar(item), item->data.scalar.length, NULL, origin, ld->err,
+                          ld->errlen) != 0)
+                return -1;
+            continue;
+        }
+        if (item->type != YAML_MAPPING_NODE)
+            return node_fail(ld, item, "topics: each item is a topic name or {name, format}");
+        const yaml_node_t *name = NULL, *format = NULL;
+        for (yaml_node_pair_t *p = item->data.mapping.pairs.start; p < item->data.mapping.pairs.top;
+             p++) {
+            yaml_node_t *k = yaml_document_get_node(&ld->doc, p->key);
+            yaml_node_t *v = yaml_document_get_node(&ld->doc, p->value);
+            if (k->type != YAML_SCALAR_NODE)
+                return node_fail(ld, k, "topics: keys are strings");
+            if (check_unique(ld, item, p) != 0)
+                return -1;
+            if (v->type != YAML_SCALAR_NODE || is_null(v)) {
+                char msg[512];
+                snprintf(msg, sizeof msg, "topics: %s: expected a value", scalar(k));
+                return node_fail(ld, v, msg);
+            }
+            if (strcmp(scalar(k), "name") == 0) {
+                name = v;
+            } else if (strcmp(scalar(k), "format") == 0) {
+                format = v;
+            } else {
+                char msg[512];
+                snprintf(msg, sizeof msg, "topics: unknown key '%s' (known: name, format)",
+                         scalar(k));
+                return node_fail(ld, k, msg);
+            }
+        }
+        if (!name)
+            return node_fail(ld, item, "topics: a topic needs a name");
+        if (add_topic(ld->cfg, scalar(name), name->data.scalar.length,
+                      format ? scalar(format) : NULL, origin, ld->err, ld->errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int load_rules(loader_t *ld, const yaml_node_t *node)
+{
+    free_rules(ld->cfg);
+    if (node->type == YAML_SCALAR_NODE && !is_null(node)) {
+        add_rule(ld->cfg, scalar(node), node->data.scalar.length);
+        return 0;
+    }
+    if (node->type != YAML_SEQUENCE_NODE)
+        return node_fail(ld, node, "rules: expected a list of rule files");
+    for (yaml_node_item_t *i = node->data.sequence.items.start; i < node->data.sequence.items.top;
+         i++) {
+        yaml_node_t *item = yaml_document_get_node(&ld->doc, *i);
+        if (item->type != YAML_SCALAR_NODE || is_null(item))
+            return node_fail(ld, item, "rules: each item is a file path");
+        add_rule(ld->cfg, scalar(item), item->data.scalar.length);
+    }
+    return 0;
+}
+
+static int load_root(loader_t *ld)
+{
+    yaml_node_t *root = yaml_document_get_root_node(&ld->doc);
+    if (!root)
+        return 0; /* an empty file: the defaults */
+    if (root->type != YAML_MAPPING_NODE)
+        return node_fail(ld, root, "expected a map of settings at the top level");
+    for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
+         p++) {
+        yaml_node_t *k = yaml_document_get_node(&ld->doc, p->key);
+        yaml_node_t *v = yaml_document_get_node(&ld->doc, p->value);
+        char msg[1024], origin[1024];
+        if (k->type != YAML_SCALAR_NODE)
+            return node_fail(ld, k, "setting names are strings");
+        if (check_unique(ld, root, p) != 0)
+            return -1;
+        const key_def_t *def = find_key(scalar(k));
+        if (!def) {
+            snprintf(msg, sizeof msg, "unknown key '%s' (known: %s)", scalar(k), key_names);
+            return node_fail(ld, k, msg);
+        }
+        int rc;
+        if (def->type == KEY_KAFKA) {
+            rc = is_null(v) ? 0 : load_kafka(ld, v);
+        } else if (def->type == KEY_TOPICS) {
+            rc = is_null(v) ? (free_topics(ld->cfg), 0) : load_topics(ld, v);
+        } else if (def->type == KEY_LIST) {
+            rc = is_null(v) ? (free_rules(ld->cfg), 0) : load_rules(ld, v);
+        } else if (v->type != YAML_SCALAR_NODE) {
+            snprintf(msg, sizeof msg, "%s: expected a single value", def->name);
+            rc = node_fail(ld, v, msg);
+        } else {
+            rc = set_key(ld->cfg, def, is_null(v) ? NULL : scalar(v),
+                         where(ld, v, origin, sizeof origin), ld->err, ld->errlen);
+        }
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+cli_config_t *cli_config_load(const char *path, char *err, size_t errlen)
+{
+    FILE *f = NULL;
+    yaml_parser_t parser;
+    int parser_ok = 0, doc_ok = 0;
+    loader_t ld = {.path = path, .err = err, .errlen = errlen};
+
+    f = fopen(path, "rb");
+    if (!f) {
+        am_errf(err, errlen, "%s: %s", path, strerror(errno));
+        goto init_error;
+    }
+    if (!yaml_parser_initialize(&parser)) {
+        am_errf(err, errlen, "%s: cannot initialise the YAML parser", path);
+        goto init_error;
+    }
+    parser_ok = 1;
+    yaml_parser_set_input_file(&parser, f);
+    if (!yaml_parser_load(&parser, &ld.doc)) {
+        am_errf(err, errlen, "%s:%lu:%lu: %s%s%s", path,
+                (unsigned long)parser.problem_mark.line + 1,
+                (unsigned long)parser.problem_mark.column + 1,
+                parser.problem ? parser.problem : "invalid YAML", parser.context ? " " : "",
+                parser.context ? parser.context : "");
+        goto init_error;
+    }
+    doc_ok = 1;
+    ld.cfg = cli_config_create();
+    if (load_root(&ld) != 0)
+        goto init_error;
+    /* A second document in the file would be silently ignored: refuse it. */
+    yaml_document_t extra;
+    if (yaml_parser_load(&parser, &extra)) {
+        int more = yaml_document_get_root_node(&extra) != NULL;
+        yaml_document_delete(&extra);
+        if (more) {
+            am_errf(err, errlen, "%s: more than one YAML document", path);
+            goto init_error;
+        }
+    }
+    yaml_document_delete(&ld.doc);
+    yaml_parser_delete(&parser);
+    fclose(f);
+    return ld.cfg;
+
+init_error:
+    cli_config_destroy(ld.cfg);
+    if (doc_ok)
+        yaml_document_delete(&ld.doc);
+    if (parser_ok)
+        yaml_parser_delete(&parser);
+    if (f)
+        fclose(f);
+    return NULL;
+}
+
+/* --- environment ---------------------------------------------------------- */
+
+int cli_config_apply_env(cli_config_t *cfg, char *const *envp, char *err, size_t errlen)
+{
+    static const char prefix[] = "AFTERMATH_", kafka[] = "AFTERMATH_KAFKA__";
+    static const char bootstrap[] = "AFTERMATH_KAFKA_BOOTSTRAP_SERVERS";
+    const char *bootstrap_value = NULL;
+    for (char *const *e = envp; e && *e; e++) {
+        const char *eq = strchr(*e, '=');
+        if (!eq || strncmp(*e, prefix, sizeof prefix - 1) != 0)
+            continue;
+        size_t nlen = (size_t)(eq - *e);
+        char name[256], key[256];
+        if (nlen >= sizeof name)
+            continue;
+        memcpy(name, *e, nlen);
+        name[nlen] = '\0';
+        const char *value = eq + 1;
+        if (strcmp(name, bootstrap) == 0) {
+            bootstrap_value = value; /* applied last: it wins over the generic form */
+            continue;
+        }
+        if (strncmp(name, kafka, sizeof kafka - 1) == 0) {
+            size_t i = 0;
+            memcpy(key, "kafka.", 6);
+            for (const char *p = name + sizeof kafka - 1; *p && i + 7 < sizeof key; p++)
+                key[6 + i++] = *p == '_' ? '.' : (char)tolower((unsigned char)*p);
+            key[6 + i] = '\0';
+            if (i == 0) {
+                am_errf(err, errlen, "%s: no kafka property named", name);
+                return -1;
+            }
+        } else {
+            size_t i = 0;
+            for (const char *p = name + sizeof prefix - 1; *p && i + 1 < sizeof key; p++)
+                key[i++] = (char)tolower((unsigned char)*p);
+            key[i] = '\0';
+            const key_def_t *def = find_key(key);
+            if (!def || def->type == KEY_KAFKA || def->type == KEY_VERSION)
+                continue; /* not a setting: AFTERMATH_SHARED, AFTERMATH_KAFKA_PORT, ... */
+        }
+        if (cli_config_set(cfg, key, value, name, err, errlen) != 0)
+            return -1;
+    }
+    if (bootstrap_value && cli_config_set(cfg, "kafka.bootstrap.servers", bootstrap_value,
+                                          bootstrap, err, errlen) != 0)
+        return -1;
+    return 0;
+}
+
+/* --- use ------------------------------------------------------------------ */
+
+const char *cli_config_kafka_get(const cli_config_t *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->nkafka; i++)
+        if (strcmp(cfg->kafka[i].name, name) == 0)
+            return cfg->kafka[i].value;
+    return NULL;
+}
+
+int cli_config_check(const cli_config_t *cfg, char *err, size_t errlen)
+{
+    if (!cli_config_kafka_get(cfg, "bootstrap.servers")) {
+        am_errf(err, errlen,
+                "no Kafka brokers: set kafka.bootstrap.servers in the config, "
+                "AFTERMATH_KAFKA_BOOTSTRAP_SERVERS or --brokers");
+        return -1;
+    }
+    if (cfg->ntopics == 0) {
+        am_errf(err, errlen, "no topics: set topics in the config, AFTERMATH_TOPICS or --topic");
+        return -1;
+    }
+    return 0;
+}
+
+static const char *shown(const char *name, const char *value)
+{
+    return ingest_kafka_is_secret(name) ? "***" : value;
+}
+
+/* Double-quoted YAML scalar. */
+static void put_quoted(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(out, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(out, "\\x%02x", *p);
+        else
+            fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
+void cli_config_print(const cli_config_t *cfg, FILE *out)
+{
+    char d[AM_TIME_STRLEN];
+    fprintf(out, "version: 1\nkafka:\n");
+    for (size_t i = 0; i < cfg->nkafka; i++) {
+        fprintf(out, "  %s: ", cfg->kafka[i].name);
+        put_quoted(out, shown(cfg->kafka[i].name, cfg->kafka[i].value));
+        fputc('\n', out);
+    }
+    fprintf(out, "topics:%s\n", cfg->ntopics ? "" : " []");
+    for (size_t i = 0; i < cfg->ntopics; i++) {
+        fprintf(out, "  - name: ");
+        put_quoted(out, cfg->topics[i].name);
+        if (cfg->topics[i].format)
+            fprintf(out, "\n    format: %s", cfg->topics[i].format);
+        fputc('\n', out);
+    }
+    const struct {
+        const char *name, *value;
+    } strs[] = {
+        {"group", cfg->group},
+        {"store", cfg->store},
+        {"drafts", cfg->drafts},
+        {"metrics", cfg->metrics},
+        {"dead_letter_topic", cfg->dead_letter_topic},
+        {"incidents_topic", cfg->incidents_topic},
+    };
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+        fprintf(out, "%s: ", strs[i].name);
+        if (strs[i].value)
+            put_quoted(out, strs[i].value);
+        else
+            fputc('~', out);
+        fputc('\n', out);
+    }
+    fprintf(out, "rules:%s\n", cfg->nrules ? "" : " []");
+    for (size_t i = 0; i < cfg->nrules; i++) {
+        fprintf(out, "  - ");
+        put_quoted(out, cfg->rules[i]);
+        fputc('\n', out);
+    }
+    fprintf(out, "batch_size: %ld\n", cfg->batch_size);
+    fprintf(out, "batch_timeout: %s\n", am_duration_format(cfg->batch_timeout_ms, d));
+    fprintf(out, "stats_interval: %s\n", am_duration_format(cfg->stats_interval_ms, d));
+    fprintf(out, "max_record_bytes: %ld\n", cfg->max_record_bytes);
+}
+
+void cli_config_log(const cli_config_t *cfg, const am_log_t *log)
+{
+    char n[32], d1[AM_TIME_STRLEN], d2[AM_TIME_STRLEN];
+    am_buf_t topics = {0};
+    for (size_t i = 0; i < cfg->ntopics; i++)
+        am_buf_printf(&topics, "%s%s%s%s", i ? "," : "", cfg->topics[i].name,
+                      cfg->topics[i].format ? ":" : "",
+                      cfg->topics[i].format ? cfg->topics[i].format : "");
+    snprintf(n, sizeof n, "%ld", cfg->batch_size);
+    am_log(log, AM_LOG_INFO, "config", "topics", topics.p ? topics.p : "", "group", cfg->group,
+           "store", cfg->store, "batch_size", n, "batch_timeout",
+           am_duration_format(cfg->batch_timeout_ms, d1), "stats_interval",
+           am_duration_format(cfg->stats_interval_ms, d2), "dead_letter_topic",
+           cfg->dead_letter_topic ? cfg->dead_letter_topic : "", NULL);
+    for (size_t i = 0; i < cfg->nkafka; i++)
+        am_log(log, AM_LOG_INFO, "kafka property", "name", cfg->kafka[i].name, "value",
+               shown(cfg->kafka[i].name, cfg->kafka[i].value), NULL);
+    am_buf_free(&topics);
+}

@@ -1,0 +1,101 @@
+/*
+ * config.h - aftermath.yaml, the daemon's configuration, with environment
+ * and command-line overrides.
+ *
+ * Precedence, lowest first: built-in defaults, the file, AFTERMATH_*
+ * environment variables, command-line flags. Every layer goes through
+ * cli_config_set(), so a value is validated the same way wherever it comes
+ * from. The file is parsed strictly: unknown or repeated keys, numbers out
+ * of range and bad durations are refused with file:line:column.
+ *
+ * cli_config_t is a plain struct rather than an opaque handle: it is a
+ * read-only record of settings that the run, status and demo commands read
+ * field by field, and getters for each would add nothing. It is only
+ * changed through the functions below.
+ */
+#ifndef CLI_CONFIG_H
+#define CLI_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/log.h"
+
+typedef struct cli_config_topic {
+    char *name;
+    char *format; /* forced format ("generic", "alertmanager", ...); NULL = detect */
+} cli_config_topic_t;
+
+/* One librdkafka property, passed through verbatim. */
+typedef struct cli_config_prop {
+    char *name;
+    char *value;
+} cli_config_prop_t;
+
+typedef struct cli_config {
+    cli_config_prop_t *kafka; /* in the order first set */
+    size_t nkafka;
+    cli_config_topic_t *topics;
+    size_t ntopics;
+    char *group;  /* consumer group (group.id); default "aftermath" */
+    char *store;  /* SQLite path; default "aftermath.db" */
+    char **rules; /* rule files, for the correlator */
+    size_t nrules;
+    char *drafts;              /* draft directory, or NULL */
+    char *metrics;             /* metrics listen address, or NULL */
+    char *dead_letter_topic;   /* where refused records are copied, or NULL */
+    char *incidents_topic;     /* where incident changes are published, or NULL */
+    long batch_size;           /* records per transaction; default 1000 */
+    int64_t batch_timeout_ms;  /* longest a batch stays open; default 1s */
+    int64_t stats_interval_ms; /* lag and rate log lines; default 30s */
+    long max_record_bytes;     /* larger records are refused; default 1 MiB */
+} cli_config_t;
+
+/* A configuration holding the defaults and no topics. Never NULL. */
+cli_config_t *cli_config_create(void);
+
+/* Defaults, then the YAML file at path. Returns NULL with "path:line:col:
+ * what" in err when the file cannot be read or is invalid. */
+cli_config_t *cli_config_load(const char *path, char *err, size_t errlen);
+
+/* Accepts NULL. */
+void cli_config_destroy(cli_config_t *cfg);
+
+/* Sets one setting from text, as the environment and flags give it:
+ *   key "kafka.PROP"     a librdkafka property (validated by librdkafka)
+ *   key "topics"         comma-separated NAME[:FORMAT] list, replacing the list
+ *   key "rules"          comma-separated file list, replacing the list
+ *   any other key        the top-level key of the same name in the file
+ * origin names where the value came from ("--db", "AFTERMATH_STORE") and
+ * starts the error message. A secret's value (ingest_kafka_is_secret)
+ * never appears in err.
+ * Returns 0, or -1 with err. */
+int cli_config_set(cli_config_t *cfg, const char *key, const char *value, const char *origin,
+                   char *err, size_t errlen);
+
+/* Applies the AFTERMATH_* variables of envp (a NULL-terminated
+ * "NAME=value" array such as environ):
+ *   AFTERMATH_KAFKA_BOOTSTRAP_SERVERS  kafka.bootstrap.servers
+ *   AFTERMATH_KAFKA__<PROP>            kafka.<prop>, lower-cased, '_' read as '.'
+ *                                      (AFTERMATH_KAFKA__SASL_PASSWORD: sasl.password)
+ *   AFTERMATH_<KEY>                    the top-level key <key> (AFTERMATH_GROUP,
+ *                                      AFTERMATH_TOPICS, AFTERMATH_BATCH_SIZE, ...)
+ * Other AFTERMATH_* variables are not configuration and are ignored.
+ * Returns 0, or -1 with err naming the variable. */
+int cli_config_apply_env(cli_config_t *cfg, char *const *envp, char *err, size_t errlen);
+
+/* Checks that cfg is complete enough to consume: at least one topic and
+ * kafka.bootstrap.servers. Returns 0, or -1 with err. */
+int cli_config_check(const cli_config_t *cfg, char *err, size_t errlen);
+
+/* Borrowed value of a librdkafka property, or NULL when not set. */
+const char *cli_config_kafka_get(const cli_config_t *cfg, const char *name);
+
+/* Writes cfg as YAML that cli_config_load reads back, secrets as "***". */
+void cli_config_print(const cli_config_t *cfg, FILE *out);
+
+/* Logs the effective settings at info level, secrets as "***". */
+void cli_config_log(const cli_config_t *cfg, const am_log_t *log);
+
+#endif

@@ -1,0 +1,247 @@
+/*
+ * consume.c - Kafka records through the pipeline into the store, with the
+ * partitions' next offsets in the same transaction as the events.
+ *
+ * The consumer (ingest/kafka.c) decides when a batch ends; this file is
+ * its sink: each record goes through cli_pipeline_record() (decode, store
+ * or reject), and a batch commit writes the offsets with
+ * cli_pipeline_offset() and commits with cli_pipeline_flush(). The
+ * pipeline is created with an unbounded batch so that it never commits on
+ * its own.
+ *
+ * Incident changes: after a batch commits, every incident the correlator
+ * opened or changed in it is published to incidents_topic as
+ * {"schema_version": 1, "incident": {...}} keyed by its id (an incident
+ * merged into another: {"schema_version": 1, "id": ..., "merged_into":
+ * ...}). Publication follows the commit, so nothing is published that the
+ * store does not hold; a crash between the two loses that publication
+ * (the next change of the incident carries its full state again).
+ *
+ * Dead letters: a refused record is stored in the rejected table by the
+ * pipeline, and, with dead_letter_topic set, produced there unchanged with
+ * 'aftermath-reason' and 'aftermath-place' headers. The producer is
+ * flushed before the batch commits, so a dead letter is delivered at
+ * least once (a batch written again after a store failure sends it
+ * again); a dead letter that cannot be delivered is logged and does not
+ * hold the partition back, since the rejected table has the record.
+ */
+#include "cli/consume.h"
+#include "cli/publish.h"
+#include "common/buf.h"
+#include "correlate/incident.h"
+#include "ingest/producer.h"
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+typedef struct consume_ctx {
+    cli_pipeline_t *pipeline;
+    store_t *st;
+    corr_engine_t *engine;
+    cli_publish_t *pub;
+    uint64_t published;
+    ingest_producer_t *dlq;
+    const char *dlq_topic;
+    const am_log_t *log;
+    uint64_t dead_lettered;
+} consume_ctx_t;
+
+static int sink_record(void *arg, const am_record_t *rec, char *err, size_t errlen)
+{
+    consume_ctx_t *ctx = arg;
+    return cli_pipeline_record(ctx->pipeline, rec, err, errlen);
+}
+
+/* Publishes what the last committed batch changed; failures are logged:
+ * the store, not the topic, is the record. */
+static void publish_changes(consume_ctx_t *ctx)
+{
+    if (!ctx->engine)
+        return;
+    size_t n = corr_engine_changed_count(ctx->engine);
+    char err[1024];
+    for (size_t i = 0; ctx->pub && i < n; i++) {
+        const char *id = corr_engine_changed_id(ctx->engine, i);
+        json_t *inc = corr_incident_json(ctx->st, id, err, sizeof err);
+        json_t *doc = json_object();
+        json_object_set_new(doc, "schema_version", json_integer(1));
+        if (inc && strcmp(json_string_value(json_object_get(inc, "id")), id) != 0) {
+            json_object_set_new(doc, "id", json_string(id));
+            json_object_set(doc, "merged_into", json_object_get(inc, "id"));
+        } else if (inc) {
+            json_object_set(doc, "incident", inc);
+        }
+        char *text = json_dumps(doc, JSON_COMPACT);
+        if (inc && cli_publish_send(ctx->pub, id, text, strlen(text), err, sizeof err) == 0)
+            ctx->published++;
+        else if (inc)
+            am_log(ctx->log, AM_LOG_ERROR, "incident not published", "incident", id, "error", err,
+                   NULL);
+        free(text);
+        json_decref(doc);
+        json_decref(inc);
+    }
+    if (ctx->pub && n > 0 && cli_publish_flush(ctx->pub, 10000, err, sizeof err) != 0)
+        am_log(ctx->log, AM_LOG_ERROR, "incident changes not delivered", "error", err, NULL);
+    corr_engine_changed_clear(ctx->engine);
+}
+
+static int sink_commit(void *arg, const ingest_kafka_pos_t *pos, size_t npos, char *err,
+                       size_t errlen)
+{
+    consume_ctx_t *ctx = arg;
+    if (ctx->dlq && ingest_producer_pending(ctx->dlq) > 0) {
+        char why[1024];
+        if (ingest_producer_flush(ctx->dlq, 10000, why, sizeof why) != 0)
+            am_log(ctx->log, AM_LOG_ERROR,
+                   "dead-letter delivery failed (the records are in the rejected table)", "topic",
+                   ctx->dlq_topic, "error", why, NULL);
+    }
+    for (size_t i = 0; i < npos; i++)
+        if (cli_pipeline_offset(ctx->pipeline, pos[i].topic, pos[i].partition, pos[i].next, err,
+                                errlen) != 0)
+            return -1;
+    if (cli_pipeline_flush(ctx->pipeline, err, errlen) != 0)
+        return -1;
+    publish_changes(ctx);
+    return 0;
+}
+
+static int sink_stored(void *arg, const char *topic, int32_t partition, int64_t *next, char *err,
+                       size_t errlen)
+{
+    consume_ctx_t *ctx = arg;
+    return store_get_offset(ctx->st, topic, partition, next, err, errlen);
+}
+
+static uint64_t sink_events(void *arg)
+{
+    consume_ctx_t *ctx = arg;
+    return cli_pipeline_stats(ctx->pipeline)->events;
+}
+
+static void dead_letter(void *arg, const am_record_t *rec, const char *reason)
+{
+    consume_ctx_t *ctx = arg;
+    char place[AM_PLACE_LEN], err[1024];
+    if (!ctx->dlq)
+        return;
+    const ingest_header_t extra[] = {
+        {"aftermath-reason", reason},
+        {"aftermath-place", am_record_place(rec, place)},
+    };
+    /* A record whose own headers are unusable still goes, without them. */
+    am_record_t copy = *rec;
+    if (ingest_producer_send(ctx->dlq, &copy, ctx->dlq_topic, 0, extra, 2, err, sizeof err) != 0) {
+        copy.headers = NULL;
+        if (ingest_producer_send(ctx->dlq, &copy, ctx->dlq_topic, 0, extra, 2, err, sizeof err) !=
+            0) {
+            am_log(ctx->log, AM_LOG_ERROR, "dead letter not sent", "place", place, "error", err,
+                   NULL);
+            return;
+        }
+    }
+    ctx->dead_lettered++;
+}
+
+int cli_consume(const cli_config_t *cfg, store_t *st, corr_engine_t *engine,
+                const cli_consume_opts_t *o, const am_log_t *log, cli_consume_result_t *result,
+                char *err, size_t errlen)
+{
+    int rc = -1;
+    ingest_limits_t limits = ingest_limits_default;
+    limits.max_record_bytes = (size_t)cfg->max_record_bytes;
+    ingest_decoder_t *dec = NULL;
+    ingest_kafka_t *k = NULL;
+    consume_ctx_t ctx = {
+        .st = st, .engine = engine, .log = log, .dlq_topic = cfg->dead_letter_topic};
+    ingest_kafka_prop_t *props = am_xcalloc(cfg->nkafka + 1, sizeof *props);
+    ingest_kafka_topic_t *topics = am_xcalloc(cfg->ntopics + 1, sizeof *topics);
+    struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESETHAND}, old_int, old_term;
+    int handlers = 0;
+
+    for (size_t i = 0; i < cfg->nkafka; i++)
+        props[i] = (ingest_kafka_prop_t){cfg->kafka[i].name, cfg->kafka[i].value};
+    for (size_t i = 0; i < cfg->ntopics; i++)
+        topics[i] = (ingest_kafka_topic_t){cfg->topics[i].name, cfg->topics[i].format};
+
+    dec = ingest_decoder_create(NULL, &limits);
+    ctx.pipeline = cli_pipeline_create(st, dec, engine, "auto", log, SIZE_MAX);
+    if (engine && cfg->incidents_topic) {
+        ctx.pub = cli_publish_create(cfg, log, err, errlen);
+        if (!ctx.pub)
+            goto done;
+    }
+    if (cfg->dead_letter_topic) {
+        ctx.dlq = ingest_producer_create(props, cfg->nkafka, log, err, errlen);
+        if (!ctx.dlq)
+            goto done;
+        cli_pipeline_on_reject(ctx.pipeline, dead_letter, &ctx);
+    }
+
+    stop_requested = 0;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    handlers = 1;
+
+    ingest_kafka_options_t kopts = {
+        .props = props,
+        .nprops = cfg->nkafka,
+        .group = cfg->group,
+        .topics = topics,
+        .ntopics = cfg->ntopics,
+        .batch_records = (size_t)cfg->batch_size,
+        .batch_ms = (int)cfg->batch_timeout_ms,
+        .stats_interval_ms = (int)cfg->stats_interval_ms,
+        .max_records = o ? o->max_records : 0,
+        .idle_exit_ms = o ? o->idle_exit_ms : 0,
+        .deadline_ms = o ? o->deadline_ms : 0,
+        .store_retries = 5,
+        .stop = &stop_requested,
+        .log = log,
+    };
+    ingest_kafka_sink_t sink = {
+        .ctx = &ctx,
+        .record = sink_record,
+        .commit = sink_commit,
+        .stored = sink_stored,
+        .events = sink_events,
+    };
+    k = ingest_kafka_create(&kopts, &sink, err, errlen);
+    if (!k)
+        goto done;
+    am_log(log, AM_LOG_INFO, "consumer started", "group", cfg->group, "store", store_path(st),
+           NULL);
+    rc = ingest_kafka_run(k, err, errlen);
+    if (result) {
+        result->pipeline = *cli_pipeline_stats(ctx.pipeline);
+        result->kafka = *ingest_kafka_stats(k);
+        result->dead_lettered = ctx.dead_lettered;
+        result->published = ctx.published;
+    }
+
+done:
+    ingest_kafka_destroy(k);
+    if (handlers) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+    }
+    ingest_producer_destroy(ctx.dlq);
+    cli_publish_destroy(ctx.pub);
+    cli_pipeline_destroy(ctx.pipeline);
+    ingest_decoder_destroy(dec);
+    free(topics);
+    free(props);
+    return rc;
+}

@@ -1,0 +1,44 @@
+/*
+ * consume.h - the Kafka consumer wired to the pipeline and the store: the
+ * one consuming path, run by `aftermath run` against real brokers and by
+ * `aftermath demo` against the in-process mock cluster.
+ */
+#ifndef CLI_CONSUME_H
+#define CLI_CONSUME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli/config.h"
+#include "cli/pipeline.h"
+#include "common/log.h"
+#include "correlate/engine.h"
+#include "ingest/kafka.h"
+#include "store/store.h"
+
+typedef struct cli_consume_opts {
+    uint64_t max_records; /* stop once this many records are committed; 0 = no limit */
+    int idle_exit_ms;     /* stop once every partition has been at its end this long; 0 = never */
+    int deadline_ms;      /* fail after this long; 0 = never */
+} cli_consume_opts_t;
+
+typedef struct cli_consume_result {
+    cli_stats_t pipeline;       /* decoded, stored, rejected, ... (retried batches count twice) */
+    ingest_kafka_stats_t kafka; /* records and batches committed */
+    uint64_t dead_lettered;     /* refused records copied to the dead-letter topic */
+    uint64_t published;         /* incident changes published */
+} cli_consume_result_t;
+
+/* Consumes cfg's topics (cfg must pass cli_config_check) into st
+ * (borrowed, open), correlating with engine (borrowed; NULL: store only)
+ * in each batch's transaction, and publishing the incidents a batch
+ * changed to cfg->incidents_topic once it committed, until SIGINT or SIGTERM (handled only while
+ * this runs: the open batch is committed; a second SIGINT ends the process at once, which loses
+ * nothing), a limit of o, or a failure. result, when not NULL, receives the counts. Returns 0 on
+ * such a stop, -1 with err on a runtime failure (fatal Kafka error, store failing after retries).
+ */
+int cli_consume(const cli_config_t *cfg, store_t *st, corr_engine_t *engine,
+                const cli_consume_opts_t *o, const am_log_t *log, cli_consume_result_t *result,
+                char *err, size_t errlen);
+
+#endif

@@ -1,5 +1,0 @@
-# Turns a text file into a C array (NUL-terminated) named NAME in OUT.
-# cmake -DIN=file -DOUT=file.c -DNAME=symbol -P embed.cmake
-file(READ "${IN}" hex HEX)
-string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," body "${hex}")
-file(WRITE "${OUT}" "/* Generated from ${IN} by embed.cmake; do not edit. */\nconst char ${NAME}[] = {${body}0x00};\n")

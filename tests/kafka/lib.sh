@@ -1,0 +1,55 @@
+# lib.sh - sourced by the Kafka integration tests (tests/kafka/it_*.sh).
+# Expects: AM (aftermath), PRODUCE (am_produce), BROKER (broker.sh), WORK (a
+# scratch dir, emptied here). Every test uses its own topics and group, so
+# the tests do not depend on each other; ctest runs them one at a time
+# (RESOURCE_LOCK) because the broker restart test stops the broker.
+set -euo pipefail
+
+B=$("$BROKER" bootstrap)
+# Distinguishes this run's topics and groups from an earlier run's on the
+# same broker.
+RUN=$(date +%s)$$
+rm -rf "$WORK" && mkdir -p "$WORK"
+pids=()
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+# Kills the consumers this test started, on any exit.
+cleanup() {
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+now_ms() { date +%s%3N; }
+
+# events DB: the stored events as "id|observed_at" lines, by id.
+events() { sqlite3 "$1" "SELECT id, observed_at FROM events ORDER BY id"; }
+# offsets DB: "topic/partition=next" lines.
+offsets() { sqlite3 "$1" "SELECT topic || '/' || partition || '=' || next_offset FROM offsets ORDER BY 1"; }
+# committed DB: records committed so far (sum of next offsets; 0 before the first batch).
+committed() { sqlite3 "$1" "SELECT coalesce(sum(next_offset), 0) FROM offsets" 2>/dev/null || echo 0; }
+# Records stored twice at the same place: must be none.
+doubled() {
+  sqlite3 "$1" "SELECT topic, partition, \"offset\", count(*) FROM records GROUP BY 1, 2, 3 HAVING count(*) > 1"
+}
+
+# wait_until SECONDS CMD...: polls CMD every 50 ms until it succeeds.
+wait_until() {
+  local deadline=$(($(now_ms) + $1 * 1000))
+  shift
+  until "$@"; do
+    (($(now_ms) < deadline)) || return 1
+    sleep 0.05
+  done
+}
+
+# The same events in two databases, or the difference and a failure.
+same_events() {
+  if ! diff <(events "$1") <(events "$2") >"$WORK/diff"; then
+    head -20 "$WORK/diff" >&2
+    fail "${3:-events differ}: $1 vs $2"
+  fi
+}

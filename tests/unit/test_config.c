@@ -1,0 +1,295 @@
+/*
+ * test_config.c - aftermath.yaml: the strict loader (unknown keys, ranges,
+ * durations, formats, with file:line:column), the environment and flag
+ * overrides, and secrets kept out of what is printed.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "cli/config.h"
+#include "common/buf.h"
+#include "ingest/kafka.h"
+#include "tmp_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char dir[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    tmp_dir(dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tmp_rm_rf(dir);
+    return 0;
+}
+
+/* Loads text as a config file; returns the config or NULL with err. */
+static cli_config_t *load(const char *text, char *err, size_t errlen)
+{
+    const char *path = tmp_write(dir, "c.yaml", text);
+    return cli_config_load(path, err, errlen);
+}
+
+/* Asserts that text is refused with an error containing want. */
+static void refused(const char *text, const char *want)
+{
+    char err[1024] = "";
+    cli_config_t *cfg = load(text, err, sizeof err);
+    if (cfg || !strstr(err, want))
+        fail_msg("want an error with '%s', got %s '%s'", want, cfg ? "success" : "error", err);
+}
+
+static void test_full(void **state)
+{
+    (void)state;
+    char err[1024] = "";
+    cli_config_t *cfg = load("version: 1\n"
+                             "kafka:\n"
+                             "  bootstrap.servers: [b1:9092, b2:9092]\n"
+                             "  security.protocol: SASL_SSL\n"
+                             "  sasl.password: hunter2\n"
+                             "  session.timeout.ms: 6000\n"
+                             "topics:\n"
+                             "  - name: alerts\n"
+                             "    format: alertmanager\n"
+                             "  - deploys\n"
+                             "  - {name: events, format: auto}\n"
+                             "group: sre\n"
+                             "store: /var/lib/a.db\n"
+                             "rules: [r1.yaml, r2.yaml]\n"
+                             "drafts: out\n"
+                             "metrics: :9464\n"
+                             "dead_letter_topic: dlq\n"
+                             "incidents_topic: incidents\n"
+                             "batch_size: 50\n"
+                             "batch_timeout: 250ms\n"
+                             "stats_interval: 1m\n"
+                             "max_record_bytes: 4096\n",
+                             err, sizeof err);
+    assert_non_null(cfg);
+    assert_string_equal(cli_config_kafka_get(cfg, "bootstrap.servers"), "b1:9092,b2:9092");
+    assert_string_equal(cli_config_kafka_get(cfg, "session.timeout.ms"), "6000");
+    assert_null(cli_config_kafka_get(cfg, "client.id"));
+    assert_int_equal(cfg->ntopics, 3);
+    assert_string_equal(cfg->topics[0].name, "alerts");
+    assert_string_equal(cfg->topics[0].format, "alertmanager");
+    assert_null(cfg->topics[1].format);
+    assert_null(cfg->topics[2].format); /* auto = detect */
+    assert_string_equal(cfg->group, "sre");
+    assert_string_equal(cfg->store, "/var/lib/a.db");
+    assert_int_equal(cfg->nrules, 2);
+    assert_string_equal(cfg->rules[1], "r2.yaml");
+    assert_string_equal(cfg->drafts, "out");
+    assert_string_equal(cfg->metrics, ":9464");
+    assert_string_equal(cfg->dead_letter_topic, "dlq");
+    assert_string_equal(cfg->incidents_topic, "incidents");
+    assert_int_equal(cfg->batch_size, 50);
+    assert_int_equal(cfg->batch_timeout_ms, 250);
+    assert_int_equal(cfg->stats_interval_ms, 60000);
+    assert_int_equal(cfg->max_record_bytes, 4096);
+    assert_int_equal(cli_config_check(cfg, err, sizeof err), 0);
+
+    /* Printed and logged, the password is masked; printed text loads back. */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    cli_config_print(cfg, out);
+    fclose(out);
+    assert_null(strstr(text, "hunter2"));
+    assert_non_null(strstr(text, "sasl.password: \"***\""));
+    cli_config_t *again = load(text, err, sizeof err);
+    if (!again)
+        fail_msg("printed config does not load: %s\n%s", err, text);
+    assert_int_equal(again->ntopics, 3);
+    assert_int_equal(again->batch_timeout_ms, 250);
+    cli_config_destroy(again);
+    free(text);
+
+    text = NULL;
+    out = open_memstream(&text, &len);
+    am_log_t log = {.out = out, .level = AM_LOG_DEBUG};
+    cli_config_log(cfg, &log);
+    fclose(out);
+    assert_null(strstr(text, "hunter2"));
+    assert_non_null(strstr(text, "name=sasl.password value=***"));
+    assert_non_null(strstr(text, "name=security.protocol value=SASL_SSL"));
+    free(text);
+    cli_config_destroy(cfg);
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    char err[1024] = "";
+    cli_config_t *cfg = load("# nothing but a comment\n", err, sizeof err);
+    assert_non_null(cfg);
+    assert_string_equal(cfg->group, "aftermath");
+    assert_string_equal(cfg->store, "aftermath.db");
+    assert_int_equal(cfg->batch_size, 1000);
+    assert_int_equal(cfg->batch_timeout_ms, 1000);
+    assert_int_equal(cfg->stats_interval_ms, 30000);
+    assert_int_equal(cfg->max_record_bytes, 1024 * 1024);
+    assert_null(cfg->dead_letter_topic);
+    assert_int_equal(cli_config_check(cfg, err, sizeof err), -1);
+    assert_non_null(strstr(err, "bootstrap.servers"));
+    cli_config_destroy(cfg);
+
+    /* ~ switches an optional setting off. */
+    cfg = load("dead_letter_topic: dlq\ndrafts: d\n", err, sizeof err);
+    assert_non_null(cfg);
+    cli_config_destroy(cfg);
+    cfg = load("dead_letter_topic: ~\ndrafts:\n", err, sizeof err);
+    assert_non_null(cfg);
+    assert_null(cfg->dead_letter_topic);
+    assert_null(cfg->drafts);
+    cli_config_destroy(cfg);
+}
+
+static void test_refusals(void **state)
+{
+    (void)state;
+    refused("group: g\ngrop: x\n", "c.yaml:2:1: unknown key 'grop'");
+    refused("group: a\ngroup: b\n", "c.yaml:2:1: key 'group' is given twice");
+    refused("batch_size: 0\n", "c.yaml:1:13: batch_size: '0' is not a number from 1 to 1000000");
+    refused("batch_size: 12x\n", "batch_size: '12x' is not a number");
+    refused("batch_size: 99999999999999999999\n", "is not a number");
+    refused("batch_timeout: 5 minutes\n", "c.yaml:1:16: batch_timeout:");
+    refused("batch_timeout: 2h\n", "batch_timeout: 2h is not from 1ms to 1h");
+    refused("stats_interval: 10ms\n", "stats_interval: 10ms is not from 1s to 1d");
+    refused("max_record_bytes: 10\n", "max_record_bytes: '10' is not a number from 1024");
+    refused("topics:\n  - name: alerts\n    format: prometheus\n",
+            "c.yaml:2:5: topic 'alerts': unknown format 'prometheus'");
+    refused("topics:\n  - name: alerts\n    fmt: generic\n",
+            "c.yaml:3:5: topics: unknown key 'fmt'");
+    refused("topics: [alerts, alerts]\n", "topic 'alerts' is listed twice");
+    refused("topics: ['bad topic']\n", "'bad topic' is not a valid topic name");
+    refused("topics:\n  - format: generic\n", "a topic needs a name");
+    refused("topics: alerts\n", "topics: expected a list");
+    refused("kafka:\n  bootstrap.servrs: x\n",
+            "c.yaml:2:21: unknown kafka property 'bootstrap.servrs'");
+    refused("kafka:\n  auto.offset.reset: sometimes\n",
+            "c.yaml:2:22: Invalid value \"sometimes\" for configuration property");
+    refused("kafka:\n  enable.auto.commit: true\n",
+            "kafka property 'enable.auto.commit' cannot be set");
+    refused("kafka:\n  group.id: x\n", "set 'group' instead");
+    refused("kafka:\n  client.id:\n", "kafka.client.id: a value is required");
+    refused("kafka: [a, b]\n", "kafka: expected a map");
+    refused("group: ''\n", "group: empty value");
+    refused("group: ~\n", "group: a value is required");
+    refused("store: [a, b]\n", "store: expected a single value");
+    refused("version: 2\n", "only version 1 is known");
+    refused("- a\n- b\n", "c.yaml:1:1: expected a map of settings");
+    refused("group: [unclosed\n", "c.yaml:2:1:");
+    refused("group: a\n---\ngroup: b\n", "more than one YAML document");
+    refused("dead_letter_topic: 'no/slash'\n", "not a valid topic name");
+
+    char err[256];
+    assert_null(cli_config_load("/nonexistent/a.yaml", err, sizeof err));
+    assert_non_null(strstr(err, "/nonexistent/a.yaml"));
+}
+
+static void test_env_and_flags(void **state)
+{
+    (void)state;
+    char err[1024] = "";
+    cli_config_t *cfg = load("kafka:\n  bootstrap.servers: file:9092\n  client.id: c\n"
+                             "topics: [alerts]\nbatch_size: 10\n",
+                             err, sizeof err);
+    assert_non_null(cfg);
+    char *env[] = {
+        "PATH=/bin",
+        "AFTERMATH_SHARED=/work/shared", /* not a setting: ignored */
+        "AFTERMATH_KAFKA_PORT=19092",    /* the test broker's, ignored */
+        "AFTERMATH_KAFKA__BOOTSTRAP_SERVERS=generic:9092",
+        "AFTERMATH_KAFKA_BOOTSTRAP_SERVERS=env:9092", /* wins over the generic form */
+        "AFTERMATH_KAFKA__SASL_PASSWORD=s3cret",
+        "AFTERMATH_KAFKA__SECURITY_PROTOCOL=sasl_ssl",
+        "AFTERMATH_BATCH_SIZE=20",
+        "AFTERMATH_BATCH_TIMEOUT=2s",
+        "AFTERMATH_TOPICS=alerts:alertmanager, deploys",
+        "AFTERMATH_RULES=a.yaml,b.yaml",
+        "AFTERMATH_DEAD_LETTER_TOPIC=dlq",
+        NULL,
+    };
+    assert_int_equal(cli_config_apply_env(cfg, env, err, sizeof err), 0);
+    assert_string_equal(cli_config_kafka_get(cfg, "bootstrap.servers"), "env:9092");
+    assert_string_equal(cli_config_kafka_get(cfg, "sasl.password"), "s3cret");
+    assert_string_equal(cli_config_kafka_get(cfg, "security.protocol"), "sasl_ssl");
+    assert_string_equal(cli_config_kafka_get(cfg, "client.id"), "c");
+    assert_int_equal(cfg->batch_size, 20);
+    assert_int_equal(cfg->batch_timeout_ms, 2000);
+    assert_int_equal(cfg->ntopics, 2);
+    assert_string_equal(cfg->topics[0].format, "alertmanager");
+    assert_string_equal(cfg->topics[1].name, "deploys");
+    assert_int_equal(cfg->nrules, 2);
+    assert_string_equal(cfg->dead_letter_topic, "dlq");
+
+    /* Flags go through the same setter, after the environment. */
+    assert_int_equal(
+        cli_config_set(cfg, "kafka.bootstrap.servers", "flag:9092", "--brokers", err, sizeof err),
+        0);
+    assert_string_equal(cli_config_kafka_get(cfg, "bootstrap.servers"), "flag:9092");
+    assert_int_equal(cli_config_set(cfg, "store", "x.db", "--db", err, sizeof err), 0);
+    assert_string_equal(cfg->store, "x.db");
+    assert_int_equal(cli_config_set(cfg, "topics", "a,,b", "--topic", err, sizeof err), -1);
+    assert_non_null(strstr(err, "--topic: empty item"));
+
+    /* A bad variable is named; so is a bad number. */
+    char *bad1[] = {"AFTERMATH_BATCH_SIZE=lots", NULL};
+    assert_int_equal(cli_config_apply_env(cfg, bad1, err, sizeof err), -1);
+    assert_non_null(strstr(err, "AFTERMATH_BATCH_SIZE: batch_size: 'lots'"));
+    char *bad2[] = {"AFTERMATH_KAFKA__NO_SUCH_THING=1", NULL};
+    assert_int_equal(cli_config_apply_env(cfg, bad2, err, sizeof err), -1);
+    assert_non_null(strstr(err, "AFTERMATH_KAFKA__NO_SUCH_THING: unknown kafka property "
+                                "'no.such.thing'"));
+    cli_config_destroy(cfg);
+}
+
+static void test_secrets(void **state)
+{
+    (void)state;
+    assert_true(ingest_kafka_is_secret("sasl.password"));
+    assert_true(ingest_kafka_is_secret("ssl.key.password"));
+    assert_true(ingest_kafka_is_secret("ssl.keystore.password"));
+    assert_true(ingest_kafka_is_secret("sasl.oauthbearer.client.secret"));
+    assert_true(ingest_kafka_is_secret("sasl.jaas.config"));
+    assert_true(ingest_kafka_is_secret("ssl.key.pem"));
+    assert_true(ingest_kafka_is_secret("SASL.PASSWORD"));
+    assert_false(ingest_kafka_is_secret("sasl.username"));
+    assert_false(ingest_kafka_is_secret("bootstrap.servers"));
+    assert_false(ingest_kafka_is_secret("ssl.ca.location"));
+}
+
+/* The shipped example is valid. */
+static void test_example(void **state)
+{
+    (void)state;
+    char err[1024] = "";
+    cli_config_t *cfg = cli_config_load(AM_PROJECT "/aftermath.example.yaml", err, sizeof err);
+    if (!cfg)
+        fail_msg("%s", err);
+    assert_int_equal(cli_config_check(cfg, err, sizeof err), 0);
+    assert_int_equal(cfg->ntopics, 3);
+    cli_config_destroy(cfg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_full),     cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_refusals), cmocka_unit_test(test_env_and_flags),
+        cmocka_unit_test(test_secrets),  cmocka_unit_test(test_example),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
