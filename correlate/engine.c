@@ -471,6 +471,8 @@ static void derive(const corr_rule_t *r, episode_t *const *eps, size_t n, derive
     d->users = -1;
     am_strset_t ids = {0}, services = {0};
     json_t *flap = json_object();
+    size_t *cycles = am_xcalloc(n, sizeof *cycles);
+    const char **names = am_xcalloc(n, sizeof *names);
     for (size_t i = 0; i < n; i++) {
         const episode_t *ep = eps[i];
         if (ep->starts < d->started)
@@ -482,24 +484,22 @@ static void derive(const corr_rule_t *r, episode_t *const *eps, size_t n, derive
             d->mitigated = ep->ends;
         if (ep->users > d->users)
             d->users = ep->users;
-        am_strset_add(&ids, ep->identity, NULL);
+        size_t k = am_strset_add(&ids, ep->identity, NULL);
+        cycles[k]++;
+        names[k] = ep->name;
         if (ep->service && *ep->service)
             am_strset_add(&services, ep->service, NULL);
     }
     d->alerts = ids.n;
     /* Cycles per identity; an alert name shows its most flapping identity. */
     for (size_t k = 0; k < ids.n; k++) {
-        int64_t cycles = 0;
-        const char *name = NULL;
-        for (size_t i = 0; i < n; i++)
-            if (strcmp(eps[i]->identity, ids.v[k]) == 0) {
-                cycles++;
-                name = eps[i]->name;
-            }
-        json_t *cur = json_object_get(flap, name ? name : "");
-        if (cycles > 1 && (!cur || json_integer_value(cur) < cycles))
-            json_object_set_new(flap, name ? name : "", json_integer(cycles));
+        const char *name = names[k] ? names[k] : "";
+        json_t *cur = json_object_get(flap, name);
+        if (cycles[k] > 1 && (!cur || json_integer_value(cur) < (json_int_t)cycles[k]))
+            json_object_set_new(flap, name, json_integer((json_int_t)cycles[k]));
     }
+    free(cycles);
+    free(names);
     if (d->mitigated == T_MAX) {
         d->mitigated = AM_TIME_NONE;
         d->resolved = AM_TIME_NONE;
@@ -778,6 +778,7 @@ typedef struct link_ctx {
     char *lead;
     int64_t users;
     json_t *suspects, *during;
+    am_strset_t same_values; /* distinct episode values of deploys.same, joined by 0x1f */
     int failed;
 } link_ctx_t;
 
@@ -900,12 +901,19 @@ static int on_deploy(void *arg, int64_t seq, const am_event_t *ev)
     (void)seq;
     if (!deploy_matches(c->r, ev))
         return 0;
+    /* Agrees with one alert: for every label of `same`, the deploy lacks
+     * it or has that alert's value. Compared against the distinct value
+     * tuples of the incident's alerts, not every alert. */
     bool agrees = c->r->nsame == 0;
-    for (size_t i = 0; i < c->eps.n && !agrees; i++) {
+    for (size_t i = 0; i < c->same_values.n && !agrees; i++) {
+        const char *p = c->same_values.v[i];
         bool all = true;
         for (size_t k = 0; k < c->r->nsame && all; k++) {
+            const char *end = strchr(p, '\x1f');
+            size_t len = end ? (size_t)(end - p) : strlen(p);
             const char *dv = corr_event_value(ev, c->r->same[k]);
-            all = !*dv || strcmp(dv, episode_value(&c->eps.v[i], c->r->same[k])) == 0;
+            all = !*dv || (strlen(dv) == len && memcmp(dv, p, len) == 0);
+            p = end ? end + 1 : p + len;
         }
         agrees = all;
     }
@@ -1002,9 +1010,18 @@ static int relink(corr_engine_t *e, const char *id)
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     if (load_episodes(e, s, &c.eps) != 0)
         goto done;
-    for (size_t i = 0; i < c.eps.n; i++)
+    for (size_t i = 0; i < c.eps.n; i++) {
         if (c.eps.v[i].users > c.users)
             c.users = c.eps.v[i].users;
+        am_buf_t t = {0};
+        for (size_t k = 0; k < c.r->nsame; k++) {
+            if (k)
+                am_buf_putc(&t, '\x1f');
+            am_buf_puts(&t, episode_value(&c.eps.v[i], c.r->same[k]));
+        }
+        am_strset_add(&c.same_values, t.p ? t.p : "", NULL);
+        am_buf_free(&t);
+    }
 
     int64_t hi = c.resolved;
     if (!c.r->group_all) {
@@ -1049,6 +1066,7 @@ done:
     json_decref(c.suspects);
     json_decref(c.during);
     episodes_free(&c.eps);
+    am_strset_free(&c.same_values);
     free(c.lead);
     free(gkey);
     return rc;

@@ -42,6 +42,7 @@ static const char *const migrations[] = {
     "  actor TEXT, version TEXT, url TEXT,"
     "  record_seq INTEGER REFERENCES records(seq)"
     ");"
+    "CREATE INDEX events_by_record ON events (record_seq);"
     "CREATE TABLE rejected ("
     "  seq INTEGER PRIMARY KEY,"
     "  place TEXT NOT NULL,"
@@ -57,7 +58,7 @@ static const char *const migrations[] = {
     ") WITHOUT ROWID;",
     /* 2: correlation (owned by correlate/engine.c) and event look-ups */
     "CREATE INDEX events_by_kind_time ON events (kind, starts_at);"
-    "CREATE INDEX events_by_identity ON events (identity) WHERE identity IS NOT NULL;"
+    "CREATE INDEX events_by_identity ON events (identity, kind, starts_at);"
     "CREATE TABLE corr_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE episodes ("
     "  seq INTEGER PRIMARY KEY,"
