@@ -24,6 +24,54 @@ struct corr_matcher {
     bool has_re;
 };
 
+#define REGEX_MAX 1024
+
+/* Refuses what RE2 refuses too and what makes POSIX regex engines blow
+ * up (found by fuzzing: "a++++..." took seconds and gigabytes in glibc's
+ * regcomp): stacked quantifiers and back-references, and very long
+ * patterns. Returns NULL, or why. */
+static const char *regex_unsafe(const char *re)
+{
+    if (strlen(re) > REGEX_MAX)
+        return "longer than 1024 characters";
+    bool after_quantifier = false;
+    for (const char *p = re; *p; p++) {
+        if (*p == '\\') {
+            if (p[1] >= '1' && p[1] <= '9')
+                return "back-references are not supported";
+            if (p[1])
+                p++;
+            after_quantifier = false;
+            continue;
+        }
+        if (*p == '[') { /* a bracket expression: skip to its end */
+            const char *q = p + 1;
+            if (*q == '^')
+                q++;
+            if (*q == ']')
+                q++;
+            while (*q && *q != ']')
+                q++;
+            if (!*q)
+                return "unterminated [";
+            p = q;
+            after_quantifier = false;
+            continue;
+        }
+        bool quantifier = *p == '*' || *p == '+' || *p == '?' || *p == '{';
+        if (quantifier && after_quantifier)
+            return "repeated quantifier (lazy and possessive quantifiers are not supported)";
+        if (*p == '{') {
+            while (*p && *p != '}')
+                p++;
+            if (!*p)
+                return "unterminated {";
+        }
+        after_quantifier = quantifier;
+    }
+    return NULL;
+}
+
 static bool name_char(char c, bool first)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
@@ -103,6 +151,11 @@ corr_matcher_t *corr_matcher_parse(const char *text, char *err, size_t errlen)
     }
     m->value = am_buf_steal(&value);
     if (m->op == OP_RE || m->op == OP_NRE) {
+        const char *why = regex_unsafe(m->value);
+        if (why) {
+            am_errf(err, errlen, "matcher '%s': bad regular expression: %s", text, why);
+            goto init_error;
+        }
         am_buf_t anchored = {0};
         am_buf_printf(&anchored, "^(%s)$", m->value);
         int rc = regcomp(&m->re, anchored.p, REG_EXTENDED | REG_NOSUB);
