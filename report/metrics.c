@@ -568,9 +568,17 @@ static void table_group(am_buf_t *out, int w, const char *name, const group_t *g
 void report_metrics_table(const report_metrics_t *m, am_buf_t *out)
 {
     char t1[AM_TIME_STRLEN], t2[AM_TIME_STRLEN], rb[16], db[AM_TIME_STRLEN];
-    am_buf_printf(out, "Incidents started since %s until %s (excluded), by %s.\n",
-                  m->since == AM_TIME_NONE ? "(no bound)" : am_time_format(m->since, t1),
-                  m->until == AM_TIME_NONE ? "(no bound)" : am_time_format(m->until, t2), m->by);
+    if (m->since == AM_TIME_NONE && m->until == AM_TIME_NONE)
+        am_buf_puts(out, "All incidents");
+    else
+        am_buf_puts(out, "Incidents started");
+    if (m->since != AM_TIME_NONE)
+        am_buf_printf(out, " at or after %s", am_time_format(m->since, t1));
+    if (m->since != AM_TIME_NONE && m->until != AM_TIME_NONE)
+        am_buf_puts(out, " and");
+    if (m->until != AM_TIME_NONE)
+        am_buf_printf(out, " before %s", am_time_format(m->until, t2));
+    am_buf_printf(out, ", by %s.\n", m->by);
     am_buf_puts(out, "Percentiles by nearest rank over non-negative durations; N has the\n"
                      "duration, MISSING lacks a timestamp, NEGATIVE is clock skew.\n\n");
     int w = (int)strlen(m->by);
