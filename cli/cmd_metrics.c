@@ -17,7 +17,7 @@
 static const char metrics_help[] =
     "usage: aftermath metrics [--db PATH] [--since T] [--until T]\n"
     "                         [--by service|rule|severity|cluster|LABEL]\n"
-    "                         [--format table|json|csv]\n"
+    "                         [--format table|json|csv|html]\n"
     "\n"
     "Detection-latency figures of the incidents that started in [since, until),\n"
     "per group: the incident count and, for each duration, p50, p90, max, N (the\n"
@@ -60,7 +60,9 @@ static const char metrics_help[] =
     "                   (seconds, missing null; object with since, until, by, method,\n"
     "                   groups, overall, change_failure) or csv (seconds, missing\n"
     "                   empty; the duration table, an empty line, then the change\n"
-    "                   failure table)\n"
+    "                   failure table), or html (one self-contained page, no\n"
+    "                   network: the tables and an inline SVG chart per duration,\n"
+    "                   each incident a dot per group on a log scale, p50/p90 ticks)\n"
     "  -h, --help       this help\n"
     "\n"
     "Exit codes: 0 ok; 1 the database failed; 2 usage error.\n";
@@ -100,8 +102,8 @@ static int metrics_run(const cli_global_t *g, int argc, char **argv)
             opts.by = optarg;
         } else if (c == 'f') {
             if (strcmp(optarg, "table") != 0 && strcmp(optarg, "json") != 0 &&
-                strcmp(optarg, "csv") != 0)
-                return cli_usage_error("metrics", "--format: '%s' is not table, json or csv",
+                strcmp(optarg, "csv") != 0 && strcmp(optarg, "html") != 0)
+                return cli_usage_error("metrics", "--format: '%s' is not table, json, csv or html",
                                        optarg);
             format = optarg;
         } else {
@@ -133,6 +135,8 @@ static int metrics_run(const cli_global_t *g, int argc, char **argv)
         am_buf_t out = {0};
         if (strcmp(format, "csv") == 0)
             report_metrics_csv(m, &out);
+        else if (strcmp(format, "html") == 0)
+            report_metrics_html(m, &out);
         else
             report_metrics_table(m, &out);
         if (out.len)
@@ -150,7 +154,7 @@ static int metrics_run(const cli_global_t *g, int argc, char **argv)
 
 const cli_command_t cli_cmd_metrics = {
     .name = "metrics",
-    .summary = "detection-latency percentiles and change failure rate (table, JSON, CSV)",
+    .summary = "detection-latency percentiles and change failure rate (table, JSON, CSV, HTML)",
     .help = metrics_help,
     .run = metrics_run,
 };

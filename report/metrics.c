@@ -20,6 +20,7 @@
 #include "report/metrics.h"
 #include "common/time.h"
 
+#include <math.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -692,4 +693,174 @@ void report_metrics_csv(const report_metrics_t *m, am_buf_t *out)
         csv_cf(out, m->cf[i].service, m->cf[i].deploys, m->cf[i].failed, m->cf[i].incidents,
                m->cf[i].restore);
     csv_cf(out, "*", m->deploys, m->failed, m->overall.n, m->overall.s[REPORT_METRICS_RESOLVE].p50);
+}
+
+/* ---- HTML ------------------------------------------------------------- */
+
+/* Text from events, escaped for HTML element content and attributes. */
+static void html_text(am_buf_t *out, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&':
+            am_buf_puts(out, "&amp;");
+            break;
+        case '<':
+            am_buf_puts(out, "&lt;");
+            break;
+        case '>':
+            am_buf_puts(out, "&gt;");
+            break;
+        case '"':
+            am_buf_puts(out, "&quot;");
+            break;
+        case '\'':
+            am_buf_puts(out, "&#39;");
+            break;
+        default:
+            am_buf_putc(out, *s);
+        }
+    }
+}
+
+/* Chart geometry: a log scale from 1 s to 30 days, so that seconds and
+ * days both stay readable on heavy-tailed data. */
+#define SVG_LABEL_W 140
+#define SVG_PLOT_W 480
+#define SVG_ROW_H 22
+#define SVG_LOG_MAX 6.41 /* log10(30 days in seconds) */
+
+static double svg_x(int64_t ms)
+{
+    double sec = (double)ms / 1000.0;
+    double l = sec <= 1.0 ? 0.0 : log10(sec);
+    if (l > SVG_LOG_MAX)
+        l = SVG_LOG_MAX;
+    return SVG_LABEL_W + l / SVG_LOG_MAX * SVG_PLOT_W;
+}
+
+/* One chart for measure k: a row per group, each incident's duration a
+ * dot, the p50 and p90 as ticks. */
+static void html_chart(const report_metrics_t *m, am_buf_t *out, int k)
+{
+    static const struct {
+        int64_t ms;
+        const char *label;
+    } ticks[] = {{1000, "1s"},    {10000, "10s"},   {60000, "1m"},    {600000, "10m"},
+                 {3600000, "1h"}, {21600000, "6h"}, {86400000, "1d"}, {604800000, "7d"}};
+    size_t rows = m->groups.n;
+    int h = (int)(rows + 1) * SVG_ROW_H + 10;
+    am_buf_printf(out,
+                  "<svg width=\"%d\" height=\"%d\" "
+                  "role=\"img\"><title>time to %s per %s</title>\n",
+                  SVG_LABEL_W + SVG_PLOT_W + 20, h, measure_names[k], m->by);
+    for (size_t t = 0; t < sizeof ticks / sizeof ticks[0]; t++) {
+        double x = svg_x(ticks[t].ms);
+        am_buf_printf(out,
+                      "<line x1=\"%.1f\" y1=\"0\" x2=\"%.1f\" y2=\"%d\" class=\"grid\"/>"
+                      "<text x=\"%.1f\" y=\"%d\" class=\"tick\">%s</text>\n",
+                      x, x, h - 14, x, h - 2, ticks[t].label);
+    }
+    for (size_t r = 0; r < rows; r++) {
+        const group_t *g = &m->groups.g[r];
+        int y = (int)r * SVG_ROW_H + SVG_ROW_H / 2 + 2;
+        am_buf_printf(out, "<text x=\"0\" y=\"%d\" class=\"name\">", y + 4);
+        html_text(out, g->name ? g->name : "(none)");
+        am_buf_puts(out, "</text>\n");
+        for (size_t i = 0; i < g->n; i++) {
+            int64_t d = m->inc[g->idx[i]].d[k];
+            if (d == AM_TIME_NONE || d < 0)
+                continue;
+            am_buf_printf(out, "<circle cx=\"%.1f\" cy=\"%d\" r=\"3\" class=\"dot\"/>\n", svg_x(d),
+                          y);
+        }
+        const report_metrics_summary_t *s = &g->s[k];
+        if (s->n) {
+            am_buf_printf(out,
+                          "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" class=\"p50\"/>"
+                          "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" class=\"p90\"/>\n",
+                          svg_x(s->p50), y - 8, svg_x(s->p50), y + 8, svg_x(s->p90), y - 8,
+                          svg_x(s->p90), y + 8);
+        }
+    }
+    am_buf_puts(out, "</svg>\n");
+}
+
+static void html_cell_dur(am_buf_t *out, int64_t ms)
+{
+    char b[AM_TIME_STRLEN];
+    am_buf_printf(out, "<td>%s</td>", dur_text(ms, b));
+}
+
+static void html_group_rows(am_buf_t *out, const char *name, const group_t *g)
+{
+    for (int k = 0; k < REPORT_METRICS_NMEASURES; k++) {
+        const report_metrics_summary_t *s = &g->s[k];
+        am_buf_puts(out, "<tr>");
+        if (k == 0) {
+            am_buf_printf(out, "<th rowspan=\"%d\">", REPORT_METRICS_NMEASURES);
+            html_text(out, name);
+            am_buf_printf(out, "</th><td rowspan=\"%d\">%zu</td>", REPORT_METRICS_NMEASURES, g->n);
+        }
+        am_buf_printf(out, "<td>%s</td><td>%zu</td><td>%zu</td><td>%zu</td>", measure_names[k],
+                      s->n, s->missing, s->negative);
+        html_cell_dur(out, s->p50);
+        html_cell_dur(out, s->p90);
+        html_cell_dur(out, s->max);
+        am_buf_puts(out, "</tr>\n");
+    }
+}
+
+void report_metrics_html(const report_metrics_t *m, am_buf_t *out)
+{
+    char t1[AM_TIME_STRLEN], t2[AM_TIME_STRLEN], rb[16];
+    am_buf_puts(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+                     "<title>aftermath: detection-latency metrics</title>\n<style>\n"
+                     "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\n"
+                     "table{border-collapse:collapse;margin:1em 0}\n"
+                     "th,td{border:1px solid #ccc;padding:2px 8px;text-align:right}\n"
+                     "th{background:#f4f4f4}\n"
+                     ".grid{stroke:#ddd}.tick{font-size:10px;fill:#666;text-anchor:middle}\n"
+                     ".name{font-size:12px}.dot{fill:#3465a4;fill-opacity:.6}\n"
+                     ".p50{stroke:#222;stroke-width:2}.p90{stroke:#c00;stroke-width:2}\n"
+                     "</style></head><body>\n<h1>Detection-latency metrics</h1>\n<p>");
+    am_buf_puts(out, "Incidents started at or after ");
+    html_text(out, m->since == AM_TIME_NONE ? "(no bound)" : am_time_format(m->since, t1));
+    am_buf_puts(out, " and before ");
+    html_text(out, m->until == AM_TIME_NONE ? "(no bound)" : am_time_format(m->until, t2));
+    am_buf_puts(out, ", by <b>");
+    html_text(out, m->by);
+    am_buf_puts(out, "</b>.</p>\n<p>Percentiles: " METHOD ". N: incidents with the duration; "
+                     "missing: a timestamp unknown; negative: clock skew.</p>\n");
+    am_buf_puts(out, "<table>\n<tr><th>");
+    html_text(out, m->by);
+    am_buf_puts(out, "</th><th>incidents</th><th>time to</th><th>N</th><th>missing</th>"
+                     "<th>negative</th><th>p50</th><th>p90</th><th>max</th></tr>\n");
+    for (size_t i = 0; i < m->groups.n; i++)
+        html_group_rows(out, m->groups.g[i].name ? m->groups.g[i].name : "(none)", &m->groups.g[i]);
+    html_group_rows(out, "(all)", &m->overall);
+    am_buf_puts(out, "</table>\n<h2>Distributions</h2>\n<p>Each dot is an incident (log "
+                     "scale); black tick p50, red tick p90.</p>\n");
+    for (int k = 0; k < REPORT_METRICS_NMEASURES; k++) {
+        am_buf_printf(out, "<h3>Time to %s</h3>\n", measure_names[k]);
+        html_chart(m, out, k);
+    }
+    am_buf_puts(out, "<h2>Change failure rate</h2>\n<p>Deploys of the period linked to an "
+                     "incident as a suspect / all deploys of the period. Median time to "
+                     "restore: p50 of time to resolve.</p>\n<table>\n<tr><th>service</th>"
+                     "<th>deploys</th><th>failed</th><th>rate</th><th>incidents</th>"
+                     "<th>median time to restore</th></tr>\n");
+    for (size_t i = 0; i < m->ncf; i++) {
+        const service_cf_t *c = &m->cf[i];
+        am_buf_puts(out, "<tr><th>");
+        html_text(out, c->service ? c->service : "(none)");
+        am_buf_printf(out, "</th><td>%zu</td><td>%zu</td><td>%s</td><td>%zu</td>", c->deploys,
+                      c->failed, rate_text(c->failed, c->deploys, rb), c->incidents);
+        html_cell_dur(out, c->restore);
+        am_buf_puts(out, "</tr>\n");
+    }
+    am_buf_printf(out, "<tr><th>(all)</th><td>%zu</td><td>%zu</td><td>%s</td><td>%zu</td>",
+                  m->deploys, m->failed, rate_text(m->failed, m->deploys, rb), m->overall.n);
+    html_cell_dur(out, m->overall.s[REPORT_METRICS_RESOLVE].p50);
+    am_buf_puts(out, "</tr>\n</table>\n</body></html>\n");
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `aftermath metrics` on the bundled example (one incident: payments and
 # checkout, detected in 70 s, acknowledged 200 s later; three deploys, the
-# payments one a suspect), and its usage errors (exit 2 with a hint).
+# payments one a suspect) in every format, and its usage errors (exit 2 with a hint).
 # Usage: metrics_example.sh AFTERMATH EXAMPLES_DIR WORK_DIR
 set -euo pipefail
 am=$1 examples=$2 work=$3
@@ -22,6 +22,9 @@ has 'search,1,0,0.0000,0,' "$work/m.csv"
 has '*,3,1,0.3333,1,2040' "$work/m.csv"
 "$am" metrics --db "$db" --by rule >"$work/table" || fail "table exited $?"
 grep -q 'paging-outage' "$work/table" || fail "by rule"
+"$am" metrics --db "$db" --format html >"$work/m.html" || fail "html exited $?"
+grep -q '<svg' "$work/m.html" || fail "html chart"
+! grep -qi 'http' "$work/m.html" || fail "html refers to the network"
 "$am" metrics --help | grep -q 'ceil(q\*N/100)' || fail "--help documents the method"
 
 usage() {

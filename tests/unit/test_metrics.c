@@ -371,6 +371,38 @@ static void test_csv_and_table(void **state)
     h_close(&h);
 }
 
+/* The HTML page: self-contained (no URL at all) and text from events
+ * escaped. */
+static void test_html(void **state)
+{
+    (void)state;
+    harness_t h;
+    story(&h);
+    feed_free_at(&h,
+                 alert("X", 300, 310,
+                       "\"severity\":\"page\",\"cluster\":\"c4\",\"service\":\"<script>"
+                       "alert('x')</script>&\""),
+                 301);
+    json_decref(h_incidents(&h));
+    char err[512];
+    report_metrics_options_t o = {.since = AM_TIME_NONE, .until = AM_TIME_NONE, .by = NULL};
+    report_metrics_t *m = report_metrics_compute(h.st, &o, err, sizeof err);
+    assert_non_null(m);
+    am_buf_t b = {0};
+    report_metrics_html(m, &b);
+    assert_non_null(strstr(b.p, "<!DOCTYPE html>"));
+    assert_non_null(strstr(b.p, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;"));
+    assert_null(strstr(b.p, "<script"));
+    assert_null(strstr(b.p, "http"));
+    assert_null(strstr(b.p, "src="));
+    assert_non_null(strstr(b.p, "<svg"));
+    assert_non_null(strstr(b.p, "<circle"));
+    assert_non_null(strstr(b.p, "</html>"));
+    am_buf_free(&b);
+    report_metrics_destroy(m);
+    h_close(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -381,6 +413,7 @@ int main(void)
         cmocka_unit_test(test_story_by_service),
         cmocka_unit_test(test_story_by_label_and_period),
         cmocka_unit_test(test_csv_and_table),
+        cmocka_unit_test(test_html),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
