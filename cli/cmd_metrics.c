@@ -62,7 +62,9 @@ static const char metrics_help[] =
     "                   empty; the duration table, an empty line, then the change\n"
     "                   failure table), or html (one self-contained page, no\n"
     "                   network: the tables and an inline SVG chart per duration,\n"
-    "                   each incident a dot per group on a log scale, p50/p90 ticks)\n"
+    "                   each incident a dot per group on a log scale, p50/p90 ticks;\n"
+    "                   a weekly trend: incidents per week, with counts and p50 time\n"
+    "                   to detect)\n"
     "  -h, --help       this help\n"
     "\n"
     "Exit codes: 0 ok; 1 the database failed; 2 usage error.\n";

@@ -123,6 +123,7 @@ typedef struct incident {
     char *rule;
     json_t *gkey;     /* owned object */
     json_t *services; /* owned array */
+    int64_t started;
     int64_t d[REPORT_METRICS_NMEASURES];
 } incident_t;
 
@@ -293,6 +294,7 @@ static int load_incidents(report_metrics_t *m, sqlite3_stmt *s)
         in->services = col_json(s, 3);
         int64_t started = col_time(s, 4), detected = col_time(s, 5), acked = col_time(s, 6),
                 mitigated = col_time(s, 7), resolved = col_time(s, 8);
+        in->started = started;
         in->d[REPORT_METRICS_DETECT] = report_metrics_duration(started, detected);
         in->d[REPORT_METRICS_ACKNOWLEDGE] = report_metrics_duration(detected, acked);
         in->d[REPORT_METRICS_MITIGATE] = report_metrics_duration(started, mitigated);
@@ -811,6 +813,86 @@ static void html_group_rows(am_buf_t *out, const char *name, const group_t *g)
     }
 }
 
+#define WEEK_MS (7LL * 24 * 3600 * 1000)
+#define MONDAY_MS (4LL * 24 * 3600 * 1000) /* 1970-01-05, the first Monday */
+#define TREND_MAX_WEEKS 520
+
+/* Start (UTC Monday 00:00) of the week holding t. */
+static int64_t week_of(int64_t t)
+{
+    int64_t x = t - MONDAY_MS, w = x / WEEK_MS;
+    if (x % WEEK_MS < 0)
+        w--;
+    return w * WEEK_MS + MONDAY_MS;
+}
+
+/* The weekly trend: incidents started per week (bars, with the count and
+ * the week's p50 time to detect written above). */
+static void html_trend(const report_metrics_t *m, am_buf_t *out)
+{
+    if (!m->ninc) {
+        am_buf_puts(out, "<p>No incidents.</p>\n");
+        return;
+    }
+    int64_t first = week_of(m->inc[0].started), last = first;
+    for (size_t i = 0; i < m->ninc; i++) {
+        int64_t w = week_of(m->inc[i].started);
+        if (w < first)
+            first = w;
+        if (w > last)
+            last = w;
+    }
+    int64_t nweeks = (last - first) / WEEK_MS + 1;
+    if (nweeks > TREND_MAX_WEEKS) {
+        am_buf_printf(out,
+                      "<p>The period spans %lld weeks; the trend shows at most %d: narrow "
+                      "it with --since.</p>\n",
+                      (long long)nweeks, TREND_MAX_WEEKS);
+        return;
+    }
+    size_t nw = (size_t)nweeks;
+    size_t *count = am_xcalloc(nw, sizeof *count);
+    int64_t *d = am_xmalloc(m->ninc * sizeof *d);
+    size_t maxc = 1;
+    for (size_t i = 0; i < m->ninc; i++) {
+        size_t w = (size_t)((week_of(m->inc[i].started) - first) / WEEK_MS);
+        if (++count[w] > maxc)
+            maxc = count[w];
+    }
+    int bw = nw < 10 ? 60 : nw < 60 ? 600 / (int)nw : 10, ph = 120, top = 30;
+    am_buf_printf(out,
+                  "<svg width=\"%d\" height=\"%d\" role=\"img\"><title>incidents per "
+                  "week</title>\n",
+                  (int)nw * bw + 20, top + ph + 20);
+    for (size_t w = 0; w < nw; w++) {
+        int64_t ws = first + (int64_t)w * WEEK_MS;
+        size_t n = 0;
+        for (size_t i = 0; i < m->ninc; i++)
+            if (week_of(m->inc[i].started) == ws)
+                d[n++] = m->inc[i].d[REPORT_METRICS_DETECT];
+        report_metrics_summary_t s = report_metrics_summarise(d, n);
+        int h = (int)((double)count[w] / (double)maxc * ph);
+        int x = (int)w * bw;
+        char day[AM_TIME_STRLEN], p50[AM_TIME_STRLEN];
+        am_time_format(ws, day);
+        day[10] = '\0';
+        am_buf_printf(out,
+                      "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" class=\"bar\">"
+                      "<title>week of %s: %zu incidents, p50 time to detect %s</title></rect>\n",
+                      x + 1, top + ph - h, bw - 2, h, day, count[w], dur_text(s.p50, p50));
+        if (bw >= 40)
+            am_buf_printf(out,
+                          "<text x=\"%d\" y=\"%d\" class=\"tick\">%zu</text>"
+                          "<text x=\"%d\" y=\"%d\" class=\"tick\">%s</text>"
+                          "<text x=\"%d\" y=\"%d\" class=\"tick\">%s</text>\n",
+                          x + bw / 2, top + ph - h - 14, count[w], x + bw / 2, top + ph - h - 3,
+                          dur_text(s.p50, p50), x + bw / 2, top + ph + 14, day + 5);
+    }
+    am_buf_puts(out, "</svg>\n");
+    free(d);
+    free(count);
+}
+
 void report_metrics_html(const report_metrics_t *m, am_buf_t *out)
 {
     char t1[AM_TIME_STRLEN], t2[AM_TIME_STRLEN], rb[16];
@@ -823,6 +905,7 @@ void report_metrics_html(const report_metrics_t *m, am_buf_t *out)
                      ".grid{stroke:#ddd}.tick{font-size:10px;fill:#666;text-anchor:middle}\n"
                      ".name{font-size:12px}.dot{fill:#3465a4;fill-opacity:.6}\n"
                      ".p50{stroke:#222;stroke-width:2}.p90{stroke:#c00;stroke-width:2}\n"
+                     ".bar{fill:#729fcf}\n"
                      "</style></head><body>\n<h1>Detection-latency metrics</h1>\n<p>");
     am_buf_puts(out, "Incidents started at or after ");
     html_text(out, m->since == AM_TIME_NONE ? "(no bound)" : am_time_format(m->since, t1));
@@ -845,6 +928,10 @@ void report_metrics_html(const report_metrics_t *m, am_buf_t *out)
         am_buf_printf(out, "<h3>Time to %s</h3>\n", measure_names[k]);
         html_chart(m, out, k);
     }
+    am_buf_puts(out, "<h2>Weekly trend</h2>\n<p>Incidents started per week (weeks from "
+                     "Monday 00:00 UTC); above each bar its count and its p50 time to "
+                     "detect.</p>\n");
+    html_trend(m, out);
     am_buf_puts(out, "<h2>Change failure rate</h2>\n<p>Deploys of the period linked to an "
                      "incident as a suspect / all deploys of the period. Median time to "
                      "restore: p50 of time to resolve.</p>\n<table>\n<tr><th>service</th>"

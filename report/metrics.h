@@ -106,7 +106,8 @@ void report_metrics_csv(const report_metrics_t *m, am_buf_t *out);
 
 /* Appends one self-contained HTML page (no network: inline CSS and SVG):
  * the duration table, one chart per duration (each incident a dot per
- * group on a log scale, p50 and p90 ticks) and the change failure table.
+ * group on a log scale, p50 and p90 ticks), a weekly trend (incidents per
+ * week with counts and p50 time to detect) and the change failure table.
  * Text taken from events (group names) is escaped. */
 void report_metrics_html(const report_metrics_t *m, am_buf_t *out);
 

@@ -397,6 +397,8 @@ static void test_html(void **state)
     assert_null(strstr(b.p, "src="));
     assert_non_null(strstr(b.p, "<svg"));
     assert_non_null(strstr(b.p, "<circle"));
+    /* 2024-01-01 is a Monday: all four incidents in its week */
+    assert_non_null(strstr(b.p, "week of 2024-01-01: 4 incidents, p50 time to detect 1m"));
     assert_non_null(strstr(b.p, "</html>"));
     am_buf_free(&b);
     report_metrics_destroy(m);
