@@ -24,6 +24,7 @@ typedef struct cli_command {
 
 extern const cli_command_t cli_cmd_replay;
 extern const cli_command_t cli_cmd_incidents;
+extern const cli_command_t cli_cmd_metrics;
 extern const cli_command_t cli_cmd_rules;
 extern const cli_command_t cli_cmd_recorrelate;
 extern const cli_command_t cli_cmd_run;

@@ -1,0 +1,34 @@
+/*
+ * prom.h - the incident duration histograms in the Prometheus text
+ * exposition format (version 0.0.4), for the metrics endpoint of
+ * `aftermath run` to serve.
+ *
+ * Families (base unit seconds, Prometheus naming conventions):
+ *   aftermath_incident_time_to_detect_seconds       histogram
+ *   aftermath_incident_time_to_acknowledge_seconds  histogram
+ *   aftermath_incident_time_to_mitigate_seconds     histogram
+ *   aftermath_incident_time_to_resolve_seconds      histogram
+ *   aftermath_incident_durations_skipped_total      counter
+ * with labels service and rule (and duration, reason on the counter).
+ * Each resolved incident is observed once, for each of its services; a
+ * missing or negative duration is not observed but counted as skipped.
+ */
+#ifndef REPORT_PROM_H
+#define REPORT_PROM_H
+
+#include <stddef.h>
+
+#include "common/buf.h"
+#include "store/store.h"
+
+/* Upper bounds (seconds) of the histogram buckets, +Inf excluded. */
+#define REPORT_PROM_BUCKETS 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 43200, 86400, 259200
+
+/* Appends the exposition of every resolved incident of st to out (series
+ * sorted by service then rule; HELP and TYPE once per family). Reads the
+ * whole incidents table: call it per scrape, not per event. Returns 0, or
+ * -1 with the SQLite error in err (out may then hold a partial text: the
+ * caller discards it). */
+int report_prom_render(store_t *st, am_buf_t *out, char *err, size_t errlen);
+
+#endif
