@@ -28,6 +28,7 @@
  */
 #include "correlate/engine.h"
 #include "common/buf.h"
+#include "common/hash.h"
 #include "common/strset.h"
 #include "correlate/rules_impl.h"
 
@@ -65,6 +66,10 @@ enum {
     S_SIGNATURE,
     S_GET_META,
     S_SET_META,
+    S_INCIDENT_IDENTITIES,
+    S_HAS_IDENTITY,
+    S_LINK_ALERT_EVENT,
+    S_ACK_EXISTS,
     NSTMT
 };
 
@@ -94,29 +99,37 @@ static const char *const sql[NSTMT] = {
     [S_SET_EPISODE_INCIDENT] = "UPDATE episodes SET incident = ?2 WHERE seq = ?1",
     [S_UPSERT_INCIDENT] =
         "INSERT INTO incidents (id, num, rule, gkey, status, started_at, detected_at, "
-        "mitigated_at, resolved_at, alerts, users_impacted, services, suspects, during, flapping, "
-        "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, '[]', '[]', ?13, "
-        "?14) ON CONFLICT (id) DO UPDATE SET status = excluded.status, "
-        "started_at = excluded.started_at, detected_at = excluded.detected_at, "
-        "mitigated_at = excluded.mitigated_at, resolved_at = excluded.resolved_at, "
-        "alerts = excluded.alerts, users_impacted = excluded.users_impacted, "
-        "services = excluded.services, flapping = excluded.flapping, "
-        "updated_at = excluded.updated_at",
+        "mitigated_at, resolved_at, alerts, alert_users, users_impacted, services, suspects, "
+        "during, flapping, updated_at, same_values) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+        "?10, ?11, ?11, ?12, '[]', '[]', ?13, ?14, ?15) ON CONFLICT (id) DO UPDATE SET "
+        "status = excluded.status, started_at = excluded.started_at, "
+        "detected_at = excluded.detected_at, mitigated_at = excluded.mitigated_at, "
+        "resolved_at = excluded.resolved_at, alerts = excluded.alerts, "
+        "alert_users = excluded.alert_users, users_impacted = CASE WHEN "
+        "incidents.link_users IS NOT NULL AND (excluded.alert_users IS NULL OR "
+        "incidents.link_users > excluded.alert_users) THEN incidents.link_users ELSE "
+        "excluded.alert_users END, services = excluded.services, "
+        "flapping = excluded.flapping, updated_at = excluded.updated_at, "
+        "same_values = excluded.same_values",
     [S_DELETE_INCIDENT] = "DELETE FROM incidents WHERE id = ?1",
     [S_DELETE_LINKS] = "DELETE FROM incident_events WHERE incident = ?1",
     [S_ADD_ALIAS] = "INSERT OR REPLACE INTO incident_aliases (alias, incident) VALUES (?1, ?2)",
     [S_MOVE_ALIASES] = "UPDATE incident_aliases SET incident = ?2 WHERE incident = ?1",
     [S_NEIGHBOURS] = "SELECT id FROM incidents WHERE rule = ?1 AND gkey = ?2 AND "
                      "started_at <= ?4 AND (resolved_at IS NULL OR resolved_at >= ?3)",
-    [S_GET_INCIDENT] = "SELECT rule, gkey, started_at, resolved_at FROM incidents WHERE id = ?1",
+    [S_GET_INCIDENT] =
+        "SELECT rule, gkey, started_at, resolved_at, same_values, link_basis, acknowledged_at, "
+        "lead, link_users, suspects, during FROM incidents WHERE id = ?1",
     [S_EARLIER_OPEN] = "SELECT 1 FROM incidents WHERE rule = ?1 AND gkey = ?2 AND id != ?3 AND "
                        "started_at < ?4 AND started_at <= ?5 AND "
                        "(resolved_at IS NULL OR resolved_at >= ?5) LIMIT 1",
     [S_IDENTITY_INCIDENTS] =
         "SELECT DISTINCT i.id, i.started_at, i.resolved_at FROM episodes e JOIN incidents i ON "
         "i.id = e.incident WHERE e.rule = ?1 AND e.identity = ?2 ORDER BY i.started_at",
-    [S_UPDATE_LINKS] = "UPDATE incidents SET acknowledged_at = ?2, lead = ?3, users_impacted = ?4, "
-                       "suspects = ?5, during = ?6 WHERE id = ?1",
+    [S_UPDATE_LINKS] = "UPDATE incidents SET acknowledged_at = ?2, lead = ?3, link_users = ?4, "
+                       "users_impacted = CASE WHEN ?4 IS NOT NULL AND (alert_users IS NULL OR ?4 > "
+                       "alert_users) THEN ?4 ELSE alert_users END, suspects = ?5, during = ?6, "
+                       "link_basis = ?7 WHERE id = ?1",
     [S_ADD_LINK] =
         "INSERT OR IGNORE INTO incident_events (incident, event, role) VALUES (?1, ?2, ?3)",
     [S_LINK_ALERT_EVENTS] =
@@ -132,6 +145,13 @@ static const char *const sql[NSTMT] = {
                     "services, suspects, during, flapping) FROM incidents WHERE id = ?1",
     [S_GET_META] = "SELECT value FROM corr_meta WHERE key = ?1",
     [S_SET_META] = "INSERT OR REPLACE INTO corr_meta (key, value) VALUES (?1, ?2)",
+    [S_INCIDENT_IDENTITIES] = "SELECT DISTINCT identity FROM episodes WHERE incident = ?1",
+    [S_HAS_IDENTITY] = "SELECT 1 FROM episodes WHERE incident = ?1 AND identity = ?2 LIMIT 1",
+    [S_LINK_ALERT_EVENT] =
+        "INSERT OR IGNORE INTO incident_events (incident, event, role) SELECT incident, ?1, "
+        "'alert' FROM episodes WHERE rule = ?2 AND gkey = ?3 AND identity = ?4 AND "
+        "starts_at = ?5 AND incident IS NOT NULL",
+    [S_ACK_EXISTS] = "SELECT 1 FROM events WHERE identity = ?1 AND kind = 'ack' LIMIT 1",
 };
 
 /* A touched group key and the span of what changed in it. */
@@ -168,7 +188,14 @@ struct corr_engine {
     size_t ndirty, capdirty;
     am_event_list_t pending; /* acks, notes, deploys to link */
     am_strset_t relink;      /* incident ids whose links to recompute */
-    am_strset_t before_ids;  /* incidents touched, with their old signature */
+    am_strset_t full;        /* ... of those, the ones to rebuild from scratch */
+    struct alert_link {
+        char *event, *gkey, *identity;
+        size_t rule;
+        int64_t starts;
+    } * alinks; /* alert events to link to their episode's incident */
+    size_t nalinks, capalinks;
+    am_strset_t before_ids; /* incidents touched, with their old signature */
     char **before_sig;
     am_strset_t changed;
     bool warned_cap;
@@ -326,6 +353,13 @@ static void clear_working_set(corr_engine_t *e)
     am_strset_clear(&e->dirty_keys);
     am_event_list_clear(&e->pending);
     am_strset_clear(&e->relink);
+    am_strset_clear(&e->full);
+    for (size_t i = 0; i < e->nalinks; i++) {
+        free(e->alinks[i].event);
+        free(e->alinks[i].gkey);
+        free(e->alinks[i].identity);
+    }
+    e->nalinks = 0;
 }
 
 /* Remembers an incident's signature before this flush first changes it. */
@@ -384,8 +418,18 @@ int corr_engine_add(corr_engine_t *e, const am_event_t *ev, char *err, size_t er
             if (users >= 0)
                 sqlite3_bind_int64(s, 10, users);
             int rc = step_done(e, s, "storing an alert episode");
-            if (rc == 0)
+            if (rc == 0) {
                 mark_dirty(e, i, gkey, ev->starts_at, ends == AM_TIME_NONE ? T_MAX : ends);
+                if (e->nalinks == e->capalinks) {
+                    e->capalinks = e->capalinks ? e->capalinks * 2 : 64;
+                    e->alinks = am_xrealloc(e->alinks, e->capalinks * sizeof *e->alinks);
+                }
+                e->alinks[e->nalinks++] = (struct alert_link){.event = am_xstrdup(ev->id),
+                                                              .gkey = am_xstrdup(gkey),
+                                                              .identity = am_xstrdup(ev->identity),
+                                                              .rule = i,
+                                                              .starts = ev->starts_at};
+            }
             free(gkey);
             free(labels);
             if (rc != 0)
@@ -451,11 +495,20 @@ static int load_episodes(corr_engine_t *e, sqlite3_stmt *s, episode_list_t *out)
     return rc == SQLITE_DONE ? 0 : db_fail(e, "loading episodes");
 }
 
+static const char *episode_value(const episode_t *ep, const char *name)
+{
+    if (strcmp(name, "service") == 0 && ep->service)
+        return ep->service;
+    const char *v = am_labels_get(&ep->labels, name);
+    return v ? v : "";
+}
+
 /* Episode-derived facts of one incident. */
 typedef struct derived {
     int64_t started, detected, mitigated, resolved, users;
     size_t alerts;
     char *services, *flapping;
+    char *same_values; /* JSON array: distinct values of deploys.same over the alerts */
 } derived_t;
 
 static int cmp_cstr(const void *a, const void *b)
@@ -500,6 +553,25 @@ static void derive(const corr_rule_t *r, episode_t *const *eps, size_t n, derive
     }
     free(cycles);
     free(names);
+    am_strset_t tuples = {0};
+    for (size_t i = 0; i < n; i++) {
+        am_buf_t t = {0};
+        for (size_t k = 0; k < r->nsame; k++) {
+            if (k)
+                am_buf_putc(&t, '\x1f');
+            am_buf_puts(&t, episode_value(eps[i], r->same[k]));
+        }
+        am_strset_add(&tuples, t.p ? t.p : "", NULL);
+        am_buf_free(&t);
+    }
+    if (tuples.n > 1)
+        qsort(tuples.v, tuples.n, sizeof *tuples.v, cmp_cstr);
+    json_t *tv = json_array();
+    for (size_t i = 0; i < tuples.n; i++)
+        json_array_append_new(tv, json_string(tuples.v[i]));
+    d->same_values = json_dumps(tv, JSON_COMPACT);
+    json_decref(tv);
+    am_strset_free(&tuples);
     if (d->mitigated == T_MAX) {
         d->mitigated = AM_TIME_NONE;
         d->resolved = AM_TIME_NONE;
@@ -555,6 +627,7 @@ static int write_incident(corr_engine_t *e, const corr_rule_t *r, const char *gk
     sqlite3_bind_text(s, 12, d->services, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 13, d->flapping, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 14, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+    sqlite3_bind_text(s, 15, d->same_values, -1, SQLITE_STATIC);
     return step_done(e, s, "writing an incident");
 }
 
@@ -565,6 +638,32 @@ static int collect_ids(corr_engine_t *e, sqlite3_stmt *s, am_strset_t *out)
         am_strset_add(out, (const char *)sqlite3_column_text(s, 0), NULL);
     reset(s);
     return rc == SQLITE_DONE ? 0 : db_fail(e, "finding incidents");
+}
+
+/* An alert identity joined an incident. When stored acks name that alert,
+ * every incident holding it is rebuilt, since the ack may move between
+ * them (acks that arrive later are handled as pending events). */
+static int new_identity(corr_engine_t *e, const corr_rule_t *r, const char *identity)
+{
+    sqlite3_stmt *s = e->s[S_ACK_EXISTS];
+    sqlite3_bind_text(s, 1, identity, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    reset(s);
+    if (rc == SQLITE_DONE)
+        return 0;
+    if (rc != SQLITE_ROW)
+        return db_fail(e, "finding acks");
+    am_strset_t holders = {0};
+    s = e->s[S_IDENTITY_INCIDENTS];
+    sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, identity, -1, SQLITE_STATIC);
+    rc = collect_ids(e, s, &holders);
+    for (size_t i = 0; i < holders.n; i++) {
+        am_strset_add(&e->relink, holders.v[i], NULL);
+        am_strset_add(&e->full, holders.v[i], NULL);
+    }
+    am_strset_free(&holders);
+    return rc;
 }
 
 static int regroup(corr_engine_t *e, const dirty_t *dk)
@@ -643,8 +742,23 @@ static int regroup(corr_engine_t *e, const dirty_t *dk)
         derive(r, order + comp_start[c], comp_start[c + 1] - comp_start[c], &d);
         int64_t num;
         char idbuf[64];
+        /* Structural: new, or made of several old incidents, or an old
+         * incident split: its links are rebuilt, and so are its
+         * neighbours' (an ack may move between them). */
+        bool structural = comp_id[c] == NULL, span_changed = structural;
+        for (size_t i = comp_start[c]; i < comp_start[c + 1] && !structural; i++)
+            structural = order[i]->incident && strcmp(order[i]->incident, comp_id[c]) != 0;
+        for (size_t i = 0; i < eps.n && !structural; i++)
+            structural = (i < comp_start[c] || i >= comp_start[c + 1]) && order[i]->incident &&
+                         strcmp(order[i]->incident, comp_id[c]) == 0;
         if (comp_id[c]) {
             num = incident_num(comp_id[c]);
+            s = e->s[S_GET_INCIDENT];
+            sqlite3_bind_text(s, 1, comp_id[c], -1, SQLITE_STATIC);
+            if (sqlite3_step(s) == SQLITE_ROW)
+                span_changed = span_changed || sqlite3_column_int64(s, 2) != d.started ||
+                               col_time(s, 3, AM_TIME_NONE) != d.resolved;
+            reset(s);
         } else {
             new_incident_id(e, d.started, idbuf, sizeof idbuf, &num);
             comp_id[c] = am_xstrdup(idbuf);
@@ -659,19 +773,31 @@ static int regroup(corr_engine_t *e, const dirty_t *dk)
             sqlite3_bind_int64(s, 1, order[i]->seq);
             sqlite3_bind_text(s, 2, comp_id[c], -1, SQLITE_STATIC);
             wrc = step_done(e, s, "assigning an episode");
+            if (wrc == 0)
+                wrc = new_identity(e, r, order[i]->identity);
         }
         am_strset_add(&e->relink, comp_id[c], NULL);
+        if (structural)
+            am_strset_add(&e->full, comp_id[c], NULL);
         /* Neighbours of the same key may gain or lose acks to this one. */
-        if (wrc == 0) {
+        if (wrc == 0 && (structural || span_changed)) {
+            am_strset_t near = {0};
             s = e->s[S_NEIGHBOURS];
             sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
             sqlite3_bind_text(s, 2, dk->gkey, -1, SQLITE_STATIC);
             sqlite3_bind_int64(s, 3, d.started);
             sqlite3_bind_int64(s, 4, d.resolved == AM_TIME_NONE ? T_MAX : d.resolved);
-            wrc = collect_ids(e, s, &e->relink);
+            wrc = collect_ids(e, s, &near);
+            for (size_t k = 0; k < near.n; k++)
+                if (strcmp(near.v[k], comp_id[c]) != 0) {
+                    am_strset_add(&e->relink, near.v[k], NULL);
+                    am_strset_add(&e->full, near.v[k], NULL);
+                }
+            am_strset_free(&near);
         }
         free(d.services);
         free(d.flapping);
+        free(d.same_values);
         if (wrc != 0) {
             for (size_t k = 0; k < ncomp; k++)
                 free(comp_id[k]);
@@ -764,7 +890,20 @@ static int find_candidates(corr_engine_t *e, const am_event_t *ev)
     return 0;
 }
 
-/* ---- links of one incident ---- */
+/* ---- links of one incident ----
+ *
+ * An incident's links (acks, notes, suspect and during deploys, and what
+ * follows from them: acknowledged_at, lead, users) are a function of its
+ * span [started_at, resolved_at], its key, the values of deploys.same
+ * over its alerts, its alerts' identities, and the stored events. They
+ * are rebuilt from scratch ("full") when the incident is new, merged or
+ * split, when its span or same-values changed (link_basis records them),
+ * or when a neighbour's change may move an ack to or from it. Otherwise
+ * only what this flush added is applied ("incremental"): the pending
+ * acks, notes and deploys (an alert new to it that stored acks name makes
+ * it a full rebuild). Both
+ * give the same result; the incremental path keeps a flush's cost
+ * proportional to what changed, not to the size of a long incident. */
 
 typedef struct link_ctx {
     corr_engine_t *e;
@@ -773,13 +912,11 @@ typedef struct link_ctx {
     const char *gkey;
     json_t *key;
     int64_t started, resolved;
-    episode_list_t eps;
     int64_t ack_at;
     char *lead;
-    int64_t users;
+    int64_t users; /* from acks and notes; the alerts' own are alert_users */
     json_t *suspects, *during;
-    am_strset_t same_values; /* distinct episode values of deploys.same, joined by 0x1f */
-    int failed;
+    am_strset_t same_values; /* distinct alert values of deploys.same, joined by 0x1f */
 } link_ctx_t;
 
 static int add_link(link_ctx_t *c, const char *event_id, const char *role)
@@ -796,10 +933,17 @@ static int64_t event_time(const am_event_t *ev)
     return ev->starts_at != AM_TIME_NONE ? ev->starts_at : ev->observed_at;
 }
 
+static bool in_span(const link_ctx_t *c, int64_t t)
+{
+    return t >= c->started && (c->resolved == AM_TIME_NONE || t <= c->resolved);
+}
+
 static void take_ack(link_ctx_t *c, const am_event_t *ev)
 {
     int64_t t = event_time(ev);
-    if (ev->kind == AM_KIND_ACK && (c->ack_at == AM_TIME_NONE || t < c->ack_at)) {
+    if (ev->kind == AM_KIND_ACK &&
+        (c->ack_at == AM_TIME_NONE || t < c->ack_at ||
+         (t == c->ack_at && ev->actor && (!c->lead || strcmp(ev->actor, c->lead) < 0)))) {
         c->ack_at = t;
         free(c->lead);
         c->lead = am_xstrdup(ev->actor);
@@ -828,10 +972,13 @@ static int earlier_open(link_ctx_t *c, int64_t t)
     return rc == SQLITE_ROW;
 }
 
+/* An ack or note carrying the incident's key, inside its span. */
 static int on_keyed_event(void *arg, int64_t seq, const am_event_t *ev)
 {
     link_ctx_t *c = arg;
     (void)seq;
+    if (c->r->group_all || !in_span(c, event_time(ev)))
+        return 0;
     for (size_t i = 0; i < c->r->ngroup; i++) {
         const char *want = json_string_value(json_object_get(c->key, c->r->group_by[i]));
         const char *have = corr_event_value(ev, c->r->group_by[i]);
@@ -887,12 +1034,49 @@ static int on_identity_ack(void *arg, int64_t seq, const am_event_t *ev)
     return out;
 }
 
-static const char *episode_value(const episode_t *ep, const char *name)
+/* Adds d to list, keeping one entry per deploy (name and version): the
+ * one that took effect last (ties: the greater event id), and the list in
+ * order of time. The same set gives the same list in any order. */
+static void add_deploy(json_t *list, json_t *d)
 {
-    if (strcmp(name, "service") == 0 && ep->service)
-        return ep->service;
-    const char *v = am_labels_get(&ep->labels, name);
-    return v ? v : "";
+    const char *name = json_string_value(json_object_get(d, "name"));
+    const char *ver = json_string_value(json_object_get(d, "version"));
+    const char *at = json_string_value(json_object_get(d, "at"));
+    const char *ev = json_string_value(json_object_get(d, "event"));
+    size_t i;
+    json_t *prev;
+    json_array_foreach(list, i, prev)
+    {
+        const char *pn = json_string_value(json_object_get(prev, "name"));
+        const char *pv = json_string_value(json_object_get(prev, "version"));
+        if (!(pn && name && strcmp(pn, name) == 0 &&
+              ((!pv && !ver) || (pv && ver && !strcmp(pv, ver)))))
+            continue;
+        int c = strcmp(json_string_value(json_object_get(prev, "at")), at);
+        if (c == 0)
+            c = strcmp(json_string_value(json_object_get(prev, "event")), ev);
+        if (c < 0)
+            json_array_set(list, i, d);
+        json_decref(d);
+        return;
+    }
+    /* insert in (at, name, version, event) order */
+    size_t pos = json_array_size(list);
+    json_array_foreach(list, i, prev)
+    {
+        int c = strcmp(at, json_string_value(json_object_get(prev, "at")));
+        if (c == 0)
+            c = strcmp(name ? name : "", json_string_value(json_object_get(prev, "name"))
+                                             ? json_string_value(json_object_get(prev, "name"))
+                                             : "");
+        if (c == 0)
+            c = strcmp(ev, json_string_value(json_object_get(prev, "event")));
+        if (c < 0) {
+            pos = i;
+            break;
+        }
+    }
+    json_array_insert_new(list, pos, d);
 }
 
 static int on_deploy(void *arg, int64_t seq, const am_event_t *ev)
@@ -901,9 +1085,11 @@ static int on_deploy(void *arg, int64_t seq, const am_event_t *ev)
     (void)seq;
     if (!deploy_matches(c->r, ev))
         return 0;
+    int64_t t = ev->starts_at;
+    if (t < add_sat(c->started, -c->r->before) || (c->resolved != AM_TIME_NONE && t > c->resolved))
+        return 0;
     /* Agrees with one alert: for every label of `same`, the deploy lacks
-     * it or has that alert's value. Compared against the distinct value
-     * tuples of the incident's alerts, not every alert. */
+     * it or has that alert's value. */
     bool agrees = c->r->nsame == 0;
     for (size_t i = 0; i < c->same_values.n && !agrees; i++) {
         const char *p = c->same_values.v[i];
@@ -919,7 +1105,6 @@ static int on_deploy(void *arg, int64_t seq, const am_event_t *ev)
     }
     if (!agrees)
         return 0;
-    int64_t t = ev->starts_at;
     bool suspect = t <= c->started;
     if (!suspect && !c->r->during)
         return 0;
@@ -931,44 +1116,100 @@ static int on_deploy(void *arg, int64_t seq, const am_event_t *ev)
     json_object_set_new(o, "status", ev->status ? json_string(ev->status) : json_null());
     json_object_set_new(o, "at", json_string(am_time_format(t, at)));
     json_object_set_new(o, "actor", ev->actor ? json_string(ev->actor) : json_null());
-    json_array_append_new(suspect ? c->suspects : c->during, o);
+    json_object_set_new(o, "event", json_string(ev->id));
+    add_deploy(suspect ? c->suspects : c->during, o);
     return add_link(c, ev->id, suspect ? "suspect" : "during");
 }
 
-/* A deploy known by several events (started, then succeeded) is listed
- * once: the last event that took effect wins. */
-static json_t *collapse_deploys(json_t *list)
+static int has_identity(corr_engine_t *e, const char *id, const char *identity)
 {
-    json_t *out = json_array();
-    size_t i;
-    json_t *d;
-    json_array_foreach(list, i, d)
-    {
-        const char *name = json_string_value(json_object_get(d, "name"));
-        const char *ver = json_string_value(json_object_get(d, "version"));
-        size_t j;
-        json_t *prev, *found = NULL;
-        json_array_foreach(out, j, prev)
-        {
-            const char *pn = json_string_value(json_object_get(prev, "name"));
-            const char *pv = json_string_value(json_object_get(prev, "version"));
-            if (pn && name && strcmp(pn, name) == 0 &&
-                ((!pv && !ver) || (pv && ver && !strcmp(pv, ver))))
-                found = prev;
+    sqlite3_stmt *s = e->s[S_HAS_IDENTITY];
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, identity, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_fail(e, "finding an alert");
+    return rc == SQLITE_ROW;
+}
+
+static char *basis_of(const link_ctx_t *c, const char *same_json)
+{
+    am_buf_t b = {0};
+    am_buf_printf(&b, "%" PRId64 "|%" PRId64 "|%016" PRIx64, c->started,
+                  c->resolved == AM_TIME_NONE ? (int64_t)-1 : c->resolved,
+                  am_fnv64_add(AM_FNV64_INIT, same_json, strlen(same_json)));
+    return am_buf_steal(&b);
+}
+
+/* The full rebuild: every link from the stored events. */
+static int relink_full(link_ctx_t *c)
+{
+    corr_engine_t *e = c->e;
+    sqlite3_stmt *s = e->s[S_DELETE_LINKS];
+    sqlite3_bind_text(s, 1, c->id, -1, SQLITE_STATIC);
+    if (step_done(e, s, "clearing links") != 0)
+        return -1;
+    s = e->s[S_LINK_ALERT_EVENTS];
+    sqlite3_bind_text(s, 1, c->id, -1, SQLITE_STATIC);
+    if (step_done(e, s, "linking alert events") != 0)
+        return -1;
+    if (!c->r->group_all && (store_events_between(e->st, AM_KIND_ACK, c->started, c->resolved,
+                                                  on_keyed_event, c, e->err, e->errlen) != 0 ||
+                             store_events_between(e->st, AM_KIND_NOTE, c->started, c->resolved,
+                                                  on_keyed_event, c, e->err, e->errlen) != 0))
+        return -1;
+    am_strset_t idents = {0};
+    s = e->s[S_INCIDENT_IDENTITIES];
+    sqlite3_bind_text(s, 1, c->id, -1, SQLITE_STATIC);
+    int rc = collect_ids(e, s, &idents);
+    for (size_t i = 0; rc == 0 && i < idents.n; i++)
+        rc = store_events_by_identity(e->st, AM_KIND_ACK, idents.v[i], on_identity_ack, c, e->err,
+                                      e->errlen);
+    am_strset_free(&idents);
+    if (rc != 0)
+        return -1;
+    return store_events_between(e->st, AM_KIND_DEPLOY, add_sat(c->started, -c->r->before),
+                                c->resolved, on_deploy, c, e->err, e->errlen);
+}
+
+/* The incremental update: what this flush added. */
+static int relink_incremental(link_ctx_t *c)
+{
+    corr_engine_t *e = c->e;
+    for (size_t i = 0; i < e->pending.n; i++) {
+        const am_event_t *ev = &e->pending.v[i];
+        int rc = 0;
+        if (ev->kind == AM_KIND_DEPLOY) {
+            rc = on_deploy(c, 0, ev);
+        } else {
+            rc = on_keyed_event(c, 0, ev);
+            if (rc == 0 && ev->kind == AM_KIND_ACK && ev->identity) {
+                int has = has_identity(e, c->id, ev->identity);
+                rc = has < 0 ? -1 : has ? on_identity_ack(c, 0, ev) : 0;
+            }
         }
-        if (found)
-            json_object_update(found, d); /* list is in time order: later wins */
-        else
-            json_array_append(out, d);
+        if (rc != 0)
+            return -1;
     }
-    json_decref(list);
-    return out;
+    return 0;
+}
+
+static json_t *json_or(const char *text, json_t *dflt)
+{
+    json_t *j = text ? json_loads(text, 0, NULL) : NULL;
+    if (j) {
+        json_decref(dflt);
+        return j;
+    }
+    return dflt;
 }
 
 static int relink(corr_engine_t *e, const char *id)
 {
     link_ctx_t c = {.e = e, .id = id, .ack_at = AM_TIME_NONE, .users = -1};
     int rc = -1;
+    char *gkey = NULL, *same_json = NULL, *basis = NULL, *old_basis = NULL;
     sqlite3_stmt *s = e->s[S_GET_INCIDENT];
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     int step = sqlite3_step(s);
@@ -984,69 +1225,44 @@ static int relink(corr_engine_t *e, const char *id)
     for (size_t i = 0; i < e->rules->n; i++)
         if (strcmp(e->rules->v[i].name, rule) == 0)
             c.r = &e->rules->v[i];
-    char *gkey = col_text(s, 1);
+    gkey = col_text(s, 1);
     c.gkey = gkey;
     c.started = sqlite3_column_int64(s, 2);
     c.resolved = col_time(s, 3, AM_TIME_NONE);
+    same_json = col_text(s, 4);
+    old_basis = col_text(s, 5);
+    bool full = am_strset_find(&e->full, id) != (size_t)-1;
+    if (c.r) {
+        basis = basis_of(&c, same_json ? same_json : "[]");
+        full = full || !old_basis || strcmp(old_basis, basis) != 0;
+    }
+    if (!full) { /* start from what is linked */
+        c.ack_at = col_time(s, 6, AM_TIME_NONE);
+        c.lead = col_text(s, 7);
+        c.users = col_time(s, 8, -1);
+        c.suspects = json_or((const char *)sqlite3_column_text(s, 9), NULL);
+        c.during = json_or((const char *)sqlite3_column_text(s, 10), NULL);
+    }
     reset(s);
     if (!c.r) { /* a rule no longer loaded: leave it (recorrelate rebuilds) */
-        free(gkey);
-        return 0;
+        rc = 0;
+        goto done;
     }
+    if (!c.suspects)
+        c.suspects = json_array();
+    if (!c.during)
+        c.during = json_array();
     c.key = json_loads(gkey, 0, NULL);
-    c.suspects = json_array();
-    c.during = json_array();
+    json_t *sv = json_or(same_json, json_array());
+    size_t i;
+    json_t *v;
+    json_array_foreach(sv, i, v) am_strset_add(&c.same_values, json_string_value(v), NULL);
+    json_decref(sv);
     if (remember(e, id) != 0)
         goto done;
-    s = e->s[S_DELETE_LINKS];
-    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-    if (step_done(e, s, "clearing links") != 0)
-        goto done;
-    s = e->s[S_LINK_ALERT_EVENTS];
-    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-    if (step_done(e, s, "linking alert events") != 0)
-        goto done;
-    s = e->s[S_INCIDENT_EPISODES];
-    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-    if (load_episodes(e, s, &c.eps) != 0)
-        goto done;
-    for (size_t i = 0; i < c.eps.n; i++) {
-        if (c.eps.v[i].users > c.users)
-            c.users = c.eps.v[i].users;
-        am_buf_t t = {0};
-        for (size_t k = 0; k < c.r->nsame; k++) {
-            if (k)
-                am_buf_putc(&t, '\x1f');
-            am_buf_puts(&t, episode_value(&c.eps.v[i], c.r->same[k]));
-        }
-        am_strset_add(&c.same_values, t.p ? t.p : "", NULL);
-        am_buf_free(&t);
-    }
-
-    int64_t hi = c.resolved;
-    if (!c.r->group_all) {
-        if (store_events_between(e->st, AM_KIND_ACK, c.started, hi, on_keyed_event, &c, e->err,
-                                 e->errlen) != 0 ||
-            store_events_between(e->st, AM_KIND_NOTE, c.started, hi, on_keyed_event, &c, e->err,
-                                 e->errlen) != 0)
-            goto done;
-    }
-    am_strset_t idents = {0};
-    for (size_t i = 0; i < c.eps.n; i++)
-        am_strset_add(&idents, c.eps.v[i].identity, NULL);
-    int irc = 0;
-    for (size_t i = 0; irc == 0 && i < idents.n; i++)
-        irc = store_events_by_identity(e->st, AM_KIND_ACK, idents.v[i], on_identity_ack, &c, e->err,
-                                       e->errlen);
-    am_strset_free(&idents);
-    if (irc != 0)
-        goto done;
-    if (store_events_between(e->st, AM_KIND_DEPLOY, add_sat(c.started, -c.r->before), hi, on_deploy,
-                             &c, e->err, e->errlen) != 0)
+    if ((full ? relink_full(&c) : relink_incremental(&c)) != 0)
         goto done;
 
-    c.suspects = collapse_deploys(c.suspects);
-    c.during = collapse_deploys(c.during);
     char *sj = json_dumps(c.suspects, JSON_COMPACT | JSON_SORT_KEYS);
     char *dj = json_dumps(c.during, JSON_COMPACT | JSON_SORT_KEYS);
     s = e->s[S_UPDATE_LINKS];
@@ -1058,6 +1274,7 @@ static int relink(corr_engine_t *e, const char *id)
         sqlite3_bind_int64(s, 4, c.users);
     sqlite3_bind_text(s, 5, sj, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 6, dj, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 7, basis, -1, SQLITE_STATIC);
     rc = step_done(e, s, "updating links");
     free(sj);
     free(dj);
@@ -1065,10 +1282,12 @@ done:
     json_decref(c.key);
     json_decref(c.suspects);
     json_decref(c.during);
-    episodes_free(&c.eps);
     am_strset_free(&c.same_values);
     free(c.lead);
     free(gkey);
+    free(same_json);
+    free(basis);
+    free(old_basis);
     return rc;
 }
 
@@ -1087,6 +1306,17 @@ int corr_engine_flush(corr_engine_t *e, char *err, size_t errlen)
     for (size_t i = 0; i < e->relink.n; i++)
         if (relink(e, e->relink.v[i]) != 0)
             return -1;
+    for (size_t i = 0; i < e->nalinks; i++) {
+        const struct alert_link *l = &e->alinks[i];
+        sqlite3_stmt *s = e->s[S_LINK_ALERT_EVENT];
+        sqlite3_bind_text(s, 1, l->event, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, e->rules->v[l->rule].name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, l->gkey, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 4, l->identity, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 5, l->starts);
+        if (step_done(e, s, "linking an alert event") != 0)
+            return -1;
+    }
     /* What really changed, against the signatures taken before. */
     for (size_t i = 0; i < e->before_ids.n; i++) {
         sqlite3_stmt *s = e->s[S_SIGNATURE];
@@ -1210,6 +1440,8 @@ void corr_engine_destroy(corr_engine_t *e)
     am_strset_free(&e->dirty_keys);
     am_event_list_free(&e->pending);
     am_strset_free(&e->relink);
+    am_strset_free(&e->full);
+    free(e->alinks);
     for (size_t i = 0; i < e->before_ids.n; i++)
         free(e->before_sig[i]);
     free(e->before_sig);

@@ -26,6 +26,16 @@ static json_t *parsed(sqlite3_stmt *s, int col)
     return j ? j : json_null();
 }
 
+/* Deploy lists without the internal event id (kept for ordering). */
+static json_t *deploys(sqlite3_stmt *s, int col)
+{
+    json_t *list = parsed(s, col);
+    size_t i;
+    json_t *d;
+    json_array_foreach(list, i, d) json_object_del(d, "event");
+    return list;
+}
+
 static json_t *time_or_null(sqlite3_stmt *s, int col)
 {
     if (sqlite3_column_type(s, col) == SQLITE_NULL)
@@ -54,8 +64,8 @@ static json_t *row(sqlite3_stmt *s)
                             : json_integer(sqlite3_column_int64(s, 11)));
     const char *lead = (const char *)sqlite3_column_text(s, 12);
     json_object_set_new(o, "lead", lead ? json_string(lead) : json_null());
-    json_object_set_new(o, "suspects", parsed(s, 13));
-    json_object_set_new(o, "during", parsed(s, 14));
+    json_object_set_new(o, "suspects", deploys(s, 13));
+    json_object_set_new(o, "during", deploys(s, 14));
     json_object_set_new(o, "flapping", parsed(s, 15));
     json_object_set_new(o, "aliases", parsed(s, 16));
     return o;

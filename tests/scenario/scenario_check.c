@@ -167,6 +167,12 @@ static void synth(long n, lines_t *out)
                      "\"instance\":\"i%d\"",
                      sev[rnd() % 3], cl, sv, inst);
             char *a = alert(inst % 2 ? "Errors" : "Latency", start, end, labels);
+            if (inst == 3) { /* paged through PagerDuty: the alert has a dedup key */
+                am_buf_t b = {0};
+                am_buf_printf(&b, "{\"dedup_key\":\"pd-%s-%s\",%s", cl, sv, a + 1);
+                free(a);
+                a = am_buf_steal(&b);
+            }
             /* kcat envelope, with a Kafka timestamp */
             json_t *env =
                 json_pack("{s:s,s:i,s:i,s:I,s:s}", "topic", "alerts", "partition", 0, "offset",
@@ -181,6 +187,12 @@ static void synth(long n, lines_t *out)
                 lines_push(out, a);
                 free(a);
             }
+        } else if (kind == 7 && rnd() % 2) { /* an ack naming a paged alert */
+            snprintf(buf, sizeof buf,
+                     "{\"kind\":\"ack\",\"at\":\"%s\",\"actor\":\"p%d\",\"dedup_key\":"
+                     "\"pd-%s-%s\"}",
+                     T(start), (int)(rnd() % 3), cl, sv);
+            lines_push(out, buf);
         } else if (kind == 7) {
             snprintf(buf, sizeof buf,
                      "{\"kind\":\"ack\",\"at\":\"%s\",\"actor\":\"a%d\",\"labels\":{\"cluster\":"
