@@ -640,9 +640,10 @@ static int collect_ids(corr_engine_t *e, sqlite3_stmt *s, am_strset_t *out)
     return rc == SQLITE_DONE ? 0 : db_fail(e, "finding incidents");
 }
 
-/* An alert identity joined an incident. When stored acks name that alert,
- * every incident holding it is rebuilt, since the ack may move between
- * them (acks that arrive later are handled as pending events). */
+/* An alert identity joined an incident, or an incident holding it changed
+ * its span. When stored acks name that alert, every incident holding it
+ * is rebuilt, since the ack may move between them (acks that arrive later
+ * are handled as pending events). */
 static int new_identity(corr_engine_t *e, const corr_rule_t *r, const char *identity)
 {
     sqlite3_stmt *s = e->s[S_ACK_EXISTS];
@@ -773,8 +774,21 @@ static int regroup(corr_engine_t *e, const dirty_t *dk)
             sqlite3_bind_int64(s, 1, order[i]->seq);
             sqlite3_bind_text(s, 2, comp_id[c], -1, SQLITE_STATIC);
             wrc = step_done(e, s, "assigning an episode");
-            if (wrc == 0)
+            if (wrc == 0 && !structural && !span_changed)
                 wrc = new_identity(e, r, order[i]->identity);
+        }
+        /* An ack naming an alert goes to the holder of that alert open at
+         * its time: when this incident's span moved, every holder of its
+         * alerts' acks is rebuilt. */
+        if (wrc == 0 && (structural || span_changed)) {
+            am_strset_t seen = {0};
+            for (size_t i = comp_start[c]; wrc == 0 && i < comp_start[c + 1]; i++) {
+                bool added;
+                am_strset_add(&seen, order[i]->identity, &added);
+                if (added)
+                    wrc = new_identity(e, r, order[i]->identity);
+            }
+            am_strset_free(&seen);
         }
         am_strset_add(&e->relink, comp_id[c], NULL);
         if (structural)
