@@ -451,7 +451,7 @@ report_draft_t *report_draft_create(store_t *st, const char *id, const report_op
         json_object_get(inc, "rule"), "key", json_object_get(inc, "key"), "status",
         json_object_get(inc, "status"), "aliases", json_object_get(inc, "aliases"), "summary",
         summary(inc, no_names), "timeline", report_timeline_build(inc, alerts, ev, n, no_names),
-        "alerts", json_incref(alerts), "root_cause", "suspects", root_cause(inc, no_names),
+        "alerts", alerts, "root_cause", "suspects", root_cause(inc, no_names),
         "factors", "technical", "human", "process", "prompts",
         "What evidence confirms or rules out each suspect?",
         "Which technical, human (blameless) and process factors contributed?",

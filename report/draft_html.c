@@ -161,8 +161,14 @@ static void h_svg(const report_draft_t *d, am_buf_t *b)
     am_buf_printf(b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#57606a\"/>\n",
                   LABEL_W, axis_y, SVG_W - PAD * 2, axis_y);
     for (int k = 0; k <= 4; k++) {
+        /* Each tick on a whole minute, placed where that minute is. */
         int64_t tk = lo + (hi - lo) * k / 4;
-        am_time_format(tk - tk % 1000, t);
+        tk -= ((tk % 60000) + 60000) % 60000;
+        if (tk < lo)
+            tk += 60000;
+        if (tk > hi)
+            continue;
+        am_time_format(tk, t);
         t[16] = '\0';
         am_buf_printf(b,
                       "<line x1=\"%.1f\" y1=\"5\" x2=\"%.1f\" y2=\"%d\" stroke=\"#d0d7de\"/>"

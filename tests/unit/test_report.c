@@ -2,7 +2,8 @@
  * test_report.c - postmortem drafts of incidents built through the real
  * pipeline (tests/unit/corr_util.h): hostile event text in every format,
  * --no-names, an incident with no ack and no deploy, one still open, the
- * per-service p50 of Lessons Learned, and an unknown id.
+ * per-service p50 of Lessons Learned, an unknown id, and automatic drafts
+ * that never overwrite a person's edits.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,8 @@
 
 #include "corr_util.h"
 #include "report/draft.h"
+#include "report/drafts.h"
+#include "tmp_util.h"
 
 static const char *const RULES = "version: 1\n"
                                  "rules:\n"
@@ -350,12 +353,90 @@ static void test_unknown_id(void **state)
     h_close(&h);
 }
 
+static char *slurp(const char *dir, const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    am_buf_t b = {0};
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        am_buf_append(&b, chunk, n);
+    fclose(f);
+    return am_buf_steal(&b);
+}
+
+static void test_write_drafts(void **state)
+{
+    (void)state;
+    harness_t h;
+    char dir[64], err[512];
+    tmp_dir(dir);
+    FILE *logf = tmpfile();
+    am_log_t log = {.out = logf, .level = AM_LOG_INFO};
+    h_open(&h, ":memory:", RULES, 100, 0);
+    feed_json(&h, alert_ev("A", 0, 30, "slow"), 1);
+    char id[64];
+    snprintf(id, sizeof id, "%s", first_id(&h));
+    char md[80], html[80], newmd[80];
+    snprintf(md, sizeof md, "%s.md", id);
+    snprintf(html, sizeof html, "%s.html", id);
+    snprintf(newmd, sizeof newmd, "%s.new.md", id);
+    const char *ids[] = {id, "INC-19990101-9"};
+
+    /* First time: both written; the unknown id is skipped. */
+    assert_int_equal(report_write_drafts(h.st, dir, ids, 2, NULL, &log, err, sizeof err), 0);
+    char *v1 = slurp(dir, md), *h1 = slurp(dir, html);
+    assert_non_null(v1);
+    assert_non_null(h1);
+    assert_null(strstr(v1, "Acknowledged (UTC) | 2024"));
+    /* The incident changes (an ack): the untouched draft is refreshed. */
+    feed_json(&h, ack_ev(3, "Pat"), -1);
+    json_decref(h_incidents(&h));
+    assert_int_equal(report_write_drafts(h.st, dir, ids, 1, NULL, &log, err, sizeof err), 0);
+    char *v2 = slurp(dir, md);
+    assert_non_null(strstr(v2, "| Incident lead | Pat |"));
+    assert_null(slurp(dir, newmd));
+    /* A person edits it; the next change goes beside it. */
+    tmp_write(dir, md, "# my edits\n");
+    feed_json(&h, note_ev(5, "Pat", "found it"), -1);
+    json_decref(h_incidents(&h));
+    assert_int_equal(report_write_drafts(h.st, dir, ids, 1, NULL, &log, err, sizeof err), 0);
+    char *v3 = slurp(dir, md), *n3 = slurp(dir, newmd);
+    assert_string_equal(v3, "# my edits\n");
+    assert_non_null(n3);
+    assert_non_null(strstr(n3, "found it"));
+    char *h3 = slurp(dir, html); /* the HTML, not edited, was refreshed */
+    assert_non_null(strstr(h3, "found it"));
+    /* And it said so in the log. */
+    fflush(logf);
+    rewind(logf);
+    char line[1024];
+    int warned = 0;
+    while (fgets(line, sizeof line, logf))
+        warned |= strstr(line, "draft edited since aftermath wrote it") != NULL;
+    assert_true(warned);
+    fclose(logf);
+    free(v1);
+    free(h1);
+    free(v2);
+    free(v3);
+    free(n3);
+    free(h3);
+    h_close(&h);
+    tmp_rm_rf(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_injection),        cmocka_unit_test(test_no_names),
         cmocka_unit_test(test_no_ack_no_deploy), cmocka_unit_test(test_open_incident),
         cmocka_unit_test(test_history_p50),      cmocka_unit_test(test_unknown_id),
+        cmocka_unit_test(test_write_drafts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
