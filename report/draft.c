@@ -3,13 +3,10 @@
  *
  * The incident itself comes from corr_incident_json() (which resolves
  * aliases); its linked events are read through incident_events joined to
- * events; the per-service history for Lessons Learned is read from the
- * incidents table (incidents that started before this one). The model is
- * plain JSON so the renderers only read it, and the JSON rendering is the
- * model itself. Durations follow DESIGN.md: detect = detected - started,
- * acknowledge = acknowledged - detected, mitigate = mitigated - started,
- * resolve = resolved - started; a negative one is kept and flagged, and
- * left out of the p50.
+ * events; Lessons Learned come from the services' history
+ * (draft_lessons.c). The model is plain JSON so the renderers only read
+ * it, and the JSON rendering is the model itself. A missing time stays
+ * JSON null all the way to the renderers, which write "unknown".
  */
 #include "report/draft.h"
 #include "report/draft_impl.h"
@@ -35,10 +32,6 @@ static const char linked_sql[] =
     " e.labels, e.annotations"
     " FROM incident_events ie JOIN events e ON e.id = ie.event"
     " WHERE ie.incident = ?1 ORDER BY e.starts_at, e.seq, ie.role";
-
-static const char history_sql[] =
-    "SELECT services, started_at, detected_at, acknowledged_at, mitigated_at, resolved_at"
-    " FROM incidents WHERE id <> ?1 AND started_at < ?2";
 
 static char *col_str(sqlite3_stmt *s, int i)
 {
@@ -136,17 +129,6 @@ db_error:
     return -1;
 }
 
-int64_t report_p50(int64_t *v, size_t n)
-{
-    for (size_t i = 1; i < n; i++) /* insertion sort: histories are short */
-        for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
-            int64_t t = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = t;
-        }
-    return v[(n - 1) / 2];
-}
-
 const char *report_duration(int64_t ms, char out[REPORT_DURATION_STRLEN])
 {
     char d[AM_TIME_STRLEN];
@@ -160,109 +142,14 @@ const char *report_duration(int64_t ms, char out[REPORT_DURATION_STRLEN])
     return out;
 }
 
-static int64_t diff(int64_t to, int64_t from)
+int64_t report_diff(int64_t to, int64_t from)
 {
     return to == AM_TIME_NONE || from == AM_TIME_NONE ? AM_TIME_NONE : to - from;
 }
 
-static json_t *duration_json(int64_t ms)
+json_t *report_duration_json(int64_t ms)
 {
     return ms == AM_TIME_NONE ? json_null() : json_integer(ms / 1000);
-}
-
-/* The four durations of an incident's timestamps (ms or AM_TIME_NONE). */
-static void durations(const int64_t t[5], int64_t out[4])
-{
-    out[0] = diff(t[1], t[0]); /* detect */
-    out[1] = diff(t[2], t[1]); /* acknowledge: after detection */
-    out[2] = diff(t[3], t[0]); /* mitigate */
-    out[3] = diff(t[4], t[0]); /* resolve */
-}
-
-static const char *const metric_names[4] = {"detect", "acknowledge", "mitigate", "resolve"};
-
-/* Lessons Learned: this incident's durations against each service's p50
- * over the incidents that started before it. */
-static json_t *lessons(sqlite3 *db, const json_t *inc, const char *id, char *err, size_t errlen)
-{
-    static const char *const fields[5] = {"started_at", "detected_at", "acknowledged_at",
-                                          "mitigated_at", "resolved_at"};
-    int64_t t[5], mine[4];
-    for (int k = 0; k < 5; k++)
-        t[k] = report_json_time(json_object_get(inc, fields[k]));
-    durations(t, mine);
-    const json_t *services = json_object_get(inc, "services");
-    size_t ns = json_array_size(services);
-    /* h[i].v[m]: the past values of metric m for service i. */
-    typedef struct hist {
-        int64_t *v[4];
-        size_t n[4];
-        size_t past;
-    } hist_t;
-    hist_t *h = am_xcalloc(ns ? ns : 1, sizeof *h);
-    sqlite3_stmt *s = NULL;
-    json_t *out = NULL;
-    int rc;
-    if (sqlite3_prepare_v2(db, history_sql, -1, &s, NULL) != SQLITE_OK ||
-        sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-        sqlite3_bind_int64(s, 2, t[0] == AM_TIME_NONE ? INT64_MIN : t[0]) != SQLITE_OK) {
-        am_errf(err, errlen, "reading incident history: %s", sqlite3_errmsg(db));
-        goto cleanup;
-    }
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        int64_t pt[5], pd[4];
-        for (int k = 0; k < 5; k++)
-            pt[k] = col_time(s, k + 1);
-        durations(pt, pd);
-        json_t *psvc = json_loads((const char *)sqlite3_column_text(s, 0), 0, NULL);
-        for (size_t i = 0; i < ns; i++) {
-            const char *svc = json_string_value(json_array_get(services, i));
-            size_t j;
-            json_t *x;
-            int has = 0;
-            json_array_foreach(psvc, j, x)
-            {
-                has |= json_is_string(x) && svc && strcmp(json_string_value(x), svc) == 0;
-            }
-            if (!has)
-                continue;
-            h[i].past++;
-            for (int m = 0; m < 4; m++) {
-                if (pd[m] == AM_TIME_NONE || pd[m] < 0)
-                    continue;
-                h[i].v[m] = am_xrealloc(h[i].v[m], (h[i].n[m] + 1) * sizeof(int64_t));
-                h[i].v[m][h[i].n[m]++] = pd[m];
-            }
-        }
-        json_decref(psvc);
-    }
-    if (rc != SQLITE_DONE) {
-        am_errf(err, errlen, "reading incident history: %s", sqlite3_errmsg(db));
-        goto cleanup;
-    }
-    out = json_array();
-    for (int m = 0; m < 4; m++) {
-        json_t *per = json_array();
-        for (size_t i = 0; i < ns; i++) {
-            json_t *p50 =
-                h[i].n[m] ? json_integer(report_p50(h[i].v[m], h[i].n[m]) / 1000) : json_null();
-            json_array_append_new(per, json_pack("{s:O,s:I,s:I,s:o}", "service",
-                                                 json_array_get(services, i), "past_incidents",
-                                                 (json_int_t)h[i].past, "measured",
-                                                 (json_int_t)h[i].n[m], "p50_s", p50));
-        }
-        json_array_append_new(out,
-                              json_pack("{s:s,s:o,s:b,s:o}", "metric", metric_names[m], "this_s",
-                                        duration_json(mine[m]), "negative",
-                                        mine[m] != AM_TIME_NONE && mine[m] < 0, "services", per));
-    }
-cleanup:
-    sqlite3_finalize(s);
-    for (size_t i = 0; i < ns; i++)
-        for (int m = 0; m < 4; m++)
-            free(h[i].v[m]);
-    free(h);
-    return out;
 }
 
 static json_t *summary(const json_t *inc, bool no_names)
@@ -283,7 +170,7 @@ static json_t *summary(const json_t *inc, bool no_names)
         json_object_get(inc, "detected_at"), "acknowledged_at",
         json_object_get(inc, "acknowledged_at"), "mitigated_at",
         json_object_get(inc, "mitigated_at"), "resolved_at", json_object_get(inc, "resolved_at"),
-        "duration_s", duration_json(diff(resolved, started)), "services",
+        "duration_s", report_duration_json(report_diff(resolved, started)), "services",
         json_object_get(inc, "services"), "users_impacted", json_object_get(inc, "users_impacted"));
     if (no_names)
         json_object_set_new(s, "lead_withheld", json_boolean(json_is_string(lead)));
@@ -306,7 +193,7 @@ static json_t *root_cause(const json_t *inc, bool no_names)
         if (no_names)
             json_object_del(c, "actor");
         int64_t at = report_json_time(json_object_get(d, "at"));
-        json_object_set_new(c, "before_impact_s", duration_json(diff(started, at)));
+        json_object_set_new(c, "before_impact_s", report_duration_json(report_diff(started, at)));
         am_buf_t why = {0};
         am_buf_printf(&why, "linked by rule %s: a deploy", rule ? rule : "(unknown)");
         const char *svc = json_string_value(json_object_get(d, "service"));
@@ -439,7 +326,7 @@ report_draft_t *report_draft_create(store_t *st, const char *id, const report_op
     sqlite3 *db = store_db(st);
     if (read_linked(db, cid, &ev, &n, err, errlen) != 0)
         goto init_error;
-    less = lessons(db, inc, cid, err, errlen);
+    less = report_draft_lessons(db, inc, cid, err, errlen);
     if (!less)
         goto init_error;
     alerts = report_timeline_alerts(ev, n);
@@ -451,8 +338,8 @@ report_draft_t *report_draft_create(store_t *st, const char *id, const report_op
         json_object_get(inc, "rule"), "key", json_object_get(inc, "key"), "status",
         json_object_get(inc, "status"), "aliases", json_object_get(inc, "aliases"), "summary",
         summary(inc, no_names), "timeline", report_timeline_build(inc, alerts, ev, n, no_names),
-        "alerts", alerts, "root_cause", "suspects", root_cause(inc, no_names),
-        "factors", "technical", "human", "process", "prompts",
+        "alerts", alerts, "root_cause", "suspects", root_cause(inc, no_names), "factors",
+        "technical", "human", "process", "prompts",
         "What evidence confirms or rules out each suspect?",
         "Which technical, human (blameless) and process factors contributed?",
         "Why did the safeguards in place not stop it?", "impact", impact(inc, alerts), "lessons",

@@ -34,4 +34,17 @@ void report_draft_span(const json_t *model, int64_t *lo, int64_t *hi);
 /* The label of a timeline entry's type ("Suspect deploy", ...). */
 const char *report_type_label(const char *type);
 
+/* to - from in ms, or AM_TIME_NONE when either is unknown. */
+int64_t report_diff(int64_t to, int64_t from);
+/* Seconds of ms as a new JSON integer, or JSON null for AM_TIME_NONE. */
+json_t *report_duration_json(int64_t ms);
+
+/* Lessons Learned of incident (its corr_incident_json() object, canonical
+ * id): a new JSON array of {metric, this_s, negative, services: [{service,
+ * past_incidents, measured, p50_s}]} for detect, acknowledge, mitigate and
+ * resolve. NULL with err on a database error. */
+typedef struct sqlite3 sqlite3;
+json_t *report_draft_lessons(sqlite3 *db, const json_t *incident, const char *id, char *err,
+                             size_t errlen);
+
 #endif
