@@ -342,6 +342,25 @@ static void test_history_p50(void **state)
     h_close(&h);
 }
 
+static void test_negative_duration(void **state)
+{
+    (void)state;
+    harness_t h;
+    h_open(&h, ":memory:", RULES, 100, 0);
+    feed_json(&h, alert_ev("A", 0, 30, "slow"), 2); /* delivered at 2m */
+    feed_json(&h, ack_ev(1, "Pat"), -1);            /* acked at 1m: clock skew */
+    drafts_t d;
+    render(&h, first_id(&h), false, &d);
+    assert_non_null(strstr(d.md, "| Time to acknowledge | -1m (negative: check the clocks) |"));
+    json_t *m = json_loads(d.json, 0, NULL);
+    const json_t *ack = json_array_get(json_object_get(m, "lessons"), 1);
+    assert_true(json_is_true(json_object_get(ack, "negative")));
+    assert_int_equal(json_integer_value(json_object_get(ack, "this_s")), -60);
+    json_decref(m);
+    drafts_free(&d);
+    h_close(&h);
+}
+
 static void test_unknown_id(void **state)
 {
     (void)state;
@@ -436,7 +455,7 @@ int main(void)
         cmocka_unit_test(test_injection),        cmocka_unit_test(test_no_names),
         cmocka_unit_test(test_no_ack_no_deploy), cmocka_unit_test(test_open_incident),
         cmocka_unit_test(test_history_p50),      cmocka_unit_test(test_unknown_id),
-        cmocka_unit_test(test_write_drafts),
+        cmocka_unit_test(test_write_drafts),     cmocka_unit_test(test_negative_duration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
