@@ -30,6 +30,8 @@ extern const cli_command_t cli_cmd_recorrelate;
 extern const cli_command_t cli_cmd_run;
 extern const cli_command_t cli_cmd_status;
 extern const cli_command_t cli_cmd_demo;
+extern const cli_command_t cli_cmd_report;
+extern const cli_command_t cli_cmd_show;
 
 /* Prints "aftermath CMD: msg" and the --help hint to stderr; returns
  * CLI_EXIT_USAGE. */

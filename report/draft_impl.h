@@ -1,0 +1,50 @@
+/*
+ * draft_impl.h - what the draft's renderers (draft_md.c, draft_html.c,
+ * draft_text.c) share with draft.c. Private to report/.
+ */
+#ifndef REPORT_DRAFT_IMPL_H
+#define REPORT_DRAFT_IMPL_H
+
+#include <stdbool.h>
+
+#include "common/time.h"
+#include "report/draft.h"
+
+/* Whether the draft was made with no_names. */
+bool report_draft_no_names(const report_draft_t *d);
+
+/* Borrowed string member of o, or NULL. */
+static inline const char *report_str(const json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+/* "2024-06-18 14:05:00" (UTC) of an RFC 3339 JSON string, or "unknown"
+ * for null. out holds AM_TIME_STRLEN bytes. */
+const char *report_when(const json_t *v, char out[AM_TIME_STRLEN]);
+
+/* "14:05:00"-precision duration text of seconds v (JSON integer or null),
+ * flagged when negative; see report_duration(). */
+const char *report_secs(const json_t *v, char out[REPORT_DURATION_STRLEN]);
+
+/* Bounds of everything on the timeline and the alerts' episodes: *lo and
+ * *hi in ms; AM_TIME_NONE when nothing has a time. */
+void report_draft_span(const json_t *model, int64_t *lo, int64_t *hi);
+
+/* The label of a timeline entry's type ("Suspect deploy", ...). */
+const char *report_type_label(const char *type);
+
+/* to - from in ms, or AM_TIME_NONE when either is unknown. */
+int64_t report_diff(int64_t to, int64_t from);
+/* Seconds of ms as a new JSON integer, or JSON null for AM_TIME_NONE. */
+json_t *report_duration_json(int64_t ms);
+
+/* Lessons Learned of incident (its corr_incident_json() object, canonical
+ * id): a new JSON array of {metric, this_s, negative, services: [{service,
+ * past_incidents, measured, p50_s}]} for detect, acknowledge, mitigate and
+ * resolve. NULL with err on a database error. */
+typedef struct sqlite3 sqlite3;
+json_t *report_draft_lessons(sqlite3 *db, const json_t *incident, const char *id, char *err,
+                             size_t errlen);
+
+#endif

@@ -1,0 +1,461 @@
+/*
+ * test_report.c - postmortem drafts of incidents built through the real
+ * pipeline (tests/unit/corr_util.h): hostile event text in every format,
+ * --no-names, an incident with no ack and no deploy, one still open, the
+ * per-service p50 of Lessons Learned, an unknown id, and automatic drafts
+ * that never overwrite a person's edits.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+
+#include "corr_util.h"
+#include "report/draft.h"
+#include "report/drafts.h"
+#include "tmp_util.h"
+
+static const char *const RULES = "version: 1\n"
+                                 "rules:\n"
+                                 "  - name: r\n"
+                                 "    match: ['severity=\"page\"']\n"
+                                 "    group_by: [cluster]\n"
+                                 "    gap: 30m\n"
+                                 "    quiet: 10m\n"
+                                 "    deploys:\n"
+                                 "      match: ['env=\"prod\"']\n"
+                                 "      same: [cluster]\n"
+                                 "      before: 2h\n"
+                                 "      during: true\n"
+                                 "    impact:\n"
+                                 "      users: annotation:users\n";
+
+/* Everything a hostile annotation could try, in every format. */
+#define EVIL                                                                                       \
+    "<script>alert(1)</script> [x](javascript:alert(1)) a|b \x1b[31m\n# h ```:%%;</svg> &amp;"
+
+static void feed_json(harness_t *h, json_t *o, double observed)
+{
+    char *s = json_dumps(o, JSON_COMPACT);
+    h_feed_at(h, s, observed);
+    free(s);
+    json_decref(o);
+}
+
+static json_t *alert_ev(const char *name, double start, double end, const char *summary)
+{
+    json_t *o = json_pack("{s:s,s:s,s:s,s:{s:s,s:s,s:s,s:s,s:s},s:{s:s,s:s,s:s}}", "kind", "alert",
+                          "name", name, "starts_at", T(start), "labels", "severity", "page",
+                          "cluster", "c1", "service", "web", "env", "prod", "instance", "web-1",
+                          "annotations", "summary", summary, "description", summary, "users", "42");
+    if (end >= 0)
+        json_object_set_new(o, "ends_at", json_string(T(end)));
+    return o;
+}
+
+static json_t *deploy_ev(const char *version, double at, const char *actor)
+{
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:{s:s,s:s}}", "kind", "deploy", "name",
+                     "api", "version", version, "at", T(at), "environment", "prod", "actor", actor,
+                     "status", "succeeded", "summary", version, "labels", "cluster", "c1",
+                     "service", "web");
+}
+
+static json_t *ack_ev(double at, const char *actor)
+{
+    return json_pack("{s:s,s:s,s:s,s:{s:s,s:s}}", "kind", "ack", "at", T(at), "actor", actor,
+                     "labels", "cluster", "c1", "service", "web");
+}
+
+static json_t *note_ev(double at, const char *actor, const char *text)
+{
+    return json_pack("{s:s,s:s,s:s,s:s,s:{s:s}}", "kind", "note", "at", T(at), "actor", actor,
+                     "summary", text, "labels", "cluster", "c1");
+}
+
+typedef struct drafts {
+    char *md, *html, *json, *text;
+} drafts_t;
+
+static void render(harness_t *h, const char *id, bool no_names, drafts_t *out)
+{
+    char err[512];
+    report_options_t opts = {.no_names = no_names};
+    json_decref(h_incidents(h)); /* flush */
+    report_draft_t *d = report_draft_create(h->st, id, &opts, err, sizeof err);
+    if (!d)
+        fail_msg("draft %s: %s", id, err);
+    am_buf_t b = {0};
+    report_draft_markdown(d, &b);
+    out->md = am_buf_steal(&b);
+    report_draft_html(d, &b);
+    out->html = am_buf_steal(&b);
+    report_draft_json(d, &b);
+    out->json = am_buf_steal(&b);
+    report_draft_text(d, &b);
+    out->text = am_buf_steal(&b);
+    am_buf_free(&b);
+    report_draft_destroy(d);
+}
+
+static void drafts_free(drafts_t *d)
+{
+    free(d->md);
+    free(d->html);
+    free(d->json);
+    free(d->text);
+}
+
+static const char *first_id(harness_t *h)
+{
+    static char id[64];
+    json_t *arr = h_incidents(h);
+    snprintf(id, sizeof id, "%s", json_string_value(json_object_get(json_array_get(arr, 0), "id")));
+    json_decref(arr);
+    return id;
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p++)
+        n++;
+    return n;
+}
+
+/* Unescaped '|' on a line. */
+static size_t pipes(const char *line, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        if (line[i] == '\\')
+            i++;
+        else if (line[i] == '|')
+            n++;
+    return n;
+}
+
+/* Every row of every Markdown table has as many cells as its header, and
+ * no line outside a table has an unescaped '|'. */
+static void check_md_tables(const char *md)
+{
+    size_t want = 0;
+    for (const char *p = md; *p;) {
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        size_t n = pipes(p, len);
+        if (len && p[0] == '|') {
+            if (!want)
+                want = n;
+            if (n != want)
+                fail_msg("table row with %zu cells, header has %zu: %.*s", n, want, (int)len, p);
+        } else {
+            want = 0;
+            if (n)
+                fail_msg("unescaped pipe outside a table: %.*s", (int)len, p);
+        }
+        p += len + (e ? 1 : 0);
+    }
+}
+
+/* The Mermaid block: every task line has exactly one ':' and no "%%",
+ * and the block ends where the renderer put its fence. */
+static void check_mermaid(const char *md)
+{
+    const char *start = strstr(md, "```mermaid\n");
+    assert_non_null(start);
+    const char *end = strstr(start + 11, "\n```\n");
+    assert_non_null(end);
+    assert_true(strncmp(end, "\n```\n\n## Root Cause Analysis", 28) == 0);
+    for (const char *p = start + 11; p < end;) {
+        const char *e = strchr(p, '\n');
+        size_t len = (size_t)(e - p);
+        const char *pct = strstr(p, "%%");
+        if (pct && pct < e)
+            fail_msg("mermaid comment in a label: %.*s", (int)len, p);
+        int header = strncmp(p, "gantt", 5) == 0 || strncmp(p, "    dateFormat", 14) == 0 ||
+                     strncmp(p, "    axisFormat", 14) == 0 || strncmp(p, "    title", 9) == 0 ||
+                     strncmp(p, "    section", 11) == 0;
+        const char *colon = memchr(p, ':', len);
+        if (!header && (!colon || (strncmp(colon, ":crit, ", 7) != 0 &&
+                                   strncmp(colon, ":milestone, ", 12) != 0)))
+            fail_msg("mermaid task label with a ':' of its own: %.*s", (int)len, p);
+        if (strncmp(p, "    title", 9) == 0 || strncmp(p, "    section", 11) == 0)
+            assert_null(colon);
+        p = e + 1;
+    }
+}
+
+static void test_injection(void **state)
+{
+    (void)state;
+    harness_t h;
+    h_open(&h, ":memory:", RULES, 100, 0);
+    feed_json(&h, deploy_ev(EVIL, -20, EVIL), -1);
+    feed_json(&h, alert_ev(EVIL, 0, 30, EVIL "!"), 1);
+    feed_json(&h, ack_ev(3, EVIL), -1);
+    feed_json(&h, note_ev(5, EVIL, EVIL), -1);
+    drafts_t d;
+    render(&h, first_id(&h), false, &d);
+
+    /* HTML: the script stays text; the document keeps its one svg. */
+    assert_null(strstr(d.html, "<script"));
+    assert_non_null(strstr(d.html, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert_int_equal(count(d.html, "</svg>"), 1);
+    assert_null(strstr(d.html, "href"));
+    assert_null(strstr(d.html, "\x1b"));
+    /* Markdown: no tag, no link, tables and the gantt block intact. */
+    assert_null(strstr(d.md, "<script"));
+    assert_null(strstr(d.md, "](javascript"));
+    assert_null(strstr(d.md, "\x1b"));
+    assert_null(strstr(d.md, "\n# h"));
+    assert_non_null(strstr(d.md, "&lt;script&gt;"));
+    check_md_tables(d.md);
+    check_mermaid(d.md);
+    /* JSON: parses, and carries the facts exactly. */
+    json_error_t jerr;
+    json_t *m = json_loads(d.json, 0, &jerr);
+    assert_non_null(m);
+    const json_t *a = json_array_get(json_object_get(m, "alerts"), 0);
+    assert_string_equal(json_string_value(json_object_get(a, "name")), EVIL);
+    assert_string_equal(json_string_value(json_object_get(a, "summary")), EVIL "!");
+    json_decref(m);
+    /* Terminal: no escape sequence reaches it. */
+    assert_null(strstr(d.text, "\x1b"));
+    drafts_free(&d);
+    h_close(&h);
+}
+
+static void test_no_names(void **state)
+{
+    (void)state;
+    harness_t h;
+    h_open(&h, ":memory:", RULES, 100, 0);
+    feed_json(&h, deploy_ev("1.0", -20, "Dee Ployer"), -1);
+    feed_json(&h, alert_ev("A", 0, 30, "slow"), 1);
+    feed_json(&h, ack_ev(3, "Pat Secret"), -1);
+    feed_json(&h, note_ev(5, "Nora Note", "looked at it"), -1);
+    feed_json(&h, deploy_ev("1.1", 20, "Fix Person"), -1);
+    const char *id = first_id(&h);
+    drafts_t d;
+    render(&h, id, false, &d);
+    assert_non_null(strstr(d.md, "Pat Secret"));
+    assert_non_null(strstr(d.md, "Dee Ployer"));
+    drafts_free(&d);
+    render(&h, id, true, &d);
+    const char *names[] = {"Dee Ployer", "Pat Secret", "Nora Note", "Fix Person"};
+    for (size_t i = 0; i < 4; i++) {
+        assert_null(strstr(d.md, names[i]));
+        assert_null(strstr(d.html, names[i]));
+        assert_null(strstr(d.json, names[i]));
+        assert_null(strstr(d.text, names[i]));
+    }
+    assert_non_null(strstr(d.md, "| Incident lead | withheld (no names) |"));
+    assert_non_null(strstr(d.md, "looked at it")); /* the facts stay */
+    drafts_free(&d);
+    h_close(&h);
+}
+
+static void test_no_ack_no_deploy(void **state)
+{
+    (void)state;
+    harness_t h;
+    h_open(&h, ":memory:", RULES, 100, 0);
+    feed_json(&h, alert_ev("A", 0, 30, "slow"), -1); /* no delivery time: detection unknown */
+    drafts_t d;
+    render(&h, first_id(&h), false, &d);
+    assert_non_null(strstr(d.md, "| Incident lead | to be assigned |"));
+    assert_non_null(strstr(d.md, "| Acknowledged (UTC) | unknown |"));
+    assert_non_null(strstr(d.md, "| Detected (UTC) | unknown |"));
+    assert_non_null(strstr(d.md, "No deploy was linked to this incident as a suspect."));
+    assert_non_null(strstr(d.md, "**unknown** - Acknowledgement: none recorded"));
+    assert_non_null(strstr(d.md, "| Time to detect | unknown |"));
+    assert_null(strstr(d.md, "1970"));
+    assert_null(strstr(d.html, "1970"));
+    assert_null(strstr(d.json, "1970"));
+    assert_null(strstr(d.md, "Deploy of"));
+    assert_null(strstr(d.md, "section changes and response"));
+    drafts_free(&d);
+    h_close(&h);
+}
+
+static void test_open_incident(void **state)
+{
+    (void)state;
+    harness_t h;
+    h_open(&h, ":memory:", RULES, 100, 0);
+    feed_json(&h, alert_ev("A", 0, -1, "still slow"), 1);
+    feed_json(&h, ack_ev(3, "Pat"), -1);
+    drafts_t d;
+    render(&h, first_id(&h), false, &d);
+    assert_non_null(strstr(d.md, "| Status | open |"));
+    assert_non_null(strstr(d.md, "| Duration | unknown (not resolved yet) |"));
+    assert_non_null(strstr(d.md, "| Mitigated (UTC) | unknown |"));
+    assert_non_null(strstr(d.md, "Resolution: unknown, the incident is still open"));
+    assert_non_null(strstr(d.md, "Mitigation: unknown, an alert is still firing"));
+    assert_non_null(strstr(d.md, "| still alerting |"));
+    assert_non_null(strstr(d.md, "alert A still firing :crit"));
+    assert_non_null(strstr(d.md, "| Time to resolve | unknown |"));
+    assert_null(strstr(d.md, "1970"));
+    assert_null(strstr(d.html, "1970"));
+    assert_null(strstr(d.json, "1970"));
+    json_t *m = json_loads(d.json, 0, NULL);
+    assert_true(json_is_null(json_object_get(json_object_get(m, "summary"), "resolved_at")));
+    json_decref(m);
+    drafts_free(&d);
+    h_close(&h);
+}
+
+static void test_history_p50(void **state)
+{
+    (void)state;
+    harness_t h;
+    h_open(&h, ":memory:", RULES, 100, 0);
+    /* Three incidents of service web, detected after 1m, 3m and 2m. */
+    feed_json(&h, alert_ev("A", 0, 10, "x"), 1);
+    feed_json(&h, alert_ev("A", 100, 110, "x"), 103);
+    feed_json(&h, alert_ev("A", 200, 210, "x"), 202);
+    json_t *arr = h_incidents(&h);
+    assert_int_equal(json_array_size(arr), 3);
+    char first[64], last[64];
+    snprintf(first, sizeof first, "%s",
+             json_string_value(json_object_get(json_array_get(arr, 0), "id")));
+    snprintf(last, sizeof last, "%s",
+             json_string_value(json_object_get(json_array_get(arr, 2), "id")));
+    json_decref(arr);
+    char err[256];
+    report_draft_t *d = report_draft_create(h.st, last, NULL, err, sizeof err);
+    assert_non_null(d);
+    const json_t *detect = json_array_get(json_object_get(report_draft_model(d), "lessons"), 0);
+    assert_int_equal(json_integer_value(json_object_get(detect, "this_s")), 120);
+    const json_t *web = json_array_get(json_object_get(detect, "services"), 0);
+    assert_int_equal(json_integer_value(json_object_get(web, "past_incidents")), 2);
+    assert_int_equal(json_integer_value(json_object_get(web, "p50_s")), 60); /* lower median */
+    report_draft_destroy(d);
+    drafts_t dr;
+    render(&h, first, false, &dr);
+    assert_non_null(strstr(dr.md, "| Time to detect | 1m | first incident |"));
+    drafts_free(&dr);
+    h_close(&h);
+}
+
+static void test_negative_duration(void **state)
+{
+    (void)state;
+    harness_t h;
+    h_open(&h, ":memory:", RULES, 100, 0);
+    feed_json(&h, alert_ev("A", 0, 30, "slow"), 2); /* delivered at 2m */
+    feed_json(&h, ack_ev(1, "Pat"), -1);            /* acked at 1m: clock skew */
+    drafts_t d;
+    render(&h, first_id(&h), false, &d);
+    assert_non_null(strstr(d.md, "| Time to acknowledge | -1m (negative: check the clocks) |"));
+    json_t *m = json_loads(d.json, 0, NULL);
+    const json_t *ack = json_array_get(json_object_get(m, "lessons"), 1);
+    assert_true(json_is_true(json_object_get(ack, "negative")));
+    assert_int_equal(json_integer_value(json_object_get(ack, "this_s")), -60);
+    json_decref(m);
+    drafts_free(&d);
+    h_close(&h);
+}
+
+static void test_unknown_id(void **state)
+{
+    (void)state;
+    harness_t h;
+    h_open(&h, ":memory:", RULES, 100, 0);
+    char err[256] = "stale";
+    assert_null(report_draft_create(h.st, "INC-19990101-1", NULL, err, sizeof err));
+    assert_string_equal(err, "");
+    h_close(&h);
+}
+
+static char *slurp(const char *dir, const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    am_buf_t b = {0};
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        am_buf_append(&b, chunk, n);
+    fclose(f);
+    return am_buf_steal(&b);
+}
+
+static void test_write_drafts(void **state)
+{
+    (void)state;
+    harness_t h;
+    char dir[64], err[512];
+    tmp_dir(dir);
+    FILE *logf = tmpfile();
+    am_log_t log = {.out = logf, .level = AM_LOG_INFO};
+    h_open(&h, ":memory:", RULES, 100, 0);
+    feed_json(&h, alert_ev("A", 0, 30, "slow"), 1);
+    char id[64];
+    snprintf(id, sizeof id, "%s", first_id(&h));
+    char md[80], html[80], newmd[80];
+    snprintf(md, sizeof md, "%s.md", id);
+    snprintf(html, sizeof html, "%s.html", id);
+    snprintf(newmd, sizeof newmd, "%s.new.md", id);
+    const char *ids[] = {id, "INC-19990101-9"};
+
+    /* First time: both written; the unknown id is skipped. */
+    assert_int_equal(report_write_drafts(h.st, dir, ids, 2, NULL, &log, err, sizeof err), 0);
+    char *v1 = slurp(dir, md), *h1 = slurp(dir, html);
+    assert_non_null(v1);
+    assert_non_null(h1);
+    assert_null(strstr(v1, "Acknowledged (UTC) | 2024"));
+    /* The incident changes (an ack): the untouched draft is refreshed. */
+    feed_json(&h, ack_ev(3, "Pat"), -1);
+    json_decref(h_incidents(&h));
+    assert_int_equal(report_write_drafts(h.st, dir, ids, 1, NULL, &log, err, sizeof err), 0);
+    char *v2 = slurp(dir, md);
+    assert_non_null(strstr(v2, "| Incident lead | Pat |"));
+    assert_null(slurp(dir, newmd));
+    /* A person edits it; the next change goes beside it. */
+    tmp_write(dir, md, "# my edits\n");
+    feed_json(&h, note_ev(5, "Pat", "found it"), -1);
+    json_decref(h_incidents(&h));
+    assert_int_equal(report_write_drafts(h.st, dir, ids, 1, NULL, &log, err, sizeof err), 0);
+    char *v3 = slurp(dir, md), *n3 = slurp(dir, newmd);
+    assert_string_equal(v3, "# my edits\n");
+    assert_non_null(n3);
+    assert_non_null(strstr(n3, "found it"));
+    char *h3 = slurp(dir, html); /* the HTML, not edited, was refreshed */
+    assert_non_null(strstr(h3, "found it"));
+    /* And it said so in the log. */
+    fflush(logf);
+    rewind(logf);
+    char line[1024];
+    int warned = 0;
+    while (fgets(line, sizeof line, logf))
+        warned |= strstr(line, "draft edited since aftermath wrote it") != NULL;
+    assert_true(warned);
+    fclose(logf);
+    free(v1);
+    free(h1);
+    free(v2);
+    free(v3);
+    free(n3);
+    free(h3);
+    h_close(&h);
+    tmp_rm_rf(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_injection),        cmocka_unit_test(test_no_names),
+        cmocka_unit_test(test_no_ack_no_deploy), cmocka_unit_test(test_open_incident),
+        cmocka_unit_test(test_history_p50),      cmocka_unit_test(test_unknown_id),
+        cmocka_unit_test(test_write_drafts),     cmocka_unit_test(test_negative_duration),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
