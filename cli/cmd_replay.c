@@ -3,6 +3,7 @@
  * the pipeline into the store, with a summary of what was found.
  */
 #include "cli/commands.h"
+#include "cli/drafts.h"
 #include "cli/incidents_table.h"
 #include "cli/pipeline.h"
 #include "correlate/incident.h"
@@ -38,6 +39,9 @@ static const char replay_help[] =
     "                    pagerduty, cdevents, cloudevents, github, flux, generic\n"
     "                    (docs/formats.md describes each)\n"
     "  --batch N         records per transaction (default 1000)\n"
+    "  --drafts DIR      write the postmortem draft (DIR/ID.md and .html) of every\n"
+    "                    incident the replay resolved or changed; a draft edited\n"
+    "                    by a person is never overwritten (the new one goes beside it)\n"
     "  --no-raw          do not keep the raw payloads of stored records\n"
     "  -q, --quiet       no summary on stdout, no progress on stderr\n"
     "  -h, --help        this help\n"
@@ -83,15 +87,12 @@ static int on_record(void *arg, const am_record_t *rec)
 static int replay_run(const cli_global_t *g, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"format", required_argument, NULL, 'f'},
-        {"batch", required_argument, NULL, 'b'},
-        {"no-raw", no_argument, NULL, 'R'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"rules", required_argument, NULL, 'r'},
-        {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, 'd'},     {"format", required_argument, NULL, 'f'},
+        {"batch", required_argument, NULL, 'b'},  {"no-raw", no_argument, NULL, 'R'},
+        {"quiet", no_argument, NULL, 'q'},        {"rules", required_argument, NULL, 'r'},
+        {"drafts", required_argument, NULL, 'D'}, {NULL, 0, NULL, 0},
     };
-    const char *db = "aftermath.db", *format = "auto", *rules_path = NULL;
+    const char *db = "aftermath.db", *format = "auto", *rules_path = NULL, *drafts = NULL;
     long batch = 1000;
     int quiet = 0, keep_raw = 1, c;
     optind = 0;
@@ -122,6 +123,9 @@ static int replay_run(const cli_global_t *g, int argc, char **argv)
             break;
         case 'r':
             rules_path = optarg;
+            break;
+        case 'D':
+            drafts = optarg;
             break;
         default:
             return cli_usage_error("replay", "unknown or incomplete option '%s'", argv[optind - 1]);
@@ -169,6 +173,11 @@ static int replay_run(const cli_global_t *g, int argc, char **argv)
         fprintf(stderr, "aftermath replay: %s\n", err);
         goto done;
     }
+    int ndrafts = drafts ? cli_write_drafts(st, engine, drafts, &g->log, err, sizeof err) : 0;
+    if (ndrafts < 0) {
+        fprintf(stderr, "aftermath replay: %s\n", err);
+        goto done;
+    }
     const cli_stats_t *s = cli_pipeline_stats(ctx.pipeline);
     double secs = seconds_since(&ctx.start);
     if (ctx.progress)
@@ -193,6 +202,9 @@ static int replay_run(const cli_global_t *g, int argc, char **argv)
         }
         printf("\n");
         cli_print_incidents(stdout, incidents);
+        if (drafts)
+            printf("\ndrafts of %d resolved incident%s written to %s/\n", ndrafts,
+                   ndrafts == 1 ? "" : "s", drafts);
     }
     rc = CLI_EXIT_OK;
 done:

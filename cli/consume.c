@@ -26,6 +26,7 @@
  * hold the partition back, since the rejected table has the record.
  */
 #include "cli/consume.h"
+#include "cli/drafts.h"
 #include "cli/publish.h"
 #include "common/buf.h"
 #include "correlate/incident.h"
@@ -49,6 +50,7 @@ typedef struct consume_ctx {
     store_t *st;
     corr_engine_t *engine;
     cli_publish_t *pub;
+    const char *drafts;
     uint64_t published;
     ingest_producer_t *dlq;
     const char *dlq_topic;
@@ -70,6 +72,9 @@ static void publish_changes(consume_ctx_t *ctx)
         return;
     size_t n = corr_engine_changed_count(ctx->engine);
     char err[1024];
+    if (ctx->drafts && n > 0 &&
+        cli_write_drafts(ctx->st, ctx->engine, ctx->drafts, ctx->log, err, sizeof err) < 0)
+        am_log(ctx->log, AM_LOG_ERROR, "drafts not written", "error", err, NULL);
     for (size_t i = 0; ctx->pub && i < n; i++) {
         const char *id = corr_engine_changed_id(ctx->engine, i);
         json_t *inc = corr_incident_json(ctx->st, id, err, sizeof err);
@@ -163,8 +168,11 @@ int cli_consume(const cli_config_t *cfg, store_t *st, corr_engine_t *engine,
     limits.max_record_bytes = (size_t)cfg->max_record_bytes;
     ingest_decoder_t *dec = NULL;
     ingest_kafka_t *k = NULL;
-    consume_ctx_t ctx = {
-        .st = st, .engine = engine, .log = log, .dlq_topic = cfg->dead_letter_topic};
+    consume_ctx_t ctx = {.st = st,
+                         .engine = engine,
+                         .log = log,
+                         .dlq_topic = cfg->dead_letter_topic,
+                         .drafts = cfg->drafts};
     ingest_kafka_prop_t *props = am_xcalloc(cfg->nkafka + 1, sizeof *props);
     ingest_kafka_topic_t *topics = am_xcalloc(cfg->ntopics + 1, sizeof *topics);
     struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESETHAND}, old_int, old_term;

@@ -1,0 +1,41 @@
+/*
+ * drafts.c - picks the resolved incidents among what changed and hands
+ * them to report_write_drafts(), which never overwrites a draft a person
+ * edited. An incident merged into another is drafted under the id it was
+ * merged into.
+ */
+#include "cli/drafts.h"
+#include "common/buf.h"
+#include "common/strset.h"
+#include "correlate/incident.h"
+#include "report/drafts.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int cli_write_drafts(store_t *st, const corr_engine_t *engine, const char *dir, const am_log_t *log,
+                     char *err, size_t errlen)
+{
+    if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+        am_errf(err, errlen, "%s: cannot create the drafts directory: %s", dir, strerror(errno));
+        return -1;
+    }
+    am_strset_t ids = {0};
+    for (size_t i = 0; i < corr_engine_changed_count(engine); i++) {
+        json_t *inc = corr_incident_json(st, corr_engine_changed_id(engine, i), err, errlen);
+        if (!inc && err[0]) {
+            am_strset_free(&ids);
+            return -1;
+        }
+        if (inc && strcmp(json_string_value(json_object_get(inc, "status")), "resolved") == 0)
+            am_strset_add(&ids, json_string_value(json_object_get(inc, "id")), NULL);
+        json_decref(inc);
+    }
+    int rc = ids.n ? report_write_drafts(st, dir, (const char *const *)ids.v, ids.n, NULL, log, err,
+                                         errlen)
+                   : 0;
+    int n = rc == 0 ? (int)ids.n : -1;
+    am_strset_free(&ids);
+    return n;
+}
