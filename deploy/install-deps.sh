@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs every build and test dependency of aftermath on a Debian machine.
 # Idempotent: when everything is present it prints nothing and exits 0.
-# Java and Maven run the integration tests' real Kafka broker
+# Chromium renders the HTML draft in a test. Java and Maven run the
+# integration tests' real Kafka broker
 # (tests/kafka/broker.sh), whose jars scripts/check.sh then fetches.
 # Usage: deploy/install-deps.sh   (as root, or with sudo available)
 set -euo pipefail
@@ -11,7 +12,7 @@ pkgs=(
   librdkafka-dev libjansson-dev libyaml-dev libsqlite3-dev sqlite3
   libcmocka-dev
   clang libclang-rt-14-dev clang-format
-  kcat python3
+  kcat python3 chromium
   openjdk-17-jre-headless maven
 )
 
