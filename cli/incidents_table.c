@@ -1,11 +1,14 @@
 /*
  * incidents_table.c - incidents as an aligned text table: what an SRE
  * reads in a terminal. Durations are derived from the JSON times; a
- * missing time shows as "-", never as 0.
+ * missing time shows as "-", never as 0. Values from events (services,
+ * key labels) go through report_term(), so a label holding an escape
+ * sequence or a newline cannot drive the terminal or forge a row.
  */
 #include "cli/incidents_table.h"
 #include "common/buf.h"
 #include "common/time.h"
+#include "report/escape.h"
 
 #include <string.h>
 
@@ -46,14 +49,16 @@ void cli_print_incidents(FILE *out, const json_t *arr)
         {
             if (k)
                 am_buf_putc(&services, ',');
-            am_buf_puts(&services, json_string_value(v));
+            report_term(&services, json_string_value(v));
         }
         const char *name;
         json_object_foreach((json_t *)json_object_get(o, "key"), name, v)
         {
             if (key.len)
                 am_buf_putc(&key, ' ');
-            am_buf_printf(&key, "%s=%s", name, json_string_value(v));
+            report_term(&key, name);
+            am_buf_putc(&key, '=');
+            report_term(&key, json_string_value(v));
         }
         const char *started = json_string_value(json_object_get(o, "started_at"));
         fprintf(out, "%-18s %-8s %-20s %-8s %-7s %-7s %-6lld %-16s %s\n",
