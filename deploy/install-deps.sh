@@ -4,17 +4,23 @@
 # Chromium renders the HTML draft in a test. Java and Maven run the
 # integration tests' real Kafka broker
 # (tests/kafka/broker.sh), whose jars scripts/check.sh then fetches.
-# Usage: deploy/install-deps.sh   (as root, or with sudo available)
+# Usage: deploy/install-deps.sh [--build-only]   (as root, or with sudo)
+#   --build-only: only what building and running aftermath needs (the
+#   demo), not the test tools (cmocka, clang, Chromium, Java, Maven, kcat).
 set -euo pipefail
 
 pkgs=(
   build-essential cmake ninja-build pkg-config
   librdkafka-dev libjansson-dev libyaml-dev libsqlite3-dev sqlite3
-  libcmocka-dev
-  clang libclang-rt-14-dev clang-format
-  kcat python3 chromium
-  openjdk-17-jre-headless maven
 )
+if [ "${1:-}" != --build-only ]; then
+  pkgs+=(
+    libcmocka-dev
+    clang libclang-rt-14-dev clang-format
+    kcat python3 chromium
+    openjdk-17-jre-headless maven
+  )
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do

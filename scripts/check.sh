@@ -38,7 +38,7 @@ mapfile -t sources < <(git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[
 clang-format --dry-run -Werror "${sources[@]}"
 
 echo "== build"
-cmake -S . -B build -G Ninja -DAFTERMATH_WERROR=ON "${shared[@]}" "${kafka[@]}" >/dev/null
+cmake -S . -B build -G Ninja -DAFTERMATH_TESTS=ON -DAFTERMATH_WERROR=ON "${shared[@]}" "${kafka[@]}" >/dev/null
 cmake --build build
 echo "== test"
 ctest --test-dir build --output-on-failure -j2
@@ -46,7 +46,7 @@ ctest --test-dir build --output-on-failure -j2
 if [ "${AFTERMATH_SKIP_ASAN:-0}" != 1 ]; then
   echo "== build (ASan+UBSan)"
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DAFTERMATH_SANITIZE=ON \
-    -DAFTERMATH_WERROR=ON "${shared[@]}" "${kafka[@]}" >/dev/null
+    -DAFTERMATH_TESTS=ON -DAFTERMATH_WERROR=ON "${shared[@]}" "${kafka[@]}" >/dev/null
   cmake --build build-asan
   echo "== test (ASan+UBSan)"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \

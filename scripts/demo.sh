@@ -6,7 +6,7 @@
 # No broker, no Java needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-deploy/install-deps.sh
-cmake -S . -B build -G Ninja >/dev/null
+deploy/install-deps.sh --build-only
+cmake -S . -B build -G Ninja -DAFTERMATH_TESTS=OFF >/dev/null
 cmake --build build >/dev/null
 exec build/cli/aftermath demo --db demo.db --force
