@@ -118,7 +118,7 @@ static int metrics_run(const cli_global_t *g, int argc, char **argv)
     if (opts.since != AM_TIME_NONE && opts.until != AM_TIME_NONE && opts.until < opts.since)
         return cli_usage_error("metrics", "--until is before --since");
 
-    store_t *st = store_open(db, NULL, err, sizeof err);
+    store_t *st = store_open(db, &store_existing, err, sizeof err);
     if (!st) {
         fprintf(stderr, "aftermath metrics: %s\n", err);
         return CLI_EXIT_FAILURE;

@@ -56,7 +56,7 @@ static int recorrelate_run(const cli_global_t *g, int argc, char **argv)
     char err[1024];
     int rc = CLI_EXIT_FAILURE;
     json_t *arr = NULL;
-    store_t *st = store_open(db, NULL, err, sizeof err);
+    store_t *st = store_open(db, &store_existing, err, sizeof err);
     if (st && corr_recorrelate(st, rules, &g->log, err, sizeof err) == 0 &&
         (arr = corr_incidents_json(st, err, sizeof err))) {
         cli_print_incidents(stdout, arr);

@@ -97,7 +97,7 @@ static int report_run(const cli_global_t *g, int argc, char **argv)
     if (!id)
         return cli_usage_error("report", "missing the incident ID");
     char err[1024];
-    store_t *st = store_open(db, NULL, err, sizeof err);
+    store_t *st = store_open(db, &store_existing, err, sizeof err);
     if (!st) {
         fprintf(stderr, "aftermath report: %s\n", err);
         return CLI_EXIT_FAILURE;

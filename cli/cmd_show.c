@@ -55,7 +55,7 @@ static int show_run(const cli_global_t *g, int argc, char **argv)
     if (!id)
         return cli_usage_error("show", "missing the incident ID");
     char err[1024];
-    store_t *st = store_open(db, NULL, err, sizeof err);
+    store_t *st = store_open(db, &store_existing, err, sizeof err);
     if (!st) {
         fprintf(stderr, "aftermath show: %s\n", err);
         return CLI_EXIT_FAILURE;

@@ -117,7 +117,7 @@ static int status_run(const cli_global_t *g, int argc, char **argv)
         fprintf(stderr, "aftermath status: %s: no such database\n", cfg->store);
         goto done;
     }
-    st = store_open(cfg->store, NULL, err, sizeof err);
+    st = store_open(cfg->store, &store_existing, err, sizeof err);
     if (!st || store_scan_offsets(st, collect, &offs, err, sizeof err) != 0) {
         fprintf(stderr, "aftermath status: %s\n", err);
         goto done;

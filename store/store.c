@@ -233,6 +233,8 @@ rollback:
     return -1;
 }
 
+const store_options_t store_existing = {.keep_raw = 1, .must_exist = 1};
+
 store_t *store_open(const char *path, const store_options_t *opts, char *err, size_t errlen)
 {
     store_t *st = am_xcalloc(1, sizeof *st);
@@ -240,9 +242,12 @@ store_t *store_open(const char *path, const store_options_t *opts, char *err, si
     st->opts.keep_raw = opts ? opts->keep_raw : 1;
     st->opts.busy_timeout_ms = opts && opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : 5000;
 
-    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
-        fail(st, err, errlen, "cannot open");
+    int flags = SQLITE_OPEN_READWRITE | (opts && opts->must_exist ? 0 : SQLITE_OPEN_CREATE);
+    if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+        if (opts && opts->must_exist)
+            am_errf(err, errlen, "%s: no such database (replay or run create one)", path);
+        else
+            fail(st, err, errlen, "cannot open");
         goto init_error;
     }
     sqlite3_extended_result_codes(st->db, 1);

@@ -27,7 +27,11 @@ typedef struct store store_t;
 typedef struct store_options {
     int keep_raw;        /* store each record's raw payload (default 1) */
     int busy_timeout_ms; /* wait for another writer's lock (default 5000) */
+    int must_exist;      /* refuse a path with no database instead of creating one */
 } store_options_t;
+
+/* Options of the commands that only read what is there. */
+extern const store_options_t store_existing;
 
 /* Opens (creating and migrating as needed) the database at path. opts may
  * be NULL for the defaults. Returns NULL with a message naming the file on

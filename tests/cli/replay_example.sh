@@ -46,4 +46,11 @@ printf '{"kind":"alert","name":"X","severity":"page","environment":"prod","servi
 "$am" incidents --db "$work/evil.db" >"$work/evil.out" || fail "incidents evil"
 ! grep -q $'\x1b' "$work/evil.out" || fail "an escape sequence reached the terminal"
 [ "$(grep -c '^INC-' "$work/evil.out")" = 1 ] || fail "a forged row"
+# Reading commands refuse a database that is not there (no empty file left).
+set +e
+"$am" incidents --db "$work/missing.db" >/dev/null 2>"$work/err6"; rc=$?
+set -e
+[ $rc = 1 ] || fail "incidents on a missing database: exit $rc, want 1"
+grep -q 'no such database' "$work/err6" || fail "missing database named"
+[ ! -e "$work/missing.db" ] || fail "an empty database was created"
 echo "cli replay example: ok"
