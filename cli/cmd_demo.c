@@ -147,10 +147,13 @@ static void cli_demo_print_results(store_t *st, const story_t *s, const cli_cons
         cli_print_incidents(stdout, incidents);
     else
         fprintf(stderr, "aftermath demo: %s\n", err);
+    const char *first = json_string_value(json_object_get(json_array_get(incidents, 0), "id"));
+    printf("\nNext: aftermath incidents --db %s --format json\n", store_path(st));
+    if (first)
+        printf("      aftermath report %s --db %s --format md   (the postmortem draft)\n", first,
+               store_path(st));
+    printf("      aftermath status --db %s\n", store_path(st));
     json_decref(incidents);
-    printf("\nNext: aftermath incidents --db %s --format json\n"
-           "      aftermath status --db %s\n",
-           store_path(st), store_path(st));
 }
 
 /* Removes path and its WAL files. */
