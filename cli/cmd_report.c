@@ -4,6 +4,7 @@
  * written whole, so a failure never leaves half a file behind.
  */
 #include "cli/commands.h"
+#include "cli/drafts.h"
 #include "common/buf.h"
 #include "report/draft.h"
 #include "store/store.h"
@@ -96,28 +97,19 @@ static int report_run(const cli_global_t *g, int argc, char **argv)
     }
     if (!id)
         return cli_usage_error("report", "missing the incident ID");
-    char err[1024];
-    store_t *st = store_open(db, &store_existing, err, sizeof err);
-    if (!st) {
-        fprintf(stderr, "aftermath report: %s\n", err);
-        return CLI_EXIT_FAILURE;
-    }
+    store_t *st = NULL;
     int rc = CLI_EXIT_FAILURE;
     am_buf_t b = {0};
-    report_draft_t *d = report_draft_create(st, id, &opts, err, sizeof err);
-    if (!d) {
-        if (err[0])
-            fprintf(stderr, "aftermath report: %s\n", err);
-        else
-            fprintf(stderr, "aftermath report: no incident '%s' in %s\n", id, db);
-        goto cleanup;
-    }
+    report_draft_t *d = cli_draft_open("report", db, id, &opts, &st);
+    if (!d)
+        return CLI_EXIT_FAILURE;
     if (strcmp(format, "html") == 0)
         report_draft_html(d, &b);
     else if (strcmp(format, "json") == 0)
         report_draft_json(d, &b);
     else
         report_draft_markdown(d, &b);
+    char err[1024];
     if (write_out(out, b.p ? b.p : "", b.len, err, sizeof err) != 0) {
         fprintf(stderr, "aftermath report: %s\n", err);
         goto cleanup;

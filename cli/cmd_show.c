@@ -3,6 +3,7 @@
  * terminal, the same reconstruction as the draft's Timeline section.
  */
 #include "cli/commands.h"
+#include "cli/drafts.h"
 #include "common/buf.h"
 #include "report/draft.h"
 #include "store/store.h"
@@ -54,26 +55,15 @@ static int show_run(const cli_global_t *g, int argc, char **argv)
     }
     if (!id)
         return cli_usage_error("show", "missing the incident ID");
-    char err[1024];
-    store_t *st = store_open(db, &store_existing, err, sizeof err);
-    if (!st) {
-        fprintf(stderr, "aftermath show: %s\n", err);
-        return CLI_EXIT_FAILURE;
-    }
+    store_t *st = NULL;
     int rc = CLI_EXIT_FAILURE;
     am_buf_t b = {0};
-    report_draft_t *d = report_draft_create(st, id, &opts, err, sizeof err);
-    if (!d) {
-        if (err[0])
-            fprintf(stderr, "aftermath show: %s\n", err);
-        else
-            fprintf(stderr, "aftermath show: no incident '%s' in %s\n", id, db);
-        goto cleanup;
-    }
+    report_draft_t *d = cli_draft_open("show", db, id, &opts, &st);
+    if (!d)
+        return CLI_EXIT_FAILURE;
     report_draft_text(d, &b);
     fwrite(b.p, 1, b.len, stdout);
     rc = fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
-cleanup:
     am_buf_free(&b);
     report_draft_destroy(d);
     store_close(st);

@@ -11,6 +11,7 @@
 #include "report/drafts.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -38,4 +39,25 @@ int cli_write_drafts(store_t *st, const corr_engine_t *engine, const char *dir, 
     int n = rc == 0 ? (int)ids.n : -1;
     am_strset_free(&ids);
     return n;
+}
+
+report_draft_t *cli_draft_open(const char *cmd, const char *db, const char *id,
+                               const report_options_t *opts, store_t **st)
+{
+    char err[1024];
+    *st = store_open(db, &store_existing, err, sizeof err);
+    if (!*st) {
+        fprintf(stderr, "aftermath %s: %s\n", cmd, err);
+        return NULL;
+    }
+    report_draft_t *d = report_draft_create(*st, id, opts, err, sizeof err);
+    if (!d) {
+        if (err[0])
+            fprintf(stderr, "aftermath %s: %s\n", cmd, err);
+        else
+            fprintf(stderr, "aftermath %s: no incident '%s' in %s\n", cmd, id, db);
+        store_close(*st);
+        *st = NULL;
+    }
+    return d;
 }

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "common/log.h"
+#include "report/draft.h"
 #include "correlate/engine.h"
 #include "store/store.h"
 
@@ -17,5 +18,12 @@
  * number of incidents written, or -1 with err. */
 int cli_write_drafts(store_t *st, const corr_engine_t *engine, const char *dir, const am_log_t *log,
                      char *err, size_t errlen);
+
+/* Opens the existing database db and builds the draft of incident id (or
+ * an alias). On failure prints "aftermath CMD: ..." (a database error, or
+ * no such incident) and returns NULL with *st closed and NULL. Otherwise
+ * the caller destroys the draft and closes *st. */
+report_draft_t *cli_draft_open(const char *cmd, const char *db, const char *id,
+                               const report_options_t *opts, store_t **st);
 
 #endif

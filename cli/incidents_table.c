@@ -77,8 +77,8 @@ void cli_print_incidents(FILE *out, const json_t *arr)
 corr_rules_t *cli_load_rules(const char *cmd, const char *path)
 {
     char err[1024];
-    corr_rules_t *rules =
-        path ? corr_rules_load(path, err, sizeof err) : corr_rules_load_default(err, sizeof err);
+    char *const paths[] = {(char *)path};
+    corr_rules_t *rules = corr_rules_load_files(paths, path ? 1 : 0, err, sizeof err);
     if (!rules)
         fprintf(stderr, "aftermath %s: %s\n", cmd, err);
     return rules;

@@ -47,7 +47,6 @@ enum {
     S_UPSERT_EPISODE,
     S_CHAINED_INCIDENTS,
     S_KEY_EPISODES,
-    S_INCIDENT_EPISODES,
     S_SET_EPISODE_INCIDENT,
     S_UPSERT_INCIDENT,
     S_DELETE_INCIDENT,
@@ -93,9 +92,6 @@ static const char *const sql[NSTMT] = {
         "SELECT seq, identity, starts_at, ends_at, observed_at, name, service, labels, users, "
         "incident FROM episodes WHERE rule = ?1 AND gkey = ?2 AND (incident IS NULL OR incident IN "
         "(SELECT value FROM json_each(?3))) ORDER BY starts_at, identity",
-    [S_INCIDENT_EPISODES] =
-        "SELECT seq, identity, starts_at, ends_at, observed_at, name, service, labels, users, "
-        "incident FROM episodes WHERE incident = ?1 ORDER BY starts_at, identity",
     [S_SET_EPISODE_INCIDENT] = "UPDATE episodes SET incident = ?2 WHERE seq = ?1",
     [S_UPSERT_INCIDENT] =
         "INSERT INTO incidents (id, num, rule, gkey, status, started_at, detected_at, "
