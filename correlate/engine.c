@@ -115,7 +115,7 @@ static const char *const sql[NSTMT] = {
                      "started_at <= ?4 AND (resolved_at IS NULL OR resolved_at >= ?3)",
     [S_GET_INCIDENT] =
         "SELECT rule, gkey, started_at, resolved_at, same_values, link_basis, acknowledged_at, "
-        "lead, link_users, suspects, during FROM incidents WHERE id = ?1",
+        "lead, link_users, suspects, during, detected_at, ack_kind FROM incidents WHERE id = ?1",
     [S_EARLIER_OPEN] = "SELECT 1 FROM incidents WHERE rule = ?1 AND gkey = ?2 AND id != ?3 AND "
                        "started_at < ?4 AND started_at <= ?5 AND "
                        "(resolved_at IS NULL OR resolved_at >= ?5) LIMIT 1",
@@ -125,7 +125,7 @@ static const char *const sql[NSTMT] = {
     [S_UPDATE_LINKS] = "UPDATE incidents SET acknowledged_at = ?2, lead = ?3, link_users = ?4, "
                        "users_impacted = CASE WHEN ?4 IS NOT NULL AND (alert_users IS NULL OR ?4 > "
                        "alert_users) THEN ?4 ELSE alert_users END, suspects = ?5, during = ?6, "
-                       "link_basis = ?7 WHERE id = ?1",
+                       "link_basis = ?7, impact_start = ?8, ack_kind = ?9 WHERE id = ?1",
     [S_ADD_LINK] =
         "INSERT OR IGNORE INTO incident_events (incident, event, role) VALUES (?1, ?2, ?3)",
     [S_LINK_ALERT_EVENTS] =
@@ -138,7 +138,8 @@ static const char *const sql[NSTMT] = {
                           "started_at >= ?4 AND (resolved_at IS NULL OR resolved_at >= ?2)",
     [S_SIGNATURE] = "SELECT json_array(rule, gkey, status, started_at, detected_at, "
                     "acknowledged_at, mitigated_at, resolved_at, alerts, users_impacted, lead, "
-                    "services, suspects, during, flapping) FROM incidents WHERE id = ?1",
+                    "services, suspects, during, flapping, impact_start, ack_kind) FROM incidents "
+                    "WHERE id = ?1",
     [S_GET_META] = "SELECT value FROM corr_meta WHERE key = ?1",
     [S_SET_META] = "INSERT OR REPLACE INTO corr_meta (key, value) VALUES (?1, ?2)",
     [S_INCIDENT_IDENTITIES] = "SELECT DISTINCT identity FROM episodes WHERE incident = ?1",
@@ -922,7 +923,9 @@ typedef struct link_ctx {
     const char *gkey;
     json_t *key;
     int64_t started, resolved;
-    int64_t ack_at;
+    int64_t detected;
+    int64_t ack_at;        /* the first ack's time (acks win over deploys) */
+    int64_t deploy_ack_at; /* the first human deploy after detection (deploys.acknowledge) */
     char *lead;
     int64_t users; /* from acks and notes; the alerts' own are alert_users */
     json_t *suspects, *during;
@@ -1089,6 +1092,22 @@ static void add_deploy(json_t *list, json_t *d)
     json_array_insert_new(list, pos, d);
 }
 
+/* deploys.acknowledge: a deploy by a human (an actor, not a "[bot]"
+ * account, and the rule's matchers) at or after detection. */
+static bool acknowledges(const link_ctx_t *c, const am_event_t *ev)
+{
+    const corr_rule_t *r = c->r;
+    if (!r->ack_by_deploy || c->detected == AM_TIME_NONE || ev->starts_at < c->detected)
+        return false;
+    size_t n = ev->actor ? strlen(ev->actor) : 0;
+    if (n == 0 || (n >= 5 && strcmp(ev->actor + n - 5, "[bot]") == 0))
+        return false;
+    for (size_t i = 0; i < r->nack_match; i++)
+        if (!corr_matcher_match(r->ack_match[i], ev))
+            return false;
+    return true;
+}
+
 static int on_deploy(void *arg, int64_t seq, const am_event_t *ev)
 {
     link_ctx_t *c = arg;
@@ -1116,6 +1135,9 @@ static int on_deploy(void *arg, int64_t seq, const am_event_t *ev)
     if (!agrees)
         return 0;
     bool suspect = t <= c->started;
+    if (!suspect && acknowledges(c, ev) &&
+        (c->deploy_ack_at == AM_TIME_NONE || t < c->deploy_ack_at))
+        c->deploy_ack_at = t;
     if (!suspect && !c->r->during)
         return 0;
     char at[AM_TIME_STRLEN];
@@ -1143,13 +1165,37 @@ static int has_identity(corr_engine_t *e, const char *id, const char *identity)
     return rc == SQLITE_ROW;
 }
 
+/* What a full rebuild depends on besides the stored events: the span, the
+ * deploys.same values and, when deploys acknowledge, the detection time. */
 static char *basis_of(const link_ctx_t *c, const char *same_json)
 {
     am_buf_t b = {0};
     am_buf_printf(&b, "%" PRId64 "|%" PRId64 "|%016" PRIx64, c->started,
                   c->resolved == AM_TIME_NONE ? (int64_t)-1 : c->resolved,
                   am_fnv64_add(AM_FNV64_INIT, same_json, strlen(same_json)));
+    if (c->r->ack_by_deploy)
+        am_buf_printf(&b, "|%" PRId64, c->detected == AM_TIME_NONE ? (int64_t)-1 : c->detected);
     return am_buf_steal(&b);
+}
+
+/* impact_start: deploy pulls the impact start back to the earliest
+ * suspect; AM_TIME_NONE when the alerts' start stands. */
+static int64_t impact_start(const link_ctx_t *c)
+{
+    int64_t best = AM_TIME_NONE;
+    size_t i;
+    json_t *d;
+    if (!c->r->impact_from_deploy)
+        return AM_TIME_NONE;
+    json_array_foreach(c->suspects, i, d)
+    {
+        const char *at = json_string_value(json_object_get(d, "at"));
+        int64_t t;
+        if (at && am_time_parse(at, strlen(at), &t, NULL, 0) == 0 && t < c->started &&
+            (best == AM_TIME_NONE || t < best))
+            best = t;
+    }
+    return best;
 }
 
 /* The full rebuild: every link from the stored events. */
@@ -1217,7 +1263,8 @@ static json_t *json_or(const char *text, json_t *dflt)
 
 static int relink(corr_engine_t *e, const char *id)
 {
-    link_ctx_t c = {.e = e, .id = id, .ack_at = AM_TIME_NONE, .users = -1};
+    link_ctx_t c = {
+        .e = e, .id = id, .ack_at = AM_TIME_NONE, .deploy_ack_at = AM_TIME_NONE, .users = -1};
     int rc = -1;
     char *gkey = NULL, *same_json = NULL, *basis = NULL, *old_basis = NULL;
     sqlite3_stmt *s = e->s[S_GET_INCIDENT];
@@ -1241,13 +1288,18 @@ static int relink(corr_engine_t *e, const char *id)
     c.resolved = col_time(s, 3, AM_TIME_NONE);
     same_json = col_text(s, 4);
     old_basis = col_text(s, 5);
+    c.detected = col_time(s, 11, AM_TIME_NONE);
     bool full = am_strset_find(&e->full, id) != (size_t)-1;
     if (c.r) {
         basis = basis_of(&c, same_json ? same_json : "[]");
         full = full || !old_basis || strcmp(old_basis, basis) != 0;
     }
     if (!full) { /* start from what is linked */
-        c.ack_at = col_time(s, 6, AM_TIME_NONE);
+        const char *kind = (const char *)sqlite3_column_text(s, 12);
+        if (kind && strcmp(kind, "deploy") == 0)
+            c.deploy_ack_at = col_time(s, 6, AM_TIME_NONE);
+        else
+            c.ack_at = col_time(s, 6, AM_TIME_NONE);
         c.lead = col_text(s, 7);
         c.users = col_time(s, 8, -1);
         c.suspects = json_or((const char *)sqlite3_column_text(s, 9), NULL);
@@ -1277,7 +1329,7 @@ static int relink(corr_engine_t *e, const char *id)
     char *dj = json_dumps(c.during, JSON_COMPACT | JSON_SORT_KEYS);
     s = e->s[S_UPDATE_LINKS];
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-    bind_time(s, 2, c.ack_at);
+    bind_time(s, 2, c.ack_at != AM_TIME_NONE ? c.ack_at : c.deploy_ack_at);
     if (c.lead)
         sqlite3_bind_text(s, 3, c.lead, -1, SQLITE_STATIC);
     if (c.users >= 0)
@@ -1285,6 +1337,11 @@ static int relink(corr_engine_t *e, const char *id)
     sqlite3_bind_text(s, 5, sj, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 6, dj, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 7, basis, -1, SQLITE_STATIC);
+    bind_time(s, 8, impact_start(&c));
+    if (c.ack_at != AM_TIME_NONE)
+        sqlite3_bind_text(s, 9, "ack", -1, SQLITE_STATIC);
+    else if (c.deploy_ack_at != AM_TIME_NONE)
+        sqlite3_bind_text(s, 9, "deploy", -1, SQLITE_STATIC);
     rc = step_done(e, s, "updating links");
     free(sj);
     free(dj);

@@ -14,10 +14,11 @@
 #include <string.h>
 
 #define COLS                                                                                       \
-    "SELECT id, rule, gkey, status, services, started_at, detected_at, acknowledged_at, "          \
-    "mitigated_at, resolved_at, alerts, users_impacted, lead, suspects, during, flapping, "        \
-    "(SELECT json_group_array(alias) FROM (SELECT alias FROM incident_aliases a "                  \
-    "WHERE a.incident = i.id ORDER BY alias)) FROM incidents i "
+    "SELECT id, rule, gkey, status, services, COALESCE(impact_start, started_at), detected_at, "   \
+    "acknowledged_at, mitigated_at, resolved_at, alerts, users_impacted, lead, suspects, during, " \
+    "flapping, (SELECT json_group_array(alias) FROM (SELECT alias FROM incident_aliases a "        \
+    "WHERE a.incident = i.id ORDER BY alias)), impact_start IS NOT NULL, ack_kind "                \
+    "FROM incidents i "
 
 static json_t *parsed(sqlite3_stmt *s, int col)
 {
@@ -53,8 +54,12 @@ static json_t *row(sqlite3_stmt *s)
     json_object_set_new(o, "status", json_string((const char *)sqlite3_column_text(s, 3)));
     json_object_set_new(o, "services", parsed(s, 4));
     json_object_set_new(o, "started_at", time_or_null(s, 5));
+    json_object_set_new(o, "started_from",
+                        json_string(sqlite3_column_int(s, 17) ? "deploy" : "alert"));
     json_object_set_new(o, "detected_at", time_or_null(s, 6));
     json_object_set_new(o, "acknowledged_at", time_or_null(s, 7));
+    const char *ack_kind = (const char *)sqlite3_column_text(s, 18);
+    json_object_set_new(o, "acknowledged_by", ack_kind ? json_string(ack_kind) : json_null());
     json_object_set_new(o, "mitigated_at", time_or_null(s, 8));
     json_object_set_new(o, "resolved_at", time_or_null(s, 9));
     json_object_set_new(o, "alerts", json_integer(sqlite3_column_int64(s, 10)));
@@ -97,7 +102,9 @@ fail:
 
 json_t *corr_incidents_json(store_t *st, char *err, size_t errlen)
 {
-    return query(st, COLS "ORDER BY started_at, rule, gkey, num", NULL, err, errlen);
+    return query(st,
+                 COLS "ORDER BY COALESCE(impact_start, started_at), rule, gkey, started_at, num",
+                 NULL, err, errlen);
 }
 
 json_t *corr_incident_json(store_t *st, const char *id, char *err, size_t errlen)

@@ -202,6 +202,8 @@ const char *corr_event_value(const am_event_t *ev, const char *name)
         v = ev->environment;
     else if (strcmp(name, "name") == 0)
         v = ev->name;
+    else if (strcmp(name, "actor") == 0)
+        v = ev->actor;
     if (!v)
         v = am_labels_get(&ev->labels, name);
     return v ? v : "";

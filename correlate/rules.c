@@ -160,6 +160,21 @@ static int unique_keys(loader_t *ld, const yaml_node_t *map)
     return 0;
 }
 
+/* deploys.acknowledge: false, true (any deploy with an actor that is not a
+ * "[bot]" account), or a list of matchers the deploy must also satisfy
+ * (e.g. ['actor!~"ci-.*"']). */
+static int get_acknowledge(loader_t *ld, const yaml_node_t *n, corr_rule_t *r)
+{
+    if (n && n->type == YAML_SEQUENCE_NODE) {
+        r->ack_by_deploy = true;
+        return get_matchers(ld, n, "deploys.acknowledge", &r->ack_match, &r->nack_match);
+    }
+    const char *s = scalar(n);
+    if (s && (strcmp(s, "true") == 0 || strcmp(s, "false") == 0))
+        return get_bool(ld, n, "deploys.acknowledge", &r->ack_by_deploy);
+    return at(ld, n, "deploys.acknowledge: expected true, false or a list of matchers");
+}
+
 static int load_deploys(loader_t *ld, const yaml_node_t *map, corr_rule_t *r)
 {
     const yaml_node_t *kn, *vn;
@@ -181,8 +196,12 @@ static int load_deploys(loader_t *ld, const yaml_node_t *map, corr_rule_t *r)
             rc = get_duration(ld, vn, "deploys.before", &r->before);
         else if (strcmp(key, "during") == 0)
             rc = get_bool(ld, vn, "deploys.during", &r->during);
+        else if (strcmp(key, "acknowledge") == 0)
+            rc = get_acknowledge(ld, vn, r);
         else
-            return at(ld, kn, "deploys: unknown key '%s' (known: match, same, before, during)",
+            return at(ld, kn,
+                      "deploys: unknown key '%s' (known: match, same, before, during, "
+                      "acknowledge)",
                       key);
         if (rc != 0)
             return -1;
@@ -213,6 +232,19 @@ static int load_impact(loader_t *ld, const yaml_node_t *map, corr_rule_t *r)
             return at(ld, vn, "impact.users: expected annotation:NAME or label:NAME");
         }
     }
+    return 0;
+}
+
+/* impact_start: alert (default) or deploy. */
+static int get_impact_start(loader_t *ld, const yaml_node_t *n, corr_rule_t *r)
+{
+    const char *s = scalar(n);
+    if (s && strcmp(s, "alert") == 0)
+        r->impact_from_deploy = false;
+    else if (s && strcmp(s, "deploy") == 0)
+        r->impact_from_deploy = true;
+    else
+        return at(ld, n, "impact_start: expected alert or deploy");
     return 0;
 }
 
@@ -251,12 +283,14 @@ static int load_rule(loader_t *ld, const yaml_node_t *map, corr_rule_t *r)
             rc = load_deploys(ld, vn, r);
         else if (strcmp(key, "impact") == 0)
             rc = load_impact(ld, vn, r);
+        else if (strcmp(key, "impact_start") == 0)
+            rc = get_impact_start(ld, vn, r);
         else if (strcmp(key, "continue") == 0)
             rc = get_bool(ld, vn, "continue", &r->cont);
         else
             return at(ld, kn,
                       "unknown key '%s' (known: name, description, match, group_by, gap, quiet, "
-                      "deploys, impact, continue)",
+                      "deploys, impact, impact_start, continue)",
                       key);
         if (rc != 0)
             return -1;
@@ -283,6 +317,9 @@ static void rule_free(corr_rule_t *r)
     for (size_t i = 0; i < r->ndeploy_match; i++)
         corr_matcher_destroy(r->deploy_match[i]);
     free(r->deploy_match);
+    for (size_t i = 0; i < r->nack_match; i++)
+        corr_matcher_destroy(r->ack_match[i]);
+    free(r->ack_match);
     for (size_t i = 0; i < r->nsame; i++)
         free(r->same[i]);
     free(r->same);

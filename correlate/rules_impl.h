@@ -28,6 +28,10 @@ typedef struct corr_rule {
     size_t nsame;
     int64_t before;
     bool during;
+    bool ack_by_deploy;         /* deploys.acknowledge: true or a list */
+    corr_matcher_t **ack_match; /* deploys.acknowledge: [...]: who counts as a human */
+    size_t nack_match;
+    bool impact_from_deploy; /* impact_start: deploy */
     corr_users_from_t users_from;
     char *users_name;
     bool cont;

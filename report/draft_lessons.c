@@ -18,8 +18,8 @@
 #include <string.h>
 
 static const char history_sql[] =
-    "SELECT services, started_at, detected_at, acknowledged_at, mitigated_at, resolved_at"
-    " FROM incidents WHERE id <> ?1 AND started_at < ?2";
+    "SELECT services, COALESCE(impact_start, started_at) AS start, detected_at, acknowledged_at,"
+    " mitigated_at, resolved_at FROM incidents WHERE id <> ?1 AND start < ?2";
 
 static int64_t col_time(sqlite3_stmt *s, int i)
 {

@@ -247,9 +247,9 @@ void report_metrics_destroy(report_metrics_t *m)
 /* ---- reading the store ------------------------------------------------ */
 
 static const char SQL_INCIDENTS[] =
-    "SELECT id, rule, gkey, services, started_at, detected_at, acknowledged_at, mitigated_at, "
-    "resolved_at FROM incidents WHERE (?1 IS NULL OR started_at >= ?1) "
-    "AND (?2 IS NULL OR started_at < ?2) ORDER BY started_at, id";
+    "SELECT id, rule, gkey, services, COALESCE(impact_start, started_at) AS start, detected_at, "
+    "acknowledged_at, mitigated_at, resolved_at FROM incidents WHERE (?1 IS NULL OR start >= ?1) "
+    "AND (?2 IS NULL OR start < ?2) ORDER BY start, id";
 static const char SQL_LABELS[] = "SELECT labels FROM episodes WHERE incident = ?1 ORDER BY seq";
 /* A deploy failed when any incident names it as a suspect. */
 static const char SQL_DEPLOYS[] =

@@ -180,7 +180,8 @@ static void render(const series_set_t *set, am_buf_t *out)
     }
 }
 
-static const char SQL[] = "SELECT rule, services, started_at, detected_at, acknowledged_at, "
+static const char SQL[] = "SELECT rule, services, COALESCE(impact_start, started_at), detected_at, "
+                          "acknowledged_at, "
                           "mitigated_at, resolved_at FROM incidents WHERE status = ?1 "
                           "ORDER BY started_at, id";
 

@@ -92,6 +92,11 @@ static const char *const migrations[] = {
     "CREATE TABLE incident_aliases ("
     "  alias TEXT PRIMARY KEY, incident TEXT NOT NULL"
     ") WITHOUT ROWID;",
+    /* 3: impact_start (a rule's impact_start: deploy pulled the start back
+     * to a suspect deploy; NULL = the alerts' start) and what acknowledged
+     * the incident ('ack', 'deploy' for deploys.acknowledge, NULL) */
+    "ALTER TABLE incidents ADD COLUMN impact_start INTEGER;"
+    "ALTER TABLE incidents ADD COLUMN ack_kind TEXT;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -145,7 +145,10 @@ static const char *const SYNTH_RULES = "version: 1\n"
                                        "    match: ['service=~\"web|db\"']\n"
                                        "    group_by: [service, cluster]\n"
                                        "    gap: 5m\n"
-                                       "    quiet: 5m\n";
+                                       "    quiet: 5m\n"
+                                       "    impact_start: deploy\n"
+                                       "    deploys:\n"
+                                       "      acknowledge: true\n";
 
 static void synth(long n, lines_t *out)
 {
@@ -208,8 +211,8 @@ static void synth(long n, lines_t *out)
         } else {
             snprintf(buf, sizeof buf,
                      "{\"kind\":\"deploy\",\"name\":\"%s-app\",\"version\":\"v%ld\",\"at\":\"%s\","
-                     "\"service\":\"%s\",\"labels\":{\"cluster\":\"%s\"}}",
-                     sv, i, T(start), sv, cl);
+                     "\"service\":\"%s\",\"actor\":\"%s\",\"labels\":{\"cluster\":\"%s\"}}",
+                     sv, i, T(start), sv, i % 3 ? "ann" : "ci[bot]", cl);
             lines_push(out, buf);
         }
     }

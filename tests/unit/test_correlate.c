@@ -267,6 +267,122 @@ static void test_acks(void **state)
     h_close(&h);
 }
 
+/* impact_start: deploy pulls the start back to the earliest suspect;
+ * deploys.acknowledge makes the first human deploy after detection the
+ * acknowledgement when no ack exists, and an ack still wins over it. The
+ * same set of events in either order gives the same incident. */
+static const char *const DEPLOY_ACK_RULES = "version: 1\n"
+                                            "rules:\n"
+                                            "  - name: r\n"
+                                            "    match: ['severity=\"page\"']\n"
+                                            "    group_by: [cluster]\n"
+                                            "    impact_start: deploy\n"
+                                            "    deploys:\n"
+                                            "      match: ['env=\"prod\"']\n"
+                                            "      acknowledge: true\n";
+
+#define HUMAN_DEPLOY(name, actor)                                                                  \
+    "{\"kind\":\"deploy\",\"name\":\"" name "\",\"version\":\"v1\",\"at\":\"%s\","                 \
+    "\"environment\":\"prod\",\"actor\":\"" actor "\",\"labels\":{\"cluster\":\"c1\"}}"
+
+static char *deploy_ack_run(bool reversed, bool with_ack, json_t **out)
+{
+    char lines[7][512];
+    int n = 0;
+    snprintf(lines[n++], 512, HUMAN_DEPLOY("bad", "Carol"), T(-30));
+    snprintf(lines[n++], 512, HUMAN_DEPLOY("older", "dependabot[bot]"), T(-50));
+    snprintf(lines[n++], 512, HUMAN_DEPLOY("too-soon", "Dan"), T(1)); /* before detection */
+    snprintf(lines[n++], 512, HUMAN_DEPLOY("bot-fix", "renovate[bot]"), T(5));
+    snprintf(lines[n++], 512, HUMAN_DEPLOY("fix", "Erin"), T(8));
+    if (with_ack)
+        snprintf(
+            lines[n++], 512,
+            "{\"kind\":\"ack\",\"at\":\"%s\",\"actor\":\"Ann\",\"labels\":{\"cluster\":\"c1\"}}",
+            T(12));
+    harness_t h;
+    h_open(&h, ":memory:", DEPLOY_ACK_RULES, 1, 0);
+    char *a = alert("A", 0, 20, PAGE);
+    if (!reversed)
+        h_feed_at(&h, a, 2);
+    for (int i = 0; i < n; i++)
+        h_feed(&h, lines[reversed ? n - 1 - i : i]);
+    if (reversed)
+        h_feed_at(&h, a, 2);
+    free(a);
+    json_t *arr = h_incidents(&h);
+    char *content = content_of(arr);
+    *out = arr;
+    h_close(&h);
+    return content;
+}
+
+static void test_deploy_ack_and_impact_start(void **state)
+{
+    (void)state;
+    json_t *arr, *arr2;
+    char *c1 = deploy_ack_run(false, false, &arr);
+    char *c2 = deploy_ack_run(true, false, &arr2);
+    assert_string_equal(c1, c2);
+    assert_int_equal(json_array_size(arr), 1);
+    const json_t *o = json_array_get(arr, 0);
+    assert_string_equal(str(o, "started_at"), T(-50)); /* a bot's deploy can be a cause */
+    assert_string_equal(str(o, "started_from"), "deploy");
+    assert_string_equal(str(o, "detected_at"), T(2));
+    assert_string_equal(str(o, "acknowledged_at"), T(8)); /* Erin, not Dan nor a bot */
+    assert_string_equal(str(o, "acknowledged_by"), "deploy");
+    assert_true(json_is_null(json_object_get(o, "lead")));
+    json_decref(arr);
+    json_decref(arr2);
+    free(c1);
+    free(c2);
+
+    c1 = deploy_ack_run(false, true, &arr);
+    c2 = deploy_ack_run(true, true, &arr2);
+    assert_string_equal(c1, c2);
+    o = json_array_get(arr, 0);
+    assert_string_equal(str(o, "acknowledged_at"), T(12)); /* the ack wins, though later */
+    assert_string_equal(str(o, "acknowledged_by"), "ack");
+    assert_string_equal(str(o, "lead"), "Ann");
+    json_decref(arr);
+    json_decref(arr2);
+    free(c1);
+    free(c2);
+
+    /* An earlier delivery of the alert moves detection before a deploy
+     * already linked: that deploy now acknowledges. */
+    harness_t h;
+    h_open(&h, ":memory:", DEPLOY_ACK_RULES, 1, 0);
+    char *a = alert("A", 0, 20, PAGE);
+    h_feed_at(&h, a, 10);
+    char line[512];
+    snprintf(line, sizeof line, HUMAN_DEPLOY("fix", "Erin"), T(5));
+    h_feed(&h, line);
+    arr = h_incidents(&h);
+    assert_true(json_is_null(json_object_get(json_array_get(arr, 0), "acknowledged_at")));
+    json_decref(arr);
+    h_feed_at(&h, a, 2);
+    free(a);
+    arr = h_incidents(&h);
+    assert_string_equal(str(json_array_get(arr, 0), "acknowledged_at"), T(5));
+    json_decref(arr);
+    h_close(&h);
+
+    /* Without the rule keys: the alerts' start, no deploy acknowledges. */
+    h_open(&h, ":memory:", RULES, 1, 0);
+    feed_free(&h, alert("A", 0, 20, PAGE));
+    char buf[512];
+    snprintf(buf, sizeof buf, HUMAN_DEPLOY("fix", "Erin"), T(8));
+    h_feed(&h, buf);
+    arr = h_incidents(&h);
+    o = json_array_get(arr, 0);
+    assert_string_equal(str(o, "started_at"), T(0));
+    assert_string_equal(str(o, "started_from"), "alert");
+    assert_true(json_is_null(json_object_get(o, "acknowledged_at")));
+    assert_true(json_is_null(json_object_get(o, "acknowledged_by")));
+    json_decref(arr);
+    h_close(&h);
+}
+
 static void test_identity_ack_and_users(void **state)
 {
     (void)state;
@@ -411,6 +527,7 @@ int main(void)
         cmocka_unit_test(test_flapping_and_detection),
         cmocka_unit_test(test_late_deploys_and_same),
         cmocka_unit_test(test_acks),
+        cmocka_unit_test(test_deploy_ack_and_impact_start),
         cmocka_unit_test(test_identity_ack_and_users),
         cmocka_unit_test(test_continue),
         cmocka_unit_test(test_cap_bounds_working_set),
