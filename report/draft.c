@@ -152,6 +152,18 @@ json_t *report_duration_json(int64_t ms)
     return ms == AM_TIME_NONE ? json_null() : json_integer(ms / 1000);
 }
 
+const char *report_start_note(const json_t *summary)
+{
+    const char *from = report_str(summary, "started_from");
+    return from && strcmp(from, "deploy") == 0 ? "the first suspect deploy" : NULL;
+}
+
+const char *report_ack_note(const json_t *summary)
+{
+    const char *by = report_str(summary, "acknowledged_by");
+    return by && strcmp(by, "deploy") == 0 ? "the first deploy after detection; no ack" : NULL;
+}
+
 static json_t *summary(const json_t *inc, bool no_names)
 {
     int64_t started = report_json_time(json_object_get(inc, "started_at"));
@@ -172,6 +184,8 @@ static json_t *summary(const json_t *inc, bool no_names)
         json_object_get(inc, "mitigated_at"), "resolved_at", json_object_get(inc, "resolved_at"),
         "duration_s", report_duration_json(report_diff(resolved, started)), "services",
         json_object_get(inc, "services"), "users_impacted", json_object_get(inc, "users_impacted"));
+    json_object_set(s, "started_from", json_object_get(inc, "started_from"));
+    json_object_set(s, "acknowledged_by", json_object_get(inc, "acknowledged_by"));
     if (no_names)
         json_object_set_new(s, "lead_withheld", json_boolean(json_is_string(lead)));
     else

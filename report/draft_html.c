@@ -54,8 +54,11 @@ static void h_summary(const report_draft_t *d, am_buf_t *b)
     report_html(&v, report_str(s, "id"));
     row(b, "Incident ID", v.p);
     row(b, "Date", report_str(s, "date") ? report_str(s, "date") : "unknown");
-    row(b, "Start time (UTC)",
-        report_str(s, "start_time") ? report_str(s, "start_time") : "unknown");
+    am_buf_reset(&v);
+    am_buf_puts(&v, report_str(s, "start_time") ? report_str(s, "start_time") : "unknown");
+    if (report_start_note(s))
+        am_buf_printf(&v, " (%s)", report_start_note(s));
+    row(b, "Start time (UTC)", v.p);
     am_buf_reset(&v);
     am_buf_printf(&v, "%s %s", report_secs(json_object_get(s, "duration_s"), du),
                   json_is_null(json_object_get(s, "resolved_at")) ? "(not resolved yet)"
@@ -82,7 +85,11 @@ static void h_summary(const report_draft_t *d, am_buf_t *b)
         am_buf_puts(&v, "to be assigned");
     row(b, "Incident lead", v.p);
     row(b, "Detected (UTC)", report_when(json_object_get(s, "detected_at"), t));
-    row(b, "Acknowledged (UTC)", report_when(json_object_get(s, "acknowledged_at"), t));
+    am_buf_reset(&v);
+    am_buf_puts(&v, report_when(json_object_get(s, "acknowledged_at"), t));
+    if (report_ack_note(s))
+        am_buf_printf(&v, " (%s)", report_ack_note(s));
+    row(b, "Acknowledged (UTC)", v.p);
     row(b, "Mitigated (UTC)", report_when(json_object_get(s, "mitigated_at"), t));
     row(b, "Resolved (UTC)", report_when(json_object_get(s, "resolved_at"), t));
     am_buf_reset(&v);

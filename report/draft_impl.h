@@ -27,6 +27,12 @@ const char *report_when(const json_t *v, char out[AM_TIME_STRLEN]);
  * flagged when negative; see report_duration(). */
 const char *report_secs(const json_t *v, char out[REPORT_DURATION_STRLEN]);
 
+/* Words saying where the summary's start and acknowledgement came from
+ * when not from the alerts and an ack (impact_start: deploy,
+ * deploys.acknowledge), or NULL. Template text: no escaping needed. */
+const char *report_start_note(const json_t *summary);
+const char *report_ack_note(const json_t *summary);
+
 /* Bounds of everything on the timeline and the alerts' episodes: *lo and
  * *hi in ms; AM_TIME_NONE when nothing has a time. */
 void report_draft_span(const json_t *model, int64_t *lo, int64_t *hi);

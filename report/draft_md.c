@@ -54,6 +54,8 @@ static void md_summary(const report_draft_t *d, am_buf_t *b)
     am_buf_puts(b, report_str(s, "date") ? report_str(s, "date") : "unknown");
     am_buf_puts(b, " |\n| Start time (UTC) | ");
     am_buf_puts(b, report_str(s, "start_time") ? report_str(s, "start_time") : "unknown");
+    if (report_start_note(s))
+        am_buf_printf(b, " (%s)", report_start_note(s));
     am_buf_printf(b, " |\n| Duration | %s", report_secs(json_object_get(s, "duration_s"), du));
     if (json_is_null(json_object_get(s, "resolved_at")))
         am_buf_puts(b, " (not resolved yet)");
@@ -78,6 +80,8 @@ static void md_summary(const report_draft_t *d, am_buf_t *b)
     am_buf_puts(b, report_when(json_object_get(s, "detected_at"), t));
     am_buf_puts(b, " |\n| Acknowledged (UTC) | ");
     am_buf_puts(b, report_when(json_object_get(s, "acknowledged_at"), t));
+    if (report_ack_note(s))
+        am_buf_printf(b, " (%s)", report_ack_note(s));
     am_buf_puts(b, " |\n| Mitigated (UTC) | ");
     am_buf_puts(b, report_when(json_object_get(s, "mitigated_at"), t));
     am_buf_puts(b, " |\n| Resolved (UTC) | ");

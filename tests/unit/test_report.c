@@ -282,6 +282,35 @@ static void test_no_ack_no_deploy(void **state)
     h_close(&h);
 }
 
+/* impact_start: deploy and deploys.acknowledge are said in the summary. */
+static void test_start_and_ack_from_deploys(void **state)
+{
+    (void)state;
+    static const char *const rules = "version: 1\n"
+                                     "rules:\n"
+                                     "  - name: r\n"
+                                     "    match: ['severity=\"page\"']\n"
+                                     "    group_by: [cluster]\n"
+                                     "    impact_start: deploy\n"
+                                     "    deploys:\n"
+                                     "      acknowledge: true\n";
+    harness_t h;
+    h_open(&h, ":memory:", rules, 100, 0);
+    feed_json(&h, alert_ev("A", 0, 30, "slow"), 1);
+    feed_json(&h, deploy_ev("v1", -20, "Carol"), -1);
+    feed_json(&h, deploy_ev("v2", 5, "Erin"), -1);
+    drafts_t d;
+    render(&h, first_id(&h), false, &d);
+    assert_non_null(strstr(d.md, "| Start time (UTC) | 23:40:00 (the first suspect deploy) |"));
+    assert_non_null(strstr(d.md, "00:05:00 (the first deploy after detection; no ack) |"));
+    assert_non_null(strstr(d.html, "23:40:00 (the first suspect deploy)"));
+    assert_non_null(strstr(d.html, "00:05:00 (the first deploy after detection; no ack)"));
+    assert_non_null(strstr(d.json, "\"started_from\": \"deploy\""));
+    assert_non_null(strstr(d.json, "\"acknowledged_by\": \"deploy\""));
+    drafts_free(&d);
+    h_close(&h);
+}
+
 static void test_open_incident(void **state)
 {
     (void)state;
@@ -452,10 +481,15 @@ static void test_write_drafts(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_injection),        cmocka_unit_test(test_no_names),
-        cmocka_unit_test(test_no_ack_no_deploy), cmocka_unit_test(test_open_incident),
-        cmocka_unit_test(test_history_p50),      cmocka_unit_test(test_unknown_id),
-        cmocka_unit_test(test_write_drafts),     cmocka_unit_test(test_negative_duration),
+        cmocka_unit_test(test_injection),
+        cmocka_unit_test(test_no_names),
+        cmocka_unit_test(test_no_ack_no_deploy),
+        cmocka_unit_test(test_open_incident),
+        cmocka_unit_test(test_start_and_ack_from_deploys),
+        cmocka_unit_test(test_history_p50),
+        cmocka_unit_test(test_unknown_id),
+        cmocka_unit_test(test_write_drafts),
+        cmocka_unit_test(test_negative_duration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
