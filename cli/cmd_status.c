@@ -123,9 +123,11 @@ static int status_run(const cli_global_t *g, int argc, char **argv)
         goto done;
     }
     printf("store %s\n", cfg->store);
-    static const char *const tables[] = {"events", "records", "rejected"};
-    for (size_t i = 0; i < 3; i++)
+    static const char *const tables[] = {"events", "records", "rejected", "incidents"};
+    for (size_t i = 0; i < 4; i++)
         printf("  %-9s %" PRId64 "\n", tables[i], store_count(st, tables[i]));
+    printf("  %-9s %" PRId64 " incident changes not yet delivered (topic, drafts)\n", "outbox",
+           store_count(st, "outbox"));
 
     const char *servers = cli_config_kafka_get(cfg, "bootstrap.servers");
     int have_end = 0;

@@ -14,8 +14,11 @@
  * {"schema_version": 1, "incident": {...}} keyed by its id (an incident
  * merged into another: {"schema_version": 1, "id": ..., "merged_into":
  * ...}). Publication follows the commit, so nothing is published that the
- * store does not hold; a crash between the two loses that publication
- * (the next change of the incident carries its full state again).
+ * store does not hold; the batch's transaction also records the changed
+ * incidents in the outbox table, emptied once they are delivered, so a
+ * crash between commit and delivery re-delivers them on restart (at least
+ * once; the document is the incident's full state, so a repeat is
+ * harmless). Drafts of resolved incidents follow the same path.
  *
  * Dead letters: a refused record is stored in the rejected table by the
  * pipeline, and, with dead_letter_topic set, produced there unchanged with
@@ -33,6 +36,8 @@
 #include "ingest/producer.h"
 
 #include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,17 +69,24 @@ static int sink_record(void *arg, const am_record_t *rec, char *err, size_t errl
     return cli_pipeline_record(ctx->pipeline, rec, err, errlen);
 }
 
-/* Publishes what the last committed batch changed; failures are logged:
- * the store, not the topic, is the record. */
+/* Delivers what the committed batches changed (drafts, incidents topic)
+ * and then empties the outbox of it. A failure is logged and the changes
+ * stay listed, to be delivered again after the next batch (or on
+ * restart): the store, not the topic, is the record. */
 static void publish_changes(consume_ctx_t *ctx)
 {
     if (!ctx->engine)
         return;
     size_t n = corr_engine_changed_count(ctx->engine);
     char err[1024];
-    if (ctx->drafts && n > 0 &&
-        cli_write_drafts(ctx->st, ctx->engine, ctx->drafts, ctx->log, err, sizeof err) < 0)
+    bool delivered = true;
+    if (n == 0)
+        return;
+    if (ctx->drafts &&
+        cli_write_drafts(ctx->st, ctx->engine, ctx->drafts, ctx->log, err, sizeof err) < 0) {
         am_log(ctx->log, AM_LOG_ERROR, "drafts not written", "error", err, NULL);
+        delivered = false;
+    }
     for (size_t i = 0; ctx->pub && i < n; i++) {
         const char *id = corr_engine_changed_id(ctx->engine, i);
         json_t *inc = corr_incident_json(ctx->st, id, err, sizeof err);
@@ -87,18 +99,25 @@ static void publish_changes(consume_ctx_t *ctx)
             json_object_set(doc, "incident", inc);
         }
         char *text = json_dumps(doc, JSON_COMPACT);
-        if (inc && cli_publish_send(ctx->pub, id, text, strlen(text), err, sizeof err) == 0)
+        if (inc && cli_publish_send(ctx->pub, id, text, strlen(text), err, sizeof err) == 0) {
             ctx->published++;
-        else if (inc)
+        } else if (inc) {
             am_log(ctx->log, AM_LOG_ERROR, "incident not published", "incident", id, "error", err,
                    NULL);
+            delivered = false;
+        }
         free(text);
         json_decref(doc);
         json_decref(inc);
     }
-    if (ctx->pub && n > 0 && cli_publish_flush(ctx->pub, 10000, err, sizeof err) != 0)
-        am_log(ctx->log, AM_LOG_ERROR, "incident changes not delivered", "error", err, NULL);
-    corr_engine_changed_clear(ctx->engine);
+    if (ctx->pub && cli_publish_flush(ctx->pub, 10000, err, sizeof err) != 0) {
+        am_log(ctx->log, AM_LOG_ERROR, "incident changes not delivered (retried later)", "error",
+               err, NULL);
+        delivered = false;
+    }
+    if (delivered && corr_engine_changed_done(ctx->engine, err, sizeof err) != 0)
+        am_log(ctx->log, AM_LOG_ERROR, "outbox not emptied (the changes will be sent again)",
+               "error", err, NULL);
 }
 
 static int sink_commit(void *arg, const ingest_kafka_pos_t *pos, size_t npos, char *err,
@@ -195,6 +214,20 @@ int cli_consume(const cli_config_t *cfg, store_t *st, corr_engine_t *engine,
         if (!ctx.dlq)
             goto done;
         cli_pipeline_on_reject(ctx.pipeline, dead_letter, &ctx);
+    }
+
+    /* Changes committed but not delivered before (a crash, replay,
+     * recorrelate) go out first. */
+    if (engine) {
+        if (corr_engine_changed_load(engine, err, errlen) != 0)
+            goto done;
+        if (corr_engine_changed_count(engine) > 0) {
+            char count[32];
+            snprintf(count, sizeof count, "%zu", corr_engine_changed_count(engine));
+            am_log(log, AM_LOG_INFO, "delivering incident changes left in the outbox", "count",
+                   count, NULL);
+        }
+        publish_changes(&ctx);
     }
 
     stop_requested = 0;

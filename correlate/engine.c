@@ -69,6 +69,9 @@ enum {
     S_HAS_IDENTITY,
     S_LINK_ALERT_EVENT,
     S_ACK_EXISTS,
+    S_OUTBOX_ADD,
+    S_OUTBOX_ALL,
+    S_OUTBOX_DONE,
     NSTMT
 };
 
@@ -149,6 +152,9 @@ static const char *const sql[NSTMT] = {
         "'alert' FROM episodes WHERE rule = ?2 AND gkey = ?3 AND identity = ?4 AND "
         "starts_at = ?5 AND incident IS NOT NULL",
     [S_ACK_EXISTS] = "SELECT 1 FROM events WHERE identity = ?1 AND kind = 'ack' LIMIT 1",
+    [S_OUTBOX_ADD] = "INSERT OR IGNORE INTO outbox (incident) VALUES (?1)",
+    [S_OUTBOX_ALL] = "SELECT incident FROM outbox ORDER BY incident",
+    [S_OUTBOX_DONE] = "DELETE FROM outbox WHERE incident IN (SELECT value FROM json_each(?1))",
 };
 
 /* A touched group key and the span of what changed in it. */
@@ -226,6 +232,15 @@ static void bind_time(sqlite3_stmt *s, int i, int64_t t)
         sqlite3_bind_null(s, i);
     else
         sqlite3_bind_int64(s, i, t);
+}
+
+/* An incident changed in this flush: remembered for the caller and put in
+ * the outbox, in the flush's transaction. */
+static int mark_changed(corr_engine_t *e, const char *id)
+{
+    am_strset_add(&e->changed, id, NULL);
+    sqlite3_bind_text(e->s[S_OUTBOX_ADD], 1, id, -1, SQLITE_STATIC);
+    return step_done(e, e->s[S_OUTBOX_ADD], "queueing an incident change");
 }
 
 static int64_t col_time(sqlite3_stmt *s, int i, int64_t if_null)
@@ -840,7 +855,8 @@ static int regroup(corr_engine_t *e, const dirty_t *dk)
                 sqlite3_bind_text(st[j], 2, comp_id[best], -1, SQLITE_STATIC);
             arc = step_done(e, st[j], "merging incidents");
         }
-        am_strset_add(&e->changed, old.v[k], NULL);
+        if (arc == 0)
+            arc = mark_changed(e, old.v[k]);
     }
     for (size_t k = 0; k < ncomp; k++)
         free(comp_id[k]);
@@ -1391,12 +1407,13 @@ int corr_engine_flush(corr_engine_t *e, char *err, size_t errlen)
         int rc = sqlite3_step(s);
         const char *now = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(s, 0) : NULL;
         const char *was = e->before_sig[i];
-        if ((now == NULL) != (was == NULL) || (now && strcmp(now, was) != 0))
-            am_strset_add(&e->changed, e->before_ids.v[i], NULL);
+        bool differs = (now == NULL) != (was == NULL) || (now && strcmp(now, was) != 0);
         reset(s);
         free(e->before_sig[i]);
         if (rc != SQLITE_ROW && rc != SQLITE_DONE)
             return db_fail(e, "reading an incident");
+        if (differs && mark_changed(e, e->before_ids.v[i]) != 0)
+            return -1;
     }
     am_strset_clear(&e->before_ids);
     char num[32];
@@ -1423,6 +1440,42 @@ const char *corr_engine_changed_id(const corr_engine_t *e, size_t i)
 void corr_engine_changed_clear(corr_engine_t *e)
 {
     am_strset_clear(&e->changed);
+}
+
+int corr_engine_changed_load(corr_engine_t *e, char *err, size_t errlen)
+{
+    sqlite3_stmt *s = e->s[S_OUTBOX_ALL];
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        am_strset_add(&e->changed, (const char *)sqlite3_column_text(s, 0), NULL);
+    reset(s);
+    if (rc != SQLITE_DONE) {
+        am_errf(err, errlen, "%s: reading the outbox: %s", store_path(e->st),
+                sqlite3_errmsg(e->db));
+        return -1;
+    }
+    return 0;
+}
+
+int corr_engine_changed_done(corr_engine_t *e, char *err, size_t errlen)
+{
+    json_t *ids = json_array();
+    for (size_t i = 0; i < e->changed.n; i++)
+        json_array_append_new(ids, json_string(e->changed.v[i]));
+    char *text = json_dumps(ids, JSON_COMPACT);
+    json_decref(ids);
+    sqlite3_stmt *s = e->s[S_OUTBOX_DONE];
+    sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    reset(s);
+    free(text);
+    if (rc != SQLITE_DONE) {
+        am_errf(err, errlen, "%s: emptying the outbox: %s", store_path(e->st),
+                sqlite3_errmsg(e->db));
+        return -1;
+    }
+    am_strset_clear(&e->changed);
+    return 0;
 }
 
 static int get_meta(corr_engine_t *e, const char *key, char **value)

@@ -48,11 +48,25 @@ int corr_engine_add(corr_engine_t *e, const am_event_t *ev, char *err, size_t er
 int corr_engine_flush(corr_engine_t *e, char *err, size_t errlen);
 
 /* Incidents opened, changed or merged away by the flushes since the last
- * corr_engine_changed_clear() (an early flush inside a batch adds to the
- * same list). */
+ * corr_engine_changed_clear() or _done() (an early flush inside a batch
+ * adds to the same list). Each flush also records them in the store's
+ * outbox table, in its transaction, where they stay until
+ * corr_engine_changed_done(): a process that dies between committing a
+ * batch and delivering its changes finds them there on restart.
+ * _clear() forgets the list in memory only (the outbox keeps it). */
 size_t corr_engine_changed_count(const corr_engine_t *e);
 const char *corr_engine_changed_id(const corr_engine_t *e, size_t i);
 void corr_engine_changed_clear(corr_engine_t *e);
+
+/* Adds every incident of the outbox (changes not yet delivered, e.g.
+ * by a run that crashed, or made by replay or recorrelate) to the list.
+ * Returns 0, or -1 with err. */
+int corr_engine_changed_load(corr_engine_t *e, char *err, size_t errlen);
+
+/* The list was delivered: removes it from the outbox (one statement,
+ * outside a batch transaction) and clears it. Returns 0, or -1 with err
+ * (the list is then kept). */
+int corr_engine_changed_done(corr_engine_t *e, char *err, size_t errlen);
 
 /* True when the event matches no rule's match list (for `rules test`). */
 bool corr_rules_match_any(const corr_rules_t *rules, const am_event_t *ev);

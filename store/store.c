@@ -97,6 +97,11 @@ static const char *const migrations[] = {
      * the incident ('ack', 'deploy' for deploys.acknowledge, NULL) */
     "ALTER TABLE incidents ADD COLUMN impact_start INTEGER;"
     "ALTER TABLE incidents ADD COLUMN ack_kind TEXT;",
+    /* 4: the outbox: incidents changed by a committed batch whose change
+     * is not yet delivered (incidents topic, drafts); written in the
+     * batch's transaction, emptied after delivery, so a crash in between
+     * re-delivers on restart instead of losing the change */
+    "CREATE TABLE outbox (incident TEXT PRIMARY KEY) WITHOUT ROWID;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -624,8 +629,8 @@ sqlite3 *store_db(store_t *st)
 
 int64_t store_count(store_t *st, const char *table)
 {
-    static const char *const allowed[] = {"events",   "records",   "rejected",       "offsets",
-                                          "episodes", "incidents", "incident_events"};
+    static const char *const allowed[] = {"events",   "records",   "rejected",        "offsets",
+                                          "episodes", "incidents", "incident_events", "outbox"};
     int ok = 0;
     for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
         ok |= strcmp(table, allowed[i]) == 0;

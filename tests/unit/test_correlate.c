@@ -418,6 +418,39 @@ static void test_identity_ack_and_users(void **state)
     h_close(&h);
 }
 
+/* The changed incidents are in the outbox once the batch commits, stay
+ * there across a restart until delivered, and only then leave it. */
+static void test_outbox(void **state)
+{
+    (void)state;
+    char dir[64], db[512], err[512];
+    tmp_dir(dir);
+    snprintf(db, sizeof db, "%s/o.db", dir);
+    harness_t h;
+    h_open(&h, db, RULES, 1, 0);
+    feed_free(&h, alert("A", 0, 10, PAGE));
+    feed_free(&h, alert("B", 100, 110, PAGE));
+    json_decref(h_incidents(&h));
+    assert_int_equal(corr_engine_changed_count(h.engine), 2);
+    assert_int_equal(store_count(h.st, "outbox"), 2);
+    corr_engine_changed_clear(h.engine); /* memory only */
+    assert_int_equal(store_count(h.st, "outbox"), 2);
+    h_close(&h);
+
+    h_open(&h, db, RULES, 1, 0); /* a restart */
+    assert_int_equal(corr_engine_changed_count(h.engine), 0);
+    assert_int_equal(corr_engine_changed_load(h.engine, err, sizeof err), 0);
+    assert_int_equal(corr_engine_changed_count(h.engine), 2);
+    feed_free(&h, alert("C", 105, 120, PAGE)); /* changes B's incident again */
+    json_decref(h_incidents(&h));
+    assert_int_equal(corr_engine_changed_count(h.engine), 2);
+    assert_int_equal(corr_engine_changed_done(h.engine, err, sizeof err), 0);
+    assert_int_equal(corr_engine_changed_count(h.engine), 0);
+    assert_int_equal(store_count(h.st, "outbox"), 0);
+    h_close(&h);
+    tmp_rm_rf(dir);
+}
+
 static void test_continue(void **state)
 {
     (void)state;
@@ -530,6 +563,7 @@ int main(void)
         cmocka_unit_test(test_deploy_ack_and_impact_start),
         cmocka_unit_test(test_identity_ack_and_users),
         cmocka_unit_test(test_continue),
+        cmocka_unit_test(test_outbox),
         cmocka_unit_test(test_cap_bounds_working_set),
         cmocka_unit_test(test_persistence_and_rule_change),
     };
