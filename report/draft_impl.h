@@ -33,6 +33,33 @@ const char *report_secs(const json_t *v, char out[REPORT_DURATION_STRLEN]);
 const char *report_start_note(const json_t *summary);
 const char *report_ack_note(const json_t *summary);
 
+/* How a format marks up the sections draft_doc.c writes for both
+ * Markdown and HTML: the escape for values from events, and the strings
+ * around headings, paragraphs, lists and tables. */
+typedef struct report_doc_style {
+    void (*escape)(am_buf_t *b, const char *s);
+    const char *prompt; /* "[to fill]" */
+    const char *h2_open, *h2_close, *h3_open, *h3_close;
+    const char *p_open, *p_close, *note_open; /* note_open: a paragraph of notes */
+    const char *ul_open, *ul_close, *li_open, *li_close, *ol_open, *ol_close;
+    const char *strong_open, *strong_close;
+    bool numbered;          /* ordered items carry their number ("1. ") */
+    const char *hypothesis; /* opens a suspect's item */
+    const char *why_open, *why_close;
+    const char *kv_table_open, *kv_open, *kv_mid, *kv_close; /* field/value table */
+    const char *table_open, *table_close, *th_row_open, *th_open, *th_close, *th_row_close;
+    const char *th_rule; /* per column after the header row, or NULL */
+    const char *row_open, *cell_sep, *row_close;
+    const char *tl_open, *tl_close, *tl_when_open, *tl_when_close, *tl_src_open, *tl_src_close;
+} report_doc_style_t;
+
+/* The shared sections (draft_doc.c), in the style's markup. */
+void report_doc_summary(const report_doc_style_t *st, const report_draft_t *d, am_buf_t *b);
+void report_doc_timeline(const report_doc_style_t *st, const report_draft_t *d, am_buf_t *b);
+void report_doc_root_cause(const report_doc_style_t *st, const report_draft_t *d, am_buf_t *b);
+void report_doc_impact(const report_doc_style_t *st, const report_draft_t *d, am_buf_t *b);
+void report_doc_lessons(const report_doc_style_t *st, const report_draft_t *d, am_buf_t *b);
+
 /* Bounds of everything on the timeline and the alerts' episodes: *lo and
  * *hi in ms; AM_TIME_NONE when nothing has a time. */
 void report_draft_span(const json_t *model, int64_t *lo, int64_t *hi);

@@ -1,0 +1,385 @@
+/*
+ * draft_doc.c - the sections of the draft that Markdown and HTML share
+ * word for word: summary, timeline, root cause, impact, lessons.
+ *
+ * Each section is written once, against a report_doc_style_t: the
+ * format's escape function and the markup strings that open and close a
+ * heading, a paragraph, a list, a table row or a cell. The words of the
+ * template are the same in both formats; values from events always pass
+ * through the style's escape. What only one format has (the Mermaid gantt
+ * block, the SVG figure, the HTML head) stays in draft_md.c and
+ * draft_html.c.
+ */
+#include "report/draft_impl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void esc(const report_doc_style_t *st, am_buf_t *b, const char *s)
+{
+    st->escape(b, s);
+}
+
+static void h2(const report_doc_style_t *st, am_buf_t *b, const char *title)
+{
+    am_buf_puts(b, st->h2_open);
+    am_buf_puts(b, title);
+    am_buf_puts(b, st->h2_close);
+}
+
+static void h3(const report_doc_style_t *st, am_buf_t *b, const char *title)
+{
+    am_buf_puts(b, st->h3_open);
+    am_buf_puts(b, title);
+    am_buf_puts(b, st->h3_close);
+}
+
+/* A paragraph of template text ending in a prompt to fill. */
+static void prompt_para(const report_doc_style_t *st, am_buf_t *b, const char *before,
+                        const char *after)
+{
+    am_buf_puts(b, st->p_open);
+    am_buf_puts(b, before);
+    am_buf_puts(b, st->prompt);
+    am_buf_puts(b, after);
+    am_buf_puts(b, st->p_close);
+}
+
+/* A list of template questions, each followed by a prompt. */
+static void prompt_list(const report_doc_style_t *st, am_buf_t *b, const char *const *items,
+                        size_t n)
+{
+    am_buf_puts(b, st->ul_open);
+    for (size_t i = 0; i < n; i++) {
+        am_buf_puts(b, st->li_open);
+        am_buf_puts(b, items[i]);
+        am_buf_puts(b, st->prompt);
+        am_buf_puts(b, st->li_close);
+    }
+    am_buf_puts(b, st->ul_close);
+}
+
+static void join(const report_doc_style_t *st, am_buf_t *b, const json_t *arr, const char *none)
+{
+    size_t i;
+    json_t *x;
+    if (!json_array_size(arr))
+        am_buf_puts(b, none);
+    json_array_foreach(arr, i, x)
+    {
+        if (i)
+            am_buf_puts(b, ", ");
+        esc(st, b, json_string_value(x));
+    }
+}
+
+/* A table's header row; cells are template text. */
+static void table_head(const report_doc_style_t *st, am_buf_t *b, const char *const *cells,
+                       size_t n)
+{
+    am_buf_puts(b, st->table_open);
+    am_buf_puts(b, st->th_row_open);
+    for (size_t i = 0; i < n; i++) {
+        am_buf_puts(b, st->th_open);
+        am_buf_puts(b, cells[i]);
+        am_buf_puts(b, st->th_close);
+    }
+    am_buf_puts(b, st->th_row_close);
+    if (st->th_rule) { /* Markdown's delimiter row */
+        am_buf_putc(b, '|');
+        for (size_t i = 0; i < n; i++)
+            am_buf_puts(b, st->th_rule);
+        am_buf_putc(b, '\n');
+    }
+}
+
+static void cell(const report_doc_style_t *st, am_buf_t *b, size_t i)
+{
+    am_buf_puts(b, i == 0 ? st->row_open : st->cell_sep);
+}
+
+/* The summary: field/value rows, then a prompt for the story. */
+static void kv(const report_doc_style_t *st, am_buf_t *b, const char *field, int *rows)
+{
+    if ((*rows)++)
+        am_buf_puts(b, st->kv_close);
+    am_buf_puts(b, st->kv_open);
+    am_buf_puts(b, field);
+    am_buf_puts(b, st->kv_mid);
+}
+
+void report_doc_summary(const report_doc_style_t *st, const report_draft_t *d, am_buf_t *b)
+{
+    const json_t *m = report_draft_model(d), *s = json_object_get(m, "summary");
+    char t[AM_TIME_STRLEN], du[REPORT_DURATION_STRLEN];
+    int rows = 0;
+    h2(st, b, "Incident Summary");
+    am_buf_puts(b, st->kv_table_open);
+    kv(st, b, "Incident ID", &rows);
+    esc(st, b, report_str(s, "id"));
+    kv(st, b, "Date", &rows);
+    am_buf_puts(b, report_str(s, "date") ? report_str(s, "date") : "unknown");
+    kv(st, b, "Start time (UTC)", &rows);
+    am_buf_puts(b, report_str(s, "start_time") ? report_str(s, "start_time") : "unknown");
+    if (report_start_note(s))
+        am_buf_printf(b, " (%s)", report_start_note(s));
+    kv(st, b, "Duration", &rows);
+    am_buf_printf(b, "%s %s", report_secs(json_object_get(s, "duration_s"), du),
+                  json_is_null(json_object_get(s, "resolved_at")) ? "(not resolved yet)"
+                                                                  : "(impact start to resolution)");
+    kv(st, b, "Status", &rows);
+    am_buf_puts(b, report_str(m, "status"));
+    kv(st, b, "Services affected", &rows);
+    join(st, b, json_object_get(s, "services"), "unknown");
+    kv(st, b, "Users impacted", &rows);
+    const json_t *users = json_object_get(s, "users_impacted");
+    if (json_is_integer(users))
+        am_buf_printf(b, "%lld", (long long)json_integer_value(users));
+    else
+        am_buf_puts(b, "unknown");
+    kv(st, b, "Incident lead", &rows);
+    if (report_draft_no_names(d))
+        am_buf_puts(b, json_is_true(json_object_get(s, "lead_withheld")) ? "withheld (no names)"
+                                                                         : "to be assigned");
+    else if (report_str(s, "lead"))
+        esc(st, b, report_str(s, "lead"));
+    else
+        am_buf_puts(b, "to be assigned");
+    kv(st, b, "Detected (UTC)", &rows);
+    am_buf_puts(b, report_when(json_object_get(s, "detected_at"), t));
+    kv(st, b, "Acknowledged (UTC)", &rows);
+    am_buf_puts(b, report_when(json_object_get(s, "acknowledged_at"), t));
+    if (report_ack_note(s))
+        am_buf_printf(b, " (%s)", report_ack_note(s));
+    kv(st, b, "Mitigated (UTC)", &rows);
+    am_buf_puts(b, report_when(json_object_get(s, "mitigated_at"), t));
+    kv(st, b, "Resolved (UTC)", &rows);
+    am_buf_puts(b, report_when(json_object_get(s, "resolved_at"), t));
+    kv(st, b, "Correlation rule", &rows);
+    esc(st, b, report_str(m, "rule"));
+    am_buf_puts(b, ", group ");
+    const char *k;
+    json_t *v;
+    int first = 1;
+    json_object_foreach(json_object_get(m, "key"), k, v)
+    {
+        if (!first)
+            am_buf_puts(b, ", ");
+        first = 0;
+        esc(st, b, k);
+        am_buf_putc(b, '=');
+        esc(st, b, json_string_value(v));
+    }
+    am_buf_puts(b, st->kv_close);
+    am_buf_puts(b, st->table_close);
+    prompt_para(st, b, "",
+                " In a few sentences: what happened, who was affected, and how it was brought "
+                "back.");
+}
+
+void report_doc_timeline(const report_doc_style_t *st, const report_draft_t *d, am_buf_t *b)
+{
+    char t[AM_TIME_STRLEN];
+    size_t i;
+    json_t *e;
+    h2(st, b, "Timeline (UTC)");
+    am_buf_puts(b, st->tl_open);
+    json_array_foreach(json_object_get(report_draft_model(d), "timeline"), i, e)
+    {
+        am_buf_puts(b, st->tl_when_open);
+        am_buf_puts(b, report_when(json_object_get(e, "at"), t));
+        am_buf_puts(b, st->tl_when_close);
+        esc(st, b, report_str(e, "text"));
+        if (report_str(e, "actor")) {
+            am_buf_puts(b, ", by ");
+            esc(st, b, report_str(e, "actor"));
+        }
+        am_buf_puts(b, st->tl_src_open);
+        esc(st, b, report_str(e, "source"));
+        am_buf_puts(b, st->tl_src_close);
+    }
+    am_buf_puts(b, st->tl_close);
+}
+
+void report_doc_root_cause(const report_doc_style_t *st, const report_draft_t *d, am_buf_t *b)
+{
+    static const char *const factors[] = {
+        "Technical factors: ",
+        "Human factors (blameless: what made each action reasonable at the time, never who is "
+        "to blame): ",
+        "Process factors: ",
+        "Why did the safeguards in place not stop it? ",
+    };
+    const json_t *rc = json_object_get(report_draft_model(d), "root_cause");
+    const json_t *suspects = json_object_get(rc, "suspects");
+    char t[AM_TIME_STRLEN], du[REPORT_DURATION_STRLEN];
+    size_t i;
+    json_t *s;
+    h2(st, b, "Root Cause Analysis");
+    h3(st, b, "Hypotheses to confirm");
+    if (!json_array_size(suspects))
+        prompt_para(st, b, "No deploy was linked to this incident as a suspect. ",
+                    " What changed before impact start?");
+    else
+        am_buf_puts(b, st->ol_open);
+    json_array_foreach(suspects, i, s)
+    {
+        if (st->numbered)
+            am_buf_printf(b, "%zu. ", i + 1);
+        am_buf_puts(b, st->hypothesis);
+        am_buf_puts(b, " the deploy of ");
+        esc(st, b, report_str(s, "name"));
+        am_buf_putc(b, ' ');
+        esc(st, b, report_str(s, "version") ? report_str(s, "version") : "unknown version");
+        am_buf_printf(b, " at %s UTC", report_when(json_object_get(s, "at"), t));
+        if (report_str(s, "status")) {
+            am_buf_puts(b, " (");
+            esc(st, b, report_str(s, "status"));
+            am_buf_puts(b, ")");
+        }
+        am_buf_printf(b, ", %s before impact start, may have caused this incident.",
+                      report_secs(json_object_get(s, "before_impact_s"), du));
+        if (report_str(s, "actor")) {
+            am_buf_puts(b, " Deployed by ");
+            esc(st, b, report_str(s, "actor"));
+            am_buf_putc(b, '.');
+        }
+        am_buf_puts(b, st->why_open);
+        am_buf_puts(b, "Why it is listed: ");
+        esc(st, b, report_str(s, "why"));
+        am_buf_putc(b, '.');
+        am_buf_puts(b, st->why_close);
+    }
+    if (json_array_size(suspects))
+        am_buf_puts(b, st->ol_close);
+    h3(st, b, "Contributing factors");
+    prompt_list(st, b, factors, 4);
+}
+
+void report_doc_impact(const report_doc_style_t *st, const report_draft_t *d, am_buf_t *b)
+{
+    static const char *const head[] = {"Service", "Alerts", "Instances", "Components",
+                                       "Alerting for"};
+    static const char *const open_questions[] = {
+        "Business impact (revenue, SLAs, support load): ",
+        "What users experienced, and what they were told: ",
+    };
+    const json_t *m = report_draft_model(d);
+    char du[REPORT_DURATION_STRLEN];
+    size_t i;
+    json_t *x;
+    h2(st, b, "Impact Analysis");
+    table_head(st, b, head, 5);
+    json_array_foreach(json_object_get(m, "impact"), i, x)
+    {
+        cell(st, b, 0);
+        esc(st, b, report_str(x, "service"));
+        cell(st, b, 1);
+        join(st, b, json_object_get(x, "alerts"), "none");
+        cell(st, b, 2);
+        am_buf_printf(
+            b, "%lld: ", (long long)json_integer_value(json_object_get(x, "instance_count")));
+        join(st, b, json_object_get(x, "instances"), "none named");
+        cell(st, b, 3);
+        join(st, b, json_object_get(x, "components"), "none named");
+        cell(st, b, 4);
+        am_buf_puts(b, json_is_true(json_object_get(x, "still_alerting"))
+                           ? "still alerting"
+                           : report_secs(json_object_get(x, "alerting_s"), du));
+        am_buf_puts(b, st->row_close);
+    }
+    am_buf_puts(b, st->table_close);
+    const json_t *users = json_object_get(json_object_get(m, "summary"), "users_impacted");
+    am_buf_puts(b, st->p_open);
+    if (json_is_integer(users))
+        am_buf_printf(b, "Users impacted: %lld (largest value the incident's events give).",
+                      (long long)json_integer_value(users));
+    else
+        am_buf_puts(b, "Users impacted: unknown.");
+    am_buf_puts(b, st->p_close);
+    am_buf_puts(b, st->p_open);
+    am_buf_puts(b, "What the alerts said:");
+    am_buf_puts(b, st->p_close);
+    am_buf_puts(b, st->ul_open);
+    json_array_foreach(json_object_get(m, "alerts"), i, x)
+    {
+        am_buf_puts(b, st->li_open);
+        am_buf_puts(b, st->strong_open);
+        esc(st, b, report_str(x, "name"));
+        am_buf_puts(b, st->strong_close);
+        am_buf_puts(b, ", service ");
+        esc(st, b, report_str(x, "service") ? report_str(x, "service") : "unknown");
+        if (report_str(x, "severity")) {
+            am_buf_puts(b, ", severity ");
+            esc(st, b, report_str(x, "severity"));
+        }
+        am_buf_puts(b, ": ");
+        esc(st, b, report_str(x, "summary") ? report_str(x, "summary") : "no summary");
+        if (report_str(x, "description")) {
+            am_buf_puts(b, ". ");
+            esc(st, b, report_str(x, "description"));
+        }
+        am_buf_puts(b, st->li_close);
+    }
+    am_buf_puts(b, st->ul_close);
+    prompt_list(st, b, open_questions, 2);
+}
+
+void report_doc_lessons(const report_doc_style_t *st, const report_draft_t *d, am_buf_t *b)
+{
+    static const char *const titles[] = {"Time to detect", "Time to acknowledge",
+                                         "Time to mitigate", "Time to resolve"};
+    static const char *const questions[] = {"What went well? ", "What went wrong? ",
+                                            "Where did we get lucky? "};
+    const json_t *less = json_object_get(report_draft_model(d), "lessons");
+    const json_t *svcs = json_object_get(json_array_get(less, 0), "services");
+    char du[REPORT_DURATION_STRLEN];
+    size_t i, j;
+    json_t *x, *p;
+    h2(st, b, "Lessons Learned");
+    /* Header cells: two fixed, then one per service (escaped). */
+    size_t n = 2 + json_array_size(svcs);
+    am_buf_t *cells = am_xcalloc(n, sizeof *cells);
+    const char **head = am_xcalloc(n, sizeof *head);
+    am_buf_puts(&cells[0], "Measure");
+    am_buf_puts(&cells[1], "This incident");
+    json_array_foreach(svcs, j, p)
+    {
+        am_buf_puts(&cells[2 + j], "p50 of ");
+        esc(st, &cells[2 + j], report_str(p, "service"));
+    }
+    for (i = 0; i < n; i++)
+        head[i] = cells[i].p;
+    table_head(st, b, head, n);
+    for (i = 0; i < n; i++)
+        am_buf_free(&cells[i]);
+    free(cells);
+    free(head);
+    json_array_foreach(less, i, x)
+    {
+        cell(st, b, 0);
+        am_buf_puts(b, i < 4 ? titles[i] : "?");
+        cell(st, b, 1);
+        am_buf_puts(b, report_secs(json_object_get(x, "this_s"), du));
+        json_array_foreach(json_object_get(x, "services"), j, p)
+        {
+            json_int_t past = json_integer_value(json_object_get(p, "past_incidents"));
+            json_int_t measured = json_integer_value(json_object_get(p, "measured"));
+            cell(st, b, 2 + j);
+            if (!past)
+                am_buf_puts(b, "first incident");
+            else if (!measured)
+                am_buf_printf(b, "no data (%lld past)", (long long)past);
+            else
+                am_buf_printf(b, "%s (n=%lld)", report_secs(json_object_get(p, "p50_s"), du),
+                              (long long)measured);
+        }
+        am_buf_puts(b, st->row_close);
+    }
+    am_buf_puts(b, st->table_close);
+    am_buf_puts(b, st->note_open);
+    am_buf_puts(b, "Time to acknowledge counts from detection; the others from impact start."
+                   " The p50 is over the service's earlier incidents in this database.");
+    am_buf_puts(b, st->p_close);
+    prompt_list(st, b, questions, 3);
+}
