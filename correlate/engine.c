@@ -90,7 +90,8 @@ static const char *const sql[NSTMT] = {
         "  WHEN episodes.users IS NULL OR excluded.users > episodes.users "
         "  THEN excluded.users ELSE episodes.users END",
     [S_CHAINED_INCIDENTS] = "SELECT id FROM incidents WHERE rule = ?1 AND gkey = ?2 AND "
-                            "started_at < ?4 AND (mitigated_at IS NULL OR mitigated_at > ?3)",
+                            "started_at < ?4 AND (mitigated_at IS NULL OR mitigated_at > ?3) "
+                            "AND (?5 IS NULL OR resolved_at IS NULL OR resolved_at >= ?5)",
     [S_KEY_EPISODES] =
         "SELECT seq, identity, starts_at, ends_at, observed_at, name, service, labels, users, "
         "incident FROM episodes WHERE rule = ?1 AND gkey = ?2 AND (incident IS NULL OR incident IN "
@@ -185,6 +186,8 @@ struct corr_engine {
     corr_options_t opts;
     sqlite3_stmt *s[NSTMT];
     int64_t next_num;
+    int64_t pruned_before; /* corr_prune()'s horizon, or AM_TIME_NONE */
+    bool horizon_read;     /* pruned_before read in this batch (a prune may run between) */
     /* the working set of one batch */
     am_strset_t dirty_keys; /* "rule\x1fgkey" -> index into dirty */
     dirty_t *dirty;
@@ -390,10 +393,44 @@ static int remember(corr_engine_t *e, const char *id)
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(e, "reading an incident");
 }
 
+static int get_meta(corr_engine_t *e, const char *key, char **value);
+
+/* Reads the prune horizon (once per batch: `prune` may have moved it). */
+static int read_horizon(corr_engine_t *e)
+{
+    char *pruned = NULL;
+    if (get_meta(e, "pruned_before", &pruned) != 0)
+        return -1;
+    e->pruned_before = pruned ? strtoll(pruned, NULL, 10) : AM_TIME_NONE;
+    e->horizon_read = true;
+    free(pruned);
+    return 0;
+}
+
+/* The latest time an event carries, or AM_TIME_NONE; T_MAX for an alert
+ * still firing (it lasts until now). */
+static int64_t latest_time(const am_event_t *ev)
+{
+    if (ev->kind == AM_KIND_ALERT && ev->ends_at == AM_TIME_NONE &&
+        !(ev->status && strcmp(ev->status, "resolved") == 0))
+        return T_MAX;
+    int64_t t = ev->starts_at;
+    if (ev->ends_at != AM_TIME_NONE && (t == AM_TIME_NONE || ev->ends_at > t))
+        t = ev->ends_at;
+    if (ev->observed_at != AM_TIME_NONE && (t == AM_TIME_NONE || ev->observed_at > t))
+        t = ev->observed_at;
+    return t;
+}
+
 int corr_engine_add(corr_engine_t *e, const am_event_t *ev, char *err, size_t errlen)
 {
     e->err = err;
     e->errlen = errlen;
+    if (!e->horizon_read && read_horizon(e) != 0)
+        return -1;
+    int64_t latest = latest_time(ev);
+    if (e->pruned_before != AM_TIME_NONE && latest != AM_TIME_NONE && latest < e->pruned_before)
+        return 0; /* before the prune horizon: stored, but that history is frozen */
     if (ev->kind != AM_KIND_ALERT) {
         am_event_copy(am_event_list_push(&e->pending), ev);
     } else {
@@ -694,6 +731,7 @@ static int regroup(corr_engine_t *e, const dirty_t *dk)
     sqlite3_bind_text(s, 2, dk->gkey, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, add_sat(dk->lo, -r->gap));
     sqlite3_bind_int64(s, 4, add_sat(dk->hi, r->gap));
+    bind_time(s, 5, e->pruned_before); /* pruned incidents are frozen: nothing chains with them */
     if (collect_ids(e, s, &old) != 0)
         goto done;
 
@@ -1305,6 +1343,12 @@ static int relink(corr_engine_t *e, const char *id)
     same_json = col_text(s, 4);
     old_basis = col_text(s, 5);
     c.detected = col_time(s, 11, AM_TIME_NONE);
+    if (e->pruned_before != AM_TIME_NONE && c.resolved != AM_TIME_NONE &&
+        c.resolved < e->pruned_before) { /* pruned: its links' events are gone, keep them */
+        reset(s);
+        rc = 0;
+        goto done;
+    }
     bool full = am_strset_find(&e->full, id) != (size_t)-1;
     if (c.r) {
         basis = basis_of(&c, same_json ? same_json : "[]");
@@ -1424,6 +1468,7 @@ int corr_engine_flush(corr_engine_t *e, char *err, size_t errlen)
     if (step_done(e, s, "saving the incident counter") != 0)
         return -1;
     clear_working_set(e);
+    e->horizon_read = false;
     return 0;
 }
 
@@ -1509,6 +1554,7 @@ corr_engine_t *corr_engine_create(store_t *st, const corr_rules_t *rules, const 
     e->opts.max_open_groups = opts && opts->max_open_groups ? opts->max_open_groups : 10000;
     e->opts.adopt_rules = opts && opts->adopt_rules;
     e->next_num = 1;
+    e->pruned_before = AM_TIME_NONE;
     char *digest = NULL, *num = NULL;
     for (int i = 0; i < NSTMT; i++)
         if (sqlite3_prepare_v3(e->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &e->s[i], NULL) !=
@@ -1520,6 +1566,8 @@ corr_engine_t *corr_engine_create(store_t *st, const corr_rules_t *rules, const 
         goto init_error;
     if (num)
         e->next_num = strtoll(num, NULL, 10);
+    if (read_horizon(e) != 0)
+        goto init_error;
     if (digest && strcmp(digest, corr_rules_digest(rules)) != 0 && !e->opts.adopt_rules) {
         am_errf(err, errlen,
                 "%s was correlated under other rules; run 'aftermath recorrelate --db %s "
@@ -1596,9 +1644,17 @@ int corr_recorrelate(store_t *st, const corr_rules_t *rules, const am_log_t *log
     char *msg = NULL;
     if (store_begin(st, err, errlen) != 0)
         return -1;
+    /* Incidents closed before a prune horizon keep what they were: their
+     * events are gone, so they could not be rebuilt. */
     if (sqlite3_exec(store_db(st),
-                     "DELETE FROM incident_events; DELETE FROM incident_aliases; "
-                     "DELETE FROM incidents; DELETE FROM episodes;",
+                     "CREATE TEMP TABLE IF NOT EXISTS frozen (id TEXT PRIMARY KEY);"
+                     "DELETE FROM frozen;"
+                     "INSERT INTO frozen SELECT id FROM incidents WHERE resolved_at < "
+                     "(SELECT CAST(value AS INTEGER) FROM corr_meta WHERE key = 'pruned_before');"
+                     "DELETE FROM incident_events WHERE incident NOT IN frozen;"
+                     "DELETE FROM incident_aliases WHERE incident NOT IN frozen;"
+                     "DELETE FROM episodes WHERE incident IS NULL OR incident NOT IN frozen;"
+                     "DELETE FROM incidents WHERE id NOT IN frozen;",
                      NULL, NULL, &msg) != SQLITE_OK) {
         am_errf(err, errlen, "%s: clearing incidents: %s", store_path(st), msg ? msg : "");
         sqlite3_free(msg);

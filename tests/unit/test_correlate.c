@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "corr_util.h"
+#include "correlate/prune.h"
 #include "tmp_util.h"
 
 static const char *const RULES = "version: 1\n"
@@ -451,6 +452,76 @@ static void test_outbox(void **state)
     tmp_rm_rf(dir);
 }
 
+/* Retention: pruning drops the detail of incidents closed before the
+ * horizon and unlinked old events, keeps open incidents whole, and
+ * freezes the pruned past (late old events are stored, not correlated;
+ * nothing chains with a frozen incident; recorrelate keeps it). */
+static void test_prune(void **state)
+{
+    (void)state;
+    char err[512], buf[512];
+    harness_t h;
+    h_open(&h, ":memory:", RULES, 1, 0);
+    feed_free(&h, alert("A", 0, 10, PAGE)); /* incident 1: resolved at 20 */
+    snprintf(buf, sizeof buf,
+             "{\"kind\":\"ack\",\"at\":\"%s\",\"actor\":\"Ann\",\"labels\":{\"cluster\":\"c1\"}}",
+             T(5));
+    h_feed(&h, buf);
+    snprintf(buf, sizeof buf, DEPLOY("bad", "%s", ",\"service\":\"web\"", ""), T(-30));
+    h_feed(&h, buf);
+    feed_free(&h, alert("B", 40, -1, PAGE)); /* incident 2: still firing */
+    snprintf(buf, sizeof buf,
+             "{\"kind\":\"ack\",\"at\":\"%s\",\"actor\":\"Bo\",\"labels\":{\"cluster\":\"c1\"}}",
+             T(45));
+    h_feed(&h, buf);
+    snprintf(buf, sizeof buf,
+             "{\"kind\":\"note\",\"at\":\"%s\",\"summary\":\"x\",\"labels\":{\"cluster\":\"c2\"}}",
+             T(50));
+    h_feed(&h, buf); /* links to nothing */
+    json_t *before = h_incidents(&h);
+    assert_int_equal(json_array_size(before), 2);
+    corr_prune_stats_t n;
+    int64_t horizon = BASE_MS + 60 * 60000;
+    assert_int_equal(corr_prune(h.st, horizon, true, &n, err, sizeof err), 0); /* dry run */
+    assert_int_equal(store_count(h.st, "events"), 6);
+    assert_int_equal(corr_prune(h.st, horizon, false, &n, err, sizeof err), 0);
+    assert_int_equal(n.incidents_frozen, 1);
+    assert_int_equal(n.links, 2);                     /* A and Ann's ack; the suspect link stays */
+    assert_int_equal(n.events, 3);                    /* A, Ann's ack, the note */
+    assert_int_equal(store_count(h.st, "events"), 3); /* the deploy, B, Bo's ack */
+    json_t *after = h_incidents(&h);
+    assert_true(json_equal(before, after));
+    json_decref(after);
+
+    /* A late copy of A and an alert older than the horizon change nothing;
+     * an alert past it that would chain with both joins the open one. */
+    feed_free(&h, alert("A", 0, 10, PAGE));
+    feed_free(&h, alert("C", 15, 18, PAGE));
+    after = h_incidents(&h);
+    assert_true(json_equal(before, after));
+    json_decref(after);
+    feed_free(&h, alert("E", 35, 70, PAGE));
+    after = h_incidents(&h);
+    assert_int_equal(json_array_size(after), 2);
+    assert_true(json_equal(json_array_get(before, 0), json_array_get(after, 0)));
+    assert_string_equal(str(json_array_get(after, 1), "started_at"), T(35));
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(after, 1), "alerts")), 2);
+    json_decref(after);
+
+    /* recorrelate keeps the frozen incident as it was */
+    json_t *was = h_incidents(&h);
+    assert_int_equal(corr_recorrelate(h.st, h.rules, NULL, err, sizeof err), 0);
+    json_t *now = corr_incidents_json(h.st, err, sizeof err);
+    char *a = content_of(was), *b = content_of(now);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    json_decref(was);
+    json_decref(now);
+    json_decref(before);
+    h_close(&h);
+}
+
 static void test_continue(void **state)
 {
     (void)state;
@@ -564,6 +635,7 @@ int main(void)
         cmocka_unit_test(test_identity_ack_and_users),
         cmocka_unit_test(test_continue),
         cmocka_unit_test(test_outbox),
+        cmocka_unit_test(test_prune),
         cmocka_unit_test(test_cap_bounds_working_set),
         cmocka_unit_test(test_persistence_and_rule_change),
     };
