@@ -28,21 +28,7 @@ run() {
 run
 grep -q 'outbox' "$WORK/run.err" || fail "run did not say it delivered the outbox"
 [ "$(sqlite3 "$db" 'SELECT count(*) FROM outbox')" = 0 ] || fail "outbox not emptied"
-kcat -C -J -e -q -b "$B" -t "$topic" >"$WORK/published.ndjson" || fail "kcat $topic"
-"$AM" incidents --db "$db" --format json >"$WORK/incidents.json" || fail "incidents"
-python3 - "$WORK/published.ndjson" "$WORK/incidents.json" <<'PY' || fail "published incidents differ from the store"
-import json, sys
-last = {}
-for line in open(sys.argv[1]):
-    if line.strip():
-        r = json.loads(line)
-        last[r["key"]] = json.loads(r["payload"])
-store = {i["id"]: i for i in json.load(open(sys.argv[2]))}
-live = {k: d["incident"] for k, d in last.items() if "incident" in d}
-if live != store:
-    sys.exit("published %s\nstore %s" % (sorted(live), sorted(store)))
-print("outbox: %d incidents delivered after the fact" % len(store))
-PY
+published_is_store "$topic" "$db" "$WORK"
 resolved=$(sqlite3 "$db" "SELECT count(*) FROM incidents WHERE status = 'resolved'")
 [ "$(find "$WORK/drafts" -name '*.md' | wc -l)" = "$resolved" ] || fail "drafts: want $resolved"
 

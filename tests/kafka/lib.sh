@@ -53,3 +53,27 @@ same_events() {
     fail "${3:-events differ}: $1 vs $2"
   fi
 }
+
+# published_is_store TOPIC DB OUT_DIR: the last document of every incident
+# on TOPIC (as a compacted topic keeps it) is that incident in DB, and
+# every incident of DB is there.
+published_is_store() {
+  kcat -C -J -e -q -b "$B" -t "$1" >"$3/published.ndjson" || fail "kcat $1"
+  "$AM" incidents --db "$2" --format json >"$3/store-incidents.json" || fail "incidents --db $2"
+  python3 - "$3/published.ndjson" "$3/store-incidents.json" <<'PY' || fail "published incidents on $1 differ from $2"
+import json, sys
+last = {}
+for line in open(sys.argv[1]):
+    if line.strip():
+        r = json.loads(line)
+        doc = json.loads(r["payload"])
+        assert doc["schema_version"] == 1, doc
+        last[r["key"]] = doc
+store = {i["id"]: i for i in json.load(open(sys.argv[2]))}
+live = {k: d["incident"] for k, d in last.items() if "incident" in d}
+if live != store:
+    sys.exit("published %s\nstore %s" % (sorted(live), sorted(store)))
+print("published: %d documents, the latest of each of the %d incidents equals the store"
+      % (sum(1 for _ in open(sys.argv[1])), len(store)))
+PY
+}
