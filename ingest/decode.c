@@ -238,6 +238,15 @@ void ingest_set_label(am_labels_t *labels, const char *name, const char *value)
         am_labels_set(labels, name, value);
 }
 
+void ingest_set_native(am_labels_t *labels, const char *name, char **field, const char *value)
+{
+    if (!value || !*value)
+        return;
+    am_labels_set(labels, name, value);
+    if (!*field)
+        *field = am_xstrdup(value);
+}
+
 int ingest_set_json_text(am_labels_t *labels, const char *name, const json_t *value,
                          const char *field, const ingest_limits_t *limits, char *err, size_t errlen)
 {

@@ -70,6 +70,12 @@ int ingest_get_time_or_observed(const json_t *obj, const char *key, const char *
                                 const ingest_ctx_t *ctx, int64_t *ms, char *err, size_t errlen);
 /* Sets name to value in labels unless value is NULL or empty. */
 void ingest_set_label(am_labels_t *labels, const char *name, const char *value);
+/* A field the format carries itself (GitHub's repository as the service, a
+ * CDEvent's environment id): sets the label name to value, as
+ * ingest_set_label, and *field to a copy unless it is already set. The
+ * label map only fills fields still unset, so a native field wins over a
+ * mapped label (docs/formats.md). Nothing when value is NULL or empty. */
+void ingest_set_native(am_labels_t *labels, const char *name, char **field, const char *value);
 /* Sets name to a free-form JSON value as text (a string as it is, anything
  * else as compact JSON), checking the value limit; for annotations taken
  * from members such as custom_details or values. */
