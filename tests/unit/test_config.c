@@ -200,11 +200,12 @@ static void test_refusals(void **state)
     assert_non_null(strstr(err, "/nonexistent/a.yaml"));
 }
 
-/* Asserts that a map field reads exactly the names given (NULL-ended). */
+/* Asserts that a map field reads exactly the names given (NULL-ended; a
+ * NULL list reads none). */
 static void assert_names(const char *const *got, const char *const *want)
 {
     size_t i = 0;
-    for (; want[i]; i++) {
+    for (; want && want[i]; i++) {
         if (!got || !got[i])
             fail_msg("missing label name '%s'", want[i]);
         assert_string_equal(got[i], want[i]);
@@ -424,6 +425,11 @@ static void test_example(void **state)
         fail_msg("%s", err);
     assert_int_equal(cli_config_check(cfg, err, sizeof err), 0);
     assert_int_equal(cfg->ntopics, 3);
+    /* The labels it shows are the defaults. */
+    am_label_map_t map;
+    cli_config_label_map(cfg, NULL, &map);
+    for (size_t f = 0; f < AM_LABEL_NFIELDS; f++)
+        assert_names(map.names[f], am_label_map_default.names[f]);
     cli_config_destroy(cfg);
 }
 
