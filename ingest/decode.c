@@ -6,6 +6,11 @@
  * payload is parsed once; decoders read the jansson tree and never see the
  * bytes. Everything a decoder appended is dropped again when it refuses
  * the record, so a record is taken whole or not at all.
+ *
+ * ingest_decode_record() adds what only a record knows: its topic picks
+ * the label map (a topic's own, else the decoder's), and its headers may
+ * make it a binary-mode CloudEvent, which selects the cloudevents decoder
+ * before any detection (the value alone would look like the bare data).
  */
 #include "ingest/decode.h"
 #include "common/buf.h"
