@@ -987,6 +987,25 @@ void cli_config_print(const cli_config_t *cfg, FILE *out)
     print_labels(out, &cfg->labels, "  ", 1);
 }
 
+/* Logs the label map of topic (NULL: the top-level one), one line. */
+static void log_label_map(const cli_config_t *cfg, const cli_config_topic_t *topic,
+                          const am_log_t *log)
+{
+    am_label_map_t map;
+    am_buf_t v[AM_LABEL_NFIELDS] = {{0}};
+    cli_config_label_map(cfg, topic, &map);
+    for (size_t f = 0; f < AM_LABEL_NFIELDS; f++) {
+        am_buf_puts(&v[f], "");
+        for (size_t i = 0; map.names[f] && map.names[f][i]; i++)
+            am_buf_printf(&v[f], "%s%s", i ? "," : "", map.names[f][i]);
+    }
+    am_log(log, AM_LOG_INFO, "label map", "topic", topic ? topic->name : "*", "service", v[0].p,
+           "environment", v[1].p, "cluster", v[2].p, "severity", v[3].p, "version", v[4].p, "actor",
+           v[5].p, NULL);
+    for (size_t f = 0; f < AM_LABEL_NFIELDS; f++)
+        am_buf_free(&v[f]);
+}
+
 void cli_config_log(const cli_config_t *cfg, const am_log_t *log)
 {
     char n[32], d1[AM_TIME_STRLEN], d2[AM_TIME_STRLEN];
@@ -1004,5 +1023,9 @@ void cli_config_log(const cli_config_t *cfg, const am_log_t *log)
     for (size_t i = 0; i < cfg->nkafka; i++)
         am_log(log, AM_LOG_INFO, "kafka property", "name", cfg->kafka[i].name, "value",
                shown(cfg->kafka[i].name, cfg->kafka[i].value), NULL);
+    log_label_map(cfg, NULL, log);
+    for (size_t i = 0; i < cfg->ntopics; i++)
+        if (has_labels(&cfg->topics[i].labels))
+            log_label_map(cfg, &cfg->topics[i], log);
     am_buf_free(&topics);
 }

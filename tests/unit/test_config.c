@@ -302,6 +302,18 @@ static void test_labels(void **state)
     }
     cli_config_destroy(again);
     free(text);
+
+    /* Logged at start: the top-level map and each topic's own. */
+    text = NULL;
+    out = open_memstream(&text, &len);
+    am_log_t log = {.out = out, .level = AM_LOG_INFO};
+    cli_config_log(cfg, &log);
+    fclose(out);
+    if (!strstr(text, "topic=* service=team,service environment=env,environment "
+                      "cluster=k8s_cluster severity=severity version=release actor=\"\"") ||
+        !strstr(text, "topic=alerts service=app ") || strstr(text, "topic=deploys"))
+        fail_msg("label maps not logged as expected:\n%s", text);
+    free(text);
     cli_config_destroy(cfg);
 
     /* No labels: the defaults, and the same decoder as before. */
