@@ -1,8 +1,15 @@
 /*
  * cmd_replay.c - `aftermath replay`: NDJSON/JSON files or stdin through
  * the pipeline into the store, with a summary of what was found.
+ *
+ * With --config, records are decoded as `run` would decode them under the
+ * same file: its label maps, the format of the topic a kcat envelope
+ * names, and max_record_bytes. Nothing else of the file is used (replay
+ * has its own --db and --rules), so a dump replays into the events the
+ * live topic produced.
  */
 #include "cli/commands.h"
+#include "cli/config.h"
 #include "cli/drafts.h"
 #include "cli/incidents_table.h"
 #include "cli/pipeline.h"
@@ -18,7 +25,8 @@
 #include <unistd.h>
 
 static const char replay_help[] =
-    "usage: aftermath replay [--db PATH] [--rules FILE] [--format FORMAT] [OPTIONS] FILE...\n"
+    "usage: aftermath replay [--db PATH] [--rules FILE] [--format FORMAT] [--config FILE]\n"
+    "                        [OPTIONS] FILE...\n"
     "\n"
     "Reads events from files ('-' for stdin) and stores them, exactly as if they\n"
     "had been consumed from Kafka. Each line of a file is either a raw payload\n"
@@ -38,6 +46,12 @@ static const char replay_help[] =
     "                    auto (default), alertmanager, alertmanager-api, grafana,\n"
     "                    pagerduty, cdevents, cloudevents, github, flux, generic\n"
     "                    (docs/formats.md describes each)\n"
+    "  -c, --config FILE decode as 'aftermath run --config FILE' does: the file's\n"
+    "                    labels (how service, environment, cluster, severity,\n"
+    "                    version and actor are read; per topic too), the format\n"
+    "                    of the topic named by a kcat envelope (unless --format\n"
+    "                    is given) and max_record_bytes; the rest of the file\n"
+    "                    is not used\n"
     "  --batch N         records per transaction (default 1000)\n"
     "  --drafts DIR      write the postmortem draft (DIR/ID.md and .html) of every\n"
     "                    incident the replay resolved or changed; a draft edited\n"
@@ -57,6 +71,7 @@ static const char replay_help[] =
 
 typedef struct replay_ctx {
     cli_pipeline_t *pipeline;
+    const cli_config_t *cfg; /* topic formats, when --config and no --format */
     int progress;
     struct timespec start, last;
     char err[1024];
@@ -72,6 +87,13 @@ static double seconds_since(const struct timespec *t0)
 static int on_record(void *arg, const am_record_t *rec)
 {
     replay_ctx_t *ctx = arg;
+    const cli_config_topic_t *topic = ctx->cfg ? cli_config_topic(ctx->cfg, rec->topic) : NULL;
+    am_record_t with_format;
+    if (topic && topic->format && !rec->format) {
+        with_format = *rec;
+        with_format.format = topic->format;
+        rec = &with_format;
+    }
     if (cli_pipeline_record(ctx->pipeline, rec, ctx->err, sizeof ctx->err) != 0)
         return -1;
     const cli_stats_t *s = cli_pipeline_stats(ctx->pipeline);
@@ -87,23 +109,31 @@ static int on_record(void *arg, const am_record_t *rec)
 static int replay_run(const cli_global_t *g, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},     {"format", required_argument, NULL, 'f'},
-        {"batch", required_argument, NULL, 'b'},  {"no-raw", no_argument, NULL, 'R'},
-        {"quiet", no_argument, NULL, 'q'},        {"rules", required_argument, NULL, 'r'},
-        {"drafts", required_argument, NULL, 'D'}, {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, 'd'},
+        {"format", required_argument, NULL, 'f'},
+        {"batch", required_argument, NULL, 'b'},
+        {"no-raw", no_argument, NULL, 'R'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"rules", required_argument, NULL, 'r'},
+        {"drafts", required_argument, NULL, 'D'},
+        {"config", required_argument, NULL, 'c'},
+        {NULL, 0, NULL, 0},
     };
     const char *db = "aftermath.db", *format = "auto", *rules_path = NULL, *drafts = NULL;
+    const char *config = NULL;
+    int format_given = 0;
     long batch = 1000;
     int quiet = 0, keep_raw = 1, c;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+q", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+qc:", longopts, NULL)) != -1) {
         switch (c) {
         case 'd':
             db = optarg;
             break;
         case 'f':
             format = optarg;
+            format_given = 1;
             if (ingest_format_check(format) != 0)
                 return cli_usage_error("replay", "--format: unknown format '%s'", format);
             break;
@@ -127,6 +157,9 @@ static int replay_run(const cli_global_t *g, int argc, char **argv)
         case 'D':
             drafts = optarg;
             break;
+        case 'c':
+            config = optarg;
+            break;
         default:
             return cli_usage_error("replay", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
@@ -141,10 +174,23 @@ static int replay_run(const cli_global_t *g, int argc, char **argv)
     ingest_decoder_t *dec = NULL;
     corr_engine_t *engine = NULL;
     json_t *incidents = NULL;
+    cli_config_t *cfg = NULL;
+    ingest_limits_t limits = ingest_limits_default;
+    if (config) {
+        cfg = cli_config_load(config, err, sizeof err);
+        if (!cfg) {
+            fprintf(stderr, "aftermath replay: %s\n", err);
+            return CLI_EXIT_USAGE;
+        }
+        limits.max_record_bytes = (size_t)cfg->max_record_bytes;
+    }
     corr_rules_t *rules = cli_load_rules("replay", rules_path);
-    if (!rules)
+    if (!rules) {
+        cli_config_destroy(cfg);
         return CLI_EXIT_USAGE;
-    replay_ctx_t ctx = {.progress = !quiet && isatty(STDERR_FILENO)};
+    }
+    replay_ctx_t ctx = {.progress = !quiet && isatty(STDERR_FILENO),
+                        .cfg = format_given ? NULL : cfg};
 
     st = store_open(db, &sopts, err, sizeof err);
     if (!st) {
@@ -157,7 +203,7 @@ static int replay_run(const cli_global_t *g, int argc, char **argv)
         rc = CLI_EXIT_USAGE;
         goto done;
     }
-    dec = ingest_decoder_create(NULL, NULL);
+    dec = cfg ? cli_config_decoder(cfg, &limits) : ingest_decoder_create(NULL, NULL);
     ctx.pipeline = cli_pipeline_create(st, dec, engine, format, &g->log, (size_t)batch);
     clock_gettime(CLOCK_MONOTONIC, &ctx.start);
     ctx.last = ctx.start;
@@ -214,6 +260,7 @@ done:
     corr_engine_destroy(engine);
     store_close(st);
     corr_rules_destroy(rules);
+    cli_config_destroy(cfg);
     return rc;
 }
 

@@ -16,6 +16,11 @@
  * offsets behind the store's back are refused. Secrets are never copied
  * into messages: librdkafka's own message may quote the value, so for a
  * secret only the property name is reported.
+ *
+ * labels: (top level, and per topic) only names the fields it changes; a
+ * field's list is resolved when a decoder is made, topic over top level
+ * over am_label_map_default, so the lists stay owned here and the decoder
+ * borrows them.
  */
 #include "cli/config.h"
 #include "common/buf.h"
@@ -41,6 +46,7 @@ typedef enum key_type {
     KEY_KAFKA,
     KEY_TOPICS,
     KEY_LIST,
+    KEY_LABELS,
 } key_type_t;
 
 typedef struct key_def {
@@ -66,6 +72,7 @@ static const key_def_t keys[] = {
     {"batch_timeout", KEY_DURATION, F(batch_timeout_ms), 1, 3600 * 1000},
     {"stats_interval", KEY_DURATION, F(stats_interval_ms), 1000, 86400 * 1000},
     {"max_record_bytes", KEY_INT, F(max_record_bytes), 1024, 64 * 1024 * 1024},
+    {"labels", KEY_LABELS, 0, 0, 0},
 };
 #undef F
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -84,7 +91,9 @@ static const struct {
 
 static const char *const key_names =
     "version, kafka, topics, group, store, rules, drafts, metrics, dead_letter_topic, "
-    "incidents_topic, batch_size, batch_timeout, stats_interval, max_record_bytes";
+    "incidents_topic, batch_size, batch_timeout, stats_interval, max_record_bytes, labels";
+
+static const char *const label_fields = "service, environment, cluster, severity, version, actor";
 
 static const key_def_t *find_key(const char *name)
 {
@@ -111,11 +120,27 @@ cli_config_t *cli_config_create(void)
     return cfg;
 }
 
+static void free_names(char **names)
+{
+    for (size_t i = 0; names && names[i]; i++)
+        free(names[i]);
+    free(names);
+}
+
+static void free_labels(cli_config_labels_t *labels)
+{
+    for (size_t f = 0; f < AM_LABEL_NFIELDS; f++) {
+        free_names(labels->names[f]);
+        labels->names[f] = NULL;
+    }
+}
+
 static void free_topics(cli_config_t *cfg)
 {
     for (size_t i = 0; i < cfg->ntopics; i++) {
         free(cfg->topics[i].name);
         free(cfg->topics[i].format);
+        free_labels(&cfg->topics[i].labels);
     }
     free(cfg->topics);
     cfg->topics = NULL;
@@ -148,6 +173,7 @@ void cli_config_destroy(cli_config_t *cfg)
     free(cfg->metrics);
     free(cfg->dead_letter_topic);
     free(cfg->incidents_topic);
+    free_labels(&cfg->labels);
     free(cfg);
 }
 
@@ -228,6 +254,7 @@ static int add_topic(cli_config_t *cfg, const char *name, size_t name_len, const
     cfg->topics[cfg->ntopics].name = n;
     cfg->topics[cfg->ntopics].format =
         format && strcmp(format, "auto") != 0 ? am_xstrdup(format) : NULL;
+    memset(&cfg->topics[cfg->ntopics].labels, 0, sizeof cfg->topics[cfg->ntopics].labels);
     cfg->ntopics++;
     return 0;
 }
@@ -315,6 +342,7 @@ static int set_key(cli_config_t *cfg, const key_def_t *k, const char *value, con
     case KEY_TOPICS:
     case KEY_LIST:
     case KEY_KAFKA:
+    case KEY_LABELS:
         break;
     }
     am_errf(err, errlen, "%s: %s cannot be set from text", origin, k->name);
@@ -390,6 +418,10 @@ int cli_config_set(cli_config_t *cfg, const char *key, const char *value, const 
     }
     if (k->type == KEY_KAFKA) {
         am_errf(err, errlen, "%s: set kafka properties one by one (kafka.NAME)", origin);
+        return -1;
+    }
+    if (k->type == KEY_LABELS) {
+        am_errf(err, errlen, "%s: labels are set in the config file only", origin);
         return -1;
     }
     return set_key(cfg, k, value, origin, err, errlen);
@@ -494,6 +526,79 @@ static int load_kafka(loader_t *ld, const yaml_node_t *map)
     return 0;
 }
 
+/* Reads one field's label names (a name, or a list of names, [] for none)
+ * into a new NULL-terminated list. what names the field in errors. */
+static int load_names(loader_t *ld, const yaml_node_t *v, const char *what, char ***out)
+{
+    char msg[512];
+    const yaml_node_t *one = v;
+    size_t n = 1;
+    if (v->type == YAML_SEQUENCE_NODE)
+        n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+    else if (v->type != YAML_SCALAR_NODE || is_null(v)) {
+        snprintf(msg, sizeof msg, "%s: expected a label name or a list of them ([] for none)",
+                 what);
+        return node_fail(ld, v, msg);
+    }
+    char **names = am_xcalloc(n + 1, sizeof *names);
+    for (size_t i = 0; i < n; i++) {
+        if (v->type == YAML_SEQUENCE_NODE)
+            one = yaml_document_get_node(&ld->doc, v->data.sequence.items.start[i]);
+        if (one->type != YAML_SCALAR_NODE || is_null(one) || one->data.scalar.length == 0) {
+            snprintf(msg, sizeof msg, "%s: each item is a label name", what);
+            goto fail;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(names[j], scalar(one)) == 0) {
+                snprintf(msg, sizeof msg, "%s: label '%.200s' is listed twice", what, scalar(one));
+                goto fail;
+            }
+        names[i] = am_xstrdup(scalar(one));
+    }
+    *out = names;
+    return 0;
+fail:
+    free_names(names);
+    return node_fail(ld, one, msg);
+}
+
+/* Reads a labels: map ({field: names, ...}) into labels, replacing the
+ * fields it names; what prefixes errors ("labels", "topics: labels"). */
+static int load_labels(loader_t *ld, const yaml_node_t *map, const char *what,
+                       cli_config_labels_t *labels)
+{
+    char msg[512], field[256];
+    if (map->type != YAML_MAPPING_NODE) {
+        snprintf(msg, sizeof msg, "%s: expected a map of field: label names (fields: %s)", what,
+                 label_fields);
+        return node_fail(ld, map, msg);
+    }
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         p++) {
+        yaml_node_t *k = yaml_document_get_node(&ld->doc, p->key);
+        yaml_node_t *v = yaml_document_get_node(&ld->doc, p->value);
+        am_label_field_t f;
+        if (k->type != YAML_SCALAR_NODE) {
+            snprintf(msg, sizeof msg, "%s: field names are strings", what);
+            return node_fail(ld, k, msg);
+        }
+        if (check_unique(ld, map, p) != 0)
+            return -1;
+        if (am_label_field_parse(scalar(k), &f) != 0) {
+            snprintf(msg, sizeof msg, "%s: unknown field '%.100s' (known: %s)", what, scalar(k),
+                     label_fields);
+            return node_fail(ld, k, msg);
+        }
+        char **names;
+        snprintf(field, sizeof field, "%s.%s", what, scalar(k));
+        if (load_names(ld, v, field, &names) != 0)
+            return -1;
+        free_names(labels->names[f]);
+        labels->names[f] = names;
+    }
+    return 0;
+}
+
 static int load_topics(loader_t *ld, const yaml_node_t *seq)
 {
     if (seq->type != YAML_SEQUENCE_NODE)
@@ -511,8 +616,9 @@ static int load_topics(loader_t *ld, const yaml_node_t *seq)
             continue;
         }
         if (item->type != YAML_MAPPING_NODE)
-            return node_fail(ld, item, "topics: each item is a topic name or {name, format}");
-        const yaml_node_t *name = NULL, *format = NULL;
+            return node_fail(ld, item,
+                             "topics: each item is a topic name or {name, format, labels}");
+        const yaml_node_t *name = NULL, *format = NULL, *labels = NULL;
         for (yaml_node_pair_t *p = item->data.mapping.pairs.start; p < item->data.mapping.pairs.top;
              p++) {
             yaml_node_t *k = yaml_document_get_node(&ld->doc, p->key);
@@ -521,6 +627,10 @@ static int load_topics(loader_t *ld, const yaml_node_t *seq)
                 return node_fail(ld, k, "topics: keys are strings");
             if (check_unique(ld, item, p) != 0)
                 return -1;
+            if (strcmp(scalar(k), "labels") == 0) {
+                labels = v;
+                continue;
+            }
             if (v->type != YAML_SCALAR_NODE || is_null(v)) {
                 char msg[512];
                 snprintf(msg, sizeof msg, "topics: %s: expected a value", scalar(k));
@@ -532,7 +642,7 @@ static int load_topics(loader_t *ld, const yaml_node_t *seq)
                 format = v;
             } else {
                 char msg[512];
-                snprintf(msg, sizeof msg, "topics: unknown key '%s' (known: name, format)",
+                snprintf(msg, sizeof msg, "topics: unknown key '%s' (known: name, format, labels)",
                          scalar(k));
                 return node_fail(ld, k, msg);
             }
@@ -541,6 +651,11 @@ static int load_topics(loader_t *ld, const yaml_node_t *seq)
             return node_fail(ld, item, "topics: a topic needs a name");
         if (add_topic(ld->cfg, scalar(name), name->data.scalar.length,
                       format ? scalar(format) : NULL, origin, ld->err, ld->errlen) != 0)
+            return -1;
+        char what[320];
+        snprintf(what, sizeof what, "topics: %.200s: labels", scalar(name));
+        if (labels &&
+            load_labels(ld, labels, what, &ld->cfg->topics[ld->cfg->ntopics - 1].labels) != 0)
             return -1;
     }
     return 0;
@@ -593,6 +708,8 @@ static int load_root(loader_t *ld)
             rc = is_null(v) ? (free_topics(ld->cfg), 0) : load_topics(ld, v);
         } else if (def->type == KEY_LIST) {
             rc = is_null(v) ? (free_rules(ld->cfg), 0) : load_rules(ld, v);
+        } else if (def->type == KEY_LABELS) {
+            rc = is_null(v) ? 0 : load_labels(ld, v, "labels", &ld->cfg->labels);
         } else if (v->type != YAML_SCALAR_NODE) {
             snprintf(msg, sizeof msg, "%s: expected a single value", def->name);
             rc = node_fail(ld, v, msg);
@@ -702,6 +819,7 @@ int cli_config_apply_env(cli_config_t *cfg, char *const *envp, char *err, size_t
             const key_def_t *def = find_key(key);
             if (!def || def->type == KEY_KAFKA || def->type == KEY_VERSION)
                 continue; /* not a setting: AFTERMATH_SHARED, AFTERMATH_KAFKA_PORT, ... */
+            /* KEY_LABELS goes on, to be refused by name: file only. */
         }
         if (cli_config_set(cfg, key, value, name, err, errlen) != 0)
             return -1;
@@ -720,6 +838,45 @@ const char *cli_config_kafka_get(const cli_config_t *cfg, const char *name)
         if (strcmp(cfg->kafka[i].name, name) == 0)
             return cfg->kafka[i].value;
     return NULL;
+}
+
+const cli_config_topic_t *cli_config_topic(const cli_config_t *cfg, const char *name)
+{
+    for (size_t i = 0; name && i < cfg->ntopics; i++)
+        if (strcmp(cfg->topics[i].name, name) == 0)
+            return &cfg->topics[i];
+    return NULL;
+}
+
+void cli_config_label_map(const cli_config_t *cfg, const cli_config_topic_t *topic,
+                          am_label_map_t *map)
+{
+    for (size_t f = 0; f < AM_LABEL_NFIELDS; f++) {
+        char **names =
+            topic && topic->labels.names[f] ? topic->labels.names[f] : cfg->labels.names[f];
+        map->names[f] = names ? (const char *const *)names : am_label_map_default.names[f];
+    }
+}
+
+static int has_labels(const cli_config_labels_t *labels)
+{
+    for (size_t f = 0; f < AM_LABEL_NFIELDS; f++)
+        if (labels->names[f])
+            return 1;
+    return 0;
+}
+
+ingest_decoder_t *cli_config_decoder(const cli_config_t *cfg, const ingest_limits_t *limits)
+{
+    am_label_map_t map;
+    cli_config_label_map(cfg, NULL, &map);
+    ingest_decoder_t *dec = ingest_decoder_create(&map, limits);
+    for (size_t i = 0; i < cfg->ntopics; i++)
+        if (has_labels(&cfg->topics[i].labels)) {
+            cli_config_label_map(cfg, &cfg->topics[i], &map);
+            ingest_decoder_set_topic_map(dec, cfg->topics[i].name, &map);
+        }
+    return dec;
 }
 
 int cli_config_check(const cli_config_t *cfg, char *err, size_t errlen)
@@ -757,6 +914,26 @@ static void put_quoted(FILE *out, const char *s)
     fputc('"', out);
 }
 
+/* Prints labels at indent: every field when all is set (the effective
+ * top-level map), else only the fields labels names. */
+static void print_labels(FILE *out, const cli_config_labels_t *labels, const char *indent, int all)
+{
+    am_label_map_t map;
+    for (size_t f = 0; f < AM_LABEL_NFIELDS; f++)
+        map.names[f] = labels->names[f] ? (const char *const *)labels->names[f]
+                                        : am_label_map_default.names[f];
+    for (size_t f = 0; f < AM_LABEL_NFIELDS; f++) {
+        if (!all && !labels->names[f])
+            continue;
+        fprintf(out, "%s%s: [", indent, am_label_field_name((am_label_field_t)f));
+        for (size_t i = 0; map.names[f] && map.names[f][i]; i++) {
+            fputs(i ? ", " : "", out);
+            put_quoted(out, map.names[f][i]);
+        }
+        fputs("]\n", out);
+    }
+}
+
 void cli_config_print(const cli_config_t *cfg, FILE *out)
 {
     char d[AM_TIME_STRLEN];
@@ -773,6 +950,10 @@ void cli_config_print(const cli_config_t *cfg, FILE *out)
         if (cfg->topics[i].format)
             fprintf(out, "\n    format: %s", cfg->topics[i].format);
         fputc('\n', out);
+        if (has_labels(&cfg->topics[i].labels)) {
+            fprintf(out, "    labels:\n");
+            print_labels(out, &cfg->topics[i].labels, "      ", 0);
+        }
     }
     const struct {
         const char *name, *value;
@@ -802,6 +983,27 @@ void cli_config_print(const cli_config_t *cfg, FILE *out)
     fprintf(out, "batch_timeout: %s\n", am_duration_format(cfg->batch_timeout_ms, d));
     fprintf(out, "stats_interval: %s\n", am_duration_format(cfg->stats_interval_ms, d));
     fprintf(out, "max_record_bytes: %ld\n", cfg->max_record_bytes);
+    fprintf(out, "labels:\n");
+    print_labels(out, &cfg->labels, "  ", 1);
+}
+
+/* Logs the label map of topic (NULL: the top-level one), one line. */
+static void log_label_map(const cli_config_t *cfg, const cli_config_topic_t *topic,
+                          const am_log_t *log)
+{
+    am_label_map_t map;
+    am_buf_t v[AM_LABEL_NFIELDS] = {{0}};
+    cli_config_label_map(cfg, topic, &map);
+    for (size_t f = 0; f < AM_LABEL_NFIELDS; f++) {
+        am_buf_puts(&v[f], "");
+        for (size_t i = 0; map.names[f] && map.names[f][i]; i++)
+            am_buf_printf(&v[f], "%s%s", i ? "," : "", map.names[f][i]);
+    }
+    am_log(log, AM_LOG_INFO, "label map", "topic", topic ? topic->name : "*", "service", v[0].p,
+           "environment", v[1].p, "cluster", v[2].p, "severity", v[3].p, "version", v[4].p, "actor",
+           v[5].p, NULL);
+    for (size_t f = 0; f < AM_LABEL_NFIELDS; f++)
+        am_buf_free(&v[f]);
 }
 
 void cli_config_log(const cli_config_t *cfg, const am_log_t *log)
@@ -821,5 +1023,9 @@ void cli_config_log(const cli_config_t *cfg, const am_log_t *log)
     for (size_t i = 0; i < cfg->nkafka; i++)
         am_log(log, AM_LOG_INFO, "kafka property", "name", cfg->kafka[i].name, "value",
                shown(cfg->kafka[i].name, cfg->kafka[i].value), NULL);
+    log_label_map(cfg, NULL, log);
+    for (size_t i = 0; i < cfg->ntopics; i++)
+        if (has_labels(&cfg->topics[i].labels))
+            log_label_map(cfg, &cfg->topics[i], log);
     am_buf_free(&topics);
 }

@@ -20,11 +20,21 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/event.h"
 #include "common/log.h"
+#include "ingest/decode.h"
+
+/* Label names per am_label_field_t, as a labels: map gives them: each a
+ * NULL-terminated owned list (possibly empty), or NULL where the map does
+ * not name the field. */
+typedef struct cli_config_labels {
+    char **names[AM_LABEL_NFIELDS];
+} cli_config_labels_t;
 
 typedef struct cli_config_topic {
     char *name;
-    char *format; /* forced format ("generic", "alertmanager", ...); NULL = detect */
+    char *format;               /* forced format ("generic", "alertmanager", ...); NULL = detect */
+    cli_config_labels_t labels; /* the fields this topic maps its own way */
 } cli_config_topic_t;
 
 /* One librdkafka property, passed through verbatim. */
@@ -42,14 +52,15 @@ typedef struct cli_config {
     char *store;  /* SQLite path; default "aftermath.db" */
     char **rules; /* rule files, for the correlator */
     size_t nrules;
-    char *drafts;              /* draft directory, or NULL */
-    char *metrics;             /* metrics listen address, or NULL */
-    char *dead_letter_topic;   /* where refused records are copied, or NULL */
-    char *incidents_topic;     /* where incident changes are published, or NULL */
-    long batch_size;           /* records per transaction; default 1000 */
-    int64_t batch_timeout_ms;  /* longest a batch stays open; default 1s */
-    int64_t stats_interval_ms; /* lag and rate log lines; default 30s */
-    long max_record_bytes;     /* larger records are refused; default 1 MiB */
+    char *drafts;               /* draft directory, or NULL */
+    char *metrics;              /* metrics listen address, or NULL */
+    char *dead_letter_topic;    /* where refused records are copied, or NULL */
+    char *incidents_topic;      /* where incident changes are published, or NULL */
+    long batch_size;            /* records per transaction; default 1000 */
+    int64_t batch_timeout_ms;   /* longest a batch stays open; default 1s */
+    int64_t stats_interval_ms;  /* lag and rate log lines; default 30s */
+    long max_record_bytes;      /* larger records are refused; default 1 MiB */
+    cli_config_labels_t labels; /* top-level labels: fields not named keep the default */
 } cli_config_t;
 
 /* A configuration holding the defaults and no topics. Never NULL. */
@@ -88,6 +99,22 @@ int cli_config_apply_env(cli_config_t *cfg, char *const *envp, char *err, size_t
 /* Checks that cfg is complete enough to consume: at least one topic and
  * kafka.bootstrap.servers. Returns 0, or -1 with err. */
 int cli_config_check(const cli_config_t *cfg, char *err, size_t errlen);
+
+/* The label map of records from topic (NULL: records of no configured
+ * topic): each field as the topic's labels name it, else as the top-level
+ * labels do, else am_label_map_default's. The lists are borrowed from cfg
+ * (and the defaults). */
+void cli_config_label_map(const cli_config_t *cfg, const cli_config_topic_t *topic,
+                          am_label_map_t *map);
+
+/* A decoder (owned; ingest_decoder_destroy) that reads records as run
+ * does under cfg: the top-level label map, each topic's own map for its
+ * records, and limits (borrowed, or NULL for the defaults). cfg must
+ * outlive it. */
+ingest_decoder_t *cli_config_decoder(const cli_config_t *cfg, const ingest_limits_t *limits);
+
+/* The topic of cfg named name, or NULL. */
+const cli_config_topic_t *cli_config_topic(const cli_config_t *cfg, const char *name);
 
 /* Borrowed value of a librdkafka property, or NULL when not set. */
 const char *cli_config_kafka_get(const cli_config_t *cfg, const char *name);

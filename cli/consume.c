@@ -202,7 +202,7 @@ int cli_consume(const cli_config_t *cfg, store_t *st, corr_engine_t *engine,
     for (size_t i = 0; i < cfg->ntopics; i++)
         topics[i] = (ingest_kafka_topic_t){cfg->topics[i].name, cfg->topics[i].format};
 
-    dec = ingest_decoder_create(NULL, &limits);
+    dec = cli_config_decoder(cfg, &limits);
     ctx.pipeline = cli_pipeline_create(st, dec, engine, "auto", log, SIZE_MAX);
     if (engine && cfg->incidents_topic) {
         ctx.pub = cli_publish_create(cfg, log, err, errlen);

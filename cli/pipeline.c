@@ -102,8 +102,7 @@ int cli_pipeline_record(cli_pipeline_t *p, const am_record_t *rec, char *err, si
     int rc;
     if (!rec->payload) {
         rc = reject(p, rec, "record has no payload (null value)", err, errlen);
-    } else if (ingest_decode(p->dec, rec->format ? rec->format : p->format, rec->payload, rec->len,
-                             rec->ts, &p->events, why, sizeof why) != 0) {
+    } else if (ingest_decode_record(p->dec, rec, p->format, &p->events, why, sizeof why) != 0) {
         rc = reject(p, rec, why, err, errlen);
     } else {
         if (p->events.n > p->outcome_cap) {

@@ -173,35 +173,69 @@ void am_event_copy(am_event_t *dst, const am_event_t *src)
     dst->url = am_xstrdup(src->url);
 }
 
-static const char *const default_service[] = {"service", "job", "app", NULL};
-static const char *const default_environment[] = {"env", "environment", NULL};
-static const char *const default_severity[] = {"severity", NULL};
-
-const am_label_map_t am_label_map_default = {
-    .service = default_service,
-    .environment = default_environment,
-    .severity = default_severity,
+static const char *const field_names[AM_LABEL_NFIELDS] = {
+    "service", "environment", "cluster", "severity", "version", "actor",
 };
 
-static char *first_label(const am_labels_t *labels, const char *const *names)
+const char *am_label_field_name(am_label_field_t field)
+{
+    return (unsigned)field < AM_LABEL_NFIELDS ? field_names[field] : "unknown";
+}
+
+int am_label_field_parse(const char *name, am_label_field_t *field)
+{
+    for (unsigned i = 0; i < AM_LABEL_NFIELDS; i++)
+        if (strcmp(name, field_names[i]) == 0) {
+            *field = (am_label_field_t)i;
+            return 0;
+        }
+    return -1;
+}
+
+static const char *const default_service[] = {"service", "job", "app", NULL};
+static const char *const default_environment[] = {"env", "environment", NULL};
+static const char *const default_cluster[] = {"cluster", NULL};
+static const char *const default_severity[] = {"severity", NULL};
+
+const am_label_map_t am_label_map_default = {.names = {
+                                                 [AM_LABEL_SERVICE] = default_service,
+                                                 [AM_LABEL_ENVIRONMENT] = default_environment,
+                                                 [AM_LABEL_CLUSTER] = default_cluster,
+                                                 [AM_LABEL_SEVERITY] = default_severity,
+                                             }};
+
+/* Borrowed value of the first of names present with a non-empty value. */
+static const char *first_label(const am_labels_t *labels, const char *const *names)
 {
     for (; names && *names; names++) {
         const char *v = am_labels_get(labels, *names);
         if (v && *v)
-            return am_xstrdup(v);
+            return v;
     }
     return NULL;
 }
 
+static void fill(char **field, const am_labels_t *labels, const char *const *names)
+{
+    if (!*field)
+        *field = am_xstrdup(first_label(labels, names));
+}
+
 void am_event_apply_label_map(am_event_t *ev, const am_label_map_t *map)
 {
-    if (!ev->service)
-        ev->service = first_label(&ev->labels, map->service);
-    if (!ev->environment)
-        ev->environment = first_label(&ev->labels, map->environment);
-    if (!ev->severity)
-        ev->severity = first_label(&ev->labels, map->severity);
-    if (ev->environment && !am_labels_get(&ev->labels, "env"))
+    fill(&ev->service, &ev->labels, map->names[AM_LABEL_SERVICE]);
+    fill(&ev->environment, &ev->labels, map->names[AM_LABEL_ENVIRONMENT]);
+    fill(&ev->severity, &ev->labels, map->names[AM_LABEL_SEVERITY]);
+    fill(&ev->version, &ev->labels, map->names[AM_LABEL_VERSION]);
+    fill(&ev->actor, &ev->labels, map->names[AM_LABEL_ACTOR]);
+    const char *cluster = first_label(&ev->labels, map->names[AM_LABEL_CLUSTER]);
+    if (cluster && cluster != am_labels_get(&ev->labels, "cluster")) {
+        char *copy = am_xstrdup(cluster); /* the value lives in the list being changed */
+        am_labels_set(&ev->labels, "cluster", copy);
+        free(copy);
+    }
+    const char *env = am_labels_get(&ev->labels, "env");
+    if (ev->environment && (!env || strcmp(env, ev->environment) != 0))
         am_labels_set(&ev->labels, "env", ev->environment);
 }
 

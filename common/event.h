@@ -86,18 +86,41 @@ void am_event_free(am_event_t *ev);
 /* Deep copy of src into dst (dst is overwritten, not freed first). */
 void am_event_copy(am_event_t *dst, const am_event_t *src);
 
-/* Names of the labels service, environment and severity are read from,
- * first present wins. The defaults are DESIGN.md's. */
+/* The event fields a label map fills from labels. cluster has no field of
+ * its own: it is the label "cluster", which group_by and same read. */
+typedef enum am_label_field {
+    AM_LABEL_SERVICE,
+    AM_LABEL_ENVIRONMENT,
+    AM_LABEL_CLUSTER,
+    AM_LABEL_SEVERITY,
+    AM_LABEL_VERSION,
+    AM_LABEL_ACTOR,
+} am_label_field_t;
+#define AM_LABEL_NFIELDS 6
+
+/* "service", "environment", "cluster", "severity", "version", "actor". */
+const char *am_label_field_name(am_label_field_t field);
+/* Returns 0 and sets *field, or -1 for an unknown name. */
+int am_label_field_parse(const char *name, am_label_field_t *field);
+
+/* For each field, the names of the labels it is read from, first present
+ * and non-empty wins. Each list is NULL-terminated; a NULL list reads no
+ * label. The struct is copied by value; the lists are borrowed. The
+ * defaults are DESIGN.md's: service from service, job, app; environment
+ * from env, environment; cluster from cluster; severity from severity;
+ * version and actor from no label (formats that carry them say so). */
 typedef struct am_label_map {
-    const char *const *service;     /* NULL-terminated */
-    const char *const *environment; /* NULL-terminated */
-    const char *const *severity;    /* NULL-terminated */
+    const char *const *names[AM_LABEL_NFIELDS];
 } am_label_map_t;
 
 extern const am_label_map_t am_label_map_default;
 
-/* Fills service, environment and severity from the labels where they are
- * not already set, and makes the environment visible as label "env". */
+/* Fills service, environment, severity, version and actor from the labels
+ * where the decoder has not already set them (a field the format carries
+ * itself wins over a mapped label); sets the label "cluster" to the first
+ * mapped cluster label found (keeping the sender's "cluster" when none
+ * is); and sets the label "env" to the environment, so that matchers see
+ * it under that name. */
 void am_event_apply_label_map(am_event_t *ev, const am_label_map_t *map);
 
 /* A growable list of events; owns them. */

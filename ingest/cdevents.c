@@ -191,12 +191,12 @@ static int cd_decode_event(const json_t *root, const ingest_ctx_t *ctx, am_event
         return -1;
     }
     ev->observed_at = ctx->observed_at;
-    ingest_set_label(&ev->labels, "env", env);
+    ingest_set_native(&ev->labels, "env", &ev->environment, env);
     ingest_set_label(&ev->annotations, "artifactId", artifact);
     if (add_custom_data(root, ctx, ev, err, errlen) != 0)
         return -1;
     if (kind == AM_KIND_DEPLOY) {
-        ingest_set_label(&ev->labels, "service", subj_id);
+        ingest_set_native(&ev->labels, "service", &ev->service, subj_id);
         purl_parse(artifact ? artifact : "", &ev->name, &ev->version);
         if (!ev->name || !*ev->name) {
             free(ev->name);
@@ -218,7 +218,7 @@ static int cd_decode_event(const json_t *root, const ingest_ctx_t *ctx, am_event
     ev->identity = am_buf_steal(&identity);
     ev->name = am_xstrdup(subj_id);
     ingest_set_label(&ev->labels, "alertname", subj_id);
-    ingest_set_label(&ev->labels, "service", service);
+    ingest_set_native(&ev->labels, "service", &ev->service, service);
     ingest_set_label(&ev->annotations, "description", description);
     ev->summary = am_xstrdup(description && *description ? description : subj_id);
     if (kind == AM_KIND_ALERT && strcmp(status, "resolved") == 0)

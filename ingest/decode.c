@@ -6,6 +6,11 @@
  * payload is parsed once; decoders read the jansson tree and never see the
  * bytes. Everything a decoder appended is dropped again when it refuses
  * the record, so a record is taken whole or not at all.
+ *
+ * ingest_decode_record() adds what only a record knows: its topic picks
+ * the label map (a topic's own, else the decoder's), and its headers may
+ * make it a binary-mode CloudEvent, which selects the cloudevents decoder
+ * before any detection (the value alone would look like the bare data).
  */
 #include "ingest/decode.h"
 #include "common/buf.h"
@@ -25,9 +30,17 @@ const ingest_limits_t ingest_limits_default = {
     .max_value_bytes = 16 * 1024,
 };
 
+/* A topic's own label map (ingest_decoder_set_topic_map). */
+typedef struct topic_map {
+    char *topic;
+    am_label_map_t map;
+} topic_map_t;
+
 struct ingest_decoder {
-    const am_label_map_t *map;
+    am_label_map_t map;
     const ingest_limits_t *limits;
+    topic_map_t *topics; /* a handful at most: searched in order */
+    size_t ntopics;
 };
 
 /* Detection order, most specific first. A CloudEvents envelope is
@@ -46,14 +59,39 @@ static const ingest_format_t *const formats[] = {
 ingest_decoder_t *ingest_decoder_create(const am_label_map_t *map, const ingest_limits_t *limits)
 {
     ingest_decoder_t *dec = am_xcalloc(1, sizeof *dec);
-    dec->map = map ? map : &am_label_map_default;
+    dec->map = map ? *map : am_label_map_default;
     dec->limits = limits ? limits : &ingest_limits_default;
     return dec;
 }
 
 void ingest_decoder_destroy(ingest_decoder_t *dec)
 {
+    if (!dec)
+        return;
+    for (size_t i = 0; i < dec->ntopics; i++)
+        free(dec->topics[i].topic);
+    free(dec->topics);
     free(dec);
+}
+
+void ingest_decoder_set_topic_map(ingest_decoder_t *dec, const char *topic,
+                                  const am_label_map_t *map)
+{
+    for (size_t i = 0; i < dec->ntopics; i++)
+        if (strcmp(dec->topics[i].topic, topic) == 0) {
+            dec->topics[i].map = *map;
+            return;
+        }
+    dec->topics = am_xrealloc(dec->topics, (dec->ntopics + 1) * sizeof *dec->topics);
+    dec->topics[dec->ntopics++] = (topic_map_t){am_xstrdup(topic), *map};
+}
+
+static const am_label_map_t *topic_map(const ingest_decoder_t *dec, const char *topic)
+{
+    for (size_t i = 0; topic && i < dec->ntopics; i++)
+        if (strcmp(dec->topics[i].topic, topic) == 0)
+            return &dec->topics[i].map;
+    return &dec->map;
 }
 
 static const ingest_format_t *format_by_name(const char *name)
@@ -107,8 +145,10 @@ static size_t json_depth(const json_t *v, size_t limit)
     return 0;
 }
 
-int ingest_decode(ingest_decoder_t *dec, const char *format, const char *payload, size_t len,
-                  int64_t observed_at, am_event_list_t *out, char *err, size_t errlen)
+/* ingest_decode with the label map and the binary-mode flag given. */
+static int decode_with(const ingest_decoder_t *dec, const am_label_map_t *map, int ce_binary,
+                       const char *format, const char *payload, size_t len, int64_t observed_at,
+                       am_event_list_t *out, char *err, size_t errlen)
 {
     const ingest_limits_t *lim = dec->limits;
     if (len > lim->max_record_bytes) {
@@ -129,7 +169,9 @@ int ingest_decode(ingest_decoder_t *dec, const char *format, const char *payload
         goto done;
     }
     const ingest_format_t *fmt = NULL;
-    if (format && strcmp(format, "auto") != 0) {
+    if (ce_binary) {
+        fmt = &ingest_format_cloudevents;
+    } else if (format && strcmp(format, "auto") != 0) {
         fmt = format_by_name(format);
         if (!fmt) {
             am_errf(err, errlen, "unknown format \"%s\"", format);
@@ -145,7 +187,8 @@ int ingest_decode(ingest_decoder_t *dec, const char *format, const char *payload
             goto done;
         }
     }
-    ingest_ctx_t ctx = {.map = dec->map, .limits = lim, .observed_at = observed_at};
+    ingest_ctx_t ctx = {
+        .map = map, .limits = lim, .observed_at = observed_at, .ce_binary = ce_binary};
     size_t before = out->n;
     char why[512];
     if (fmt->decode(root, &ctx, out, why, sizeof why) != 0) {
@@ -158,6 +201,36 @@ int ingest_decode(ingest_decoder_t *dec, const char *format, const char *payload
 done:
     json_decref(root);
     return rc;
+}
+
+int ingest_decode(ingest_decoder_t *dec, const char *format, const char *payload, size_t len,
+                  int64_t observed_at, am_event_list_t *out, char *err, size_t errlen)
+{
+    return decode_with(dec, &dec->map, 0, format, payload, len, observed_at, out, err, errlen);
+}
+
+int ingest_decode_record(ingest_decoder_t *dec, const am_record_t *rec, const char *format,
+                         am_event_list_t *out, char *err, size_t errlen)
+{
+    if (!rec->payload) {
+        am_errf(err, errlen, "record has no payload (null value)");
+        return -1;
+    }
+    if (rec->format)
+        format = rec->format;
+    /* Binary-mode CloudEvents are detected by their headers; a format
+     * other than cloudevents forced on the record reads the value alone. */
+    int ce_binary = 0;
+    if (!format || strcmp(format, "auto") == 0 || strcmp(format, "cloudevents") == 0) {
+        char why[512];
+        ce_binary = ingest_cloudevents_headers(rec->headers, why, sizeof why);
+        if (ce_binary < 0) {
+            am_errf(err, errlen, "cloudevents: %s", why);
+            return -1;
+        }
+    }
+    return decode_with(dec, topic_map(dec, rec->topic), ce_binary, format, rec->payload, rec->len,
+                       rec->ts, out, err, errlen);
 }
 
 int ingest_get_string(const json_t *obj, const char *key, const char *field, const char **out,
@@ -236,6 +309,15 @@ void ingest_set_label(am_labels_t *labels, const char *name, const char *value)
 {
     if (value && *value)
         am_labels_set(labels, name, value);
+}
+
+void ingest_set_native(am_labels_t *labels, const char *name, char **field, const char *value)
+{
+    if (!value || !*value)
+        return;
+    am_labels_set(labels, name, value);
+    if (!*field)
+        *field = am_xstrdup(value);
 }
 
 int ingest_set_json_text(am_labels_t *labels, const char *name, const json_t *value,

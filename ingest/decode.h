@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "common/event.h"
+#include "common/record.h"
 
 /* Input limits: a record over any of them is refused with the limit named. */
 typedef struct ingest_limits {
@@ -28,9 +29,16 @@ extern const ingest_limits_t ingest_limits_default;
 typedef struct ingest_decoder ingest_decoder_t;
 
 /* Creates a decoder with the given label mapping and limits (NULL for the
- * defaults); both are copied by pointer and must outlive the decoder. */
+ * defaults). The map struct is copied, its name lists borrowed; limits is
+ * borrowed. Both must outlive the decoder. */
 ingest_decoder_t *ingest_decoder_create(const am_label_map_t *map, const ingest_limits_t *limits);
 void ingest_decoder_destroy(ingest_decoder_t *dec);
+
+/* Uses map instead of the decoder's own for records of topic (see
+ * ingest_decode_record); setting a topic again replaces its map. The topic
+ * name and the map struct are copied, the name lists borrowed. */
+void ingest_decoder_set_topic_map(ingest_decoder_t *dec, const char *topic,
+                                  const am_label_map_t *map);
 
 /* Names a format: "auto" or a decoder's name ("alertmanager",
  * "alertmanager-api", "grafana", "pagerduty", "cdevents", "cloudevents",
@@ -43,5 +51,14 @@ int ingest_format_check(const char *name);
  * returns -1 and writes the reason, naming the field, to err. */
 int ingest_decode(ingest_decoder_t *dec, const char *format, const char *payload, size_t len,
                   int64_t observed_at, am_event_list_t *out, char *err, size_t errlen);
+
+/* Decodes one record as ingest_decode does its payload, with what only the
+ * record knows: its own format (rec->format) before format; its Kafka
+ * timestamp as observed_at; the label map set for its topic; and its
+ * headers, so that a binary-mode CloudEvent (ce_specversion header; see
+ * docs/formats.md) is read as the same event in structured mode, or
+ * refused naming the header at fault. A null payload is refused. */
+int ingest_decode_record(ingest_decoder_t *dec, const am_record_t *rec, const char *format,
+                         am_event_list_t *out, char *err, size_t errlen);
 
 #endif

@@ -14,6 +14,8 @@ typedef struct ingest_ctx {
     const am_label_map_t *map;
     const ingest_limits_t *limits;
     int64_t observed_at;
+    int ce_binary; /* a binary-mode CloudEvent whose headers were checked:
+                      the root is its data (cloudevents.c) */
 } ingest_ctx_t;
 
 typedef struct ingest_format {
@@ -70,6 +72,12 @@ int ingest_get_time_or_observed(const json_t *obj, const char *key, const char *
                                 const ingest_ctx_t *ctx, int64_t *ms, char *err, size_t errlen);
 /* Sets name to value in labels unless value is NULL or empty. */
 void ingest_set_label(am_labels_t *labels, const char *name, const char *value);
+/* A field the format carries itself (GitHub's repository as the service, a
+ * CDEvent's environment id): sets the label name to value, as
+ * ingest_set_label, and *field to a copy unless it is already set. The
+ * label map only fills fields still unset, so a native field wins over a
+ * mapped label (docs/formats.md). Nothing when value is NULL or empty. */
+void ingest_set_native(am_labels_t *labels, const char *name, char **field, const char *value);
 /* Sets name to a free-form JSON value as text (a string as it is, anything
  * else as compact JSON), checking the value limit; for annotations taken
  * from members such as custom_details or values. */
@@ -106,9 +114,15 @@ int ingest_am_decode_alerts(const json_t *root, const char *source, const ingest
 
 /* CloudEvents structured mode (cloudevents.c). Returns 1 and sets *data
  * (borrowed from root) when root is a CloudEvents JSON envelope, 0 when it
- * is not one (*data = root), -1 when it is one whose data cannot be read
- * (err names the field). Reusable by any source that may carry envelopes;
- * binary mode (ce_* Kafka headers) is the Kafka source's business. */
+ * is not one (*data = root), -1 when it is one with a missing or invalid
+ * attribute or whose data cannot be read (err names the field). */
 int ingest_cloudevents_unwrap(const json_t *root, const json_t **data, char *err, size_t errlen);
+/* CloudEvents binary mode (cloudevents.c): looks at a record's Kafka
+ * headers (kcat's ["name", "value", ...] JSON text, or NULL). Returns 0
+ * when they do not make the record a binary-mode CloudEvent (no
+ * ce_specversion header, or a structured-mode content-type), 1 when they
+ * do and the attributes are valid, -1 when they do but a required
+ * attribute is missing or one is invalid (err names the header). */
+int ingest_cloudevents_headers(const char *headers, char *err, size_t errlen);
 
 #endif

@@ -142,14 +142,14 @@ static int flux_decode(const json_t *root, const ingest_ctx_t *ctx, am_event_lis
         ev->ends_at = at;
         ev->name = am_xstrdup(reason);
         am_labels_set(&ev->labels, "alertname", reason);
-        am_labels_set(&ev->labels, "severity", severity);
+        ingest_set_native(&ev->labels, "severity", &ev->severity, severity);
         ingest_alert_set_id(ev);
         am_event_apply_label_map(ev, ctx->map);
         return 0;
     }
     ev->name = am_xstrdup(name);
     ev->actor = am_xstrdup(controller && *controller ? controller : NULL);
-    am_labels_set(&ev->labels, "service", name);
+    ingest_set_native(&ev->labels, "service", &ev->service, name);
     am_event_apply_label_map(ev, ctx->map);
     ingest_event_default_id(ev);
     return 0;

@@ -61,12 +61,9 @@ static int generic_decode(const json_t *root, const ingest_ctx_t *ctx, am_event_
     if (ingest_get_labels(root, "labels", "", ctx->limits, &ev->labels, err, errlen) != 0 ||
         ingest_get_labels(root, "annotations", "", ctx->limits, &ev->annotations, err, errlen) != 0)
         return -1;
-    if (service && *service)
-        am_labels_set(&ev->labels, "service", service);
-    if (severity && *severity)
-        am_labels_set(&ev->labels, "severity", severity);
-    if (environment && *environment)
-        am_labels_set(&ev->labels, "env", environment);
+    ingest_set_native(&ev->labels, "service", &ev->service, service);
+    ingest_set_native(&ev->labels, "severity", &ev->severity, severity);
+    ingest_set_native(&ev->labels, "env", &ev->environment, environment);
 
     int64_t at;
     if (ingest_get_time(root, "at", "", &at, err, errlen) != 0)

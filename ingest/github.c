@@ -149,9 +149,9 @@ static int gh_decode(const json_t *root, const ingest_ctx_t *ctx, am_event_list_
     ev->actor = am_xstrdup(actor);
     ev->summary = am_xstrdup(description && *description ? description : NULL);
     ev->url = am_xstrdup(url ? url : repo_url && *repo_url ? repo_url : NULL);
-    ingest_set_label(&ev->labels, "service", repo_name);
+    ingest_set_native(&ev->labels, "service", &ev->service, repo_name);
     ingest_set_label(&ev->labels, "repository", full_name);
-    ingest_set_label(&ev->labels, "env", env);
+    ingest_set_native(&ev->labels, "env", &ev->environment, env);
     ingest_set_label(&ev->labels, "ref", ref);
     am_event_apply_label_map(ev, ctx->map);
     char at[24];

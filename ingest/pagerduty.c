@@ -91,7 +91,10 @@ static int read_payload(const json_t *payload, const ingest_ctx_t *ctx, am_event
         const char *v;
         if (ingest_get_string(payload, keys[i], "payload.", &v, err, errlen) != 0)
             return -1;
-        ingest_set_label(&ev->labels, labels[i], v);
+        if (i == 0) /* payload.severity is PagerDuty's own field */
+            ingest_set_native(&ev->labels, labels[i], &ev->severity, v);
+        else
+            ingest_set_label(&ev->labels, labels[i], v);
     }
     return add_details(payload, ctx, ev, err, errlen);
 }
@@ -206,8 +209,8 @@ static int read_incident(const json_t *data, am_event_t *ev, char *err, size_t e
     ev->url = am_xstrdup(url && *url ? url : NULL);
     const json_t *service = json_object_get(data, "service");
     const json_t *priority = json_object_get(data, "priority");
-    ingest_set_label(&ev->labels, "service",
-                     json_string_value(json_object_get(service, "summary")));
+    ingest_set_native(&ev->labels, "service", &ev->service,
+                      json_string_value(json_object_get(service, "summary")));
     ingest_set_label(&ev->labels, "priority",
                      json_string_value(json_object_get(priority, "summary")));
     ingest_set_label(&ev->labels, "urgency", urgency);

@@ -1,7 +1,11 @@
 /*
- * fuzz_decode.c - libFuzzer target for ingest_decode(): format detection
- * and every decoder ("auto"), or one decoder forced when built with
- * -DFUZZ_FORMAT="name" (one target per decoder, sharing this file).
+ * fuzz_decode.c - libFuzzer target for ingest_decode_record(): format
+ * detection and every decoder ("auto"), or one decoder forced when built
+ * with -DFUZZ_FORMAT="name" (one target per decoder, sharing this file).
+ * An input whose first line starts with "headers:" gives the rest of that
+ * line as the record's Kafka headers (kcat's JSON array, as a CloudEvent
+ * in binary mode carries its ce_* attributes) and the next lines as the
+ * payload; any other input is the payload alone.
  *
  * Besides the sanitizers' verdict, it checks what every consumer of the
  * events relies on, and aborts when it does not hold: a refusal appends
@@ -16,6 +20,7 @@
 #include <string.h>
 
 #include "common/event.h"
+#include "common/record.h"
 #include "ingest/decode.h"
 
 #ifndef FUZZ_FORMAT
@@ -78,12 +83,13 @@ static void check_events(const am_event_list_t *l, int64_t observed)
     }
 }
 
-static int decode(ingest_decoder_t *dec, const uint8_t *data, size_t size, int64_t observed,
+static int decode(ingest_decoder_t *dec, const am_record_t *rec, int64_t observed,
                   am_event_list_t *l)
 {
     char err[768] = "";
-    int rc =
-        ingest_decode(dec, FUZZ_FORMAT, (const char *)data, size, observed, l, err, sizeof err);
+    am_record_t r = *rec;
+    r.ts = observed;
+    int rc = ingest_decode_record(dec, &r, FUZZ_FORMAT, l, err, sizeof err);
     check(rc == 0 || rc == -1, "return code");
     if (rc != 0) {
         check(l->n == 0, "refusal left events behind");
@@ -96,11 +102,26 @@ static int decode(ingest_decoder_t *dec, const uint8_t *data, size_t size, int64
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    static const char prefix[] = "headers:";
+    am_record_t rec = {.payload = (const char *)data, .len = size, .topic = "fuzz"};
+    char *headers = NULL;
+    if (size >= sizeof prefix - 1 && memcmp(data, prefix, sizeof prefix - 1) == 0) {
+        const uint8_t *nl = memchr(data, '\n', size);
+        size_t hlen = (nl ? (size_t)(nl - data) : size) - (sizeof prefix - 1);
+        headers = malloc(hlen + 1);
+        if (!headers)
+            return 0;
+        memcpy(headers, data + sizeof prefix - 1, hlen);
+        headers[hlen] = '\0';
+        rec.headers = headers;
+        rec.payload = nl ? (const char *)nl + 1 : "";
+        rec.len = nl ? size - (size_t)(nl + 1 - data) : 0;
+    }
     ingest_decoder_t *dec = ingest_decoder_create(NULL, NULL);
     am_event_list_t raw = {0}, a = {0}, b = {0};
-    decode(dec, data, size, AM_TIME_NONE, &raw);
-    int rc = decode(dec, data, size, OBSERVED, &a);
-    check(decode(dec, data, size, OBSERVED, &b) == rc, "same bytes, different outcome");
+    decode(dec, &rec, AM_TIME_NONE, &raw);
+    int rc = decode(dec, &rec, OBSERVED, &a);
+    check(decode(dec, &rec, OBSERVED, &b) == rc, "same bytes, different outcome");
     check(a.n == b.n, "same bytes, different event counts");
     for (size_t i = 0; i < a.n; i++)
         check(strcmp(a.v[i].id, b.v[i].id) == 0, "same bytes, different ids");
@@ -108,5 +129,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     am_event_list_free(&a);
     am_event_list_free(&b);
     ingest_decoder_destroy(dec);
+    free(headers);
     return 0;
 }

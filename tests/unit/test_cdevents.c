@@ -163,18 +163,21 @@ static void test_cloudevents_envelope(void **state)
                       "{'specversion':'1.0','type':'t','source':'/s','id':'1',"
                       "'data_base64':'e30='}",
                       OBS, "cloudevents: field data_base64: binary data is not read");
-    assert_refused_as("auto", "{'specversion':'1.0','type':'t','data':'{}'}", OBS,
-                      "field data: expected a JSON object or array");
-    assert_refused_as("auto", "{'specversion':'1.0','type':'t','data':{'x':1}}", OBS,
+    assert_refused_as("auto", "{'specversion':'1.0','type':'t','source':'/s','id':'1','data':'{}'}",
+                      OBS, "field data: expected a JSON object or array");
+    assert_refused_as("auto",
+                      "{'specversion':'1.0','type':'t','source':'/s','id':'1','data':{'x':1}}", OBS,
                       "field data: not a known format");
     assert_refused_as("auto",
-                      "{'specversion':'1.0','type':'t','data':{'specversion':'1.0','type':'t',"
+                      "{'specversion':'1.0','type':'t','source':'/"
+                      "s','id':'1','data':{'specversion':'1.0','type':'t',"
                       "'data':{}}}",
                       OBS, "field data: a CloudEvents envelope inside another");
-    assert_refused_as("auto",
-                      "{'specversion':'1.0','type':'t','data':{'context':{'type':"
-                      "'dev.cdevents.service.deployed.0.3.0'},'subject':{'id':'x'}}}",
-                      OBS, "in data, cdevents: field context.timestamp: missing");
+    assert_refused_as(
+        "auto",
+        "{'specversion':'1.0','type':'t','source':'/s','id':'1','data':{'context':{'type':"
+        "'dev.cdevents.service.deployed.0.3.0'},'subject':{'id':'x'}}}",
+        OBS, "in data, cdevents: field context.timestamp: missing");
     assert_refused_as("cloudevents", "{'context':{}}", OBS, "not a CloudEvents envelope");
 }
 

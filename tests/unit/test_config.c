@@ -1,7 +1,8 @@
 /*
  * test_config.c - aftermath.yaml: the strict loader (unknown keys, ranges,
  * durations, formats, with file:line:column), the environment and flag
- * overrides, and secrets kept out of what is printed.
+ * overrides, secrets kept out of what is printed, and the label maps
+ * (top level and per topic) as the decoder applies them.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -199,6 +200,161 @@ static void test_refusals(void **state)
     assert_non_null(strstr(err, "/nonexistent/a.yaml"));
 }
 
+/* Asserts that a map field reads exactly the names given (NULL-ended; a
+ * NULL list reads none). */
+static void assert_names(const char *const *got, const char *const *want)
+{
+    size_t i = 0;
+    for (; want && want[i]; i++) {
+        if (!got || !got[i])
+            fail_msg("missing label name '%s'", want[i]);
+        assert_string_equal(got[i], want[i]);
+    }
+    assert_true(!got || !got[i]);
+}
+
+/* The events of a generic alert with many candidate labels, decoded as a
+ * record of topic (NULL: none) by dec. */
+static void decode_topic(ingest_decoder_t *dec, const char *topic, am_event_list_t *out)
+{
+    static const char payload[] =
+        "{\"kind\":\"alert\",\"name\":\"Down\",\"starts_at\":\"2024-06-18T14:29:00Z\","
+        "\"labels\":{\"team\":\"payments\",\"app\":\"web-app\",\"service\":\"svc\","
+        "\"k8s_cluster\":\"eu-1\",\"owner\":\"jane\",\"release\":\"\"}}";
+    am_record_t rec = {.payload = payload, .len = strlen(payload), .topic = topic, .ts = 1};
+    char err[512];
+    if (ingest_decode_record(dec, &rec, "auto", out, err, sizeof err) != 0)
+        fail_msg("refused: %s", err);
+    assert_int_equal(out->n, 1);
+}
+
+static void test_labels(void **state)
+{
+    (void)state;
+    char err[1024] = "";
+    cli_config_t *cfg = load("labels:\n"
+                             "  service: [team, service]\n"
+                             "  cluster: k8s_cluster\n"
+                             "  version: [release]\n"
+                             "  actor: []\n"
+                             "topics:\n"
+                             "  - name: alerts\n"
+                             "    labels:\n"
+                             "      service: [app]\n"
+                             "      actor: [owner]\n"
+                             "  - deploys\n",
+                             err, sizeof err);
+    if (!cfg)
+        fail_msg("refused: %s", err);
+    am_label_map_t top, alerts, deploys;
+    cli_config_label_map(cfg, NULL, &top);
+    cli_config_label_map(cfg, cli_config_topic(cfg, "alerts"), &alerts);
+    cli_config_label_map(cfg, cli_config_topic(cfg, "deploys"), &deploys);
+    assert_null(cli_config_topic(cfg, "other"));
+    assert_names(top.names[AM_LABEL_SERVICE], (const char *const[]){"team", "service", NULL});
+    assert_names(top.names[AM_LABEL_ENVIRONMENT],
+                 (const char *const[]){"env", "environment", NULL});
+    assert_names(top.names[AM_LABEL_CLUSTER], (const char *const[]){"k8s_cluster", NULL});
+    assert_names(top.names[AM_LABEL_SEVERITY], (const char *const[]){"severity", NULL});
+    assert_names(top.names[AM_LABEL_VERSION], (const char *const[]){"release", NULL});
+    assert_names(top.names[AM_LABEL_ACTOR], (const char *const[]){NULL});
+    /* A topic overrides the fields it names and inherits the others. */
+    assert_names(alerts.names[AM_LABEL_SERVICE], (const char *const[]){"app", NULL});
+    assert_names(alerts.names[AM_LABEL_ACTOR], (const char *const[]){"owner", NULL});
+    assert_names(alerts.names[AM_LABEL_CLUSTER], (const char *const[]){"k8s_cluster", NULL});
+    for (size_t f = 0; f < AM_LABEL_NFIELDS; f++)
+        assert_ptr_equal(deploys.names[f], top.names[f]);
+
+    /* The decoder run and replay build applies them by the record's topic. */
+    ingest_decoder_t *dec = cli_config_decoder(cfg, NULL);
+    am_event_list_t a = {0}, d = {0}, none = {0};
+    decode_topic(dec, "alerts", &a);
+    decode_topic(dec, "deploys", &d);
+    decode_topic(dec, NULL, &none);
+    assert_string_equal(a.v[0].service, "web-app");
+    assert_string_equal(a.v[0].actor, "jane");
+    assert_string_equal(am_labels_get(&a.v[0].labels, "cluster"), "eu-1");
+    assert_null(a.v[0].version); /* release is empty */
+    assert_string_equal(d.v[0].service, "payments");
+    assert_null(d.v[0].actor);
+    assert_string_equal(none.v[0].service, "payments");
+    assert_string_equal(a.v[0].id, d.v[0].id); /* an alert's id is its labels' */
+    am_event_list_free(&a);
+    am_event_list_free(&d);
+    am_event_list_free(&none);
+    ingest_decoder_destroy(dec);
+
+    /* Printed, the maps load back the same. */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    cli_config_print(cfg, out);
+    fclose(out);
+    cli_config_t *again = load(text, err, sizeof err);
+    if (!again)
+        fail_msg("printed config does not load: %s\n%s", err, text);
+    am_label_map_t top2, alerts2;
+    cli_config_label_map(again, NULL, &top2);
+    cli_config_label_map(again, cli_config_topic(again, "alerts"), &alerts2);
+    for (size_t f = 0; f < AM_LABEL_NFIELDS; f++) {
+        assert_names(top2.names[f], top.names[f]);
+        assert_names(alerts2.names[f], alerts.names[f]);
+    }
+    cli_config_destroy(again);
+    free(text);
+
+    /* Logged at start: the top-level map and each topic's own. */
+    text = NULL;
+    out = open_memstream(&text, &len);
+    am_log_t log = {.out = out, .level = AM_LOG_INFO};
+    cli_config_log(cfg, &log);
+    fclose(out);
+    if (!strstr(text, "topic=* service=team,service environment=env,environment "
+                      "cluster=k8s_cluster severity=severity version=release actor=\"\"") ||
+        !strstr(text, "topic=alerts service=app ") || strstr(text, "topic=deploys"))
+        fail_msg("label maps not logged as expected:\n%s", text);
+    free(text);
+    cli_config_destroy(cfg);
+
+    /* No labels: the defaults, and the same decoder as before. */
+    cfg = cli_config_create();
+    cli_config_label_map(cfg, NULL, &top);
+    for (size_t f = 0; f < AM_LABEL_NFIELDS; f++)
+        assert_ptr_equal(top.names[f], am_label_map_default.names[f]);
+    cli_config_destroy(cfg);
+}
+
+static void test_label_refusals(void **state)
+{
+    (void)state;
+    refused("labels:\n  team: [x]\n",
+            "c.yaml:2:3: labels: unknown field 'team' (known: service, environment, cluster, "
+            "severity, version, actor)");
+    refused("labels: [service]\n", "c.yaml:1:9: labels: expected a map of field: label names");
+    refused("labels:\n  service: ~\n",
+            "c.yaml:2:12: labels.service: expected a label name or a list of them");
+    refused("labels:\n  service: {a: b}\n", "c.yaml:2:12: labels.service: expected a label");
+    refused("labels:\n  service: [a, [b]]\n",
+            "c.yaml:2:16: labels.service: each item is a label name");
+    refused("labels:\n  service: ['']\n", "labels.service: each item is a label name");
+    refused("labels:\n  service: [a, b, a]\n",
+            "c.yaml:2:19: labels.service: label 'a' is listed twice");
+    refused("labels:\n  service: a\n  service: b\n", "c.yaml:3:3: key 'service' is given twice");
+    refused("topics:\n  - name: alerts\n    labels:\n      sevrity: [x]\n",
+            "c.yaml:4:7: topics: alerts: labels: unknown field 'sevrity'");
+    refused("topics:\n  - name: alerts\n    labels: [x]\n",
+            "c.yaml:3:13: topics: alerts: labels: expected a map");
+    refused("topics:\n  - name: alerts\n    labels:\n      actor: ~\n",
+            "c.yaml:4:14: topics: alerts: labels.actor: expected a label name");
+
+    char err[256];
+    cli_config_t *cfg = cli_config_create();
+    char *envp[] = {"AFTERMATH_LABELS=service:team", NULL};
+    assert_int_equal(cli_config_apply_env(cfg, envp, err, sizeof err), -1);
+    assert_non_null(strstr(err, "AFTERMATH_LABELS: labels are set in the config file only"));
+    cli_config_destroy(cfg);
+}
+
 static void test_env_and_flags(void **state)
 {
     (void)state;
@@ -281,6 +437,11 @@ static void test_example(void **state)
         fail_msg("%s", err);
     assert_int_equal(cli_config_check(cfg, err, sizeof err), 0);
     assert_int_equal(cfg->ntopics, 3);
+    /* The labels it shows are the defaults. */
+    am_label_map_t map;
+    cli_config_label_map(cfg, NULL, &map);
+    for (size_t f = 0; f < AM_LABEL_NFIELDS; f++)
+        assert_names(map.names[f], am_label_map_default.names[f]);
     cli_config_destroy(cfg);
 }
 
@@ -290,6 +451,7 @@ int main(void)
         cmocka_unit_test(test_full),     cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_refusals), cmocka_unit_test(test_env_and_flags),
         cmocka_unit_test(test_secrets),  cmocka_unit_test(test_example),
+        cmocka_unit_test(test_labels),   cmocka_unit_test(test_label_refusals),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -100,6 +100,86 @@ static void test_label_map(void **state)
     am_event_free(&ev);
 }
 
+static void test_custom_label_map(void **state)
+{
+    (void)state;
+    static const char *const team[] = {"team", "service", NULL};
+    static const char *const stage[] = {"stage", NULL};
+    static const char *const k8s[] = {"k8s_cluster", NULL};
+    static const char *const release[] = {"release", NULL};
+    static const char *const owner[] = {"owner", NULL};
+    am_label_map_t map = am_label_map_default;
+    map.names[AM_LABEL_SERVICE] = team;
+    map.names[AM_LABEL_ENVIRONMENT] = stage;
+    map.names[AM_LABEL_CLUSTER] = k8s;
+    map.names[AM_LABEL_SEVERITY] = NULL; /* severity read from no label */
+    map.names[AM_LABEL_VERSION] = release;
+    map.names[AM_LABEL_ACTOR] = owner;
+
+    am_event_t ev;
+    am_event_init(&ev);
+    am_labels_set(&ev.labels, "team", "payments");
+    am_labels_set(&ev.labels, "service", "api");
+    am_labels_set(&ev.labels, "env", "dev");
+    am_labels_set(&ev.labels, "stage", "prod");
+    am_labels_set(&ev.labels, "cluster", "sender-said");
+    am_labels_set(&ev.labels, "k8s_cluster", "eu-1");
+    am_labels_set(&ev.labels, "severity", "page");
+    am_labels_set(&ev.labels, "release", "v2");
+    am_labels_set(&ev.labels, "owner", "");
+    am_event_apply_label_map(&ev, &map);
+    assert_string_equal(ev.service, "payments");
+    assert_string_equal(ev.environment, "prod");
+    /* The labels env and cluster follow the mapped values. */
+    assert_string_equal(am_labels_get(&ev.labels, "env"), "prod");
+    assert_string_equal(am_labels_get(&ev.labels, "cluster"), "eu-1");
+    assert_null(ev.severity);
+    assert_string_equal(ev.version, "v2");
+    assert_null(ev.actor); /* an empty value is no value */
+    am_event_free(&ev);
+
+    /* Missing labels: fields stay unset, the sender's cluster stays. */
+    am_event_init(&ev);
+    am_labels_set(&ev.labels, "cluster", "sender-said");
+    am_labels_set(&ev.labels, "job", "not-mapped-here");
+    am_event_apply_label_map(&ev, &map);
+    assert_null(ev.service);
+    assert_null(ev.environment);
+    assert_null(ev.version);
+    assert_null(am_labels_get(&ev.labels, "env"));
+    assert_string_equal(am_labels_get(&ev.labels, "cluster"), "sender-said");
+    assert_int_equal(ev.labels.n, 2);
+    am_event_free(&ev);
+
+    /* A field the decoder set from the format itself wins over the map. */
+    am_event_init(&ev);
+    ev.service = am_xstrdup("from-payload");
+    ev.actor = am_xstrdup("deploy-bot");
+    am_labels_set(&ev.labels, "team", "payments");
+    am_labels_set(&ev.labels, "owner", "jane");
+    am_event_apply_label_map(&ev, &map);
+    assert_string_equal(ev.service, "from-payload");
+    assert_string_equal(ev.actor, "deploy-bot");
+    am_event_free(&ev);
+
+    /* The defaults read no version and no actor from labels. */
+    am_event_init(&ev);
+    am_labels_set(&ev.labels, "version", "1.0");
+    am_labels_set(&ev.labels, "actor", "x");
+    am_labels_set(&ev.labels, "cluster", "c1");
+    am_event_apply_label_map(&ev, &am_label_map_default);
+    assert_null(ev.version);
+    assert_null(ev.actor);
+    assert_string_equal(am_labels_get(&ev.labels, "cluster"), "c1");
+    am_event_free(&ev);
+
+    am_label_field_t f;
+    assert_int_equal(am_label_field_parse("cluster", &f), 0);
+    assert_int_equal(f, AM_LABEL_CLUSTER);
+    assert_string_equal(am_label_field_name(AM_LABEL_ACTOR), "actor");
+    assert_int_equal(am_label_field_parse("Service", &f), -1);
+}
+
 static void test_kind_names(void **state)
 {
     (void)state;
@@ -149,6 +229,7 @@ int main(void)
         cmocka_unit_test(test_labels_sorted_unique),
         cmocka_unit_test(test_fingerprint_matches_alertmanager),
         cmocka_unit_test(test_label_map),
+        cmocka_unit_test(test_custom_label_map),
         cmocka_unit_test(test_kind_names),
         cmocka_unit_test(test_event_list),
         cmocka_unit_test(test_buf),

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "decode_util.h"
@@ -57,6 +58,34 @@ static void test_deployment_created(void **state)
     assert_string_equal(am_labels_get(&ev->labels, "ref"), "v1.4.0");
     assert_true(ev->starts_at == 1718719500000LL);
     am_event_list_free(&l);
+}
+
+/* The repository, environment, sha and creator are GitHub's own fields: a
+ * label map that reads other labels changes none of them. */
+static void test_native_fields_win_over_map(void **state)
+{
+    (void)state;
+    static const char *const team[] = {"team", NULL};
+    static const char *const stage[] = {"stage", NULL};
+    static const char *const release[] = {"ref", NULL};
+    static const char *const owner[] = {"repository", NULL};
+    am_label_map_t map = am_label_map_default;
+    map.names[AM_LABEL_SERVICE] = team;
+    map.names[AM_LABEL_ENVIRONMENT] = stage;
+    map.names[AM_LABEL_VERSION] = release;
+    map.names[AM_LABEL_ACTOR] = owner;
+    ingest_decoder_t *dec = ingest_decoder_create(&map, NULL);
+    char *s = dq("{'action':'created'," DEPLOYMENT "," REPO "}");
+    am_event_list_t l = {0};
+    char err[512];
+    assert_int_equal(ingest_decode(dec, "auto", s, strlen(s), OBS, &l, err, sizeof err), 0);
+    assert_string_equal(l.v[0].service, "checkout");
+    assert_string_equal(l.v[0].environment, "production");
+    assert_string_equal(l.v[0].version, "f95f852b");
+    assert_string_equal(l.v[0].actor, "alice");
+    free(s);
+    am_event_list_free(&l);
+    ingest_decoder_destroy(dec);
 }
 
 static void test_status_states(void **state)
@@ -159,6 +188,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_deployment_created),
+        cmocka_unit_test(test_native_fields_win_over_map),
         cmocka_unit_test(test_status_states),
         cmocka_unit_test(test_status_fields),
         cmocka_unit_test(test_refusals),
