@@ -214,7 +214,8 @@ static int run_run(const cli_global_t *g, int argc, char **argv)
         fprintf(stderr, "aftermath run: %s\n", err);
         goto done;
     }
-    engine = corr_engine_create(st, rules, &g->log, NULL, err, sizeof err);
+    corr_options_t copts = {.max_open_groups = (size_t)cfg->max_open_groups};
+    engine = corr_engine_create(st, rules, &g->log, &copts, err, sizeof err);
     if (!engine) {
         rc = cli_usage_error("run", "%s", err);
         goto done;

@@ -21,6 +21,7 @@
 #include <stdio.h>
 
 #include "common/log.h"
+#include "ingest/decode.h"
 
 typedef struct cli_config_topic {
     char *name;
@@ -50,7 +51,16 @@ typedef struct cli_config {
     int64_t batch_timeout_ms;  /* longest a batch stays open; default 1s */
     int64_t stats_interval_ms; /* lag and rate log lines; default 30s */
     long max_record_bytes;     /* larger records are refused; default 1 MiB */
+    /* Input and state limits (defaults: ingest_limits_default, corr_engine's). */
+    long max_json_depth;         /* JSON nesting; default 32 */
+    long max_alerts_per_payload; /* events in one record; default 10000 */
+    long max_labels_per_event;   /* labels (and annotations) per event; default 128 */
+    long max_label_bytes;        /* one label name or value; default 16 KiB */
+    long max_open_groups;        /* group keys the correlator holds at once; default 10000 */
 } cli_config_t;
+
+/* The decoder limits cfg sets. */
+void cli_config_limits(const cli_config_t *cfg, ingest_limits_t *limits);
 
 /* A configuration holding the defaults and no topics. Never NULL. */
 cli_config_t *cli_config_create(void);

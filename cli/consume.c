@@ -173,8 +173,8 @@ int cli_consume(const cli_config_t *cfg, store_t *st, corr_engine_t *engine,
                 char *err, size_t errlen)
 {
     int rc = -1;
-    ingest_limits_t limits = ingest_limits_default;
-    limits.max_record_bytes = (size_t)cfg->max_record_bytes;
+    ingest_limits_t limits;
+    cli_config_limits(cfg, &limits);
     ingest_decoder_t *dec = NULL;
     ingest_kafka_t *k = NULL;
     consume_ctx_t ctx = {.st = st,
