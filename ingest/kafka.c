@@ -32,6 +32,11 @@
  * - Rebalances, eager or cooperative (rd_kafka_rebalance_protocol): the
  *   open batch is committed before any partition is given up.
  *
+ * - Authentication. An authentication or TLS failure (wrong SASL
+ *   credentials, a certificate the CA does not vouch for) before the
+ *   first assignment ends the run with an error that says so; later ones
+ *   are logged and retried by librdkafka.
+ *
  * Everything runs on the thread that calls ingest_kafka_run(): the
  * rebalance, error and commit callbacks are served from consumer_poll.
  * Only the log callback runs on librdkafka's threads.
@@ -84,8 +89,9 @@ struct ingest_kafka {
     int64_t full_since_ms;  /* when the store became full; 0 when it is not */
     int64_t full_logged_ms; /* last "still full" log line */
 
-    int failed; /* a callback failed: err holds why */
-    int fatal;  /* librdkafka raised a fatal error */
+    int assigned_once; /* a partition was assigned since the start */
+    int failed;        /* a callback failed: err holds why */
+    int fatal;         /* librdkafka raised a fatal error */
     char err[1024];
 
     int64_t last_activity_ms;
@@ -363,6 +369,7 @@ static void on_assign(ingest_kafka_t *k, rd_kafka_t *rk, rd_kafka_topic_partitio
         tp->offset = next >= 0 ? next : k->start_at;
         part_t *p = find_part(k, tp->topic, tp->partition, 1);
         p->assigned = 1;
+        k->assigned_once = 1;
         p->eof = 0;
         p->next = next;
     }
@@ -448,6 +455,24 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     (void)rk;
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
         k->fatal = 1;
+        return;
+    }
+    if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION || err == RD_KAFKA_RESP_ERR__SSL) {
+        /* Wrong credentials or an untrusted certificate do not mend on
+         * their own: at start they end the run; once the consumer has
+         * worked (credentials rotated under it?) librdkafka retries. */
+        am_log(k->base.log, AM_LOG_ERROR,
+               k->assigned_once ? "kafka authentication failed (librdkafka retries)"
+                                : "kafka authentication failed",
+               "error", rd_kafka_err2name((rd_kafka_resp_err_t)err), "reason", reason, NULL);
+        if (!k->assigned_once) {
+            char why[1024];
+            snprintf(why, sizeof why,
+                     "Kafka authentication failed: %s (check kafka security.protocol, "
+                     "sasl.mechanisms, sasl.username, sasl.password and ssl.ca.location)",
+                     reason);
+            fail_in_callback(k, why);
+        }
         return;
     }
     am_log(k->base.log, AM_LOG_WARN, "kafka error (librdkafka retries)", "error",
