@@ -182,7 +182,7 @@ static int replay_run(const cli_global_t *g, int argc, char **argv)
             fprintf(stderr, "aftermath replay: %s\n", err);
             return CLI_EXIT_USAGE;
         }
-        limits.max_record_bytes = (size_t)cfg->max_record_bytes;
+        cli_config_limits(cfg, &limits);
     }
     corr_rules_t *rules = cli_load_rules("replay", rules_path);
     if (!rules) {

@@ -60,11 +60,22 @@ static const char run_help[] =
     "group's offsets in Kafka are committed after the store, for lag tools only.\n"
     "Undecodable, oversized and null records go to the rejected table (and the\n"
     "dead_letter_topic, if set) and never block a partition. If the store fails\n"
-    "(disk full, database locked) the batch is rolled back and written again after\n"
-    "0.5, 1, 2, 4 and 8 s; then aftermath exits 1 without moving any offset.\n"
+    "(database locked past the 5 s busy timeout, I/O error) the batch is rolled\n"
+    "back and written again after 0.5, 1, 2, 4 and 8 s; then aftermath exits 1\n"
+    "without moving any offset. A full store (disk full, quota, file-size limit)\n"
+    "pauses instead: no record is taken and no offset moves, the batch is written\n"
+    "again every 0.5 s growing to every 10 s until space returns, and the pause is\n"
+    "logged (level error) at once and then once a minute.\n"
+    "A database that is not one or is damaged (PRAGMA quick_check) is refused at\n"
+    "start, naming the file; the database, its -wal and -shm are created 0600.\n"
     "A broker that is down (at start or later) is retried; consumption resumes\n"
-    "when it is back. Lag per partition and events/s are logged every\n"
-    "stats_interval at --log-level info.\n"
+    "when it is back. Wrong SASL credentials or a broker certificate that\n"
+    "ssl.ca.location does not vouch for end the run at start (exit 1, \"Kafka\n"
+    "authentication failed: ...\"); later such errors are logged and retried.\n"
+    "Lag per partition and events/s are logged every stats_interval at\n"
+    "--log-level info. Input and state limits (max_record_bytes, max_json_depth,\n"
+    "max_alerts_per_payload, max_labels_per_event, max_label_bytes,\n"
+    "max_open_groups): aftermath.example.yaml and docs/reliability.md.\n"
     "\n"
     "Environment (between the config file and the flags; see aftermath.example.yaml):\n"
     "  AFTERMATH_KAFKA_BOOTSTRAP_SERVERS   kafka.bootstrap.servers\n"
@@ -76,7 +87,8 @@ static const char run_help[] =
     "Secrets (names holding password or secret, JAAS, PEM keys) are never logged.\n"
     "\n"
     "Signals: SIGINT or SIGTERM commits the open batch, leaves the group and exits\n"
-    "0; a second SIGINT ends the process at once (nothing is lost).\n"
+    "0; a second SIGINT ends the process at once (nothing is lost). During a\n"
+    "storage-full pause the batch cannot commit: it exits 1, moving no offset.\n"
     "\n"
     "Exit codes: 0 stopped (signal, --exit-when-idle, --max-records); 1 runtime\n"
     "failure (the store kept failing, a fatal Kafka error, the database cannot be\n"
@@ -215,7 +227,8 @@ static int run_run(const cli_global_t *g, int argc, char **argv)
         fprintf(stderr, "aftermath run: %s\n", err);
         goto done;
     }
-    engine = corr_engine_create(st, rules, &g->log, NULL, err, sizeof err);
+    corr_options_t copts = {.max_open_groups = (size_t)cfg->max_open_groups};
+    engine = corr_engine_create(st, rules, &g->log, &copts, err, sizeof err);
     if (!engine) {
         rc = cli_usage_error("run", "%s", err);
         goto done;

@@ -72,6 +72,11 @@ static const key_def_t keys[] = {
     {"batch_timeout", KEY_DURATION, F(batch_timeout_ms), 1, 3600 * 1000},
     {"stats_interval", KEY_DURATION, F(stats_interval_ms), 1000, 86400 * 1000},
     {"max_record_bytes", KEY_INT, F(max_record_bytes), 1024, 64 * 1024 * 1024},
+    {"max_json_depth", KEY_INT, F(max_json_depth), 2, 1000},
+    {"max_alerts_per_payload", KEY_INT, F(max_alerts_per_payload), 1, 1000000},
+    {"max_labels_per_event", KEY_INT, F(max_labels_per_event), 1, 100000},
+    {"max_label_bytes", KEY_INT, F(max_label_bytes), 16, 1024 * 1024},
+    {"max_open_groups", KEY_INT, F(max_open_groups), 1, 10000000},
     {"labels", KEY_LABELS, 0, 0, 0},
 };
 #undef F
@@ -91,7 +96,9 @@ static const struct {
 
 static const char *const key_names =
     "version, kafka, topics, group, store, rules, drafts, metrics, dead_letter_topic, "
-    "incidents_topic, batch_size, batch_timeout, stats_interval, max_record_bytes, labels";
+    "incidents_topic, batch_size, batch_timeout, stats_interval, max_record_bytes, "
+    "max_json_depth, max_alerts_per_payload, max_labels_per_event, max_label_bytes, "
+    "max_open_groups, labels";
 
 static const char *const label_fields = "service, environment, cluster, severity, version, actor";
 
@@ -111,6 +118,22 @@ static void set_defaults(cli_config_t *cfg)
     cfg->batch_timeout_ms = 1000;
     cfg->stats_interval_ms = 30 * 1000;
     cfg->max_record_bytes = (long)ingest_limits_default.max_record_bytes;
+    cfg->max_json_depth = (long)ingest_limits_default.max_depth;
+    cfg->max_alerts_per_payload = (long)ingest_limits_default.max_events;
+    cfg->max_labels_per_event = (long)ingest_limits_default.max_labels;
+    cfg->max_label_bytes = (long)ingest_limits_default.max_value_bytes;
+    cfg->max_open_groups = 10000;
+}
+
+void cli_config_limits(const cli_config_t *cfg, ingest_limits_t *limits)
+{
+    *limits = (ingest_limits_t){
+        .max_record_bytes = (size_t)cfg->max_record_bytes,
+        .max_depth = (size_t)cfg->max_json_depth,
+        .max_events = (size_t)cfg->max_alerts_per_payload,
+        .max_labels = (size_t)cfg->max_labels_per_event,
+        .max_value_bytes = (size_t)cfg->max_label_bytes,
+    };
 }
 
 cli_config_t *cli_config_create(void)
@@ -983,6 +1006,11 @@ void cli_config_print(const cli_config_t *cfg, FILE *out)
     fprintf(out, "batch_timeout: %s\n", am_duration_format(cfg->batch_timeout_ms, d));
     fprintf(out, "stats_interval: %s\n", am_duration_format(cfg->stats_interval_ms, d));
     fprintf(out, "max_record_bytes: %ld\n", cfg->max_record_bytes);
+    fprintf(out, "max_json_depth: %ld\n", cfg->max_json_depth);
+    fprintf(out, "max_alerts_per_payload: %ld\n", cfg->max_alerts_per_payload);
+    fprintf(out, "max_labels_per_event: %ld\n", cfg->max_labels_per_event);
+    fprintf(out, "max_label_bytes: %ld\n", cfg->max_label_bytes);
+    fprintf(out, "max_open_groups: %ld\n", cfg->max_open_groups);
     fprintf(out, "labels:\n");
     print_labels(out, &cfg->labels, "  ", 1);
 }

@@ -52,16 +52,25 @@ typedef struct cli_config {
     char *store;  /* SQLite path; default "aftermath.db" */
     char **rules; /* rule files, for the correlator */
     size_t nrules;
-    char *drafts;               /* draft directory, or NULL */
-    char *metrics;              /* metrics listen address, or NULL */
-    char *dead_letter_topic;    /* where refused records are copied, or NULL */
-    char *incidents_topic;      /* where incident changes are published, or NULL */
-    long batch_size;            /* records per transaction; default 1000 */
-    int64_t batch_timeout_ms;   /* longest a batch stays open; default 1s */
-    int64_t stats_interval_ms;  /* lag and rate log lines; default 30s */
-    long max_record_bytes;      /* larger records are refused; default 1 MiB */
-    cli_config_labels_t labels; /* top-level labels: fields not named keep the default */
+    char *drafts;              /* draft directory, or NULL */
+    char *metrics;             /* metrics listen address, or NULL */
+    char *dead_letter_topic;   /* where refused records are copied, or NULL */
+    char *incidents_topic;     /* where incident changes are published, or NULL */
+    long batch_size;           /* records per transaction; default 1000 */
+    int64_t batch_timeout_ms;  /* longest a batch stays open; default 1s */
+    int64_t stats_interval_ms; /* lag and rate log lines; default 30s */
+    long max_record_bytes;     /* larger records are refused; default 1 MiB */
+    /* Input and state limits (defaults: ingest_limits_default, corr_engine's). */
+    long max_json_depth;         /* JSON nesting; default 32 */
+    long max_alerts_per_payload; /* events in one record; default 10000 */
+    long max_labels_per_event;   /* labels (and annotations) per event; default 128 */
+    long max_label_bytes;        /* one label name or value; default 16 KiB */
+    long max_open_groups;        /* group keys the correlator holds at once; default 10000 */
+    cli_config_labels_t labels;  /* top-level labels: fields not named keep the default */
 } cli_config_t;
+
+/* The decoder limits cfg sets. */
+void cli_config_limits(const cli_config_t *cfg, ingest_limits_t *limits);
 
 /* A configuration holding the defaults and no topics. Never NULL. */
 cli_config_t *cli_config_create(void);

@@ -63,10 +63,19 @@ typedef struct consume_ctx {
     uint64_t dead_lettered;
 } consume_ctx_t;
 
+/* A store failure for want of space pauses the consumer instead of
+ * counting against its retries (ingest/kafka.h). */
+static int store_failure(const consume_ctx_t *ctx)
+{
+    return store_failed_full(ctx->st) ? INGEST_KAFKA_SINK_FULL : -1;
+}
+
 static int sink_record(void *arg, const am_record_t *rec, char *err, size_t errlen)
 {
     consume_ctx_t *ctx = arg;
-    return cli_pipeline_record(ctx->pipeline, rec, err, errlen);
+    if (cli_pipeline_record(ctx->pipeline, rec, err, errlen) != 0)
+        return store_failure(ctx);
+    return 0;
 }
 
 /* Delivers what the committed batches changed (drafts, incidents topic)
@@ -134,9 +143,9 @@ static int sink_commit(void *arg, const ingest_kafka_pos_t *pos, size_t npos, ch
     for (size_t i = 0; i < npos; i++)
         if (cli_pipeline_offset(ctx->pipeline, pos[i].topic, pos[i].partition, pos[i].next, err,
                                 errlen) != 0)
-            return -1;
+            return store_failure(ctx);
     if (cli_pipeline_flush(ctx->pipeline, err, errlen) != 0)
-        return -1;
+        return store_failure(ctx);
     publish_changes(ctx);
     return 0;
 }
@@ -183,8 +192,8 @@ int cli_consume(const cli_config_t *cfg, store_t *st, corr_engine_t *engine,
                 char *err, size_t errlen)
 {
     int rc = -1;
-    ingest_limits_t limits = ingest_limits_default;
-    limits.max_record_bytes = (size_t)cfg->max_record_bytes;
+    ingest_limits_t limits;
+    cli_config_limits(cfg, &limits);
     ingest_decoder_t *dec = NULL;
     ingest_kafka_t *k = NULL;
     consume_ctx_t ctx = {.st = st,

@@ -4,13 +4,22 @@
  *
  * Exit codes: 0 ok; 1 runtime failure (I/O, database, broker); 2 usage or
  * configuration error.
+ *
+ * Process-wide settings made here, before any command: the umask gains
+ * 077, so the database, its -wal and -shm files, drafts and their
+ * directories are created 0600/0700 (they hold alert payloads, which can
+ * be sensitive); and SIGXFSZ is ignored, so a file-size limit
+ * (RLIMIT_FSIZE) is a write error the store reports as "storage full"
+ * rather than a crash.
  */
 #include "cli/commands.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const cli_command_t *const commands[] = {
     &cli_cmd_replay,  &cli_cmd_incidents, &cli_cmd_show,        &cli_cmd_report,
@@ -40,7 +49,10 @@ static void print_help(FILE *out)
                  "  0  success (records refused as bad input do not count as failure: they are\n"
                  "     kept in the database's rejected table and reported)\n"
                  "  1  runtime failure: a file, the database or the broker failed\n"
-                 "  2  usage or configuration error\n");
+                 "  2  usage or configuration error\n"
+                 "\n"
+                 "Files aftermath creates (database, drafts) are private to its user\n"
+                 "(0600, directories 0700).\n");
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
@@ -58,6 +70,8 @@ int main(int argc, char **argv)
 {
     cli_global_t g = {.log = {.out = stderr, .level = AM_LOG_WARN, .json = false}};
     int i = 1;
+    umask(umask(077) | 077);
+    signal(SIGXFSZ, SIG_IGN);
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {

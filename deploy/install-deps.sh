@@ -17,7 +17,7 @@ if [ "${1:-}" != --build-only ]; then
   pkgs+=(
     libcmocka-dev
     clang libclang-rt-14-dev clang-format
-    kcat python3 chromium
+    kcat python3 chromium valgrind openssl
     openjdk-17-jre-headless maven
   )
 fi

@@ -14,6 +14,15 @@
  *   consumer gives up with an error and commits nothing, so the next start
  *   resumes from the stored offsets. Keeping the messages instead of
  *   seeking back means a retry sees exactly the same records.
+ * - A full store (the sink returns INGEST_KAFKA_SINK_FULL: disk, quota or
+ *   file-size limit) is not a failure but a pause: the kept batch is
+ *   written again every 0.5, 1, 2, ... up to 10 s, without limit, and
+ *   nothing is polled meanwhile, so no record is taken and no offset
+ *   moves until it commits. A pause longer than max.poll.interval.ms
+ *   makes librdkafka leave the group; the next poll rejoins it (the
+ *   revoke finds no open batch), and partitions start again at the stored
+ *   offsets. A stop requested during the pause ends the run with an error
+ *   and nothing of the batch committed.
  * - Offsets. enable.auto.commit and enable.auto.offset.store are off. On
  *   assignment every partition starts at the offset the sink stored (none
  *   stored: where auto.offset.reset says, never at the group's committed
@@ -22,6 +31,11 @@
  *   so that lag tools see progress; failures there are logged, not fatal.
  * - Rebalances, eager or cooperative (rd_kafka_rebalance_protocol): the
  *   open batch is committed before any partition is given up.
+ *
+ * - Authentication. An authentication or TLS failure (wrong SASL
+ *   credentials, a certificate the CA does not vouch for) before the
+ *   first assignment ends the run with an error that says so; later ones
+ *   are logged and retried by librdkafka.
  *
  * Everything runs on the thread that calls ingest_kafka_run(): the
  * rebalance, error and commit callbacks are served from consumer_poll.
@@ -42,6 +56,8 @@
 #define POLL_MS 100
 #define BACKOFF_FIRST_MS 500
 #define BACKOFF_MAX_MS 30000
+#define FULL_PROBE_MAX_MS 10000
+#define FULL_LOG_EVERY_MS 60000
 
 /* A partition seen in an assignment or a batch. */
 typedef struct part {
@@ -68,10 +84,14 @@ struct ingest_kafka {
     rd_kafka_message_t **batch;
     size_t nbatch, batch_cap;
     int64_t batch_opened_ms;
-    int attempts; /* consecutive failed writes of the open batch */
+    int attempts;           /* consecutive failed writes of the open batch */
+    int full_probes;        /* consecutive writes refused for want of space */
+    int64_t full_since_ms;  /* when the store became full; 0 when it is not */
+    int64_t full_logged_ms; /* last "still full" log line */
 
-    int failed; /* a callback failed: err holds why */
-    int fatal;  /* librdkafka raised a fatal error */
+    int assigned_once; /* a partition was assigned since the start */
+    int failed;        /* a callback failed: err holds why */
+    int fatal;         /* librdkafka raised a fatal error */
     char err[1024];
 
     int64_t last_activity_ms;
@@ -157,35 +177,77 @@ static void batch_drop(ingest_kafka_t *k)
         k->parts[i].batch_next = -1;
 }
 
-/* The store failed and the sink rolled the open batch back: waits, then
- * writes the kept records again, up to store_retries times. Returns 0 once
- * they are all written (uncommitted) again, -1 with err when giving up. */
-static int batch_recover(ingest_kafka_t *k, char *err, size_t errlen)
+/* The store is full: logs the pause (first time, then once a minute) and
+ * returns how long to wait before the next attempt. */
+static int full_wait(ingest_kafka_t *k, const char *why)
+{
+    int64_t now = now_ms();
+    char n[32], w[32];
+    int wait = BACKOFF_FIRST_MS << (k->full_probes < 6 ? k->full_probes : 6);
+    if (wait > FULL_PROBE_MAX_MS)
+        wait = FULL_PROBE_MAX_MS;
+    k->full_probes++;
+    k->stats.full++;
+    snprintf(n, sizeof n, "%zu", k->nbatch);
+    snprintf(w, sizeof w, "%d", wait);
+    if (!k->full_since_ms) {
+        k->full_since_ms = k->full_logged_ms = now;
+        am_log(k->base.log, AM_LOG_ERROR,
+               "storage full: consumption paused, no offset moves; the batch is written again "
+               "once space returns",
+               "records", n, "retry_in_ms", w, "error", why, NULL);
+    } else if (now - k->full_logged_ms >= FULL_LOG_EVERY_MS) {
+        char p[32];
+        k->full_logged_ms = now;
+        snprintf(p, sizeof p, "%" PRId64, now - k->full_since_ms);
+        am_log(k->base.log, AM_LOG_ERROR, "storage still full: consumption paused", "paused_ms", p,
+               "records", n, "error", why, NULL);
+    }
+    return wait;
+}
+
+/* The store failed (rc: the sink's return) and the sink rolled the open
+ * batch back: waits, then writes the kept records again, up to
+ * store_retries times, or without limit while the store is full. Returns 0
+ * once they are all written (uncommitted) again, -1 with err when giving
+ * up. */
+static int batch_recover(ingest_kafka_t *k, int rc, char *err, size_t errlen)
 {
     int retries = k->opts->store_retries > 0 ? k->opts->store_retries : 5;
     for (;;) {
-        if (++k->attempts > retries || stopping(k)) {
+        int wait;
+        if (stopping(k) || (rc != INGEST_KAFKA_SINK_FULL && ++k->attempts > retries)) {
             char last[1024];
             snprintf(last, sizeof last, "%s", err);
-            am_errf(err, errlen,
-                    "the store failed %d time%s in a row (%s); nothing of the open "
-                    "batch was committed, the next start resumes from the stored offsets",
-                    k->attempts, k->attempts == 1 ? "" : "s", last);
+            if (rc == INGEST_KAFKA_SINK_FULL)
+                am_errf(err, errlen,
+                        "stopped while the store was full (%s); nothing of the open batch was "
+                        "committed, the next start resumes from the stored offsets",
+                        last);
+            else
+                am_errf(err, errlen,
+                        "the store failed %d time%s in a row (%s); nothing of the open "
+                        "batch was committed, the next start resumes from the stored offsets",
+                        k->attempts, k->attempts == 1 ? "" : "s", last);
             return -1;
         }
-        int wait = BACKOFF_FIRST_MS << (k->attempts - 1 < 6 ? k->attempts - 1 : 6);
-        if (wait > BACKOFF_MAX_MS)
-            wait = BACKOFF_MAX_MS;
-        char n[32], w[32];
-        snprintf(n, sizeof n, "%zu", k->nbatch);
-        snprintf(w, sizeof w, "%d", wait);
-        am_log(k->base.log, AM_LOG_WARN, "store failed, batch rolled back; writing it again",
-               "records", n, "retry_in_ms", w, "error", err, NULL);
-        k->stats.retries++;
+        if (rc == INGEST_KAFKA_SINK_FULL) {
+            wait = full_wait(k, err);
+        } else {
+            wait = BACKOFF_FIRST_MS << (k->attempts - 1 < 6 ? k->attempts - 1 : 6);
+            if (wait > BACKOFF_MAX_MS)
+                wait = BACKOFF_MAX_MS;
+            char n[32], w[32];
+            snprintf(n, sizeof n, "%zu", k->nbatch);
+            snprintf(w, sizeof w, "%d", wait);
+            am_log(k->base.log, AM_LOG_WARN, "store failed, batch rolled back; writing it again",
+                   "records", n, "retry_in_ms", w, "error", err, NULL);
+            k->stats.retries++;
+        }
         for (int slept = 0; slept < wait && !stopping(k); slept += 100)
             sleep_ms(100);
         size_t i = 0;
-        while (i < k->nbatch && feed(k, k->batch[i], err, errlen) == 0)
+        while (i < k->nbatch && (rc = feed(k, k->batch[i], err, errlen)) == 0)
             i++;
         if (i == k->nbatch)
             return 0;
@@ -208,14 +270,23 @@ static int batch_commit(ingest_kafka_t *k, int skip_kafka, char *err, size_t err
                 .partition = k->parts[i].partition,
                 .next = k->parts[i].batch_next,
             };
-    while (k->sink.commit(k->sink.ctx, pos, npos, err, errlen) != 0) {
-        if (batch_recover(k, err, errlen) != 0) {
+    int rc;
+    while ((rc = k->sink.commit(k->sink.ctx, pos, npos, err, errlen)) != 0) {
+        if (batch_recover(k, rc, err, errlen) != 0) {
             free(pos);
             batch_drop(k);
             return -1;
         }
     }
     k->attempts = 0;
+    if (k->full_since_ms) {
+        char p[32];
+        snprintf(p, sizeof p, "%" PRId64, now_ms() - k->full_since_ms);
+        am_log(k->base.log, AM_LOG_WARN, "storage writable again: consumption resumed", "paused_ms",
+               p, NULL);
+        k->full_since_ms = 0;
+        k->full_probes = 0;
+    }
     k->stats.records += k->nbatch;
     k->stats.batches++;
 
@@ -251,9 +322,10 @@ static int batch_add(ingest_kafka_t *k, rd_kafka_message_t *msg, char *err, size
     part_t *p = find_part(k, rd_kafka_topic_name(msg->rkt), msg->partition, 1);
     p->batch_next = msg->offset + 1;
     p->eof = 0;
-    if (feed(k, msg, err, errlen) == 0)
+    int rc = feed(k, msg, err, errlen);
+    if (rc == 0)
         return 0;
-    if (batch_recover(k, err, errlen) == 0)
+    if (batch_recover(k, rc, err, errlen) == 0)
         return 0;
     batch_drop(k);
     return -1;
@@ -297,6 +369,7 @@ static void on_assign(ingest_kafka_t *k, rd_kafka_t *rk, rd_kafka_topic_partitio
         tp->offset = next >= 0 ? next : k->start_at;
         part_t *p = find_part(k, tp->topic, tp->partition, 1);
         p->assigned = 1;
+        k->assigned_once = 1;
         p->eof = 0;
         p->next = next;
     }
@@ -382,6 +455,24 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     (void)rk;
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
         k->fatal = 1;
+        return;
+    }
+    if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION || err == RD_KAFKA_RESP_ERR__SSL) {
+        /* Wrong credentials or an untrusted certificate do not mend on
+         * their own: at start they end the run; once the consumer has
+         * worked (credentials rotated under it?) librdkafka retries. */
+        am_log(k->base.log, AM_LOG_ERROR,
+               k->assigned_once ? "kafka authentication failed (librdkafka retries)"
+                                : "kafka authentication failed",
+               "error", rd_kafka_err2name((rd_kafka_resp_err_t)err), "reason", reason, NULL);
+        if (!k->assigned_once) {
+            char why[1024];
+            snprintf(why, sizeof why,
+                     "Kafka authentication failed: %s (check kafka security.protocol, "
+                     "sasl.mechanisms, sasl.username, sasl.password and ssl.ca.location)",
+                     reason);
+            fail_in_callback(k, why);
+        }
         return;
     }
     am_log(k->base.log, AM_LOG_WARN, "kafka error (librdkafka retries)", "error",

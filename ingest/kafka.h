@@ -40,9 +40,15 @@ typedef struct ingest_kafka_pos {
  * together with pos, the next offset of every partition in it. Either
  * returns 0, or -1 when the store failed, in which case the sink must have
  * discarded the whole open batch (rolled back): the consumer then retries
- * the same records. stored() gives the next offset stored for a partition
+ * the same records, up to store_retries times. INGEST_KAFKA_SINK_FULL
+ * instead of -1 says the store is out of space (same rollback): the
+ * consumer then stops taking records and writes the same batch again at
+ * growing intervals (up to 10 s) for as long as it takes, with no limit. stored() gives the next
+ * offset stored for a partition
  * (-1 when none). events(), optional, counts the events decoded so far,
  * for the progress log. */
+#define INGEST_KAFKA_SINK_FULL (-2)
+
 typedef struct ingest_kafka_sink {
     void *ctx;
     int (*record)(void *ctx, const am_record_t *rec, char *err, size_t errlen);
@@ -83,6 +89,7 @@ typedef struct ingest_kafka_stats {
     uint64_t records; /* records committed */
     uint64_t batches; /* batches committed */
     uint64_t retries; /* batch writes retried after a store failure */
+    uint64_t full;    /* batch writes retried because the store was full */
     uint64_t rebalances;
 } ingest_kafka_stats_t;
 

@@ -16,11 +16,14 @@
 #include "common/hash.h"
 #include "common/time.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
 static const char *const migrations[] = {
@@ -162,11 +165,44 @@ struct store {
     sqlite3_stmt *stmt[NSTMTS];
     store_options_t opts;
     int in_tx;
+    int full; /* a write of the open transaction failed for want of space */
 };
+
+/* True when the connection's last error means "no space": SQLITE_FULL
+ * (disk full or max_page_count), or a failed write (SQLITE_IOERR_WRITE)
+ * when the errno says so (ENOSPC, EDQUOT, EFBIG) or, since SQLite often
+ * loses that errno, when a file-size limit (RLIMIT_FSIZE) is in force or
+ * the database's file system has no block left. */
+static int last_error_full(const store_t *st)
+{
+    int code = sqlite3_extended_errcode(st->db);
+    if ((code & 0xff) == SQLITE_FULL)
+        return 1;
+    if (code != SQLITE_IOERR_WRITE)
+        return 0;
+    int e = sqlite3_system_errno(st->db);
+    if (e == ENOSPC || e == EFBIG || e == EDQUOT)
+        return 1;
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_FSIZE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY)
+        return 1;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", st->path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        slash[slash == dir] = '\0';
+    struct statvfs fs;
+    return statvfs(slash ? dir : ".", &fs) == 0 && fs.f_bavail == 0;
+}
 
 static int fail(store_t *st, char *err, size_t errlen, const char *what)
 {
-    am_errf(err, errlen, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+    if (last_error_full(st)) {
+        st->full = 1;
+        am_errf(err, errlen, "%s: %s: storage full (%s)", st->path, what, sqlite3_errmsg(st->db));
+    } else {
+        am_errf(err, errlen, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+    }
     return -1;
 }
 
@@ -174,7 +210,9 @@ static int exec(store_t *st, const char *sql, char *err, size_t errlen)
 {
     char *msg = NULL;
     if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        am_errf(err, errlen, "%s: %s", st->path, msg ? msg : sqlite3_errmsg(st->db));
+        st->full |= last_error_full(st);
+        am_errf(err, errlen, "%s: %s%s", st->path, st->full ? "storage full: " : "",
+                msg ? msg : sqlite3_errmsg(st->db));
         sqlite3_free(msg);
         return -1;
     }
@@ -211,6 +249,36 @@ static int schema_version(store_t *st, int *version, char *err, size_t errlen)
         return fail(st, err, errlen, "reading schema_version");
     if (sqlite3_step(s) == SQLITE_ROW)
         *version = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return 0;
+}
+
+/* PRAGMA quick_check: a database damaged on disk (torn, truncated,
+ * overwritten) is refused with the first problem SQLite finds, never
+ * written into. */
+static int check_intact(store_t *st, char *err, size_t errlen)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check(1)", -1, &s, NULL) != SQLITE_OK)
+        return fail(st, err, errlen, "checking the database (corrupt or not a database?)");
+    int rc = sqlite3_step(s);
+    const char *r = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(s, 0) : NULL;
+    if (rc != SQLITE_ROW || !r || strcmp(r, "ok") != 0) {
+        if (r) {
+            char first[256];
+            snprintf(first, sizeof first, "%s", r);
+            for (char *c = first; *c; c++)
+                if (*c == '\n')
+                    *c = ' ';
+            am_errf(err, errlen,
+                    "%s: the database is corrupt (%s); refusing to use it: restore a backup or "
+                    "move it away",
+                    st->path, first);
+        } else
+            fail(st, err, errlen, "checking the database (corrupt or not a database?)");
+        sqlite3_finalize(s);
+        return -1;
+    }
     sqlite3_finalize(s);
     return 0;
 }
@@ -266,6 +334,8 @@ store_t *store_open(const char *path, const store_options_t *opts, char *err, si
         exec(st, "PRAGMA synchronous = NORMAL", err, errlen) != 0 ||
         exec(st, "PRAGMA foreign_keys = ON", err, errlen) != 0)
         goto init_error;
+    if (!(opts && opts->must_exist) && check_intact(st, err, errlen) != 0)
+        goto init_error;
     if (migrate(st, err, errlen) != 0)
         goto init_error;
     for (int i = 0; i < NSTMTS; i++)
@@ -301,6 +371,7 @@ const char *store_path(const store_t *st)
 
 int store_begin(store_t *st, char *err, size_t errlen)
 {
+    st->full = 0;
     if (exec(st, "BEGIN IMMEDIATE", err, errlen) != 0)
         return -1;
     st->in_tx = 1;
@@ -317,6 +388,9 @@ int store_commit(store_t *st, char *err, size_t errlen)
 
 void store_rollback(store_t *st)
 {
+    /* The failure that led here may have come from another module's
+     * statement on this connection (the correlator's). */
+    st->full |= last_error_full(st);
     sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     st->in_tx = 0;
 }
@@ -620,6 +694,11 @@ int store_events_by_identity(store_t *st, am_kind_t kind, const char *identity, 
     sqlite3_bind_text(s, 1, am_kind_name(kind), -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, identity, -1, SQLITE_STATIC);
     return run_event_query(st, s, fn, ctx, err, errlen);
+}
+
+int store_failed_full(const store_t *st)
+{
+    return st->full;
 }
 
 sqlite3 *store_db(store_t *st)

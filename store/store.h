@@ -27,7 +27,9 @@ typedef struct store store_t;
 typedef struct store_options {
     int keep_raw;        /* store each record's raw payload (default 1) */
     int busy_timeout_ms; /* wait for another writer's lock (default 5000) */
-    int must_exist;      /* refuse a path with no database instead of creating one */
+    int must_exist;      /* refuse a path with no database instead of creating one; without
+                            it (the writers: run, replay) the database is also checked
+                            (PRAGMA quick_check) and refused when damaged */
 } store_options_t;
 
 /* Options of the commands that only read what is there. */
@@ -47,6 +49,13 @@ int store_begin(store_t *st, char *err, size_t errlen);
 int store_commit(store_t *st, char *err, size_t errlen);
 /* Rolls back the open transaction, if any. */
 void store_rollback(store_t *st);
+
+/* True when a write since the last store_begin() failed for want of space
+ * (disk full, quota, file-size limit, max_page_count): nothing is wrong
+ * with the data, and the same write can succeed once space returns. Still
+ * valid after store_rollback(), so a caller can decide to pause and retry
+ * rather than give up. */
+int store_failed_full(const store_t *st);
 
 /* What store_put did with each event. */
 typedef enum store_outcome {

@@ -53,4 +53,12 @@ set -e
 [ $rc = 1 ] || fail "incidents on a missing database: exit $rc, want 1"
 grep -q 'no such database' "$work/err6" || fail "missing database named"
 [ ! -e "$work/missing.db" ] || fail "an empty database was created"
+# Files aftermath creates are private: 0600, directories 0700, even under
+# a permissive umask.
+(umask 022 && "$am" replay -q --db "$work/modes.db" --drafts "$work/modes-drafts" "$ex" 2>/dev/null) ||
+  fail "replay with drafts"
+modes=$(cd "$work" && stat -c '%n %a' modes.db modes.db-* modes-drafts modes-drafts/* 2>/dev/null | sort || true)
+grep -q '^modes-drafts/INC-20250311-1.md 600$' <<<"$modes" || fail "no draft written: $modes"
+bad=$(grep -vE '^(modes-drafts 700|.* 600)$' <<<"$modes" || true)
+[ -z "$bad" ] || fail "files not private: $bad"
 echo "cli replay example: ok"

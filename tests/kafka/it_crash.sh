@@ -2,8 +2,9 @@
 # Integration (b): the consumer is killed with SIGKILL at random points
 # while it consumes a larger stream (RECORDS records over 4 partitions of
 # two topics, with re-sent duplicates), and restarted each time; the final
-# events and offsets equal those of an uninterrupted run, and no record is
-# stored twice: nothing lost, nothing doubled.
+# events, offsets and the correlator's state (incidents with their events,
+# episodes: tests/lib/incidents.sql) equal those of an uninterrupted run,
+# and no record is stored twice: nothing lost, nothing doubled.
 #
 # Restarts rejoin at once because the consumer is a static group member
 # (group.instance.id): the broker hands the killed member's partitions to
@@ -64,8 +65,13 @@ AFTERMATH_KAFKA__GROUP_INSTANCE_ID=itb-member \
 
 same_events "$WORK/crash.db" "$WORK/ref.db" "killed and uninterrupted runs differ"
 [ "$(offsets "$WORK/crash.db")" = "$(offsets "$WORK/ref.db")" ] || fail "offsets differ"
+sql=$(dirname "$0")/../lib/incidents.sql
+diff <(sqlite3 "$WORK/crash.db" <"$sql") <(sqlite3 "$WORK/ref.db" <"$sql") >"$WORK/diff" ||
+  { head -c 2000 "$WORK/diff"; fail "incidents of the killed and uninterrupted runs differ"; }
+[ "$(sqlite3 "$WORK/ref.db" 'SELECT count(*) FROM incidents')" -gt 0 ] || fail "no incidents to compare"
+[ "$(sqlite3 "$WORK/crash.db" 'PRAGMA integrity_check')" = ok ] || fail "integrity_check"
 [ -z "$(doubled "$WORK/crash.db")" ] || fail "records stored twice: $(doubled "$WORK/crash.db" | head -3)"
 [ "$(sqlite3 "$WORK/crash.db" 'SELECT count(*) FROM records')" = \
   "$(sqlite3 "$WORK/ref.db" 'SELECT count(*) FROM records')" ] || fail "record counts differ"
-echo "$(sqlite3 "$WORK/crash.db" 'SELECT count(*) FROM events') events, $(committed "$WORK/crash.db") records after $KILLS kills ($mid mid-stream): same as uninterrupted"
+echo "$(sqlite3 "$WORK/crash.db" 'SELECT count(*) FROM events') events, $(sqlite3 "$WORK/crash.db" 'SELECT count(*) FROM incidents') incidents, $(committed "$WORK/crash.db") records after $KILLS kills ($mid mid-stream): same as uninterrupted"
 echo "integration crash: ok"

@@ -76,7 +76,12 @@ static void test_full(void **state)
                              "batch_size: 50\n"
                              "batch_timeout: 250ms\n"
                              "stats_interval: 1m\n"
-                             "max_record_bytes: 4096\n",
+                             "max_record_bytes: 4096\n"
+                             "max_json_depth: 8\n"
+                             "max_alerts_per_payload: 100\n"
+                             "max_labels_per_event: 20\n"
+                             "max_label_bytes: 256\n"
+                             "max_open_groups: 500\n",
                              err, sizeof err);
     assert_non_null(cfg);
     assert_string_equal(cli_config_kafka_get(cfg, "bootstrap.servers"), "b1:9092,b2:9092");
@@ -99,6 +104,14 @@ static void test_full(void **state)
     assert_int_equal(cfg->batch_timeout_ms, 250);
     assert_int_equal(cfg->stats_interval_ms, 60000);
     assert_int_equal(cfg->max_record_bytes, 4096);
+    assert_int_equal(cfg->max_open_groups, 500);
+    ingest_limits_t lim;
+    cli_config_limits(cfg, &lim);
+    assert_int_equal(lim.max_record_bytes, 4096);
+    assert_int_equal(lim.max_depth, 8);
+    assert_int_equal(lim.max_events, 100);
+    assert_int_equal(lim.max_labels, 20);
+    assert_int_equal(lim.max_value_bytes, 256);
     assert_int_equal(cli_config_check(cfg, err, sizeof err), 0);
 
     /* Printed and logged, the password is masked; printed text loads back. */
@@ -114,6 +127,7 @@ static void test_full(void **state)
         fail_msg("printed config does not load: %s\n%s", err, text);
     assert_int_equal(again->ntopics, 3);
     assert_int_equal(again->batch_timeout_ms, 250);
+    assert_int_equal(again->max_label_bytes, 256);
     cli_config_destroy(again);
     free(text);
 
@@ -141,6 +155,10 @@ static void test_defaults(void **state)
     assert_int_equal(cfg->batch_timeout_ms, 1000);
     assert_int_equal(cfg->stats_interval_ms, 30000);
     assert_int_equal(cfg->max_record_bytes, 1024 * 1024);
+    ingest_limits_t lim;
+    cli_config_limits(cfg, &lim);
+    assert_memory_equal(&lim, &ingest_limits_default, sizeof lim);
+    assert_int_equal(cfg->max_open_groups, 10000);
     assert_null(cfg->dead_letter_topic);
     assert_int_equal(cli_config_check(cfg, err, sizeof err), -1);
     assert_non_null(strstr(err, "bootstrap.servers"));
@@ -169,6 +187,8 @@ static void test_refusals(void **state)
     refused("batch_timeout: 2h\n", "batch_timeout: 2h is not from 1ms to 1h");
     refused("stats_interval: 10ms\n", "stats_interval: 10ms is not from 1s to 1d");
     refused("max_record_bytes: 10\n", "max_record_bytes: '10' is not a number from 1024");
+    refused("max_json_depth: 100000\n", "max_json_depth: '100000' is not a number from 2 to 1000");
+    refused("max_open_groups: 0\n", "max_open_groups: '0' is not a number from 1");
     refused("topics:\n  - name: alerts\n    format: prometheus\n",
             "c.yaml:2:5: topic 'alerts': unknown format 'prometheus'");
     refused("topics:\n  - name: alerts\n    fmt: generic\n",

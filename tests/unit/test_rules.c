@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "correlate/rules.h"
@@ -110,6 +112,28 @@ static void test_errors_name_the_place(void **state)
     refused("- just a list\n", "expected a mapping");
 }
 
+/* Rules per file are capped (CORR_RULES_MAX): one more is refused with the
+ * count, exactly the cap loads. */
+static void test_rules_per_file_limit(void **state)
+{
+    (void)state;
+    char *yaml = NULL;
+    size_t len = 0;
+    for (int n = CORR_RULES_MAX; n <= CORR_RULES_MAX + 1; n++) {
+        FILE *f = open_memstream(&yaml, &len);
+        fprintf(f, "version: 1\nrules:\n");
+        for (int i = 0; i < n; i++)
+            fprintf(f, "  - {name: r%d, match: []}\n", i);
+        fclose(f);
+        if (n == CORR_RULES_MAX)
+            corr_rules_destroy(load(yaml));
+        else
+            refused(yaml, "t.yaml:3:3: 1001 rules, over the limit of 1000");
+        free(yaml);
+        yaml = NULL;
+    }
+}
+
 static void test_default_and_digest(void **state)
 {
     (void)state;
@@ -139,6 +163,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_rule),
         cmocka_unit_test(test_errors_name_the_place),
+        cmocka_unit_test(test_rules_per_file_limit),
         cmocka_unit_test(test_default_and_digest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
