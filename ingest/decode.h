@@ -44,4 +44,20 @@ int ingest_format_check(const char *name);
 int ingest_decode(ingest_decoder_t *dec, const char *format, const char *payload, size_t len,
                   int64_t observed_at, am_event_list_t *out, char *err, size_t errlen);
 
+/* The reason the pipeline gives a record without a payload (a Kafka
+ * tombstone); ingest_reject_class knows it. */
+#define INGEST_REASON_NULL "record has no payload (null value)"
+
+/* The class of a refusal reason written by ingest_decode (or
+ * INGEST_REASON_NULL), one of a fixed set fit for a metric label:
+ *   "null"            INGEST_REASON_NULL
+ *   "too_large"       over a limit: record bytes, JSON depth, alerts, labels,
+ *                     value length
+ *   "invalid_json"    not JSON
+ *   "unknown_format"  JSON of no known format, or a format name not known
+ *   "missing_field"   a field the format requires is absent
+ *   "invalid_value"   anything else: a field of the wrong type or value
+ * Never NULL; reason is borrowed. */
+const char *ingest_reject_class(const char *reason);
+
 #endif
