@@ -27,6 +27,7 @@
  */
 #include "cli/consume.h"
 #include "cli/drafts.h"
+#include "cli/metrics.h"
 #include "cli/publish.h"
 #include "common/buf.h"
 #include "correlate/incident.h"
@@ -36,6 +37,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static volatile sig_atomic_t stop_requested;
 
@@ -56,12 +58,65 @@ typedef struct consume_ctx {
     const char *dlq_topic;
     const am_log_t *log;
     uint64_t dead_lettered;
+    cli_metrics_t *metrics; /* NULL: no metrics endpoint */
 } consume_ctx_t;
+
+/* --- metrics hooks (cli/metrics.h); each does nothing without metrics ---- */
+
+static void metrics_record(consume_ctx_t *ctx, const am_record_t *rec, int rc, const char *err)
+{
+    if (!ctx->metrics)
+        return;
+    if (rc == 0)
+        cli_metrics_record(ctx->metrics, rec->topic);
+    else
+        cli_metrics_failed(ctx->metrics, cli_pipeline_stats(ctx->pipeline), err);
+}
+
+static double seconds_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* After a commit attempt that began at `began`: the batch's counts and
+ * latency, and the incidents it changed (before publish_changes clears
+ * them). */
+static void metrics_commit(consume_ctx_t *ctx, double began, int rc, const char *err)
+{
+    if (!ctx->metrics)
+        return;
+    if (rc != 0) {
+        cli_metrics_failed(ctx->metrics, cli_pipeline_stats(ctx->pipeline), err);
+        return;
+    }
+    cli_metrics_committed(ctx->metrics, cli_pipeline_stats(ctx->pipeline), seconds_now() - began);
+    size_t n = ctx->engine ? corr_engine_changed_count(ctx->engine) : 0;
+    char why[1024];
+    for (size_t i = 0; i < n; i++)
+        if (cli_metrics_incident(ctx->metrics, ctx->st, corr_engine_changed_id(ctx->engine, i), why,
+                                 sizeof why) != 0)
+            am_log(ctx->log, AM_LOG_ERROR, "incident metrics not updated", "error", why, NULL);
+    if (n > 0 && cli_metrics_count_open(ctx->metrics, ctx->st, why, sizeof why) != 0)
+        am_log(ctx->log, AM_LOG_ERROR, "open incidents not counted", "error", why, NULL);
+}
+
+static void sink_observe(void *arg, const ingest_kafka_view_t *view)
+{
+    consume_ctx_t *ctx = arg;
+    cli_metrics_consumer(ctx->metrics, view);
+    cli_metrics_publish(ctx->metrics);
+}
+
+/* --- the sink -------------------------------------------------------------- */
 
 static int sink_record(void *arg, const am_record_t *rec, char *err, size_t errlen)
 {
     consume_ctx_t *ctx = arg;
-    return cli_pipeline_record(ctx->pipeline, rec, err, errlen);
+    int rc = cli_pipeline_record(ctx->pipeline, rec, err, errlen);
+    metrics_record(ctx, rec, rc, err);
+    return rc;
 }
 
 /* Publishes what the last committed batch changed; failures are logged:
@@ -101,10 +156,24 @@ static void publish_changes(consume_ctx_t *ctx)
     corr_engine_changed_clear(ctx->engine);
 }
 
+static int sink_commit_batch(consume_ctx_t *ctx, const ingest_kafka_pos_t *pos, size_t npos,
+                             char *err, size_t errlen);
+
 static int sink_commit(void *arg, const ingest_kafka_pos_t *pos, size_t npos, char *err,
                        size_t errlen)
 {
     consume_ctx_t *ctx = arg;
+    double began = seconds_now();
+    int rc = sink_commit_batch(ctx, pos, npos, err, errlen);
+    metrics_commit(ctx, began, rc, err);
+    if (rc == 0)
+        publish_changes(ctx);
+    return rc;
+}
+
+static int sink_commit_batch(consume_ctx_t *ctx, const ingest_kafka_pos_t *pos, size_t npos,
+                             char *err, size_t errlen)
+{
     if (ctx->dlq && ingest_producer_pending(ctx->dlq) > 0) {
         char why[1024];
         if (ingest_producer_flush(ctx->dlq, 10000, why, sizeof why) != 0)
@@ -116,10 +185,7 @@ static int sink_commit(void *arg, const ingest_kafka_pos_t *pos, size_t npos, ch
         if (cli_pipeline_offset(ctx->pipeline, pos[i].topic, pos[i].partition, pos[i].next, err,
                                 errlen) != 0)
             return -1;
-    if (cli_pipeline_flush(ctx->pipeline, err, errlen) != 0)
-        return -1;
-    publish_changes(ctx);
-    return 0;
+    return cli_pipeline_flush(ctx->pipeline, err, errlen);
 }
 
 static int sink_stored(void *arg, const char *topic, int32_t partition, int64_t *next, char *err,
@@ -139,6 +205,8 @@ static void dead_letter(void *arg, const am_record_t *rec, const char *reason)
 {
     consume_ctx_t *ctx = arg;
     char place[AM_PLACE_LEN], err[1024];
+    if (ctx->metrics)
+        cli_metrics_reject(ctx->metrics, reason);
     if (!ctx->dlq)
         return;
     const ingest_header_t extra[] = {
@@ -172,7 +240,8 @@ int cli_consume(const cli_config_t *cfg, store_t *st, corr_engine_t *engine,
                          .engine = engine,
                          .log = log,
                          .dlq_topic = cfg->dead_letter_topic,
-                         .drafts = cfg->drafts};
+                         .drafts = cfg->drafts,
+                         .metrics = o ? o->metrics : NULL};
     ingest_kafka_prop_t *props = am_xcalloc(cfg->nkafka + 1, sizeof *props);
     ingest_kafka_topic_t *topics = am_xcalloc(cfg->ntopics + 1, sizeof *topics);
     struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESETHAND}, old_int, old_term;
@@ -194,8 +263,9 @@ int cli_consume(const cli_config_t *cfg, store_t *st, corr_engine_t *engine,
         ctx.dlq = ingest_producer_create(props, cfg->nkafka, log, err, errlen);
         if (!ctx.dlq)
             goto done;
-        cli_pipeline_on_reject(ctx.pipeline, dead_letter, &ctx);
     }
+    if (ctx.dlq || ctx.metrics)
+        cli_pipeline_on_reject(ctx.pipeline, dead_letter, &ctx);
 
     stop_requested = 0;
     sigemptyset(&sa.sa_mask);
@@ -225,6 +295,7 @@ int cli_consume(const cli_config_t *cfg, store_t *st, corr_engine_t *engine,
         .commit = sink_commit,
         .stored = sink_stored,
         .events = sink_events,
+        .observe = ctx.metrics ? sink_observe : NULL,
     };
     k = ingest_kafka_create(&kopts, &sink, err, errlen);
     if (!k)

@@ -109,8 +109,7 @@ static void series_observe(series_t *s, const int64_t d[NM])
     }
 }
 
-/* A label value, escaped as the exposition format requires. */
-static void label_value(am_buf_t *out, const char *v)
+void report_prom_label_value(am_buf_t *out, const char *v)
 {
     for (; *v; v++) {
         if (*v == '\\')
@@ -127,9 +126,9 @@ static void label_value(am_buf_t *out, const char *v)
 static void labels(am_buf_t *out, const series_t *s)
 {
     am_buf_puts(out, "service=\"");
-    label_value(out, s->service);
+    report_prom_label_value(out, s->service);
     am_buf_puts(out, "\",rule=\"");
-    label_value(out, s->rule);
+    report_prom_label_value(out, s->rule);
     am_buf_putc(out, '"');
 }
 

@@ -49,6 +49,10 @@ int report_prom_observe_id(report_prom_t *p, store_t *st, const char *id, char *
  * service then rule; HELP and TYPE once per family, even when empty). */
 void report_prom_write(const report_prom_t *p, am_buf_t *out);
 
+/* Appends v as a label value, escaped as the exposition format requires
+ * (backslash, double quote, newline). */
+void report_prom_label_value(am_buf_t *out, const char *v);
+
 /* Appends the exposition of every resolved incident of st to out (series
  * sorted by service then rule; HELP and TYPE once per family). Reads the
  * whole incidents table: call it per scrape, not per event. Returns 0, or
