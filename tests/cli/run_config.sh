@@ -47,9 +47,19 @@ expect_rc 2 "$am" run --brokers x:1 --topic a --max-records -3
 AFTERMATH_BATCH_SIZE=0 expect_rc 2 "$am" run --brokers x:1 --topic a
 grep -q 'AFTERMATH_BATCH_SIZE: batch_size' "$work/err" || fail "env error names the variable"
 expect_rc 0 "$am" run --config "$project/aftermath.example.yaml" --print-config
+grep -q '^metrics: "127.0.0.1:10791"' "$work/out" || fail "the example's metrics address"
+AFTERMATH_METRICS=off expect_rc 0 "$am" run --print-config
+grep -q '^metrics: "off"' "$work/out" || fail "AFTERMATH_METRICS=off"
+AFTERMATH_METRICS=off expect_rc 0 "$am" run --metrics-addr '[::]:10791' --print-config
+grep -q '^metrics: "\[::\]:10791"' "$work/out" || fail "--metrics-addr over the environment"
+expect_rc 2 "$am" run --brokers x:1 --topic a --metrics-addr 10791
+grep -q -- "--metrics-addr: metrics: '10791' is not HOST:PORT" "$work/err" || fail "bad --metrics-addr"
+AFTERMATH_METRICS=:1 expect_rc 2 "$am" run --brokers x:1 --topic a
+grep -q 'AFTERMATH_METRICS: metrics' "$work/err" || fail "bad AFTERMATH_METRICS"
 expect_rc 1 "$am" status --db "$work/none.db"
 grep -q 'no such database' "$work/err" || fail "status on a missing db"
 "$am" --help | grep -q '^  run ' || fail "--help lists run"
 "$am" --help | grep -q '^  demo ' || fail "--help lists demo"
 "$am" run --help | grep -q 'Exit codes' || fail "run --help"
+"$am" run --help | grep -q -- '--metrics-addr HOST:PORT' || fail "run --help: --metrics-addr"
 echo "cli run config: ok"
