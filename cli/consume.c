@@ -59,6 +59,7 @@ typedef struct consume_ctx {
     const am_log_t *log;
     uint64_t dead_lettered;
     cli_metrics_t *metrics; /* NULL: no metrics endpoint */
+    double commit_began;    /* monotonic seconds, for the commit latency */
 } consume_ctx_t;
 
 /* --- metrics hooks (cli/metrics.h); each does nothing without metrics ---- */
@@ -80,18 +81,14 @@ static double seconds_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* After a commit attempt that began at `began`: the batch's counts and
- * latency, and the incidents it changed (before publish_changes clears
- * them). */
-static void metrics_commit(consume_ctx_t *ctx, double began, int rc, const char *err)
+/* Once a batch committed: its counts and latency (since commit_began), and
+ * the incidents it changed. */
+static void metrics_committed(consume_ctx_t *ctx)
 {
     if (!ctx->metrics)
         return;
-    if (rc != 0) {
-        cli_metrics_failed(ctx->metrics, cli_pipeline_stats(ctx->pipeline), err);
-        return;
-    }
-    cli_metrics_committed(ctx->metrics, cli_pipeline_stats(ctx->pipeline), seconds_now() - began);
+    cli_metrics_committed(ctx->metrics, cli_pipeline_stats(ctx->pipeline),
+                          seconds_now() - ctx->commit_began);
     size_t n = ctx->engine ? corr_engine_changed_count(ctx->engine) : 0;
     char why[1024];
     for (size_t i = 0; i < n; i++)
@@ -156,24 +153,10 @@ static void publish_changes(consume_ctx_t *ctx)
     corr_engine_changed_clear(ctx->engine);
 }
 
-static int sink_commit_batch(consume_ctx_t *ctx, const ingest_kafka_pos_t *pos, size_t npos,
-                             char *err, size_t errlen);
-
-static int sink_commit(void *arg, const ingest_kafka_pos_t *pos, size_t npos, char *err,
-                       size_t errlen)
+static int commit_batch(void *arg, const ingest_kafka_pos_t *pos, size_t npos, char *err,
+                        size_t errlen)
 {
     consume_ctx_t *ctx = arg;
-    double began = seconds_now();
-    int rc = sink_commit_batch(ctx, pos, npos, err, errlen);
-    metrics_commit(ctx, began, rc, err);
-    if (rc == 0)
-        publish_changes(ctx);
-    return rc;
-}
-
-static int sink_commit_batch(consume_ctx_t *ctx, const ingest_kafka_pos_t *pos, size_t npos,
-                             char *err, size_t errlen)
-{
     if (ctx->dlq && ingest_producer_pending(ctx->dlq) > 0) {
         char why[1024];
         if (ingest_producer_flush(ctx->dlq, 10000, why, sizeof why) != 0)
@@ -185,7 +168,23 @@ static int sink_commit_batch(consume_ctx_t *ctx, const ingest_kafka_pos_t *pos, 
         if (cli_pipeline_offset(ctx->pipeline, pos[i].topic, pos[i].partition, pos[i].next, err,
                                 errlen) != 0)
             return -1;
-    return cli_pipeline_flush(ctx->pipeline, err, errlen);
+    if (cli_pipeline_flush(ctx->pipeline, err, errlen) != 0)
+        return -1;
+    metrics_committed(ctx); /* before publish_changes clears the changed incidents */
+    publish_changes(ctx);
+    return 0;
+}
+
+/* The sink's commit: commit_batch, timed and counted for the metrics. */
+static int sink_commit(void *arg, const ingest_kafka_pos_t *pos, size_t npos, char *err,
+                       size_t errlen)
+{
+    consume_ctx_t *ctx = arg;
+    ctx->commit_began = seconds_now();
+    int rc = commit_batch(ctx, pos, npos, err, errlen);
+    if (rc != 0 && ctx->metrics)
+        cli_metrics_failed(ctx->metrics, cli_pipeline_stats(ctx->pipeline), err);
+    return rc;
 }
 
 static int sink_stored(void *arg, const char *topic, int32_t partition, int64_t *next, char *err,
@@ -201,6 +200,8 @@ static uint64_t sink_events(void *arg)
     return cli_pipeline_stats(ctx->pipeline)->events;
 }
 
+/* Every refused record (cli_pipeline_on_reject): counted for the metrics,
+ * and copied to the dead-letter topic if there is one. */
 static void dead_letter(void *arg, const am_record_t *rec, const char *reason)
 {
     consume_ctx_t *ctx = arg;
