@@ -60,6 +60,7 @@ typedef struct consume_ctx {
     uint64_t dead_lettered;
     cli_metrics_t *metrics; /* NULL: no metrics endpoint */
     double commit_began;    /* monotonic seconds, for the commit latency */
+    double published_at;    /* monotonic seconds of the last snapshot */
 } consume_ctx_t;
 
 /* --- metrics hooks (cli/metrics.h); each does nothing without metrics ---- */
@@ -99,11 +100,18 @@ static void metrics_committed(consume_ctx_t *ctx)
         am_log(ctx->log, AM_LOG_ERROR, "open incidents not counted", "error", why, NULL);
 }
 
+/* The consumer's view, after each batch and every second: the snapshot is
+ * rendered again at most every 200 ms (a busy stream commits many batches
+ * a second; the next view, within a second, publishes the rest). */
 static void sink_observe(void *arg, const ingest_kafka_view_t *view)
 {
     consume_ctx_t *ctx = arg;
+    double now = seconds_now();
     cli_metrics_consumer(ctx->metrics, view);
-    cli_metrics_publish(ctx->metrics);
+    if (now - ctx->published_at >= 0.2) {
+        cli_metrics_publish(ctx->metrics);
+        ctx->published_at = now;
+    }
 }
 
 /* --- the sink -------------------------------------------------------------- */
