@@ -22,7 +22,6 @@
  *   so that lag tools see progress; failures there are logged, not fatal.
  * - Rebalances, eager or cooperative (rd_kafka_rebalance_protocol): the
  *   open batch is committed before any partition is given up.
- *
  * - A view for health checks (sink.observe): the assigned partitions with
  *   their stored and end offsets, and whether a broker connection is up,
  *   read from librdkafka's statistics (brokers in state UP), since
