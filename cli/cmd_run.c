@@ -8,6 +8,8 @@
 #include "cli/commands.h"
 #include "cli/config.h"
 #include "cli/consume.h"
+#include "cli/http.h"
+#include "cli/metrics.h"
 #include "common/buf.h"
 #include "common/time.h"
 
@@ -49,6 +51,10 @@ static const char run_help[] =
     "                             end for DURATION (5s, 500ms; a plain number is\n"
     "                             seconds): a one-shot catch-up, and what tests use\n"
     "  --max-records N            stop once N records are committed\n"
+    "  --metrics-addr HOST:PORT   serve /metrics (Prometheus) and /healthz there;\n"
+    "                             default 127.0.0.1:10791, 0.0.0.0:10791 or\n"
+    "                             [::]:10791 in a container, port 0 any free port\n"
+    "                             (logged), 'off' none (docs/metrics.md)\n"
     "  --print-config             print the effective configuration (secrets masked)\n"
     "                             and exit\n"
     "  -h, --help                 this help\n"
@@ -77,11 +83,20 @@ static const char run_help[] =
     "max_alerts_per_payload, max_labels_per_event, max_label_bytes,\n"
     "max_open_groups): aftermath.example.yaml and docs/reliability.md.\n"
     "\n"
+    "Metrics: GET /metrics gives records consumed per topic, events stored and\n"
+    "duplicate, rejected records per reason, lag per partition, batch commit\n"
+    "latency, open incidents and the incident duration histograms; GET /healthz\n"
+    "gives the consumer's state as JSON, 200 while it is \"consuming\" (joined\n"
+    "the group, a broker connection up, the last store write succeeded), 503\n"
+    "otherwise. The endpoint listens from the start; if it cannot (address in\n"
+    "use), aftermath exits 2.\n"
+    "\n"
     "Environment (between the config file and the flags; see aftermath.example.yaml):\n"
     "  AFTERMATH_KAFKA_BOOTSTRAP_SERVERS   kafka.bootstrap.servers\n"
     "  AFTERMATH_KAFKA__<PROPERTY>         any librdkafka property, '.' written as '_'\n"
     "                                      (AFTERMATH_KAFKA__SASL_PASSWORD)\n"
     "  AFTERMATH_<KEY>                     a top-level key (AFTERMATH_GROUP, AFTERMATH_STORE,\n"
+    "                                      AFTERMATH_METRICS=0.0.0.0:10791,\n"
     "                                      AFTERMATH_TOPICS=alerts:alertmanager,deploys, ...;\n"
     "                                      not labels, which only the file sets)\n"
     "Secrets (names holding password or secret, JAAS, PEM keys) are never logged.\n"
@@ -92,7 +107,8 @@ static const char run_help[] =
     "\n"
     "Exit codes: 0 stopped (signal, --exit-when-idle, --max-records); 1 runtime\n"
     "failure (the store kept failing, a fatal Kafka error, the database cannot be\n"
-    "opened); 2 usage or configuration error.\n"
+    "opened); 2 usage or configuration error (including a metrics address that\n"
+    "cannot be listened on).\n"
     "\n"
     "Example:\n"
     "  aftermath --log-level info run --config aftermath.yaml\n"
@@ -129,9 +145,10 @@ static int run_run(const cli_global_t *g, int argc, char **argv)
         {"exit-when-idle", required_argument, NULL, 'I'},
         {"max-records", required_argument, NULL, 'M'},
         {"print-config", no_argument, NULL, 'P'},
+        {"metrics-addr", required_argument, NULL, 'm'},
         {NULL, 0, NULL, 0},
     };
-    const char *config = NULL, *brokers = NULL, *group = NULL, *db = NULL;
+    const char *config = NULL, *brokers = NULL, *group = NULL, *db = NULL, *maddr = NULL;
     am_buf_t topics = {0};
     cli_consume_opts_t o = {0};
     int print = 0, c, rc = CLI_EXIT_USAGE;
@@ -140,6 +157,8 @@ static int run_run(const cli_global_t *g, int argc, char **argv)
     store_t *st = NULL;
     corr_rules_t *rules = NULL;
     corr_engine_t *engine = NULL;
+    cli_metrics_t *metrics = NULL;
+    cli_http_t *http = NULL;
 
     optind = 0;
     opterr = 0;
@@ -185,6 +204,9 @@ static int run_run(const cli_global_t *g, int argc, char **argv)
         case 'P':
             print = 1;
             break;
+        case 'm':
+            maddr = optarg;
+            break;
         default:
             rc = cli_usage_error("run", "unknown or incomplete option '%s'", argv[optind - 1]);
             goto done;
@@ -201,7 +223,8 @@ static int run_run(const cli_global_t *g, int argc, char **argv)
          cli_config_set(cfg, "kafka.bootstrap.servers", brokers, "--brokers", err, sizeof err)) ||
         (topics.len && cli_config_set(cfg, "topics", topics.p, "--topic", err, sizeof err)) ||
         (group && cli_config_set(cfg, "group", group, "--group", err, sizeof err)) ||
-        (db && cli_config_set(cfg, "store", db, "--db", err, sizeof err))) {
+        (db && cli_config_set(cfg, "store", db, "--db", err, sizeof err)) ||
+        (maddr && cli_config_set(cfg, "metrics", maddr, "--metrics-addr", err, sizeof err))) {
         fprintf(stderr, "aftermath run: %s\n", err);
         goto done;
     }
@@ -215,6 +238,19 @@ static int run_run(const cli_global_t *g, int argc, char **argv)
         goto done;
     }
     cli_config_log(cfg, &g->log);
+    if (cfg->metrics) {
+        /* Listening first: a taken port is a configuration error, before
+         * anything is consumed. */
+        metrics = cli_metrics_create(AFTERMATH_VERSION, am_wall_ms());
+        http = cli_http_start(cfg->metrics, metrics, err, sizeof err);
+        if (!http) {
+            fprintf(stderr, "aftermath run: %s\n", err);
+            goto done;
+        }
+        am_log(&g->log, AM_LOG_INFO, "metrics endpoint listening", "address",
+               cli_http_address(http), NULL);
+        o.metrics = metrics;
+    }
 
     rules = corr_rules_load_files(cfg->rules, cfg->nrules, err, sizeof err);
     if (!rules) {
@@ -233,6 +269,13 @@ static int run_run(const cli_global_t *g, int argc, char **argv)
         rc = cli_usage_error("run", "%s", err);
         goto done;
     }
+    if (metrics) {
+        if (cli_metrics_load(metrics, st, err, sizeof err) != 0) {
+            fprintf(stderr, "aftermath run: %s\n", err);
+            goto done;
+        }
+        cli_metrics_publish(metrics);
+    }
     cli_consume_result_t res = {0};
     if (cli_consume(cfg, st, engine, &o, &g->log, &res, err, sizeof err) != 0) {
         am_log(&g->log, AM_LOG_ERROR, "consumer stopped on a failure", "error", err, NULL);
@@ -248,6 +291,12 @@ static int run_run(const cli_global_t *g, int argc, char **argv)
            "batches", n4, NULL);
     rc = CLI_EXIT_OK;
 done:
+    if (metrics) {
+        cli_metrics_stopping(metrics);
+        cli_metrics_publish(metrics);
+    }
+    cli_http_stop(http);
+    cli_metrics_destroy(metrics);
     corr_engine_destroy(engine);
     store_close(st);
     corr_rules_destroy(rules);

@@ -23,6 +23,7 @@
  * borrows them.
  */
 #include "cli/config.h"
+#include "cli/http.h"
 #include "common/buf.h"
 #include "common/time.h"
 #include "ingest/decode.h"
@@ -40,7 +41,8 @@
 typedef enum key_type {
     KEY_VERSION,
     KEY_STRING,
-    KEY_TOPIC, /* a string that must be a valid topic name */
+    KEY_TOPIC,  /* a string that must be a valid topic name */
+    KEY_LISTEN, /* HOST:PORT or [IPV6]:PORT to listen on; "off" (or null) for none */
     KEY_INT,
     KEY_DURATION,
     KEY_KAFKA,
@@ -65,7 +67,7 @@ static const key_def_t keys[] = {
     {"store", KEY_STRING, F(store), 0, 0},
     {"rules", KEY_LIST, 0, 0, 0},
     {"drafts", KEY_STRING, F(drafts), 0, 0},
-    {"metrics", KEY_STRING, F(metrics), 0, 0},
+    {"metrics", KEY_LISTEN, F(metrics), 0, 0},
     {"dead_letter_topic", KEY_TOPIC, F(dead_letter_topic), 0, 0},
     {"incidents_topic", KEY_TOPIC, F(incidents_topic), 0, 0},
     {"batch_size", KEY_INT, F(batch_size), 1, 1000000},
@@ -114,6 +116,7 @@ static void set_defaults(cli_config_t *cfg)
 {
     cfg->group = am_xstrdup("aftermath");
     cfg->store = am_xstrdup("aftermath.db");
+    cfg->metrics = am_xstrdup(CLI_CONFIG_METRICS_DEFAULT);
     cfg->batch_size = 1000;
     cfg->batch_timeout_ms = 1000;
     cfg->stats_interval_ms = 30 * 1000;
@@ -306,6 +309,19 @@ static int set_key(cli_config_t *cfg, const key_def_t *k, const char *value, con
             return -1;
         }
         return 0;
+    case KEY_LISTEN: {
+        char host[CLI_HTTP_HOSTLEN];
+        int port;
+        char **field = (char **)(void *)(base + k->off);
+        if (value && strcmp(value, "off") != 0 &&
+            cli_http_parse_addr(value, host, &port, why, sizeof why) != 0) {
+            am_errf(err, errlen, "%s: %s: %s", origin, k->name, why);
+            return -1;
+        }
+        free(*field);
+        *field = value && strcmp(value, "off") != 0 ? am_xstrdup(value) : NULL;
+        return 0;
+    }
     case KEY_TOPIC:
         if (value && !valid_topic(value)) {
             am_errf(err, errlen, "%s: %s: '%s' is not a valid topic name", origin, k->name, value);
@@ -984,7 +1000,7 @@ void cli_config_print(const cli_config_t *cfg, FILE *out)
         {"group", cfg->group},
         {"store", cfg->store},
         {"drafts", cfg->drafts},
-        {"metrics", cfg->metrics},
+        {"metrics", cfg->metrics ? cfg->metrics : "off"},
         {"dead_letter_topic", cfg->dead_letter_topic},
         {"incidents_topic", cfg->incidents_topic},
     };

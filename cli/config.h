@@ -31,6 +31,11 @@ typedef struct cli_config_labels {
     char **names[AM_LABEL_NFIELDS];
 } cli_config_labels_t;
 
+/* Where `run` serves /metrics and /healthz unless told otherwise: loopback
+ * only, on a port that Prometheus' default port allocation list leaves
+ * free (docs/metrics.md). */
+#define CLI_CONFIG_METRICS_DEFAULT "127.0.0.1:10791"
+
 typedef struct cli_config_topic {
     char *name;
     char *format;               /* forced format ("generic", "alertmanager", ...); NULL = detect */
@@ -53,7 +58,8 @@ typedef struct cli_config {
     char **rules; /* rule files, for the correlator */
     size_t nrules;
     char *drafts;              /* draft directory, or NULL */
-    char *metrics;             /* metrics listen address, or NULL */
+    char *metrics;             /* metrics listen address (HOST:PORT, [IPV6]:PORT); default
+                                  CLI_CONFIG_METRICS_DEFAULT; NULL when "off" */
     char *dead_letter_topic;   /* where refused records are copied, or NULL */
     char *incidents_topic;     /* where incident changes are published, or NULL */
     long batch_size;           /* records per transaction; default 1000 */

@@ -30,6 +30,7 @@
  */
 #include "cli/consume.h"
 #include "cli/drafts.h"
+#include "cli/metrics.h"
 #include "cli/publish.h"
 #include "common/buf.h"
 #include "correlate/incident.h"
@@ -41,6 +42,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static volatile sig_atomic_t stop_requested;
 
@@ -61,6 +63,9 @@ typedef struct consume_ctx {
     const char *dlq_topic;
     const am_log_t *log;
     uint64_t dead_lettered;
+    cli_metrics_t *metrics; /* NULL: no metrics endpoint */
+    double commit_began;    /* monotonic seconds, for the commit latency */
+    double published_at;    /* monotonic seconds of the last snapshot */
 } consume_ctx_t;
 
 /* A store failure for want of space pauses the consumer instead of
@@ -70,12 +75,65 @@ static int store_failure(const consume_ctx_t *ctx)
     return store_failed_full(ctx->st) ? INGEST_KAFKA_SINK_FULL : -1;
 }
 
+/* --- metrics hooks (cli/metrics.h); each does nothing without metrics ---- */
+
+static void metrics_record(consume_ctx_t *ctx, const am_record_t *rec, int rc, const char *err)
+{
+    if (!ctx->metrics)
+        return;
+    if (rc == 0)
+        cli_metrics_record(ctx->metrics, rec->topic);
+    else
+        cli_metrics_failed(ctx->metrics, cli_pipeline_stats(ctx->pipeline), err);
+}
+
+static double seconds_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Once a batch committed: its counts and latency (since commit_began), and
+ * the incidents it changed. */
+static void metrics_committed(consume_ctx_t *ctx)
+{
+    if (!ctx->metrics)
+        return;
+    cli_metrics_committed(ctx->metrics, cli_pipeline_stats(ctx->pipeline),
+                          seconds_now() - ctx->commit_began);
+    size_t n = ctx->engine ? corr_engine_changed_count(ctx->engine) : 0;
+    char why[1024];
+    for (size_t i = 0; i < n; i++)
+        if (cli_metrics_incident(ctx->metrics, ctx->st, corr_engine_changed_id(ctx->engine, i), why,
+                                 sizeof why) != 0)
+            am_log(ctx->log, AM_LOG_ERROR, "incident metrics not updated", "error", why, NULL);
+    if (n > 0 && cli_metrics_count_open(ctx->metrics, ctx->st, why, sizeof why) != 0)
+        am_log(ctx->log, AM_LOG_ERROR, "open incidents not counted", "error", why, NULL);
+}
+
+/* The consumer's view, after each batch and every second: the snapshot is
+ * rendered again at most every 200 ms (a busy stream commits many batches
+ * a second; the next view, within a second, publishes the rest). */
+static void sink_observe(void *arg, const ingest_kafka_view_t *view)
+{
+    consume_ctx_t *ctx = arg;
+    double now = seconds_now();
+    cli_metrics_consumer(ctx->metrics, view);
+    if (now - ctx->published_at >= 0.2) {
+        cli_metrics_publish(ctx->metrics);
+        ctx->published_at = now;
+    }
+}
+
+/* --- the sink -------------------------------------------------------------- */
+
 static int sink_record(void *arg, const am_record_t *rec, char *err, size_t errlen)
 {
     consume_ctx_t *ctx = arg;
-    if (cli_pipeline_record(ctx->pipeline, rec, err, errlen) != 0)
-        return store_failure(ctx);
-    return 0;
+    int rc = cli_pipeline_record(ctx->pipeline, rec, err, errlen);
+    metrics_record(ctx, rec, rc, err);
+    return rc != 0 ? store_failure(ctx) : 0;
 }
 
 /* Delivers what the committed batches changed (drafts, incidents topic)
@@ -129,8 +187,8 @@ static void publish_changes(consume_ctx_t *ctx)
                "error", err, NULL);
 }
 
-static int sink_commit(void *arg, const ingest_kafka_pos_t *pos, size_t npos, char *err,
-                       size_t errlen)
+static int commit_batch(void *arg, const ingest_kafka_pos_t *pos, size_t npos, char *err,
+                        size_t errlen)
 {
     consume_ctx_t *ctx = arg;
     if (ctx->dlq && ingest_producer_pending(ctx->dlq) > 0) {
@@ -146,8 +204,21 @@ static int sink_commit(void *arg, const ingest_kafka_pos_t *pos, size_t npos, ch
             return store_failure(ctx);
     if (cli_pipeline_flush(ctx->pipeline, err, errlen) != 0)
         return store_failure(ctx);
+    metrics_committed(ctx); /* before publish_changes clears the changed incidents */
     publish_changes(ctx);
     return 0;
+}
+
+/* The sink's commit: commit_batch, timed and counted for the metrics. */
+static int sink_commit(void *arg, const ingest_kafka_pos_t *pos, size_t npos, char *err,
+                       size_t errlen)
+{
+    consume_ctx_t *ctx = arg;
+    ctx->commit_began = seconds_now();
+    int rc = commit_batch(ctx, pos, npos, err, errlen);
+    if (rc != 0 && ctx->metrics)
+        cli_metrics_failed(ctx->metrics, cli_pipeline_stats(ctx->pipeline), err);
+    return rc;
 }
 
 static int sink_stored(void *arg, const char *topic, int32_t partition, int64_t *next, char *err,
@@ -163,10 +234,14 @@ static uint64_t sink_events(void *arg)
     return cli_pipeline_stats(ctx->pipeline)->events;
 }
 
+/* Every refused record (cli_pipeline_on_reject): counted for the metrics,
+ * and copied to the dead-letter topic if there is one. */
 static void dead_letter(void *arg, const am_record_t *rec, const char *reason)
 {
     consume_ctx_t *ctx = arg;
     char place[AM_PLACE_LEN], err[1024];
+    if (ctx->metrics)
+        cli_metrics_reject(ctx->metrics, reason);
     if (!ctx->dlq)
         return;
     const ingest_header_t extra[] = {
@@ -200,7 +275,8 @@ int cli_consume(const cli_config_t *cfg, store_t *st, corr_engine_t *engine,
                          .engine = engine,
                          .log = log,
                          .dlq_topic = cfg->dead_letter_topic,
-                         .drafts = cfg->drafts};
+                         .drafts = cfg->drafts,
+                         .metrics = o ? o->metrics : NULL};
     ingest_kafka_prop_t *props = am_xcalloc(cfg->nkafka + 1, sizeof *props);
     ingest_kafka_topic_t *topics = am_xcalloc(cfg->ntopics + 1, sizeof *topics);
     struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESETHAND}, old_int, old_term;
@@ -222,8 +298,9 @@ int cli_consume(const cli_config_t *cfg, store_t *st, corr_engine_t *engine,
         ctx.dlq = ingest_producer_create(props, cfg->nkafka, log, err, errlen);
         if (!ctx.dlq)
             goto done;
-        cli_pipeline_on_reject(ctx.pipeline, dead_letter, &ctx);
     }
+    if (ctx.dlq || ctx.metrics)
+        cli_pipeline_on_reject(ctx.pipeline, dead_letter, &ctx);
 
     /* Changes committed but not delivered before (a crash, replay,
      * recorrelate) go out first. */
@@ -267,6 +344,7 @@ int cli_consume(const cli_config_t *cfg, store_t *st, corr_engine_t *engine,
         .commit = sink_commit,
         .stored = sink_stored,
         .events = sink_events,
+        .observe = ctx.metrics ? sink_observe : NULL,
     };
     k = ingest_kafka_create(&kopts, &sink, err, errlen);
     if (!k)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "cli/config.h"
+#include "cli/metrics.h"
 #include "cli/pipeline.h"
 #include "common/log.h"
 #include "correlate/engine.h"
@@ -17,9 +18,11 @@
 #include "store/store.h"
 
 typedef struct cli_consume_opts {
-    uint64_t max_records; /* stop once this many records are committed; 0 = no limit */
-    int idle_exit_ms;     /* stop once every partition has been at its end this long; 0 = never */
-    int deadline_ms;      /* fail after this long; 0 = never */
+    uint64_t max_records;   /* stop once this many records are committed; 0 = no limit */
+    int idle_exit_ms;       /* stop once every partition has been at its end this long; 0 = never */
+    int deadline_ms;        /* fail after this long; 0 = never */
+    cli_metrics_t *metrics; /* borrowed; receives the pipeline's figures and publishes them;
+                               NULL = none */
 } cli_consume_opts_t;
 
 typedef struct cli_consume_result {

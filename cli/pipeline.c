@@ -101,7 +101,7 @@ int cli_pipeline_record(cli_pipeline_t *p, const am_record_t *rec, char *err, si
     am_event_list_clear(&p->events);
     int rc;
     if (!rec->payload) {
-        rc = reject(p, rec, "record has no payload (null value)", err, errlen);
+        rc = reject(p, rec, INGEST_REASON_NULL, err, errlen);
     } else if (ingest_decode_record(p->dec, rec, p->format, &p->events, why, sizeof why) != 0) {
         rc = reject(p, rec, why, err, errlen);
     } else {

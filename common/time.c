@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <time.h>
 
 int64_t am_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
@@ -251,4 +252,11 @@ char *am_duration_format(int64_t ms, char out[AM_TIME_STRLEN])
     }
     out[n] = '\0';
     return out;
+}
+
+int64_t am_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

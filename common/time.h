@@ -38,6 +38,9 @@ int am_duration_parse(const char *s, size_t len, int64_t *ms, char *err, size_t 
  * a negative duration gets a leading '-'. */
 char *am_duration_format(int64_t ms, char out[AM_TIME_STRLEN]);
 
+/* The wall clock (CLOCK_REALTIME) as UTC milliseconds. */
+int64_t am_wall_ms(void);
+
 /* Days since 1970-01-01 of a proleptic Gregorian date (no range check). */
 int64_t am_days_from_civil(int64_t y, unsigned m, unsigned d);
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs every build and test dependency of aftermath on a Debian machine.
 # Idempotent: when everything is present it prints nothing and exits 0.
-# Chromium renders the HTML draft in a test. Java and Maven run the
+# Chromium renders the HTML draft in a test; promtool (package prometheus)
+# checks the metrics exposition and curl scrapes it in tests. Java and Maven run the
 # integration tests' real Kafka broker
 # (tests/kafka/broker.sh), whose jars scripts/check.sh then fetches.
 # Usage: deploy/install-deps.sh [--build-only]   (as root, or with sudo)
@@ -12,12 +13,14 @@ set -euo pipefail
 pkgs=(
   build-essential cmake ninja-build pkg-config
   librdkafka-dev libjansson-dev libyaml-dev libsqlite3-dev sqlite3
+  libmicrohttpd-dev
 )
 if [ "${1:-}" != --build-only ]; then
   pkgs+=(
     libcmocka-dev
     clang libclang-rt-14-dev clang-format
     kcat python3 chromium valgrind openssl
+    prometheus curl
     openjdk-17-jre-headless maven
   )
 fi

@@ -61,4 +61,20 @@ int ingest_decode(ingest_decoder_t *dec, const char *format, const char *payload
 int ingest_decode_record(ingest_decoder_t *dec, const am_record_t *rec, const char *format,
                          am_event_list_t *out, char *err, size_t errlen);
 
+/* The reason the pipeline gives a record without a payload (a Kafka
+ * tombstone); ingest_reject_class knows it. */
+#define INGEST_REASON_NULL "record has no payload (null value)"
+
+/* The class of a refusal reason written by ingest_decode (or
+ * INGEST_REASON_NULL), one of a fixed set fit for a metric label:
+ *   "null"            INGEST_REASON_NULL
+ *   "too_large"       over a limit: record bytes, JSON depth, alerts, labels,
+ *                     value length
+ *   "invalid_json"    not JSON
+ *   "unknown_format"  JSON of no known format, or a format name not known
+ *   "missing_field"   a field the format requires is absent
+ *   "invalid_value"   anything else: a field of the wrong type or value
+ * Never NULL; reason is borrowed. */
+const char *ingest_reject_class(const char *reason);
+
 #endif

@@ -31,6 +31,11 @@
  *   so that lag tools see progress; failures there are logged, not fatal.
  * - Rebalances, eager or cooperative (rd_kafka_rebalance_protocol): the
  *   open batch is committed before any partition is given up.
+ * - A view for health checks (sink.observe): the assigned partitions with
+ *   their stored and end offsets, and whether a broker connection is up,
+ *   read from librdkafka's statistics (brokers in state UP), since
+ *   librdkafka reports "all brokers down" as an error but never the way
+ *   back.
  *
  * - Authentication. An authentication or TLS failure (wrong SASL
  *   credentials, a certificate the CA does not vouch for) before the
@@ -38,7 +43,8 @@
  *   are logged and retried by librdkafka.
  *
  * Everything runs on the thread that calls ingest_kafka_run(): the
- * rebalance, error and commit callbacks are served from consumer_poll.
+ * rebalance, error, commit and statistics callbacks are served from
+ * consumer_poll.
  * Only the log callback runs on librdkafka's threads.
  */
 #include "ingest/kafka.h"
@@ -48,6 +54,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +65,7 @@
 #define BACKOFF_MAX_MS 30000
 #define FULL_PROBE_MAX_MS 10000
 #define FULL_LOG_EVERY_MS 60000
+#define OBSERVE_MS 1000
 
 /* A partition seen in an assignment or a batch. */
 typedef struct part {
@@ -95,6 +103,11 @@ struct ingest_kafka {
     char err[1024];
 
     int64_t last_activity_ms;
+    int joined;                 /* an assignment arrived */
+    int brokers_up;             /* a broker connection is up, as last seen */
+    int64_t brokers_down_since; /* wall-clock ms, AM_TIME_NONE while up */
+    ingest_kafka_part_view_t *view;
+    int64_t next_observe_ms;
     int64_t next_stats_ms;
     uint64_t stats_records, stats_events;
     int64_t stats_ms;
@@ -113,6 +126,41 @@ static void sleep_ms(int ms)
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
+}
+
+static void set_brokers_up(ingest_kafka_t *k, int up)
+{
+    if (up)
+        k->brokers_down_since = AM_TIME_NONE;
+    else if (k->brokers_up || k->brokers_down_since == AM_TIME_NONE)
+        k->brokers_down_since = am_wall_ms();
+    k->brokers_up = up;
+}
+
+/* Hands the sink the consumer's view (sink.observe). */
+static void observe(ingest_kafka_t *k)
+{
+    if (!k->sink.observe)
+        return;
+    size_t n = 0;
+    k->view = am_xrealloc(k->view, (k->nparts + 1) * sizeof *k->view);
+    for (size_t i = 0; i < k->nparts; i++) {
+        const part_t *p = &k->parts[i];
+        if (!p->assigned)
+            continue;
+        int64_t lo = -1, hi = -1;
+        if (rd_kafka_get_watermark_offsets(k->rk, p->topic, p->partition, &lo, &hi) != 0)
+            hi = -1;
+        k->view[n++] = (ingest_kafka_part_view_t){p->topic, p->partition, p->next, hi};
+    }
+    ingest_kafka_view_t v = {
+        .parts = k->view,
+        .nparts = n,
+        .joined = k->joined,
+        .brokers_up = k->brokers_up,
+        .brokers_down_since = k->brokers_down_since,
+    };
+    k->sink.observe(k->sink.ctx, &v);
 }
 
 static int stopping(const ingest_kafka_t *k)
@@ -299,6 +347,7 @@ static int batch_commit(ingest_kafka_t *k, int skip_kafka, char *err, size_t err
             k->parts[i].next = k->parts[i].batch_next;
     batch_drop(k);
     free(pos);
+    observe(k);
     if (!skip_kafka) {
         rd_kafka_resp_err_t e = rd_kafka_commit(k->rk, offsets, 1);
         if (e)
@@ -373,6 +422,7 @@ static void on_assign(ingest_kafka_t *k, rd_kafka_t *rk, rd_kafka_topic_partitio
         p->eof = 0;
         p->next = next;
     }
+    k->joined = 1;
     am_buf_t b = {0};
     describe(parts, &b);
     am_log(k->base.log, AM_LOG_INFO, "partitions assigned", "protocol",
@@ -457,6 +507,8 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         k->fatal = 1;
         return;
     }
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+        set_brokers_up(k, 0);
     if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION || err == RD_KAFKA_RESP_ERR__SSL) {
         /* Wrong credentials or an untrusted certificate do not mend on
          * their own: at start they end the run; once the consumer has
@@ -490,6 +542,27 @@ static void commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                rd_kafka_err2str(err), NULL);
 }
 
+/* librdkafka's statistics: a broker connection is up when any broker is
+ * in state UP. Returns 0: librdkafka frees the JSON. */
+static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+    ingest_kafka_t *k = opaque;
+    (void)rk;
+    json_t *root = json_loadb(json, len, 0, NULL);
+    const char *name;
+    json_t *b;
+    int up = 0;
+    json_object_foreach(json_object_get(root, "brokers"), name, b)
+    {
+        const char *state = json_string_value(json_object_get(b, "state"));
+        up |= state && strcmp(state, "UP") == 0;
+    }
+    if (root)
+        set_brokers_up(k, up);
+    json_decref(root);
+    return 0;
+}
+
 /* --- lifecycle ------------------------------------------------------------ */
 
 /* auto.offset.reset, as a start offset for partitions with none stored. */
@@ -516,8 +589,10 @@ ingest_kafka_t *ingest_kafka_create(const ingest_kafka_options_t *opts,
     k->opts = opts;
     k->sink = *sink;
 
-    static const ingest_kafka_prop_t defaults[] = {{"auto.offset.reset", "earliest"}};
-    conf = ingest_rdk_conf(defaults, 1, &k->base, err, errlen);
+    k->brokers_down_since = AM_TIME_NONE;
+    static const ingest_kafka_prop_t defaults[] = {{"auto.offset.reset", "earliest"},
+                                                   {"statistics.interval.ms", "1000"}};
+    conf = ingest_rdk_conf(defaults, sink->observe ? 2 : 1, &k->base, err, errlen);
     if (!conf)
         goto init_error;
     for (size_t i = 0; i < opts->nprops; i++)
@@ -532,6 +607,8 @@ ingest_kafka_t *ingest_kafka_create(const ingest_kafka_options_t *opts,
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
     rd_kafka_conf_set_error_cb(conf, error_cb);
     rd_kafka_conf_set_offset_commit_cb(conf, commit_cb);
+    if (sink->observe)
+        rd_kafka_conf_set_stats_cb(conf, stats_cb);
 
     char rkerr[512];
     k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, rkerr, sizeof rkerr);
@@ -586,6 +663,7 @@ void ingest_kafka_destroy(ingest_kafka_t *k)
         free(k->parts[i].topic);
     free(k->parts);
     free(k->batch);
+    free(k->view);
     free(k);
 }
 
@@ -701,9 +779,13 @@ int ingest_kafka_run(ingest_kafka_t *k, char *err, size_t errlen)
             break;
         }
         if (msg && msg->err) {
+            if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF && !k->brokers_up)
+                set_brokers_up(k, 1);
             on_message_error(k, msg);
             rd_kafka_message_destroy(msg);
         } else if (msg) {
+            if (!k->brokers_up)
+                set_brokers_up(k, 1);
             k->last_activity_ms = now_ms();
             if (batch_add(k, msg, err, errlen) != 0) {
                 rc = -1;
@@ -729,6 +811,10 @@ int ingest_kafka_run(ingest_kafka_t *k, char *err, size_t errlen)
                 rc = -1;
                 break;
             }
+        }
+        if (now >= k->next_observe_ms) {
+            observe(k);
+            k->next_observe_ms = now + OBSERVE_MS;
         }
         if (now >= k->next_stats_ms) {
             log_stats(k, now);

@@ -35,6 +35,26 @@ typedef struct ingest_kafka_pos {
     int64_t next;
 } ingest_kafka_pos_t;
 
+/* An assigned partition as the consumer sees it. */
+typedef struct ingest_kafka_part_view {
+    const char *topic;
+    int32_t partition;
+    int64_t next; /* next offset committed in the store; -1 unknown */
+    int64_t end;  /* high watermark last seen from the broker; -1 unknown */
+} ingest_kafka_part_view_t;
+
+/* The consumer's state, for health checks and metrics. Valid during the
+ * observe() call only. */
+typedef struct ingest_kafka_view {
+    const ingest_kafka_part_view_t *parts; /* the assigned partitions */
+    size_t nparts;
+    int joined;                 /* the group gave an assignment (possibly empty) */
+    int brokers_up;             /* a broker connection is up (librdkafka statistics, or
+                                   records arriving) */
+    int64_t brokers_down_since; /* wall-clock ms since no broker connection has been up
+                                   (all brokers down); AM_TIME_NONE otherwise */
+} ingest_kafka_view_t;
+
 /* Where records go. record() is called for each record of the open batch
  * (the first one opens it); commit() then makes the whole batch durable
  * together with pos, the next offset of every partition in it. Either
@@ -46,7 +66,10 @@ typedef struct ingest_kafka_pos {
  * growing intervals (up to 10 s) for as long as it takes, with no limit. stored() gives the next
  * offset stored for a partition
  * (-1 when none). events(), optional, counts the events decoded so far,
- * for the progress log. */
+ * for the progress log. observe(), optional, receives the consumer's view
+ * after each committed batch and about once a second, on the consuming
+ * thread; with it, librdkafka statistics are enabled every second (unless
+ * the props set statistics.interval.ms) to follow the broker connections. */
 #define INGEST_KAFKA_SINK_FULL (-2)
 
 typedef struct ingest_kafka_sink {
@@ -56,6 +79,7 @@ typedef struct ingest_kafka_sink {
     int (*stored)(void *ctx, const char *topic, int32_t partition, int64_t *next, char *err,
                   size_t errlen);
     uint64_t (*events)(void *ctx);
+    void (*observe)(void *ctx, const ingest_kafka_view_t *view);
 } ingest_kafka_sink_t;
 
 typedef struct ingest_kafka_topic {

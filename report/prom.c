@@ -1,19 +1,22 @@
 /*
  * prom.c - the incident duration histograms as Prometheus text exposition.
  *
- * The design choice a reader must know: the histograms are rebuilt from
- * the store at each render rather than kept as counters in memory. The
- * store is the state that survives restarts and re-correlation (a merged
- * or reopened incident changes its figures), so a scrape always agrees
- * with `aftermath metrics`; Prometheus copes with histograms that are
- * recomputed, as long as they only grow, which holds while resolved
- * incidents stay resolved. Only resolved incidents are observed (their
- * durations are final); an incident counts for each of its services, as
- * in the per-service metrics. Missing and negative durations are not
- * observed (a histogram cannot hold them honestly) and are counted in
+ * The design choice a reader must know: a report_prom_t is a set of
+ * in-memory histograms fed from the store, once per incident. The daemon
+ * loads every resolved incident at start (report_prom_load), then
+ * observes each incident as it resolves (report_prom_observe_id); an
+ * incident already observed is never observed again, so the series only
+ * grow, as Prometheus expects of counters and histograms, even when an
+ * incident reopens or is re-correlated (its first resolved figures stay).
+ * report_prom_render does the whole thing once, for one-shot use. Only
+ * resolved incidents are observed (their durations are final); an
+ * incident counts for each of its services, as in the per-service
+ * metrics. Missing and negative durations are not observed (a histogram
+ * cannot hold them honestly) and are counted in
  * aftermath_incident_durations_skipped_total instead.
  */
 #include "report/prom.h"
+#include "common/strset.h"
 #include "common/time.h"
 #include "report/metrics.h"
 
@@ -47,6 +50,11 @@ typedef struct series_set {
     series_t *s;
     size_t n, cap;
 } series_set_t;
+
+struct report_prom {
+    series_set_t set;
+    am_strset_t seen; /* ids of the incidents observed */
+};
 
 static int series_cmp(const char *service, const char *rule, const series_t *s)
 {
@@ -101,8 +109,7 @@ static void series_observe(series_t *s, const int64_t d[NM])
     }
 }
 
-/* A label value, escaped as the exposition format requires. */
-static void label_value(am_buf_t *out, const char *v)
+void report_prom_label_value(am_buf_t *out, const char *v)
 {
     for (; *v; v++) {
         if (*v == '\\')
@@ -119,9 +126,9 @@ static void label_value(am_buf_t *out, const char *v)
 static void labels(am_buf_t *out, const series_t *s)
 {
     am_buf_puts(out, "service=\"");
-    label_value(out, s->service);
+    report_prom_label_value(out, s->service);
     am_buf_puts(out, "\",rule=\"");
-    label_value(out, s->rule);
+    report_prom_label_value(out, s->rule);
     am_buf_putc(out, '"');
 }
 
@@ -180,63 +187,117 @@ static void render(const series_set_t *set, am_buf_t *out)
     }
 }
 
-static const char SQL[] = "SELECT rule, services, COALESCE(impact_start, started_at), detected_at, "
-                          "acknowledged_at, "
-                          "mitigated_at, resolved_at FROM incidents WHERE status = ?1 "
-                          "ORDER BY started_at, id";
+static const char SQL_ALL[] =
+    "SELECT rule, services, COALESCE(impact_start, started_at), detected_at, acknowledged_at, "
+    "mitigated_at, resolved_at, id FROM incidents WHERE status = ?1 ORDER BY started_at, id";
+static const char SQL_ONE[] =
+    "SELECT rule, services, COALESCE(impact_start, started_at), detected_at, acknowledged_at, "
+    "mitigated_at, resolved_at, id FROM incidents WHERE status = ?1 AND id = ?2";
 
 static int64_t col_time(sqlite3_stmt *s, int col)
 {
     return sqlite3_column_type(s, col) == SQLITE_NULL ? AM_TIME_NONE : sqlite3_column_int64(s, col);
 }
 
-int report_prom_render(store_t *st, am_buf_t *out, char *err, size_t errlen)
+/* Observes the incident in the current row of s, unless seen already.
+ * Returns 1 when observed, 0 when seen before. */
+static int observe_row(report_prom_t *p, sqlite3_stmt *s)
+{
+    bool added = false;
+    const char *id = (const char *)sqlite3_column_text(s, 7);
+    am_strset_add(&p->seen, id ? id : "", &added);
+    if (!added)
+        return 0;
+    const char *rule = (const char *)sqlite3_column_text(s, 0);
+    const char *svc_text = (const char *)sqlite3_column_text(s, 1);
+    int64_t started = col_time(s, 2), detected = col_time(s, 3), acked = col_time(s, 4),
+            mitigated = col_time(s, 5), resolved = col_time(s, 6);
+    const int64_t d[NM] = {
+        [REPORT_METRICS_DETECT] = report_metrics_duration(started, detected),
+        [REPORT_METRICS_ACKNOWLEDGE] = report_metrics_duration(detected, acked),
+        [REPORT_METRICS_MITIGATE] = report_metrics_duration(started, mitigated),
+        [REPORT_METRICS_RESOLVE] = report_metrics_duration(started, resolved),
+    };
+    json_t *services = svc_text ? json_loads(svc_text, 0, NULL) : NULL;
+    size_t i, placed = 0;
+    json_t *v;
+    json_array_foreach(services, i, v)
+    {
+        if (json_is_string(v)) {
+            series_observe(series_get(&p->set, json_string_value(v), rule ? rule : ""), d);
+            placed++;
+        }
+    }
+    if (!placed) /* no service: the empty label value, as Prometheus reads absence */
+        series_observe(series_get(&p->set, "", rule ? rule : ""), d);
+    json_decref(services);
+    return 1;
+}
+
+report_prom_t *report_prom_create(void)
+{
+    return am_xcalloc(1, sizeof(report_prom_t));
+}
+
+void report_prom_destroy(report_prom_t *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->set.n; i++) {
+        free(p->set.s[i].service);
+        free(p->set.s[i].rule);
+    }
+    free(p->set.s);
+    am_strset_free(&p->seen);
+    free(p);
+}
+
+/* Runs sql (SQL_ALL or SQL_ONE with id) and observes its rows. Returns
+ * the number observed, or -1 with err. */
+static int observe_query(report_prom_t *p, store_t *st, const char *sql, const char *id, char *err,
+                         size_t errlen)
 {
     sqlite3 *db = store_db(st);
     sqlite3_stmt *s = NULL;
-    series_set_t set = {0};
-    int rc = -1, step;
-    if (sqlite3_prepare_v2(db, SQL, -1, &s, NULL) != SQLITE_OK)
-        goto cleanup;
-    sqlite3_bind_text(s, 1, "resolved", -1, SQLITE_STATIC);
-    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-        const char *rule = (const char *)sqlite3_column_text(s, 0);
-        const char *svc_text = (const char *)sqlite3_column_text(s, 1);
-        int64_t started = col_time(s, 2), detected = col_time(s, 3), acked = col_time(s, 4),
-                mitigated = col_time(s, 5), resolved = col_time(s, 6);
-        const int64_t d[NM] = {
-            [REPORT_METRICS_DETECT] = report_metrics_duration(started, detected),
-            [REPORT_METRICS_ACKNOWLEDGE] = report_metrics_duration(detected, acked),
-            [REPORT_METRICS_MITIGATE] = report_metrics_duration(started, mitigated),
-            [REPORT_METRICS_RESOLVE] = report_metrics_duration(started, resolved),
-        };
-        json_t *services = svc_text ? json_loads(svc_text, 0, NULL) : NULL;
-        size_t i, placed = 0;
-        json_t *v;
-        json_array_foreach(services, i, v)
-        {
-            if (json_is_string(v)) {
-                series_observe(series_get(&set, json_string_value(v), rule ? rule : ""), d);
-                placed++;
-            }
-        }
-        if (!placed) /* no service: the empty label value, as Prometheus reads absence */
-            series_observe(series_get(&set, "", rule ? rule : ""), d);
-        json_decref(services);
+    int n = 0, step = SQLITE_ERROR;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(s, 1, "resolved", -1, SQLITE_STATIC);
+        if (id)
+            sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+        while ((step = sqlite3_step(s)) == SQLITE_ROW)
+            n += observe_row(p, s);
     }
-    if (step != SQLITE_DONE)
-        goto cleanup;
-    render(&set, out);
-    rc = 0;
-
-cleanup:
-    if (rc != 0)
+    if (step != SQLITE_DONE) {
         am_errf(err, errlen, "%s: reading incidents: %s", store_path(st), sqlite3_errmsg(db));
-    sqlite3_finalize(s);
-    for (size_t i = 0; i < set.n; i++) {
-        free(set.s[i].service);
-        free(set.s[i].rule);
+        n = -1;
     }
-    free(set.s);
+    sqlite3_finalize(s);
+    return n;
+}
+
+int report_prom_load(report_prom_t *p, store_t *st, char *err, size_t errlen)
+{
+    return observe_query(p, st, SQL_ALL, NULL, err, errlen) < 0 ? -1 : 0;
+}
+
+int report_prom_observe_id(report_prom_t *p, store_t *st, const char *id, char *err, size_t errlen)
+{
+    if (am_strset_find(&p->seen, id) != (size_t)-1)
+        return 0;
+    return observe_query(p, st, SQL_ONE, id, err, errlen);
+}
+
+void report_prom_write(const report_prom_t *p, am_buf_t *out)
+{
+    render(&p->set, out);
+}
+
+int report_prom_render(store_t *st, am_buf_t *out, char *err, size_t errlen)
+{
+    report_prom_t *p = report_prom_create();
+    int rc = report_prom_load(p, st, err, errlen);
+    if (rc == 0)
+        render(&p->set, out);
+    report_prom_destroy(p);
     return rc;
 }

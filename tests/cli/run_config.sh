@@ -47,12 +47,21 @@ expect_rc 2 "$am" run --brokers x:1 --topic a --max-records -3
 AFTERMATH_BATCH_SIZE=0 expect_rc 2 "$am" run --brokers x:1 --topic a
 grep -q 'AFTERMATH_BATCH_SIZE: batch_size' "$work/err" || fail "env error names the variable"
 expect_rc 0 "$am" run --config "$project/aftermath.example.yaml" --print-config
+grep -q '^metrics: "127.0.0.1:10791"' "$work/out" || fail "the example's metrics address"
+AFTERMATH_METRICS=off expect_rc 0 "$am" run --print-config
+grep -q '^metrics: "off"' "$work/out" || fail "AFTERMATH_METRICS=off"
+AFTERMATH_METRICS=off expect_rc 0 "$am" run --metrics-addr '[::]:10791' --print-config
+grep -q '^metrics: "\[::\]:10791"' "$work/out" || fail "--metrics-addr over the environment"
+expect_rc 2 "$am" run --brokers x:1 --topic a --metrics-addr 10791
+grep -q -- "--metrics-addr: metrics: '10791' is not HOST:PORT" "$work/err" || fail "bad --metrics-addr"
+AFTERMATH_METRICS=:1 expect_rc 2 "$am" run --brokers x:1 --topic a
+grep -q 'AFTERMATH_METRICS: metrics' "$work/err" || fail "bad AFTERMATH_METRICS"
 expect_rc 1 "$am" status --db "$work/none.db"
 grep -q 'no such database' "$work/err" || fail "status on a missing db"
 "$am" --help | grep -q '^  run ' || fail "--help lists run"
 "$am" --help | grep -q '^  demo ' || fail "--help lists demo"
-# (Through a file: grep -q stops reading at the match, and a help longer
-# than the pipe's buffer would then die of SIGPIPE under pipefail.)
-"$am" run --help >"$work/run-help" || fail "run --help exited $?"
-grep -q 'Exit codes' "$work/run-help" || fail "run --help"
+# (into a file: grep -q on a pipe would end it early, and pipefail would see SIGPIPE)
+"$am" run --help >"$work/help" || fail "run --help exited $?"
+grep -q 'Exit codes' "$work/help" || fail "run --help"
+grep -q -- '--metrics-addr HOST:PORT' "$work/help" || fail "run --help: --metrics-addr"
 echo "cli run config: ok"

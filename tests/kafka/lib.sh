@@ -6,6 +6,9 @@
 set -euo pipefail
 
 B=$("$BROKER" bootstrap)
+# `aftermath run` serves metrics on a fixed port by default; tests run
+# side by side, so they do without unless they ask (it_metrics.sh).
+export AFTERMATH_METRICS=${AFTERMATH_METRICS:-off}
 # Distinguishes this run's topics and groups from an earlier run's on the
 # same broker.
 RUN=$(date +%s)$$

@@ -70,7 +70,7 @@ static void test_full(void **state)
                              "store: /var/lib/a.db\n"
                              "rules: [r1.yaml, r2.yaml]\n"
                              "drafts: out\n"
-                             "metrics: :9464\n"
+                             "metrics: '[::]:10791'\n"
                              "dead_letter_topic: dlq\n"
                              "incidents_topic: incidents\n"
                              "batch_size: 50\n"
@@ -97,7 +97,7 @@ static void test_full(void **state)
     assert_int_equal(cfg->nrules, 2);
     assert_string_equal(cfg->rules[1], "r2.yaml");
     assert_string_equal(cfg->drafts, "out");
-    assert_string_equal(cfg->metrics, ":9464");
+    assert_string_equal(cfg->metrics, "[::]:10791");
     assert_string_equal(cfg->dead_letter_topic, "dlq");
     assert_string_equal(cfg->incidents_topic, "incidents");
     assert_int_equal(cfg->batch_size, 50);
@@ -160,6 +160,7 @@ static void test_defaults(void **state)
     assert_memory_equal(&lim, &ingest_limits_default, sizeof lim);
     assert_int_equal(cfg->max_open_groups, 10000);
     assert_null(cfg->dead_letter_topic);
+    assert_string_equal(cfg->metrics, "127.0.0.1:10791");
     assert_int_equal(cli_config_check(cfg, err, sizeof err), -1);
     assert_non_null(strstr(err, "bootstrap.servers"));
     cli_config_destroy(cfg);
@@ -172,6 +173,15 @@ static void test_defaults(void **state)
     assert_non_null(cfg);
     assert_null(cfg->dead_letter_topic);
     assert_null(cfg->drafts);
+    cli_config_destroy(cfg);
+    /* the metrics endpoint is on by default; off (or ~) switches it off */
+    cfg = load("metrics: off\n", err, sizeof err);
+    assert_non_null(cfg);
+    assert_null(cfg->metrics);
+    cli_config_destroy(cfg);
+    cfg = load("metrics: 0.0.0.0:10791\n", err, sizeof err);
+    assert_non_null(cfg);
+    assert_string_equal(cfg->metrics, "0.0.0.0:10791");
     cli_config_destroy(cfg);
 }
 
@@ -207,6 +217,12 @@ static void test_refusals(void **state)
     refused("kafka:\n  client.id:\n", "kafka.client.id: a value is required");
     refused("kafka: [a, b]\n", "kafka: expected a map");
     refused("group: ''\n", "group: empty value");
+    refused("metrics: ':9464'\n", "c.yaml:1:10: metrics: ':9464': the host is missing");
+    refused("metrics: 127.0.0.1\n", "metrics: '127.0.0.1' is not HOST:PORT");
+    refused("metrics: localhost:65536\n", "the port is not a number from 0 to 65535");
+    refused("metrics: localhost:http\n", "the port is not a number");
+    refused("metrics: '::1:80'\n", "an IPv6 address goes in brackets");
+    refused("metrics: '[::1]80'\n", "is not [IPV6]:PORT");
     refused("group: ~\n", "group: a value is required");
     refused("store: [a, b]\n", "store: expected a single value");
     refused("version: 2\n", "only version 1 is known");

@@ -95,11 +95,57 @@ static void test_forced_formats(void **state)
     assert_refused_as("generic", "{'receiver':'r','alerts':[]}", OBS, "generic: field kind");
 }
 
+/* Each refusal class on a real refusal of the decoder (the reasons are
+ * free text; the classes, metric labels, are a closed set). */
+static void test_reject_classes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *format, *payload, *cls;
+    } cases[] = {
+        {"auto", "{'kind': 'alert', 'status'", "invalid_json"},
+        {"auto", "{'hello':'world'}", "unknown_format"},
+        {"nope", "{}", "unknown_format"},
+        {"cloudevents", "{'specversion':'1.0','type':'t','source':'s','id':'i','data':{'a':1}}",
+         "unknown_format"},
+        {"alertmanager", "{'note':'hello'}", "missing_field"},
+        {"flux", "{'note':'hello'}", "missing_field"},
+        {"generic", "{'kind':'meteor','at':'2024-01-01T00:00:00Z'}", "invalid_value"},
+        {"alertmanager-api", "{'note':'hello'}", "invalid_value"},
+        {"auto",
+         "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+         "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+         "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"
+         "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+         "too_large"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        am_event_list_t l = {0};
+        char err[768];
+        assert_int_equal(decode_as(cases[i].format, cases[i].payload, OBS, &l, err, sizeof err),
+                         -1);
+        if (strcmp(ingest_reject_class(err), cases[i].cls) != 0)
+            fail_msg("'%s' classed %s, want %s", err, ingest_reject_class(err), cases[i].cls);
+        am_event_list_free(&l);
+    }
+    /* a record over the byte limit */
+    ingest_limits_t lim = ingest_limits_default;
+    lim.max_record_bytes = 4;
+    ingest_decoder_t *dec = ingest_decoder_create(NULL, &lim);
+    am_event_list_t l = {0};
+    char err[768];
+    assert_int_equal(ingest_decode(dec, "auto", "{\"a\":1}", 7, OBS, &l, err, sizeof err), -1);
+    assert_string_equal(ingest_reject_class(err), "too_large");
+    ingest_decoder_destroy(dec);
+    assert_string_equal(ingest_reject_class(INGEST_REASON_NULL), "null");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_detection_table),
         cmocka_unit_test(test_forced_formats),
+        cmocka_unit_test(test_reject_classes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

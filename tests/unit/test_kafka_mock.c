@@ -4,7 +4,9 @@
  * "store" fails on purpose: every record is committed exactly once with
  * its partition's next offset, positions come from the store and not from
  * the group's committed offsets, and a fatal error stops the consumer with
- * its cause. The real-broker tests are in tests/kafka/.
+ * its cause; the consumer's view (sink.observe) follows the assignment, the
+ * offsets and the broker going down and up. The real-broker tests are in
+ * tests/kafka/.
  *
  * Each consumer's first group join on the mock cluster takes about 3 s.
  */
@@ -15,6 +17,7 @@
 #include <cmocka.h>
 
 #include "common/buf.h"
+#include "common/time.h"
 #include "ingest/kafka.h"
 #include "ingest/mock.h"
 #include "ingest/producer.h"
@@ -271,6 +274,121 @@ static void test_fatal(void **state)
     ingest_mock_destroy(m);
 }
 
+/* What the observer saw: the last view, and the broker's ups and downs. */
+typedef struct watcher {
+    fake_store_t *fs;
+    rd_kafka_mock_cluster_t *mc;
+    volatile sig_atomic_t stop;
+    int phase; /* 0 consuming, 1 broker set down, 2 broker set up again */
+    int views, waited, saw_down, saw_up_again;
+    size_t nparts;
+    int64_t next[NPART], end[NPART];
+} watcher_t;
+
+static void watch(void *ctx, const ingest_kafka_view_t *v)
+{
+    watcher_t *w = ctx;
+    w->views++;
+    w->nparts = v->nparts;
+    int caught_up = v->joined && v->nparts == NPART;
+    for (size_t i = 0; i < v->nparts; i++) {
+        assert_string_equal(v->parts[i].topic, TOPIC);
+        assert_true(v->parts[i].partition >= 0 && v->parts[i].partition < NPART);
+        w->next[v->parts[i].partition] = v->parts[i].next;
+        w->end[v->parts[i].partition] = v->parts[i].end;
+        caught_up &= v->parts[i].next == PER_PART && v->parts[i].end == PER_PART;
+    }
+    if (w->phase == 0 && caught_up && v->brokers_up && v->brokers_down_since == AM_TIME_NONE) {
+        rd_kafka_mock_broker_set_down(w->mc, 1);
+        w->phase = 1;
+    } else if (w->phase == 1 && !v->brokers_up && v->brokers_down_since != AM_TIME_NONE) {
+        w->saw_down = 1;
+        rd_kafka_mock_broker_set_up(w->mc, 1);
+        w->phase = 2;
+    } else if (w->phase == 1 && ++w->waited > 30) {
+        /* not seen down in 30 views (about 30 s): bring it back and stop,
+         * so that the test fails on saw_down rather than hangs */
+        rd_kafka_mock_broker_set_up(w->mc, 1);
+        w->stop = 1;
+    } else if (w->phase == 2 && v->brokers_up && v->brokers_down_since == AM_TIME_NONE) {
+        w->saw_up_again = 1;
+        w->stop = 1;
+    }
+}
+
+static int watcher_record(void *ctx, const am_record_t *rec, char *err, size_t errlen)
+{
+    return fs_record(((watcher_t *)ctx)->fs, rec, err, errlen);
+}
+
+static int watcher_commit(void *ctx, const ingest_kafka_pos_t *pos, size_t npos, char *err,
+                          size_t errlen)
+{
+    return fs_commit(((watcher_t *)ctx)->fs, pos, npos, err, errlen);
+}
+
+static int watcher_stored(void *ctx, const char *topic, int32_t partition, int64_t *next, char *err,
+                          size_t errlen)
+{
+    return fs_stored(((watcher_t *)ctx)->fs, topic, partition, next, err, errlen);
+}
+
+/* The observer: every partition assigned with its stored and end offsets
+ * once all is consumed; the broker down is seen as down (since a time),
+ * and up again once it is back. */
+static void test_observe(void **state)
+{
+    (void)state;
+    ingest_mock_t *m = mock_with_records();
+    watcher_t *w = calloc(1, sizeof *w);
+    w->fs = calloc(1, sizeof *w->fs);
+    w->mc = ingest_mock_cluster(m);
+    for (int p = 0; p < NPART; p++)
+        w->fs->next[p] = -1;
+    ingest_kafka_prop_t props[] = {
+        {"bootstrap.servers", ingest_mock_bootstraps(m)},
+        {"fetch.wait.max.ms", "10"},
+        {"reconnect.backoff.max.ms", "200"},
+    };
+    static const ingest_kafka_topic_t topics[] = {{TOPIC, "generic"}};
+    ingest_kafka_options_t o = {
+        .props = props,
+        .nprops = 3,
+        .group = "observe",
+        .topics = topics,
+        .ntopics = 1,
+        .batch_records = 50,
+        .batch_ms = 50,
+        .store_retries = 3,
+        .deadline_ms = 60000,
+        .stop = &w->stop,
+        .log = &quiet,
+    };
+    /* every callback gets the sink's ctx: the watcher, which holds the store */
+    ingest_kafka_sink_t sink = {.ctx = w,
+                                .record = watcher_record,
+                                .commit = watcher_commit,
+                                .stored = watcher_stored,
+                                .observe = watch};
+    char err[1024] = "";
+    ingest_kafka_t *k = ingest_kafka_create(&o, &sink, err, sizeof err);
+    assert_non_null(k);
+    if (ingest_kafka_run(k, err, sizeof err) != 0)
+        fail_msg("%s (phase %d, %d views)", err, w->phase, w->views);
+    ingest_kafka_destroy(k);
+    assert_true(w->saw_down);
+    assert_true(w->saw_up_again);
+    assert_int_equal(w->nparts, NPART);
+    for (int p = 0; p < NPART; p++) {
+        assert_int_equal(w->next[p], PER_PART);
+        assert_int_equal(w->end[p], PER_PART);
+    }
+    assert_exactly_once(w->fs);
+    free(w->fs);
+    free(w);
+    ingest_mock_destroy(m);
+}
+
 /* argv[1], when given, runs only the test of that name (ctest runs each
  * on its own, in parallel). */
 int main(int argc, char **argv)
@@ -282,6 +400,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_resume_from_store),
         cmocka_unit_test(test_store_gives_up),
         cmocka_unit_test(test_fatal),
+        cmocka_unit_test(test_observe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
