@@ -45,6 +45,7 @@ typedef enum key_type {
     KEY_LISTEN, /* HOST:PORT or [IPV6]:PORT to listen on; "off" (or null) for none */
     KEY_INT,
     KEY_DURATION,
+    KEY_DURATION_OFF, /* a duration, or "off" (or null) for 0 */
     KEY_KAFKA,
     KEY_TOPICS,
     KEY_LIST,
@@ -73,6 +74,7 @@ static const key_def_t keys[] = {
     {"batch_size", KEY_INT, F(batch_size), 1, 1000000},
     {"batch_timeout", KEY_DURATION, F(batch_timeout_ms), 1, 3600 * 1000},
     {"stats_interval", KEY_DURATION, F(stats_interval_ms), 1000, 86400 * 1000},
+    {"retention", KEY_DURATION_OFF, F(retention_ms), 86400 * 1000, INT64_C(100) * 366 * 86400000},
     {"max_record_bytes", KEY_INT, F(max_record_bytes), 1024, 64 * 1024 * 1024},
     {"max_json_depth", KEY_INT, F(max_json_depth), 2, 1000},
     {"max_alerts_per_payload", KEY_INT, F(max_alerts_per_payload), 1, 1000000},
@@ -98,7 +100,7 @@ static const struct {
 
 static const char *const key_names =
     "version, kafka, topics, group, store, rules, drafts, metrics, dead_letter_topic, "
-    "incidents_topic, batch_size, batch_timeout, stats_interval, max_record_bytes, "
+    "incidents_topic, batch_size, batch_timeout, stats_interval, retention, max_record_bytes, "
     "max_json_depth, max_alerts_per_payload, max_labels_per_event, max_label_bytes, "
     "max_open_groups, labels";
 
@@ -359,6 +361,12 @@ static int set_key(cli_config_t *cfg, const key_def_t *k, const char *value, con
         *(long *)(void *)(base + k->off) = (long)v;
         return 0;
     }
+    case KEY_DURATION_OFF:
+        if (!value || strcmp(value, "off") == 0) {
+            *(int64_t *)(void *)(base + k->off) = 0;
+            return 0;
+        }
+        /* fall through */
     case KEY_DURATION: {
         int64_t ms;
         char lo[AM_TIME_STRLEN], hi[AM_TIME_STRLEN];
@@ -1021,6 +1029,8 @@ void cli_config_print(const cli_config_t *cfg, FILE *out)
     fprintf(out, "batch_size: %ld\n", cfg->batch_size);
     fprintf(out, "batch_timeout: %s\n", am_duration_format(cfg->batch_timeout_ms, d));
     fprintf(out, "stats_interval: %s\n", am_duration_format(cfg->stats_interval_ms, d));
+    fprintf(out, "retention: %s\n",
+            cfg->retention_ms ? am_duration_format(cfg->retention_ms, d) : "off");
     fprintf(out, "max_record_bytes: %ld\n", cfg->max_record_bytes);
     fprintf(out, "max_json_depth: %ld\n", cfg->max_json_depth);
     fprintf(out, "max_alerts_per_payload: %ld\n", cfg->max_alerts_per_payload);

@@ -65,6 +65,7 @@ typedef struct cli_config {
     long batch_size;           /* records per transaction; default 1000 */
     int64_t batch_timeout_ms;  /* longest a batch stays open; default 1s */
     int64_t stats_interval_ms; /* lag and rate log lines; default 30s */
+    int64_t retention_ms;      /* run prunes what is older (hourly); 0 = off, the default */
     long max_record_bytes;     /* larger records are refused; default 1 MiB */
     /* Input and state limits (defaults: ingest_limits_default, corr_engine's). */
     long max_json_depth;         /* JSON nesting; default 32 */

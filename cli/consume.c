@@ -33,9 +33,12 @@
 #include "cli/metrics.h"
 #include "cli/publish.h"
 #include "common/buf.h"
+#include "common/time.h"
 #include "correlate/incident.h"
+#include "correlate/prune.h"
 #include "ingest/producer.h"
 
+#include <inttypes.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -66,7 +69,37 @@ typedef struct consume_ctx {
     cli_metrics_t *metrics; /* NULL: no metrics endpoint */
     double commit_began;    /* monotonic seconds, for the commit latency */
     double published_at;    /* monotonic seconds of the last snapshot */
+    int64_t retention_ms;   /* prune what is older, hourly; 0 = never */
+    double pruned_at;       /* monotonic seconds of the last prune, or < 0 */
 } consume_ctx_t;
+
+#define PRUNE_EVERY_S 3600.0
+
+/* Retention (config: retention): at start and then hourly, between
+ * batches, drops what is older than retention (correlate/prune.h). A
+ * failure is logged and tried again at the next hour; it never stops the
+ * consumer. */
+static void maybe_prune(consume_ctx_t *ctx, double now)
+{
+    if (!ctx->retention_ms || !ctx->engine ||
+        (ctx->pruned_at >= 0 && now - ctx->pruned_at < PRUNE_EVERY_S))
+        return;
+    ctx->pruned_at = now;
+    char err[1024], when[AM_TIME_STRLEN], n[5][32];
+    int64_t horizon = (int64_t)time(NULL) * 1000 - ctx->retention_ms;
+    corr_prune_stats_t s;
+    if (corr_prune(ctx->st, horizon, false, &s, err, sizeof err) != 0) {
+        am_log(ctx->log, AM_LOG_ERROR, "prune failed (retried in an hour)", "error", err, NULL);
+        return;
+    }
+    snprintf(n[0], sizeof n[0], "%" PRId64, s.events);
+    snprintf(n[1], sizeof n[1], "%" PRId64, s.records);
+    snprintf(n[2], sizeof n[2], "%" PRId64, s.rejected);
+    snprintf(n[3], sizeof n[3], "%" PRId64, s.incidents_frozen);
+    snprintf(n[4], sizeof n[4], "%" PRId64, s.links);
+    am_log(ctx->log, AM_LOG_INFO, "pruned", "before", am_time_format(horizon, when), "events", n[0],
+           "records", n[1], "rejected", n[2], "incidents_frozen", n[3], "links", n[4], NULL);
+}
 
 /* A store failure for want of space pauses the consumer instead of
  * counting against its retries (ingest/kafka.h). */
@@ -206,6 +239,7 @@ static int commit_batch(void *arg, const ingest_kafka_pos_t *pos, size_t npos, c
         return store_failure(ctx);
     metrics_committed(ctx); /* before publish_changes clears the changed incidents */
     publish_changes(ctx);
+    maybe_prune(ctx, ctx->commit_began);
     return 0;
 }
 
@@ -276,7 +310,9 @@ int cli_consume(const cli_config_t *cfg, store_t *st, corr_engine_t *engine,
                          .log = log,
                          .dlq_topic = cfg->dead_letter_topic,
                          .drafts = cfg->drafts,
-                         .metrics = o ? o->metrics : NULL};
+                         .metrics = o ? o->metrics : NULL,
+                         .retention_ms = cfg->retention_ms,
+                         .pruned_at = -1};
     ingest_kafka_prop_t *props = am_xcalloc(cfg->nkafka + 1, sizeof *props);
     ingest_kafka_topic_t *topics = am_xcalloc(cfg->ntopics + 1, sizeof *topics);
     struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESETHAND}, old_int, old_term;
@@ -314,6 +350,7 @@ int cli_consume(const cli_config_t *cfg, store_t *st, corr_engine_t *engine,
                    count, NULL);
         }
         publish_changes(&ctx);
+        maybe_prune(&ctx, seconds_now());
     }
 
     stop_requested = 0;

@@ -6,7 +6,7 @@
 # publishes nothing), then `run` on that database, with nothing to
 # consume, must publish every incident (the latest document of each equals
 # the store), write the drafts of the resolved ones, empty the outbox, and
-# a second run must publish nothing more.
+# a second run (with retention set) must publish nothing more.
 # Usage: it_outbox.sh AFTERMATH AM_PRODUCE BROKER_SH WORK FILE
 AM=$1 PRODUCE=$2 BROKER=$3 WORK=$4 FILE=$5
 . "$(dirname "$0")/lib.sh"
@@ -32,8 +32,16 @@ published_is_store "$topic" "$db" "$WORK"
 resolved=$(sqlite3 "$db" "SELECT count(*) FROM incidents WHERE status = 'resolved'")
 [ "$(find "$WORK/drafts" -name '*.md' | wc -l)" = "$resolved" ] || fail "drafts: want $resolved"
 
+# The second run also applies retention (the example is from March 2025):
+# it prunes at start, which changes no incident and so publishes nothing.
 before=$(wc -l <"$WORK/published.ndjson")
-run
+: >"$WORK/run.err"
+AFTERMATH_RETENTION=90d run
 after=$(kcat -C -J -e -q -b "$B" -t "$topic" | wc -l)
 [ "$after" = "$before" ] || fail "a second run published again ($before -> $after documents)"
+grep -q 'msg=pruned' "$WORK/run.err" || { cat "$WORK/run.err"; fail "run did not prune"; }
+[ "$(sqlite3 "$db" "SELECT count(*) FROM events WHERE kind <> 'deploy'")" = 0 ] ||
+  fail "retention left old alerts"
+"$AM" incidents --db "$db" --format json >"$WORK/after-prune.json" || fail "incidents"
+cmp -s "$WORK/store-incidents.json" "$WORK/after-prune.json" || fail "retention changed the incidents"
 echo "integration outbox: ok"

@@ -76,6 +76,7 @@ static void test_full(void **state)
                              "batch_size: 50\n"
                              "batch_timeout: 250ms\n"
                              "stats_interval: 1m\n"
+                             "retention: 90d\n"
                              "max_record_bytes: 4096\n"
                              "max_json_depth: 8\n"
                              "max_alerts_per_payload: 100\n"
@@ -103,6 +104,7 @@ static void test_full(void **state)
     assert_int_equal(cfg->batch_size, 50);
     assert_int_equal(cfg->batch_timeout_ms, 250);
     assert_int_equal(cfg->stats_interval_ms, 60000);
+    assert_int_equal(cfg->retention_ms, 90LL * 86400000);
     assert_int_equal(cfg->max_record_bytes, 4096);
     assert_int_equal(cfg->max_open_groups, 500);
     ingest_limits_t lim;
@@ -128,6 +130,7 @@ static void test_full(void **state)
     assert_int_equal(again->ntopics, 3);
     assert_int_equal(again->batch_timeout_ms, 250);
     assert_int_equal(again->max_label_bytes, 256);
+    assert_int_equal(again->retention_ms, 90LL * 86400000);
     cli_config_destroy(again);
     free(text);
 
@@ -154,6 +157,7 @@ static void test_defaults(void **state)
     assert_int_equal(cfg->batch_size, 1000);
     assert_int_equal(cfg->batch_timeout_ms, 1000);
     assert_int_equal(cfg->stats_interval_ms, 30000);
+    assert_int_equal(cfg->retention_ms, 0); /* off */
     assert_int_equal(cfg->max_record_bytes, 1024 * 1024);
     ingest_limits_t lim;
     cli_config_limits(cfg, &lim);
@@ -196,6 +200,8 @@ static void test_refusals(void **state)
     refused("batch_timeout: 5 minutes\n", "c.yaml:1:16: batch_timeout:");
     refused("batch_timeout: 2h\n", "batch_timeout: 2h is not from 1ms to 1h");
     refused("stats_interval: 10ms\n", "stats_interval: 10ms is not from 1s to 1d");
+    refused("retention: 2h\n", "retention: 2h is not from 1d to");
+    refused("retention: forever\n", "c.yaml:1:12: retention:");
     refused("max_record_bytes: 10\n", "max_record_bytes: '10' is not a number from 1024");
     refused("max_json_depth: 100000\n", "max_json_depth: '100000' is not a number from 2 to 1000");
     refused("max_open_groups: 0\n", "max_open_groups: '0' is not a number from 1");
