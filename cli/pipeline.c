@@ -5,8 +5,17 @@
  * the place and the reason, and the records around it go on. Only a store
  * failure stops the pipeline, after rolling the batch back, so a caller
  * that tracks positions (Kafka offsets) can retry from the batch start.
+ *
+ * Exact repeats are skipped before they are parsed (cli/repeats.h): a
+ * record whose bytes were already taken, delivered no earlier than
+ * before, would only find its events stored; it is counted as those
+ * duplicates and goes no further. A rolled-back batch forgets them all.
  */
+
+/* Records remembered for the repeat skip: 8 MiB. */
+#define REPEATS_ENTRIES (256 * 1024)
 #include "cli/pipeline.h"
+#include "cli/repeats.h"
 #include "common/buf.h"
 
 #include <stdlib.h>
@@ -26,6 +35,7 @@ struct cli_pipeline {
     cli_stats_t stats;
     cli_reject_fn on_reject;
     void *on_reject_ctx;
+    cli_repeats_t *repeats;
 };
 
 cli_pipeline_t *cli_pipeline_create(store_t *st, ingest_decoder_t *dec, corr_engine_t *engine,
@@ -38,6 +48,7 @@ cli_pipeline_t *cli_pipeline_create(store_t *st, ingest_decoder_t *dec, corr_eng
     p->format = format ? format : "auto";
     p->log = log;
     p->batch = batch ? batch : 1000;
+    p->repeats = cli_repeats_create(REPEATS_ENTRIES);
     return p;
 }
 
@@ -48,8 +59,19 @@ void cli_pipeline_destroy(cli_pipeline_t *p)
     if (p->in_tx)
         store_rollback(p->st);
     am_event_list_free(&p->events);
+    cli_repeats_destroy(p->repeats);
     free(p->outcome);
     free(p);
+}
+
+/* Rolls the open batch back; what it took is forgotten by the repeat
+ * skip too, since it is no longer stored. */
+static void rollback(cli_pipeline_t *p)
+{
+    store_rollback(p->st);
+    cli_repeats_clear(p->repeats);
+    p->in_tx = 0;
+    p->in_batch = 0;
 }
 
 static int reject(cli_pipeline_t *p, const am_record_t *rec, const char *reason, char *err,
@@ -81,9 +103,7 @@ int cli_pipeline_offset(cli_pipeline_t *p, const char *topic, int32_t partition,
         p->in_tx = 1;
     }
     if (store_set_offset(p->st, topic, partition, next_offset, err, errlen) != 0) {
-        store_rollback(p->st);
-        p->in_tx = 0;
-        p->in_batch = 0;
+        rollback(p);
         return -1;
     }
     return 0;
@@ -92,6 +112,18 @@ int cli_pipeline_offset(cli_pipeline_t *p, const char *topic, int32_t partition,
 int cli_pipeline_record(cli_pipeline_t *p, const am_record_t *rec, char *err, size_t errlen)
 {
     char why[768];
+    const char *format = rec->format ? rec->format : p->format;
+    cli_repeats_key_t key = {0, 0};
+    if (rec->payload) {
+        uint32_t n;
+        key = cli_repeats_key(p->repeats, format, rec->payload, rec->len);
+        if (cli_repeats_skip(p->repeats, key, rec->ts, &n)) {
+            p->stats.records++;
+            p->stats.events += n;
+            p->stats.duplicates += n;
+            return 0;
+        }
+    }
     if (!p->in_tx) {
         if (store_begin(p->st, err, errlen) != 0)
             return -1;
@@ -102,8 +134,8 @@ int cli_pipeline_record(cli_pipeline_t *p, const am_record_t *rec, char *err, si
     int rc;
     if (!rec->payload) {
         rc = reject(p, rec, "record has no payload (null value)", err, errlen);
-    } else if (ingest_decode(p->dec, rec->format ? rec->format : p->format, rec->payload, rec->len,
-                             rec->ts, &p->events, why, sizeof why) != 0) {
+    } else if (ingest_decode(p->dec, format, rec->payload, rec->len, rec->ts, &p->events, why,
+                             sizeof why) != 0) {
         rc = reject(p, rec, why, err, errlen);
     } else {
         if (p->events.n > p->outcome_cap) {
@@ -124,11 +156,11 @@ int cli_pipeline_record(cli_pipeline_t *p, const am_record_t *rec, char *err, si
             if (p->engine && p->outcome[i] != STORE_DUPLICATE)
                 rc = corr_engine_add(p->engine, &p->events.v[i], err, errlen);
         }
+        if (rc == 0)
+            cli_repeats_note(p->repeats, key, rec->ts, (uint32_t)p->events.n);
     }
     if (rc != 0) {
-        store_rollback(p->st);
-        p->in_tx = 0;
-        p->in_batch = 0;
+        rollback(p);
         return -1;
     }
     if (++p->in_batch >= p->batch)
@@ -144,7 +176,7 @@ int cli_pipeline_flush(cli_pipeline_t *p, char *err, size_t errlen)
     p->in_batch = 0;
     if ((p->engine && corr_engine_flush(p->engine, err, errlen) != 0) ||
         store_commit(p->st, err, errlen) != 0) {
-        store_rollback(p->st);
+        rollback(p);
         return -1;
     }
     return 0;
