@@ -38,7 +38,7 @@ static const char replay_help[] =
     "                    auto (default), alertmanager, alertmanager-api, grafana,\n"
     "                    pagerduty, cdevents, cloudevents, github, flux, generic\n"
     "                    (docs/formats.md describes each)\n"
-    "  --batch N         records per transaction (default 1000)\n"
+    "  --batch N         records per transaction (default 10000)\n"
     "  --drafts DIR      write the postmortem draft (DIR/ID.md and .html) of every\n"
     "                    incident the replay resolved or changed; a draft edited\n"
     "                    by a person is never overwritten (the new one goes beside it)\n"
@@ -93,7 +93,7 @@ static int replay_run(const cli_global_t *g, int argc, char **argv)
         {"drafts", required_argument, NULL, 'D'}, {NULL, 0, NULL, 0},
     };
     const char *db = "aftermath.db", *format = "auto", *rules_path = NULL, *drafts = NULL;
-    long batch = 1000;
+    long batch = 10000;
     int quiet = 0, keep_raw = 1, c;
     optind = 0;
     opterr = 0;
