@@ -45,11 +45,14 @@ static const char usage[] =
     "                    (default 0.25; 0: every new record fires new alerts)\n"
     "  --group N         at most N alerts per Alertmanager notification (default 2)\n"
     "  --open N          alerts firing at once before the oldest resolve (default 2000)\n"
+    "  --wave N          alerts fired per wave of trouble: then every open alert\n"
+    "                    resolves and the clock moves on 2 hours, so incidents end\n"
+    "                    (default 1000; 0: one endless wave, as in a storm)\n"
     "  --partitions N    partitions of each topic (default 1)\n"
     "  --seed N          PRNG seed (default 1)\n";
 
 typedef struct gen_opts {
-    long events, services, clusters, deploys, group, open, partitions;
+    long events, services, clusters, deploys, group, open, partitions, wave;
     double repeat, earlier, flap, generic, resolve;
     uint64_t seed;
 } gen_opts_t;
@@ -69,6 +72,8 @@ typedef struct gen {
     gen_alert_t *open;
     size_t nopen;
     long next_instance;
+    long fired;   /* alerts fired in this wave */
+    int draining; /* the wave is over: resolving what is open */
     /* The last sent notifications, re-sent byte for byte. */
     char **sent;
     int64_t *sent_ts;
@@ -272,7 +277,14 @@ static void alert_record(gen_t *g)
     am_buf_reset(&g->payload);
     gen_alert_t *group[16];
     size_t n = 1 + (size_t)next_below(g, g->o.group);
-    if (g->nopen >= (size_t)g->o.open || (g->nopen > 0 && next_unit(g) < g->o.resolve)) {
+    if (g->draining && g->nopen == 0) {
+        /* The quiet time between waves: longer than any rule's gap. */
+        g->draining = 0;
+        g->fired = 0;
+        g->now_ms += 2 * 3600 * 1000;
+    }
+    if (g->draining || g->nopen >= (size_t)g->o.open ||
+        (g->nopen > 0 && next_unit(g) < g->o.resolve)) {
         /* Resolve the oldest open alert (the front), alone. */
         gen_alert_t a = g->open[0];
         memmove(g->open, g->open + 1, (g->nopen - 1) * sizeof *g->open);
@@ -284,7 +296,7 @@ static void alert_record(gen_t *g)
             group[0] = &a;
             put_am(g, group, 1, 1, ends);
         }
-        if (next_unit(g) < g->o.flap) {
+        if (!g->draining && next_unit(g) < g->o.flap) {
             /* It flaps: the same labels fire again later. */
             a.starts_ms = g->now_ms + 1000;
             g->open[g->nopen++] = a;
@@ -303,6 +315,9 @@ static void alert_record(gen_t *g)
         group[k++] = &g->open[g->nopen++];
     }
     n = k;
+    g->fired += (long)n;
+    if (g->o.wave > 0 && g->fired >= g->o.wave)
+        g->draining = 1;
     if (first.fmt_generic)
         put_generic_alert(g, group[0], 0, 0);
     else
@@ -345,6 +360,7 @@ int main(int argc, char **argv)
         {"partitions", required_argument, NULL, 'p'},
         {"seed", required_argument, NULL, 'S'},
         {"resolve", required_argument, NULL, 'R'},
+        {"wave", required_argument, NULL, 'W'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -355,6 +371,7 @@ int main(int argc, char **argv)
                      .group = 2,
                      .open = 2000,
                      .partitions = 1,
+                     .wave = 1000,
                      .repeat = 0.6,
                      .earlier = 0.02,
                      .flap = 0.1,
@@ -403,6 +420,9 @@ int main(int argc, char **argv)
             break;
         case 'R':
             bad |= parse_share(optarg, &g.o.resolve);
+            break;
+        case 'W':
+            bad |= parse_long(optarg, 0, 1000000000, &g.o.wave);
             break;
         case 'h':
             fputs(usage, stdout);

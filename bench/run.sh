@@ -9,8 +9,9 @@
 #   --kafka      also the Kafka path: a real broker (tests/kafka/broker.sh,
 #                AFTERMATH_KAFKA_PORT / AFTERMATH_KAFKA_STATE), `aftermath run
 #                --exit-when-idle`, and kcat alone on the same topics
-#   --storm N    also a storm of N distinct alerts over 500 services, with
-#                every draft written (0: none; default 100000)
+#   --storm N    also a storm of N distinct alerts over 500 services, firing
+#                then resolving (2N records), with every draft written
+#                (0: none; default 100000)
 #   --runs N     measure each configuration N times and keep the fastest
 #                (default 1)
 #   --build DIR  the CMake build (default build); needs aftermath, am_bench_gen,
@@ -49,46 +50,57 @@ for p in "$am" "$gen" "$parse"; do
 done
 mkdir -p "$work"
 
-# timed OUT CMD...: runs CMD, stdout to OUT; sets secs and rss_kb.
+# timed OUT CMD...: runs CMD, stdout to OUT; sets secs (wall), cpu (user +
+# system seconds) and rss_kb (peak).
 timed() {
-  local out=$1; shift
-  /usr/bin/time -f '%e %M' -o "$work/time" "$@" >"$out" 2>"$out.err" ||
+  local out=$1 u s; shift
+  /usr/bin/time -f '%e %M %U %S' -o "$work/time" "$@" >"$out" 2>"$out.err" ||
     { tail -5 "$out.err" >&2; echo "bench/run.sh: '$*' failed" >&2; exit 1; }
-  read -r secs rss_kb <"$work/time"
+  read -r secs rss_kb u s <"$work/time"
+  cpu=$(awk -v u="$u" -v s="$s" 'BEGIN{printf "%.2f", u + s}')
 }
 
-# best LABEL CMD...: runs CMD --runs times; keeps the fastest in secs/rss_kb.
+# best LABEL CMD...: runs CMD --runs times; keeps the fastest (wall) run's
+# secs, cpu and rss_kb.
 best() {
-  local label=$1 b_secs= b_rss=; shift
+  local label=$1 b_secs= b_rss= b_cpu=; shift
   for ((r = 0; r < runs; r++)); do
     "$@"
-    echo "  $label run $((r + 1)): ${secs}s, peak RSS $((rss_kb / 1024)) MiB" >&2
+    echo "  $label run $((r + 1)): ${secs}s wall, ${cpu}s CPU, peak RSS $((rss_kb / 1024)) MiB" >&2
     if [ -z "$b_secs" ] || awk -v a="$secs" -v b="$b_secs" 'BEGIN{exit !(a < b)}'; then
-      b_secs=$secs b_rss=$rss_kb
+      b_secs=$secs b_rss=$rss_kb b_cpu=$cpu
     fi
   done
-  secs=$b_secs rss_kb=$b_rss
+  secs=$b_secs rss_kb=$b_rss cpu=$b_cpu
 }
 
-# The parse-only baseline of FILE: sets base_rate (records/s).
+# The parse-only baseline of FILE: sets base_rate and base_cpu_rate
+# (records per wall-clock and per CPU second) of its fastest run.
 baseline() {
-  local file=$1 b=
+  local file=$1 b= bc= s f c n
+  n=$(wc -l <"$file")
   for ((r = 0; r < runs; r++)); do
-    read -r _ _ _ _ _ s _ f < <("$parse" "$file")
+    read -r _ _ _ _ _ s _ f _ c < <("$parse" "$file")
     [ "$f" = 0 ] || { echo "bench/run.sh: $f payloads of $file do not parse" >&2; exit 1; }
-    echo "  jansson parse-only run $((r + 1)): ${s}s" >&2
-    if [ -z "$b" ] || awk -v a="$s" -v b="$b" 'BEGIN{exit !(a < b)}'; then b=$s; fi
+    echo "  jansson parse-only run $((r + 1)): ${s}s wall, ${c}s CPU" >&2
+    if [ -z "$b" ] || awk -v a="$s" -v b="$b" 'BEGIN{exit !(a < b)}'; then b=$s bc=$c; fi
   done
-  base_rate=$(awk -v n="$(wc -l <"$file")" -v s="$b" 'BEGIN{printf "%.0f", n / s}')
+  base_rate=$(awk -v n="$n" -v s="$b" 'BEGIN{printf "%.0f", n / s}')
+  base_cpu_rate=$(awk -v n="$n" -v s="$bc" 'BEGIN{printf "%.0f", n / s}')
 }
 
 rows=()
-# row NAME RECORDS BYTES SECS RSS_KB BASE_NAME BASE_RATE
+# row NAME RECORDS BYTES SECS RSS_KB CPU BASE_NAME BASE_RATE BASE_CPU_RATE:
+# the wall-clock rate against the baseline's (the tracked ratio), and the
+# same per CPU second (steadier when other work shares the machine; a
+# multi-threaded run spends more CPU than wall-clock time).
 row() {
-  rows+=("$(awk -v name="$1" -v n="$2" -v bytes="$3" -v s="$4" -v rss="$5" -v bn="$6" -v br="$7" 'BEGIN{
+  rows+=("$(awk -v name="$1" -v n="$2" -v bytes="$3" -v s="$4" -v rss="$5" -v cpu="$6" \
+    -v bn="$7" -v br="$8" -v bcr="$9" 'BEGIN{
     rate = n / s
-    printf "%-16s %9d %8.1f %8.2f %10.0f %7.1f %6.0f   %-18s %9.0f %6.2fx",
-      name, n, bytes / 1048576, s, rate, bytes / 1048576 / s, rss / 1024, bn, br, rate / br }')")
+    printf "%-10s %8d %7.1f %8.2f %9.0f %6.1f %6.0f %7.2f | %-13s %9.0f %6.2fx | %8.0f %6.2fx",
+      name, n, bytes / 1048576, s, rate, bytes / 1048576 / s, rss / 1024, cpu, bn, br, rate / br,
+      (cpu > 0 ? n / cpu : 0), (cpu > 0 && bcr > 0 ? (n / cpu) / bcr : 0) }')")
 }
 
 replay_one() { rm -f "$work/$2.db"*; timed "$work/$2.out" "$am" replay --db "$work/$2.db" "${@:3}" "$1"; }
@@ -102,7 +114,7 @@ baseline "$stream"
 replay_base=$base_rate
 best replay replay_one "$stream" replay
 replay_secs=$secs
-row replay "$events" "$bytes" "$secs" "$rss_kb" "jansson-parse" "$base_rate"
+row replay "$events" "$bytes" "$secs" "$rss_kb" "$cpu" "jansson-parse" "$base_rate" "$base_cpu_rate"
 head -4 "$work/replay.out" | sed 's/^/  /' >&2
 
 # 2. The Kafka path.
@@ -118,16 +130,14 @@ if [ "$kafka" = 1 ]; then
   echo "producing the stream to ${prefix}alerts and ${prefix}deploys" >&2
   "$produce" --brokers "$B" --create-topics --topic-prefix "$prefix" "$stream" >&2
   kcat_one() {
-    local t0 t1
-    t0=$(date +%s.%N)
-    for t in alerts deploys; do
-      kcat -C -b "$B" -t "$prefix$t" -o beginning -e -q >/dev/null
-    done
-    t1=$(date +%s.%N)
-    secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b - a}') rss_kb=0
+    timed "$work/kcat.out" bash -c 'for t in alerts deploys; do
+      kcat -C -b "$1" -t "$2$t" -o beginning -e -q -f "%s\n" || exit 1; done' kcat "$B" "$prefix"
   }
   best kcat kcat_one
   kcat_rate=$(awk -v n="$events" -v s="$secs" 'BEGIN{printf "%.0f", n / s}')
+  kcat_cpu_rate=$(awk -v n="$events" -v s="$cpu" 'BEGIN{printf "%.0f", s > 0 ? n / s : 0}')
+  kcat_lines=$(wc -l <"$work/kcat.out")
+  [ "$kcat_lines" -ge "$events" ] || { echo "bench/run.sh: kcat read $kcat_lines records" >&2; exit 1; }
   run_n=0
   run_one() {
     run_n=$((run_n + 1))
@@ -139,7 +149,7 @@ if [ "$kafka" = 1 ]; then
     secs=$(awk -v s="$secs" 'BEGIN{printf "%.2f", s - 1}')
   }
   best run run_one
-  row kafka-run "$events" "$bytes" "$secs" "$rss_kb" "kcat" "$kcat_rate"
+  row kafka-run "$events" "$bytes" "$secs" "$rss_kb" "$cpu" "kcat" "$kcat_rate" "$kcat_cpu_rate"
   rows+=("$(awk -v r="$events" -v s="$secs" -v rs="$replay_secs" \
     'BEGIN{printf "%-16s %s %.2fx", "", "kafka-run / replay rate:", (r / s) / (r / rs)}')")
   sqlite3 "$work/run.db" "SELECT count(*) FROM events" >/dev/null 2>&1 &&
@@ -147,11 +157,12 @@ if [ "$kafka" = 1 ]; then
       "replay $(sqlite3 "$work/replay.db" 'SELECT count(*) FROM events')" >&2
 fi
 
-# 3. The storm: distinct alerts only, every draft written.
+# 3. The storm: N distinct alerts fire (one record each), then all resolve
+# (one record each); every incident gets its draft.
 if [ "$storm" -gt 0 ]; then
   sfile=$work/storm-$storm.ndjson
-  "$gen" --events "$storm" --repeat 0 --resolve 0 --group 1 --services 500 --open "$storm" \
-    --deploys 20 --seed 2 >"$sfile"
+  "$gen" --events $((2 * storm + 20)) --repeat 0 --resolve 0 --group 1 --services 500 \
+    --open "$storm" --wave "$storm" --deploys 20 --seed 2 >"$sfile"
   sbytes=$(stat -c %s "$sfile")
   baseline "$sfile"
   storm_one() {
@@ -159,16 +170,16 @@ if [ "$storm" -gt 0 ]; then
     replay_one "$sfile" storm --drafts "$work/drafts"
   }
   best storm storm_one
-  row storm "$storm" "$sbytes" "$secs" "$rss_kb" "jansson-parse" "$base_rate"
+  row storm $((2 * storm + 20)) "$sbytes" "$secs" "$rss_kb" "$cpu" "jansson-parse" "$base_rate" "$base_cpu_rate"
   incidents=$("$am" incidents --db "$work/storm.db" --format json |
     python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
   drafts=$(find "$work/drafts" -name '*.md' | wc -l)
   alerts=$(sqlite3 "$work/storm.db" "SELECT count(*) FROM events WHERE kind = 'alert'" 2>/dev/null || echo '?')
-  rows+=("$(printf '%-16s %s' "" "storm: $alerts alerts stored, $incidents incidents, $drafts drafts written")")
-  [ "$incidents" = "$drafts" ] || rows+=("$(printf '%-16s %s' "" "STORM: drafts and incidents differ")")
+  rows+=("$(printf '%-10s %s' "" "storm: $alerts alerts stored, $incidents incidents, $drafts drafts written")")
+  [ "$incidents" = "$drafts" ] || rows+=("$(printf '%-10s %s' "" "STORM: drafts and incidents differ")")
 fi
 
 echo
-printf '%-16s %9s %8s %8s %10s %7s %6s   %-18s %9s %7s\n' config records MB seconds \
-  records/s MB/s RSSMiB baseline base-rec/s ratio
+printf '%-10s %8s %7s %8s %9s %6s %6s %7s | %-13s %9s %7s | %8s %7s\n' config records MB \
+  wall-s rec/s MB/s RSSMiB cpu-s baseline base-rec/s ratio rec/cpu-s ratio
 for r in "${rows[@]}"; do echo "$r"; done

@@ -12,7 +12,7 @@ rm -rf "$WORK" && mkdir -p "$WORK"
 "$GEN" --events 1000 --seed 7 >"$WORK/b.ndjson"
 cmp -s "$WORK/a.ndjson" "$WORK/b.ndjson" || fail "the generator is not deterministic"
 [ "$(wc -l <"$WORK/a.ndjson")" -eq 1000 ] || fail "expected 1000 lines"
-read -r _ records _ _ _ _ _ failed < <("$PARSE" "$WORK/a.ndjson")
+read -r _ records _ _ _ _ _ failed _ _ < <("$PARSE" "$WORK/a.ndjson")
 [ "$records" = 1000 ] && [ "$failed" = 0 ] || fail "parse baseline: $records records, $failed failed"
 "$AM" replay --db "$WORK/a.db" "$WORK/a.ndjson" >"$WORK/replay.out" 2>"$WORK/replay.err" ||
   { cat "$WORK/replay.err"; fail "replay"; }
