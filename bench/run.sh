@@ -142,7 +142,9 @@ if [ "$kafka" = 1 ]; then
   run_one() {
     run_n=$((run_n + 1))
     rm -f "$work/run.db"*
-    timed "$work/run.out" "$am" --log-level warn run --brokers "$B" --topic "${prefix}alerts" \
+    # The same records per transaction as replay's default.
+    timed "$work/run.out" env AFTERMATH_BATCH_SIZE="${AFTERMATH_BATCH_SIZE:-10000}" \
+      "$am" --log-level warn run --brokers "$B" --topic "${prefix}alerts" \
       --topic "${prefix}deploys" --group "bench-$run_id-$run_n" --db "$work/run.db" \
       --exit-when-idle 1
     # The second of idle waiting that ends the run is not consumption.
