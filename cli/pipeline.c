@@ -20,6 +20,9 @@
  * failure can therefore surface on a later call than the record's own (or
  * at the offset/flush that ends the batch); either way the whole batch is
  * rolled back and the ring emptied, which is what a retrying caller needs.
+ * The decoder threads also serialise each event's labels to JSON
+ * (am_event_cache_json), which the store and the correlator would
+ * otherwise each do on the store's thread.
  * With no decoder threads (one CPU, or AFTERMATH_DECODE_THREADS=0) each
  * record is decoded and stored within its own call, as before.
  */
@@ -318,6 +321,8 @@ static void *decoder_main(void *arg)
         s->rc = s->rec.payload ? ingest_decode(p->dec, s->rec.format, s->rec.payload, s->rec.len,
                                                s->rec.ts, &s->events, s->why, sizeof s->why)
                                : 0;
+        for (size_t i = 0; s->rc == 0 && i < s->events.n; i++)
+            am_event_cache_json(&s->events.v[i]);
         pthread_mutex_lock(&p->mu);
         s->state = SLOT_DONE;
         pthread_cond_broadcast(&p->decoded);

@@ -397,9 +397,8 @@ int corr_engine_add(corr_engine_t *e, const am_event_t *ev, char *err, size_t er
                     ends = ev->starts_at;
             }
             char *gkey = group_key(r, ev, false);
-            json_t *lj = am_labels_to_json(&ev->labels);
-            char *labels = json_dumps(lj, JSON_COMPACT | JSON_SORT_KEYS);
-            json_decref(lj);
+            char *labels_owned;
+            const char *labels = am_event_labels_json(ev, false, &labels_owned);
             int64_t users = users_of(r, ev);
             sqlite3_stmt *s = e->s[S_UPSERT_EPISODE];
             sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
@@ -427,7 +426,7 @@ int corr_engine_add(corr_engine_t *e, const am_event_t *ev, char *err, size_t er
                                                               .starts = ev->starts_at};
             }
             free(gkey);
-            free(labels);
+            free(labels_owned);
             if (rc != 0)
                 return -1;
             if (!r->cont)

@@ -385,13 +385,9 @@ static int insert_event(store_t *st, const am_event_t *ev, int64_t record_seq, i
                         char *err, size_t errlen)
 {
     sqlite3_stmt *s = st->stmt[STMT_INSERT_EVENT];
-    char *labels = NULL, *annotations = NULL;
-    json_t *j = am_labels_to_json(&ev->labels);
-    labels = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(j);
-    j = am_labels_to_json(&ev->annotations);
-    annotations = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(j);
+    char *labels_owned, *annotations_owned;
+    const char *labels = am_event_labels_json(ev, false, &labels_owned);
+    const char *annotations = am_event_labels_json(ev, true, &annotations_owned);
 
     bind_text(s, 1, ev->id);
     bind_text(s, 2, am_kind_name(ev->kind));
@@ -414,8 +410,8 @@ static int insert_event(store_t *st, const am_event_t *ev, int64_t record_seq, i
     sqlite3_bind_int64(s, 19, record_seq);
     int rc = step_done(st, s, err, errlen, "storing an event");
     *inserted = sqlite3_changes(st->db) == 1;
-    free(labels);
-    free(annotations);
+    free(labels_owned);
+    free(annotations_owned);
     return rc;
 }
 
