@@ -135,7 +135,7 @@ if [ "$kafka" = 1 ]; then
   }
   best kcat kcat_one
   kcat_rate=$(awk -v n="$events" -v s="$secs" 'BEGIN{printf "%.0f", n / s}')
-  kcat_cpu_rate=$(awk -v n="$events" -v s="$cpu" 'BEGIN{printf "%.0f", s > 0 ? n / s : 0}')
+  kcat_cpu_rate=$(awk -v n="$events" -v s="$cpu" 'BEGIN{printf "%.0f", (s > 0 ? n / s : 0)}')
   kcat_lines=$(wc -l <"$work/kcat.out")
   [ "$kcat_lines" -ge "$events" ] || { echo "bench/run.sh: kcat read $kcat_lines records" >&2; exit 1; }
   run_n=0
@@ -177,7 +177,7 @@ if [ "$storm" -gt 0 ]; then
     python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
   drafts=$(find "$work/drafts" -name '*.md' | wc -l)
   alerts=$(sqlite3 "$work/storm.db" "SELECT count(*) FROM events WHERE kind = 'alert'" 2>/dev/null || echo '?')
-  rows+=("$(printf '%-10s %s' "" "storm: $alerts alerts stored, $incidents incidents, $drafts drafts written")")
+  rows+=("$(printf '%-10s %s' "" "storm: $alerts alert events stored (firing and resolved), $incidents incidents, $drafts drafts written")")
   [ "$incidents" = "$drafts" ] || rows+=("$(printf '%-10s %s' "" "STORM: drafts and incidents differ")")
 fi
 
