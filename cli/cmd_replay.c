@@ -52,7 +52,7 @@ static const char replay_help[] =
     "                    of the topic named by a kcat envelope (unless --format\n"
     "                    is given) and max_record_bytes; the rest of the file\n"
     "                    is not used\n"
-    "  --batch N         records per transaction (default 1000)\n"
+    "  --batch N         records per transaction (default 10000)\n"
     "  --drafts DIR      write the postmortem draft (DIR/ID.md and .html) of every\n"
     "                    incident the replay resolved or changed; a draft edited\n"
     "                    by a person is never overwritten (the new one goes beside it)\n"
@@ -62,6 +62,11 @@ static const char replay_help[] =
     "\n"
     "Bad records are refused with a reason naming the file, line and field,\n"
     "kept in the database's rejected table, and the replay goes on.\n"
+    "\n"
+    "Records are decoded on all CPUs but one (AFTERMATH_DECODE_THREADS=N sets the\n"
+    "number of decoder threads, 0 to decode on the main thread); they are stored in\n"
+    "file order. A record repeated byte for byte is skipped unless its timestamp\n"
+    "is earlier than before (it still counts as duplicates).\n"
     "\n"
     "Exit codes: 0 done (even if records were refused); 1 a file or the database\n"
     "failed; 2 usage error.\n"
@@ -122,7 +127,7 @@ static int replay_run(const cli_global_t *g, int argc, char **argv)
     const char *db = "aftermath.db", *format = "auto", *rules_path = NULL, *drafts = NULL;
     const char *config = NULL;
     int format_given = 0;
-    long batch = 1000;
+    long batch = 10000;
     int quiet = 0, keep_raw = 1, c;
     optind = 0;
     opterr = 0;

@@ -147,6 +147,8 @@ void am_event_free(am_event_t *ev)
     free(ev->actor);
     free(ev->version);
     free(ev->url);
+    free(ev->labels_json);
+    free(ev->annotations_json);
     am_event_init(ev);
 }
 
@@ -171,6 +173,34 @@ void am_event_copy(am_event_t *dst, const am_event_t *src)
     dst->actor = am_xstrdup(src->actor);
     dst->version = am_xstrdup(src->version);
     dst->url = am_xstrdup(src->url);
+    dst->labels_json = am_xstrdup(src->labels_json);
+    dst->annotations_json = am_xstrdup(src->annotations_json);
+}
+
+static char *labels_dump(const am_labels_t *labels)
+{
+    json_t *j = am_labels_to_json(labels);
+    char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(j);
+    return text;
+}
+
+void am_event_cache_json(am_event_t *ev)
+{
+    if (!ev->labels_json)
+        ev->labels_json = labels_dump(&ev->labels);
+    if (!ev->annotations_json)
+        ev->annotations_json = labels_dump(&ev->annotations);
+}
+
+const char *am_event_labels_json(const am_event_t *ev, bool annotations, char **owned)
+{
+    const char *cached = annotations ? ev->annotations_json : ev->labels_json;
+    *owned = NULL;
+    if (cached)
+        return cached;
+    *owned = labels_dump(annotations ? &ev->annotations : &ev->labels);
+    return *owned;
 }
 
 static const char *const field_names[AM_LABEL_NFIELDS] = {

@@ -76,6 +76,12 @@ typedef struct am_event {
     char *actor;
     char *version;
     char *url;
+    /* Optional caches of labels and annotations as compact JSON with sorted
+     * keys (what the store and the correlator write), filled by
+     * am_event_cache_json once the event is complete; NULL when not. Read
+     * them through am_event_labels_json. */
+    char *labels_json;
+    char *annotations_json;
 } am_event_t;
 
 /* A zeroed event with every time set to AM_TIME_NONE. */
@@ -85,6 +91,15 @@ void am_event_free(am_event_t *ev);
 
 /* Deep copy of src into dst (dst is overwritten, not freed first). */
 void am_event_copy(am_event_t *dst, const am_event_t *src);
+
+/* Fills the JSON caches from labels and annotations. Call it only when the
+ * event will not change any more (the pipeline's decoder threads do, so
+ * that the store's thread does not serialise them). */
+void am_event_cache_json(am_event_t *ev);
+/* The labels (annotations when annotations is true) as compact JSON with
+ * sorted keys: the cache when filled (borrowed), else a new string also
+ * stored in *owned, which the caller frees (*owned is NULL otherwise). */
+const char *am_event_labels_json(const am_event_t *ev, bool annotations, char **owned);
 
 /* The event fields a label map fills from labels. cluster has no field of
  * its own: it is the label "cluster", which group_by and same read. */

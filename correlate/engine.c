@@ -168,7 +168,7 @@ typedef struct dirty {
 typedef struct episode {
     int64_t seq;
     char *identity, *name, *service, *incident;
-    am_labels_t labels;
+    am_labels_t labels;             /* only the rule's `same` names (pick_labels) */
     int64_t starts, ends, observed; /* ends = T_MAX while firing */
     int64_t users;                  /* -1 when unknown */
 } episode_t;
@@ -450,9 +450,8 @@ int corr_engine_add(corr_engine_t *e, const am_event_t *ev, char *err, size_t er
                     ends = ev->starts_at;
             }
             char *gkey = group_key(r, ev, false);
-            json_t *lj = am_labels_to_json(&ev->labels);
-            char *labels = json_dumps(lj, JSON_COMPACT | JSON_SORT_KEYS);
-            json_decref(lj);
+            char *labels_owned;
+            const char *labels = am_event_labels_json(ev, false, &labels_owned);
             int64_t users = users_of(r, ev);
             sqlite3_stmt *s = e->s[S_UPSERT_EPISODE];
             sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
@@ -480,7 +479,7 @@ int corr_engine_add(corr_engine_t *e, const am_event_t *ev, char *err, size_t er
                                                               .starts = ev->starts_at};
             }
             free(gkey);
-            free(labels);
+            free(labels_owned);
             if (rc != 0)
                 return -1;
             if (!r->cont)
@@ -515,7 +514,51 @@ static void episodes_free(episode_list_t *l)
     memset(l, 0, sizeof *l);
 }
 
-static int load_episodes(corr_engine_t *e, sqlite3_stmt *s, episode_list_t *out)
+/* Keeps of an episode's stored labels (compact JSON) only those the rule's
+ * `same` names, the only ones read from an episode (episode_value). Text
+ * with no backslash - what json_dumps writes for ordinary labels - is
+ * scanned in place; anything else is parsed with jansson. A flush reloads
+ * every episode of the incidents it touches, so this runs once per episode
+ * per flush: the full parse was a fifth of a large replay. */
+static void pick_labels(const corr_rule_t *r, const char *text, am_labels_t *out)
+{
+    if (!text || r->nsame == 0)
+        return;
+    const char *p = text;
+    if (!strchr(text, '\\') && *p++ == '{') {
+        am_labels_t got = {0};
+        while (*p == '"') {
+            const char *k = p + 1, *ke = strchr(k, '"');
+            if (!ke || ke[1] != ':' || ke[2] != '"')
+                break;
+            const char *v = ke + 3, *ve = strchr(v, '"');
+            if (!ve || (ve[1] != ',' && ve[1] != '}'))
+                break;
+            for (size_t i = 0; i < r->nsame; i++)
+                if (strlen(r->same[i]) == (size_t)(ke - k) && memcmp(r->same[i], k, ke - k) == 0) {
+                    char *name = am_xstrndup(k, (size_t)(ke - k));
+                    char *value = am_xstrndup(v, (size_t)(ve - v));
+                    am_labels_set(&got, name, value);
+                    free(name);
+                    free(value);
+                }
+            p = ve + 1;
+            if (*p == '}' && p[1] == '\0') {
+                *out = got;
+                return;
+            }
+            p++;
+        }
+        am_labels_free(&got);
+    }
+    json_t *lj = json_loads(text, 0, NULL);
+    if (lj)
+        am_labels_from_json(out, lj, NULL, 0);
+    json_decref(lj);
+}
+
+static int load_episodes(corr_engine_t *e, const corr_rule_t *r, sqlite3_stmt *s,
+                         episode_list_t *out)
 {
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -532,11 +575,7 @@ static int load_episodes(corr_engine_t *e, sqlite3_stmt *s, episode_list_t *out)
         ep->observed = col_time(s, 4, AM_TIME_NONE);
         ep->name = col_text(s, 5);
         ep->service = col_text(s, 6);
-        const char *lt = (const char *)sqlite3_column_text(s, 7);
-        json_t *lj = lt ? json_loads(lt, 0, NULL) : NULL;
-        if (lj)
-            am_labels_from_json(&ep->labels, lj, NULL, 0);
-        json_decref(lj);
+        pick_labels(r, (const char *)sqlite3_column_text(s, 7), &ep->labels);
         ep->users = col_time(s, 8, -1);
         ep->incident = col_text(s, 9);
     }
@@ -745,7 +784,7 @@ static int regroup(corr_engine_t *e, const dirty_t *dk)
     sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, dk->gkey, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 3, ids_json, -1, SQLITE_STATIC);
-    int lrc = load_episodes(e, s, &eps);
+    int lrc = load_episodes(e, r, s, &eps);
     free(ids_json);
     if (lrc != 0)
         goto done;

@@ -17,6 +17,229 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The fast path for envelope lines: a hand-written reader for the common
+ * shape of a kcat -J line (known keys only, each once; values that are
+ * ASCII strings, integers, true, false or null; headers null or absent),
+ * which it reads without building a jansson tree. Anything else - an
+ * unknown key, an array or object value, a non-ASCII byte, a real number,
+ * an escape it does not handle, malformed text - makes it give up, and the
+ * line goes through jansson as before, so it decides nothing jansson would
+ * decide differently. */
+enum {
+    ENV_TOPIC,
+    ENV_PARTITION,
+    ENV_OFFSET,
+    ENV_TSTYPE,
+    ENV_TS,
+    ENV_BROKER,
+    ENV_KEY,
+    ENV_PAYLOAD,
+    ENV_HEADERS,
+    ENV_NKEYS
+};
+static const char *const env_keys[ENV_NKEYS] = {"topic",  "partition", "offset",  "tstype", "ts",
+                                                "broker", "key",       "payload", "headers"};
+
+typedef struct env_value {
+    int type;       /* 0 absent, 's' string, 'i' integer, 'n' null, 'b' true/false */
+    size_t at, len; /* a string's unescaped bytes in the scratch buffer */
+    int64_t i;
+} env_value_t;
+
+static const char *env_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+static int env_hex(const char *p, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (unsigned)(c - 'A' + 10);
+        else
+            return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Reads the string at *pp (just after its opening quote) into b; returns
+ * 0 and moves *pp past the closing quote, or -1 to give up. */
+static int env_string(const char **pp, const char *end, am_buf_t *b)
+{
+    const char *p = *pp;
+    while (p < end) {
+        const char *run = p;
+        while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20 &&
+               (unsigned char)*p < 0x80)
+            p++;
+        am_buf_append(b, run, (size_t)(p - run));
+        if (p >= end || (*p != '"' && *p != '\\'))
+            return -1;
+        if (*p == '"') {
+            *pp = p + 1;
+            return 0;
+        }
+        if (++p >= end)
+            return -1;
+        char c = *p++;
+        unsigned u;
+        switch (c) {
+        case '"':
+        case '\\':
+        case '/':
+            am_buf_putc(b, c);
+            break;
+        case 'b':
+            am_buf_putc(b, '\b');
+            break;
+        case 'f':
+            am_buf_putc(b, '\f');
+            break;
+        case 'n':
+            am_buf_putc(b, '\n');
+            break;
+        case 'r':
+            am_buf_putc(b, '\r');
+            break;
+        case 't':
+            am_buf_putc(b, '\t');
+            break;
+        case 'u':
+            /* ASCII other than NUL only; the rest is jansson's to judge. */
+            if (end - p < 4 || env_hex(p, &u) != 0 || u == 0 || u >= 0x80)
+                return -1;
+            am_buf_putc(b, (char)u);
+            p += 4;
+            break;
+        default:
+            return -1;
+        }
+    }
+    return -1;
+}
+
+/* Reads one value at *pp into v; returns 0, or -1 to give up. */
+static int env_value(const char **pp, const char *end, am_buf_t *b, env_value_t *v)
+{
+    const char *p = *pp;
+    if (p >= end)
+        return -1;
+    if (*p == '"') {
+        p++;
+        v->type = 's';
+        v->at = b->len;
+        if (env_string(&p, end, b) != 0)
+            return -1;
+        v->len = b->len - v->at;
+        am_buf_putc(b, '\0');
+    } else if (*p == '-' || (*p >= '0' && *p <= '9')) {
+        int neg = *p == '-';
+        p += neg;
+        const char *digits = p;
+        int64_t i = 0;
+        while (p < end && *p >= '0' && *p <= '9' && p - digits < 18)
+            i = i * 10 + (*p++ - '0');
+        size_t n = (size_t)(p - digits);
+        /* No leading zero, no fraction or exponent, no overflow. */
+        if (n == 0 || (n > 1 && *digits == '0') ||
+            (p < end && ((*p >= '0' && *p <= '9') || *p == '.' || *p == 'e' || *p == 'E')))
+            return -1;
+        v->type = 'i';
+        v->i = neg ? -i : i;
+    } else if (end - p >= 4 && memcmp(p, "null", 4) == 0) {
+        v->type = 'n';
+        p += 4;
+    } else if (end - p >= 4 && memcmp(p, "true", 4) == 0) {
+        v->type = 'b';
+        p += 4;
+    } else if (end - p >= 5 && memcmp(p, "false", 5) == 0) {
+        v->type = 'b';
+        p += 5;
+    } else {
+        return -1;
+    }
+    *pp = p;
+    return 0;
+}
+
+/* Returns 1 with rec filled (borrowing from b) when text is an envelope,
+ * 0 when it is valid JSON but not an envelope, -1 to let jansson decide. */
+static int fast_envelope(const char *text, size_t len, am_record_t *rec, am_buf_t *b)
+{
+    env_value_t v[ENV_NKEYS] = {{0}};
+    const char *p = text, *end = text + len;
+    am_buf_reset(b);
+    p = env_ws(p + 1, end);
+    if (p < end && *p == '}')
+        p++;
+    else
+        for (;;) {
+            if (p >= end || *p != '"')
+                return -1;
+            const char *key = ++p;
+            while (p < end && *p != '"' && *p != '\\')
+                p++;
+            if (p >= end || *p != '"')
+                return -1;
+            size_t klen = (size_t)(p - key);
+            int k = 0;
+            while (k < ENV_NKEYS &&
+                   !(strlen(env_keys[k]) == klen && memcmp(env_keys[k], key, klen) == 0))
+                k++;
+            if (k == ENV_NKEYS || v[k].type)
+                return -1;
+            p = env_ws(p + 1, end);
+            if (p >= end || *p != ':')
+                return -1;
+            p = env_ws(p + 1, end);
+            if (env_value(&p, end, b, &v[k]) != 0)
+                return -1;
+            p = env_ws(p, end);
+            if (p < end && *p == ',') {
+                p = env_ws(p + 1, end);
+                continue;
+            }
+            if (p < end && *p == '}') {
+                p++;
+                break;
+            }
+            return -1;
+        }
+    if (env_ws(p, end) != end || (v[ENV_HEADERS].type && v[ENV_HEADERS].type != 'n'))
+        return -1;
+    /* The same decisions as parse_envelope. */
+    if (!(v[ENV_PAYLOAD].type == 's' || v[ENV_PAYLOAD].type == 'n') || v[ENV_TS].type != 'i')
+        return 0;
+    if (v[ENV_PAYLOAD].type == 's') {
+        rec->payload = b->p + v[ENV_PAYLOAD].at;
+        rec->len = v[ENV_PAYLOAD].len;
+    } else {
+        rec->payload = NULL;
+        rec->len = 0;
+    }
+    rec->ts = v[ENV_TS].i;
+    if (v[ENV_TOPIC].type == 's') {
+        rec->topic = b->p + v[ENV_TOPIC].at;
+        rec->partition = v[ENV_PARTITION].type == 'i' ? (int32_t)v[ENV_PARTITION].i : 0;
+        rec->offset = v[ENV_OFFSET].type == 'i' ? v[ENV_OFFSET].i : 0;
+    }
+    if (v[ENV_KEY].type == 's') {
+        rec->key = b->p + v[ENV_KEY].at;
+        rec->key_len = v[ENV_KEY].len;
+    }
+    return 1;
+}
+
 /* Fills rec from an envelope line; returns 1 if line is an envelope. The
  * record borrows from root and headers (owned by the caller). */
 static int parse_envelope(const json_t *root, am_record_t *rec, char **headers)
@@ -60,14 +283,17 @@ static int emit(const char *file, long line, const char *text, size_t len, inges
                        .offset = -1};
     char *headers = NULL;
     json_t *root = NULL;
+    am_buf_t scratch = {0};
     /* Only an object can be an envelope; skip the parse for anything else. */
-    if (len > 0 && text[0] == '{')
+    if (len > 0 && text[0] == '{' && fast_envelope(text, len, &rec, &scratch) < 0) {
         root = json_loadb(text, len, 0, NULL);
-    if (root)
-        parse_envelope(root, &rec, &headers);
+        if (root)
+            parse_envelope(root, &rec, &headers);
+    }
     int rc = fn(ctx, &rec);
     free(headers);
     json_decref(root);
+    am_buf_free(&scratch);
     return rc;
 }
 

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "common/buf.h"
 #include "common/time.h"
@@ -170,6 +172,75 @@ static void test_buffer(void **state)
     seen_free(&s);
 }
 
+/* The hand-written reader of envelope lines must take every line exactly
+ * as jansson does: each envelope below is read once as written (the fast
+ * path, or jansson when the fast path gives up) and once with an extra
+ * unknown key, which always sends it through jansson. */
+static void test_fast_envelope_matches_jansson(void **state)
+{
+    (void)state;
+    static const char *const envelopes[] = {
+        "{\"topic\":\"t\",\"partition\":3,\"offset\":9,\"ts\":12,\"key\":\"k\",\"payload\":\"p\"}",
+        "{ \"payload\" : \"a\\\"b\\\\c\\/d\\n\\t\\u0041\\u007f\" , \"ts\" : -5 }  ",
+        "{\"ts\":0,\"payload\":null,\"topic\":\"x\"}",
+        "{\"ts\":1,\"payload\":\"\",\"topic\":null,\"key\":null,\"headers\":null,\"broker\":true}",
+        "{\"ts\":1,\"payload\":\"p\",\"topic\":\"t\",\"partition\":\"2\",\"offset\":false}",
+        "{\"ts\":1,\"payload\":\"d\",\"payload\":\"dup\"}",
+        "{\"ts\":1,\"payload\":\"\\u00e9t\\u00e9 \\ud83d\\ude00\"}",
+        "{\"ts\":1,\"payload\":\"caf\xc3\xa9\"}",
+        "{\"ts\":123456789012345678,\"payload\":\"big\"}",
+        "{\"ts\":1,\"payload\":\"p\",\"headers\":[\"a\",\"b\"]}",
+    };
+    for (size_t i = 0; i < sizeof envelopes / sizeof envelopes[0]; i++) {
+        const char *line = envelopes[i];
+        char other[512];
+        snprintf(other, sizeof other, "{\"zz\":[0],%s", line + 1);
+        seen_t a = {0}, b = {0};
+        assert_int_equal(ingest_replay_buffer("a", line, strlen(line), collect, &a), 0);
+        assert_int_equal(ingest_replay_buffer("b", other, strlen(other), collect, &b), 0);
+        assert_int_equal(a.n, 1);
+        assert_int_equal(b.n, 1);
+        /* Every line above is an envelope: its payload is not the line. */
+        assert_true(a.ts[0] != AM_TIME_NONE);
+        assert_int_equal(a.has_payload[0], b.has_payload[0]);
+        if (a.has_payload[0])
+            assert_string_equal(a.payload[0], b.payload[0]);
+        assert_true(a.ts[0] == b.ts[0]);
+        assert_true((a.topic[0] == NULL) == (b.topic[0] == NULL));
+        if (a.topic[0]) {
+            assert_string_equal(a.topic[0], b.topic[0]);
+            assert_int_equal(a.partition[0], b.partition[0]);
+            assert_true(a.offset[0] == b.offset[0]);
+        }
+        assert_true((a.key[0] == NULL) == (b.key[0] == NULL));
+        if (a.key[0])
+            assert_string_equal(a.key[0], b.key[0]);
+        assert_true((a.headers[0] == NULL) == (b.headers[0] == NULL));
+        seen_free(&a);
+        seen_free(&b);
+    }
+    /* Not envelopes (no ts, a real ts, bad JSON): the line is the payload. */
+    static const char *const raw[] = {
+        "{\"payload\":\"p\"}",
+        "{\"payload\":\"p\",\"ts\":1.5}",
+        "{\"payload\":\"p\",\"ts\":1",
+        "{\"payload\":\"p\",\"ts\":01}",
+        "{\"payload\":\"a\\u0000b\",\"ts\":1}",
+        "{}",
+        "{\"payload\":\"p\",\"ts\":1} x",
+        /* jansson refuses an integer that does not fit. */
+        "{\"ts\":1,\"payload\":\"p\",\"partition\":1234567890123456789012}",
+    };
+    for (size_t i = 0; i < sizeof raw / sizeof raw[0]; i++) {
+        seen_t a = {0};
+        assert_int_equal(ingest_replay_buffer("a", raw[i], strlen(raw[i]), collect, &a), 0);
+        assert_int_equal(a.n, 1);
+        assert_string_equal(a.payload[0], raw[i]);
+        assert_true(a.ts[0] == AM_TIME_NONE);
+        seen_free(&a);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -177,6 +248,7 @@ int main(void)
         cmocka_unit_test(test_pretty_document),
         cmocka_unit_test(test_missing_file_and_stop),
         cmocka_unit_test(test_buffer),
+        cmocka_unit_test(test_fast_envelope_matches_jansson),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
