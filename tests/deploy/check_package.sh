@@ -23,13 +23,29 @@ fail() {
 
 case $step in
 build)
+    # The Dockerfile's build-stage command itself (Release, prefix /usr,
+    # am_produce), with its /src, /build and /out moved into WORK, so that
+    # the image's build steps run here too; the package is made from the
+    # same build.
     rm -rf "$work"
     mkdir -p "$work"
-    cmake -S "$src" -B "$b" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr \
-        -DAFTERMATH_TESTS=OFF >"$work/configure.log" ||
-        { cat "$work/configure.log"; fail "configure"; }
-    cmake --build "$b" -j2 >"$work/build.log" || { tail -40 "$work/build.log"; fail "build"; }
-    echo "built $b"
+    cmd=$(awk '/^FROM .* AS build$/ {on = 1; next} on && /^FROM / {exit} on' "$src/deploy/Dockerfile" |
+        sed -e ':a' -e '/\\$/N; s/\\\n//; ta' | sed -n 's/^RUN \(cmake .*\)/\1/p')
+    [ -n "$cmd" ] || fail "no 'RUN cmake ...' in the Dockerfile's build stage"
+    cmd=$(sed -E "s#(^|[ =])/src([/ ]|\$)#\1$src\2#g; s#(^|[ =])/build([/ ]|\$)#\1$b\2#g;
+                  s#(^|[ =])/out([/ ]|\$)#\1$work/image\2#g" <<<"$cmd")
+    echo "$cmd"
+    CMAKE_BUILD_PARALLEL_LEVEL=2 bash -euo pipefail -c "$cmd" >"$work/build.log" 2>&1 || { tail -40 "$work/build.log"; fail "the Dockerfile's build"; }
+    # The image's tree: what the runtime stage copies, and what the
+    # Dockerfile, compose and the Kubernetes manifests name in it.
+    for f in usr/bin/aftermath usr/bin/am_produce usr/bin/aftermath-healthcheck \
+        etc/aftermath/aftermath.yaml usr/share/aftermath/examples/payments-latency.ndjson \
+        usr/share/aftermath/rules/default.yaml; do
+        [ -f "$work/image/$f" ] || fail "the image would lack /$f"
+    done
+    [ ! -e "$work/image/usr/lib/systemd" ] || fail "the image would hold a systemd unit"
+    "$work/image/usr/bin/am_produce" --help 2>&1 | grep -q '^usage: am_produce' || fail "am_produce --help"
+    echo "built $b, image tree in $work/image"
     ;;
 
 install)
