@@ -22,7 +22,6 @@ artifact and checks what can go wrong without one:
 Prints each failure and exits 1 if there was any.
 """
 import base64
-import fnmatch
 import glob
 import json
 import os
@@ -434,35 +433,16 @@ else:
          "endpoint is not in this tree); checked only that the artifacts agree")
 
 # --- .dockerignore ------------------------------------------------------------
-with open(os.path.join(SRC, ".dockerignore")) as f:
-    patterns = [l.strip() for l in f if l.strip() and not l.startswith("#")]
+# (check_package.sh builds from exactly this context; here: the obvious cases.)
+from docker_context import ignored, load_patterns  # noqa: E402
 
-
-def ignored(path):
-    """Docker's rule: the last pattern matching the path or a parent wins."""
-    parts = path.split("/")
-    result = False
-    for pat in patterns:
-        neg = pat.startswith("!")
-        p = pat[1:] if neg else pat
-        for i in range(1, len(parts) + 1):
-            sub = "/".join(parts[:i])
-            if fnmatch.fnmatchcase(sub, p) or (p.startswith("**/") and
-                                               fnmatch.fnmatchcase(parts[i - 1], p[3:])):
-                result = not neg
-                break
-    return result
-
-
-needed_src = subprocess.run(["git", "-C", SRC, "ls-files"], capture_output=True, text=True).stdout.split()
-for path in needed_src:
-    top = path.split("/")[0]
-    if top in ("tests", ".ci") or path.startswith("."):
-        continue
-    check(not ignored(path), ".dockerignore excludes %s, which the image build needs" % path)
-check(not ignored("tests/kafka/produce.c"), ".dockerignore excludes tests/kafka/produce.c")
-for path in ("build/CMakeCache.txt", "build-asan/x.o", ".git/HEAD", "demo.db"):
-    check(ignored(path), ".dockerignore lets %s into the context" % path)
+patterns = load_patterns(SRC)
+check(not ignored("tests/kafka/produce.c", patterns), ".dockerignore excludes tests/kafka/produce.c")
+for path in ("CMakeLists.txt", "cli/main.c", "deploy/install-deps.sh", "deploy/docker/healthcheck.sh",
+             "rules/default.yaml", "examples/payments-latency.ndjson"):
+    check(not ignored(path, patterns), ".dockerignore excludes %s, which the image build needs" % path)
+for path in ("build/CMakeCache.txt", "build-asan/x.o", ".git/HEAD", "demo.db", "tests/unit/test_time.c"):
+    check(ignored(path, patterns), ".dockerignore lets %s into the context" % path)
 
 if failures:
     print("%d failure(s)" % len(failures))

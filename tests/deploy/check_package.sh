@@ -24,15 +24,17 @@ fail() {
 case $step in
 build)
     # The Dockerfile's build-stage command itself (Release, prefix /usr,
-    # am_produce), with its /src, /build and /out moved into WORK, so that
-    # the image's build steps run here too; the package is made from the
-    # same build.
+    # am_produce), on a copy of the build context (.dockerignore applied),
+    # with /src, /build and /out moved into WORK, so that the image's build
+    # steps run here too; the package is made from the same build.
     rm -rf "$work"
     mkdir -p "$work"
+    # The build context as docker build sends it (.dockerignore applied).
+    python3 "$(dirname "$0")/docker_context.py" "$src" "$work/context" || fail "docker context"
     cmd=$(awk '/^FROM .* AS build$/ {on = 1; next} on && /^FROM / {exit} on' "$src/deploy/Dockerfile" |
         sed -e ':a' -e '/\\$/N; s/\\\n//; ta' | sed -n 's/^RUN \(cmake .*\)/\1/p')
     [ -n "$cmd" ] || fail "no 'RUN cmake ...' in the Dockerfile's build stage"
-    cmd=$(sed -E "s#(^|[ =])/src([/ ]|\$)#\1$src\2#g; s#(^|[ =])/build([/ ]|\$)#\1$b\2#g;
+    cmd=$(sed -E "s#(^|[ =])/src([/ ]|\$)#\1$work/context\2#g; s#(^|[ =])/build([/ ]|\$)#\1$b\2#g;
                   s#(^|[ =])/out([/ ]|\$)#\1$work/image\2#g" <<<"$cmd")
     echo "$cmd"
     CMAKE_BUILD_PARALLEL_LEVEL=2 bash -euo pipefail -c "$cmd" >"$work/build.log" 2>&1 || { tail -40 "$work/build.log"; fail "the Dockerfile's build"; }
