@@ -5,7 +5,7 @@
 # checks the metrics exposition and curl scrapes it in tests. Java and Maven run the
 # integration tests' real Kafka broker
 # (tests/kafka/broker.sh), whose jars scripts/check.sh then fetches.
-# Usage: deploy/install-deps.sh [--build-only]   (as root, or with sudo)
+# Usage: deploy/install-deps.sh [--build-only] [--list]   (as root, or with sudo)
 #   --build-only: only what building and running aftermath needs (the
 #   demo), not the test tools (cmocka, clang, Chromium, Java, Maven, kcat).
 set -euo pipefail
@@ -23,6 +23,18 @@ if [ "${1:-}" != --build-only ]; then
     prometheus curl
     openjdk-17-jre-headless maven
   )
+fi
+
+# The deploy kit's checks (tests/deploy): YAML parsing, systemd-analyze
+# verify, man -l on the generated man page.
+if [ "${1:-}" != --build-only ]; then
+  pkgs+=(python3-yaml systemd man-db)
+fi
+# --list (after --build-only, if given): print the packages and exit; the
+# deploy test compares them with deploy/Dockerfile.
+if [ "${1:-}" = --list ] || [ "${2:-}" = --list ]; then
+  printf '%s\n' "${pkgs[@]}"
+  exit 0
 fi
 
 missing=()

@@ -7,8 +7,9 @@ variable queries) must be a sample name of a real exposition: the output of
 every kind of series. Every panel query must parse as PromQL (`promtool
 check rules` on the queries as recording rules, variables substituted;
 promtool is required, deploy/install-deps.sh installs it). The dashboard
-must also import unchanged: a Prometheus
-datasource input (__inputs) that every query uses, a `service` variable the
+must also import unchanged and provision unchanged: no __inputs (Grafana's
+provisioning does not fill them in) but a `datasource` variable of type
+datasource (Prometheus) that every query uses, a `service` variable the
 incident panels filter on, unique panel ids, a refId per target.
 
 Usage: dashboard_check.py DASHBOARD_JSON TEST_RUN_METRICS
@@ -79,10 +80,11 @@ def main():
                 if line and not line.startswith("#")}
     assert "aftermath_consumer_lag" in exported and len(exported) > 20, exported
 
-    inputs = dash.get("__inputs", [])
-    assert any(i.get("type") == "datasource" and i.get("pluginId") == "prometheus"
-               for i in inputs), "no Prometheus datasource in __inputs"
-    ds_uid = "${%s}" % inputs[0]["name"]
+    assert "__inputs" not in dash, "__inputs: provisioning would leave ${DS_...} unfilled"
+    ds_vars = [v for v in dash["templating"]["list"]
+               if v.get("type") == "datasource" and v.get("query") == "prometheus"]
+    assert ds_vars, "no Prometheus datasource variable"
+    ds_uid = "${%s}" % ds_vars[0]["name"]
 
     exprs = []
     ids = set()
