@@ -770,6 +770,37 @@ static int load_root(loader_t *ld)
     return 0;
 }
 
+/* True when the file's root mapping names key. */
+static bool file_sets(loader_t *ld, const char *key)
+{
+    yaml_node_t *root = yaml_document_get_root_node(&ld->doc);
+    if (!root || root->type != YAML_MAPPING_NODE)
+        return false;
+    for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
+         p++) {
+        yaml_node_t *k = yaml_document_get_node(&ld->doc, p->key);
+        if (k && k->type == YAML_SCALAR_NODE &&
+            strcmp((const char *)k->data.scalar.value, key) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* *p, a relative path read from the file at cfg_path, made relative to
+ * that file's directory (as Prometheus reads rule_files), so that the
+ * file means the same whatever directory aftermath is started from. */
+static void beside_file(const char *cfg_path, char **p)
+{
+    const char *slash = strrchr(cfg_path, '/');
+    if (!*p || !**p || **p == '/' || !slash)
+        return;
+    am_buf_t b = {0};
+    am_buf_append(&b, cfg_path, (size_t)(slash - cfg_path) + 1);
+    am_buf_puts(&b, *p);
+    free(*p);
+    *p = am_buf_steal(&b);
+}
+
 cli_config_t *cli_config_load(const char *path, char *err, size_t errlen)
 {
     FILE *f = NULL;
@@ -800,6 +831,14 @@ cli_config_t *cli_config_load(const char *path, char *err, size_t errlen)
     ld.cfg = cli_config_create();
     if (load_root(&ld) != 0)
         goto init_error;
+    /* Paths the file gives are relative to the file (environment and
+     * flags, applied later, stay relative to the working directory). */
+    if (file_sets(&ld, "store"))
+        beside_file(path, &ld.cfg->store);
+    if (file_sets(&ld, "drafts"))
+        beside_file(path, &ld.cfg->drafts);
+    for (size_t i = 0; i < ld.cfg->nrules; i++)
+        beside_file(path, &ld.cfg->rules[i]);
     /* A second document in the file would be silently ignored: refuse it. */
     yaml_document_t extra;
     if (yaml_parser_load(&parser, &extra)) {

@@ -94,10 +94,14 @@ static void test_full(void **state)
     assert_null(cfg->topics[1].format);
     assert_null(cfg->topics[2].format); /* auto = detect */
     assert_string_equal(cfg->group, "sre");
-    assert_string_equal(cfg->store, "/var/lib/a.db");
+    char beside[512];
+    assert_string_equal(cfg->store, "/var/lib/a.db"); /* absolute: as written */
     assert_int_equal(cfg->nrules, 2);
-    assert_string_equal(cfg->rules[1], "r2.yaml");
-    assert_string_equal(cfg->drafts, "out");
+    /* relative paths of the file are relative to the file's directory */
+    snprintf(beside, sizeof beside, "%s/r2.yaml", dir);
+    assert_string_equal(cfg->rules[1], beside);
+    snprintf(beside, sizeof beside, "%s/out", dir);
+    assert_string_equal(cfg->drafts, beside);
     assert_string_equal(cfg->metrics, "[::]:10791");
     assert_string_equal(cfg->dead_letter_topic, "dlq");
     assert_string_equal(cfg->incidents_topic, "incidents");
@@ -431,6 +435,8 @@ static void test_env_and_flags(void **state)
     assert_string_equal(cfg->topics[0].format, "alertmanager");
     assert_string_equal(cfg->topics[1].name, "deploys");
     assert_int_equal(cfg->nrules, 2);
+    assert_string_equal(cfg->rules[0],
+                        "a.yaml"); /* from the environment: the working directory's */
     assert_string_equal(cfg->dead_letter_topic, "dlq");
 
     /* Flags go through the same setter, after the environment. */
