@@ -29,7 +29,10 @@ echo "uninterrupted replay: $total records in $ref_ms ms"
 
 mid=0 partial=0
 for ((i = 1; i <= kills; i++)); do
-  replay "$work/crash.db" 2>>"$work/crash.err" &
+  # aftermath itself in the background, not the replay function: $! of a
+  # function is its subshell, and killing that would leave aftermath
+  # running on (and locking) the database.
+  "$am" replay -q --batch 100 --db "$work/crash.db" "$work/stream.ndjson" 2>>"$work/crash.err" &
   pid=$!
   ms=$((RANDOM % (ref_ms / 4 + 1)))
   sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"
