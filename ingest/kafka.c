@@ -84,7 +84,8 @@ struct ingest_kafka {
     ingest_kafka_sink_t sink;
     rd_kafka_t *rk;
     int closed;
-    int64_t start_at; /* where a partition with no stored offset starts */
+    int close_timed_out; /* the group could not be left: destroy without closing again */
+    int64_t start_at;    /* where a partition with no stored offset starts */
 
     part_t *parts;
     size_t nparts;
@@ -639,15 +640,64 @@ init_error:
     return NULL;
 }
 
+/* Leaves the group, serving the rebalance that comes with it, for at most
+ * CLOSE_TIMEOUT_MS: with the brokers down the synchronous
+ * rd_kafka_consumer_close() waited without end (over 200 s on the mock
+ * cluster), and a stop (SIGTERM from systemd or Kubernetes) must not.
+ * Giving up loses nothing: the offsets that matter are in the store, and
+ * the coordinator drops the member when its session times out. The
+ * rd_kafka_destroy() that follows still waits up to session.timeout.ms
+ * (librdkafka's default 45 s) for the group handler to end, so a stop
+ * during an outage takes at most about 5 s + session.timeout.ms. */
+#define CLOSE_TIMEOUT_MS 5000
+
+/* One event of the closing consumer's queue: a rebalance (the revocation
+ * that leaving the group brings) is answered by unassigning, as the
+ * rebalance callback would; nothing else matters any more. */
+static void serve_close_event(ingest_kafka_t *k, rd_kafka_event_t *ev)
+{
+    if (!ev)
+        return;
+    if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE) {
+        if (strcmp(rd_kafka_rebalance_protocol(k->rk), "COOPERATIVE") == 0) {
+            rd_kafka_error_t *e =
+                rd_kafka_incremental_unassign(k->rk, rd_kafka_event_topic_partition_list(ev));
+            if (e)
+                rd_kafka_error_destroy(e);
+        } else {
+            rd_kafka_assign(k->rk, NULL);
+        }
+    }
+    rd_kafka_event_destroy(ev);
+}
+
 static void close_consumer(ingest_kafka_t *k)
 {
     if (!k->rk || k->closed)
         return;
     k->closed = 1;
-    rd_kafka_resp_err_t e = rd_kafka_consumer_close(k->rk);
-    if (e)
-        am_log(k->base.log, AM_LOG_WARN, "closing the consumer", "error", rd_kafka_err2str(e),
+    rd_kafka_queue_t *q = rd_kafka_queue_new(k->rk);
+    rd_kafka_error_t *e = rd_kafka_consumer_close_queue(k->rk, q);
+    if (e) {
+        am_log(k->base.log, AM_LOG_WARN, "closing the consumer", "error", rd_kafka_error_string(e),
                NULL);
+        rd_kafka_error_destroy(e);
+        k->close_timed_out = 1;
+    } else {
+        int64_t deadline = now_ms() + CLOSE_TIMEOUT_MS;
+        while (!rd_kafka_consumer_closed(k->rk)) {
+            if (now_ms() >= deadline) {
+                am_log(k->base.log, AM_LOG_WARN,
+                       "the consumer could not leave its group in time (brokers down?); "
+                       "stopping anyway, the stored offsets are intact",
+                       NULL);
+                k->close_timed_out = 1;
+                break;
+            }
+            serve_close_event(k, rd_kafka_queue_poll(q, 100));
+        }
+    }
+    rd_kafka_queue_destroy(q);
 }
 
 void ingest_kafka_destroy(ingest_kafka_t *k)
@@ -658,7 +708,8 @@ void ingest_kafka_destroy(ingest_kafka_t *k)
     close_consumer(k);
     batch_drop(k); /* nothing is added while closing; kept for safety */
     if (k->rk)
-        rd_kafka_destroy(k->rk);
+        rd_kafka_destroy_flags(k->rk,
+                               k->close_timed_out ? RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE : 0);
     for (size_t i = 0; i < k->nparts; i++)
         free(k->parts[i].topic);
     free(k->parts);

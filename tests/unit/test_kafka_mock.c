@@ -389,6 +389,73 @@ static void test_observe(void **state)
     ingest_mock_destroy(m);
 }
 
+/* Stops once the broker is seen down, and leaves it down. */
+static void watch_down_then_stop(void *ctx, const ingest_kafka_view_t *v)
+{
+    watcher_t *w = ctx;
+    int caught_up = v->joined && v->nparts == NPART;
+    for (size_t i = 0; i < v->nparts; i++)
+        caught_up &= v->parts[i].next == PER_PART;
+    if (w->phase == 0 && caught_up && v->brokers_up) {
+        rd_kafka_mock_broker_set_down(w->mc, 1);
+        w->phase = 1;
+    } else if (w->phase == 1 && (!v->brokers_up || ++w->waited > 30)) {
+        w->saw_down = !v->brokers_up;
+        w->stop = 1;
+    }
+}
+
+/* A stop while the broker is down returns: leaving the group cannot
+ * complete, and the consumer gives up on it after a bounded wait instead
+ * of hanging (ctest's timeout fails the test if it hangs). */
+static void test_close_broker_down(void **state)
+{
+    (void)state;
+    ingest_mock_t *m = mock_with_records();
+    watcher_t *w = calloc(1, sizeof *w);
+    w->fs = calloc(1, sizeof *w->fs);
+    w->mc = ingest_mock_cluster(m);
+    for (int p = 0; p < NPART; p++)
+        w->fs->next[p] = -1;
+    ingest_kafka_prop_t props[] = {
+        {"bootstrap.servers", ingest_mock_bootstraps(m)},
+        {"fetch.wait.max.ms", "10"},
+        {"reconnect.backoff.max.ms", "200"},
+        {"session.timeout.ms", "6000"}, /* bounds the destroy after a failed leave */
+    };
+    static const ingest_kafka_topic_t topics[] = {{TOPIC, "generic"}};
+    ingest_kafka_options_t o = {
+        .props = props,
+        .nprops = 4,
+        .group = "close-down",
+        .topics = topics,
+        .ntopics = 1,
+        .batch_records = 50,
+        .batch_ms = 50,
+        .store_retries = 3,
+        .deadline_ms = 60000,
+        .stop = &w->stop,
+        .log = &quiet,
+    };
+    ingest_kafka_sink_t sink = {.ctx = w,
+                                .record = watcher_record,
+                                .commit = watcher_commit,
+                                .stored = watcher_stored,
+                                .observe = watch_down_then_stop};
+    char err[1024] = "";
+    ingest_kafka_t *k = ingest_kafka_create(&o, &sink, err, sizeof err);
+    assert_non_null(k);
+    if (ingest_kafka_run(k, err, sizeof err) != 0)
+        fail_msg("%s (phase %d)", err, w->phase);
+    ingest_kafka_destroy(k); /* must return with the broker still down */
+    assert_true(w->saw_down);
+    assert_exactly_once(w->fs);
+    rd_kafka_mock_broker_set_up(w->mc, 1);
+    free(w->fs);
+    free(w);
+    ingest_mock_destroy(m);
+}
+
 /* argv[1], when given, runs only the test of that name (ctest runs each
  * on its own, in parallel). */
 int main(int argc, char **argv)
@@ -398,6 +465,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_errors_exactly_once),
         cmocka_unit_test(test_resume_from_store),
+        cmocka_unit_test(test_close_broker_down),
         cmocka_unit_test(test_store_gives_up),
         cmocka_unit_test(test_fatal),
         cmocka_unit_test(test_observe),
