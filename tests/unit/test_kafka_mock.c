@@ -333,28 +333,30 @@ static int watcher_stored(void *ctx, const char *topic, int32_t partition, int64
     return fs_stored(((watcher_t *)ctx)->fs, topic, partition, next, err, errlen);
 }
 
-/* The observer: every partition assigned with its stored and end offsets
- * once all is consumed; the broker down is seen as down (since a time),
- * and up again once it is back. */
-static void test_observe(void **state)
+/* A watcher (and its fake store) for m's cluster, run as a consumer of
+ * group with observe as its observer until it stops; extra, when given,
+ * is one more client property. The caller frees w->fs and w. */
+static watcher_t *watched_run(ingest_mock_t *m, const char *group,
+                              void (*observe)(void *, const ingest_kafka_view_t *),
+                              const ingest_kafka_prop_t *extra)
 {
-    (void)state;
-    ingest_mock_t *m = mock_with_records();
     watcher_t *w = calloc(1, sizeof *w);
     w->fs = calloc(1, sizeof *w->fs);
     w->mc = ingest_mock_cluster(m);
     for (int p = 0; p < NPART; p++)
         w->fs->next[p] = -1;
-    ingest_kafka_prop_t props[] = {
+    ingest_kafka_prop_t props[4] = {
         {"bootstrap.servers", ingest_mock_bootstraps(m)},
         {"fetch.wait.max.ms", "10"},
         {"reconnect.backoff.max.ms", "200"},
     };
+    if (extra)
+        props[3] = *extra;
     static const ingest_kafka_topic_t topics[] = {{TOPIC, "generic"}};
     ingest_kafka_options_t o = {
         .props = props,
-        .nprops = 3,
-        .group = "observe",
+        .nprops = extra ? 4 : 3,
+        .group = group,
         .topics = topics,
         .ntopics = 1,
         .batch_records = 50,
@@ -369,13 +371,24 @@ static void test_observe(void **state)
                                 .record = watcher_record,
                                 .commit = watcher_commit,
                                 .stored = watcher_stored,
-                                .observe = watch};
+                                .observe = observe};
     char err[1024] = "";
     ingest_kafka_t *k = ingest_kafka_create(&o, &sink, err, sizeof err);
     assert_non_null(k);
     if (ingest_kafka_run(k, err, sizeof err) != 0)
         fail_msg("%s (phase %d, %d views)", err, w->phase, w->views);
-    ingest_kafka_destroy(k);
+    ingest_kafka_destroy(k); /* must return, whatever state the broker is in */
+    return w;
+}
+
+/* The observer: every partition assigned with its stored and end offsets
+ * once all is consumed; the broker down is seen as down (since a time),
+ * and up again once it is back. */
+static void test_observe(void **state)
+{
+    (void)state;
+    ingest_mock_t *m = mock_with_records();
+    watcher_t *w = watched_run(m, "observe", watch, NULL);
     assert_true(w->saw_down);
     assert_true(w->saw_up_again);
     assert_int_equal(w->nparts, NPART);
@@ -412,42 +425,9 @@ static void test_close_broker_down(void **state)
 {
     (void)state;
     ingest_mock_t *m = mock_with_records();
-    watcher_t *w = calloc(1, sizeof *w);
-    w->fs = calloc(1, sizeof *w->fs);
-    w->mc = ingest_mock_cluster(m);
-    for (int p = 0; p < NPART; p++)
-        w->fs->next[p] = -1;
-    ingest_kafka_prop_t props[] = {
-        {"bootstrap.servers", ingest_mock_bootstraps(m)},
-        {"fetch.wait.max.ms", "10"},
-        {"reconnect.backoff.max.ms", "200"},
-        {"session.timeout.ms", "6000"}, /* bounds the destroy after a failed leave */
-    };
-    static const ingest_kafka_topic_t topics[] = {{TOPIC, "generic"}};
-    ingest_kafka_options_t o = {
-        .props = props,
-        .nprops = 4,
-        .group = "close-down",
-        .topics = topics,
-        .ntopics = 1,
-        .batch_records = 50,
-        .batch_ms = 50,
-        .store_retries = 3,
-        .deadline_ms = 60000,
-        .stop = &w->stop,
-        .log = &quiet,
-    };
-    ingest_kafka_sink_t sink = {.ctx = w,
-                                .record = watcher_record,
-                                .commit = watcher_commit,
-                                .stored = watcher_stored,
-                                .observe = watch_down_then_stop};
-    char err[1024] = "";
-    ingest_kafka_t *k = ingest_kafka_create(&o, &sink, err, sizeof err);
-    assert_non_null(k);
-    if (ingest_kafka_run(k, err, sizeof err) != 0)
-        fail_msg("%s (phase %d)", err, w->phase);
-    ingest_kafka_destroy(k); /* must return with the broker still down */
+    /* a short session bounds the teardown after a leave that failed */
+    static const ingest_kafka_prop_t session = {"session.timeout.ms", "6000"};
+    watcher_t *w = watched_run(m, "close-down", watch_down_then_stop, &session);
     assert_true(w->saw_down);
     assert_exactly_once(w->fs);
     rd_kafka_mock_broker_set_up(w->mc, 1);
