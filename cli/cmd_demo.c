@@ -18,6 +18,7 @@
 #include "cli/config.h"
 #include "cli/consume.h"
 #include "common/buf.h"
+#include "common/time.h"
 #include "ingest/mock.h"
 #include "ingest/producer.h"
 #include "ingest/replay.h"
@@ -28,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 extern const char cli_demo_story[];
@@ -111,13 +111,6 @@ static int read_story(const char *path, ingest_record_fn fn, story_t *s, char *e
     if (rc != 0 && s->err[0])
         am_errf(err, errlen, "%s", s->err);
     return rc;
-}
-
-static double seconds_since(const struct timespec *t0)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
 /* What the demo found: the counts, then the incidents from the store. */
@@ -216,8 +209,7 @@ static int demo_run(const cli_global_t *g, int argc, char **argv)
     corr_rules_t *rules = NULL;
     corr_engine_t *engine = NULL;
     am_buf_t topics = {0};
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = am_monotonic_s();
 
     if (read_story(story_path, scan_record, &s, err, sizeof err) != 0)
         goto fail;
@@ -271,7 +263,7 @@ static int demo_run(const cli_global_t *g, int argc, char **argv)
     cli_consume_result_t res = {0};
     if (cli_consume(cfg, st, engine, &o, &g->log, &res, err, sizeof err) != 0)
         goto fail;
-    cli_demo_print_results(st, &s, &res, seconds_since(&t0));
+    cli_demo_print_results(st, &s, &res, am_monotonic_s() - t0);
     rc = CLI_EXIT_OK;
     goto done;
 

@@ -12,7 +12,6 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 static const char metrics_help[] =
     "usage: aftermath metrics [--db PATH] [--since T] [--until T]\n"
@@ -69,13 +68,6 @@ static const char metrics_help[] =
     "\n"
     "Exit codes: 0 ok; 1 the database failed; 2 usage error.\n";
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int metrics_run(const cli_global_t *g, int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -86,7 +78,7 @@ static int metrics_run(const cli_global_t *g, int argc, char **argv)
     (void)g;
     const char *db = "aftermath.db", *format = "table";
     report_metrics_options_t opts = {.since = AM_TIME_NONE, .until = AM_TIME_NONE, .by = NULL};
-    int64_t now = now_ms();
+    int64_t now = am_wall_ms();
     char err[1024];
     int c;
     optind = 0;

@@ -12,7 +12,6 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 static const char prune_help[] =
     "usage: aftermath prune --older-than DURATION [--db PATH] [--dry-run] [--vacuum]\n"
@@ -79,7 +78,7 @@ static int prune_run(const cli_global_t *g, int argc, char **argv)
         return cli_usage_error("prune", "--older-than: %s", err);
     if (period < 86400000)
         return cli_usage_error("prune", "--older-than: %s is less than 1d", older);
-    int64_t horizon = (int64_t)time(NULL) * 1000 - period;
+    int64_t horizon = am_wall_ms() - period;
     char when[AM_TIME_STRLEN];
     store_t *st = store_open(db, &store_existing, err, sizeof err);
     corr_prune_stats_t n;

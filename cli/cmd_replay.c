@@ -15,13 +15,13 @@
 #include "cli/pipeline.h"
 #include "correlate/incident.h"
 #include "common/buf.h"
+#include "common/time.h"
 #include "ingest/replay.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 static const char replay_help[] =
@@ -78,16 +78,9 @@ typedef struct replay_ctx {
     cli_pipeline_t *pipeline;
     const cli_config_t *cfg; /* topic formats, when --config and no --format */
     int progress;
-    struct timespec start, last;
+    double start, last; /* am_monotonic_s() */
     char err[1024];
 } replay_ctx_t;
-
-static double seconds_since(const struct timespec *t0)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
-}
 
 static int on_record(void *arg, const am_record_t *rec)
 {
@@ -102,9 +95,9 @@ static int on_record(void *arg, const am_record_t *rec)
     if (cli_pipeline_record(ctx->pipeline, rec, ctx->err, sizeof ctx->err) != 0)
         return -1;
     const cli_stats_t *s = cli_pipeline_stats(ctx->pipeline);
-    if (ctx->progress && (s->records & 1023) == 0 && seconds_since(&ctx->last) >= 1.0) {
-        clock_gettime(CLOCK_MONOTONIC, &ctx->last);
-        double secs = seconds_since(&ctx->start);
+    if (ctx->progress && (s->records & 1023) == 0 && am_monotonic_s() - ctx->last >= 1.0) {
+        ctx->last = am_monotonic_s();
+        double secs = ctx->last - ctx->start;
         fprintf(stderr, "\r%llu records, %.0f records/s ", (unsigned long long)s->records,
                 secs > 0 ? (double)s->records / secs : 0.0);
     }
@@ -210,8 +203,7 @@ static int replay_run(const cli_global_t *g, int argc, char **argv)
     }
     dec = cfg ? cli_config_decoder(cfg, &limits) : ingest_decoder_create(NULL, NULL);
     ctx.pipeline = cli_pipeline_create(st, dec, engine, format, &g->log, (size_t)batch);
-    clock_gettime(CLOCK_MONOTONIC, &ctx.start);
-    ctx.last = ctx.start;
+    ctx.start = ctx.last = am_monotonic_s();
     for (int i = optind; i < argc; i++) {
         int r = ingest_replay_file(argv[i], on_record, &ctx, err, sizeof err);
         if (r < 0) {
@@ -230,7 +222,7 @@ static int replay_run(const cli_global_t *g, int argc, char **argv)
         goto done;
     }
     const cli_stats_t *s = cli_pipeline_stats(ctx.pipeline);
-    double secs = seconds_since(&ctx.start);
+    double secs = am_monotonic_s() - ctx.start;
     if (ctx.progress)
         fputs("\r\033[K", stderr);
     if (!quiet) {

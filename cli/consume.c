@@ -45,7 +45,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static volatile sig_atomic_t stop_requested;
 
@@ -86,7 +85,7 @@ static void maybe_prune(consume_ctx_t *ctx, double now)
         return;
     ctx->pruned_at = now;
     char err[1024], when[AM_TIME_STRLEN], n[5][32];
-    int64_t horizon = (int64_t)time(NULL) * 1000 - ctx->retention_ms;
+    int64_t horizon = am_wall_ms() - ctx->retention_ms;
     corr_prune_stats_t s;
     if (corr_prune(ctx->st, horizon, false, &s, err, sizeof err) != 0) {
         am_log(ctx->log, AM_LOG_ERROR, "prune failed (retried in an hour)", "error", err, NULL);
@@ -120,13 +119,6 @@ static void metrics_record(consume_ctx_t *ctx, const am_record_t *rec, int rc, c
         cli_metrics_failed(ctx->metrics, cli_pipeline_stats(ctx->pipeline), err);
 }
 
-static double seconds_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Once a batch committed: its counts and latency (since commit_began), and
  * the incidents it changed. */
 static void metrics_committed(consume_ctx_t *ctx)
@@ -134,7 +126,7 @@ static void metrics_committed(consume_ctx_t *ctx)
     if (!ctx->metrics)
         return;
     cli_metrics_committed(ctx->metrics, cli_pipeline_stats(ctx->pipeline),
-                          seconds_now() - ctx->commit_began);
+                          am_monotonic_s() - ctx->commit_began);
     size_t n = ctx->engine ? corr_engine_changed_count(ctx->engine) : 0;
     char why[1024];
     for (size_t i = 0; i < n; i++)
@@ -151,7 +143,7 @@ static void metrics_committed(consume_ctx_t *ctx)
 static void sink_observe(void *arg, const ingest_kafka_view_t *view)
 {
     consume_ctx_t *ctx = arg;
-    double now = seconds_now();
+    double now = am_monotonic_s();
     cli_metrics_consumer(ctx->metrics, view);
     if (now - ctx->published_at >= 0.2) {
         cli_metrics_publish(ctx->metrics);
@@ -248,7 +240,7 @@ static int sink_commit(void *arg, const ingest_kafka_pos_t *pos, size_t npos, ch
                        size_t errlen)
 {
     consume_ctx_t *ctx = arg;
-    ctx->commit_began = seconds_now();
+    ctx->commit_began = am_monotonic_s();
     int rc = commit_batch(ctx, pos, npos, err, errlen);
     if (rc != 0 && ctx->metrics)
         cli_metrics_failed(ctx->metrics, cli_pipeline_stats(ctx->pipeline), err);
@@ -350,7 +342,7 @@ int cli_consume(const cli_config_t *cfg, store_t *st, corr_engine_t *engine,
                    count, NULL);
         }
         publish_changes(&ctx);
-        maybe_prune(&ctx, seconds_now());
+        maybe_prune(&ctx, am_monotonic_s());
     }
 
     stop_requested = 0;

@@ -41,6 +41,12 @@ char *am_duration_format(int64_t ms, char out[AM_TIME_STRLEN]);
 /* The wall clock (CLOCK_REALTIME) as UTC milliseconds. */
 int64_t am_wall_ms(void);
 
+/* A monotonic clock (CLOCK_MONOTONIC) in milliseconds, for measuring
+ * durations and deadlines; its origin means nothing. */
+int64_t am_monotonic_ms(void);
+/* The same clock in seconds, to the nanosecond. */
+double am_monotonic_s(void);
+
 /* Days since 1970-01-01 of a proleptic Gregorian date (no range check). */
 int64_t am_days_from_civil(int64_t y, unsigned m, unsigned d);
 

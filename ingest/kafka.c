@@ -115,13 +115,6 @@ struct ingest_kafka {
     ingest_kafka_stats_t stats;
 };
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void sleep_ms(int ms)
 {
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
@@ -230,7 +223,7 @@ static void batch_drop(ingest_kafka_t *k)
  * returns how long to wait before the next attempt. */
 static int full_wait(ingest_kafka_t *k, const char *why)
 {
-    int64_t now = now_ms();
+    int64_t now = am_monotonic_ms();
     char n[32], w[32];
     int wait = BACKOFF_FIRST_MS << (k->full_probes < 6 ? k->full_probes : 6);
     if (wait > FULL_PROBE_MAX_MS)
@@ -330,7 +323,7 @@ static int batch_commit(ingest_kafka_t *k, int skip_kafka, char *err, size_t err
     k->attempts = 0;
     if (k->full_since_ms) {
         char p[32];
-        snprintf(p, sizeof p, "%" PRId64, now_ms() - k->full_since_ms);
+        snprintf(p, sizeof p, "%" PRId64, am_monotonic_ms() - k->full_since_ms);
         am_log(k->base.log, AM_LOG_WARN, "storage writable again: consumption resumed", "paused_ms",
                p, NULL);
         k->full_since_ms = 0;
@@ -367,7 +360,7 @@ static int batch_add(ingest_kafka_t *k, rd_kafka_message_t *msg, char *err, size
         k->batch = am_xrealloc(k->batch, k->batch_cap * sizeof *k->batch);
     }
     if (k->nbatch == 0)
-        k->batch_opened_ms = now_ms();
+        k->batch_opened_ms = am_monotonic_ms();
     k->batch[k->nbatch++] = msg;
     part_t *p = find_part(k, rd_kafka_topic_name(msg->rkt), msg->partition, 1);
     p->batch_next = msg->offset + 1;
@@ -441,7 +434,7 @@ static void on_assign(ingest_kafka_t *k, rd_kafka_t *rk, rd_kafka_topic_partitio
         if (e)
             am_log(k->base.log, AM_LOG_ERROR, "assign failed", "error", rd_kafka_err2str(e), NULL);
     }
-    k->last_activity_ms = now_ms();
+    k->last_activity_ms = am_monotonic_ms();
 }
 
 static void on_revoke(ingest_kafka_t *k, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts,
@@ -684,9 +677,9 @@ static void close_consumer(ingest_kafka_t *k)
         rd_kafka_error_destroy(e);
         k->close_timed_out = 1;
     } else {
-        int64_t deadline = now_ms() + CLOSE_TIMEOUT_MS;
+        int64_t deadline = am_monotonic_ms() + CLOSE_TIMEOUT_MS;
         while (!rd_kafka_consumer_closed(k->rk)) {
-            if (now_ms() >= deadline) {
+            if (am_monotonic_ms() >= deadline) {
                 am_log(k->base.log, AM_LOG_WARN,
                        "the consumer could not leave its group in time (brokers down?); "
                        "stopping anyway, the stored offsets are intact",
@@ -787,7 +780,7 @@ static void on_message_error(ingest_kafka_t *k, rd_kafka_message_t *msg)
         part_t *p = find_part(k, rd_kafka_topic_name(msg->rkt), msg->partition, 0);
         if (p && !p->eof) {
             p->eof = 1;
-            k->last_activity_ms = now_ms();
+            k->last_activity_ms = am_monotonic_ms();
         }
         return;
     }
@@ -809,7 +802,7 @@ int ingest_kafka_run(ingest_kafka_t *k, char *err, size_t errlen)
     size_t batch_records = o->batch_records ? o->batch_records : 1000;
     int batch_ms = o->batch_ms > 0 ? o->batch_ms : 1000;
     int rc = 0;
-    int64_t started = now_ms();
+    int64_t started = am_monotonic_ms();
     k->last_activity_ms = started;
     k->stats_ms = started;
     k->next_stats_ms = o->stats_interval_ms > 0 ? started + o->stats_interval_ms : INT64_MAX;
@@ -817,7 +810,7 @@ int ingest_kafka_run(ingest_kafka_t *k, char *err, size_t errlen)
     while (!stopping(k)) {
         int timeout = POLL_MS;
         if (k->nbatch) {
-            int64_t left = k->batch_opened_ms + batch_ms - now_ms();
+            int64_t left = k->batch_opened_ms + batch_ms - am_monotonic_ms();
             timeout = left < 0 ? 0 : left < POLL_MS ? (int)left : POLL_MS;
         }
         rd_kafka_message_t *msg = rd_kafka_consumer_poll(k->rk, timeout);
@@ -837,7 +830,7 @@ int ingest_kafka_run(ingest_kafka_t *k, char *err, size_t errlen)
         } else if (msg) {
             if (!k->brokers_up)
                 set_brokers_up(k, 1);
-            k->last_activity_ms = now_ms();
+            k->last_activity_ms = am_monotonic_ms();
             if (batch_add(k, msg, err, errlen) != 0) {
                 rc = -1;
                 break;
@@ -854,7 +847,7 @@ int ingest_kafka_run(ingest_kafka_t *k, char *err, size_t errlen)
             rc = -1;
             break;
         }
-        int64_t now = now_ms();
+        int64_t now = am_monotonic_ms();
         if (k->nbatch &&
             (k->nbatch >= batch_records || now - k->batch_opened_ms >= batch_ms || all_at_end(k) ||
              (o->max_records && k->stats.records + k->nbatch >= o->max_records))) {
@@ -891,7 +884,7 @@ int ingest_kafka_run(ingest_kafka_t *k, char *err, size_t errlen)
     if (rc != 0)
         batch_drop(k);
     if (o->stats_interval_ms > 0)
-        log_stats(k, now_ms());
+        log_stats(k, am_monotonic_ms());
     close_consumer(k);
     if (rc == 0 && k->failed) {
         am_errf(err, errlen, "%s", k->err);
