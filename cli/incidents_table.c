@@ -35,7 +35,7 @@ void cli_print_incidents(FILE *out, const json_t *arr)
         fprintf(out, "no incidents\n");
         return;
     }
-    fprintf(out, "%-18s %-8s %-20s %-8s %-7s %-7s %-6s %-16s %s\n", "ID", "STATUS", "STARTED (UTC)",
+    fprintf(out, "%-23s %-8s %-20s %-8s %-7s %-7s %-6s %-16s %s\n", "ID", "STATUS", "STARTED (UTC)",
             "DETECT", "ACK", "MITIG.", "ALERTS", "SERVICES", "KEY");
     size_t i;
     const json_t *o;
@@ -61,7 +61,7 @@ void cli_print_incidents(FILE *out, const json_t *arr)
             report_term(&key, json_string_value(v));
         }
         const char *started = json_string_value(json_object_get(o, "started_at"));
-        fprintf(out, "%-18s %-8s %-20s %-8s %-7s %-7s %-6lld %-16s %s\n",
+        fprintf(out, "%-23s %-8s %-20s %-8s %-7s %-7s %-6lld %-16s %s\n",
                 json_string_value(json_object_get(o, "id")),
                 json_string_value(json_object_get(o, "status")), started ? started : "-",
                 span(o, "started_at", "detected_at", d1),

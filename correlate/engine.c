@@ -27,6 +27,7 @@
  * processed early.
  */
 #include "correlate/engine.h"
+#include "correlate/route.h"
 #include "common/buf.h"
 #include "common/hash.h"
 #include "common/strset.h"
@@ -52,6 +53,7 @@ enum {
     S_DELETE_INCIDENT,
     S_DELETE_LINKS,
     S_ADD_ALIAS,
+    S_UNALIAS,
     S_MOVE_ALIASES,
     S_NEIGHBOURS,
     S_GET_INCIDENT,
@@ -110,10 +112,12 @@ static const char *const sql[NSTMT] = {
         "incidents.link_users > excluded.alert_users) THEN incidents.link_users ELSE "
         "excluded.alert_users END, services = excluded.services, "
         "flapping = excluded.flapping, updated_at = excluded.updated_at, "
-        "same_values = excluded.same_values",
+        "same_values = excluded.same_values WHERE incidents.rule = excluded.rule AND "
+        "incidents.gkey = excluded.gkey",
     [S_DELETE_INCIDENT] = "DELETE FROM incidents WHERE id = ?1",
     [S_DELETE_LINKS] = "DELETE FROM incident_events WHERE incident = ?1",
     [S_ADD_ALIAS] = "INSERT OR REPLACE INTO incident_aliases (alias, incident) VALUES (?1, ?2)",
+    [S_UNALIAS] = "DELETE FROM incident_aliases WHERE alias = ?1",
     [S_MOVE_ALIASES] = "UPDATE incident_aliases SET incident = ?2 WHERE incident = ?1",
     [S_NEIGHBOURS] = "SELECT id FROM incidents WHERE rule = ?1 AND gkey = ?2 AND "
                      "started_at <= ?4 AND (resolved_at IS NULL OR resolved_at >= ?3)",
@@ -185,7 +189,6 @@ struct corr_engine {
     const am_log_t *log;
     corr_options_t opts;
     sqlite3_stmt *s[NSTMT];
-    int64_t next_num;
     int64_t pruned_before; /* corr_prune()'s horizon, or AM_TIME_NONE */
     bool horizon_read;     /* pruned_before read in this batch (a prune may run between) */
     /* the working set of one batch */
@@ -268,20 +271,10 @@ static int64_t add_sat(int64_t a, int64_t b)
 
 /* ---- rules applied to one event ---- */
 
-static bool rule_matches(const corr_rule_t *r, const am_event_t *ev)
-{
-    if (ev->kind != AM_KIND_ALERT)
-        return false;
-    for (size_t i = 0; i < r->nmatch; i++)
-        if (!corr_matcher_match(r->match[i], ev))
-            return false;
-    return true;
-}
-
 bool corr_rules_match_any(const corr_rules_t *rules, const am_event_t *ev)
 {
     for (size_t i = 0; i < rules->n; i++)
-        if (rule_matches(&rules->v[i], ev))
+        if (corr_rule_matches(&rules->v[i], ev))
             return true;
     return false;
 }
@@ -294,30 +287,6 @@ static bool deploy_matches(const corr_rule_t *r, const am_event_t *ev)
         if (!corr_matcher_match(r->deploy_match[i], ev))
             return false;
     return true;
-}
-
-/* The group key as canonical JSON ({"label":"value",...}, sorted). With
- * require_all, returns NULL when the event lacks one of the labels (an
- * ack or note that does not carry the key). */
-static char *group_key(const corr_rule_t *r, const am_event_t *ev, bool require_all)
-{
-    json_t *obj = json_object();
-    if (r->group_all) {
-        for (size_t i = 0; i < ev->labels.n; i++)
-            json_object_set_new(obj, ev->labels.v[i].name, json_string(ev->labels.v[i].value));
-    } else {
-        for (size_t i = 0; i < r->ngroup; i++) {
-            const char *v = corr_event_value(ev, r->group_by[i]);
-            if (require_all && !*v) {
-                json_decref(obj);
-                return NULL;
-            }
-            json_object_set_new(obj, r->group_by[i], json_string(v));
-        }
-    }
-    char *s = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(obj);
-    return s;
 }
 
 /* Users impacted according to the rule, or -1. */
@@ -422,6 +391,62 @@ static int64_t latest_time(const am_event_t *ev)
     return t;
 }
 
+struct add_ctx {
+    corr_engine_t *e;
+    const am_event_t *ev;
+};
+
+/* One (rule, key) pair of an alert: its episode, unless another
+ * correlator owns the pair (staged topology). */
+static int add_episode(void *arg, size_t rule, const char *name, const char *gkey)
+{
+    (void)name;
+    corr_engine_t *e = ((struct add_ctx *)arg)->e;
+    const am_event_t *ev = ((struct add_ctx *)arg)->ev;
+    const corr_rule_t *r = &e->rules->v[rule];
+    if (e->opts.nparts > 0 && corr_route_partition(r->name, gkey, e->opts.nparts) != e->opts.part)
+        return 0;
+    int64_t ends = AM_TIME_NONE;
+    if (ev->status && strcmp(ev->status, "resolved") == 0) {
+        /* A resolve without an end time ended when it was seen. */
+        ends = ev->ends_at != AM_TIME_NONE       ? ev->ends_at
+               : ev->observed_at != AM_TIME_NONE ? ev->observed_at
+                                                 : ev->starts_at;
+        if (ends < ev->starts_at)
+            ends = ev->starts_at;
+    }
+    char *labels_owned;
+    const char *labels = am_event_labels_json(ev, false, &labels_owned);
+    int64_t users = users_of(r, ev);
+    sqlite3_stmt *s = e->s[S_UPSERT_EPISODE];
+    sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, gkey, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, ev->identity, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, ev->starts_at);
+    bind_time(s, 5, ends);
+    bind_time(s, 6, ev->observed_at);
+    sqlite3_bind_text(s, 7, ev->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 8, ev->service, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 9, labels, -1, SQLITE_STATIC);
+    if (users >= 0)
+        sqlite3_bind_int64(s, 10, users);
+    int rc = step_done(e, s, "storing an alert episode");
+    free(labels_owned);
+    if (rc != 0)
+        return -1;
+    mark_dirty(e, rule, gkey, ev->starts_at, ends == AM_TIME_NONE ? T_MAX : ends);
+    if (e->nalinks == e->capalinks) {
+        e->capalinks = e->capalinks ? e->capalinks * 2 : 64;
+        e->alinks = am_xrealloc(e->alinks, e->capalinks * sizeof *e->alinks);
+    }
+    e->alinks[e->nalinks++] = (struct alert_link){.event = am_xstrdup(ev->id),
+                                                  .gkey = am_xstrdup(gkey),
+                                                  .identity = am_xstrdup(ev->identity),
+                                                  .rule = rule,
+                                                  .starts = ev->starts_at};
+    return 0;
+}
+
 int corr_engine_add(corr_engine_t *e, const am_event_t *ev, char *err, size_t errlen)
 {
     e->err = err;
@@ -434,57 +459,9 @@ int corr_engine_add(corr_engine_t *e, const am_event_t *ev, char *err, size_t er
     if (ev->kind != AM_KIND_ALERT) {
         am_event_copy(am_event_list_push(&e->pending), ev);
     } else {
-        for (size_t i = 0; i < e->rules->n; i++) {
-            const corr_rule_t *r = &e->rules->v[i];
-            if (!rule_matches(r, ev))
-                continue;
-            if (ev->starts_at == AM_TIME_NONE || !ev->identity)
-                break;
-            int64_t ends = AM_TIME_NONE;
-            if (ev->status && strcmp(ev->status, "resolved") == 0) {
-                /* A resolve without an end time ended when it was seen. */
-                ends = ev->ends_at != AM_TIME_NONE       ? ev->ends_at
-                       : ev->observed_at != AM_TIME_NONE ? ev->observed_at
-                                                         : ev->starts_at;
-                if (ends < ev->starts_at)
-                    ends = ev->starts_at;
-            }
-            char *gkey = group_key(r, ev, false);
-            char *labels_owned;
-            const char *labels = am_event_labels_json(ev, false, &labels_owned);
-            int64_t users = users_of(r, ev);
-            sqlite3_stmt *s = e->s[S_UPSERT_EPISODE];
-            sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
-            sqlite3_bind_text(s, 2, gkey, -1, SQLITE_STATIC);
-            sqlite3_bind_text(s, 3, ev->identity, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(s, 4, ev->starts_at);
-            bind_time(s, 5, ends);
-            bind_time(s, 6, ev->observed_at);
-            sqlite3_bind_text(s, 7, ev->name, -1, SQLITE_STATIC);
-            sqlite3_bind_text(s, 8, ev->service, -1, SQLITE_STATIC);
-            sqlite3_bind_text(s, 9, labels, -1, SQLITE_STATIC);
-            if (users >= 0)
-                sqlite3_bind_int64(s, 10, users);
-            int rc = step_done(e, s, "storing an alert episode");
-            if (rc == 0) {
-                mark_dirty(e, i, gkey, ev->starts_at, ends == AM_TIME_NONE ? T_MAX : ends);
-                if (e->nalinks == e->capalinks) {
-                    e->capalinks = e->capalinks ? e->capalinks * 2 : 64;
-                    e->alinks = am_xrealloc(e->alinks, e->capalinks * sizeof *e->alinks);
-                }
-                e->alinks[e->nalinks++] = (struct alert_link){.event = am_xstrdup(ev->id),
-                                                              .gkey = am_xstrdup(gkey),
-                                                              .identity = am_xstrdup(ev->identity),
-                                                              .rule = i,
-                                                              .starts = ev->starts_at};
-            }
-            free(gkey);
-            free(labels_owned);
-            if (rc != 0)
-                return -1;
-            if (!r->cont)
-                break;
-        }
+        struct add_ctx c = {e, ev};
+        if (corr_route_alert(e->rules, ev, add_episode, &c) != 0)
+            return -1;
     }
     if (e->ndirty + e->pending.n > e->opts.max_open_groups) {
         if (!e->warned_cap) {
@@ -680,18 +657,27 @@ static void derive(const corr_rule_t *r, episode_t *const *eps, size_t n, derive
     am_strset_free(&services);
 }
 
-static void new_incident_id(corr_engine_t *e, int64_t started, char *out, size_t n, int64_t *num)
+/* An incident's id, from what it is rather than from when it was made, so
+ * that every correlator (and every rebuild) names it alike: the UTC day of
+ * its earliest alert start and 10 Crockford base32 digits of a 50-bit
+ * hash of rule, key and that start. *num receives the 50-bit value. */
+static void incident_id(const corr_rule_t *r, const char *gkey, int64_t started, char *out,
+                        size_t n, int64_t *num)
 {
-    char day[AM_TIME_STRLEN];
+    static const char digits[] = "0123456789abcdefghjkmnpqrstvwxyz";
+    char day[AM_TIME_STRLEN], ms[32];
     am_time_format(started, day);
-    *num = e->next_num++;
-    snprintf(out, n, "INC-%.4s%.2s%.2s-%" PRId64, day, day + 5, day + 8, *num);
-}
-
-static int64_t incident_num(const char *id)
-{
-    const char *dash = strrchr(id, '-');
-    return dash ? strtoll(dash + 1, NULL, 10) : 0;
+    snprintf(ms, sizeof ms, "%" PRId64, started);
+    am_buf_t k = {0};
+    am_buf_printf(&k, "%s\x1f%s\x1f%s", r->name, gkey, ms);
+    uint64_t h = corr_route_hash(k.p, k.len) >> 14;
+    am_buf_free(&k);
+    *num = (int64_t)h;
+    char code[11];
+    for (int i = 9; i >= 0; i--, h >>= 5)
+        code[i] = digits[h & 31];
+    code[10] = '\0';
+    snprintf(out, n, "INC-%.4s%.2s%.2s-%s", day, day + 5, day + 8, code);
 }
 
 static int write_incident(corr_engine_t *e, const corr_rule_t *r, const char *gkey, const char *id,
@@ -716,6 +702,17 @@ static int write_incident(corr_engine_t *e, const corr_rule_t *r, const char *gk
     sqlite3_bind_text(s, 13, d->flapping, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 14, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
     sqlite3_bind_text(s, 15, d->same_values, -1, SQLITE_STATIC);
+    if (step_done(e, s, "writing an incident") != 0)
+        return -1;
+    if (sqlite3_changes(e->db) == 0) {
+        /* Two incidents of one day hashed alike (50 bits: 1 in 10^15 per pair). */
+        am_errf(e->err, e->errlen, "incident id collision: %s names another incident than %s %s",
+                id, r->name, gkey);
+        return -1;
+    }
+    /* An id that was renamed away and comes back stops being an alias. */
+    s = e->s[S_UNALIAS];
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     return step_done(e, s, "writing an incident");
 }
 
@@ -810,48 +807,40 @@ static int regroup(corr_engine_t *e, const dirty_t *dk)
     }
     comp_start[ncomp] = eps.n;
 
-    /* 4. ids: each component keeps the oldest free id among its episodes'
-     * old incidents; an old incident left without a component becomes an
-     * alias of the component that took most of its episodes. */
+    /* 4. ids: each component is named by its rule, key and earliest start
+     * (incident_id); an old incident whose name no component takes (merged,
+     * or renamed because an earlier alert arrived) becomes an alias of the
+     * component that took most of its episodes. */
     char **comp_id = am_xcalloc(ncomp, sizeof *comp_id);
+    int64_t *comp_num = am_xcalloc(ncomp, sizeof *comp_num);
     for (size_t c = 0; c < ncomp; c++) {
-        const char *best = NULL;
-        for (size_t i = comp_start[c]; i < comp_start[c + 1]; i++) {
-            const char *inc = order[i]->incident;
-            if (inc && am_strset_find(&taken, inc) == (size_t)-1 &&
-                (!best || incident_num(inc) < incident_num(best)))
-                best = inc;
-        }
-        if (best) {
-            comp_id[c] = am_xstrdup(best);
-            am_strset_add(&taken, best, NULL);
-        }
+        char idbuf[64];
+        incident_id(r, dk->gkey, order[comp_start[c]]->starts, idbuf, sizeof idbuf, &comp_num[c]);
+        comp_id[c] = am_xstrdup(idbuf);
+        am_strset_add(&taken, idbuf, NULL);
     }
     for (size_t c = 0; c < ncomp; c++) {
         derived_t d = {0};
         derive(r, order + comp_start[c], comp_start[c + 1] - comp_start[c], &d);
-        int64_t num;
-        char idbuf[64];
+        int64_t num = comp_num[c];
         /* Structural: new, or made of several old incidents, or an old
          * incident split: its links are rebuilt, and so are its
          * neighbours' (an ack may move between them). */
-        bool structural = comp_id[c] == NULL, span_changed = structural;
+        bool structural = true, span_changed = false;
+        for (size_t i = comp_start[c]; i < comp_start[c + 1] && structural; i++)
+            structural = !(order[i]->incident && strcmp(order[i]->incident, comp_id[c]) == 0);
         for (size_t i = comp_start[c]; i < comp_start[c + 1] && !structural; i++)
             structural = order[i]->incident && strcmp(order[i]->incident, comp_id[c]) != 0;
         for (size_t i = 0; i < eps.n && !structural; i++)
             structural = (i < comp_start[c] || i >= comp_start[c + 1]) && order[i]->incident &&
                          strcmp(order[i]->incident, comp_id[c]) == 0;
-        if (comp_id[c]) {
-            num = incident_num(comp_id[c]);
+        if (!structural) {
             s = e->s[S_GET_INCIDENT];
             sqlite3_bind_text(s, 1, comp_id[c], -1, SQLITE_STATIC);
             if (sqlite3_step(s) == SQLITE_ROW)
-                span_changed = span_changed || sqlite3_column_int64(s, 2) != d.started ||
+                span_changed = sqlite3_column_int64(s, 2) != d.started ||
                                col_time(s, 3, AM_TIME_NONE) != d.resolved;
             reset(s);
-        } else {
-            new_incident_id(e, d.started, idbuf, sizeof idbuf, &num);
-            comp_id[c] = am_xstrdup(idbuf);
         }
         int wrc = remember(e, comp_id[c]);
         if (wrc == 0)
@@ -905,6 +894,7 @@ static int regroup(corr_engine_t *e, const dirty_t *dk)
             for (size_t k = 0; k < ncomp; k++)
                 free(comp_id[k]);
             free(comp_id);
+            free(comp_num);
             goto done;
         }
     }
@@ -938,6 +928,7 @@ static int regroup(corr_engine_t *e, const dirty_t *dk)
     for (size_t k = 0; k < ncomp; k++)
         free(comp_id[k]);
     free(comp_id);
+    free(comp_num);
     rc = arc;
 done:
     free(order);
@@ -971,7 +962,7 @@ static int find_candidates(corr_engine_t *e, const am_event_t *ev)
             continue;
         }
         if (!r->group_all) {
-            char *gkey = group_key(r, ev, true);
+            char *gkey = corr_group_key(r, ev, true);
             if (gkey) {
                 s = e->s[S_OPEN_FOR_KEY];
                 sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
@@ -1499,13 +1490,6 @@ int corr_engine_flush(corr_engine_t *e, char *err, size_t errlen)
             return -1;
     }
     am_strset_clear(&e->before_ids);
-    char num[32];
-    snprintf(num, sizeof num, "%" PRId64, e->next_num);
-    sqlite3_stmt *s = e->s[S_SET_META];
-    sqlite3_bind_text(s, 1, "next_incident", -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, num, -1, SQLITE_STATIC);
-    if (step_done(e, s, "saving the incident counter") != 0)
-        return -1;
     clear_working_set(e);
     e->horizon_read = false;
     return 0;
@@ -1592,19 +1576,33 @@ corr_engine_t *corr_engine_create(store_t *st, const corr_rules_t *rules, const 
     e->errlen = errlen;
     e->opts.max_open_groups = opts && opts->max_open_groups ? opts->max_open_groups : 10000;
     e->opts.adopt_rules = opts && opts->adopt_rules;
-    e->next_num = 1;
     e->pruned_before = AM_TIME_NONE;
-    char *digest = NULL, *num = NULL;
+    e->opts.nparts = opts ? opts->nparts : 0;
+    e->opts.part = opts ? opts->part : 0;
+    char *digest = NULL, *part = NULL;
+    char want[64] = "";
+    if (e->opts.nparts > 0)
+        snprintf(want, sizeof want, "%" PRId32 "/%" PRId32, e->opts.part, e->opts.nparts);
     for (int i = 0; i < NSTMT; i++)
         if (sqlite3_prepare_v3(e->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &e->s[i], NULL) !=
             SQLITE_OK) {
             db_fail(e, "preparing statements");
             goto init_error;
         }
-    if (get_meta(e, "rules_digest", &digest) != 0 || get_meta(e, "next_incident", &num) != 0)
+    if (get_meta(e, "rules_digest", &digest) != 0 || get_meta(e, "keyed_partition", &part) != 0)
         goto init_error;
-    if (num)
-        e->next_num = strtoll(num, NULL, 10);
+    if (part && strcmp(part, want) != 0) {
+        am_errf(err, errlen, "%s is the store of keyed partition %s (partition/count), not of %s",
+                store_path(st), part, *want ? want : "a single instance");
+        goto init_error;
+    }
+    if (!part && *want && store_count(st, "events") > 0) {
+        am_errf(err, errlen,
+                "%s holds a single instance's events; a correlator needs its own store per keyed "
+                "partition",
+                store_path(st));
+        goto init_error;
+    }
     if (read_horizon(e) != 0)
         goto init_error;
     if (digest && strcmp(digest, corr_rules_digest(rules)) != 0 && !e->opts.adopt_rules) {
@@ -1614,7 +1612,7 @@ corr_engine_t *corr_engine_create(store_t *st, const corr_rules_t *rules, const 
                 store_path(st), store_path(st));
         goto init_error;
     }
-    if (!digest || strcmp(digest, corr_rules_digest(rules)) != 0) {
+    if (!digest || strcmp(digest, corr_rules_digest(rules)) != 0 || (*want && !part)) {
         char *msg = NULL;
         if (sqlite3_exec(e->db, "SAVEPOINT corr_meta", NULL, NULL, &msg) != SQLITE_OK) {
             am_errf(err, errlen, "%s: %s", store_path(st), msg ? msg : "");
@@ -1622,18 +1620,20 @@ corr_engine_t *corr_engine_create(store_t *st, const corr_rules_t *rules, const 
             goto init_error;
         }
         int rc = set_meta(e, "rules_digest", corr_rules_digest(rules));
+        if (rc == 0 && *want && !part)
+            rc = set_meta(e, "keyed_partition", want);
         sqlite3_exec(e->db, rc == 0 ? "RELEASE corr_meta" : "ROLLBACK TO corr_meta", NULL, NULL,
                      NULL);
         if (rc != 0)
             goto init_error;
     }
     free(digest);
-    free(num);
+    free(part);
     return e;
 
 init_error:
     free(digest);
-    free(num);
+    free(part);
     corr_engine_destroy(e);
     return NULL;
 }

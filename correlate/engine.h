@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/event.h"
 #include "common/log.h"
@@ -29,6 +30,10 @@ typedef struct corr_options {
     /* Take these rules even if the database was correlated under other
      * rules (recorrelate does; otherwise that is an error). */
     bool adopt_rules;
+    /* Staged topology: this store correlates keyed-topic partition `part`
+     * of `nparts`, and takes only the (rule, group key) pairs that
+     * corr_route_partition() puts there. nparts 0: every pair. */
+    int32_t nparts, part;
 } corr_options_t;
 
 /* st, rules and log are borrowed and must outlive the engine. Fails when
@@ -72,7 +77,8 @@ int corr_engine_changed_done(corr_engine_t *e, char *err, size_t errlen);
 bool corr_rules_match_any(const corr_rules_t *rules, const am_event_t *ev);
 
 /* Rebuilds every incident from the stored events under rules, in one
- * transaction. Incident numbers keep counting up: no old id is reused. */
+ * transaction. Ids come from rule, key and start (rules/README.md), so an
+ * incident rebuilt alike keeps its id. */
 int corr_recorrelate(store_t *st, const corr_rules_t *rules, const am_log_t *log, char *err,
                      size_t errlen);
 

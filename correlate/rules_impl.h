@@ -43,4 +43,14 @@ struct corr_rules {
     char digest[17];
 };
 
+/* route.c */
+/* True when ev is an alert that satisfies every matcher of r. */
+bool corr_rule_matches(const corr_rule_t *r, const am_event_t *ev);
+
+/* The group key of ev under r as canonical JSON ({"label":"value",...},
+ * keys sorted; every label for group_by ['...']). With require_all,
+ * NULL when ev lacks one of the labels (an ack or note that does not carry
+ * the key). The caller frees it. */
+char *corr_group_key(const corr_rule_t *r, const am_event_t *ev, bool require_all);
+
 #endif

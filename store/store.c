@@ -111,6 +111,30 @@ static const char *const migrations[] = {
      * batch's transaction, emptied after delivery, so a crash in between
      * re-delivers on restart instead of losing the change */
     "CREATE TABLE outbox (incident TEXT PRIMARY KEY) WITHOUT ROWID;",
+    /* 5: incident ids are derived from the incident (rule, key, start), so
+     * that every correlator names it alike; num is the id's hash and no
+     * longer a counter, so it loses its UNIQUE (SQLite cannot drop a
+     * constraint: the table is rebuilt with the same columns) */
+    "CREATE TABLE incidents_v5 ("
+    "  id TEXT PRIMARY KEY, num INTEGER NOT NULL,"
+    "  rule TEXT NOT NULL, gkey TEXT NOT NULL, status TEXT NOT NULL,"
+    "  started_at INTEGER NOT NULL, detected_at INTEGER, acknowledged_at INTEGER,"
+    "  mitigated_at INTEGER, resolved_at INTEGER,"
+    "  alerts INTEGER NOT NULL, users_impacted INTEGER, lead TEXT,"
+    "  services TEXT NOT NULL, suspects TEXT NOT NULL, during TEXT NOT NULL,"
+    "  flapping TEXT NOT NULL, updated_at INTEGER NOT NULL,"
+    "  alert_users INTEGER, link_users INTEGER,"
+    "  same_values TEXT NOT NULL DEFAULT '[]', link_basis TEXT,"
+    "  impact_start INTEGER, ack_kind TEXT"
+    ");"
+    "INSERT INTO incidents_v5 SELECT id, num, rule, gkey, status, started_at, detected_at,"
+    "  acknowledged_at, mitigated_at, resolved_at, alerts, users_impacted, lead, services,"
+    "  suspects, during, flapping, updated_at, alert_users, link_users, same_values,"
+    "  link_basis, impact_start, ack_kind FROM incidents;"
+    "DROP TABLE incidents;"
+    "ALTER TABLE incidents_v5 RENAME TO incidents;"
+    "CREATE INDEX incidents_by_key ON incidents (rule, gkey, started_at);"
+    "CREATE INDEX incidents_by_rule ON incidents (rule, started_at);",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

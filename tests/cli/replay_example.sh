@@ -58,7 +58,7 @@ grep -q 'no such database' "$work/err6" || fail "missing database named"
 (umask 022 && "$am" replay -q --db "$work/modes.db" --drafts "$work/modes-drafts" "$ex" 2>/dev/null) ||
   fail "replay with drafts"
 modes=$(cd "$work" && stat -c '%n %a' modes.db modes.db-* modes-drafts modes-drafts/* 2>/dev/null | sort || true)
-grep -q '^modes-drafts/INC-20250311-1.md 600$' <<<"$modes" || fail "no draft written: $modes"
+grep -q '^modes-drafts/INC-20250311-w8rchz3re8.md 600$' <<<"$modes" || fail "no draft written: $modes"
 bad=$(grep -vE '^(modes-drafts 700|.* 600)$' <<<"$modes" || true)
 [ -z "$bad" ] || fail "files not private: $bad"
 echo "cli replay example: ok"

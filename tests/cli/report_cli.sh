@@ -7,7 +7,7 @@ set -euo pipefail
 am=$1 examples=$2 work=$3
 rm -rf "$work" && mkdir -p "$work"
 db=$work/example.db
-id=INC-20250311-1
+id=INC-20250311-w8rchz3re8
 fail() { echo "FAIL: $*" >&2; exit 1; }
 "$am" replay --db "$db" "$examples/payments-latency.ndjson" >/dev/null 2>&1 || fail "replay"
 

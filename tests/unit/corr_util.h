@@ -35,8 +35,9 @@ typedef struct harness {
     long line;
 } harness_t;
 
-static inline void h_open(harness_t *h, const char *db, const char *rules_yaml, size_t batch,
-                          size_t cap)
+/* Opens db with the engine's options opts (NULL: defaults). */
+static inline void h_open_opts(harness_t *h, const char *db, const char *rules_yaml, size_t batch,
+                               const corr_options_t *opts)
 {
     char err[1024];
     memset(h, 0, sizeof *h);
@@ -46,12 +47,18 @@ static inline void h_open(harness_t *h, const char *db, const char *rules_yaml, 
     h->st = store_open(db, NULL, err, sizeof err);
     if (!h->st)
         fail_msg("store: %s", err);
-    corr_options_t opts = {.max_open_groups = cap};
-    h->engine = corr_engine_create(h->st, h->rules, NULL, &opts, err, sizeof err);
+    h->engine = corr_engine_create(h->st, h->rules, NULL, opts, err, sizeof err);
     if (!h->engine)
         fail_msg("engine: %s", err);
     h->dec = ingest_decoder_create(NULL, NULL);
     h->p = cli_pipeline_create(h->st, h->dec, h->engine, "auto", NULL, batch);
+}
+
+static inline void h_open(harness_t *h, const char *db, const char *rules_yaml, size_t batch,
+                          size_t cap)
+{
+    corr_options_t opts = {.max_open_groups = cap};
+    h_open_opts(h, db, rules_yaml, batch, &opts);
 }
 
 /* Feeds one payload, observed at BASE + observed minutes (< 0: unknown). */

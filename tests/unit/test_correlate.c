@@ -1,6 +1,8 @@
 /*
  * test_correlate.c - the correlator's properties, one case each: the gap
- * boundary, merges and splits with stable ids, flapping, late deploys,
+ * boundary, merges and splits with stable ids, ids derived from the
+ * incident (equal whatever the order, renamed when an earlier alert
+ * arrives), the keyed partition a staged correlator owns, flapping, late deploys,
  * the `same` rule, ack placement, users impacted, continue, the open
  * group cap, persistence across restarts, rule changes.
  */
@@ -80,7 +82,7 @@ static void test_gap_boundary(void **state)
     h_close(&h);
 }
 
-static void test_merge_keeps_oldest_id(void **state)
+static void test_merge_keeps_earliest_id(void **state)
 {
     (void)state;
     harness_t h;
@@ -114,6 +116,140 @@ static void test_merge_keeps_oldest_id(void **state)
     free(first);
     free(second);
     h_close(&h);
+}
+
+/* Feeds lines[] in the order given by perm into a fresh store; returns the
+ * incidents. */
+static json_t *incidents_in_order(char *const *lines, const int *perm, size_t n)
+{
+    harness_t h;
+    h_open(&h, ":memory:", RULES, 1, 0);
+    for (size_t i = 0; i < n; i++)
+        h_feed(&h, lines[perm[i]]);
+    json_t *arr = h_incidents(&h);
+    h_close(&h);
+    return arr;
+}
+
+static void test_ids_from_content(void **state)
+{
+    (void)state;
+    char *lines[] = {alert("A", 0, 10, PAGE), alert("B", 20, 30, PAGE), alert("C", 200, 210, PAGE)};
+    static const int orders[][3] = {{0, 1, 2}, {2, 1, 0}, {1, 2, 0}};
+    char *first = NULL;
+    for (size_t k = 0; k < 3; k++) {
+        json_t *arr = incidents_in_order(lines, orders[k], 3);
+        assert_int_equal(json_array_size(arr), 2);
+        char *ids = malloc(128);
+        snprintf(ids, 128, "%s %s", str(json_array_get(arr, 0), "id"),
+                 str(json_array_get(arr, 1), "id"));
+        assert_non_null(strstr(ids, "INC-20240101-"));
+        if (!first)
+            first = ids;
+        else {
+            assert_string_equal(ids, first);
+            free(ids);
+        }
+        json_decref(arr);
+    }
+    /* B first, then the earlier A: renamed, the old id an alias and
+     * reported as changed (so that readers learn of the rename) */
+    harness_t h;
+    h_open(&h, ":memory:", RULES, 1, 0);
+    h_feed(&h, lines[1]);
+    json_t *arr = h_incidents(&h);
+    char *was = strdup(str(json_array_get(arr, 0), "id"));
+    json_decref(arr);
+    corr_engine_changed_clear(h.engine);
+    h_feed(&h, lines[0]);
+    arr = h_incidents(&h);
+    const json_t *o = json_array_get(arr, 0);
+    assert_string_not_equal(str(o, "id"), was);
+    assert_non_null(strstr(first, str(o, "id")));
+    assert_string_equal(json_string_value(json_array_get(json_object_get(o, "aliases"), 0)), was);
+    bool saw_old = false, saw_new = false;
+    for (size_t i = 0; i < corr_engine_changed_count(h.engine); i++) {
+        saw_old = saw_old || strcmp(corr_engine_changed_id(h.engine, i), was) == 0;
+        saw_new = saw_new || strcmp(corr_engine_changed_id(h.engine, i), str(o, "id")) == 0;
+    }
+    assert_true(saw_old && saw_new);
+    json_decref(arr);
+    h_close(&h);
+    free(was);
+    free(first);
+    for (size_t i = 0; i < 3; i++)
+        free(lines[i]);
+}
+
+/* A staged correlator takes only the keys of its partition; the two
+ * partitions together hold what one store holds. */
+static void test_keyed_partition(void **state)
+{
+    (void)state;
+    char dir[64], db[128];
+    tmp_dir(dir);
+    char *lines[8];
+    for (int i = 0; i < 8; i++) {
+        char labels[128];
+        snprintf(labels, sizeof labels,
+                 "\"severity\":\"page\",\"cluster\":\"c%d\",\"service\":\"web\"", i);
+        lines[i] = alert("A", 10.0 * i, 10.0 * i + 5, labels);
+    }
+    harness_t h;
+    h_open(&h, ":memory:", RULES, 1, 0);
+    for (int i = 0; i < 8; i++)
+        h_feed(&h, lines[i]);
+    json_t *all = h_incidents(&h);
+    assert_int_equal(json_array_size(all), 8);
+    h_close(&h);
+    size_t total = 0;
+    for (int32_t p = 0; p < 2; p++) {
+        snprintf(db, sizeof db, "%s/k%d.db", dir, (int)p);
+        corr_options_t opts = {.nparts = 2, .part = p};
+        h_open_opts(&h, db, RULES, 1, &opts);
+        for (int i = 0; i < 8; i++)
+            h_feed(&h, lines[i]);
+        json_t *arr = h_incidents(&h);
+        size_t j;
+        json_t *o;
+        json_array_foreach(arr, j, o)
+        {
+            /* the same incident, id and all, as in the single store */
+            bool found = false;
+            for (size_t k = 0; k < json_array_size(all) && !found; k++)
+                found = json_equal(o, json_array_get(all, k));
+            assert_true(found);
+        }
+        assert_true(json_array_size(arr) > 0 && json_array_size(arr) < 8);
+        total += json_array_size(arr);
+        json_decref(arr);
+        h_close(&h);
+    }
+    assert_int_equal(total, 8);
+    json_decref(all);
+    /* a partition's store refuses to serve another partition, or none */
+    char err[1024];
+    corr_rules_t *rules = corr_rules_load_string(RULES, strlen(RULES), "r", err, sizeof err);
+    store_t *st = store_open(db, NULL, err, sizeof err);
+    corr_options_t other = {.nparts = 2, .part = 0};
+    assert_null(corr_engine_create(st, rules, NULL, &other, err, sizeof err));
+    assert_non_null(strstr(err, "keyed partition 1/2"));
+    assert_null(corr_engine_create(st, rules, NULL, NULL, err, sizeof err));
+    store_close(st);
+    /* a single instance's store is no partition's */
+    snprintf(db, sizeof db, "%s/one.db", dir);
+    h_open(&h, db, RULES, 1, 0);
+    h_feed(&h, lines[0]);
+    json_decref(h_incidents(&h));
+    h_close(&h);
+    st = store_open(db, NULL, err, sizeof err);
+    assert_null(corr_engine_create(st, rules, NULL, &other, err, sizeof err));
+    assert_non_null(strstr(err, "single instance"));
+    store_close(st);
+    corr_rules_destroy(rules);
+    for (int i = 0; i < 8; i++)
+        free(lines[i]);
+    tmp_rm_rf(dir);
 }
 
 static void test_split_on_late_resolve(void **state)
@@ -604,8 +740,9 @@ static void test_persistence_and_rule_change(void **state)
     assert_int_equal(corr_recorrelate(st, rules, NULL, err, sizeof err), 0);
     arr = corr_incidents_json(st, err, sizeof err);
     assert_int_equal(json_array_size(arr), 2);
-    /* ids are not reused */
-    assert_string_equal(str(json_array_get(arr, 0), "id"), "INC-20240101-2");
+    /* ids come from rule, key and start: new rules, new ids */
+    assert_string_not_equal(str(json_array_get(arr, 0), "id"), str(json_array_get(arr, 1), "id"));
+    assert_null(strstr(before, str(json_array_get(arr, 0), "id")));
     json_decref(arr);
     corr_rules_destroy(rules);
     /* and back: the same content as before */
@@ -626,7 +763,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gap_boundary),
-        cmocka_unit_test(test_merge_keeps_oldest_id),
+        cmocka_unit_test(test_merge_keeps_earliest_id),
+        cmocka_unit_test(test_ids_from_content),
+        cmocka_unit_test(test_keyed_partition),
         cmocka_unit_test(test_split_on_late_resolve),
         cmocka_unit_test(test_flapping_and_detection),
         cmocka_unit_test(test_late_deploys_and_same),
