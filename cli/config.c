@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include <yaml.h>
 
 typedef enum key_type {
@@ -50,6 +51,7 @@ typedef enum key_type {
     KEY_TOPICS,
     KEY_LIST,
     KEY_LABELS,
+    KEY_ROLE,
 } key_type_t;
 
 typedef struct key_def {
@@ -64,6 +66,7 @@ static const key_def_t keys[] = {
     {"version", KEY_VERSION, 0, 1, 1},
     {"kafka", KEY_KAFKA, 0, 0, 0},
     {"topics", KEY_TOPICS, 0, 0, 0},
+    {"role", KEY_ROLE, 0, 0, 0},
     {"group", KEY_STRING, F(group), 0, 0},
     {"store", KEY_STRING, F(store), 0, 0},
     {"rules", KEY_LIST, 0, 0, 0},
@@ -71,6 +74,7 @@ static const key_def_t keys[] = {
     {"metrics", KEY_LISTEN, F(metrics), 0, 0},
     {"dead_letter_topic", KEY_TOPIC, F(dead_letter_topic), 0, 0},
     {"incidents_topic", KEY_TOPIC, F(incidents_topic), 0, 0},
+    {"keyed_topic", KEY_TOPIC, F(keyed_topic), 0, 0},
     {"batch_size", KEY_INT, F(batch_size), 1, 1000000},
     {"batch_timeout", KEY_DURATION, F(batch_timeout_ms), 1, 3600 * 1000},
     {"stats_interval", KEY_DURATION, F(stats_interval_ms), 1000, 86400 * 1000},
@@ -99,8 +103,9 @@ static const struct {
 };
 
 static const char *const key_names =
-    "version, kafka, topics, group, store, rules, drafts, metrics, dead_letter_topic, "
-    "incidents_topic, batch_size, batch_timeout, stats_interval, retention, max_record_bytes, "
+    "version, kafka, topics, role, group, store, rules, drafts, metrics, dead_letter_topic, "
+    "incidents_topic, keyed_topic, batch_size, batch_timeout, stats_interval, retention, "
+    "max_record_bytes, "
     "max_json_depth, max_alerts_per_payload, max_labels_per_event, max_label_bytes, "
     "max_open_groups, labels";
 
@@ -116,8 +121,8 @@ static const key_def_t *find_key(const char *name)
 
 static void set_defaults(cli_config_t *cfg)
 {
-    cfg->group = am_xstrdup("aftermath");
     cfg->store = am_xstrdup("aftermath.db");
+    cfg->keyed_topic = am_xstrdup(CLI_CONFIG_KEYED_DEFAULT);
     cfg->metrics = am_xstrdup(CLI_CONFIG_METRICS_DEFAULT);
     cfg->batch_size = 1000;
     cfg->batch_timeout_ms = 1000;
@@ -196,7 +201,9 @@ void cli_config_destroy(cli_config_t *cfg)
     free_topics(cfg);
     free_rules(cfg);
     free(cfg->group);
+    free(cfg->view_group);
     free(cfg->store);
+    free(cfg->keyed_topic);
     free(cfg->drafts);
     free(cfg->metrics);
     free(cfg->dead_letter_topic);
@@ -324,6 +331,15 @@ static int set_key(cli_config_t *cfg, const key_def_t *k, const char *value, con
         *field = value && strcmp(value, "off") != 0 ? am_xstrdup(value) : NULL;
         return 0;
     }
+    case KEY_ROLE:
+        for (int r = CLI_ROLE_ALL; r <= CLI_ROLE_VIEW; r++)
+            if (value && strcmp(value, cli_role_name((cli_role_t)r)) == 0) {
+                cfg->role = (cli_role_t)r;
+                return 0;
+            }
+        am_errf(err, errlen, "%s: role: '%s' is not one of all, decode, correlate, view", origin,
+                value ? value : "");
+        return -1;
     case KEY_TOPIC:
         if (value && !valid_topic(value)) {
             am_errf(err, errlen, "%s: %s: '%s' is not a valid topic name", origin, k->name, value);
@@ -333,7 +349,8 @@ static int set_key(cli_config_t *cfg, const key_def_t *k, const char *value, con
     case KEY_STRING: {
         char **field = (char **)(void *)(base + k->off);
         if (!value) {
-            if (strcmp(k->name, "group") == 0 || strcmp(k->name, "store") == 0) {
+            if (strcmp(k->name, "group") == 0 || strcmp(k->name, "store") == 0 ||
+                strcmp(k->name, "keyed_topic") == 0) {
                 am_errf(err, errlen, "%s: %s: a value is required", origin, k->name);
                 return -1;
             }
@@ -965,6 +982,37 @@ ingest_decoder_t *cli_config_decoder(const cli_config_t *cfg, const ingest_limit
     return dec;
 }
 
+const char *cli_role_name(cli_role_t role)
+{
+    static const char *const names[] = {"all", "decode", "correlate", "view"};
+    return names[role];
+}
+
+const char *cli_config_group(const cli_config_t *cfg)
+{
+    if (cfg->group)
+        return cfg->group;
+    switch (cfg->role) {
+    case CLI_ROLE_DECODE:
+        return "aftermath-decode";
+    case CLI_ROLE_CORRELATE:
+        return "aftermath-correlate";
+    case CLI_ROLE_VIEW:
+        if (!cfg->view_group) {
+            char host[256] = "";
+            if (gethostname(host, sizeof host - 1) != 0 || !*host)
+                snprintf(host, sizeof host, "%s", "localhost");
+            am_buf_t b = {0};
+            am_buf_printf(&b, "aftermath-view-%s", host);
+            ((cli_config_t *)cfg)->view_group = b.p; /* a cache: cfg stays the same config */
+        }
+        return cfg->view_group;
+    case CLI_ROLE_ALL:
+        break;
+    }
+    return "aftermath";
+}
+
 int cli_config_check(const cli_config_t *cfg, char *err, size_t errlen)
 {
     if (!cli_config_kafka_get(cfg, "bootstrap.servers")) {
@@ -973,8 +1021,26 @@ int cli_config_check(const cli_config_t *cfg, char *err, size_t errlen)
                 "AFTERMATH_KAFKA_BOOTSTRAP_SERVERS or --brokers");
         return -1;
     }
-    if (cfg->ntopics == 0) {
+    bool sources = cfg->role == CLI_ROLE_ALL || cfg->role == CLI_ROLE_DECODE;
+    if (sources && cfg->ntopics == 0) {
         am_errf(err, errlen, "no topics: set topics in the config, AFTERMATH_TOPICS or --topic");
+        return -1;
+    }
+    if (cfg->role != CLI_ROLE_ALL && !cfg->incidents_topic) {
+        am_errf(err, errlen,
+                "role %s needs incidents_topic (in the config or AFTERMATH_INCIDENTS_TOPIC): %s",
+                cli_role_name(cfg->role),
+                cfg->role == CLI_ROLE_VIEW ? "the view reads it"
+                : cfg->role == CLI_ROLE_DECODE
+                    ? "decode sends every deploy there, for the view's change failure rate"
+                    : "correlate publishes the incidents there");
+        return -1;
+    }
+    if (cfg->role == CLI_ROLE_DECODE && (strcmp(cfg->keyed_topic, cfg->incidents_topic) == 0 ||
+                                         cli_config_topic(cfg, cfg->keyed_topic))) {
+        am_errf(err, errlen,
+                "keyed_topic '%s' must differ from the source topics and incidents_topic",
+                cfg->keyed_topic);
         return -1;
     }
     return 0;
@@ -1044,12 +1110,14 @@ void cli_config_print(const cli_config_t *cfg, FILE *out)
     const struct {
         const char *name, *value;
     } strs[] = {
-        {"group", cfg->group},
+        {"role", cli_role_name(cfg->role)},
+        {"group", cli_config_group(cfg)},
         {"store", cfg->store},
         {"drafts", cfg->drafts},
         {"metrics", cfg->metrics ? cfg->metrics : "off"},
         {"dead_letter_topic", cfg->dead_letter_topic},
         {"incidents_topic", cfg->incidents_topic},
+        {"keyed_topic", cfg->keyed_topic},
     };
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
         fprintf(out, "%s: ", strs[i].name);
@@ -1108,10 +1176,10 @@ void cli_config_log(const cli_config_t *cfg, const am_log_t *log)
                       cfg->topics[i].format ? ":" : "",
                       cfg->topics[i].format ? cfg->topics[i].format : "");
     snprintf(n, sizeof n, "%ld", cfg->batch_size);
-    am_log(log, AM_LOG_INFO, "config", "topics", topics.p ? topics.p : "", "group", cfg->group,
-           "store", cfg->store, "batch_size", n, "batch_timeout",
-           am_duration_format(cfg->batch_timeout_ms, d1), "stats_interval",
-           am_duration_format(cfg->stats_interval_ms, d2), "dead_letter_topic",
+    am_log(log, AM_LOG_INFO, "config", "role", cli_role_name(cfg->role), "topics",
+           topics.p ? topics.p : "", "group", cli_config_group(cfg), "store", cfg->store,
+           "batch_size", n, "batch_timeout", am_duration_format(cfg->batch_timeout_ms, d1),
+           "stats_interval", am_duration_format(cfg->stats_interval_ms, d2), "dead_letter_topic",
            cfg->dead_letter_topic ? cfg->dead_letter_topic : "", NULL);
     for (size_t i = 0; i < cfg->nkafka; i++)
         am_log(log, AM_LOG_INFO, "kafka property", "name", cfg->kafka[i].name, "value",

@@ -36,6 +36,21 @@ typedef struct cli_config_labels {
  * free (docs/metrics.md). */
 #define CLI_CONFIG_METRICS_DEFAULT "127.0.0.1:10791"
 
+/* What `run` does (docs/scaling.md): everything in one process, or one
+ * stage of the staged topology. */
+typedef enum cli_role {
+    CLI_ROLE_ALL,       /* source topics -> store -> correlator (the default) */
+    CLI_ROLE_DECODE,    /* source topics -> keyed topic */
+    CLI_ROLE_CORRELATE, /* keyed topic -> one store per partition -> incidents topic */
+    CLI_ROLE_VIEW,      /* incidents topic -> store, drafts, metrics */
+} cli_role_t;
+
+/* "all", "decode", "correlate", "view". */
+const char *cli_role_name(cli_role_t role);
+
+/* The keyed topic's default name. */
+#define CLI_CONFIG_KEYED_DEFAULT "aftermath.keyed"
+
 typedef struct cli_config_topic {
     char *name;
     char *format;               /* forced format ("generic", "alertmanager", ...); NULL = detect */
@@ -53,9 +68,12 @@ typedef struct cli_config {
     size_t nkafka;
     cli_config_topic_t *topics;
     size_t ntopics;
-    char *group;  /* consumer group (group.id); default "aftermath" */
-    char *store;  /* SQLite path; default "aftermath.db" */
-    char **rules; /* rule files, for the correlator */
+    cli_role_t role;
+    char *group;       /* consumer group (group.id), or NULL for the role's default: read it
+                          through cli_config_group() */
+    char *store;       /* SQLite path; default "aftermath.db"; a directory in role correlate */
+    char *keyed_topic; /* the staged topology's internal topic; default "aftermath.keyed" */
+    char **rules;      /* rule files, for the correlator */
     size_t nrules;
     char *drafts;              /* draft directory, or NULL */
     char *metrics;             /* metrics listen address (HOST:PORT, [IPV6]:PORT); default
@@ -74,6 +92,7 @@ typedef struct cli_config {
     long max_label_bytes;        /* one label name or value; default 16 KiB */
     long max_open_groups;        /* group keys the correlator holds at once; default 10000 */
     cli_config_labels_t labels;  /* top-level labels: fields not named keep the default */
+    char *view_group;            /* cli_config_group()'s default for role view, once made */
 } cli_config_t;
 
 /* The decoder limits cfg sets. */
@@ -112,8 +131,10 @@ int cli_config_set(cli_config_t *cfg, const char *key, const char *value, const 
  * Returns 0, or -1 with err naming the variable. */
 int cli_config_apply_env(cli_config_t *cfg, char *const *envp, char *err, size_t errlen);
 
-/* Checks that cfg is complete enough to consume: at least one topic and
- * kafka.bootstrap.servers. Returns 0, or -1 with err. */
+/* Checks that cfg is complete enough to consume in its role:
+ * kafka.bootstrap.servers always; source topics for roles all and decode;
+ * incidents_topic for decode, correlate and view. Returns 0, or -1 with
+ * err. */
 int cli_config_check(const cli_config_t *cfg, char *err, size_t errlen);
 
 /* The label map of records from topic (NULL: records of no configured
@@ -128,6 +149,12 @@ void cli_config_label_map(const cli_config_t *cfg, const cli_config_topic_t *top
  * records, and limits (borrowed, or NULL for the defaults). cfg must
  * outlive it. */
 ingest_decoder_t *cli_config_decoder(const cli_config_t *cfg, const ingest_limits_t *limits);
+
+/* The consumer group: the configured one, else the role's default
+ * ("aftermath", "aftermath-decode", "aftermath-correlate",
+ * "aftermath-view-<hostname>": every view reads the whole incidents topic,
+ * so no two may share a group). Borrowed from cfg. */
+const char *cli_config_group(const cli_config_t *cfg);
 
 /* The topic of cfg named name, or NULL. */
 const cli_config_topic_t *cli_config_topic(const cli_config_t *cfg, const char *name);

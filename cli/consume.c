@@ -354,7 +354,7 @@ int cli_consume(const cli_config_t *cfg, store_t *st, corr_engine_t *engine,
     ingest_kafka_options_t kopts = {
         .props = props,
         .nprops = cfg->nkafka,
-        .group = cfg->group,
+        .group = cli_config_group(cfg),
         .topics = topics,
         .ntopics = cfg->ntopics,
         .batch_records = (size_t)cfg->batch_size,
@@ -378,7 +378,7 @@ int cli_consume(const cli_config_t *cfg, store_t *st, corr_engine_t *engine,
     k = ingest_kafka_create(&kopts, &sink, err, errlen);
     if (!k)
         goto done;
-    am_log(log, AM_LOG_INFO, "consumer started", "group", cfg->group, "store", store_path(st),
+    am_log(log, AM_LOG_INFO, "consumer started", "group", cli_config_group(cfg), "store", store_path(st),
            NULL);
     rc = ingest_kafka_run(k, err, errlen);
     if (result) {

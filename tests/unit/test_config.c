@@ -150,13 +150,52 @@ static void test_full(void **state)
     cli_config_destroy(cfg);
 }
 
+/* Each role's group default and what it requires. */
+static void test_roles(void **state)
+{
+    (void)state;
+    char err[1024] = "";
+    cli_config_t *cfg =
+        load("kafka:\n  bootstrap.servers: b:9092\nrole: correlate\n", err, sizeof err);
+    assert_non_null(cfg);
+    assert_int_equal(cfg->role, CLI_ROLE_CORRELATE);
+    assert_string_equal(cli_config_group(cfg), "aftermath-correlate");
+    /* correlate needs no source topics, but an incidents topic */
+    assert_int_equal(cli_config_check(cfg, err, sizeof err), -1);
+    assert_non_null(strstr(err, "role correlate needs incidents_topic"));
+    assert_int_equal(cli_config_set(cfg, "incidents_topic", "inc", "t", err, sizeof err), 0);
+    assert_int_equal(cli_config_check(cfg, err, sizeof err), 0);
+    /* decode needs sources, and a keyed topic of its own */
+    assert_int_equal(cli_config_set(cfg, "role", "decode", "AFTERMATH_ROLE", err, sizeof err), 0);
+    assert_string_equal(cli_config_group(cfg), "aftermath-decode");
+    assert_int_equal(cli_config_check(cfg, err, sizeof err), -1);
+    assert_non_null(strstr(err, "no topics"));
+    assert_int_equal(cli_config_set(cfg, "topics", "alerts,inc", "t", err, sizeof err), 0);
+    assert_int_equal(cli_config_set(cfg, "keyed_topic", "alerts", "t", err, sizeof err), 0);
+    assert_int_equal(cli_config_check(cfg, err, sizeof err), -1);
+    assert_non_null(strstr(err, "keyed_topic 'alerts' must differ"));
+    assert_int_equal(cli_config_set(cfg, "keyed_topic", "k", "t", err, sizeof err), 0);
+    assert_int_equal(cli_config_check(cfg, err, sizeof err), 0);
+    /* every view its own group; an explicit group wins */
+    assert_int_equal(cli_config_set(cfg, "role", "view", "t", err, sizeof err), 0);
+    assert_non_null(strstr(cli_config_group(cfg), "aftermath-view-"));
+    assert_int_equal(cli_config_set(cfg, "group", "g", "t", err, sizeof err), 0);
+    assert_string_equal(cli_config_group(cfg), "g");
+    assert_int_equal(cli_config_set(cfg, "role", "worker", "--role", err, sizeof err), -1);
+    assert_string_equal(err, "--role: role: 'worker' is not one of all, decode, correlate, view");
+    cli_config_destroy(cfg);
+}
+
 static void test_defaults(void **state)
 {
     (void)state;
     char err[1024] = "";
     cli_config_t *cfg = load("# nothing but a comment\n", err, sizeof err);
     assert_non_null(cfg);
-    assert_string_equal(cfg->group, "aftermath");
+    assert_null(cfg->group);
+    assert_string_equal(cli_config_group(cfg), "aftermath");
+    assert_int_equal(cfg->role, CLI_ROLE_ALL);
+    assert_string_equal(cfg->keyed_topic, "aftermath.keyed");
     assert_string_equal(cfg->store, "aftermath.db");
     assert_int_equal(cfg->batch_size, 1000);
     assert_int_equal(cfg->batch_timeout_ms, 1000);
@@ -496,10 +535,11 @@ static void test_example(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_full),     cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_refusals), cmocka_unit_test(test_env_and_flags),
-        cmocka_unit_test(test_secrets),  cmocka_unit_test(test_example),
-        cmocka_unit_test(test_labels),   cmocka_unit_test(test_label_refusals),
+        cmocka_unit_test(test_full),           cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_roles),          cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_env_and_flags),  cmocka_unit_test(test_secrets),
+        cmocka_unit_test(test_example),        cmocka_unit_test(test_labels),
+        cmocka_unit_test(test_label_refusals),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
