@@ -29,6 +29,17 @@ int am_kind_parse(const char *name, am_kind_t *kind)
     return -1;
 }
 
+static const char *const source_names[] = {"alertmanager", "cdevents", "flux",     "generic",
+                                           "github",       "grafana",  "pagerduty"};
+
+const char *am_source_static(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof source_names / sizeof source_names[0]; i++)
+        if (strcmp(name, source_names[i]) == 0)
+            return source_names[i];
+    return NULL;
+}
+
 /* Index of name, or of where it would be inserted (then *found = false). */
 static size_t labels_find(const am_labels_t *labels, const char *name, bool *found)
 {

@@ -29,6 +29,12 @@ const char *am_kind_name(am_kind_t kind);
 /* Returns 0 and sets *kind, or -1 for an unknown name. */
 int am_kind_parse(const char *name, am_kind_t *kind);
 
+/* The static source name equal to name: "alertmanager", "cdevents", "flux",
+ * "generic", "github", "grafana" or "pagerduty" (every source a decoder
+ * sets), or NULL when name is NULL or none of them. For readers of a
+ * stored or serialised event, whose am_event_t.source must be static. */
+const char *am_source_static(const char *name);
+
 typedef struct am_label {
     char *name;
     char *value;

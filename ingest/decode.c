@@ -48,11 +48,14 @@ struct ingest_decoder {
  * PagerDuty have distinctive top-level keys; Grafana is an Alertmanager
  * webhook plus orgId/version "1", so it must come before Alertmanager; the
  * Alertmanager API is the only bare array; the generic format is known only
- * by its "kind", which a payload of another format could also carry. */
+ * by its "kind", which a payload of another format could also carry.
+ * Formats without detect() (aftermath's own keyed records) are chosen by
+ * name only. */
 static const ingest_format_t *const formats[] = {
     &ingest_format_cloudevents,  &ingest_format_cdevents,  &ingest_format_github,
     &ingest_format_flux,         &ingest_format_pagerduty, &ingest_format_grafana,
     &ingest_format_alertmanager, &ingest_format_amapi,     &ingest_format_generic,
+    &ingest_format_keyed,
 };
 #define NFORMATS (sizeof formats / sizeof formats[0])
 
@@ -105,7 +108,7 @@ static const ingest_format_t *format_by_name(const char *name)
 const ingest_format_t *ingest_format_detect(const json_t *root)
 {
     for (size_t i = 0; i < NFORMATS; i++)
-        if (formats[i]->detect(root))
+        if (formats[i]->detect && formats[i]->detect(root))
             return formats[i];
     return NULL;
 }

@@ -42,11 +42,14 @@ void ingest_decoder_set_topic_map(ingest_decoder_t *dec, const char *topic,
 
 /* Names a format: "auto" or a decoder's name ("alertmanager",
  * "alertmanager-api", "grafana", "pagerduty", "cdevents", "cloudevents",
- * "github", "flux", "generic"; docs/formats.md). Returns 0 when known. */
+ * "github", "flux", "generic", or "aftermath-event", aftermath's own
+ * keyed-topic records, which are never detected: ingest/keyed.h;
+ * docs/formats.md). Returns 0 when known. */
 int ingest_format_check(const char *name);
 
 /* Decodes payload (len bytes, not NUL-terminated) in format ("auto" or
- * NULL to detect). observed_at (or AM_TIME_NONE) is set on every event.
+ * NULL to detect). observed_at (or AM_TIME_NONE) is set on every event,
+ * except in "aftermath-event", whose events carry their own.
  * Appends the events to out and returns 0; on refusal appends nothing,
  * returns -1 and writes the reason, naming the field, to err. */
 int ingest_decode(ingest_decoder_t *dec, const char *format, const char *payload, size_t len,

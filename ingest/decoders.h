@@ -20,7 +20,8 @@ typedef struct ingest_ctx {
 
 typedef struct ingest_format {
     const char *name;
-    /* True when root looks like this format (cheap key checks). */
+    /* True when root looks like this format (cheap key checks); NULL for a
+     * format chosen by name only, never detected. */
     int (*detect)(const json_t *root);
     /* Appends events for root to out; on error returns -1 with err. The
      * caller removes any events appended before the error. */
@@ -37,6 +38,7 @@ extern const ingest_format_t ingest_format_cdevents;
 extern const ingest_format_t ingest_format_cloudevents;
 extern const ingest_format_t ingest_format_github;
 extern const ingest_format_t ingest_format_flux;
+extern const ingest_format_t ingest_format_keyed;
 
 /* The first format in detection order whose detect() says yes to root, or
  * NULL (decode.c). */

@@ -44,17 +44,6 @@ static int64_t col_time(sqlite3_stmt *s, int i)
     return sqlite3_column_type(s, i) == SQLITE_NULL ? AM_TIME_NONE : sqlite3_column_int64(s, i);
 }
 
-/* Static source names: am_event_t.source is a static string. */
-static const char *source_static(const char *s)
-{
-    static const char *const known[] = {"alertmanager", "generic", "grafana", "pagerduty",
-                                        "cdevents",     "github",  "flux",    "amapi"};
-    for (size_t i = 0; s && i < sizeof known / sizeof known[0]; i++)
-        if (strcmp(s, known[i]) == 0)
-            return known[i];
-    return "other";
-}
-
 static void labels_from_text(am_labels_t *labels, const unsigned char *text)
 {
     if (!text)
@@ -102,7 +91,9 @@ static int read_linked(sqlite3 *db, const char *id, report_linked_t **out, size_
         e->id = col_str(s, 1);
         e->kind = kind;
         e->status = col_str(s, 3);
-        e->source = source_static((const char *)sqlite3_column_text(s, 4));
+        e->source = am_source_static((const char *)sqlite3_column_text(s, 4));
+        if (!e->source)
+            e->source = "other"; /* a source this build does not know */
         e->name = col_str(s, 5);
         e->identity = col_str(s, 6);
         e->service = col_str(s, 7);

@@ -645,17 +645,6 @@ static void col_labels(sqlite3_stmt *s, int i, am_labels_t *labels)
     json_decref(j);
 }
 
-/* Source names are static strings in the event; map the stored name back. */
-static const char *intern_source(const char *name)
-{
-    static const char *const known[] = {"alertmanager", "grafana", "pagerduty", "cdevents",
-                                        "github",       "flux",    "generic"};
-    for (size_t i = 0; name && i < sizeof known / sizeof known[0]; i++)
-        if (strcmp(name, known[i]) == 0)
-            return known[i];
-    return "unknown";
-}
-
 /* Steps s (already bound) and calls fn with each row as an event. */
 static int run_event_query(store_t *st, sqlite3_stmt *s, store_event_fn fn, void *ctx, char *err,
                            size_t errlen)
@@ -670,7 +659,9 @@ static int run_event_query(store_t *st, sqlite3_stmt *s, store_event_fn fn, void
         if (!kind || am_kind_parse(kind, &ev.kind) != 0)
             ev.kind = AM_KIND_NOTE;
         ev.status = col_text(s, 3);
-        ev.source = intern_source((const char *)sqlite3_column_text(s, 4));
+        ev.source = am_source_static((const char *)sqlite3_column_text(s, 4));
+        if (!ev.source)
+            ev.source = "unknown"; /* a source this build does not know */
         ev.name = col_text(s, 5);
         ev.identity = col_text(s, 6);
         ev.service = col_text(s, 7);

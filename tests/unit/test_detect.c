@@ -67,7 +67,7 @@ static void test_forced_formats(void **state)
     (void)state;
     static const char *const names[] = {"auto",      "alertmanager", "alertmanager-api", "grafana",
                                         "pagerduty", "cdevents",     "cloudevents",      "github",
-                                        "flux",      "generic"};
+                                        "flux",      "generic",      "aftermath-event"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         assert_int_equal(ingest_format_check(names[i]), 0);
     assert_int_equal(ingest_format_check("prometheus"), -1);
@@ -88,6 +88,7 @@ static void test_forced_formats(void **state)
         {"github", "github: field deployment: missing"},
         {"flux", "flux: field timestamp: missing"},
         {"generic", "generic: field kind"},
+        {"aftermath-event", "aftermath-event: field schema_version: missing"},
     };
     for (size_t i = 0; i < sizeof forced / sizeof forced[0]; i++)
         assert_refused_as(forced[i].format, "{'note':'hello'}", OBS, forced[i].reason);

@@ -190,6 +190,26 @@ static void test_kind_names(void **state)
     assert_int_equal(am_kind_parse("Deploy", &k), -1);
 }
 
+static void test_source_static(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"alertmanager", "cdevents", "flux",     "generic",
+                                        "github",       "grafana",  "pagerduty"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char copy[32];
+        snprintf(copy, sizeof copy, "%s", names[i]);
+        const char *s = am_source_static(copy);
+        assert_non_null(s);
+        assert_ptr_not_equal(s, copy);
+        assert_string_equal(s, names[i]);
+        assert_ptr_equal(am_source_static(names[i]), s);
+    }
+    assert_null(am_source_static("amapi"));
+    assert_null(am_source_static("Alertmanager"));
+    assert_null(am_source_static(""));
+    assert_null(am_source_static(NULL));
+}
+
 static void test_event_list(void **state)
 {
     (void)state;
@@ -231,6 +251,7 @@ int main(void)
         cmocka_unit_test(test_label_map),
         cmocka_unit_test(test_custom_label_map),
         cmocka_unit_test(test_kind_names),
+        cmocka_unit_test(test_source_static),
         cmocka_unit_test(test_event_list),
         cmocka_unit_test(test_buf),
     };
