@@ -100,6 +100,10 @@ def check_role_config(where, cfg, role, store_dir, want_keyed, want_incidents):
     check(cfg.get("incidents_topic") == want_incidents,
           "%s: incidents_topic %s, the topics are created as %s"
           % (where, cfg.get("incidents_topic"), want_incidents))
+    sources = [t.get("name") for t in cfg.get("topics") or []]
+    check(want_keyed not in sources and want_keyed != want_incidents and want_incidents not in sources,
+          "%s: the keyed topic %s, the incidents topic %s and the sources %s must differ"
+          % (where, want_keyed, want_incidents, sources))
     if role == "view":
         check(str(cfg.get("drafts", "")).startswith(store_dir + "/"),
               "%s: drafts %s are not on the volume %s" % (where, cfg.get("drafts"), store_dir))
