@@ -55,7 +55,8 @@ def check_promql(exprs):
     if not shutil.which("promtool"):
         sys.exit("FAIL: promtool not found: install the Debian package 'prometheus' "
                  "(deploy/install-deps.sh does)")
-    subst = {"$window": "30d", "$__rate_interval": "5m", "$service": ".*"}
+    subst = {"$window": "30d", "$__rate_interval": "5m", "$service": ".*", "$view": ".*",
+             "$instance": ".*", "$role": ".*"}
     lines = ["groups:", "  - name: dashboard", "    rules:"]
     for i, e in enumerate(exprs):
         for k, v in subst.items():
