@@ -1594,7 +1594,7 @@ corr_engine_t *corr_engine_create(store_t *st, const corr_rules_t *rules, const 
     e->opts.adopt_rules = opts && opts->adopt_rules;
     e->next_num = 1;
     e->pruned_before = AM_TIME_NONE;
-    char *digest = NULL, *num = NULL;
+    char *digest = NULL, *num = NULL, *role = NULL;
     for (int i = 0; i < NSTMT; i++)
         if (sqlite3_prepare_v3(e->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &e->s[i], NULL) !=
             SQLITE_OK) {
@@ -1605,6 +1605,15 @@ corr_engine_t *corr_engine_create(store_t *st, const corr_rules_t *rules, const 
         goto init_error;
     if (num)
         e->next_num = strtoll(num, NULL, 10);
+    if (get_meta(e, "role", &role) != 0)
+        goto init_error;
+    if (role && strcmp(role, "view") == 0) {
+        am_errf(err, errlen,
+                "%s is a view's database (filled from the incidents topic): the correlator "
+                "cannot work in it; give replay or run a database of their own",
+                store_path(st));
+        goto init_error;
+    }
     if (read_horizon(e) != 0)
         goto init_error;
     if (digest && strcmp(digest, corr_rules_digest(rules)) != 0 && !e->opts.adopt_rules) {
@@ -1629,11 +1638,13 @@ corr_engine_t *corr_engine_create(store_t *st, const corr_rules_t *rules, const 
     }
     free(digest);
     free(num);
+    free(role);
     return e;
 
 init_error:
     free(digest);
     free(num);
+    free(role);
     corr_engine_destroy(e);
     return NULL;
 }
