@@ -402,10 +402,11 @@ static int check_field(apply_t *a, const json_t *o, const char *where, const fie
         if (!json_is_string(v))
             return reject(a, "%s.%s: not a string", where, f->name);
         json_error_t jerr;
-        json_t *j = json_loads(json_string_value(v), JSON_DECODE_ANY, &jerr);
+        json_t *j = json_loads(json_string_value(v), 0, &jerr);
         json_decref(j);
         if (!j)
-            return reject(a, "%s.%s: not JSON text (%s)", where, f->name, jerr.text);
+            return reject(a, "%s.%s: not the JSON text of an object or array (%s)", where, f->name,
+                          jerr.text);
         break;
     }
     case F_LABELS: {
@@ -413,8 +414,11 @@ static int check_field(apply_t *a, const json_t *o, const char *where, const fie
             return reject(a, "%s.%s: not an object", where, f->name);
         const char *k;
         const json_t *lv;
-        json_object_foreach((json_t *)v, k, lv) if (!json_is_string(lv)) return reject(
-            a, "%s.%s.%s: not a string", where, f->name, k);
+        json_object_foreach((json_t *)v, k, lv)
+        {
+            if (!json_is_string(lv))
+                return reject(a, "%s.%s.%s: not a string", where, f->name, k);
+        }
         break;
     }
     }
@@ -442,8 +446,8 @@ static void bind_fields(sqlite3_stmt *s, int first, const json_t *o, const field
         const json_t *v = json_object_get(o, f[i].name);
         int p = first + (int)i;
         if (f[i].type == F_LABELS) {
-            char *text = json_dumps(v && !json_is_null(v) ? v : json_object(),
-                                    JSON_COMPACT | JSON_SORT_KEYS);
+            char *text =
+                v && !json_is_null(v) ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
             sqlite3_bind_text(s, p, text ? text : "{}", -1, SQLITE_TRANSIENT);
             free(text);
         } else if (!v || json_is_null(v)) {

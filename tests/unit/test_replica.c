@@ -639,7 +639,7 @@ static void test_bad_documents(void **state)
             "replica.episodes[1].starts_at: not an integer");
     VARIANT(json_object_set_new(json_array_get(json_object_get(r, "episodes"), 1), "labels",
                                 json_string("{")),
-            "replica.episodes[1].labels: not JSON text");
+            "replica.episodes[1].labels: not the JSON text");
     VARIANT(json_object_del(json_array_get(json_object_get(r, "links"), 1), "role"),
             "replica.links[1].role: missing");
     VARIANT(json_object_set_new(json_array_get(json_object_get(r, "events"), 1), "kind",
@@ -648,7 +648,7 @@ static void test_bad_documents(void **state)
     VARIANT(json_object_set_new(json_object_get(r, "incident"), "status", json_null()),
             "replica.incident.status: missing");
     VARIANT(json_object_set_new(json_object_get(r, "incident"), "services", json_string("[")),
-            "replica.incident.services: not JSON text");
+            "replica.incident.services: not the JSON text");
     VARIANT(json_object_set_new(json_object_get(r, "incident"), "num", json_integer(1)),
             "replica.incident.num: 1 is already incident A's");
     VARIANT(json_object_set_new(r, "links", json_object()), "replica.links: not an array");
