@@ -1579,7 +1579,7 @@ corr_engine_t *corr_engine_create(store_t *st, const corr_rules_t *rules, const 
     e->pruned_before = AM_TIME_NONE;
     e->opts.nparts = opts ? opts->nparts : 0;
     e->opts.part = opts ? opts->part : 0;
-    char *digest = NULL, *part = NULL;
+    char *digest = NULL, *part = NULL, *role = NULL;
     char want[64] = "";
     if (e->opts.nparts > 0)
         snprintf(want, sizeof want, "%" PRId32 "/%" PRId32, e->opts.part, e->opts.nparts);
@@ -1591,6 +1591,15 @@ corr_engine_t *corr_engine_create(store_t *st, const corr_rules_t *rules, const 
         }
     if (get_meta(e, "rules_digest", &digest) != 0 || get_meta(e, "keyed_partition", &part) != 0)
         goto init_error;
+    if (get_meta(e, "role", &role) != 0)
+        goto init_error;
+    if (role && strcmp(role, "view") == 0) {
+        am_errf(err, errlen,
+                "%s is a view's database (filled from the incidents topic): the correlator "
+                "cannot work in it; give replay or run a database of their own",
+                store_path(st));
+        goto init_error;
+    }
     if (part && strcmp(part, want) != 0) {
         am_errf(err, errlen, "%s is the store of keyed partition %s (partition/count), not of %s",
                 store_path(st), part, *want ? want : "a single instance");
@@ -1629,11 +1638,13 @@ corr_engine_t *corr_engine_create(store_t *st, const corr_rules_t *rules, const 
     }
     free(digest);
     free(part);
+    free(role);
     return e;
 
 init_error:
     free(digest);
     free(part);
+    free(role);
     corr_engine_destroy(e);
     return NULL;
 }

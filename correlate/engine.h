@@ -38,7 +38,8 @@ typedef struct corr_options {
 
 /* st, rules and log are borrowed and must outlive the engine. Fails when
  * the database was correlated under different rules (the message says to
- * run `aftermath recorrelate`). */
+ * run `aftermath recorrelate`), and when it is a view's (correlate/
+ * replica.h: filled from the incidents topic). */
 corr_engine_t *corr_engine_create(store_t *st, const corr_rules_t *rules, const am_log_t *log,
                                   const corr_options_t *opts, char *err, size_t errlen);
 void corr_engine_destroy(corr_engine_t *e);

@@ -31,7 +31,7 @@ static const char linked_sql[] =
     " e.severity, e.summary, e.starts_at, e.ends_at, e.observed_at, e.actor, e.version,"
     " e.labels, e.annotations"
     " FROM incident_events ie JOIN events e ON e.id = ie.event"
-    " WHERE ie.incident = ?1 ORDER BY e.starts_at, e.seq, ie.role";
+    " WHERE ie.incident = ?1 ORDER BY e.starts_at, e.id, ie.role";
 
 static char *col_str(sqlite3_stmt *s, int i)
 {

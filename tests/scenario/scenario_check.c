@@ -24,6 +24,7 @@
 #include <stdlib.h>
 
 #include "../unit/corr_util.h"
+#include "../unit/synth_util.h"
 #include "../unit/tmp_util.h"
 #include "common/strset.h"
 #include "ingest/replay.h"
@@ -34,32 +35,7 @@ static uint64_t seed = 42;
 
 static uint64_t rnd(void)
 {
-    seed ^= seed << 13;
-    seed ^= seed >> 7;
-    seed ^= seed << 17;
-    return seed;
-}
-
-typedef struct lines {
-    char **v;
-    size_t n, cap;
-} lines_t;
-
-static void lines_push(lines_t *l, const char *s)
-{
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 64;
-        l->v = realloc(l->v, l->cap * sizeof *l->v);
-    }
-    l->v[l->n++] = strdup(s);
-}
-
-static void lines_free(lines_t *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
-    memset(l, 0, sizeof *l);
+    return synth_rnd(&seed);
 }
 
 static char *slurp(const char *path)
@@ -123,99 +99,6 @@ static json_t *replay(const char *rules_yaml, const lines_t *l, size_t batch, ha
         h_close(&h);
     tmp_rm_rf(dir);
     return arr;
-}
-
-/* ---- the random stream ---- */
-
-static const char *const SYNTH_RULES = "version: 1\n"
-                                       "rules:\n"
-                                       "  - name: pages\n"
-                                       "    match: ['severity=\"page\"']\n"
-                                       "    group_by: [cluster]\n"
-                                       "    gap: 20m\n"
-                                       "    quiet: 45m\n"
-                                       "    deploys:\n"
-                                       "      match: []\n"
-                                       "      same: [service, cluster]\n"
-                                       "      before: 1h\n"
-                                       "    impact:\n"
-                                       "      users: annotation:users\n"
-                                       "    continue: true\n"
-                                       "  - name: per-service\n"
-                                       "    match: ['service=~\"web|db\"']\n"
-                                       "    group_by: [service, cluster]\n"
-                                       "    gap: 5m\n"
-                                       "    quiet: 5m\n"
-                                       "    impact_start: deploy\n"
-                                       "    deploys:\n"
-                                       "      acknowledge: true\n";
-
-static void synth(long n, lines_t *out)
-{
-    static const char *const clusters[] = {"c1", "c2", "c3"};
-    static const char *const services[] = {"web", "db", "cache"};
-    static const char *const sev[] = {"page", "page", "warning"};
-    char buf[1024];
-    for (long i = 0; i < n; i++) {
-        const char *cl = clusters[rnd() % 3], *sv = services[rnd() % 3];
-        double start = (double)(rnd() % 2400);
-        double obs = start + (double)(rnd() % 5);
-        uint64_t kind = rnd() % 10;
-        if (kind < 7) {
-            int inst = (int)(rnd() % 4);
-            double end = rnd() % 12 == 0 ? -1 : start + 1 + (double)(rnd() % 30);
-            char labels[256];
-            snprintf(labels, sizeof labels,
-                     "\"severity\":\"%s\",\"cluster\":\"%s\",\"service\":\"%s\","
-                     "\"instance\":\"i%d\"",
-                     sev[rnd() % 3], cl, sv, inst);
-            char *a = alert(inst % 2 ? "Errors" : "Latency", start, end, labels);
-            if (inst == 3) { /* paged through PagerDuty: the alert has a dedup key */
-                am_buf_t b = {0};
-                am_buf_printf(&b, "{\"dedup_key\":\"pd-%s-%s\",%s", cl, sv, a + 1);
-                free(a);
-                a = am_buf_steal(&b);
-            }
-            /* kcat envelope, with a Kafka timestamp */
-            json_t *env =
-                json_pack("{s:s,s:i,s:i,s:I,s:s}", "topic", "alerts", "partition", 0, "offset",
-                          (int)i, "ts", (json_int_t)(BASE_MS + obs * 60000), "payload", a);
-            char *line = json_dumps(env, JSON_COMPACT);
-            lines_push(out, line);
-            free(line);
-            json_decref(env);
-            free(a);
-            if (end >= 0 && rnd() % 2) { /* the firing notification too */
-                a = alert(inst % 2 ? "Errors" : "Latency", start, -1, labels);
-                lines_push(out, a);
-                free(a);
-            }
-        } else if (kind == 7 && rnd() % 2) { /* an ack naming a paged alert */
-            snprintf(buf, sizeof buf,
-                     "{\"kind\":\"ack\",\"at\":\"%s\",\"actor\":\"p%d\",\"dedup_key\":"
-                     "\"pd-%s-%s\"}",
-                     T(start), (int)(rnd() % 3), cl, sv);
-            lines_push(out, buf);
-        } else if (kind == 7) {
-            snprintf(buf, sizeof buf,
-                     "{\"kind\":\"ack\",\"at\":\"%s\",\"actor\":\"a%d\",\"labels\":{\"cluster\":"
-                     "\"%s\",\"service\":\"%s\"}}",
-                     T(start), (int)(rnd() % 3), cl, sv);
-            lines_push(out, buf);
-        } else if (kind == 8) {
-            snprintf(buf, sizeof buf,
-                     "{\"kind\":\"note\",\"at\":\"%s\",\"summary\":\"n%ld\",\"labels\":{"
-                     "\"cluster\":\"%s\"},\"annotations\":{\"users\":\"%d\"}}",
-                     T(start), i, cl, (int)(rnd() % 1000));
-            lines_push(out, buf);
-        } else {
-            snprintf(buf, sizeof buf,
-                     "{\"kind\":\"deploy\",\"name\":\"%s-app\",\"version\":\"v%ld\",\"at\":\"%s\","
-                     "\"service\":\"%s\",\"actor\":\"%s\",\"labels\":{\"cluster\":\"%s\"}}",
-                     sv, i, T(start), sv, i % 3 ? "ann" : "ci[bot]", cl);
-            lines_push(out, buf);
-        }
-    }
 }
 
 /* ---- expected.json ---- */
@@ -387,7 +270,7 @@ static void test_permutations(void **state)
     lines_t l = {0};
     char *rules;
     if (synthetic > 0) {
-        synth(synthetic, &l);
+        synth(synthetic, &seed, &l);
         rules = strdup(SYNTH_RULES);
     } else {
         read_lines(events_path, &l);
