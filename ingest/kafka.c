@@ -26,7 +26,9 @@
  * - Offsets. enable.auto.commit and enable.auto.offset.store are off. On
  *   assignment every partition starts at the offset the sink stored (none
  *   stored: where auto.offset.reset says, never at the group's committed
- *   offset, which may belong to another database). After a batch commits
+ *   offset, which may belong to another database - unless the options say
+ *   so: the decode stage keeps no offsets of its own that matter, and a
+ *   correlator always starts a new partition at its beginning). After a batch commits
  *   in the store, its offsets are committed to Kafka asynchronously, only
  *   so that lag tools see progress; failures there are logged, not fatal.
  * - Rebalances, eager or cooperative (rd_kafka_rebalance_protocol): the
@@ -410,6 +412,12 @@ static void on_assign(ingest_kafka_t *k, rd_kafka_t *rk, rd_kafka_topic_partitio
             next = -1;
         }
         tp->offset = next >= 0 ? next : k->start_at;
+        if (k->sink.assigned) {
+            int64_t lo = -1, hi = -1;
+            if (rd_kafka_query_watermark_offsets(rk, tp->topic, tp->partition, &lo, &hi, 5000))
+                hi = -1;
+            k->sink.assigned(k->sink.ctx, tp->topic, tp->partition, next, hi);
+        }
         part_t *p = find_part(k, tp->topic, tp->partition, 1);
         p->assigned = 1;
         k->assigned_once = 1;
@@ -597,7 +605,9 @@ ingest_kafka_t *ingest_kafka_create(const ingest_kafka_options_t *opts,
         ingest_rdk_set(conf, "enable.auto.offset.store", "false", err, errlen) != 0 ||
         ingest_rdk_set(conf, "enable.partition.eof", "true", err, errlen) != 0)
         goto init_error;
-    k->start_at = start_offset(conf);
+    k->start_at = opts->start == INGEST_KAFKA_START_BEGINNING   ? RD_KAFKA_OFFSET_BEGINNING
+                  : opts->start == INGEST_KAFKA_START_COMMITTED ? RD_KAFKA_OFFSET_STORED
+                                                                : start_offset(conf);
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
     rd_kafka_conf_set_error_cb(conf, error_cb);
     rd_kafka_conf_set_offset_commit_cb(conf, commit_cb);

@@ -80,7 +80,20 @@ typedef struct ingest_kafka_sink {
                   size_t errlen);
     uint64_t (*events)(void *ctx);
     void (*observe)(void *ctx, const ingest_kafka_view_t *view);
+    /* Optional: told of each partition assigned, after stored(), with the
+     * offset it starts at (-1: none stored) and its high watermark asked
+     * from the broker then (-1 when that failed), so that the sink knows
+     * when it has caught up with what was there. */
+    void (*assigned)(void *ctx, const char *topic, int32_t partition, int64_t next, int64_t end);
 } ingest_kafka_sink_t;
+
+/* Where a partition with no stored offset starts. */
+typedef enum ingest_kafka_start {
+    INGEST_KAFKA_START_RESET,     /* where auto.offset.reset says (default earliest) */
+    INGEST_KAFKA_START_BEGINNING, /* the first offset, whatever auto.offset.reset says */
+    INGEST_KAFKA_START_COMMITTED, /* the group's committed offset (e.g. a stateless stage
+                                     whose offsets live in Kafka), else auto.offset.reset */
+} ingest_kafka_start_t;
 
 typedef struct ingest_kafka_topic {
     const char *name;
@@ -104,6 +117,7 @@ typedef struct ingest_kafka_options {
     int idle_exit_ms;                  /* stop once every assigned partition has been at its
                                           end for this long; 0 = never */
     int store_retries;                 /* attempts to write a failed batch again (default 5) */
+    ingest_kafka_start_t start;        /* partitions with no stored offset */
     int deadline_ms;                   /* give up (error) after this long; 0 = no deadline */
     const volatile sig_atomic_t *stop; /* non-zero: commit the batch and stop */
     const am_log_t *log;

@@ -118,6 +118,31 @@ int ingest_producer_send(ingest_producer_t *p, const am_record_t *rec, const cha
     return 0;
 }
 
+int ingest_producer_partitions(ingest_producer_t *p, const char *topic, int32_t *n, int timeout_ms,
+                               char *err, size_t errlen)
+{
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(p->rk, topic, NULL);
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t e =
+        rkt ? rd_kafka_metadata(p->rk, 0, rkt, &md, timeout_ms) : rd_kafka_last_error();
+    int rc = -1;
+    if (e)
+        am_errf(err, errlen, "topic %s: no metadata: %s", topic, rd_kafka_err2str(e));
+    else if (md->topic_cnt != 1 || md->topics[0].err || md->topics[0].partition_cnt < 1)
+        am_errf(err, errlen, "topic %s: %s", topic,
+                md->topic_cnt == 1 && md->topics[0].err ? rd_kafka_err2str(md->topics[0].err)
+                                                        : "no partitions");
+    else {
+        *n = md->topics[0].partition_cnt;
+        rc = 0;
+    }
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    if (rkt)
+        rd_kafka_topic_destroy(rkt);
+    return rc;
+}
+
 size_t ingest_producer_pending(const ingest_producer_t *p)
 {
     return p->pending;
