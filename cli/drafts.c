@@ -12,19 +12,20 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-int cli_write_drafts(store_t *st, const corr_engine_t *engine, const char *dir, const am_log_t *log,
-                     char *err, size_t errlen)
+int cli_write_drafts_of(store_t *st, const char *const *changed, size_t n, const char *dir,
+                        const am_log_t *log, char *err, size_t errlen)
 {
     if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
         am_errf(err, errlen, "%s: cannot create the drafts directory: %s", dir, strerror(errno));
         return -1;
     }
     am_strset_t ids = {0};
-    for (size_t i = 0; i < corr_engine_changed_count(engine); i++) {
-        json_t *inc = corr_incident_json(st, corr_engine_changed_id(engine, i), err, errlen);
+    for (size_t i = 0; i < n; i++) {
+        json_t *inc = corr_incident_json(st, changed[i], err, errlen);
         if (!inc && err[0]) {
             am_strset_free(&ids);
             return -1;
@@ -36,9 +37,21 @@ int cli_write_drafts(store_t *st, const corr_engine_t *engine, const char *dir, 
     int rc = ids.n ? report_write_drafts(st, dir, (const char *const *)ids.v, ids.n, NULL, log, err,
                                          errlen)
                    : 0;
-    int n = rc == 0 ? (int)ids.n : -1;
+    int written = rc == 0 ? (int)ids.n : -1;
     am_strset_free(&ids);
-    return n;
+    return written;
+}
+
+int cli_write_drafts(store_t *st, const corr_engine_t *engine, const char *dir, const am_log_t *log,
+                     char *err, size_t errlen)
+{
+    size_t n = corr_engine_changed_count(engine);
+    const char **ids = am_xcalloc(n + 1, sizeof *ids);
+    for (size_t i = 0; i < n; i++)
+        ids[i] = corr_engine_changed_id(engine, i);
+    int rc = cli_write_drafts_of(st, ids, n, dir, log, err, errlen);
+    free(ids);
+    return rc;
 }
 
 report_draft_t *cli_draft_open(const char *cmd, const char *db, const char *id,

@@ -19,6 +19,10 @@
 int cli_write_drafts(store_t *st, const corr_engine_t *engine, const char *dir, const am_log_t *log,
                      char *err, size_t errlen);
 
+/* The same for the n incident ids (or aliases) in changed. */
+int cli_write_drafts_of(store_t *st, const char *const *changed, size_t n, const char *dir,
+                        const am_log_t *log, char *err, size_t errlen);
+
 /* Opens the existing database db and builds the draft of incident id (or
  * an alias). On failure prints "aftermath CMD: ..." (a database error, or
  * no such incident) and returns NULL with *st closed and NULL. Otherwise

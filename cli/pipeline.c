@@ -72,6 +72,8 @@ struct cli_pipeline {
     cli_stats_t stats;
     cli_reject_fn on_reject;
     void *on_reject_ctx;
+    cli_forward_fn forward;
+    void *forward_ctx;
     cli_repeats_t *repeats;
 
     /* Decoder threads; the counters only grow: slot = counter % RING. */
@@ -107,6 +109,13 @@ static int threads_wanted(void)
 cli_pipeline_t *cli_pipeline_create(store_t *st, ingest_decoder_t *dec, corr_engine_t *engine,
                                     const char *format, const am_log_t *log, size_t batch)
 {
+    return cli_pipeline_create_sized(st, dec, engine, format, log, batch, REPEATS_ENTRIES);
+}
+
+cli_pipeline_t *cli_pipeline_create_sized(store_t *st, ingest_decoder_t *dec, corr_engine_t *engine,
+                                          const char *format, const am_log_t *log, size_t batch,
+                                          size_t repeats)
+{
     cli_pipeline_t *p = am_xcalloc(1, sizeof *p);
     p->st = st;
     p->dec = dec;
@@ -114,7 +123,7 @@ cli_pipeline_t *cli_pipeline_create(store_t *st, ingest_decoder_t *dec, corr_eng
     p->format = format ? format : "auto";
     p->log = log;
     p->batch = batch ? batch : 1000;
-    p->repeats = cli_repeats_create(REPEATS_ENTRIES);
+    p->repeats = cli_repeats_create(repeats);
     int want = threads_wanted();
     if (want > 0) {
         p->ring = am_xcalloc(RING, sizeof *p->ring);
@@ -214,6 +223,18 @@ void cli_pipeline_on_reject(cli_pipeline_t *p, cli_reject_fn fn, void *ctx)
     p->on_reject_ctx = ctx;
 }
 
+void cli_pipeline_abort(cli_pipeline_t *p)
+{
+    if (p->in_tx || p->head < p->tail)
+        rollback(p);
+}
+
+void cli_pipeline_forward(cli_pipeline_t *p, cli_forward_fn fn, void *ctx)
+{
+    p->forward = fn;
+    p->forward_ctx = ctx;
+}
+
 /* Brings the incidents up to date and commits the open batch (every
  * record handed over before has been stored). */
 static int commit(cli_pipeline_t *p, char *err, size_t errlen)
@@ -248,6 +269,21 @@ static int store_one(cli_pipeline_t *p, const am_record_t *rec, cli_repeats_key_
         rc = reject(p, rec, INGEST_REASON_NULL, err, errlen);
     } else if (decode_rc != 0) {
         rc = reject(p, rec, why, err, errlen);
+    } else if (p->forward) {
+        char reason[768];
+        rc = p->forward(p->forward_ctx, rec, events, reason, sizeof reason);
+        if (rc == CLI_FORWARD_REFUSED)
+            rc = reject(p, rec, reason, err, errlen);
+        else if (rc != 0)
+            am_errf(err, errlen, "%s", reason);
+        else
+            for (size_t i = 0; i < events->n; i++) {
+                p->stats.events++;
+                p->stats.stored++;
+                p->stats.by_kind[events->v[i].kind]++;
+            }
+        if (rc == 0)
+            cli_repeats_note(p->repeats, key, rec->ts, (uint32_t)events->n);
     } else {
         if (events->n > p->outcome_cap) {
             p->outcome_cap = events->n;

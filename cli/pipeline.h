@@ -36,6 +36,12 @@ typedef struct cli_pipeline cli_pipeline_t;
  * consumer does, so that the offsets of a batch commit with its events). */
 cli_pipeline_t *cli_pipeline_create(store_t *st, ingest_decoder_t *dec, corr_engine_t *engine,
                                     const char *format, const am_log_t *log, size_t batch);
+/* The same with room for `repeats` records in the repeat skip (the
+ * default is 256 Ki, 8 MiB; a correlator with a pipeline per partition,
+ * whose records rarely repeat, takes less). */
+cli_pipeline_t *cli_pipeline_create_sized(store_t *st, ingest_decoder_t *dec, corr_engine_t *engine,
+                                          const char *format, const am_log_t *log, size_t batch,
+                                          size_t repeats);
 void cli_pipeline_destroy(cli_pipeline_t *p);
 
 /* Decodes and stores one record; a refused record goes to the rejected
@@ -55,6 +61,22 @@ int cli_pipeline_offset(cli_pipeline_t *p, const char *topic, int32_t partition,
  * consumer uses it for its dead-letter topic. fn may be NULL. */
 typedef void (*cli_reject_fn)(void *ctx, const am_record_t *rec, const char *reason);
 void cli_pipeline_on_reject(cli_pipeline_t *p, cli_reject_fn fn, void *ctx);
+
+/* Hands the events of every decoded record to fn instead of the store
+ * (the decode stage sends them on to the keyed topic): fn returns 0;
+ * CLI_FORWARD_REFUSED with the reason in err, and the record is refused
+ * like an undecodable one (rejected table, dead-letter topic); or -1 with
+ * err, which fails the batch like a store failure. Refused records,
+ * offsets and the transaction stay as they are. The stats count the
+ * handed events as stored. fn NULL: store them (the default). */
+#define CLI_FORWARD_REFUSED 1
+typedef int (*cli_forward_fn)(void *ctx, const am_record_t *rec, const am_event_list_t *events,
+                              char *err, size_t errlen);
+void cli_pipeline_forward(cli_pipeline_t *p, cli_forward_fn fn, void *ctx);
+
+/* Rolls the open batch back, if any (the caller could not finish it, e.g.
+ * its events were not delivered): the records will be handed over again. */
+void cli_pipeline_abort(cli_pipeline_t *p);
 
 /* Brings the incidents up to date and commits the open batch, if any. */
 int cli_pipeline_flush(cli_pipeline_t *p, char *err, size_t errlen);

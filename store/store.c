@@ -26,11 +26,11 @@
 #include <sys/statvfs.h>
 #include <time.h>
 
-/* SQLite's page cache: 32 MiB (negative = KiB) instead of its default 2 MiB,
+/* SQLite's page cache: 32 MiB (store_options_t.cache_mib) instead of its default 2 MiB,
  * which made every index look-up of a long replay a pread(2). The WAL is
  * checkpointed every 10,000 pages (40 MiB) rather than 1,000, so a hot
  * page is copied back to the database less often. */
-#define STORE_CACHE_PAGES "-32768"
+#define STORE_CACHE_MIB 32
 
 static const char *const migrations[] = {
     /* 1: the foundation */
@@ -360,10 +360,13 @@ store_t *store_open(const char *path, const store_options_t *opts, char *err, si
     }
     sqlite3_extended_result_codes(st->db, 1);
     sqlite3_busy_timeout(st->db, st->opts.busy_timeout_ms);
+    char cache_sql[64];
+    snprintf(cache_sql, sizeof cache_sql, "PRAGMA cache_size = -%d",
+             1024 * (opts && opts->cache_mib > 0 ? opts->cache_mib : STORE_CACHE_MIB));
     if (exec(st, "PRAGMA journal_mode = WAL", err, errlen) != 0 ||
         exec(st, "PRAGMA synchronous = NORMAL", err, errlen) != 0 ||
         exec(st, "PRAGMA foreign_keys = ON", err, errlen) != 0 ||
-        exec(st, "PRAGMA cache_size = " STORE_CACHE_PAGES, err, errlen) != 0 ||
+        exec(st, cache_sql, err, errlen) != 0 ||
         exec(st, "PRAGMA wal_autocheckpoint = 10000", err, errlen) != 0)
         goto init_error;
     if (!(opts && opts->must_exist) && check_intact(st, err, errlen) != 0)

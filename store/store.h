@@ -30,6 +30,8 @@ typedef struct store_options {
     int must_exist;      /* refuse a path with no database instead of creating one; without
                             it (the writers: run, replay) the database is also checked
                             (PRAGMA quick_check) and refused when damaged */
+    int cache_mib;       /* SQLite page cache (default 32 MiB; a correlator's many
+                            partition stores take less each) */
 } store_options_t;
 
 /* Options of the commands that only read what is there. */
