@@ -261,7 +261,7 @@ static int demo_run(const cli_global_t *g, int argc, char **argv)
         goto fail;
     cli_consume_opts_t o = {.max_records = s.records, .deadline_ms = 60000};
     cli_consume_result_t res = {0};
-    if (cli_consume(cfg, st, engine, &o, &g->log, &res, err, sizeof err) != 0)
+    if (cli_consume(cfg, st, engine, rules, &o, &g->log, &res, err, sizeof err) != 0)
         goto fail;
     cli_demo_print_results(st, &s, &res, am_monotonic_s() - t0);
     rc = CLI_EXIT_OK;

@@ -34,6 +34,24 @@ static const char run_help[] =
     "delivered (a crash, replay, recorrelate) wait in the store's outbox and go\n"
     "out when run starts, so delivery is at least once.\n"
     "\n"
+    "Roles (--role, role:, AFTERMATH_ROLE; docs/scaling.md): 'all' (the default)\n"
+    "does everything in this process. Past one process, run the stages apart:\n"
+    "  decode     source topics -> keyed_topic (default aftermath.keyed): each\n"
+    "             alert to the partition of its rule and group key, deploys, acks\n"
+    "             and notes to every partition, deploys also to incidents_topic;\n"
+    "             the store keeps refused records; group aftermath-decode\n"
+    "  correlate  keyed_topic -> one store per partition it is given, in the\n"
+    "             directory --db names (keyed-<N>.db), -> incidents_topic; a\n"
+    "             partition new to it is rebuilt from the topic's beginning, and\n"
+    "             publishes once caught up; group aftermath-correlate\n"
+    "  view       incidents_topic -> the store, so that incidents, show, report,\n"
+    "             metrics and drafts see the whole organisation; group\n"
+    "             aftermath-view-<hostname> (every view reads the whole topic)\n"
+    "The keyed topic's partition count is the most correlators that can share\n"
+    "the work, and must not change once used. The three stages need\n"
+    "incidents_topic. The result equals one 'all' instance's, incident ids\n"
+    "included.\n"
+    "\n"
     "Options (each overrides the config file and the environment):\n"
     "  -c, --config FILE          aftermath.yaml (see aftermath.example.yaml); without\n"
     "                             it, flags and AFTERMATH_* variables are the whole config.\n"
@@ -45,8 +63,10 @@ static const char run_help[] =
     "  --topic NAME[:FORMAT]      a topic to consume, optionally forcing its format\n"
     "                             (see 'aftermath replay --help' for the names);\n"
     "                             repeat for more topics\n"
-    "  --group ID                 consumer group (default aftermath)\n"
-    "  --db PATH                  SQLite database (default aftermath.db)\n"
+    "  --role ROLE                all, decode, correlate or view (default all)\n"
+    "  --group ID                 consumer group (default: per role, see Roles)\n"
+    "  --db PATH                  SQLite database (default aftermath.db); for role\n"
+    "                             correlate a directory of them\n"
     "  --exit-when-idle DURATION  stop once every assigned partition has been at its\n"
     "                             end for DURATION (5s, 500ms; a plain number is\n"
     "                             seconds): a one-shot catch-up, and what tests use\n"
@@ -146,9 +166,11 @@ static int run_run(const cli_global_t *g, int argc, char **argv)
         {"max-records", required_argument, NULL, 'M'},
         {"print-config", no_argument, NULL, 'P'},
         {"metrics-addr", required_argument, NULL, 'm'},
+        {"role", required_argument, NULL, 'R'},
         {NULL, 0, NULL, 0},
     };
-    const char *config = NULL, *brokers = NULL, *group = NULL, *db = NULL, *maddr = NULL;
+    const char *config = NULL, *brokers = NULL, *group = NULL, *db = NULL, *maddr = NULL,
+               *role = NULL;
     am_buf_t topics = {0};
     cli_consume_opts_t o = {0};
     int print = 0, c, rc = CLI_EXIT_USAGE;
@@ -207,6 +229,9 @@ static int run_run(const cli_global_t *g, int argc, char **argv)
         case 'm':
             maddr = optarg;
             break;
+        case 'R':
+            role = optarg;
+            break;
         default:
             rc = cli_usage_error("run", "unknown or incomplete option '%s'", argv[optind - 1]);
             goto done;
@@ -224,7 +249,8 @@ static int run_run(const cli_global_t *g, int argc, char **argv)
         (topics.len && cli_config_set(cfg, "topics", topics.p, "--topic", err, sizeof err)) ||
         (group && cli_config_set(cfg, "group", group, "--group", err, sizeof err)) ||
         (db && cli_config_set(cfg, "store", db, "--db", err, sizeof err)) ||
-        (maddr && cli_config_set(cfg, "metrics", maddr, "--metrics-addr", err, sizeof err))) {
+        (maddr && cli_config_set(cfg, "metrics", maddr, "--metrics-addr", err, sizeof err)) ||
+        (role && cli_config_set(cfg, "role", role, "--role", err, sizeof err))) {
         fprintf(stderr, "aftermath run: %s\n", err);
         goto done;
     }
@@ -258,26 +284,34 @@ static int run_run(const cli_global_t *g, int argc, char **argv)
         goto done;
     }
     rc = CLI_EXIT_FAILURE;
-    st = store_open(cfg->store, NULL, err, sizeof err);
-    if (!st) {
-        fprintf(stderr, "aftermath run: %s\n", err);
-        goto done;
+    /* A correlator keeps one store per keyed partition (opened as they
+     * are assigned); every other role one store. */
+    if (cfg->role != CLI_ROLE_CORRELATE) {
+        st = store_open(cfg->store, NULL, err, sizeof err);
+        if (!st) {
+            fprintf(stderr, "aftermath run: %s\n", err);
+            goto done;
+        }
     }
-    corr_options_t copts = {.max_open_groups = (size_t)cfg->max_open_groups};
-    engine = corr_engine_create(st, rules, &g->log, &copts, err, sizeof err);
-    if (!engine) {
-        rc = cli_usage_error("run", "%s", err);
-        goto done;
+    if (cfg->role == CLI_ROLE_ALL) {
+        corr_options_t copts = {.max_open_groups = (size_t)cfg->max_open_groups};
+        engine = corr_engine_create(st, rules, &g->log, &copts, err, sizeof err);
+        if (!engine) {
+            rc = cli_usage_error("run", "%s", err);
+            goto done;
+        }
     }
     if (metrics) {
-        if (cli_metrics_load(metrics, st, err, sizeof err) != 0) {
+        /* The incident histograms come from where the incidents are. */
+        if ((cfg->role == CLI_ROLE_ALL || cfg->role == CLI_ROLE_VIEW) &&
+            cli_metrics_load(metrics, st, err, sizeof err) != 0) {
             fprintf(stderr, "aftermath run: %s\n", err);
             goto done;
         }
         cli_metrics_publish(metrics);
     }
     cli_consume_result_t res = {0};
-    if (cli_consume(cfg, st, engine, &o, &g->log, &res, err, sizeof err) != 0) {
+    if (cli_consume(cfg, st, engine, rules, &o, &g->log, &res, err, sizeof err) != 0) {
         am_log(&g->log, AM_LOG_ERROR, "consumer stopped on a failure", "error", err, NULL);
         fprintf(stderr, "aftermath run: %s\n", err);
         goto done;

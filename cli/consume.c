@@ -20,6 +20,30 @@
  * once; the document is the incident's full state, so a repeat is
  * harmless). Drafts of resolved incidents follow the same path.
  *
+ * Roles (cli_role_t, docs/scaling.md). The same loop serves the staged
+ * topology; what differs is where records go, as "units" (a store, maybe
+ * a correlator, a pipeline):
+ * - all: one unit, the store given, decoding source records as above.
+ * - decode: one unit whose pipeline hands decoded events to the keyed
+ *   topic (cli/keyed.h) instead of storing them; its store keeps the
+ *   refused records and the offsets. The keyed producer is flushed before
+ *   the batch commits, so a source offset moves only past records the
+ *   broker has acknowledged; partitions without a stored offset start at
+ *   the group's committed one (another decode instance's work).
+ * - correlate: one unit per keyed partition assigned, each its own store
+ *   (<store>/keyed-<p>.db) and correlator owning that partition's keys,
+ *   created at assignment and starting at its stored offset (a new one at
+ *   offset 0: the partition's whole history rebuilds its state). A batch
+ *   commits unit by unit; a failure in one retries the batch, which the
+ *   units already committed take as duplicates. While a unit catches up
+ *   with the high watermark seen at assignment, its changes wait in its
+ *   outbox; once there, it publishes every incident it changed, so readers
+ *   never see a rebuild's intermediate states replace newer ones.
+ * - view: one unit without pipeline: each incidents-topic document is
+ *   applied to the store (correlate/replica.h) in the batch's
+ *   transaction, with the offsets; a malformed one goes to the rejected
+ *   table. Drafts and metrics follow the incidents it changed.
+ *
  * Dead letters: a refused record is stored in the rejected table by the
  * pipeline, and, with dead_letter_topic set, produced there unchanged with
  * 'aftermath-reason' and 'aftermath-place' headers. The producer is
@@ -30,14 +54,18 @@
  */
 #include "cli/consume.h"
 #include "cli/drafts.h"
+#include "cli/keyed.h"
 #include "cli/metrics.h"
 #include "cli/publish.h"
 #include "common/buf.h"
 #include "common/time.h"
 #include "correlate/incident.h"
 #include "correlate/prune.h"
+#include "correlate/replica.h"
+#include "ingest/keyed.h"
 #include "ingest/producer.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -45,6 +73,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static volatile sig_atomic_t stop_requested;
 
@@ -54,10 +83,29 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
+typedef struct unit {
+    int32_t part;             /* keyed partition (role correlate), else -1 */
+    store_t *st;              /* owned in role correlate, else borrowed */
+    corr_engine_t *engine;    /* owned in role correlate; NULL: none */
+    cli_pipeline_t *pipeline; /* NULL in role view */
+    int64_t catchup;          /* publish nothing before this offset is stored; -1: caught up */
+    bool in_batch;            /* records or offsets in the open batch */
+    /* role view */
+    bool in_tx;
+    am_strset_t changed; /* incidents changed by committed batches, not yet delivered */
+    am_strset_t pending; /* ... by the open batch */
+    cli_stats_t stats;
+} unit_t;
+
 typedef struct consume_ctx {
-    cli_pipeline_t *pipeline;
-    store_t *st;
-    corr_engine_t *engine;
+    const cli_config_t *cfg;
+    cli_role_t role;
+    unit_t *units;
+    size_t nunits, capunits;
+    const corr_rules_t *rules;
+    ingest_decoder_t *dec;
+    int32_t nparts; /* role correlate: the keyed topic's partitions */
+    cli_keyed_t *keyed;
     cli_publish_t *pub;
     const char *drafts;
     uint64_t published;
@@ -70,41 +118,155 @@ typedef struct consume_ctx {
     double published_at;    /* monotonic seconds of the last snapshot */
     int64_t retention_ms;   /* prune what is older, hourly; 0 = never */
     double pruned_at;       /* monotonic seconds of the last prune, or < 0 */
+    cli_stats_t total;      /* the units' stats added up */
 } consume_ctx_t;
 
 #define PRUNE_EVERY_S 3600.0
 
+/* The units' figures, added up, for the metrics and the result. */
+static const cli_stats_t *totals(consume_ctx_t *ctx)
+{
+    cli_stats_t t = {0};
+    for (size_t i = 0; i < ctx->nunits; i++) {
+        const unit_t *u = &ctx->units[i];
+        const cli_stats_t *s = u->pipeline ? cli_pipeline_stats(u->pipeline) : &u->stats;
+        t.records += s->records;
+        t.events += s->events;
+        t.stored += s->stored;
+        t.duplicates += s->duplicates;
+        t.earlier += s->earlier;
+        t.rejected += s->rejected;
+        for (int k = 0; k < 4; k++)
+            t.by_kind[k] += s->by_kind[k];
+    }
+    ctx->total = t;
+    return &ctx->total;
+}
+
 /* Retention (config: retention): at start and then hourly, between
- * batches, drops what is older than retention (correlate/prune.h). A
- * failure is logged and tried again at the next hour; it never stops the
- * consumer. */
+ * batches, drops what is older than retention (correlate/prune.h) in
+ * every correlated store. A failure is logged and tried again at the next
+ * hour; it never stops the consumer. */
 static void maybe_prune(consume_ctx_t *ctx, double now)
 {
-    if (!ctx->retention_ms || !ctx->engine ||
-        (ctx->pruned_at >= 0 && now - ctx->pruned_at < PRUNE_EVERY_S))
+    if (!ctx->retention_ms || (ctx->pruned_at >= 0 && now - ctx->pruned_at < PRUNE_EVERY_S))
         return;
     ctx->pruned_at = now;
-    char err[1024], when[AM_TIME_STRLEN], n[5][32];
-    int64_t horizon = am_wall_ms() - ctx->retention_ms;
-    corr_prune_stats_t s;
-    if (corr_prune(ctx->st, horizon, false, &s, err, sizeof err) != 0) {
-        am_log(ctx->log, AM_LOG_ERROR, "prune failed (retried in an hour)", "error", err, NULL);
-        return;
+    for (size_t i = 0; i < ctx->nunits; i++) {
+        unit_t *u = &ctx->units[i];
+        if (!u->engine)
+            continue;
+        char err[1024], when[AM_TIME_STRLEN], n[5][32];
+        int64_t horizon = am_wall_ms() - ctx->retention_ms;
+        corr_prune_stats_t s;
+        if (corr_prune(u->st, horizon, false, &s, err, sizeof err) != 0) {
+            am_log(ctx->log, AM_LOG_ERROR, "prune failed (retried in an hour)", "store",
+                   store_path(u->st), "error", err, NULL);
+            continue;
+        }
+        snprintf(n[0], sizeof n[0], "%" PRId64, s.events);
+        snprintf(n[1], sizeof n[1], "%" PRId64, s.records);
+        snprintf(n[2], sizeof n[2], "%" PRId64, s.rejected);
+        snprintf(n[3], sizeof n[3], "%" PRId64, s.incidents_frozen);
+        snprintf(n[4], sizeof n[4], "%" PRId64, s.links);
+        am_log(ctx->log, AM_LOG_INFO, "pruned", "store", store_path(u->st), "before",
+               am_time_format(horizon, when), "events", n[0], "records", n[1], "rejected", n[2],
+               "incidents_frozen", n[3], "links", n[4], NULL);
     }
-    snprintf(n[0], sizeof n[0], "%" PRId64, s.events);
-    snprintf(n[1], sizeof n[1], "%" PRId64, s.records);
-    snprintf(n[2], sizeof n[2], "%" PRId64, s.rejected);
-    snprintf(n[3], sizeof n[3], "%" PRId64, s.incidents_frozen);
-    snprintf(n[4], sizeof n[4], "%" PRId64, s.links);
-    am_log(ctx->log, AM_LOG_INFO, "pruned", "before", am_time_format(horizon, when), "events", n[0],
-           "records", n[1], "rejected", n[2], "incidents_frozen", n[3], "links", n[4], NULL);
 }
 
 /* A store failure for want of space pauses the consumer instead of
  * counting against its retries (ingest/kafka.h). */
-static int store_failure(const consume_ctx_t *ctx)
+static int store_failure(const unit_t *u)
 {
-    return store_failed_full(ctx->st) ? INGEST_KAFKA_SINK_FULL : -1;
+    return u && store_failed_full(u->st) ? INGEST_KAFKA_SINK_FULL : -1;
+}
+
+/* --- units ------------------------------------------------------------------ */
+
+static void dead_letter(void *arg, const am_record_t *rec, const char *reason);
+
+/* The unit of a keyed partition, or NULL. */
+static unit_t *unit_of_part(consume_ctx_t *ctx, int32_t part)
+{
+    for (size_t i = 0; i < ctx->nunits; i++)
+        if (ctx->units[i].part == part)
+            return &ctx->units[i];
+    return NULL;
+}
+
+/* The unit records of partition part go to. */
+static unit_t *unit_for(consume_ctx_t *ctx, int32_t part)
+{
+    return ctx->role == CLI_ROLE_CORRELATE ? unit_of_part(ctx, part) : &ctx->units[0];
+}
+
+static unit_t *unit_add(consume_ctx_t *ctx)
+{
+    if (ctx->nunits == ctx->capunits) {
+        ctx->capunits = ctx->capunits ? 2 * ctx->capunits : 8;
+        ctx->units = am_xrealloc(ctx->units, ctx->capunits * sizeof *ctx->units);
+    }
+    unit_t *u = &ctx->units[ctx->nunits++];
+    *u = (unit_t){.part = -1, .catchup = -1};
+    return u;
+}
+
+static void unit_free(consume_ctx_t *ctx, unit_t *u)
+{
+    cli_pipeline_destroy(u->pipeline);
+    if (ctx->role == CLI_ROLE_CORRELATE) {
+        corr_engine_destroy(u->engine);
+        store_close(u->st);
+    }
+    am_strset_free(&u->changed);
+    am_strset_free(&u->pending);
+}
+
+/* Role correlate: the unit of keyed partition part, opened (created) on
+ * first use with its outbox loaded. Returns NULL with err. */
+static unit_t *unit_open(consume_ctx_t *ctx, int32_t part, char *err, size_t errlen)
+{
+    unit_t *u = unit_of_part(ctx, part);
+    if (u)
+        return u;
+    if (mkdir(ctx->cfg->store, 0700) != 0 && errno != EEXIST) {
+        am_errf(err, errlen, "%s: cannot create the store directory: %s", ctx->cfg->store,
+                strerror(errno));
+        return NULL;
+    }
+    am_buf_t path = {0};
+    am_buf_printf(&path, "%s/keyed-%" PRId32 ".db", ctx->cfg->store, part);
+    /* The keyed topic keeps the records: no raw copy in the store. An
+     * instance may hold many partitions: 8 MiB of page cache each. */
+    store_options_t so = {.keep_raw = 0, .cache_mib = 8};
+    store_t *st = store_open(path.p, &so, err, errlen);
+    am_buf_free(&path);
+    if (!st)
+        return NULL;
+    corr_options_t copts = {
+        .max_open_groups = (size_t)ctx->cfg->max_open_groups, .nparts = ctx->nparts, .part = part};
+    corr_engine_t *engine = corr_engine_create(st, ctx->rules, ctx->log, &copts, err, errlen);
+    if (!engine || corr_engine_changed_load(engine, err, errlen) != 0) {
+        corr_engine_destroy(engine);
+        store_close(st);
+        return NULL;
+    }
+    u = unit_add(ctx);
+    u->part = part;
+    u->st = st;
+    u->engine = engine;
+    /* Keyed records repeat only when a decode instance sends a batch again:
+     * a small repeat skip (512 KiB). */
+    u->pipeline = cli_pipeline_create_sized(st, ctx->dec, engine, INGEST_FORMAT_KEYED, ctx->log,
+                                            SIZE_MAX, 16 * 1024);
+    if (ctx->dlq || ctx->metrics)
+        cli_pipeline_on_reject(u->pipeline, dead_letter, ctx);
+    char p[16];
+    snprintf(p, sizeof p, "%" PRId32, part);
+    am_log(ctx->log, AM_LOG_INFO, "keyed partition store opened", "partition", p, "store",
+           store_path(st), NULL);
+    return u;
 }
 
 /* --- metrics hooks (cli/metrics.h); each does nothing without metrics ---- */
@@ -116,24 +278,24 @@ static void metrics_record(consume_ctx_t *ctx, const am_record_t *rec, int rc, c
     if (rc == 0)
         cli_metrics_record(ctx->metrics, rec->topic);
     else
-        cli_metrics_failed(ctx->metrics, cli_pipeline_stats(ctx->pipeline), err);
+        cli_metrics_failed(ctx->metrics, totals(ctx), err);
 }
 
 /* Once a batch committed: its counts and latency (since commit_began), and
- * the incidents it changed. */
-static void metrics_committed(consume_ctx_t *ctx)
+ * the incidents it changed (roles all and view: a correlator's store
+ * holds only its partitions' incidents; the view has the whole). */
+static void metrics_committed(consume_ctx_t *ctx, unit_t *u, const char *const *ids, size_t n)
 {
     if (!ctx->metrics)
         return;
-    cli_metrics_committed(ctx->metrics, cli_pipeline_stats(ctx->pipeline),
-                          am_monotonic_s() - ctx->commit_began);
-    size_t n = ctx->engine ? corr_engine_changed_count(ctx->engine) : 0;
+    cli_metrics_committed(ctx->metrics, totals(ctx), am_monotonic_s() - ctx->commit_began);
+    if (ctx->role == CLI_ROLE_CORRELATE || ctx->role == CLI_ROLE_DECODE || !u)
+        return;
     char why[1024];
     for (size_t i = 0; i < n; i++)
-        if (cli_metrics_incident(ctx->metrics, ctx->st, corr_engine_changed_id(ctx->engine, i), why,
-                                 sizeof why) != 0)
+        if (cli_metrics_incident(ctx->metrics, u->st, ids[i], why, sizeof why) != 0)
             am_log(ctx->log, AM_LOG_ERROR, "incident metrics not updated", "error", why, NULL);
-    if (n > 0 && cli_metrics_count_open(ctx->metrics, ctx->st, why, sizeof why) != 0)
+    if (n > 0 && cli_metrics_count_open(ctx->metrics, u->st, why, sizeof why) != 0)
         am_log(ctx->log, AM_LOG_ERROR, "open incidents not counted", "error", why, NULL);
 }
 
@@ -151,71 +313,242 @@ static void sink_observe(void *arg, const ingest_kafka_view_t *view)
     }
 }
 
-/* --- the sink -------------------------------------------------------------- */
+/* --- delivery of changes ------------------------------------------------------ */
 
-static int sink_record(void *arg, const am_record_t *rec, char *err, size_t errlen)
+/* The engine's changed ids as an array (borrowed strings; free the array). */
+static const char **changed_ids(const corr_engine_t *e, size_t *n)
 {
-    consume_ctx_t *ctx = arg;
-    int rc = cli_pipeline_record(ctx->pipeline, rec, err, errlen);
-    metrics_record(ctx, rec, rc, err);
-    return rc != 0 ? store_failure(ctx) : 0;
+    *n = corr_engine_changed_count(e);
+    const char **ids = am_xcalloc(*n + 1, sizeof *ids);
+    for (size_t i = 0; i < *n; i++)
+        ids[i] = corr_engine_changed_id(e, i);
+    return ids;
 }
 
-/* Delivers what the committed batches changed (drafts, incidents topic)
- * and then empties the outbox of it. A failure is logged and the changes
- * stay listed, to be delivered again after the next batch (or on
- * restart): the store, not the topic, is the record. */
-static void publish_changes(consume_ctx_t *ctx)
+/* The text of an incident document, within what the incidents topic
+ * takes: a huge incident (a storm of tens of thousands of alerts) goes
+ * without its linked events, then without its episodes, marked
+ * "truncated" (a view then has its row, figures and links, but a partial
+ * timeline), with a warning each time. */
+static char *publishable(consume_ctx_t *ctx, json_t *doc, const char *id)
 {
-    if (!ctx->engine)
+    static const char *const drop[] = {"events", "episodes"};
+    char *text = json_dumps(doc, JSON_COMPACT);
+    json_t *replica = json_object_get(doc, "replica");
+    for (size_t k = 0; k < 2 && strlen(text) > CLI_KEYED_MAX_VALUE && replica; k++) {
+        char was[32];
+        snprintf(was, sizeof was, "%zu", strlen(text));
+        am_log(ctx->log, AM_LOG_WARN, "incident document too large: sent without a part",
+               "incident", id, "bytes", was, "dropped", drop[k], NULL);
+        json_object_set_new(replica, drop[k], json_array());
+        json_object_set_new(replica, "truncated", json_true());
+        free(text);
+        text = json_dumps(doc, JSON_COMPACT);
+    }
+    return text;
+}
+
+/* Delivers what a correlated unit's committed batches changed (drafts,
+ * incidents topic) and then empties its outbox of it. A failure is logged
+ * and the changes stay listed, to be delivered again after the next batch
+ * (or on restart): the store, not the topic, is the record. A unit still
+ * catching up delivers nothing yet. */
+static void publish_changes(consume_ctx_t *ctx, unit_t *u)
+{
+    if (!u->engine || u->catchup >= 0)
         return;
-    size_t n = corr_engine_changed_count(ctx->engine);
+    size_t n;
+    const char **ids = changed_ids(u->engine, &n);
     char err[1024];
     bool delivered = true;
-    if (n == 0)
+    if (n == 0) {
+        free(ids);
         return;
+    }
     if (ctx->drafts &&
-        cli_write_drafts(ctx->st, ctx->engine, ctx->drafts, ctx->log, err, sizeof err) < 0) {
+        cli_write_drafts_of(u->st, ids, n, ctx->drafts, ctx->log, err, sizeof err) < 0) {
         am_log(ctx->log, AM_LOG_ERROR, "drafts not written", "error", err, NULL);
         delivered = false;
     }
     for (size_t i = 0; ctx->pub && i < n; i++) {
-        const char *id = corr_engine_changed_id(ctx->engine, i);
-        json_t *inc = corr_incident_json(ctx->st, id, err, sizeof err);
-        json_t *doc = json_object();
-        json_object_set_new(doc, "schema_version", json_integer(1));
-        if (inc && strcmp(json_string_value(json_object_get(inc, "id")), id) != 0) {
-            json_object_set_new(doc, "id", json_string(id));
-            json_object_set(doc, "merged_into", json_object_get(inc, "id"));
-        } else if (inc) {
-            json_object_set(doc, "incident", inc);
+        json_t *doc = corr_replica_document(u->st, ids[i], err, sizeof err);
+        if (!doc) {
+            if (err[0]) {
+                am_log(ctx->log, AM_LOG_ERROR, "incident not published", "incident", ids[i],
+                       "error", err, NULL);
+                delivered = false;
+            }
+            continue;
         }
-        char *text = json_dumps(doc, JSON_COMPACT);
-        if (inc && cli_publish_send(ctx->pub, id, text, strlen(text), err, sizeof err) == 0) {
+        char *text = publishable(ctx, doc, ids[i]);
+        if (cli_publish_send(ctx->pub, ids[i], text, strlen(text), err, sizeof err) == 0) {
             ctx->published++;
-        } else if (inc) {
-            am_log(ctx->log, AM_LOG_ERROR, "incident not published", "incident", id, "error", err,
-                   NULL);
+        } else {
+            am_log(ctx->log, AM_LOG_ERROR, "incident not published", "incident", ids[i], "error",
+                   err, NULL);
             delivered = false;
         }
         free(text);
         json_decref(doc);
-        json_decref(inc);
     }
+    free(ids);
     if (ctx->pub && cli_publish_flush(ctx->pub, 10000, err, sizeof err) != 0) {
         am_log(ctx->log, AM_LOG_ERROR, "incident changes not delivered (retried later)", "error",
                err, NULL);
         delivered = false;
     }
-    if (delivered && corr_engine_changed_done(ctx->engine, err, sizeof err) != 0)
+    if (delivered && corr_engine_changed_done(u->engine, err, sizeof err) != 0)
         am_log(ctx->log, AM_LOG_ERROR, "outbox not emptied (the changes will be sent again)",
                "error", err, NULL);
+}
+
+/* Role view: drafts of what the committed batches changed. */
+static void view_deliver(consume_ctx_t *ctx, unit_t *u)
+{
+    if (u->changed.n == 0)
+        return;
+    char err[1024];
+    if (ctx->drafts && cli_write_drafts_of(u->st, (const char *const *)u->changed.v, u->changed.n,
+                                           ctx->drafts, ctx->log, err, sizeof err) < 0) {
+        am_log(ctx->log, AM_LOG_ERROR, "drafts not written (retried after the next batch)", "error",
+               err, NULL);
+        return;
+    }
+    am_strset_clear(&u->changed);
+}
+
+/* --- the sink -------------------------------------------------------------- */
+
+/* Role view: one incidents-topic document into the open transaction. */
+static int view_record(consume_ctx_t *ctx, unit_t *u, const am_record_t *rec, char *err,
+                       size_t errlen)
+{
+    if (!u->in_tx) {
+        if (store_begin(u->st, err, errlen) != 0)
+            return -1;
+        u->in_tx = true;
+    }
+    u->in_batch = true;
+    u->stats.records++;
+    char why[1024] = "";
+    int rc = CORR_REPLICA_REJECTED;
+    json_error_t jerr;
+    json_t *doc = rec->payload ? json_loadb(rec->payload, rec->len, 0, &jerr) : NULL;
+    if (!rec->payload)
+        snprintf(why, sizeof why, "%s", INGEST_REASON_NULL);
+    else if (!doc)
+        snprintf(why, sizeof why, "invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
+                 jerr.text);
+    else
+        rc = corr_replica_apply(u->st, doc, &u->pending, why, sizeof why);
+    json_decref(doc);
+    if (rc == 0) {
+        u->stats.events++;
+        u->stats.stored++;
+        return 0;
+    }
+    if (rc == CORR_REPLICA_REJECTED) {
+        char place[AM_PLACE_LEN];
+        u->stats.rejected++;
+        am_log(ctx->log, AM_LOG_WARN, "record rejected", "place", am_record_place(rec, place),
+               "reason", why, NULL);
+        if (store_put_rejected(u->st, rec, why, err, errlen) == 0) {
+            if (ctx->metrics)
+                cli_metrics_reject(ctx->metrics, why);
+            return 0;
+        }
+    } else {
+        am_errf(err, errlen, "%s", why);
+    }
+    store_rollback(u->st);
+    u->in_tx = false;
+    am_strset_clear(&u->pending);
+    return -1;
+}
+
+static int sink_record(void *arg, const am_record_t *rec, char *err, size_t errlen)
+{
+    consume_ctx_t *ctx = arg;
+    unit_t *u = unit_for(ctx, rec->partition);
+    int rc;
+    if (!u) {
+        am_errf(err, errlen, "no store for keyed partition %" PRId32, rec->partition);
+        rc = -1;
+    } else if (ctx->role == CLI_ROLE_VIEW) {
+        rc = view_record(ctx, u, rec, err, errlen);
+    } else {
+        u->in_batch = true;
+        rc = cli_pipeline_record(u->pipeline, rec, err, errlen);
+    }
+    metrics_record(ctx, rec, rc, err);
+    return rc != 0 ? store_failure(u) : 0;
+}
+
+/* Commits one unit's part of the batch (its offsets were set). */
+static int unit_commit(consume_ctx_t *ctx, unit_t *u, char *err, size_t errlen)
+{
+    if (ctx->role != CLI_ROLE_VIEW)
+        return cli_pipeline_flush(u->pipeline, err, errlen);
+    if (!u->in_tx)
+        return 0;
+    u->in_tx = false;
+    if (store_commit(u->st, err, errlen) != 0) {
+        store_rollback(u->st);
+        am_strset_clear(&u->pending);
+        return -1;
+    }
+    for (size_t i = 0; i < u->pending.n; i++)
+        am_strset_add(&u->changed, u->pending.v[i], NULL);
+    return 0;
+}
+
+static int unit_offset(consume_ctx_t *ctx, unit_t *u, const ingest_kafka_pos_t *pos, char *err,
+                       size_t errlen)
+{
+    u->in_batch = true;
+    if (ctx->role != CLI_ROLE_VIEW)
+        return cli_pipeline_offset(u->pipeline, pos->topic, pos->partition, pos->next, err, errlen);
+    if (!u->in_tx) {
+        if (store_begin(u->st, err, errlen) != 0)
+            return -1;
+        u->in_tx = true;
+    }
+    return store_set_offset(u->st, pos->topic, pos->partition, pos->next, err, errlen);
+}
+
+/* After a unit committed: whether it caught up, then delivery. */
+static void unit_delivered(consume_ctx_t *ctx, unit_t *u, const ingest_kafka_pos_t *pos,
+                           size_t npos)
+{
+    for (size_t i = 0; i < npos && u->catchup >= 0; i++)
+        if (unit_for(ctx, pos[i].partition) == u && pos[i].next >= u->catchup) {
+            char p[16], n[32];
+            snprintf(p, sizeof p, "%" PRId32, pos[i].partition);
+            snprintf(n, sizeof n, "%zu", corr_engine_changed_count(u->engine));
+            am_log(ctx->log, AM_LOG_INFO, "keyed partition caught up: publishing its incidents",
+                   "partition", p, "incidents", n, NULL);
+            u->catchup = -1;
+        }
+    if (ctx->role == CLI_ROLE_VIEW) {
+        const char *const *ids = (const char *const *)u->pending.v;
+        metrics_committed(ctx, u, ids, u->pending.n);
+        am_strset_clear(&u->pending);
+        view_deliver(ctx, u);
+        return;
+    }
+    size_t n = 0;
+    const char **ids = u->engine ? changed_ids(u->engine, &n) : NULL;
+    metrics_committed(ctx, u, ids, n); /* before publish_changes clears the changed incidents */
+    free(ids);
+    publish_changes(ctx, u);
 }
 
 static int commit_batch(void *arg, const ingest_kafka_pos_t *pos, size_t npos, char *err,
                         size_t errlen)
 {
     consume_ctx_t *ctx = arg;
+    if (ctx->keyed && cli_keyed_flush(ctx->keyed, err, errlen) != 0)
+        return -1; /* no source offset moves past a record the broker did not take */
     if (ctx->dlq && ingest_producer_pending(ctx->dlq) > 0) {
         char why[1024];
         if (ingest_producer_flush(ctx->dlq, 10000, why, sizeof why) != 0)
@@ -223,14 +556,30 @@ static int commit_batch(void *arg, const ingest_kafka_pos_t *pos, size_t npos, c
                    "dead-letter delivery failed (the records are in the rejected table)", "topic",
                    ctx->dlq_topic, "error", why, NULL);
     }
-    for (size_t i = 0; i < npos; i++)
-        if (cli_pipeline_offset(ctx->pipeline, pos[i].topic, pos[i].partition, pos[i].next, err,
-                                errlen) != 0)
-            return store_failure(ctx);
-    if (cli_pipeline_flush(ctx->pipeline, err, errlen) != 0)
-        return store_failure(ctx);
-    metrics_committed(ctx); /* before publish_changes clears the changed incidents */
-    publish_changes(ctx);
+    for (size_t i = 0; i < npos; i++) {
+        unit_t *u = unit_for(ctx, pos[i].partition);
+        if (!u) {
+            am_errf(err, errlen, "no store for keyed partition %" PRId32, pos[i].partition);
+            return -1;
+        }
+        if (unit_offset(ctx, u, &pos[i], err, errlen) != 0)
+            return store_failure(u);
+    }
+    for (size_t i = 0; i < ctx->nunits; i++) {
+        unit_t *u = &ctx->units[i];
+        if (!u->in_batch)
+            continue;
+        if (unit_commit(ctx, u, err, errlen) != 0)
+            return store_failure(u);
+    }
+    for (size_t i = 0; i < ctx->nunits; i++) {
+        unit_t *u = &ctx->units[i];
+        if (u->in_batch)
+            unit_delivered(ctx, u, pos, npos);
+        u->in_batch = false;
+    }
+    if (ctx->nunits == 0)
+        metrics_committed(ctx, NULL, NULL, 0);
     maybe_prune(ctx, ctx->commit_began);
     return 0;
 }
@@ -242,8 +591,23 @@ static int sink_commit(void *arg, const ingest_kafka_pos_t *pos, size_t npos, ch
     consume_ctx_t *ctx = arg;
     ctx->commit_began = am_monotonic_s();
     int rc = commit_batch(ctx, pos, npos, err, errlen);
-    if (rc != 0 && ctx->metrics)
-        cli_metrics_failed(ctx->metrics, cli_pipeline_stats(ctx->pipeline), err);
+    if (rc != 0) {
+        /* The batch is written again from its first record: the units that
+         * did commit take its records as duplicates, the others start over. */
+        for (size_t i = 0; i < ctx->nunits; i++) {
+            unit_t *u = &ctx->units[i];
+            u->in_batch = false;
+            if (u->pipeline)
+                cli_pipeline_abort(u->pipeline);
+            else if (u->in_tx) {
+                store_rollback(u->st);
+                u->in_tx = false;
+                am_strset_clear(&u->pending);
+            }
+        }
+        if (ctx->metrics)
+            cli_metrics_failed(ctx->metrics, totals(ctx), err);
+    }
     return rc;
 }
 
@@ -251,13 +615,40 @@ static int sink_stored(void *arg, const char *topic, int32_t partition, int64_t 
                        size_t errlen)
 {
     consume_ctx_t *ctx = arg;
-    return store_get_offset(ctx->st, topic, partition, next, err, errlen);
+    unit_t *u =
+        ctx->role == CLI_ROLE_CORRELATE ? unit_open(ctx, partition, err, errlen) : &ctx->units[0];
+    return u ? store_get_offset(u->st, topic, partition, next, err, errlen) : -1;
+}
+
+/* Role correlate: a partition assigned catches up with what it holds
+ * before it publishes. */
+static void sink_assigned(void *arg, const char *topic, int32_t partition, int64_t next,
+                          int64_t end)
+{
+    consume_ctx_t *ctx = arg;
+    (void)topic;
+    unit_t *u = unit_of_part(ctx, partition);
+    if (!u)
+        return;
+    int64_t from = next < 0 ? 0 : next;
+    u->catchup = end > from ? end : -1;
+    char p[16], a[32], b[32];
+    snprintf(p, sizeof p, "%" PRId32, partition);
+    snprintf(a, sizeof a, "%" PRId64, from);
+    snprintf(b, sizeof b, "%" PRId64, end);
+    if (end < 0)
+        am_log(ctx->log, AM_LOG_WARN, "keyed partition end unknown: publishing while it catches up",
+               "partition", p, NULL);
+    else if (u->catchup >= 0)
+        am_log(ctx->log, AM_LOG_INFO, "keyed partition catching up (publishing when done)",
+               "partition", p, "from", a, "to", b, NULL);
+    else
+        publish_changes(ctx, u); /* an outbox left by an earlier run */
 }
 
 static uint64_t sink_events(void *arg)
 {
-    consume_ctx_t *ctx = arg;
-    return cli_pipeline_stats(ctx->pipeline)->events;
+    return totals(arg)->events;
 }
 
 /* Every refused record (cli_pipeline_on_reject): counted for the metrics,
@@ -288,17 +679,31 @@ static void dead_letter(void *arg, const am_record_t *rec, const char *reason)
     ctx->dead_lettered++;
 }
 
+/* Role correlate: the keyed topic's partition count, which every
+ * partition's store remembers (a change of count would send keys
+ * elsewhere: refused). */
+static int keyed_partitions(consume_ctx_t *ctx, const ingest_kafka_prop_t *props, char *err,
+                            size_t errlen)
+{
+    ingest_producer_t *p = ingest_producer_create(props, ctx->cfg->nkafka, ctx->log, err, errlen);
+    if (!p)
+        return -1;
+    int rc = ingest_producer_partitions(p, ctx->cfg->keyed_topic, &ctx->nparts, 30000, err, errlen);
+    ingest_producer_destroy(p);
+    return rc;
+}
+
 int cli_consume(const cli_config_t *cfg, store_t *st, corr_engine_t *engine,
-                const cli_consume_opts_t *o, const am_log_t *log, cli_consume_result_t *result,
-                char *err, size_t errlen)
+                const corr_rules_t *rules, const cli_consume_opts_t *o, const am_log_t *log,
+                cli_consume_result_t *result, char *err, size_t errlen)
 {
     int rc = -1;
     ingest_limits_t limits;
     cli_config_limits(cfg, &limits);
-    ingest_decoder_t *dec = NULL;
     ingest_kafka_t *k = NULL;
-    consume_ctx_t ctx = {.st = st,
-                         .engine = engine,
+    consume_ctx_t ctx = {.cfg = cfg,
+                         .role = cfg->role,
+                         .rules = rules,
                          .log = log,
                          .dlq_topic = cfg->dead_letter_topic,
                          .drafts = cfg->drafts,
@@ -307,32 +712,54 @@ int cli_consume(const cli_config_t *cfg, store_t *st, corr_engine_t *engine,
                          .pruned_at = -1};
     ingest_kafka_prop_t *props = am_xcalloc(cfg->nkafka + 1, sizeof *props);
     ingest_kafka_topic_t *topics = am_xcalloc(cfg->ntopics + 1, sizeof *topics);
+    size_t ntopics = 0;
     struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESETHAND}, old_int, old_term;
     int handlers = 0;
 
     for (size_t i = 0; i < cfg->nkafka; i++)
         props[i] = (ingest_kafka_prop_t){cfg->kafka[i].name, cfg->kafka[i].value};
-    for (size_t i = 0; i < cfg->ntopics; i++)
-        topics[i] = (ingest_kafka_topic_t){cfg->topics[i].name, cfg->topics[i].format};
+    if (cfg->role == CLI_ROLE_CORRELATE)
+        topics[ntopics++] = (ingest_kafka_topic_t){cfg->keyed_topic, INGEST_FORMAT_KEYED};
+    else if (cfg->role == CLI_ROLE_VIEW)
+        topics[ntopics++] = (ingest_kafka_topic_t){cfg->incidents_topic, NULL};
+    else
+        for (size_t i = 0; i < cfg->ntopics; i++)
+            topics[ntopics++] = (ingest_kafka_topic_t){cfg->topics[i].name, cfg->topics[i].format};
 
-    dec = cli_config_decoder(cfg, &limits);
-    ctx.pipeline = cli_pipeline_create(st, dec, engine, "auto", log, SIZE_MAX);
-    if (engine && cfg->incidents_topic) {
-        ctx.pub = cli_publish_create(cfg, log, err, errlen);
-        if (!ctx.pub)
-            goto done;
+    ctx.dec = cli_config_decoder(cfg, &limits);
+    if (cfg->role != CLI_ROLE_CORRELATE) {
+        unit_t *u = unit_add(&ctx);
+        u->st = st;
+        u->engine = cfg->role == CLI_ROLE_ALL ? engine : NULL;
+        if (cfg->role != CLI_ROLE_VIEW)
+            u->pipeline = cli_pipeline_create(st, ctx.dec, u->engine, "auto", log, SIZE_MAX);
+    } else if (keyed_partitions(&ctx, props, err, errlen) != 0) {
+        goto done;
     }
-    if (cfg->dead_letter_topic) {
+    if (cfg->role == CLI_ROLE_DECODE) {
+        ctx.keyed = cli_keyed_create(cfg, rules, log, err, errlen);
+        if (!ctx.keyed)
+            goto done;
+        cli_pipeline_forward(ctx.units[0].pipeline, cli_keyed_send, ctx.keyed);
+    }
+    if ((cfg->role == CLI_ROLE_ALL && engine) || cfg->role == CLI_ROLE_CORRELATE) {
+        if (cfg->incidents_topic) {
+            ctx.pub = cli_publish_create(cfg, log, err, errlen);
+            if (!ctx.pub)
+                goto done;
+        }
+    }
+    if (cfg->dead_letter_topic && cfg->role != CLI_ROLE_VIEW) {
         ctx.dlq = ingest_producer_create(props, cfg->nkafka, log, err, errlen);
         if (!ctx.dlq)
             goto done;
     }
-    if (ctx.dlq || ctx.metrics)
-        cli_pipeline_on_reject(ctx.pipeline, dead_letter, &ctx);
+    if ((ctx.dlq || ctx.metrics) && ctx.nunits && ctx.units[0].pipeline)
+        cli_pipeline_on_reject(ctx.units[0].pipeline, dead_letter, &ctx);
 
     /* Changes committed but not delivered before (a crash, replay,
      * recorrelate) go out first. */
-    if (engine) {
+    if (cfg->role == CLI_ROLE_ALL && engine) {
         if (corr_engine_changed_load(engine, err, errlen) != 0)
             goto done;
         if (corr_engine_changed_count(engine) > 0) {
@@ -341,7 +768,7 @@ int cli_consume(const cli_config_t *cfg, store_t *st, corr_engine_t *engine,
             am_log(log, AM_LOG_INFO, "delivering incident changes left in the outbox", "count",
                    count, NULL);
         }
-        publish_changes(&ctx);
+        publish_changes(&ctx, &ctx.units[0]);
         maybe_prune(&ctx, am_monotonic_s());
     }
 
@@ -356,7 +783,7 @@ int cli_consume(const cli_config_t *cfg, store_t *st, corr_engine_t *engine,
         .nprops = cfg->nkafka,
         .group = cli_config_group(cfg),
         .topics = topics,
-        .ntopics = cfg->ntopics,
+        .ntopics = ntopics,
         .batch_records = (size_t)cfg->batch_size,
         .batch_ms = (int)cfg->batch_timeout_ms,
         .stats_interval_ms = (int)cfg->stats_interval_ms,
@@ -364,6 +791,10 @@ int cli_consume(const cli_config_t *cfg, store_t *st, corr_engine_t *engine,
         .idle_exit_ms = o ? o->idle_exit_ms : 0,
         .deadline_ms = o ? o->deadline_ms : 0,
         .store_retries = 5,
+        .start = cfg->role == CLI_ROLE_DECODE      ? INGEST_KAFKA_START_COMMITTED
+                 : cfg->role == CLI_ROLE_CORRELATE ? INGEST_KAFKA_START_BEGINNING
+                 : cfg->role == CLI_ROLE_VIEW      ? INGEST_KAFKA_START_BEGINNING
+                                                   : INGEST_KAFKA_START_RESET,
         .stop = &stop_requested,
         .log = log,
     };
@@ -374,15 +805,17 @@ int cli_consume(const cli_config_t *cfg, store_t *st, corr_engine_t *engine,
         .stored = sink_stored,
         .events = sink_events,
         .observe = ctx.metrics ? sink_observe : NULL,
+        .assigned = cfg->role == CLI_ROLE_CORRELATE ? sink_assigned : NULL,
     };
     k = ingest_kafka_create(&kopts, &sink, err, errlen);
     if (!k)
         goto done;
-    am_log(log, AM_LOG_INFO, "consumer started", "group", cli_config_group(cfg), "store", store_path(st),
-           NULL);
+    am_log(log, AM_LOG_INFO, "consumer started", "role", cli_role_name(cfg->role), "group",
+           cli_config_group(cfg), "store",
+           cfg->role == CLI_ROLE_CORRELATE ? cfg->store : store_path(st), NULL);
     rc = ingest_kafka_run(k, err, errlen);
     if (result) {
-        result->pipeline = *cli_pipeline_stats(ctx.pipeline);
+        result->pipeline = *totals(&ctx);
         result->kafka = *ingest_kafka_stats(k);
         result->dead_lettered = ctx.dead_lettered;
         result->published = ctx.published;
@@ -396,8 +829,11 @@ done:
     }
     ingest_producer_destroy(ctx.dlq);
     cli_publish_destroy(ctx.pub);
-    cli_pipeline_destroy(ctx.pipeline);
-    ingest_decoder_destroy(dec);
+    cli_keyed_destroy(ctx.keyed);
+    for (size_t i = 0; i < ctx.nunits; i++)
+        unit_free(&ctx, &ctx.units[i]);
+    free(ctx.units);
+    ingest_decoder_destroy(ctx.dec);
     free(topics);
     free(props);
     return rc;

@@ -32,16 +32,25 @@ typedef struct cli_consume_result {
     uint64_t published;         /* incident changes published */
 } cli_consume_result_t;
 
-/* Consumes cfg's topics (cfg must pass cli_config_check) into st
- * (borrowed, open), correlating with engine (borrowed; NULL: store only)
- * in each batch's transaction, and publishing the incidents a batch
- * changed to cfg->incidents_topic once it committed, until SIGINT or SIGTERM (handled only while
- * this runs: the open batch is committed; a second SIGINT ends the process at once, which loses
- * nothing), a limit of o, or a failure. result, when not NULL, receives the counts. Returns 0 on
- * such a stop, -1 with err on a runtime failure (fatal Kafka error, store failing after retries).
- */
+/* Consumes in cfg->role (cfg must pass cli_config_check) until SIGINT or
+ * SIGTERM (handled only while this runs: the open batch is committed; a
+ * second SIGINT ends the process at once, which loses nothing), a limit
+ * of o, or a failure:
+ * - all: cfg's topics into st (borrowed, open), correlating with engine
+ *   (borrowed; NULL: store only) in each batch's transaction, and
+ *   publishing the incidents a batch changed to cfg->incidents_topic once
+ *   it committed;
+ * - decode: cfg's topics to cfg->keyed_topic under rules (borrowed);
+ *   st keeps refused records and offsets; engine unused (NULL);
+ * - correlate: cfg->keyed_topic into one store per partition under
+ *   cfg->store (a directory), correlated under rules; st and engine
+ *   unused (NULL);
+ * - view: cfg->incidents_topic applied to st; engine unused (NULL).
+ * result, when not NULL, receives the counts. Returns 0 on such a stop,
+ * -1 with err on a runtime failure (fatal Kafka error, store failing after
+ * retries, a keyed topic that does not exist). */
 int cli_consume(const cli_config_t *cfg, store_t *st, corr_engine_t *engine,
-                const cli_consume_opts_t *o, const am_log_t *log, cli_consume_result_t *result,
-                char *err, size_t errlen);
+                const corr_rules_t *rules, const cli_consume_opts_t *o, const am_log_t *log,
+                cli_consume_result_t *result, char *err, size_t errlen);
 
 #endif

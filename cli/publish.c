@@ -27,10 +27,16 @@ cli_publish_t *cli_publish_create(const cli_config_t *cfg, const am_log_t *log, 
         am_errf(err, errlen, "%s", "");
         return NULL;
     }
-    ingest_kafka_prop_t *props = am_xcalloc(cfg->nkafka + 1, sizeof *props);
+    /* Documents up to 16 MiB (a large incident, an event with large
+     * annotations), compressed: JSON shrinks well, and the keyed topic
+     * carries deploys, acks and notes once per partition. The config's
+     * kafka: properties come after and may change both. */
+    ingest_kafka_prop_t *props = am_xcalloc(cfg->nkafka + 2, sizeof *props);
+    props[0] = (ingest_kafka_prop_t){"message.max.bytes", "16777216"};
+    props[1] = (ingest_kafka_prop_t){"compression.type", "lz4"};
     for (size_t i = 0; i < cfg->nkafka; i++)
-        props[i] = (ingest_kafka_prop_t){cfg->kafka[i].name, cfg->kafka[i].value};
-    ingest_producer_t *producer = ingest_producer_create(props, cfg->nkafka, log, err, errlen);
+        props[i + 2] = (ingest_kafka_prop_t){cfg->kafka[i].name, cfg->kafka[i].value};
+    ingest_producer_t *producer = ingest_producer_create(props, cfg->nkafka + 2, log, err, errlen);
     free(props);
     if (!producer)
         return NULL;
