@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # bench/run.sh - aftermath's throughput benchmark (bench/README.md).
 #
-# Usage: bench/run.sh [--events N] [--repeat F] [--kafka] [--storm N] [--runs N]
-#                     [--build DIR] [--work DIR] [--keep]
+# Usage: bench/run.sh [--events N] [--repeat F] [--kafka] [--staged N] [--storm N]
+#                     [--runs N] [--build DIR] [--work DIR] [--keep]
 #
 #   --events N   records of the replay stream (default 1000000)
 #   --repeat F   share of re-notifications in it (default 0.6)
 #   --kafka      also the Kafka path: a real broker (tests/kafka/broker.sh,
 #                AFTERMATH_KAFKA_PORT / AFTERMATH_KAFKA_STATE), `aftermath run
 #                --exit-when-idle`, and kcat alone on the same topics
+#   --staged N   with --kafka, also the staged topology (docs/scaling.md):
+#                one decode instance into a keyed topic of 12 partitions,
+#                then 1, 2, ... N correlate instances at once on it (a fresh
+#                group and stores each time), then one view; each stage
+#                timed on its own (default 0: none)
 #   --storm N    also a storm of N distinct alerts over 500 services, firing
 #                then resolving (2N records), with every draft written
 #                (0: none; default 100000)
@@ -26,13 +31,14 @@ set -euo pipefail
 
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
-events=1000000 repeat=0.6 kafka=0 storm=100000 runs=1 build=$root/build
+events=1000000 repeat=0.6 kafka=0 staged=0 storm=100000 runs=1 build=$root/build
 work=/tmp/aftermath-bench-${USER:-$(id -u)}
 while [ $# -gt 0 ]; do
   case $1 in
     --events) events=$2; shift 2 ;;
     --repeat) repeat=$2; shift 2 ;;
     --kafka) kafka=1; shift ;;
+    --staged) staged=$2; shift 2 ;;
     --storm) storm=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --build) build=$(cd "$2" && pwd); shift 2 ;;
@@ -99,7 +105,7 @@ row() {
     -v bn="$7" -v br="$8" -v bcr="$9" 'BEGIN{
     rate = n / s
     printf "%-10s %8d %7.1f %8.2f %9.0f %6.1f %6.0f %7.2f | %-13s %9.0f %6.2fx | %8.0f %6.2fx",
-      name, n, bytes / 1048576, s, rate, bytes / 1048576 / s, rss / 1024, cpu, bn, br, rate / br,
+      name, n, bytes / 1048576, s, rate, bytes / 1048576 / s, rss / 1024, cpu, bn, br, (br > 0 ? rate / br : 0),
       (cpu > 0 ? n / cpu : 0), (cpu > 0 && bcr > 0 ? (n / cpu) / bcr : 0) }')")
 }
 
@@ -152,11 +158,67 @@ if [ "$kafka" = 1 ]; then
   }
   best run run_one
   row kafka-run "$events" "$bytes" "$secs" "$rss_kb" "$cpu" "kcat" "$kcat_rate" "$kcat_cpu_rate"
+  run_rate=$(awk -v n="$events" -v s="$secs" 'BEGIN{printf "%.0f", n / s}')
+  run_cpu_rate=$(awk -v n="$events" -v s="$cpu" 'BEGIN{printf "%.0f", (s > 0 ? n / s : 0)}')
   rows+=("$(awk -v r="$events" -v s="$secs" -v rs="$replay_secs" \
     'BEGIN{printf "%-16s %s %.2fx", "", "kafka-run / replay rate:", (r / s) / (r / rs)}')")
   sqlite3 "$work/run.db" "SELECT count(*) FROM events" >/dev/null 2>&1 &&
     echo "  run stored $(sqlite3 "$work/run.db" 'SELECT count(*) FROM events') events," \
       "replay $(sqlite3 "$work/replay.db" 'SELECT count(*) FROM events')" >&2
+fi
+
+# 2b. The staged topology on the same topics: each stage alone, from a full
+# topic to idle, so that its rate is its own.
+if [ "$kafka" = 1 ] && [ "$staged" -gt 0 ]; then
+  keyed=${prefix}keyed incidents=${prefix}incidents
+  "$broker" topic "$keyed" 12 >&2
+  "$broker" topic "$incidents" 3 cleanup.policy=compact max.message.bytes=16777216 >&2
+  export AFTERMATH_KEYED_TOPIC=$keyed AFTERMATH_INCIDENTS_TOPIC=$incidents
+  export AFTERMATH_BATCH_SIZE=${AFTERMATH_BATCH_SIZE:-10000} AFTERMATH_METRICS=off
+  rm -f "$work/decode.db"*
+  timed "$work/decode.out" "$am" --log-level warn run --role decode --brokers "$B" \
+    --topic "${prefix}alerts" --topic "${prefix}deploys" --group "bench-$run_id-decode" \
+    --db "$work/decode.db" --exit-when-idle 1
+  secs=$(awk -v s="$secs" 'BEGIN{printf "%.2f", s - 1}')
+  keyed_records=$(kcat -C -b "$B" -t "$keyed" -o beginning -e -q -f 'x\n' | wc -l)
+  keyed_bytes=$(kcat -C -b "$B" -t "$keyed" -o beginning -e -q -f '%S\n' |
+    awk '{n += $1} END {print n + 0}')
+  row decode "$events" "$bytes" "$secs" "$rss_kb" "$cpu" "kafka-run" "$run_rate" "$run_cpu_rate"
+  rows+=("$(printf '%-10s %s' "" "keyed topic: $keyed_records records, $((keyed_bytes / 1048576)) MiB ($((keyed_bytes / (keyed_records > 0 ? keyed_records : 1))) bytes/record)")")
+  for ((n = 1; n <= staged; n++)); do
+    rm -rf "$work"/corr-*
+    start=$(date +%s.%N)
+    pids=()
+    for ((i = 0; i < n; i++)); do
+      /usr/bin/time -f '%e %M %U %S' -o "$work/time-corr-$i" "$am" --log-level warn run \
+        --role correlate --brokers "$B" --group "bench-$run_id-corr-$n" --db "$work/corr-$i" \
+        --exit-when-idle 3 >"$work/corr-$i.out" 2>&1 &
+      pids+=($!)
+    done
+    for p in "${pids[@]}"; do wait "$p" || { tail -5 "$work"/corr-*.out >&2; exit 1; }; done
+    secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN{printf "%.2f", b - a - 3}')
+    cpu=$(cat "$work"/time-corr-* | awk '{c += $3 + $4} END {printf "%.2f", c}')
+    rss_kb=$(cat "$work"/time-corr-* | awk '$2 > m {m = $2} END {print m}')
+    if [ "$n" = 1 ]; then
+      corr1_rate=$(awk -v n="$events" -v s="$secs" 'BEGIN{printf "%.0f", n / s}')
+      corr1_cpu_rate=$(awk -v n="$events" -v s="$cpu" 'BEGIN{printf "%.0f", n / s}')
+    fi
+    row "correl-x$n" "$events" "$keyed_bytes" "$secs" "$rss_kb" "$cpu" "correl-x1" \
+      "$corr1_rate" "$corr1_cpu_rate"
+  done
+  rm -f "$work/view.db"*
+  timed "$work/view.out" "$am" --log-level warn run --role view --brokers "$B" \
+    --group "bench-$run_id-view" --db "$work/view.db" --exit-when-idle 1
+  secs=$(awk -v s="$secs" 'BEGIN{printf "%.2f", s - 1}')
+  docs=$(kcat -C -b "$B" -t "$incidents" -o beginning -e -q -f 'x\n' | wc -l)
+  row view "$docs" 0 "$secs" "$rss_kb" "$cpu" "-" 0 0
+  "$am" incidents --db "$work/view.db" --format json >"$work/view.json"
+  "$am" incidents --db "$work/run.db" --format json >"$work/run.json"
+  if cmp -s "$work/view.json" "$work/run.json"; then
+    rows+=("$(printf '%-10s %s' "" "view: $docs documents; incidents equal to the one-instance run's")")
+  else
+    rows+=("$(printf '%-10s %s' "" "VIEW: incidents differ from the one-instance run's")")
+  fi
 fi
 
 # 3. The storm: N distinct alerts fire (one record each), then all resolve
