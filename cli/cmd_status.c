@@ -11,11 +11,14 @@
 #include "ingest/kafka.h"
 #include "store/store.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -24,7 +27,9 @@ static const char status_help[] =
     "usage: aftermath status [--db PATH] [--config FILE] [--brokers LIST]\n"
     "\n"
     "Prints what the store holds (events, records, rejected records) and the next\n"
-    "offset stored for every Kafka partition. When brokers are known (from the\n"
+    "offset stored for every Kafka partition. A correlator's store directory\n"
+    "(run --role correlate) is shown store by store, one per keyed partition,\n"
+    "with their offsets in one table. When brokers are known (from the\n"
     "config, AFTERMATH_KAFKA_BOOTSTRAP_SERVERS or --brokers) it also asks them for\n"
     "each partition's end offset and prints the lag; an unreachable broker only\n"
     "leaves the lag out.\n"
@@ -53,6 +58,61 @@ static int collect(void *arg, const char *topic, int32_t partition, int64_t next
     return 0;
 }
 
+/* Prints the counts of the store at path and adds its offsets to offs.
+ * Returns 0, or -1 with err. */
+static int show_store(const char *path, offsets_t *offs, char *err, size_t errlen)
+{
+    store_t *st = store_open(path, &store_existing, err, errlen);
+    if (!st || store_scan_offsets(st, collect, offs, err, errlen) != 0) {
+        store_close(st);
+        return -1;
+    }
+    printf("store %s\n", path);
+    static const char *const tables[] = {"events", "records", "rejected", "incidents"};
+    for (size_t i = 0; i < 4; i++)
+        printf("  %-9s %" PRId64 "\n", tables[i], store_count(st, tables[i]));
+    printf("  %-9s %" PRId64 " incident changes not yet delivered (topic, drafts)\n", "outbox",
+           store_count(st, "outbox"));
+    store_close(st);
+    return 0;
+}
+
+static int keyed_db(const struct dirent *d)
+{
+    size_t n = strlen(d->d_name);
+    return strncmp(d->d_name, "keyed-", 6) == 0 && n > 9 && strcmp(d->d_name + n - 3, ".db") == 0;
+}
+
+/* keyed-2.db before keyed-10.db. */
+static int by_partition(const struct dirent **a, const struct dirent **b)
+{
+    long pa = strtol((*a)->d_name + 6, NULL, 10), pb = strtol((*b)->d_name + 6, NULL, 10);
+    return (pa > pb) - (pa < pb);
+}
+
+/* A correlator's directory: every keyed-<p>.db in it. */
+static int show_dir(const char *dir, offsets_t *offs, char *err, size_t errlen)
+{
+    struct dirent **names = NULL;
+    int n = scandir(dir, &names, keyed_db, by_partition);
+    if (n < 0) {
+        am_errf(err, errlen, "%s: %s", dir, strerror(errno));
+        return -1;
+    }
+    int rc = n == 0 ? (am_errf(err, errlen, "%s: no keyed-<partition>.db in it", dir), -1) : 0;
+    for (int i = 0; i < n; i++) {
+        if (rc == 0) {
+            am_buf_t path = {0};
+            am_buf_printf(&path, "%s/%s", dir, names[i]->d_name);
+            rc = show_store(path.p, offs, err, errlen);
+            am_buf_free(&path);
+        }
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
 static int status_run(const cli_global_t *g, int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -67,7 +127,6 @@ static int status_run(const cli_global_t *g, int argc, char **argv)
     int c, rc = CLI_EXIT_USAGE;
     char err[1024];
     cli_config_t *cfg = NULL;
-    store_t *st = NULL;
     offsets_t offs = {0};
     int64_t *end = NULL;
 
@@ -117,17 +176,13 @@ static int status_run(const cli_global_t *g, int argc, char **argv)
         fprintf(stderr, "aftermath status: %s: no such database\n", cfg->store);
         goto done;
     }
-    st = store_open(cfg->store, &store_existing, err, sizeof err);
-    if (!st || store_scan_offsets(st, collect, &offs, err, sizeof err) != 0) {
+    struct stat sb;
+    if ((stat(cfg->store, &sb) == 0 && S_ISDIR(sb.st_mode)
+             ? show_dir(cfg->store, &offs, err, sizeof err)
+             : show_store(cfg->store, &offs, err, sizeof err)) != 0) {
         fprintf(stderr, "aftermath status: %s\n", err);
         goto done;
     }
-    printf("store %s\n", cfg->store);
-    static const char *const tables[] = {"events", "records", "rejected", "incidents"};
-    for (size_t i = 0; i < 4; i++)
-        printf("  %-9s %" PRId64 "\n", tables[i], store_count(st, tables[i]));
-    printf("  %-9s %" PRId64 " incident changes not yet delivered (topic, drafts)\n", "outbox",
-           store_count(st, "outbox"));
 
     const char *servers = cli_config_kafka_get(cfg, "bootstrap.servers");
     int have_end = 0;
@@ -174,7 +229,6 @@ done:
         free((char *)offs.v[i].topic);
     free(offs.v);
     free(end);
-    store_close(st);
     cli_config_destroy(cfg);
     return rc;
 }
