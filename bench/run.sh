@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # bench/run.sh - aftermath's throughput benchmark (bench/README.md).
 #
-# Usage: bench/run.sh [--events N] [--repeat F] [--kafka] [--staged N] [--storm N]
+# Usage: bench/run.sh [--events N] [--repeat F] [--clusters N] [--kafka] [--staged N] [--storm N]
 #                     [--runs N] [--build DIR] [--work DIR] [--keep]
 #
 #   --events N   records of the replay stream (default 1000000)
 #   --repeat F   share of re-notifications in it (default 0.6)
+#   --clusters N clusters in it (default 4); the default rules group by
+#                cluster, so the staged topology needs many (48) to spread
+#                the work over its keyed partitions
 #   --kafka      also the Kafka path: a real broker (tests/kafka/broker.sh,
 #                AFTERMATH_KAFKA_PORT / AFTERMATH_KAFKA_STATE), `aftermath run
 #                --exit-when-idle`, and kcat alone on the same topics
@@ -31,19 +34,20 @@ set -euo pipefail
 
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
-events=1000000 repeat=0.6 kafka=0 staged=0 storm=100000 runs=1 build=$root/build
+events=1000000 repeat=0.6 clusters=4 kafka=0 staged=0 storm=100000 runs=1 build=$root/build
 work=/tmp/aftermath-bench-${USER:-$(id -u)}
 while [ $# -gt 0 ]; do
   case $1 in
     --events) events=$2; shift 2 ;;
     --repeat) repeat=$2; shift 2 ;;
+    --clusters) clusters=$2; shift 2 ;;
     --kafka) kafka=1; shift ;;
     --staged) staged=$2; shift 2 ;;
     --storm) storm=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --build) build=$(cd "$2" && pwd); shift 2 ;;
     --work) work=$2; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench/run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -112,9 +116,9 @@ row() {
 replay_one() { rm -f "$work/$2.db"*; timed "$work/$2.out" "$am" replay --db "$work/$2.db" "${@:3}" "$1"; }
 
 # 1. Replay of the stream with re-notifications.
-stream=$work/stream-$events-$repeat.ndjson
-echo "generating $events records ($repeat re-notifications) into $stream" >&2
-"$gen" --events "$events" --repeat "$repeat" >"$stream"
+stream=$work/stream-$events-$repeat-$clusters.ndjson
+echo "generating $events records ($repeat re-notifications, $clusters clusters) into $stream" >&2
+"$gen" --events "$events" --repeat "$repeat" --clusters "$clusters" >"$stream"
 bytes=$(stat -c %s "$stream")
 baseline "$stream"
 replay_base=$base_rate
