@@ -176,7 +176,7 @@ fi
 if [ "$kafka" = 1 ] && [ "$staged" -gt 0 ]; then
   keyed=${prefix}keyed incidents=${prefix}incidents
   "$broker" topic "$keyed" 12 >&2
-  "$broker" topic "$incidents" 3 cleanup.policy=compact max.message.bytes=16777216 >&2
+  "$broker" topic "$incidents" 1 cleanup.policy=compact max.message.bytes=16777216 >&2
   export AFTERMATH_KEYED_TOPIC=$keyed AFTERMATH_INCIDENTS_TOPIC=$incidents
   export AFTERMATH_BATCH_SIZE=${AFTERMATH_BATCH_SIZE:-10000} AFTERMATH_METRICS=off
   rm -f "$work/decode.db"*

@@ -681,14 +681,29 @@ static void dead_letter(void *arg, const am_record_t *rec, const char *reason)
 
 /* Role correlate: the keyed topic's partition count, which every
  * partition's store remembers (a change of count would send keys
- * elsewhere: refused). */
+ * elsewhere: refused), and a check that the incidents topic has one
+ * partition: an incident renamed (an earlier alert, a merge) is published
+ * under its new id and noticed under its old one, and a view must read
+ * those documents in the order they were written, which Kafka keeps only
+ * within a partition (docs/scaling.md). */
 static int keyed_partitions(consume_ctx_t *ctx, const ingest_kafka_prop_t *props, char *err,
                             size_t errlen)
 {
     ingest_producer_t *p = ingest_producer_create(props, ctx->cfg->nkafka, ctx->log, err, errlen);
     if (!p)
         return -1;
+    int32_t inc = 0;
     int rc = ingest_producer_partitions(p, ctx->cfg->keyed_topic, &ctx->nparts, 30000, err, errlen);
+    if (rc == 0)
+        rc = ingest_producer_partitions(p, ctx->cfg->incidents_topic, &inc, 30000, err, errlen);
+    if (rc == 0 && inc != 1) {
+        am_errf(err, errlen,
+                "incidents topic %s has %" PRId32 " partitions: the staged topology needs exactly "
+                "1, so that views read an incident's documents in the order they were written "
+                "(docs/scaling.md)",
+                ctx->cfg->incidents_topic, inc);
+        rc = -1;
+    }
     ingest_producer_destroy(p);
     return rc;
 }
