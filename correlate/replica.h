@@ -3,8 +3,8 @@
  * topic's documents (the incident row, its episodes, links and linked
  * events, as the correlator stored them), and their application to a
  * view's database, which then answers `incidents`, `show`, `report` and
- * `metrics` as the correlator's own database would (docs/scaleout.md,
- * "Documents on the incidents topic").
+ * `metrics` as the correlator's own database would (the scale-out
+ * design of issue #11, "Documents on the incidents topic").
  *
  * A database that has applied a document is marked as a view (corr_meta
  * role = view): the correlator refuses to work in it, and a correlated
