@@ -45,6 +45,7 @@
 #define T_MIN INT64_MIN
 
 enum {
+    S_EPISODE_NOW,
     S_UPSERT_EPISODE,
     S_CHAINED_INCIDENTS,
     S_KEY_EPISODES,
@@ -78,6 +79,8 @@ enum {
 };
 
 static const char *const sql[NSTMT] = {
+    [S_EPISODE_NOW] = "SELECT incident, ends_at, observed_at, users FROM episodes WHERE rule = ?1 "
+                      "AND gkey = ?2 AND identity = ?3 AND starts_at = ?4",
     [S_UPSERT_EPISODE] =
         "INSERT INTO episodes (rule, gkey, identity, starts_at, ends_at, observed_at, name, "
         "service, labels, users) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
@@ -117,7 +120,7 @@ static const char *const sql[NSTMT] = {
     [S_DELETE_INCIDENT] = "DELETE FROM incidents WHERE id = ?1",
     [S_DELETE_LINKS] = "DELETE FROM incident_events WHERE incident = ?1",
     [S_ADD_ALIAS] = "INSERT OR REPLACE INTO incident_aliases (alias, incident) VALUES (?1, ?2)",
-    [S_UNALIAS] = "DELETE FROM incident_aliases WHERE alias = ?1",
+    [S_UNALIAS] = "DELETE FROM incident_aliases WHERE alias = ?1 RETURNING incident",
     [S_MOVE_ALIASES] = "UPDATE incident_aliases SET incident = ?2 WHERE incident = ?1",
     [S_NEIGHBOURS] = "SELECT id FROM incidents WHERE rule = ?1 AND gkey = ?2 AND "
                      "started_at <= ?4 AND (resolved_at IS NULL OR resolved_at >= ?3)",
@@ -144,10 +147,13 @@ static const char *const sql[NSTMT] = {
                        "started_at <= ?3 AND (resolved_at IS NULL OR resolved_at >= ?3)",
     [S_OPEN_FOR_DEPLOY] = "SELECT id FROM incidents WHERE rule = ?1 AND started_at <= ?3 AND "
                           "started_at >= ?4 AND (resolved_at IS NULL OR resolved_at >= ?2)",
+    /* What readers of an incident see of it: its row and its links (a
+     * re-sent alert event or a late note changes only the links). */
     [S_SIGNATURE] = "SELECT json_array(rule, gkey, status, started_at, detected_at, "
                     "acknowledged_at, mitigated_at, resolved_at, alerts, users_impacted, lead, "
-                    "services, suspects, during, flapping, impact_start, ack_kind) FROM incidents "
-                    "WHERE id = ?1",
+                    "services, suspects, during, flapping, impact_start, ack_kind, "
+                    "(SELECT group_concat(role || ':' || event) FROM incident_events "
+                    "WHERE incident = ?1)) FROM incidents WHERE id = ?1",
     [S_GET_META] = "SELECT value FROM corr_meta WHERE key = ?1",
     [S_SET_META] = "INSERT OR REPLACE INTO corr_meta (key, value) VALUES (?1, ?2)",
     [S_INCIDENT_IDENTITIES] = "SELECT DISTINCT identity FROM episodes WHERE incident = ?1",
@@ -418,7 +424,33 @@ static int add_episode(void *arg, size_t rule, const char *name, const char *gke
     char *labels_owned;
     const char *labels = am_event_labels_json(ev, false, &labels_owned);
     int64_t users = users_of(r, ev);
-    sqlite3_stmt *s = e->s[S_UPSERT_EPISODE];
+    /* An episode of an incident that this event changes without changing
+     * the incident's row (a later end, an earlier observation, more users
+     * than another episode has) still changes what readers see of it: the
+     * incident is published again. */
+    char *holder = NULL;
+    sqlite3_stmt *s = e->s[S_EPISODE_NOW];
+    sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, gkey, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, ev->identity, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, ev->starts_at);
+    int now = sqlite3_step(s);
+    if (now == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+        int64_t old_end = col_time(s, 1, AM_TIME_NONE), old_seen = col_time(s, 2, AM_TIME_NONE);
+        int64_t old_users =
+            sqlite3_column_type(s, 3) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 3);
+        bool later_end = ends != AM_TIME_NONE && (old_end == AM_TIME_NONE || ends > old_end);
+        bool earlier_seen = ev->observed_at != AM_TIME_NONE &&
+                            (old_seen == AM_TIME_NONE || ev->observed_at < old_seen);
+        if (later_end || earlier_seen || users > old_users)
+            holder = col_text(s, 0);
+    }
+    reset(s);
+    if (now != SQLITE_ROW && now != SQLITE_DONE) {
+        free(labels_owned);
+        return db_fail(e, "reading an alert episode");
+    }
+    s = e->s[S_UPSERT_EPISODE];
     sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, gkey, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 3, ev->identity, -1, SQLITE_STATIC);
@@ -432,6 +464,9 @@ static int add_episode(void *arg, size_t rule, const char *name, const char *gke
         sqlite3_bind_int64(s, 10, users);
     int rc = step_done(e, s, "storing an alert episode");
     free(labels_owned);
+    if (rc == 0 && holder)
+        rc = mark_changed(e, holder);
+    free(holder);
     if (rc != 0)
         return -1;
     mark_dirty(e, rule, gkey, ev->starts_at, ends == AM_TIME_NONE ? T_MAX : ends);
@@ -710,10 +745,24 @@ static int write_incident(corr_engine_t *e, const corr_rule_t *r, const char *gk
                 id, r->name, gkey);
         return -1;
     }
-    /* An id that was renamed away and comes back stops being an alias. */
+    /* An id that was renamed away and comes back stops being an alias; the
+     * incident that listed it changed (its aliases are part of it). */
     s = e->s[S_UNALIAS];
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-    return step_done(e, s, "writing an incident");
+    char *holder = NULL;
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        holder = col_text(s, 0);
+        rc = sqlite3_step(s);
+    }
+    reset(s);
+    if (rc != SQLITE_DONE) {
+        free(holder);
+        return db_fail(e, "writing an incident");
+    }
+    rc = holder ? mark_changed(e, holder) : 0;
+    free(holder);
+    return rc;
 }
 
 static int collect_ids(corr_engine_t *e, sqlite3_stmt *s, am_strset_t *out)
@@ -924,6 +973,8 @@ static int regroup(corr_engine_t *e, const dirty_t *dk)
         }
         if (arc == 0)
             arc = mark_changed(e, old.v[k]);
+        if (arc == 0) /* it gained aliases */
+            arc = mark_changed(e, comp_id[best]);
     }
     for (size_t k = 0; k < ncomp; k++)
         free(comp_id[k]);

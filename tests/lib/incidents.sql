@@ -1,9 +1,9 @@
 -- The incidents of a database as comparable text, one line each: every
--- column but the id, number and update time (which depend on the order and
--- batching of the work, not on its result), with the incident's events by
--- role. Used by the crash tests (sqlite3 DB < incidents.sql) to check that
+-- column but the update time (which depends on when the work was done, not
+-- on its result; ids come from rule, key and start), with the incident's
+-- events by role. Used by the crash tests (sqlite3 DB < incidents.sql) to check that
 -- a run killed and restarted ends with the incidents of an uninterrupted one.
-SELECT i.rule, i.gkey, i.status, i.started_at, i.detected_at, i.acknowledged_at,
+SELECT i.id, i.num, i.rule, i.gkey, i.status, i.started_at, i.detected_at, i.acknowledged_at,
        i.mitigated_at, i.resolved_at, i.alerts, i.users_impacted, i.lead, i.services,
        i.suspects, i.during, i.flapping, i.alert_users, i.link_users, i.same_values,
        i.link_basis,

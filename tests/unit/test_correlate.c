@@ -179,6 +179,39 @@ static void test_ids_from_content(void **state)
     free(first);
     for (size_t i = 0; i < 3; i++)
         free(lines[i]);
+
+    /* A split gives an id back: it stops being an alias, and the incident
+     * that listed it is reported as changed. */
+    h_open(&h, ":memory:", RULES, 1, 0);
+    feed_free(&h, alert("B", 50, 60, PAGE));
+    arr = h_incidents(&h);
+    char *id_b = strdup(str(json_array_get(arr, 0), "id"));
+    json_decref(arr);
+    feed_free(&h, alert("A", 0, -1, PAGE)); /* firing: chains with B, renames to A's start */
+    arr = h_incidents(&h);
+    assert_int_equal(json_array_size(arr), 1);
+    char *id_a = strdup(str(json_array_get(arr, 0), "id"));
+    assert_string_equal(
+        json_string_value(json_array_get(json_object_get(json_array_get(arr, 0), "aliases"), 0)),
+        id_b);
+    json_decref(arr);
+    corr_engine_changed_clear(h.engine);
+    feed_free(&h, alert("A", 0, 5, PAGE)); /* resolved early: B is on its own again */
+    arr = h_incidents(&h);
+    assert_int_equal(json_array_size(arr), 2);
+    assert_string_equal(str(json_array_get(arr, 0), "id"), id_a);
+    assert_string_equal(str(json_array_get(arr, 1), "id"), id_b);
+    assert_int_equal(json_array_size(json_object_get(json_array_get(arr, 0), "aliases")), 0);
+    saw_old = saw_new = false;
+    for (size_t i = 0; i < corr_engine_changed_count(h.engine); i++) {
+        saw_old = saw_old || strcmp(corr_engine_changed_id(h.engine, i), id_a) == 0;
+        saw_new = saw_new || strcmp(corr_engine_changed_id(h.engine, i), id_b) == 0;
+    }
+    assert_true(saw_old && saw_new);
+    json_decref(arr);
+    h_close(&h);
+    free(id_a);
+    free(id_b);
 }
 
 /* A staged correlator takes only the keys of its partition; the two
