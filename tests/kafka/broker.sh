@@ -3,7 +3,7 @@
 # broker+controller) for aftermath's integration tests.
 #
 # Usage: tests/kafka/broker.sh start|restart|stop|status|bootstrap|fetch|check
-#        tests/kafka/broker.sh topic NAME PARTITIONS
+#        tests/kafka/broker.sh topic NAME PARTITIONS [KEY=VALUE...]
 #        tests/kafka/broker.sh ca     (path of the TLS listener's CA certificate)
 #
 # start formats fresh storage (an empty broker); restart stops the broker if
@@ -65,7 +65,7 @@ die() {
 usage() {
   cat >&2 <<EOF
 usage: $prog start|restart|stop|status|bootstrap|fetch|check|ca
-       $prog topic NAME PARTITIONS
+       $prog topic NAME PARTITIONS [KEY=VALUE...]
 EOF
   exit 2
 }
@@ -407,17 +407,25 @@ status() {
   fi
 }
 
+# topic NAME PARTITIONS [KEY=VALUE...]: creates the topic with those topic
+# configs (retention.ms=-1 unless one is given), e.g. cleanup.policy=compact.
 topic() {
-  local name=$1 partitions=$2 java deadline md
+  local name=$1 partitions=$2 java deadline md kv configs=()
+  shift 2
   [[ -n $name ]] || die "topic: empty topic name"
   [[ $partitions =~ ^[1-9][0-9]*$ ]] ||
     die "topic: PARTITIONS must be a positive number, got '$partitions'"
+  for kv in "$@"; do
+    [[ $kv =~ ^[a-z][a-z0-9.]*=[^[:space:]]+$ ]] || die "topic: config must be KEY=VALUE, got '$kv'"
+    configs+=(--config "$kv")
+  done
+  [[ " $* " == *" retention.ms="* ]] || configs+=(--config retention.ms=-1)
   java=$(java_bin)
   running_pid >/dev/null || die "broker is not running (run '$prog start' first)"
   libs_ready || die "Kafka jars missing from $libs_dir (run '$prog fetch')"
   run_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$bootstrap" \
     --create --topic "$name" --partitions "$partitions" --replication-factor 1 \
-    --config retention.ms=-1 >/dev/null ||
+    "${configs[@]}" >/dev/null ||
     die "creating topic '$name' failed"
   # Wait until the broker's metadata shows every partition with a leader.
   deadline=$((SECONDS + 30))
@@ -441,7 +449,7 @@ case ${1:-} in
   bootstrap) (($# == 1)) || usage; echo "$bootstrap" ;;
   fetch) (($# == 1)) || usage; fetch ;;
   check) (($# == 1)) || usage; check ;;
-  topic) (($# == 3)) || usage; topic "$2" "$3" ;;
+  topic) (($# >= 3)) || usage; shift; topic "$@" ;;
   ca)
     (($# == 1)) || usage
     [[ -f $state_dir/tls/ca.pem ]] || die "no CA: start the broker with AFTERMATH_KAFKA_SSL_PORT set"
