@@ -51,6 +51,11 @@ export AFTERMATH_BATCH_SIZE=100 AFTERMATH_BATCH_TIMEOUT=200ms
 export AFTERMATH_KAFKA__SESSION_TIMEOUT_MS=6000
 
 SOURCES=(am generic cdevents) # the generator's topics
+# The decoder fetches a few record batches per partition every 50 ms: the
+# stream takes some seconds, so the kill points land while it flows and the
+# correlators work while records still arrive.
+THROTTLE=(AFTERMATH_KAFKA__FETCH_MIN_BYTES=100000000 AFTERMATH_KAFKA__FETCH_WAIT_MAX_MS=50
+  AFTERMATH_KAFKA__MAX_PARTITION_FETCH_BYTES=6144)
 
 # alive PID: the process exists and is not a zombie.
 alive() {
@@ -79,10 +84,21 @@ match_mode() {
   fi
 }
 
-# produce PREFIX: the stream onto fresh source topics PREFIX<topic>.
+# produce PREFIX: the stream onto fresh source topics PREFIX<topic>, one
+# record per record batch (so that a consumer can be slowed down, THROTTLE).
 produce() {
-  "$PRODUCE" --brokers "$B" --create-topics --topic-prefix "$1" "$STREAM" 2>"$ITER/produce-$1.err" ||
+  "$PRODUCE" --brokers "$B" --create-topics --topic-prefix "$1" -X batch.num.messages=1 "$STREAM" \
+    2>"$ITER/produce-$1.err" ||
     { cat "$ITER/produce-$1.err"; fail "am_produce to $1*"; }
+}
+
+# same_metrics X Y WHAT: `aftermath metrics` (detection latencies, change
+# failure rate: every deploy counts, linked or not) agrees on both stores.
+same_metrics() {
+  "$AM" metrics --db "$1" --format json >"$1.metrics.json" || fail "metrics --db $1"
+  "$AM" metrics --db "$2" --format json >"$2.metrics.json" || fail "metrics --db $2"
+  diff <(python3 -m json.tool "$1.metrics.json") <(python3 -m json.tool "$2.metrics.json") \
+    >"$2.metrics.diff" || { head -30 "$2.metrics.diff"; fail "seed $SEED: $3: metrics differ"; }
 }
 
 source_args() {
@@ -112,6 +128,7 @@ single() {
   echo "run (role all) vs replay, incidents matched by $mode:"
   "$CMP" --aftermath "$AM" --match "$mode" "$d/R.db" "$A" ||
     fail "seed $SEED: one instance over Kafka and replay of the same stream formed different incidents"
+  same_metrics "$d/R.db" "$A" "run and replay"
   published_is_store "${p}incidents" "$A" "$d"
 
   # The comparison can fail: one field of one incident changed, one link gone.
@@ -141,9 +158,10 @@ SEQ=0
 # start NAME ROLE: one instance of ROLE in the background; its log is
 # SCEN/NAME.log. The command lines of the roles are here only.
 start() {
-  local name=$1 role=$2 args=()
+  local name=$1 role=$2 args=() envs=()
   case $role in
     decode)
+      envs=("${THROTTLE[@]}")
       mapfile -t args < <(source_args "$P")
       args+=(--group "${P}decode" --db "$SCEN/decode.db")
       ;;
@@ -153,8 +171,8 @@ start() {
       ;;
     view) args=(--group "${P}view" --db "$SCEN/V.db") ;;
   esac
-  AFTERMATH_ROLE=$role AFTERMATH_KEYED_TOPIC="${P}keyed" AFTERMATH_INCIDENTS_TOPIC="${P}incidents" \
-    AFTERMATH_KAFKA__GROUP_INSTANCE_ID="${P}$name" \
+  env "${envs[@]}" AFTERMATH_ROLE="$role" AFTERMATH_KEYED_TOPIC="${P}keyed" \
+    AFTERMATH_INCIDENTS_TOPIC="${P}incidents" AFTERMATH_KAFKA__GROUP_INSTANCE_ID="${P}$name" \
     "$AM" --log-level info run --brokers "$B" "${args[@]}" --exit-when-idle 5 \
     2>>"$SCEN/$name.log" &
   PID[$name]=$!
@@ -171,7 +189,7 @@ reap() {
     [[ -z ${EXITSEQ[$n]:-} ]] || continue
     alive "${PID[$n]}" && continue
     rc=0
-    wait "${PID[$n]}" || rc=$?
+    { wait "${PID[$n]}"; } 2>/dev/null || rc=$? # (no "Killed" notice)
     SEQ=$((SEQ + 1))
     EXITSEQ[$n]=$SEQ RC[$n]=$rc
     if [[ -z ${KILLED[$n]:-} && $rc != 0 ]]; then
@@ -182,9 +200,12 @@ reap() {
 }
 
 kill9() {
+  local rc=0
   KILLED[$1]=1
   kill -9 "${PID[$1]}" 2>/dev/null || true
-  reap
+  { wait "${PID[$1]}"; } 2>/dev/null || rc=$? # reaped here: no "Killed" notice
+  SEQ=$((SEQ + 1))
+  EXITSEQ[$1]=$SEQ RC[$1]=$rc
   echo "  killed ${ROLE[$1]} $1 with -9"
 }
 
@@ -311,7 +332,8 @@ scenario() {
     "$CMP" "$A" "${dirs%:}" | head -20 || true
     fail "seed $SEED scenario $SCENARIO: the view differs from one instance"
   fi
-  echo "  view = one instance: $(cat "$SCEN/compare.out")"
+  same_metrics "$A" "$SCEN/V.db" "scenario $SCENARIO: one instance and the view"
+  echo "  view = one instance: $(cat "$SCEN/compare.out"); same metrics"
 }
 
 if [ "$MODE" = scenarios ]; then
