@@ -342,9 +342,9 @@ scenario() {
   echo "  pipeline done in $(($(now_ms) - t0)) ms: $(hw_total "${P}keyed" "$KEYED_PARTITIONS") keyed records, $(hw_total "${P}incidents" 1) incident documents"
   if ! "$CMP" --aftermath "$AM" "$A" "$SCEN/V.db" >"$SCEN/compare.out"; then
     head -40 "$SCEN/compare.out"
-    local dirs
-    dirs=$(printf '%s:' "$SCEN"/corr-*)
-    echo "---- for debugging: A.db against the correlators' stores ----"
+    local dirs="" dir
+    for dir in "$SCEN"/corr-*/; do dirs+="${dir%/}:"; done
+    echo "---- for debugging: A.db against the correlators' stores (equal: the view is wrong) ----"
     "$CMP" "$A" "${dirs%:}" | head -20 || true
     fail "seed $SEED scenario $SCENARIO: the view differs from one instance"
   fi
