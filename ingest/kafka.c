@@ -636,7 +636,8 @@ ingest_kafka_t *ingest_kafka_create(const ingest_kafka_options_t *opts,
     return k;
 
 init_error:
-    rd_kafka_topic_partition_list_destroy(subs);
+    if (subs) /* librdkafka's destroy does not take NULL */
+        rd_kafka_topic_partition_list_destroy(subs);
     if (conf)
         rd_kafka_conf_destroy(conf);
     ingest_kafka_destroy(k);

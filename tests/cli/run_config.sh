@@ -56,6 +56,11 @@ expect_rc 2 "$am" run --brokers x:1 --topic a --metrics-addr 10791
 grep -q -- "--metrics-addr: metrics: '10791' is not HOST:PORT" "$work/err" || fail "bad --metrics-addr"
 AFTERMATH_METRICS=:1 expect_rc 2 "$am" run --brokers x:1 --topic a
 grep -q 'AFTERMATH_METRICS: metrics' "$work/err" || fail "bad AFTERMATH_METRICS"
+# librdkafka refusing the properties (before any connection): an error, not a crash.
+AFTERMATH_METRICS=off AFTERMATH_KAFKA__FETCH_MAX_BYTES=4096 \
+  expect_rc 1 "$am" run --brokers 127.0.0.1:1 --topic a --db "$work/rdk.db"
+grep -q 'cannot create the Kafka consumer: `fetch.max.bytes` must be' "$work/err" ||
+  fail "librdkafka's refusal of the properties"
 expect_rc 1 "$am" status --db "$work/none.db"
 grep -q 'no such database' "$work/err" || fail "status on a missing db"
 "$am" --help | grep '^  run ' >/dev/null || fail "--help lists run"

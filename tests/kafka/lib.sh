@@ -75,7 +75,14 @@ for line in open(sys.argv[1]):
 store = {i["id"]: i for i in json.load(open(sys.argv[2]))}
 live = {k: d["incident"] for k, d in last.items() if "incident" in d}
 if live != store:
-    sys.exit("published %s\nstore %s" % (sorted(live), sorted(store)))
+    only_pub, only_store = sorted(set(live) - set(store)), sorted(set(store) - set(live))
+    if only_pub or only_store:
+        sys.exit("published only: %s\nstore only: %s" % (only_pub[:20], only_store[:20]))
+    for k in sorted(store):
+        if live[k] != store[k]:
+            f = sorted(f for f in set(live[k]) | set(store[k]) if live[k].get(f) != store[k].get(f))
+            sys.exit("incident %s: fields %s differ: published %s, store %s" % (
+                k, f, [live[k].get(x) for x in f], [store[k].get(x) for x in f]))
 print("published: %d documents, the latest of each of the %d incidents equals the store"
       % (sum(1 for _ in open(sys.argv[1])), len(store)))
 PY
