@@ -686,10 +686,9 @@ static void dead_letter(void *arg, const am_record_t *rec, const char *reason)
  * under its new id and noticed under its old one, and a view must read
  * those documents in the order they were written, which Kafka keeps only
  * within a partition (docs/scaling.md). */
-static int keyed_partitions(consume_ctx_t *ctx, const ingest_kafka_prop_t *props, char *err,
-                            size_t errlen)
+static int keyed_partitions(consume_ctx_t *ctx, char *err, size_t errlen)
 {
-    ingest_producer_t *p = ingest_producer_create(props, ctx->cfg->nkafka, ctx->log, err, errlen);
+    ingest_producer_t *p = cli_publish_producer(ctx->cfg, ctx->log, err, errlen);
     if (!p)
         return -1;
     int32_t inc = 0;
@@ -748,7 +747,7 @@ int cli_consume(const cli_config_t *cfg, store_t *st, corr_engine_t *engine,
         u->engine = cfg->role == CLI_ROLE_ALL ? engine : NULL;
         if (cfg->role != CLI_ROLE_VIEW)
             u->pipeline = cli_pipeline_create(st, ctx.dec, u->engine, "auto", log, SIZE_MAX);
-    } else if (keyed_partitions(&ctx, props, err, errlen) != 0) {
+    } else if (keyed_partitions(&ctx, err, errlen) != 0) {
         goto done;
     }
     if (cfg->role == CLI_ROLE_DECODE) {

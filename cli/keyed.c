@@ -4,6 +4,7 @@
  */
 #include "cli/keyed.h"
 #include "cli/pipeline.h"
+#include "cli/publish.h"
 #include "common/buf.h"
 #include "common/event_json.h"
 #include "correlate/route.h"
@@ -28,17 +29,7 @@ struct cli_keyed {
 cli_keyed_t *cli_keyed_create(const cli_config_t *cfg, const corr_rules_t *rules,
                               const am_log_t *log, char *err, size_t errlen)
 {
-    /* Documents up to 16 MiB (a large incident, an event with large
-     * annotations), compressed: JSON shrinks well, and the keyed topic
-     * carries deploys, acks and notes once per partition. The config's
-     * kafka: properties come after and may change both. */
-    ingest_kafka_prop_t *props = am_xcalloc(cfg->nkafka + 2, sizeof *props);
-    props[0] = (ingest_kafka_prop_t){"message.max.bytes", "16777216"};
-    props[1] = (ingest_kafka_prop_t){"compression.type", "lz4"};
-    for (size_t i = 0; i < cfg->nkafka; i++)
-        props[i + 2] = (ingest_kafka_prop_t){cfg->kafka[i].name, cfg->kafka[i].value};
-    ingest_producer_t *producer = ingest_producer_create(props, cfg->nkafka + 2, log, err, errlen);
-    free(props);
+    ingest_producer_t *producer = cli_publish_producer(cfg, log, err, errlen);
     if (!producer)
         return NULL;
     int32_t n = 0;

@@ -20,13 +20,9 @@ struct cli_publish {
     char *topic;
 };
 
-cli_publish_t *cli_publish_create(const cli_config_t *cfg, const am_log_t *log, char *err,
-                                  size_t errlen)
+ingest_producer_t *cli_publish_producer(const cli_config_t *cfg, const am_log_t *log, char *err,
+                                        size_t errlen)
 {
-    if (!cfg->incidents_topic) {
-        am_errf(err, errlen, "%s", "");
-        return NULL;
-    }
     /* Documents up to 16 MiB (a large incident, an event with large
      * annotations), compressed: JSON shrinks well, and the keyed topic
      * carries deploys, acks and notes once per partition. The config's
@@ -38,6 +34,17 @@ cli_publish_t *cli_publish_create(const cli_config_t *cfg, const am_log_t *log, 
         props[i + 2] = (ingest_kafka_prop_t){cfg->kafka[i].name, cfg->kafka[i].value};
     ingest_producer_t *producer = ingest_producer_create(props, cfg->nkafka + 2, log, err, errlen);
     free(props);
+    return producer;
+}
+
+cli_publish_t *cli_publish_create(const cli_config_t *cfg, const am_log_t *log, char *err,
+                                  size_t errlen)
+{
+    if (!cfg->incidents_topic) {
+        am_errf(err, errlen, "%s", "");
+        return NULL;
+    }
+    ingest_producer_t *producer = cli_publish_producer(cfg, log, err, errlen);
     if (!producer)
         return NULL;
     cli_publish_t *p = am_xcalloc(1, sizeof *p);

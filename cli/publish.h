@@ -17,6 +17,7 @@
 
 #include "cli/config.h"
 #include "common/log.h"
+#include "ingest/producer.h"
 
 typedef struct cli_publish cli_publish_t;
 
@@ -25,6 +26,12 @@ typedef struct cli_publish cli_publish_t;
  * incidents_topic (publishing is off), NULL with a message on failure. */
 cli_publish_t *cli_publish_create(const cli_config_t *cfg, const am_log_t *log, char *err,
                                   size_t errlen);
+
+/* A producer for aftermath's own documents (incidents topic, keyed topic):
+ * cfg's kafka: properties over 16 MiB records and lz4 compression. NULL
+ * with err when librdkafka refuses the properties. */
+ingest_producer_t *cli_publish_producer(const cli_config_t *cfg, const am_log_t *log, char *err,
+                                        size_t errlen);
 
 /* Queues json (len bytes) keyed by key (the incident id). Returns 0, or
  * -1 with err. */
