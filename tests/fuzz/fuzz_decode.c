@@ -22,6 +22,7 @@
 #include "common/event.h"
 #include "common/record.h"
 #include "ingest/decode.h"
+#include "tests/fuzz/event_check.h"
 
 #ifndef FUZZ_FORMAT
 #define FUZZ_FORMAT "auto"
@@ -31,55 +32,18 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+#define WHO "fuzz_decode(" FUZZ_FORMAT ")"
+
 static void check(int cond, const char *what)
 {
-    if (!cond) {
-        fprintf(stderr, "fuzz_decode(%s): invariant broken: %s\n", FUZZ_FORMAT, what);
-        abort();
-    }
-}
-
-static int one_of(const char *s, const char *const *set)
-{
-    for (; s && *set; set++)
-        if (strcmp(s, *set) == 0)
-            return 1;
-    return 0;
+    fuzz_check(cond, WHO, what);
 }
 
 static void check_events(const am_event_list_t *l, int64_t observed)
 {
-    static const char *const alert[] = {"firing", "resolved", NULL};
-    static const char *const deploy[] = {"started", "succeeded", "failed", "rolled_back", NULL};
     for (size_t i = 0; i < l->n; i++) {
-        const am_event_t *ev = &l->v[i];
-        check(ev->id && *ev->id, "event without id");
-        check(ev->source != NULL, "event without source");
-        check(ev->starts_at != AM_TIME_NONE, "event without time");
-        check(ev->observed_at == observed, "observed_at not the record's");
-        switch (ev->kind) {
-        case AM_KIND_ALERT:
-            check(ev->identity && ev->name, "alert without identity or name");
-            check(one_of(ev->status, alert), "alert status");
-            check(strcmp(ev->status, "firing") != 0 || ev->ends_at == AM_TIME_NONE,
-                  "firing alert with an end");
-            break;
-        case AM_KIND_DEPLOY:
-            check(one_of(ev->status, deploy), "deploy status");
-            check(ev->name != NULL, "deploy without name");
-            break;
-        case AM_KIND_ACK:
-            check(ev->status && strcmp(ev->status, "acknowledged") == 0, "ack status");
-            break;
-        case AM_KIND_NOTE:
-            break;
-        default:
-            check(0, "unknown kind");
-        }
-        if (ev->environment)
-            check(am_labels_get(&ev->labels, "env") != NULL, "environment not in label env");
-        for (size_t k = 1; k < ev->labels.n; k++)
-            check(strcmp(ev->labels.v[k - 1].name, ev->labels.v[k].name) < 0, "labels unsorted");
+        fuzz_check_event(&l->v[i], WHO);
+        check(l->v[i].observed_at == observed, "observed_at not the record's");
     }
 }
 

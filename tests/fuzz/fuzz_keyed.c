@@ -19,6 +19,7 @@
 #include "common/record.h"
 #include "ingest/decode.h"
 #include "ingest/keyed.h"
+#include "tests/fuzz/event_check.h"
 #include "tests/unit/event_eq.h"
 
 #define OBSERVED 1718721005000LL
@@ -27,50 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check(int cond, const char *what)
 {
-    if (!cond) {
-        fprintf(stderr, "fuzz_keyed: invariant broken: %s\n", what);
-        abort();
-    }
-}
-
-static int one_of(const char *s, const char *const *set)
-{
-    for (; s && *set; set++)
-        if (strcmp(s, *set) == 0)
-            return 1;
-    return 0;
-}
-
-static void check_event(const am_event_t *ev)
-{
-    static const char *const alert[] = {"firing", "resolved", NULL};
-    static const char *const deploy[] = {"started", "succeeded", "failed", "rolled_back", NULL};
-    check(ev->id && *ev->id, "event without id");
-    check(ev->source && am_source_static(ev->source) == ev->source, "source not static");
-    check(ev->starts_at != AM_TIME_NONE, "event without time");
-    switch (ev->kind) {
-    case AM_KIND_ALERT:
-        check(ev->identity && ev->name, "alert without identity or name");
-        check(one_of(ev->status, alert), "alert status");
-        check(strcmp(ev->status, "firing") != 0 || ev->ends_at == AM_TIME_NONE,
-              "firing alert with an end");
-        break;
-    case AM_KIND_DEPLOY:
-        check(one_of(ev->status, deploy), "deploy status");
-        check(ev->name != NULL, "deploy without name");
-        break;
-    case AM_KIND_ACK:
-        check(ev->status && strcmp(ev->status, "acknowledged") == 0, "ack status");
-        break;
-    case AM_KIND_NOTE:
-        break;
-    default:
-        check(0, "unknown kind");
-    }
-    if (ev->environment)
-        check(am_labels_get(&ev->labels, "env") != NULL, "environment not in label env");
-    for (size_t k = 1; k < ev->labels.n; k++)
-        check(strcmp(ev->labels.v[k - 1].name, ev->labels.v[k].name) < 0, "labels unsorted");
+    fuzz_check(cond, "fuzz_keyed", what);
 }
 
 /* Decodes value (len bytes) as a keyed record with Kafka timestamp ts. */
@@ -90,7 +48,8 @@ static int decode(ingest_decoder_t *dec, const char *value, size_t len, int64_t 
         check(err[0] != '\0', "refusal without a reason");
     } else {
         check(l->n == 1, "not exactly one event");
-        check_event(&l->v[0]);
+        fuzz_check_event(&l->v[0], "fuzz_keyed");
+        check(am_source_static(l->v[0].source) == l->v[0].source, "source not static");
     }
     return rc;
 }
