@@ -21,6 +21,7 @@
 #include "common/buf.h"
 #include "common/event.h"
 #include "ingest/decode.h"
+#include "tests/unit/tmp_util.h"
 
 typedef struct pin {
     const char *file;     /* relative to the fixtures dir */
@@ -592,21 +593,6 @@ static int failures;
         }                                                                                          \
     } while (0)
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    am_buf_t b = {0};
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        am_buf_append(&b, chunk, n);
-    fclose(f);
-    *len = b.len;
-    return am_buf_steal(&b);
-}
-
 static int str_is(const char *got, const char *want)
 {
     return !want || (got && strcmp(got, want) == 0);
@@ -637,7 +623,7 @@ static void check_pin(const char *dir, const pin_t *p, ingest_decoder_t *dec)
     size_t len = 0;
     int64_t observed = AM_TIME_NONE;
     snprintf(path, sizeof path, "%s/%s", dir, p->file);
-    char *data = slurp(path, &len);
+    char *data = tmp_read(path, &len);
     CHECK(data, "cannot read %s", path);
     if (p->observed)
         CHECK(am_time_parse(p->observed, strlen(p->observed), &observed, err, sizeof err) == 0,

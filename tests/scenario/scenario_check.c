@@ -38,23 +38,9 @@ static uint64_t rnd(void)
     return synth_rnd(&seed);
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot read %s", path);
-    am_buf_t b = {0};
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        am_buf_append(&b, chunk, n);
-    fclose(f);
-    return am_buf_steal(&b);
-}
-
 static void read_lines(const char *path, lines_t *out)
 {
-    char *all = slurp(path);
+    char *all = tmp_slurp(path);
     for (char *save = NULL, *l = strtok_r(all, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
         if (*l)
             lines_push(out, l);
@@ -183,7 +169,7 @@ static int on_stored(void *arg, int64_t seq, const am_event_t *ev)
 static void test_expected(void **state)
 {
     (void)state;
-    char *rules = slurp(rules_path);
+    char *rules = tmp_slurp(rules_path);
     lines_t l = {0};
     read_lines(events_path, &l);
     harness_t h;
@@ -274,7 +260,7 @@ static void test_permutations(void **state)
         rules = strdup(SYNTH_RULES);
     } else {
         read_lines(events_path, &l);
-        rules = slurp(rules_path);
+        rules = tmp_slurp(rules_path);
     }
     json_t *base = replay(rules, &l, 1000, NULL);
     char *want = content_of(base);

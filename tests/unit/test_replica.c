@@ -34,20 +34,6 @@ static const char *seed_dir;
 
 /* ---- the correlator's side ---- */
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot read %s", path);
-    am_buf_t b = {0};
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        am_buf_append(&b, chunk, n);
-    fclose(f);
-    return am_buf_steal(&b);
-}
-
 static int on_record(void *arg, const am_record_t *rec)
 {
     harness_t *h = arg;
@@ -341,13 +327,13 @@ static void check_scenario(const char *name, const char *rules_yaml, const char 
 
 static char *default_rules(void)
 {
-    return slurp(AM_PROJECT "/rules/default.yaml");
+    return tmp_slurp(AM_PROJECT "/rules/default.yaml");
 }
 
 static void test_example(void **state)
 {
     (void)state;
-    char *rules = default_rules(), *text = slurp(AM_EXAMPLES "/payments-latency.ndjson");
+    char *rules = default_rules(), *text = tmp_slurp(AM_EXAMPLES "/payments-latency.ndjson");
     check_scenario("payments-latency", rules, text, 1000, 0);
     free(rules);
     free(text);
@@ -375,9 +361,9 @@ static void test_seed(void **state)
     (void)state;
     char path[1024];
     snprintf(path, sizeof path, "%s/rules.yaml", seed_dir);
-    char *rules = slurp(path);
+    char *rules = tmp_slurp(path);
     snprintf(path, sizeof path, "%s/events.ndjson", seed_dir);
-    char *text = slurp(path);
+    char *text = tmp_slurp(path);
     check_scenario(seed_dir, rules, text, 1000, 0);
     free(rules);
     free(text);
@@ -727,7 +713,7 @@ static void test_roles(void **state)
     (void)state;
     char err[1024];
     harness_t h;
-    char *rules = default_rules(), *text = slurp(AM_EXAMPLES "/payments-latency.ndjson");
+    char *rules = default_rules(), *text = tmp_slurp(AM_EXAMPLES "/payments-latency.ndjson");
     correlate_text(&h, rules, text, 1000);
     char *doc = incident_doc("A", 1, "a");
     assert_int_equal(store_begin(h.st, err, sizeof err), 0);

@@ -405,16 +405,7 @@ static char *slurp(const char *dir, const char *name)
 {
     char path[256];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    am_buf_t b = {0};
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        am_buf_append(&b, chunk, n);
-    fclose(f);
-    return am_buf_steal(&b);
+    return tmp_read(path, NULL);
 }
 
 static void test_write_drafts(void **state)

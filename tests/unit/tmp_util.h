@@ -17,6 +17,49 @@ static inline void tmp_dir(char *path)
         abort();
 }
 
+/* The whole file at path, NUL-terminated (the caller frees it), with its
+ * length in *len when len is not NULL; NULL when it cannot be read. */
+static inline char *tmp_read(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t n = 0, cap = 65536;
+    char *p = malloc(cap + 1);
+    size_t got;
+    while (p && (got = fread(p + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            char *q = realloc(p, 2 * cap + 1);
+            if (!q) {
+                free(p);
+                p = NULL;
+            }
+            p = q;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (!p)
+        abort();
+    p[n] = '\0';
+    if (len)
+        *len = n;
+    return p;
+}
+
+/* tmp_read(), but a file that cannot be read is test data missing: says
+ * which and aborts. */
+static inline char *tmp_slurp(const char *path)
+{
+    char *text = tmp_read(path, NULL);
+    if (!text) {
+        fprintf(stderr, "cannot read %s\n", path);
+        abort();
+    }
+    return text;
+}
+
 /* Writes content to dir/name and returns the path (static buffer). */
 static inline const char *tmp_write(const char *dir, const char *name, const char *content)
 {
