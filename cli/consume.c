@@ -547,15 +547,9 @@ static int commit_batch(void *arg, const ingest_kafka_pos_t *pos, size_t npos, c
                         size_t errlen)
 {
     consume_ctx_t *ctx = arg;
-    if (ctx->keyed && cli_keyed_flush(ctx->keyed, err, errlen) != 0)
-        return -1; /* no source offset moves past a record the broker did not take */
-    if (ctx->dlq && ingest_producer_pending(ctx->dlq) > 0) {
-        char why[1024];
-        if (ingest_producer_flush(ctx->dlq, 10000, why, sizeof why) != 0)
-            am_log(ctx->log, AM_LOG_ERROR,
-                   "dead-letter delivery failed (the records are in the rejected table)", "topic",
-                   ctx->dlq_topic, "error", why, NULL);
-    }
+    /* The offsets first: setting them hands every record still being
+     * decoded to the store, or to the keyed producer, so that what is
+     * flushed next is the whole batch. */
     for (size_t i = 0; i < npos; i++) {
         unit_t *u = unit_for(ctx, pos[i].partition);
         if (!u) {
@@ -564,6 +558,15 @@ static int commit_batch(void *arg, const ingest_kafka_pos_t *pos, size_t npos, c
         }
         if (unit_offset(ctx, u, &pos[i], err, errlen) != 0)
             return store_failure(u);
+    }
+    if (ctx->keyed && cli_keyed_flush(ctx->keyed, err, errlen) != 0)
+        return -1; /* no source offset moves past a record the broker did not take */
+    if (ctx->dlq && ingest_producer_pending(ctx->dlq) > 0) {
+        char why[1024];
+        if (ingest_producer_flush(ctx->dlq, 10000, why, sizeof why) != 0)
+            am_log(ctx->log, AM_LOG_ERROR,
+                   "dead-letter delivery failed (the records are in the rejected table)", "topic",
+                   ctx->dlq_topic, "error", why, NULL);
     }
     for (size_t i = 0; i < ctx->nunits; i++) {
         unit_t *u = &ctx->units[i];
