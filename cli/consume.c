@@ -572,6 +572,13 @@ static int commit_batch(void *arg, const ingest_kafka_pos_t *pos, size_t npos, c
         unit_t *u = &ctx->units[i];
         if (!u->in_batch)
             continue;
+        /* Every record of the batch went out with the flush above: a
+         * record produced since would be committed before it is delivered. */
+        if (ctx->keyed && cli_keyed_pending(ctx->keyed) > 0) {
+            am_errf(err, errlen, "%zu keyed records queued after the batch's flush",
+                    cli_keyed_pending(ctx->keyed));
+            return -1;
+        }
         if (unit_commit(ctx, u, err, errlen) != 0)
             return store_failure(u);
     }

@@ -172,6 +172,11 @@ int cli_keyed_send(void *arg, const am_record_t *rec, const am_event_list_t *eve
     return rc;
 }
 
+size_t cli_keyed_pending(const cli_keyed_t *k)
+{
+    return ingest_producer_pending(k->producer);
+}
+
 int cli_keyed_flush(cli_keyed_t *k, char *err, size_t errlen)
 {
     return ingest_producer_flush(k->producer, 30000, err, errlen);

@@ -56,6 +56,9 @@ int cli_keyed_partitions(const cli_keyed_t *k);
 int cli_keyed_send(void *k, const am_record_t *rec, const am_event_list_t *events, char *err,
                    size_t errlen);
 
+/* Records queued and not yet known delivered. */
+size_t cli_keyed_pending(const cli_keyed_t *k);
+
 /* Waits for every queued record. Returns 0 when all were delivered, -1
  * with err otherwise (the caller writes the batch again). */
 int cli_keyed_flush(cli_keyed_t *k, char *err, size_t errlen);
