@@ -31,18 +31,7 @@ import sys
 
 import yaml
 
-failures = []
-
-
-def fail(msg):
-    failures.append(msg)
-    print("FAIL: " + msg)
-
-
-def check(cond, msg):
-    if not cond:
-        fail(msg)
-    return cond
+from verdict import check, fail, finish
 
 
 def note(msg):
@@ -444,7 +433,4 @@ for path in ("CMakeLists.txt", "cli/main.c", "deploy/install-deps.sh", "deploy/d
 for path in ("build/CMakeCache.txt", "build-asan/x.o", ".git/HEAD", "demo.db", "tests/unit/test_time.c"):
     check(ignored(path, patterns), ".dockerignore lets %s into the context" % path)
 
-if failures:
-    print("%d failure(s)" % len(failures))
-    sys.exit(1)
-print("deploy kit consistent: %d YAML/JSON files, metrics port %s" % (len(docs), sorted(distinct)))
+finish("deploy kit consistent: %d YAML/JSON files, metrics port %s" % (len(docs), sorted(distinct)))

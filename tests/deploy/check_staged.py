@@ -35,18 +35,7 @@ import tempfile
 
 import yaml
 
-failures = []
-
-
-def fail(msg):
-    failures.append(msg)
-    print("FAIL: " + msg)
-
-
-def check(cond, msg):
-    if not cond:
-        fail(msg)
-    return cond
+from verdict import check, fail, finish
 
 
 AM, SRC = sys.argv[1], sys.argv[2]
@@ -377,7 +366,4 @@ print("metrics ports: %s" % ports)
 check({p for p in ports.values()} == {code_port},
       "staged metrics ports %s are not all the code's default %s" % (ports, code_port))
 
-if failures:
-    print("%d failure(s)" % len(failures))
-    sys.exit(1)
-print("staged deploy files consistent: keyed partitions %s (Kubernetes), %s (compose)" % (nparts, c_parts))
+finish("staged deploy files consistent: keyed partitions %s (Kubernetes), %s (compose)" % (nparts, c_parts))
