@@ -6,7 +6,7 @@
  * topics, produces the story's records into them with their original
  * partition, key, headers and timestamp (RD_KAFKA_V_TIMESTAMP, so that
  * detection times are the story's, not today's), and then consumes them
- * with cli_consume(), the very path `aftermath run` takes, stopping once
+ * with run_consume(), the very path `aftermath run` takes, stopping once
  * every produced record is committed. The story is compiled in from
  * examples/payments-latency.ndjson (cli/embed.cmake), so the demo works
  * from a fresh clone and after installation; --story plays another kcat
@@ -15,8 +15,8 @@
 #include "cli/commands.h"
 #include "cli/incidents_table.h"
 #include "correlate/incident.h"
-#include "cli/config.h"
-#include "cli/consume.h"
+#include "run/config.h"
+#include "run/daemon.h"
 #include "common/buf.h"
 #include "common/time.h"
 #include "ingest/mock.h"
@@ -114,10 +114,10 @@ static int read_story(const char *path, ingest_record_fn fn, story_t *s, char *e
 }
 
 /* What the demo found: the counts, then the incidents from the store. */
-static void cli_demo_print_results(store_t *st, const story_t *s, const cli_consume_result_t *res,
+static void cli_demo_print_results(store_t *st, const story_t *s, const run_consume_result_t *res,
                                    double secs)
 {
-    const cli_stats_t *p = &res->pipeline;
+    const run_stats_t *p = &res->pipeline;
     printf("aftermath demo: %zu records produced to librdkafka's mock cluster (", s->records);
     for (size_t i = 0; i < s->ntopics; i++)
         printf("%s%s", i ? ", " : "topics ", s->topic[i]);
@@ -204,7 +204,7 @@ static int demo_run(const cli_global_t *g, int argc, char **argv)
     char err[1024];
     story_t s = {0};
     ingest_mock_t *mock = NULL;
-    cli_config_t *cfg = NULL;
+    run_config_t *cfg = NULL;
     store_t *st = NULL;
     corr_rules_t *rules = NULL;
     corr_engine_t *engine = NULL;
@@ -237,15 +237,15 @@ static int demo_run(const cli_global_t *g, int argc, char **argv)
     s.producer = NULL;
 
     /* The consumer's configuration, as `run` would get it from a file. */
-    cfg = cli_config_create();
-    if (cli_config_set(cfg, "kafka.bootstrap.servers", ingest_mock_bootstraps(mock), "demo", err,
+    cfg = run_config_create();
+    if (run_config_set(cfg, "kafka.bootstrap.servers", ingest_mock_bootstraps(mock), "demo", err,
                        sizeof err) != 0 ||
-        cli_config_set(cfg, "kafka.fetch.wait.max.ms", "10", "demo", err, sizeof err) != 0 ||
-        cli_config_set(cfg, "topics", topics.p, "demo", err, sizeof err) != 0 ||
-        cli_config_set(cfg, "group", "aftermath-demo", "demo", err, sizeof err) != 0 ||
-        cli_config_set(cfg, "store", db, "demo", err, sizeof err) != 0 ||
-        cli_config_set(cfg, "batch_timeout", "100ms", "demo", err, sizeof err) != 0 ||
-        cli_config_check(cfg, err, sizeof err) != 0)
+        run_config_set(cfg, "kafka.fetch.wait.max.ms", "10", "demo", err, sizeof err) != 0 ||
+        run_config_set(cfg, "topics", topics.p, "demo", err, sizeof err) != 0 ||
+        run_config_set(cfg, "group", "aftermath-demo", "demo", err, sizeof err) != 0 ||
+        run_config_set(cfg, "store", db, "demo", err, sizeof err) != 0 ||
+        run_config_set(cfg, "batch_timeout", "100ms", "demo", err, sizeof err) != 0 ||
+        run_config_check(cfg, err, sizeof err) != 0)
         goto fail;
 
     if (remove_db(db, err, sizeof err) != 0)
@@ -259,9 +259,9 @@ static int demo_run(const cli_global_t *g, int argc, char **argv)
     engine = corr_engine_create(st, rules, &g->log, NULL, err, sizeof err);
     if (!engine)
         goto fail;
-    cli_consume_opts_t o = {.max_records = s.records, .deadline_ms = 60000};
-    cli_consume_result_t res = {0};
-    if (cli_consume(cfg, st, engine, rules, &o, &g->log, &res, err, sizeof err) != 0)
+    run_consume_opts_t o = {.max_records = s.records, .deadline_ms = 60000};
+    run_consume_result_t res = {0};
+    if (run_consume(cfg, st, engine, rules, &o, &g->log, &res, err, sizeof err) != 0)
         goto fail;
     cli_demo_print_results(st, &s, &res, am_monotonic_s() - t0);
     rc = CLI_EXIT_OK;
@@ -273,7 +273,7 @@ done:
     corr_engine_destroy(engine);
     store_close(st);
     corr_rules_destroy(rules);
-    cli_config_destroy(cfg);
+    run_config_destroy(cfg);
     ingest_producer_destroy(s.producer);
     ingest_mock_destroy(mock);
     for (size_t i = 0; i < s.ntopics; i++)

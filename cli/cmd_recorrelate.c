@@ -4,6 +4,7 @@
  * on the set of events, so the result is exactly what a replay of the
  * whole history under these rules would give.
  */
+#include "cli/cmd_util.h"
 #include "cli/commands.h"
 #include "cli/incidents_table.h"
 #include "correlate/engine.h"

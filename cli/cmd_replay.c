@@ -8,11 +8,12 @@
  * has its own --db and --rules), so a dump replays into the events the
  * live topic produced.
  */
+#include "cli/cmd_util.h"
 #include "cli/commands.h"
-#include "cli/config.h"
-#include "cli/drafts.h"
+#include "run/config.h"
+#include "run/draft_select.h"
 #include "cli/incidents_table.h"
-#include "cli/pipeline.h"
+#include "run/pipeline.h"
 #include "correlate/incident.h"
 #include "common/buf.h"
 #include "common/time.h"
@@ -77,8 +78,8 @@ static const char replay_help[] =
     "  aftermath replay --db incidents.db examples/payments-latency.ndjson\n";
 
 typedef struct replay_ctx {
-    cli_pipeline_t *pipeline;
-    const cli_config_t *cfg; /* topic formats, when --config and no --format */
+    run_pipeline_t *pipeline;
+    const run_config_t *cfg; /* topic formats, when --config and no --format */
     int progress;
     double start, last; /* am_monotonic_s() */
     char err[1024];
@@ -87,16 +88,16 @@ typedef struct replay_ctx {
 static int on_record(void *arg, const am_record_t *rec)
 {
     replay_ctx_t *ctx = arg;
-    const cli_config_topic_t *topic = ctx->cfg ? cli_config_topic(ctx->cfg, rec->topic) : NULL;
+    const run_config_topic_t *topic = ctx->cfg ? run_config_topic(ctx->cfg, rec->topic) : NULL;
     am_record_t with_format;
     if (topic && topic->format && !rec->format) {
         with_format = *rec;
         with_format.format = topic->format;
         rec = &with_format;
     }
-    if (cli_pipeline_record(ctx->pipeline, rec, ctx->err, sizeof ctx->err) != 0)
+    if (run_pipeline_record(ctx->pipeline, rec, ctx->err, sizeof ctx->err) != 0)
         return -1;
-    const cli_stats_t *s = cli_pipeline_stats(ctx->pipeline);
+    const run_stats_t *s = run_pipeline_stats(ctx->pipeline);
     if (ctx->progress && (s->records & 1023) == 0 && am_monotonic_s() - ctx->last >= 1.0) {
         ctx->last = am_monotonic_s();
         double secs = ctx->last - ctx->start;
@@ -174,19 +175,19 @@ static int replay_run(const cli_global_t *g, int argc, char **argv)
     ingest_decoder_t *dec = NULL;
     corr_engine_t *engine = NULL;
     json_t *incidents = NULL;
-    cli_config_t *cfg = NULL;
+    run_config_t *cfg = NULL;
     ingest_limits_t limits = ingest_limits_default;
     if (config) {
-        cfg = cli_config_load(config, err, sizeof err);
+        cfg = run_config_load(config, err, sizeof err);
         if (!cfg) {
             fprintf(stderr, "aftermath replay: %s\n", err);
             return CLI_EXIT_USAGE;
         }
-        cli_config_limits(cfg, &limits);
+        run_config_limits(cfg, &limits);
     }
     corr_rules_t *rules = cli_load_rules("replay", rules_path);
     if (!rules) {
-        cli_config_destroy(cfg);
+        run_config_destroy(cfg);
         return CLI_EXIT_USAGE;
     }
     replay_ctx_t ctx = {.progress = !quiet && isatty(STDERR_FILENO),
@@ -203,8 +204,8 @@ static int replay_run(const cli_global_t *g, int argc, char **argv)
         rc = CLI_EXIT_USAGE;
         goto done;
     }
-    dec = cfg ? cli_config_decoder(cfg, &limits) : ingest_decoder_create(NULL, NULL);
-    ctx.pipeline = cli_pipeline_create(st, dec, engine, format, &g->log, (size_t)batch);
+    dec = cfg ? run_config_decoder(cfg, &limits) : ingest_decoder_create(NULL, NULL);
+    ctx.pipeline = run_pipeline_create(st, dec, engine, format, &g->log, (size_t)batch);
     ctx.start = ctx.last = am_monotonic_s();
     for (int i = optind; i < argc; i++) {
         int r = ingest_replay_file(argv[i], on_record, &ctx, err, sizeof err);
@@ -214,16 +215,16 @@ static int replay_run(const cli_global_t *g, int argc, char **argv)
             goto done;
         }
     }
-    if (cli_pipeline_flush(ctx.pipeline, err, sizeof err) != 0) {
+    if (run_pipeline_flush(ctx.pipeline, err, sizeof err) != 0) {
         fprintf(stderr, "aftermath replay: %s\n", err);
         goto done;
     }
-    int ndrafts = drafts ? cli_write_drafts(st, engine, drafts, &g->log, err, sizeof err) : 0;
+    int ndrafts = drafts ? run_write_drafts(st, engine, drafts, &g->log, err, sizeof err) : 0;
     if (ndrafts < 0) {
         fprintf(stderr, "aftermath replay: %s\n", err);
         goto done;
     }
-    const cli_stats_t *s = cli_pipeline_stats(ctx.pipeline);
+    const run_stats_t *s = run_pipeline_stats(ctx.pipeline);
     double secs = am_monotonic_s() - ctx.start;
     if (ctx.progress)
         fputs("\r\033[K", stderr);
@@ -254,12 +255,12 @@ static int replay_run(const cli_global_t *g, int argc, char **argv)
     rc = CLI_EXIT_OK;
 done:
     json_decref(incidents);
-    cli_pipeline_destroy(ctx.pipeline);
+    run_pipeline_destroy(ctx.pipeline);
     ingest_decoder_destroy(dec);
     corr_engine_destroy(engine);
     store_close(st);
     corr_rules_destroy(rules);
-    cli_config_destroy(cfg);
+    run_config_destroy(cfg);
     return rc;
 }
 

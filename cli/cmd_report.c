@@ -3,8 +3,9 @@
  * incident, as Markdown, HTML or JSON. The draft is built in memory and
  * written whole, so a failure never leaves half a file behind.
  */
+#include "cli/cmd_util.h"
 #include "cli/commands.h"
-#include "cli/drafts.h"
+#include "run/draft_select.h"
 #include "common/buf.h"
 #include "report/draft.h"
 #include "store/store.h"

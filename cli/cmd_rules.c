@@ -3,9 +3,10 @@
  * rule files, and show which incidents events would form under them
  * without touching any database (like `amtool config routes test`).
  */
+#include "cli/cmd_util.h"
 #include "cli/commands.h"
 #include "cli/incidents_table.h"
-#include "cli/pipeline.h"
+#include "run/pipeline.h"
 #include "common/strset.h"
 #include "correlate/engine.h"
 #include "correlate/incident.h"
@@ -56,7 +57,7 @@ static int rules_check(int argc, char **argv)
 }
 
 typedef struct test_ctx {
-    cli_pipeline_t *pipeline;
+    run_pipeline_t *pipeline;
     const corr_rules_t *rules;
     am_strset_t unmatched;
     char err[1024];
@@ -65,7 +66,7 @@ typedef struct test_ctx {
 static int on_record(void *arg, const am_record_t *rec)
 {
     test_ctx_t *ctx = arg;
-    return cli_pipeline_record(ctx->pipeline, rec, ctx->err, sizeof ctx->err);
+    return run_pipeline_record(ctx->pipeline, rec, ctx->err, sizeof ctx->err);
 }
 
 static int on_event(void *arg, int64_t seq, const am_event_t *ev)
@@ -118,7 +119,7 @@ static int rules_test(const cli_global_t *g, int argc, char **argv)
     if (!engine)
         goto fail;
     dec = ingest_decoder_create(NULL, NULL);
-    ctx.pipeline = cli_pipeline_create(st, dec, engine, "auto", &g->log, 1000);
+    ctx.pipeline = run_pipeline_create(st, dec, engine, "auto", &g->log, 1000);
     for (int i = optind; i < argc; i++) {
         int r = ingest_replay_file(argv[i], on_record, &ctx, err, sizeof err);
         if (r < 0) {
@@ -127,7 +128,7 @@ static int rules_test(const cli_global_t *g, int argc, char **argv)
             goto fail;
         }
     }
-    if (cli_pipeline_flush(ctx.pipeline, err, sizeof err) != 0 ||
+    if (run_pipeline_flush(ctx.pipeline, err, sizeof err) != 0 ||
         store_scan_events(st, 0, on_event, &ctx, err, sizeof err) != 0 ||
         !(arr = corr_incidents_json(st, err, sizeof err)))
         goto fail;
@@ -157,7 +158,7 @@ fail:
 done:
     json_decref(arr);
     am_strset_free(&ctx.unmatched);
-    cli_pipeline_destroy(ctx.pipeline);
+    run_pipeline_destroy(ctx.pipeline);
     ingest_decoder_destroy(dec);
     corr_engine_destroy(engine);
     store_close(st);

@@ -2,14 +2,14 @@
  * cmd_run.c - `aftermath run`: the Kafka consumer daemon.
  *
  * Builds the configuration (file, then AFTERMATH_* variables, then flags,
- * see cli/config.h), opens the store and hands over to cli_consume(), the
+ * see run/config.h), opens the store and hands over to run_consume(), the
  * path `aftermath demo` takes as well.
  */
 #include "cli/commands.h"
-#include "cli/config.h"
-#include "cli/consume.h"
-#include "cli/http.h"
-#include "cli/metrics.h"
+#include "run/config.h"
+#include "run/daemon.h"
+#include "run/http.h"
+#include "run/registry.h"
 #include "common/buf.h"
 #include "common/time.h"
 
@@ -172,15 +172,15 @@ static int run_run(const cli_global_t *g, int argc, char **argv)
     const char *config = NULL, *brokers = NULL, *group = NULL, *db = NULL, *maddr = NULL,
                *role = NULL;
     am_buf_t topics = {0};
-    cli_consume_opts_t o = {0};
+    run_consume_opts_t o = {0};
     int print = 0, c, rc = CLI_EXIT_USAGE;
     char err[1024];
-    cli_config_t *cfg = NULL;
+    run_config_t *cfg = NULL;
     store_t *st = NULL;
     corr_rules_t *rules = NULL;
     corr_engine_t *engine = NULL;
-    cli_metrics_t *metrics = NULL;
-    cli_http_t *http = NULL;
+    run_registry_t *metrics = NULL;
+    run_http_t *http = NULL;
 
     optind = 0;
     opterr = 0;
@@ -242,39 +242,39 @@ static int run_run(const cli_global_t *g, int argc, char **argv)
         goto done;
     }
 
-    cfg = config ? cli_config_load(config, err, sizeof err) : cli_config_create();
-    if (!cfg || cli_config_apply_env(cfg, environ, err, sizeof err) != 0 ||
+    cfg = config ? run_config_load(config, err, sizeof err) : run_config_create();
+    if (!cfg || run_config_apply_env(cfg, environ, err, sizeof err) != 0 ||
         (brokers &&
-         cli_config_set(cfg, "kafka.bootstrap.servers", brokers, "--brokers", err, sizeof err)) ||
-        (topics.len && cli_config_set(cfg, "topics", topics.p, "--topic", err, sizeof err)) ||
-        (group && cli_config_set(cfg, "group", group, "--group", err, sizeof err)) ||
-        (db && cli_config_set(cfg, "store", db, "--db", err, sizeof err)) ||
-        (maddr && cli_config_set(cfg, "metrics", maddr, "--metrics-addr", err, sizeof err)) ||
-        (role && cli_config_set(cfg, "role", role, "--role", err, sizeof err))) {
+         run_config_set(cfg, "kafka.bootstrap.servers", brokers, "--brokers", err, sizeof err)) ||
+        (topics.len && run_config_set(cfg, "topics", topics.p, "--topic", err, sizeof err)) ||
+        (group && run_config_set(cfg, "group", group, "--group", err, sizeof err)) ||
+        (db && run_config_set(cfg, "store", db, "--db", err, sizeof err)) ||
+        (maddr && run_config_set(cfg, "metrics", maddr, "--metrics-addr", err, sizeof err)) ||
+        (role && run_config_set(cfg, "role", role, "--role", err, sizeof err))) {
         fprintf(stderr, "aftermath run: %s\n", err);
         goto done;
     }
     if (print) {
-        cli_config_print(cfg, stdout);
+        run_config_print(cfg, stdout);
         rc = CLI_EXIT_OK;
         goto done;
     }
-    if (cli_config_check(cfg, err, sizeof err) != 0) {
+    if (run_config_check(cfg, err, sizeof err) != 0) {
         rc = cli_usage_error("run", "%s", err);
         goto done;
     }
-    cli_config_log(cfg, &g->log);
+    run_config_log(cfg, &g->log);
     if (cfg->metrics) {
         /* Listening first: a taken port is a configuration error, before
          * anything is consumed. */
-        metrics = cli_metrics_create(AFTERMATH_VERSION, am_wall_ms());
-        http = cli_http_start(cfg->metrics, metrics, err, sizeof err);
+        metrics = run_registry_create(AFTERMATH_VERSION, am_wall_ms());
+        http = run_http_start(cfg->metrics, metrics, err, sizeof err);
         if (!http) {
             fprintf(stderr, "aftermath run: %s\n", err);
             goto done;
         }
         am_log(&g->log, AM_LOG_INFO, "metrics endpoint listening", "address",
-               cli_http_address(http), NULL);
+               run_http_address(http), NULL);
         o.metrics = metrics;
     }
 
@@ -286,14 +286,14 @@ static int run_run(const cli_global_t *g, int argc, char **argv)
     rc = CLI_EXIT_FAILURE;
     /* A correlator keeps one store per keyed partition (opened as they
      * are assigned); every other role one store. */
-    if (cfg->role != CLI_ROLE_CORRELATE) {
+    if (cfg->role != RUN_ROLE_CORRELATE) {
         st = store_open(cfg->store, NULL, err, sizeof err);
         if (!st) {
             fprintf(stderr, "aftermath run: %s\n", err);
             goto done;
         }
     }
-    if (cfg->role == CLI_ROLE_ALL) {
+    if (cfg->role == RUN_ROLE_ALL) {
         corr_options_t copts = {.max_open_groups = (size_t)cfg->max_open_groups};
         engine = corr_engine_create(st, rules, &g->log, &copts, err, sizeof err);
         if (!engine) {
@@ -303,15 +303,15 @@ static int run_run(const cli_global_t *g, int argc, char **argv)
     }
     if (metrics) {
         /* The incident histograms come from where the incidents are. */
-        if ((cfg->role == CLI_ROLE_ALL || cfg->role == CLI_ROLE_VIEW) &&
-            cli_metrics_load(metrics, st, err, sizeof err) != 0) {
+        if ((cfg->role == RUN_ROLE_ALL || cfg->role == RUN_ROLE_VIEW) &&
+            run_registry_load(metrics, st, err, sizeof err) != 0) {
             fprintf(stderr, "aftermath run: %s\n", err);
             goto done;
         }
-        cli_metrics_publish(metrics);
+        run_registry_publish(metrics);
     }
-    cli_consume_result_t res = {0};
-    if (cli_consume(cfg, st, engine, rules, &o, &g->log, &res, err, sizeof err) != 0) {
+    run_consume_result_t res = {0};
+    if (run_consume(cfg, st, engine, rules, &o, &g->log, &res, err, sizeof err) != 0) {
         am_log(&g->log, AM_LOG_ERROR, "consumer stopped on a failure", "error", err, NULL);
         fprintf(stderr, "aftermath run: %s\n", err);
         goto done;
@@ -326,15 +326,15 @@ static int run_run(const cli_global_t *g, int argc, char **argv)
     rc = CLI_EXIT_OK;
 done:
     if (metrics) {
-        cli_metrics_stopping(metrics);
-        cli_metrics_publish(metrics);
+        run_registry_stopping(metrics);
+        run_registry_publish(metrics);
     }
-    cli_http_stop(http);
-    cli_metrics_destroy(metrics);
+    run_http_stop(http);
+    run_registry_destroy(metrics);
     corr_engine_destroy(engine);
     store_close(st);
     corr_rules_destroy(rules);
-    cli_config_destroy(cfg);
+    run_config_destroy(cfg);
     am_buf_free(&topics);
     return rc;
 }

@@ -2,8 +2,9 @@
  * cmd_show.c - `aftermath show ID`: an incident's timeline in the
  * terminal, the same reconstruction as the draft's Timeline section.
  */
+#include "cli/cmd_util.h"
 #include "cli/commands.h"
-#include "cli/drafts.h"
+#include "run/draft_select.h"
 #include "common/buf.h"
 #include "report/draft.h"
 #include "store/store.h"

@@ -5,7 +5,7 @@
  * partition's end.
  */
 #include "cli/commands.h"
-#include "cli/config.h"
+#include "run/config.h"
 #include "common/buf.h"
 #include "common/time.h"
 #include "ingest/kafka.h"
@@ -126,7 +126,7 @@ static int status_run(const cli_global_t *g, int argc, char **argv)
     int64_t timeout_ms = 5000;
     int c, rc = CLI_EXIT_USAGE;
     char err[1024];
-    cli_config_t *cfg = NULL;
+    run_config_t *cfg = NULL;
     offsets_t offs = {0};
     int64_t *end = NULL;
 
@@ -162,11 +162,11 @@ static int status_run(const cli_global_t *g, int argc, char **argv)
         rc = cli_usage_error("status", "unexpected argument '%s'", argv[optind]);
         goto done;
     }
-    cfg = config ? cli_config_load(config, err, sizeof err) : cli_config_create();
-    if (!cfg || cli_config_apply_env(cfg, environ, err, sizeof err) != 0 ||
+    cfg = config ? run_config_load(config, err, sizeof err) : run_config_create();
+    if (!cfg || run_config_apply_env(cfg, environ, err, sizeof err) != 0 ||
         (brokers &&
-         cli_config_set(cfg, "kafka.bootstrap.servers", brokers, "--brokers", err, sizeof err)) ||
-        (db && cli_config_set(cfg, "store", db, "--db", err, sizeof err))) {
+         run_config_set(cfg, "kafka.bootstrap.servers", brokers, "--brokers", err, sizeof err)) ||
+        (db && run_config_set(cfg, "store", db, "--db", err, sizeof err))) {
         fprintf(stderr, "aftermath status: %s\n", err);
         goto done;
     }
@@ -184,7 +184,7 @@ static int status_run(const cli_global_t *g, int argc, char **argv)
         goto done;
     }
 
-    const char *servers = cli_config_kafka_get(cfg, "bootstrap.servers");
+    const char *servers = run_config_kafka_get(cfg, "bootstrap.servers");
     int have_end = 0;
     if (servers && offs.n) {
         ingest_kafka_prop_t *props = am_xcalloc(cfg->nkafka + 1, sizeof *props);
@@ -229,7 +229,7 @@ done:
         free((char *)offs.v[i].topic);
     free(offs.v);
     free(end);
-    cli_config_destroy(cfg);
+    run_config_destroy(cfg);
     return rc;
 }
 

@@ -73,13 +73,3 @@ void cli_print_incidents(FILE *out, const json_t *arr)
         am_buf_free(&key);
     }
 }
-
-corr_rules_t *cli_load_rules(const char *cmd, const char *path)
-{
-    char err[1024];
-    char *const paths[] = {(char *)path};
-    corr_rules_t *rules = corr_rules_load_files(paths, path ? 1 : 0, err, sizeof err);
-    if (!rules)
-        fprintf(stderr, "aftermath %s: %s\n", cmd, err);
-    return rules;
-}

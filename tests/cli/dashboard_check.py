@@ -3,7 +3,7 @@
 
 Every metric name in the dashboard's PromQL (panel targets and template
 variable queries) must be a sample name of a real exposition: the output of
-`test_run_metrics --print-sample`, a registry of cli/metrics.c filled with
+`test_run_metrics --print-sample`, a registry of run/registry.c filled with
 every kind of series. Every panel query must parse as PromQL (`promtool
 check rules` on the queries as recording rules, variables substituted;
 promtool is required, deploy/install-deps.sh installs it). The dashboard

@@ -1,8 +1,8 @@
 /*
  * fuzz_config.c - libFuzzer target for the `run` config loader
- * (cli/config.c): any bytes are either refused with "path:..." or loaded
+ * (run/config.c): any bytes are either refused with "path:..." or loaded
  * into a config whose printed form (--print-config) loads again, and
- * cli_config_check() answers without crashing. The loader reads a file,
+ * run_config_check() answers without crashing. The loader reads a file,
  * so each input is written to one temporary file first.
  */
 #include <stdint.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/config.h"
+#include "run/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char err[1024] = "";
     write_file(data, size);
-    cli_config_t *cfg = cli_config_load(path, err, sizeof err);
+    run_config_t *cfg = run_config_load(path, err, sizeof err);
     if (!cfg) {
         if (strncmp(err, path, strlen(path)) != 0) {
             fprintf(stderr, "refusal without a place: %s\n", err);
@@ -43,20 +43,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         return 0;
     }
-    (void)cli_config_check(cfg, err, sizeof err);
+    (void)run_config_check(cfg, err, sizeof err);
     char *text = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
-    cli_config_print(cfg, out);
+    run_config_print(cfg, out);
     fclose(out);
     write_file(text, len);
-    cli_config_t *again = cli_config_load(path, err, sizeof err);
+    run_config_t *again = run_config_load(path, err, sizeof err);
     if (!again) {
         fprintf(stderr, "printed config does not load: %s\n%s", err, text);
         abort();
     }
-    cli_config_destroy(again);
-    cli_config_destroy(cfg);
+    run_config_destroy(again);
+    run_config_destroy(cfg);
     free(text);
     return 0;
 }

@@ -55,7 +55,7 @@ static int on_record(void *arg, const am_record_t *rec)
 {
     feed_ctx_t *c = arg;
     char err[1024];
-    if (cli_pipeline_record(c->h->p, rec, err, sizeof err) != 0)
+    if (run_pipeline_record(c->h->p, rec, err, sizeof err) != 0)
         fail_msg("pipeline: %s", err);
     return 0;
 }

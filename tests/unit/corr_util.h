@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/pipeline.h"
+#include "run/pipeline.h"
 #include "common/buf.h"
 #include "correlate/engine.h"
 #include "correlate/incident.h"
@@ -30,7 +30,7 @@ typedef struct harness {
     corr_rules_t *rules;
     corr_engine_t *engine;
     ingest_decoder_t *dec;
-    cli_pipeline_t *p;
+    run_pipeline_t *p;
     am_log_t log;
     long line;
 } harness_t;
@@ -51,7 +51,7 @@ static inline void h_open_opts(harness_t *h, const char *db, const char *rules_y
     if (!h->engine)
         fail_msg("engine: %s", err);
     h->dec = ingest_decoder_create(NULL, NULL);
-    h->p = cli_pipeline_create(h->st, h->dec, h->engine, "auto", NULL, batch);
+    h->p = run_pipeline_create(h->st, h->dec, h->engine, "auto", NULL, batch);
 }
 
 static inline void h_open(harness_t *h, const char *db, const char *rules_yaml, size_t batch,
@@ -72,9 +72,9 @@ static inline void h_feed_at(harness_t *h, const char *payload, double observed)
                        .ts = observed < 0 ? AM_TIME_NONE : BASE_MS + (int64_t)(observed * 60000.0),
                        .partition = -1,
                        .offset = -1};
-    if (cli_pipeline_record(h->p, &rec, err, sizeof err) != 0)
+    if (run_pipeline_record(h->p, &rec, err, sizeof err) != 0)
         fail_msg("pipeline: %s", err);
-    if (cli_pipeline_stats(h->p)->rejected)
+    if (run_pipeline_stats(h->p)->rejected)
         fail_msg("refused: %s", payload);
 }
 
@@ -86,7 +86,7 @@ static inline void h_feed(harness_t *h, const char *payload)
 static inline json_t *h_incidents(harness_t *h)
 {
     char err[1024];
-    if (cli_pipeline_flush(h->p, err, sizeof err) != 0)
+    if (run_pipeline_flush(h->p, err, sizeof err) != 0)
         fail_msg("flush: %s", err);
     json_t *arr = corr_incidents_json(h->st, err, sizeof err);
     if (!arr)
@@ -96,7 +96,7 @@ static inline json_t *h_incidents(harness_t *h)
 
 static inline void h_close(harness_t *h)
 {
-    cli_pipeline_destroy(h->p);
+    run_pipeline_destroy(h->p);
     ingest_decoder_destroy(h->dec);
     corr_engine_destroy(h->engine);
     store_close(h->st);

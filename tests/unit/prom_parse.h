@@ -1,7 +1,7 @@
 /*
  * prom_parse.h - a small parser of the Prometheus text exposition format
  * (0.0.4), written from the format's specification rather than from the
- * renderers, for the tests of report/prom.c and cli/metrics.c: every line
+ * renderers, for the tests of report/prom.c and run/registry.c: every line
  * is a HELP, a TYPE or a sample; names and label names are valid; label
  * values are quoted with only the three escapes; values are numbers; each
  * family has one HELP and one TYPE before its samples; histogram buckets

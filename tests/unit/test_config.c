@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "cli/config.h"
+#include "run/config.h"
 #include "common/buf.h"
 #include "ingest/kafka.h"
 #include "tmp_util.h"
@@ -36,17 +36,17 @@ static int teardown(void **state)
 }
 
 /* Loads text as a config file; returns the config or NULL with err. */
-static cli_config_t *load(const char *text, char *err, size_t errlen)
+static run_config_t *load(const char *text, char *err, size_t errlen)
 {
     const char *path = tmp_write(dir, "c.yaml", text);
-    return cli_config_load(path, err, errlen);
+    return run_config_load(path, err, errlen);
 }
 
 /* Asserts that text is refused with an error containing want. */
 static void refused(const char *text, const char *want)
 {
     char err[1024] = "";
-    cli_config_t *cfg = load(text, err, sizeof err);
+    run_config_t *cfg = load(text, err, sizeof err);
     if (cfg || !strstr(err, want))
         fail_msg("want an error with '%s', got %s '%s'", want, cfg ? "success" : "error", err);
 }
@@ -55,7 +55,7 @@ static void test_full(void **state)
 {
     (void)state;
     char err[1024] = "";
-    cli_config_t *cfg = load("version: 1\n"
+    run_config_t *cfg = load("version: 1\n"
                              "kafka:\n"
                              "  bootstrap.servers: [b1:9092, b2:9092]\n"
                              "  security.protocol: SASL_SSL\n"
@@ -85,9 +85,9 @@ static void test_full(void **state)
                              "max_open_groups: 500\n",
                              err, sizeof err);
     assert_non_null(cfg);
-    assert_string_equal(cli_config_kafka_get(cfg, "bootstrap.servers"), "b1:9092,b2:9092");
-    assert_string_equal(cli_config_kafka_get(cfg, "session.timeout.ms"), "6000");
-    assert_null(cli_config_kafka_get(cfg, "client.id"));
+    assert_string_equal(run_config_kafka_get(cfg, "bootstrap.servers"), "b1:9092,b2:9092");
+    assert_string_equal(run_config_kafka_get(cfg, "session.timeout.ms"), "6000");
+    assert_null(run_config_kafka_get(cfg, "client.id"));
     assert_int_equal(cfg->ntopics, 3);
     assert_string_equal(cfg->topics[0].name, "alerts");
     assert_string_equal(cfg->topics[0].format, "alertmanager");
@@ -112,42 +112,42 @@ static void test_full(void **state)
     assert_int_equal(cfg->max_record_bytes, 4096);
     assert_int_equal(cfg->max_open_groups, 500);
     ingest_limits_t lim;
-    cli_config_limits(cfg, &lim);
+    run_config_limits(cfg, &lim);
     assert_int_equal(lim.max_record_bytes, 4096);
     assert_int_equal(lim.max_depth, 8);
     assert_int_equal(lim.max_events, 100);
     assert_int_equal(lim.max_labels, 20);
     assert_int_equal(lim.max_value_bytes, 256);
-    assert_int_equal(cli_config_check(cfg, err, sizeof err), 0);
+    assert_int_equal(run_config_check(cfg, err, sizeof err), 0);
 
     /* Printed and logged, the password is masked; printed text loads back. */
     char *text = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
-    cli_config_print(cfg, out);
+    run_config_print(cfg, out);
     fclose(out);
     assert_null(strstr(text, "hunter2"));
     assert_non_null(strstr(text, "sasl.password: \"***\""));
-    cli_config_t *again = load(text, err, sizeof err);
+    run_config_t *again = load(text, err, sizeof err);
     if (!again)
         fail_msg("printed config does not load: %s\n%s", err, text);
     assert_int_equal(again->ntopics, 3);
     assert_int_equal(again->batch_timeout_ms, 250);
     assert_int_equal(again->max_label_bytes, 256);
     assert_int_equal(again->retention_ms, 90LL * 86400000);
-    cli_config_destroy(again);
+    run_config_destroy(again);
     free(text);
 
     text = NULL;
     out = open_memstream(&text, &len);
     am_log_t log = {.out = out, .level = AM_LOG_DEBUG};
-    cli_config_log(cfg, &log);
+    run_config_log(cfg, &log);
     fclose(out);
     assert_null(strstr(text, "hunter2"));
     assert_non_null(strstr(text, "name=sasl.password value=***"));
     assert_non_null(strstr(text, "name=security.protocol value=SASL_SSL"));
     free(text);
-    cli_config_destroy(cfg);
+    run_config_destroy(cfg);
 }
 
 /* Each role's group default and what it requires. */
@@ -155,46 +155,46 @@ static void test_roles(void **state)
 {
     (void)state;
     char err[1024] = "";
-    cli_config_t *cfg =
+    run_config_t *cfg =
         load("kafka:\n  bootstrap.servers: b:9092\nrole: correlate\n", err, sizeof err);
     assert_non_null(cfg);
-    assert_int_equal(cfg->role, CLI_ROLE_CORRELATE);
-    assert_string_equal(cli_config_group(cfg), "aftermath-correlate");
+    assert_int_equal(cfg->role, RUN_ROLE_CORRELATE);
+    assert_string_equal(run_config_group(cfg), "aftermath-correlate");
     /* correlate needs no source topics, but an incidents topic */
-    assert_int_equal(cli_config_check(cfg, err, sizeof err), -1);
+    assert_int_equal(run_config_check(cfg, err, sizeof err), -1);
     assert_non_null(strstr(err, "role correlate needs incidents_topic"));
-    assert_int_equal(cli_config_set(cfg, "incidents_topic", "inc", "t", err, sizeof err), 0);
-    assert_int_equal(cli_config_check(cfg, err, sizeof err), 0);
+    assert_int_equal(run_config_set(cfg, "incidents_topic", "inc", "t", err, sizeof err), 0);
+    assert_int_equal(run_config_check(cfg, err, sizeof err), 0);
     /* decode needs sources, and a keyed topic of its own */
-    assert_int_equal(cli_config_set(cfg, "role", "decode", "AFTERMATH_ROLE", err, sizeof err), 0);
-    assert_string_equal(cli_config_group(cfg), "aftermath-decode");
-    assert_int_equal(cli_config_check(cfg, err, sizeof err), -1);
+    assert_int_equal(run_config_set(cfg, "role", "decode", "AFTERMATH_ROLE", err, sizeof err), 0);
+    assert_string_equal(run_config_group(cfg), "aftermath-decode");
+    assert_int_equal(run_config_check(cfg, err, sizeof err), -1);
     assert_non_null(strstr(err, "no topics"));
-    assert_int_equal(cli_config_set(cfg, "topics", "alerts,inc", "t", err, sizeof err), 0);
-    assert_int_equal(cli_config_set(cfg, "keyed_topic", "alerts", "t", err, sizeof err), 0);
-    assert_int_equal(cli_config_check(cfg, err, sizeof err), -1);
+    assert_int_equal(run_config_set(cfg, "topics", "alerts,inc", "t", err, sizeof err), 0);
+    assert_int_equal(run_config_set(cfg, "keyed_topic", "alerts", "t", err, sizeof err), 0);
+    assert_int_equal(run_config_check(cfg, err, sizeof err), -1);
     assert_non_null(strstr(err, "keyed_topic 'alerts' must differ"));
-    assert_int_equal(cli_config_set(cfg, "keyed_topic", "k", "t", err, sizeof err), 0);
-    assert_int_equal(cli_config_check(cfg, err, sizeof err), 0);
+    assert_int_equal(run_config_set(cfg, "keyed_topic", "k", "t", err, sizeof err), 0);
+    assert_int_equal(run_config_check(cfg, err, sizeof err), 0);
     /* every view its own group; an explicit group wins */
-    assert_int_equal(cli_config_set(cfg, "role", "view", "t", err, sizeof err), 0);
-    assert_non_null(strstr(cli_config_group(cfg), "aftermath-view-"));
-    assert_int_equal(cli_config_set(cfg, "group", "g", "t", err, sizeof err), 0);
-    assert_string_equal(cli_config_group(cfg), "g");
-    assert_int_equal(cli_config_set(cfg, "role", "worker", "--role", err, sizeof err), -1);
+    assert_int_equal(run_config_set(cfg, "role", "view", "t", err, sizeof err), 0);
+    assert_non_null(strstr(run_config_group(cfg), "aftermath-view-"));
+    assert_int_equal(run_config_set(cfg, "group", "g", "t", err, sizeof err), 0);
+    assert_string_equal(run_config_group(cfg), "g");
+    assert_int_equal(run_config_set(cfg, "role", "worker", "--role", err, sizeof err), -1);
     assert_string_equal(err, "--role: role: 'worker' is not one of all, decode, correlate, view");
-    cli_config_destroy(cfg);
+    run_config_destroy(cfg);
 }
 
 static void test_defaults(void **state)
 {
     (void)state;
     char err[1024] = "";
-    cli_config_t *cfg = load("# nothing but a comment\n", err, sizeof err);
+    run_config_t *cfg = load("# nothing but a comment\n", err, sizeof err);
     assert_non_null(cfg);
     assert_null(cfg->group);
-    assert_string_equal(cli_config_group(cfg), "aftermath");
-    assert_int_equal(cfg->role, CLI_ROLE_ALL);
+    assert_string_equal(run_config_group(cfg), "aftermath");
+    assert_int_equal(cfg->role, RUN_ROLE_ALL);
     assert_string_equal(cfg->keyed_topic, "aftermath.keyed");
     assert_string_equal(cfg->store, "aftermath.db");
     assert_int_equal(cfg->batch_size, 1000);
@@ -203,33 +203,33 @@ static void test_defaults(void **state)
     assert_int_equal(cfg->retention_ms, 0); /* off */
     assert_int_equal(cfg->max_record_bytes, 1024 * 1024);
     ingest_limits_t lim;
-    cli_config_limits(cfg, &lim);
+    run_config_limits(cfg, &lim);
     assert_memory_equal(&lim, &ingest_limits_default, sizeof lim);
     assert_int_equal(cfg->max_open_groups, 10000);
     assert_null(cfg->dead_letter_topic);
     assert_string_equal(cfg->metrics, "127.0.0.1:10791");
-    assert_int_equal(cli_config_check(cfg, err, sizeof err), -1);
+    assert_int_equal(run_config_check(cfg, err, sizeof err), -1);
     assert_non_null(strstr(err, "bootstrap.servers"));
-    cli_config_destroy(cfg);
+    run_config_destroy(cfg);
 
     /* ~ switches an optional setting off. */
     cfg = load("dead_letter_topic: dlq\ndrafts: d\n", err, sizeof err);
     assert_non_null(cfg);
-    cli_config_destroy(cfg);
+    run_config_destroy(cfg);
     cfg = load("dead_letter_topic: ~\ndrafts:\n", err, sizeof err);
     assert_non_null(cfg);
     assert_null(cfg->dead_letter_topic);
     assert_null(cfg->drafts);
-    cli_config_destroy(cfg);
+    run_config_destroy(cfg);
     /* the metrics endpoint is on by default; off (or ~) switches it off */
     cfg = load("metrics: off\n", err, sizeof err);
     assert_non_null(cfg);
     assert_null(cfg->metrics);
-    cli_config_destroy(cfg);
+    run_config_destroy(cfg);
     cfg = load("metrics: 0.0.0.0:10791\n", err, sizeof err);
     assert_non_null(cfg);
     assert_string_equal(cfg->metrics, "0.0.0.0:10791");
-    cli_config_destroy(cfg);
+    run_config_destroy(cfg);
 }
 
 static void test_refusals(void **state)
@@ -281,7 +281,7 @@ static void test_refusals(void **state)
     refused("dead_letter_topic: 'no/slash'\n", "not a valid topic name");
 
     char err[256];
-    assert_null(cli_config_load("/nonexistent/a.yaml", err, sizeof err));
+    assert_null(run_config_load("/nonexistent/a.yaml", err, sizeof err));
     assert_non_null(strstr(err, "/nonexistent/a.yaml"));
 }
 
@@ -317,7 +317,7 @@ static void test_labels(void **state)
 {
     (void)state;
     char err[1024] = "";
-    cli_config_t *cfg = load("labels:\n"
+    run_config_t *cfg = load("labels:\n"
                              "  service: [team, service]\n"
                              "  cluster: k8s_cluster\n"
                              "  version: [release]\n"
@@ -332,10 +332,10 @@ static void test_labels(void **state)
     if (!cfg)
         fail_msg("refused: %s", err);
     am_label_map_t top, alerts, deploys;
-    cli_config_label_map(cfg, NULL, &top);
-    cli_config_label_map(cfg, cli_config_topic(cfg, "alerts"), &alerts);
-    cli_config_label_map(cfg, cli_config_topic(cfg, "deploys"), &deploys);
-    assert_null(cli_config_topic(cfg, "other"));
+    run_config_label_map(cfg, NULL, &top);
+    run_config_label_map(cfg, run_config_topic(cfg, "alerts"), &alerts);
+    run_config_label_map(cfg, run_config_topic(cfg, "deploys"), &deploys);
+    assert_null(run_config_topic(cfg, "other"));
     assert_names(top.names[AM_LABEL_SERVICE], (const char *const[]){"team", "service", NULL});
     assert_names(top.names[AM_LABEL_ENVIRONMENT],
                  (const char *const[]){"env", "environment", NULL});
@@ -351,7 +351,7 @@ static void test_labels(void **state)
         assert_ptr_equal(deploys.names[f], top.names[f]);
 
     /* The decoder run and replay build applies them by the record's topic. */
-    ingest_decoder_t *dec = cli_config_decoder(cfg, NULL);
+    ingest_decoder_t *dec = run_config_decoder(cfg, NULL);
     am_event_list_t a = {0}, d = {0}, none = {0};
     decode_topic(dec, "alerts", &a);
     decode_topic(dec, "deploys", &d);
@@ -373,40 +373,40 @@ static void test_labels(void **state)
     char *text = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
-    cli_config_print(cfg, out);
+    run_config_print(cfg, out);
     fclose(out);
-    cli_config_t *again = load(text, err, sizeof err);
+    run_config_t *again = load(text, err, sizeof err);
     if (!again)
         fail_msg("printed config does not load: %s\n%s", err, text);
     am_label_map_t top2, alerts2;
-    cli_config_label_map(again, NULL, &top2);
-    cli_config_label_map(again, cli_config_topic(again, "alerts"), &alerts2);
+    run_config_label_map(again, NULL, &top2);
+    run_config_label_map(again, run_config_topic(again, "alerts"), &alerts2);
     for (size_t f = 0; f < AM_LABEL_NFIELDS; f++) {
         assert_names(top2.names[f], top.names[f]);
         assert_names(alerts2.names[f], alerts.names[f]);
     }
-    cli_config_destroy(again);
+    run_config_destroy(again);
     free(text);
 
     /* Logged at start: the top-level map and each topic's own. */
     text = NULL;
     out = open_memstream(&text, &len);
     am_log_t log = {.out = out, .level = AM_LOG_INFO};
-    cli_config_log(cfg, &log);
+    run_config_log(cfg, &log);
     fclose(out);
     if (!strstr(text, "topic=* service=team,service environment=env,environment "
                       "cluster=k8s_cluster severity=severity version=release actor=\"\"") ||
         !strstr(text, "topic=alerts service=app ") || strstr(text, "topic=deploys"))
         fail_msg("label maps not logged as expected:\n%s", text);
     free(text);
-    cli_config_destroy(cfg);
+    run_config_destroy(cfg);
 
     /* No labels: the defaults, and the same decoder as before. */
-    cfg = cli_config_create();
-    cli_config_label_map(cfg, NULL, &top);
+    cfg = run_config_create();
+    run_config_label_map(cfg, NULL, &top);
     for (size_t f = 0; f < AM_LABEL_NFIELDS; f++)
         assert_ptr_equal(top.names[f], am_label_map_default.names[f]);
-    cli_config_destroy(cfg);
+    run_config_destroy(cfg);
 }
 
 static void test_label_refusals(void **state)
@@ -433,18 +433,18 @@ static void test_label_refusals(void **state)
             "c.yaml:4:14: topics: alerts: labels.actor: expected a label name");
 
     char err[256];
-    cli_config_t *cfg = cli_config_create();
+    run_config_t *cfg = run_config_create();
     char *envp[] = {"AFTERMATH_LABELS=service:team", NULL};
-    assert_int_equal(cli_config_apply_env(cfg, envp, err, sizeof err), -1);
+    assert_int_equal(run_config_apply_env(cfg, envp, err, sizeof err), -1);
     assert_non_null(strstr(err, "AFTERMATH_LABELS: labels are set in the config file only"));
-    cli_config_destroy(cfg);
+    run_config_destroy(cfg);
 }
 
 static void test_env_and_flags(void **state)
 {
     (void)state;
     char err[1024] = "";
-    cli_config_t *cfg = load("kafka:\n  bootstrap.servers: file:9092\n  client.id: c\n"
+    run_config_t *cfg = load("kafka:\n  bootstrap.servers: file:9092\n  client.id: c\n"
                              "topics: [alerts]\nbatch_size: 10\n",
                              err, sizeof err);
     assert_non_null(cfg);
@@ -463,11 +463,11 @@ static void test_env_and_flags(void **state)
         "AFTERMATH_DEAD_LETTER_TOPIC=dlq",
         NULL,
     };
-    assert_int_equal(cli_config_apply_env(cfg, env, err, sizeof err), 0);
-    assert_string_equal(cli_config_kafka_get(cfg, "bootstrap.servers"), "env:9092");
-    assert_string_equal(cli_config_kafka_get(cfg, "sasl.password"), "s3cret");
-    assert_string_equal(cli_config_kafka_get(cfg, "security.protocol"), "sasl_ssl");
-    assert_string_equal(cli_config_kafka_get(cfg, "client.id"), "c");
+    assert_int_equal(run_config_apply_env(cfg, env, err, sizeof err), 0);
+    assert_string_equal(run_config_kafka_get(cfg, "bootstrap.servers"), "env:9092");
+    assert_string_equal(run_config_kafka_get(cfg, "sasl.password"), "s3cret");
+    assert_string_equal(run_config_kafka_get(cfg, "security.protocol"), "sasl_ssl");
+    assert_string_equal(run_config_kafka_get(cfg, "client.id"), "c");
     assert_int_equal(cfg->batch_size, 20);
     assert_int_equal(cfg->batch_timeout_ms, 2000);
     assert_int_equal(cfg->ntopics, 2);
@@ -480,23 +480,23 @@ static void test_env_and_flags(void **state)
 
     /* Flags go through the same setter, after the environment. */
     assert_int_equal(
-        cli_config_set(cfg, "kafka.bootstrap.servers", "flag:9092", "--brokers", err, sizeof err),
+        run_config_set(cfg, "kafka.bootstrap.servers", "flag:9092", "--brokers", err, sizeof err),
         0);
-    assert_string_equal(cli_config_kafka_get(cfg, "bootstrap.servers"), "flag:9092");
-    assert_int_equal(cli_config_set(cfg, "store", "x.db", "--db", err, sizeof err), 0);
+    assert_string_equal(run_config_kafka_get(cfg, "bootstrap.servers"), "flag:9092");
+    assert_int_equal(run_config_set(cfg, "store", "x.db", "--db", err, sizeof err), 0);
     assert_string_equal(cfg->store, "x.db");
-    assert_int_equal(cli_config_set(cfg, "topics", "a,,b", "--topic", err, sizeof err), -1);
+    assert_int_equal(run_config_set(cfg, "topics", "a,,b", "--topic", err, sizeof err), -1);
     assert_non_null(strstr(err, "--topic: empty item"));
 
     /* A bad variable is named; so is a bad number. */
     char *bad1[] = {"AFTERMATH_BATCH_SIZE=lots", NULL};
-    assert_int_equal(cli_config_apply_env(cfg, bad1, err, sizeof err), -1);
+    assert_int_equal(run_config_apply_env(cfg, bad1, err, sizeof err), -1);
     assert_non_null(strstr(err, "AFTERMATH_BATCH_SIZE: batch_size: 'lots'"));
     char *bad2[] = {"AFTERMATH_KAFKA__NO_SUCH_THING=1", NULL};
-    assert_int_equal(cli_config_apply_env(cfg, bad2, err, sizeof err), -1);
+    assert_int_equal(run_config_apply_env(cfg, bad2, err, sizeof err), -1);
     assert_non_null(strstr(err, "AFTERMATH_KAFKA__NO_SUCH_THING: unknown kafka property "
                                 "'no.such.thing'"));
-    cli_config_destroy(cfg);
+    run_config_destroy(cfg);
 }
 
 static void test_secrets(void **state)
@@ -519,17 +519,17 @@ static void test_example(void **state)
 {
     (void)state;
     char err[1024] = "";
-    cli_config_t *cfg = cli_config_load(AM_PROJECT "/aftermath.example.yaml", err, sizeof err);
+    run_config_t *cfg = run_config_load(AM_PROJECT "/aftermath.example.yaml", err, sizeof err);
     if (!cfg)
         fail_msg("%s", err);
-    assert_int_equal(cli_config_check(cfg, err, sizeof err), 0);
+    assert_int_equal(run_config_check(cfg, err, sizeof err), 0);
     assert_int_equal(cfg->ntopics, 3);
     /* The labels it shows are the defaults. */
     am_label_map_t map;
-    cli_config_label_map(cfg, NULL, &map);
+    run_config_label_map(cfg, NULL, &map);
     for (size_t f = 0; f < AM_LABEL_NFIELDS; f++)
         assert_names(map.names[f], am_label_map_default.names[f]);
-    cli_config_destroy(cfg);
+    run_config_destroy(cfg);
 }
 
 int main(void)

@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "cli/config.h"
-#include "cli/publish.h"
+#include "run/config.h"
+#include "run/publish.h"
 #include "ingest/kafka.h"
 #include "ingest/mock.h"
 
@@ -22,11 +22,11 @@ static void test_off_without_topic(void **state)
 {
     (void)state;
     char err[256] = "x";
-    cli_config_t *cfg = cli_config_create();
-    assert_null(cli_publish_create(cfg, &quiet, err, sizeof err));
+    run_config_t *cfg = run_config_create();
+    assert_null(run_publish_create(cfg, &quiet, err, sizeof err));
     assert_string_equal(err, "");
-    cli_publish_destroy(NULL);
-    cli_config_destroy(cfg);
+    run_publish_destroy(NULL);
+    run_config_destroy(cfg);
 }
 
 static void test_delivered(void **state)
@@ -36,18 +36,18 @@ static void test_delivered(void **state)
     ingest_mock_t *m = ingest_mock_create(1, &quiet, err, sizeof err);
     assert_non_null(m);
     assert_int_equal(ingest_mock_topic(m, "incidents", 2, err, sizeof err), 0);
-    cli_config_t *cfg = cli_config_create();
-    assert_int_equal(cli_config_set(cfg, "kafka.bootstrap.servers", ingest_mock_bootstraps(m),
+    run_config_t *cfg = run_config_create();
+    assert_int_equal(run_config_set(cfg, "kafka.bootstrap.servers", ingest_mock_bootstraps(m),
                                     "test", err, sizeof err),
                      0);
-    assert_int_equal(cli_config_set(cfg, "incidents_topic", "incidents", "test", err, sizeof err),
+    assert_int_equal(run_config_set(cfg, "incidents_topic", "incidents", "test", err, sizeof err),
                      0);
-    cli_publish_t *p = cli_publish_create(cfg, &quiet, err, sizeof err);
+    run_publish_t *p = run_publish_create(cfg, &quiet, err, sizeof err);
     assert_non_null(p);
     static const char doc[] = "{\"schema\":1,\"id\":\"INC-1\",\"change\":\"opened\"}";
     for (int i = 0; i < 3; i++)
-        assert_int_equal(cli_publish_send(p, "INC-1", doc, strlen(doc), err, sizeof err), 0);
-    if (cli_publish_flush(p, 10000, err, sizeof err) != 0)
+        assert_int_equal(run_publish_send(p, "INC-1", doc, strlen(doc), err, sizeof err), 0);
+    if (run_publish_flush(p, 10000, err, sizeof err) != 0)
         fail_msg("%s", err);
     /* One key, one partition: all three changes on it, in order. */
     ingest_kafka_prop_t props[] = {{"bootstrap.servers", ingest_mock_bootstraps(m)}};
@@ -56,8 +56,8 @@ static void test_delivered(void **state)
     assert_int_equal(ingest_kafka_query_ends(props, 1, pos, 2, end, 5000, &quiet, err, sizeof err),
                      0);
     assert_true((end[0] == 3 && end[1] == 0) || (end[0] == 0 && end[1] == 3));
-    cli_publish_destroy(p);
-    cli_config_destroy(cfg);
+    run_publish_destroy(p);
+    run_config_destroy(cfg);
     ingest_mock_destroy(m);
 }
 

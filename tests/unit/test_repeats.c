@@ -1,5 +1,5 @@
 /*
- * test_repeats.c - the repeat skip (cli/repeats.c) alone, and through the
+ * test_repeats.c - the repeat skip (run/repeats.c) alone, and through the
  * pipeline: an exact repeat is skipped and counted as duplicates, but one
  * delivered earlier than any before still moves observed_at back.
  */
@@ -10,61 +10,61 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "cli/pipeline.h"
-#include "cli/repeats.h"
+#include "run/pipeline.h"
+#include "run/repeats.h"
 #include "common/time.h"
 #include "tmp_util.h"
 
 static void test_table(void **state)
 {
     (void)state;
-    cli_repeats_t *r = cli_repeats_create(64);
+    run_repeats_t *r = run_repeats_create(64);
     uint32_t n = 0;
-    cli_repeats_key_t a = cli_repeats_key(r, "auto", NULL, NULL, "abc", 3);
-    cli_repeats_key_t a2 = cli_repeats_key(r, "auto", NULL, NULL, "abc", 3);
-    cli_repeats_key_t other_format = cli_repeats_key(r, "generic", NULL, NULL, "abc", 3);
-    cli_repeats_key_t b = cli_repeats_key(r, "auto", NULL, NULL, "abd", 3);
+    run_repeats_key_t a = run_repeats_key(r, "auto", NULL, NULL, "abc", 3);
+    run_repeats_key_t a2 = run_repeats_key(r, "auto", NULL, NULL, "abc", 3);
+    run_repeats_key_t other_format = run_repeats_key(r, "generic", NULL, NULL, "abc", 3);
+    run_repeats_key_t b = run_repeats_key(r, "auto", NULL, NULL, "abd", 3);
     assert_true(a.h1 == a2.h1 && a.h2 == a2.h2);
     assert_false(a.h1 == other_format.h1 && a.h2 == other_format.h2);
     assert_false(a.h1 == b.h1 && a.h2 == b.h2);
     /* the topic (its label map) and the headers (binary-mode CloudEvents)
      * change what a record decodes to: they are part of the key */
-    cli_repeats_key_t topic = cli_repeats_key(r, "auto", "alerts", NULL, "abc", 3);
-    cli_repeats_key_t headers = cli_repeats_key(r, "auto", NULL, "[{\"ce_id\":\"1\"}]", "abc", 3);
-    cli_repeats_key_t shifted = cli_repeats_key(r, "auto", "", "alerts", "abc", 3);
+    run_repeats_key_t topic = run_repeats_key(r, "auto", "alerts", NULL, "abc", 3);
+    run_repeats_key_t headers = run_repeats_key(r, "auto", NULL, "[{\"ce_id\":\"1\"}]", "abc", 3);
+    run_repeats_key_t shifted = run_repeats_key(r, "auto", "", "alerts", "abc", 3);
     assert_false(a.h1 == topic.h1 && a.h2 == topic.h2);
     assert_false(a.h1 == headers.h1 && a.h2 == headers.h2);
     assert_false(topic.h1 == shifted.h1 && topic.h2 == shifted.h2);
 
-    assert_int_equal(cli_repeats_skip(r, a, 100, &n), 0);
-    cli_repeats_note(r, a, 100, 3);
-    assert_int_equal(cli_repeats_skip(r, a, 100, &n), 1);
+    assert_int_equal(run_repeats_skip(r, a, 100, &n), 0);
+    run_repeats_note(r, a, 100, 3);
+    assert_int_equal(run_repeats_skip(r, a, 100, &n), 1);
     assert_int_equal(n, 3);
-    assert_int_equal(cli_repeats_skip(r, a, 150, &n), 1);
-    assert_int_equal(cli_repeats_skip(r, a, AM_TIME_NONE, &n), 1);
-    assert_int_equal(cli_repeats_skip(r, a, 99, &n), 0); /* earlier: must go through */
-    assert_int_equal(cli_repeats_skip(r, b, 150, &n), 0);
-    cli_repeats_note(r, a, 99, 3);
-    assert_int_equal(cli_repeats_skip(r, a, 99, &n), 1);
+    assert_int_equal(run_repeats_skip(r, a, 150, &n), 1);
+    assert_int_equal(run_repeats_skip(r, a, AM_TIME_NONE, &n), 1);
+    assert_int_equal(run_repeats_skip(r, a, 99, &n), 0); /* earlier: must go through */
+    assert_int_equal(run_repeats_skip(r, b, 150, &n), 0);
+    run_repeats_note(r, a, 99, 3);
+    assert_int_equal(run_repeats_skip(r, a, 99, &n), 1);
 
     /* Seen only without a timestamp: any timestamp is earlier. */
-    cli_repeats_note(r, b, AM_TIME_NONE, 1);
-    assert_int_equal(cli_repeats_skip(r, b, AM_TIME_NONE, &n), 1);
-    assert_int_equal(cli_repeats_skip(r, b, 5, &n), 0);
+    run_repeats_note(r, b, AM_TIME_NONE, 1);
+    assert_int_equal(run_repeats_skip(r, b, AM_TIME_NONE, &n), 1);
+    assert_int_equal(run_repeats_skip(r, b, 5, &n), 0);
 
     /* Bounded: many more records than entries, the table keeps working. */
     char text[32];
     for (int i = 0; i < 10000; i++) {
         int len = snprintf(text, sizeof text, "record-%d", i);
-        cli_repeats_note(r, cli_repeats_key(r, NULL, NULL, NULL, text, (size_t)len), i, 1);
+        run_repeats_note(r, run_repeats_key(r, NULL, NULL, NULL, text, (size_t)len), i, 1);
     }
     int len = snprintf(text, sizeof text, "record-%d", 9999);
     assert_int_equal(
-        cli_repeats_skip(r, cli_repeats_key(r, NULL, NULL, NULL, text, (size_t)len), 9999, &n), 1);
-    cli_repeats_clear(r);
+        run_repeats_skip(r, run_repeats_key(r, NULL, NULL, NULL, text, (size_t)len), 9999, &n), 1);
+    run_repeats_clear(r);
     assert_int_equal(
-        cli_repeats_skip(r, cli_repeats_key(r, NULL, NULL, NULL, text, (size_t)len), 9999, &n), 0);
-    cli_repeats_destroy(r);
+        run_repeats_skip(r, run_repeats_key(r, NULL, NULL, NULL, text, (size_t)len), 9999, &n), 0);
+    run_repeats_destroy(r);
 }
 
 static int64_t observed(store_t *st)
@@ -90,7 +90,7 @@ static void test_pipeline(void **state)
     store_t *st = store_open(db, NULL, err, sizeof err);
     assert_non_null(st);
     ingest_decoder_t *dec = ingest_decoder_create(NULL, NULL);
-    cli_pipeline_t *p = cli_pipeline_create(st, dec, NULL, "auto", NULL, 1000);
+    run_pipeline_t *p = run_pipeline_create(st, dec, NULL, "auto", NULL, 1000);
     const char *payload =
         "{\"kind\":\"alert\",\"name\":\"A\",\"starts_at\":\"2024-06-18T14:29:00Z\","
         "\"labels\":{\"service\":\"web\"}}";
@@ -98,17 +98,17 @@ static void test_pipeline(void **state)
     const int64_t ts[] = {1000, 2000, 500, 700, 500, 400};
     for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++) {
         rec.ts = ts[i];
-        assert_int_equal(cli_pipeline_record(p, &rec, err, sizeof err), 0);
+        assert_int_equal(run_pipeline_record(p, &rec, err, sizeof err), 0);
     }
-    assert_int_equal(cli_pipeline_flush(p, err, sizeof err), 0);
-    const cli_stats_t *s = cli_pipeline_stats(p);
+    assert_int_equal(run_pipeline_flush(p, err, sizeof err), 0);
+    const run_stats_t *s = run_pipeline_stats(p);
     assert_int_equal(s->records, 6);
     assert_int_equal(s->events, 6);
     assert_int_equal(s->stored, 1);
     assert_int_equal(s->duplicates, 5);
     assert_int_equal(s->earlier, 2); /* 500 and 400 went through; 2000, 700, 500 were skipped */
     assert_true(observed(st) == 400);
-    cli_pipeline_destroy(p);
+    run_pipeline_destroy(p);
     ingest_decoder_destroy(dec);
     store_close(st);
 }

@@ -1,6 +1,6 @@
 /*
- * test_run_metrics.c - the registry of `aftermath run` (cli/metrics.c) and
- * its HTTP endpoint (cli/http.c): counts follow committed batches only
+ * test_run_metrics.c - the registry of `aftermath run` (run/registry.c) and
+ * its HTTP endpoint (run/http.c): counts follow committed batches only
  * (a rolled-back batch counts nothing), refusals by class, lag per
  * partition (none when unknown), the health states and the HTTP status
  * rule, the incident histograms loaded from the store then fed once per
@@ -22,8 +22,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "cli/http.h"
-#include "cli/metrics.h"
+#include "run/http.h"
+#include "run/registry.h"
 #include "corr_util.h"
 #include "prom_parse.h"
 
@@ -37,34 +37,34 @@ static const char *const RULES = "version: 1\n"
                                  "    gap: 30m\n"
                                  "    quiet: 10m\n";
 
-static char *scrape(cli_metrics_t *m)
+static char *scrape(run_registry_t *m)
 {
     am_buf_t b = {0};
-    cli_metrics_publish(m);
-    cli_metrics_scrape(m, &b);
+    run_registry_publish(m);
+    run_registry_scrape(m, &b);
     validate(b.p);
     return am_buf_steal(&b);
 }
 
 /* Feeds a registry a rolled-back batch, then a committed one, and a view
  * of two partitions. */
-static void fill(cli_metrics_t *m)
+static void fill(run_registry_t *m)
 {
-    cli_stats_t s = {0};
-    cli_metrics_record(m, "alerts");
-    cli_metrics_record(m, "alerts");
-    cli_metrics_reject(m, "invalid JSON at line 1 column 2: x");
+    run_stats_t s = {0};
+    run_registry_record(m, "alerts");
+    run_registry_record(m, "alerts");
+    run_registry_reject(m, "invalid JSON at line 1 column 2: x");
     s.stored = 2;
-    cli_metrics_failed(m, &s, "database is locked");
+    run_registry_failed(m, &s, "database is locked");
     /* written again: these count */
-    cli_metrics_record(m, "alerts");
-    cli_metrics_record(m, "alerts");
-    cli_metrics_record(m, "deploys");
-    cli_metrics_reject(m, "invalid JSON at line 1 column 2: x");
-    cli_metrics_reject(m, INGEST_REASON_NULL);
+    run_registry_record(m, "alerts");
+    run_registry_record(m, "alerts");
+    run_registry_record(m, "deploys");
+    run_registry_reject(m, "invalid JSON at line 1 column 2: x");
+    run_registry_reject(m, INGEST_REASON_NULL);
     s.stored += 5;
     s.duplicates += 2;
-    cli_metrics_committed(m, &s, 0.003);
+    run_registry_committed(m, &s, 0.003);
     const ingest_kafka_part_view_t parts[] = {
         {"alerts", 0, 10, 12},
         {"alerts", 1, -1, 5}, /* nothing stored yet: lag unknown */
@@ -75,13 +75,13 @@ static void fill(cli_metrics_t *m)
                              .joined = 1,
                              .brokers_up = 1,
                              .brokers_down_since = AM_TIME_NONE};
-    cli_metrics_consumer(m, &v);
+    run_registry_consumer(m, &v);
 }
 
 static void test_counts(void **state)
 {
     (void)state;
-    cli_metrics_t *m = cli_metrics_create("1.2.3", STARTED);
+    run_registry_t *m = run_registry_create("1.2.3", STARTED);
     char *t = scrape(m);
     /* before anything: the families, zero refusals per class */
     assert_true(value_of(t, "aftermath_records_rejected_total{reason=\"null\"}") == 0);
@@ -111,15 +111,15 @@ static void test_counts(void **state)
     assert_true(value_of(t, "aftermath_kafka_brokers_up") == 1);
     assert_non_null(strstr(t, "aftermath_last_batch_commit_timestamp_seconds "));
     free(t);
-    cli_metrics_destroy(m);
+    run_registry_destroy(m);
 }
 
 /* The health document and its verdict at now. */
-static int health(cli_metrics_t *m, int64_t now, const char *want_state)
+static int health(run_registry_t *m, int64_t now, const char *want_state)
 {
     am_buf_t b = {0};
-    cli_metrics_publish(m);
-    int ok = cli_metrics_health(m, now, &b);
+    run_registry_publish(m);
+    int ok = run_registry_health(m, now, &b);
     json_error_t je;
     json_t *doc = json_loads(b.p, 0, &je);
     if (!doc)
@@ -134,36 +134,36 @@ static int health(cli_metrics_t *m, int64_t now, const char *want_state)
 static void test_health(void **state)
 {
     (void)state;
-    cli_metrics_t *m = cli_metrics_create("1", STARTED);
+    run_registry_t *m = run_registry_create("1", STARTED);
     int64_t now = am_wall_ms();
     assert_false(health(m, now, "starting"));
     fill(m);
     assert_true(health(m, now, "consuming"));
     /* the assignment, with lag */
     am_buf_t b = {0};
-    cli_metrics_health(m, now, &b);
+    run_registry_health(m, now, &b);
     assert_non_null(strstr(b.p, "{\"end_offset\":12,\"lag\":2,\"next_offset\":10,\"partition\":0,"
                                 "\"topic\":\"alerts\"}"));
     assert_non_null(strstr(b.p, "\"lag\":null"));
     am_buf_free(&b);
-    /* no snapshot for longer than CLI_METRICS_STALE_MS: unhealthy */
-    assert_false(health(m, am_wall_ms() + CLI_METRICS_STALE_MS + 1000, "consuming"));
+    /* no snapshot for longer than RUN_REGISTRY_STALE_MS: unhealthy */
+    assert_false(health(m, am_wall_ms() + RUN_REGISTRY_STALE_MS + 1000, "consuming"));
     /* brokers down */
     ingest_kafka_view_t v = {.joined = 1, .brokers_down_since = now - 5000};
-    cli_metrics_consumer(m, &v);
+    run_registry_consumer(m, &v);
     assert_false(health(m, now, "broker_down"));
     v = (ingest_kafka_view_t){.joined = 1, .brokers_up = 1, .brokers_down_since = AM_TIME_NONE};
-    cli_metrics_consumer(m, &v);
+    run_registry_consumer(m, &v);
     assert_true(health(m, now, "consuming"));
     /* the store fails, then a batch commits again */
-    cli_stats_t s = {0};
-    cli_metrics_failed(m, &s, "disk I/O error");
+    run_stats_t s = {0};
+    run_registry_failed(m, &s, "disk I/O error");
     assert_false(health(m, now, "store_error"));
-    cli_metrics_committed(m, &s, 0.1);
+    run_registry_committed(m, &s, 0.1);
     assert_true(health(m, now, "consuming"));
-    cli_metrics_stopping(m);
+    run_registry_stopping(m);
     assert_false(health(m, now, "stopping"));
-    cli_metrics_destroy(m);
+    run_registry_destroy(m);
 }
 
 static void feed_free_at(harness_t *h, char *line, double observed)
@@ -172,21 +172,21 @@ static void feed_free_at(harness_t *h, char *line, double observed)
     free(line);
 }
 
-/* Calls cli_metrics_incident for every incident of the store. */
-static void observe_all(cli_metrics_t *m, harness_t *h)
+/* Calls run_registry_incident for every incident of the store. */
+static void observe_all(run_registry_t *m, harness_t *h)
 {
     char err[512];
     json_t *arr = h_incidents(h), *inc;
     size_t i;
     json_array_foreach(arr, i, inc)
     {
-        assert_int_equal(cli_metrics_incident(m, h->st,
-                                              json_string_value(json_object_get(inc, "id")), err,
-                                              sizeof err),
+        assert_int_equal(run_registry_incident(m, h->st,
+                                               json_string_value(json_object_get(inc, "id")), err,
+                                               sizeof err),
                          0);
     }
     json_decref(arr);
-    assert_int_equal(cli_metrics_count_open(m, h->st, err, sizeof err), 0);
+    assert_int_equal(run_registry_count_open(m, h->st, err, sizeof err), 0);
 }
 
 static void test_incidents(void **state)
@@ -203,8 +203,8 @@ static void test_incidents(void **state)
         10000);
     json_decref(h_incidents(&h));
 
-    cli_metrics_t *m = cli_metrics_create("1", STARTED);
-    assert_int_equal(cli_metrics_load(m, h.st, err, sizeof err), 0);
+    run_registry_t *m = run_registry_create("1", STARTED);
+    assert_int_equal(run_registry_load(m, h.st, err, sizeof err), 0);
     char *t = scrape(m);
     const char *web = "aftermath_incident_time_to_detect_seconds_count{service=\"web\",rule=\"r\"}";
     assert_true(value_of(t, web) == 1);
@@ -233,7 +233,7 @@ static void test_incidents(void **state)
                             "rule=\"r\"}") == 1);
     assert_true(value_of(t, "aftermath_incidents_open") == 1); /* C */
     free(t);
-    cli_metrics_destroy(m);
+    run_registry_destroy(m);
     h_close(&h);
 }
 
@@ -266,11 +266,11 @@ static void test_http(void **state)
     (void)state;
     static char resp[1 << 16];
     char err[512];
-    cli_metrics_t *m = cli_metrics_create("1", STARTED);
-    cli_http_t *h = cli_http_start("127.0.0.1:0", m, err, sizeof err);
+    run_registry_t *m = run_registry_create("1", STARTED);
+    run_http_t *h = run_http_start("127.0.0.1:0", m, err, sizeof err);
     if (!h)
         fail_msg("start: %s", err);
-    const char *addr = cli_http_address(h);
+    const char *addr = run_http_address(h);
     assert_true(strncmp(addr, "127.0.0.1:", 10) == 0 && strcmp(addr, "127.0.0.1:0") != 0);
 
     assert_int_equal(http(addr, "GET /metrics HTTP/1.0\r\n\r\n", resp, sizeof resp), 200);
@@ -284,7 +284,7 @@ static void test_http(void **state)
     assert_int_equal(http(addr, "GET /healthz HTTP/1.0\r\n\r\n", resp, sizeof resp), 503);
     assert_non_null(strstr(resp, "\"state\":\"starting\""));
     fill(m);
-    cli_metrics_publish(m);
+    run_registry_publish(m);
     assert_int_equal(http(addr, "GET /healthz HTTP/1.0\r\n\r\n", resp, sizeof resp), 200);
     assert_non_null(strstr(resp, "application/json"));
     assert_int_equal(http(addr, "GET / HTTP/1.0\r\n\r\n", resp, sizeof resp), 404);
@@ -294,35 +294,35 @@ static void test_http(void **state)
     assert_non_null(strstr(resp, "Allow: GET, HEAD"));
 
     /* the address is taken: a clear error, no server */
-    char taken[CLI_HTTP_ADDRLEN];
+    char taken[RUN_HTTP_ADDRLEN];
     snprintf(taken, sizeof taken, "%s", addr);
-    assert_null(cli_http_start(taken, m, err, sizeof err));
+    assert_null(run_http_start(taken, m, err, sizeof err));
     assert_non_null(strstr(err, "cannot listen on"));
     assert_non_null(strstr(err, "Address already in use"));
-    cli_http_stop(h);
+    run_http_stop(h);
 
-    assert_null(cli_http_start("no-such-host.invalid:1", m, err, sizeof err));
+    assert_null(run_http_start("no-such-host.invalid:1", m, err, sizeof err));
     assert_non_null(strstr(err, "cannot resolve"));
-    cli_metrics_destroy(m);
+    run_registry_destroy(m);
 }
 
 static void test_parse_addr(void **state)
 {
     (void)state;
-    char host[CLI_HTTP_HOSTLEN], err[256];
+    char host[RUN_HTTP_HOSTLEN], err[256];
     int port;
-    assert_int_equal(cli_http_parse_addr("0.0.0.0:10791", host, &port, err, sizeof err), 0);
+    assert_int_equal(run_http_parse_addr("0.0.0.0:10791", host, &port, err, sizeof err), 0);
     assert_string_equal(host, "0.0.0.0");
     assert_int_equal(port, 10791);
-    assert_int_equal(cli_http_parse_addr("[::]:10791", host, &port, err, sizeof err), 0);
+    assert_int_equal(run_http_parse_addr("[::]:10791", host, &port, err, sizeof err), 0);
     assert_string_equal(host, "::");
-    assert_int_equal(cli_http_parse_addr("localhost:0", host, &port, err, sizeof err), 0);
+    assert_int_equal(run_http_parse_addr("localhost:0", host, &port, err, sizeof err), 0);
     assert_int_equal(port, 0);
     static const char *const bad[] = {":1",     "h",        "h:",      "h:-1", "h:65536",
                                       "::1:80", "[::1]:",   "[::1]80", "h:1x", "[]:1",
                                       "h:1:2",  "h:123456", ""};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        if (cli_http_parse_addr(bad[i], host, &port, err, sizeof err) == 0)
+        if (run_http_parse_addr(bad[i], host, &port, err, sizeof err) == 0)
             fail_msg("'%s' accepted", bad[i]);
 }
 
@@ -342,18 +342,18 @@ static int print_sample(void)
         &h, alert("B", 20000, -1, "\"severity\":\"page\",\"cluster\":\"c2\",\"service\":\"db\""),
         20000);
     json_decref(h_incidents(&h));
-    cli_metrics_t *m = cli_metrics_create(AFTERMATH_VERSION, STARTED);
-    if (cli_metrics_load(m, h.st, err, sizeof err) != 0) {
+    run_registry_t *m = run_registry_create(AFTERMATH_VERSION, STARTED);
+    if (run_registry_load(m, h.st, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
         return 1;
     }
     fill(m);
-    cli_metrics_publish(m);
+    run_registry_publish(m);
     am_buf_t b = {0};
-    cli_metrics_scrape(m, &b);
+    run_registry_scrape(m, &b);
     fputs(b.p, stdout);
     am_buf_free(&b);
-    cli_metrics_destroy(m);
+    run_registry_destroy(m);
     h_close(&h);
     return 0;
 }

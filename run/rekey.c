@@ -2,9 +2,9 @@
  * keyed.c - the decode stage's sender: routing by corr_route_*, values
  * by ingest_keyed_value, one idempotent producer for both topics.
  */
-#include "cli/keyed.h"
-#include "cli/pipeline.h"
-#include "cli/publish.h"
+#include "run/rekey.h"
+#include "run/pipeline.h"
+#include "run/publish.h"
 #include "common/buf.h"
 #include "common/event_json.h"
 #include "correlate/route.h"
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct cli_keyed {
+struct run_rekey {
     ingest_producer_t *producer;
     const char *topic;     /* the keyed topic (borrowed from cfg) */
     const char *incidents; /* the incidents topic, or NULL */
@@ -26,10 +26,10 @@ struct cli_keyed {
     char **keys;
 };
 
-cli_keyed_t *cli_keyed_create(const cli_config_t *cfg, const corr_rules_t *rules,
+run_rekey_t *run_rekey_create(const run_config_t *cfg, const corr_rules_t *rules,
                               const am_log_t *log, char *err, size_t errlen)
 {
-    ingest_producer_t *producer = cli_publish_producer(cfg, log, err, errlen);
+    ingest_producer_t *producer = run_publish_producer(cfg, log, err, errlen);
     if (!producer)
         return NULL;
     int32_t n = 0;
@@ -41,7 +41,7 @@ cli_keyed_t *cli_keyed_create(const cli_config_t *cfg, const corr_rules_t *rules
         ingest_producer_destroy(producer);
         return NULL;
     }
-    cli_keyed_t *k = am_xcalloc(1, sizeof *k);
+    run_rekey_t *k = am_xcalloc(1, sizeof *k);
     k->producer = producer;
     k->topic = cfg->keyed_topic;
     k->incidents = cfg->incidents_topic;
@@ -51,7 +51,7 @@ cli_keyed_t *cli_keyed_create(const cli_config_t *cfg, const corr_rules_t *rules
     return k;
 }
 
-void cli_keyed_destroy(cli_keyed_t *k)
+void run_rekey_destroy(run_rekey_t *k)
 {
     if (!k)
         return;
@@ -60,7 +60,7 @@ void cli_keyed_destroy(cli_keyed_t *k)
     free(k);
 }
 
-int cli_keyed_partitions(const cli_keyed_t *k)
+int run_rekey_partitions(const run_rekey_t *k)
 {
     return k->nparts;
 }
@@ -70,7 +70,7 @@ int cli_keyed_partitions(const cli_keyed_t *k)
 static int note_pair(void *arg, size_t rule, const char *name, const char *gkey)
 {
     (void)rule;
-    cli_keyed_t *k = arg;
+    run_rekey_t *k = arg;
     int32_t p = corr_route_partition(name, gkey, k->nparts);
     if (!k->keys[p]) {
         am_buf_t b = {0};
@@ -80,7 +80,7 @@ static int note_pair(void *arg, size_t rule, const char *name, const char *gkey)
     return 0;
 }
 
-static int produce(cli_keyed_t *k, const char *topic, int32_t partition, const char *key,
+static int produce(run_rekey_t *k, const char *topic, int32_t partition, const char *key,
                    const char *value, int64_t ts, const char *place, char *err, size_t errlen)
 {
     am_record_t out = {
@@ -96,7 +96,7 @@ static int produce(cli_keyed_t *k, const char *topic, int32_t partition, const c
 }
 
 /* The deploy's document for the incidents topic. */
-static int send_deploy(cli_keyed_t *k, const am_event_t *ev, const char *place, char *err,
+static int send_deploy(run_rekey_t *k, const am_event_t *ev, const char *place, char *err,
                        size_t errlen)
 {
     json_t *doc = json_object();
@@ -114,7 +114,7 @@ static int send_deploy(cli_keyed_t *k, const am_event_t *ev, const char *place, 
 }
 
 /* Sends one event, whose keyed value is value. */
-static int send_event(cli_keyed_t *k, const am_event_t *ev, const char *value, const char *place,
+static int send_event(run_rekey_t *k, const am_event_t *ev, const char *value, const char *place,
                       char *err, size_t errlen)
 {
     int rc = 0;
@@ -143,10 +143,10 @@ static int send_event(cli_keyed_t *k, const am_event_t *ev, const char *value, c
     return rc;
 }
 
-int cli_keyed_send(void *arg, const am_record_t *rec, const am_event_list_t *events, char *err,
+int run_rekey_send(void *arg, const am_record_t *rec, const am_event_list_t *events, char *err,
                    size_t errlen)
 {
-    cli_keyed_t *k = arg;
+    run_rekey_t *k = arg;
     char place[AM_PLACE_LEN];
     am_record_place(rec, place);
     /* Every value first: a record one of whose events cannot go is
@@ -157,11 +157,11 @@ int cli_keyed_send(void *arg, const am_record_t *rec, const am_event_list_t *eve
         values[i] = ingest_keyed_value(&events->v[i]);
         if (!values[i]) {
             am_errf(err, errlen, "event %s cannot be written as JSON (not UTF-8)", events->v[i].id);
-            rc = CLI_FORWARD_REFUSED;
-        } else if (strlen(values[i]) > CLI_KEYED_MAX_VALUE) {
+            rc = RUN_FORWARD_REFUSED;
+        } else if (strlen(values[i]) > RUN_REKEY_MAX_VALUE) {
             am_errf(err, errlen, "event %s is %zu bytes as a keyed record, over the %d allowed",
-                    events->v[i].id, strlen(values[i]), CLI_KEYED_MAX_VALUE);
-            rc = CLI_FORWARD_REFUSED;
+                    events->v[i].id, strlen(values[i]), RUN_REKEY_MAX_VALUE);
+            rc = RUN_FORWARD_REFUSED;
         }
     }
     for (size_t i = 0; i < events->n && rc == 0; i++)
@@ -172,12 +172,12 @@ int cli_keyed_send(void *arg, const am_record_t *rec, const am_event_list_t *eve
     return rc;
 }
 
-size_t cli_keyed_pending(const cli_keyed_t *k)
+size_t run_rekey_pending(const run_rekey_t *k)
 {
     return ingest_producer_pending(k->producer);
 }
 
-int cli_keyed_flush(cli_keyed_t *k, char *err, size_t errlen)
+int run_rekey_flush(run_rekey_t *k, char *err, size_t errlen)
 {
     return ingest_producer_flush(k->producer, 30000, err, errlen);
 }

@@ -3,36 +3,36 @@
  * one consuming path, run by `aftermath run` against real brokers and by
  * `aftermath demo` against the in-process mock cluster.
  */
-#ifndef CLI_CONSUME_H
-#define CLI_CONSUME_H
+#ifndef RUN_DAEMON_H
+#define RUN_DAEMON_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cli/config.h"
-#include "cli/metrics.h"
-#include "cli/pipeline.h"
+#include "run/config.h"
+#include "run/registry.h"
+#include "run/pipeline.h"
 #include "common/log.h"
 #include "correlate/engine.h"
 #include "ingest/kafka.h"
 #include "store/store.h"
 
-typedef struct cli_consume_opts {
-    uint64_t max_records;   /* stop once this many records are committed; 0 = no limit */
-    int idle_exit_ms;       /* stop once every partition has been at its end this long; 0 = never */
-    int deadline_ms;        /* fail after this long; 0 = never */
-    cli_metrics_t *metrics; /* borrowed; receives the pipeline's figures and publishes them;
+typedef struct run_consume_opts {
+    uint64_t max_records; /* stop once this many records are committed; 0 = no limit */
+    int idle_exit_ms;     /* stop once every partition has been at its end this long; 0 = never */
+    int deadline_ms;      /* fail after this long; 0 = never */
+    run_registry_t *metrics; /* borrowed; receives the pipeline's figures and publishes them;
                                NULL = none */
-} cli_consume_opts_t;
+} run_consume_opts_t;
 
-typedef struct cli_consume_result {
-    cli_stats_t pipeline;       /* decoded, stored, rejected, ... (retried batches count twice) */
+typedef struct run_consume_result {
+    run_stats_t pipeline;       /* decoded, stored, rejected, ... (retried batches count twice) */
     ingest_kafka_stats_t kafka; /* records and batches committed */
     uint64_t dead_lettered;     /* refused records copied to the dead-letter topic */
     uint64_t published;         /* incident changes published */
-} cli_consume_result_t;
+} run_consume_result_t;
 
-/* Consumes in cfg->role (cfg must pass cli_config_check) until SIGINT or
+/* Consumes in cfg->role (cfg must pass run_config_check) until SIGINT or
  * SIGTERM (handled only while this runs: the open batch is committed; a
  * second SIGINT ends the process at once, which loses nothing), a limit
  * of o, or a failure:
@@ -49,8 +49,8 @@ typedef struct cli_consume_result {
  * result, when not NULL, receives the counts. Returns 0 on such a stop,
  * -1 with err on a runtime failure (fatal Kafka error, store failing after
  * retries, a keyed topic that does not exist). */
-int cli_consume(const cli_config_t *cfg, store_t *st, corr_engine_t *engine,
-                const corr_rules_t *rules, const cli_consume_opts_t *o, const am_log_t *log,
-                cli_consume_result_t *result, char *err, size_t errlen);
+int run_consume(const run_config_t *cfg, store_t *st, corr_engine_t *engine,
+                const corr_rules_t *rules, const run_consume_opts_t *o, const am_log_t *log,
+                run_consume_result_t *result, char *err, size_t errlen);
 
 #endif

@@ -15,40 +15,40 @@
  * bucket is replaced): memory is bounded whatever the stream, and a
  * forgotten record only costs a full decode, never a wrong result.
  */
-#ifndef CLI_REPEATS_H
-#define CLI_REPEATS_H
+#ifndef RUN_REPEATS_H
+#define RUN_REPEATS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct cli_repeats cli_repeats_t;
+typedef struct run_repeats run_repeats_t;
 
-/* The key of one record: fill with cli_repeats_key. */
-typedef struct cli_repeats_key {
+/* The key of one record: fill with run_repeats_key. */
+typedef struct run_repeats_key {
     uint64_t h1, h2;
-} cli_repeats_key_t;
+} run_repeats_key_t;
 
 /* A table of about `entries` records (rounded up to a power of two, at
  * least 64). Never fails (aborts when out of memory, like am_xmalloc). */
-cli_repeats_t *cli_repeats_create(size_t entries);
-void cli_repeats_destroy(cli_repeats_t *r);
+run_repeats_t *run_repeats_create(size_t entries);
+void run_repeats_destroy(run_repeats_t *r);
 
 /* Hashes format, topic and headers (NUL-terminated, each may be NULL) and
  * payload (len bytes) with the table's per-process seed: everything the
  * decoding of a record depends on besides its timestamp. */
-cli_repeats_key_t cli_repeats_key(const cli_repeats_t *r, const char *format, const char *topic,
+run_repeats_key_t run_repeats_key(const run_repeats_t *r, const char *format, const char *topic,
                                   const char *headers, const char *payload, size_t len);
 
 /* Returns 1 and sets *nevents when the record of key was taken before with
  * a timestamp at or before ts (AM_TIME_NONE: after any), so that taking it
  * again would change nothing; else 0. */
-int cli_repeats_skip(const cli_repeats_t *r, cli_repeats_key_t key, int64_t ts, uint32_t *nevents);
+int run_repeats_skip(const run_repeats_t *r, run_repeats_key_t key, int64_t ts, uint32_t *nevents);
 
 /* Notes that the record of key was taken (decoded and stored) with
  * timestamp ts and decoded to nevents events. */
-void cli_repeats_note(cli_repeats_t *r, cli_repeats_key_t key, int64_t ts, uint32_t nevents);
+void run_repeats_note(run_repeats_t *r, run_repeats_key_t key, int64_t ts, uint32_t nevents);
 
 /* Forgets everything (after a rolled-back batch). */
-void cli_repeats_clear(cli_repeats_t *r);
+void run_repeats_clear(run_repeats_t *r);
 
 #endif

@@ -6,10 +6,10 @@
  * failure is reported with the system's own reason and the address is
  * known when the port was 0; libmicrohttpd then serves requests from its
  * own thread, which reads nothing but the registry's snapshot
- * (cli/metrics.h). Requests are small and answered at once; connections
+ * (run/registry.h). Requests are small and answered at once; connections
  * are limited and time out, so a slow client cannot hold the server.
  */
-#include "cli/http.h"
+#include "run/http.h"
 #include "common/buf.h"
 #include "common/time.h"
 
@@ -22,13 +22,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-struct cli_http {
+struct run_http {
     struct MHD_Daemon *d;
-    cli_metrics_t *m;
-    char address[CLI_HTTP_ADDRLEN];
+    run_registry_t *m;
+    char address[RUN_HTTP_ADDRLEN];
 };
 
-int cli_http_parse_addr(const char *addr, char host[CLI_HTTP_HOSTLEN], int *port, char *err,
+int run_http_parse_addr(const char *addr, char host[RUN_HTTP_HOSTLEN], int *port, char *err,
                         size_t errlen)
 {
     const char *h = addr, *colon;
@@ -51,7 +51,7 @@ int cli_http_parse_addr(const char *addr, char host[CLI_HTTP_HOSTLEN], int *port
         }
         hlen = (size_t)(colon - addr);
     }
-    if (hlen == 0 || hlen >= CLI_HTTP_HOSTLEN) {
+    if (hlen == 0 || hlen >= RUN_HTTP_HOSTLEN) {
         am_errf(err, errlen, "'%s': the host is %s (0.0.0.0 listens on every interface)", addr,
                 hlen ? "too long" : "missing");
         return -1;
@@ -131,7 +131,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **state)
 {
-    cli_http_t *h = cls;
+    run_http_t *h = cls;
     (void)version;
     (void)upload;
     /* Request bodies are not read: answer on the first call, and refuse
@@ -144,23 +144,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain; charset=utf-8", &body);
     }
     if (strcmp(url, "/metrics") == 0) {
-        cli_metrics_scrape(h->m, &body);
+        run_registry_scrape(h->m, &body);
         return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", &body);
     }
     if (strcmp(url, "/healthz") == 0) {
-        int ok = cli_metrics_health(h->m, am_wall_ms(), &body);
+        int ok = run_registry_health(h->m, am_wall_ms(), &body);
         return reply(c, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, "application/json", &body);
     }
     am_buf_puts(&body, "not found: try /metrics or /healthz\n");
     return reply(c, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8", &body);
 }
 
-cli_http_t *cli_http_start(const char *addr, cli_metrics_t *m, char *err, size_t errlen)
+run_http_t *run_http_start(const char *addr, run_registry_t *m, char *err, size_t errlen)
 {
-    char host[CLI_HTTP_HOSTLEN], why[512];
+    char host[RUN_HTTP_HOSTLEN], why[512];
     int port;
     struct sockaddr_storage bound;
-    if (cli_http_parse_addr(addr, host, &port, why, sizeof why) != 0) {
+    if (run_http_parse_addr(addr, host, &port, why, sizeof why) != 0) {
         am_errf(err, errlen, "metrics address %s", why);
         return NULL;
     }
@@ -169,9 +169,9 @@ cli_http_t *cli_http_start(const char *addr, cli_metrics_t *m, char *err, size_t
         am_errf(err, errlen, "cannot listen on %s for metrics: %s", addr, why);
         return NULL;
     }
-    cli_http_t *h = am_xcalloc(1, sizeof *h);
+    run_http_t *h = am_xcalloc(1, sizeof *h);
     h->m = m;
-    char numeric[CLI_HTTP_HOSTLEN], serv[8];
+    char numeric[RUN_HTTP_HOSTLEN], serv[8];
     if (getnameinfo((struct sockaddr *)&bound, sizeof bound, numeric, sizeof numeric, serv,
                     sizeof serv, NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
         snprintf(numeric, sizeof numeric, "%s", host);
@@ -191,12 +191,12 @@ cli_http_t *cli_http_start(const char *addr, cli_metrics_t *m, char *err, size_t
     return h;
 }
 
-const char *cli_http_address(const cli_http_t *h)
+const char *run_http_address(const run_http_t *h)
 {
     return h->address;
 }
 
-void cli_http_stop(cli_http_t *h)
+void run_http_stop(run_http_t *h)
 {
     if (!h)
         return;

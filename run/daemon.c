@@ -3,9 +3,9 @@
  * partitions' next offsets in the same transaction as the events.
  *
  * The consumer (ingest/kafka.c) decides when a batch ends; this file is
- * its sink: each record goes through cli_pipeline_record() (decode, store
+ * its sink: each record goes through run_pipeline_record() (decode, store
  * or reject), and a batch commit writes the offsets with
- * cli_pipeline_offset() and commits with cli_pipeline_flush(). The
+ * run_pipeline_offset() and commits with run_pipeline_flush(). The
  * pipeline is created with an unbounded batch so that it never commits on
  * its own.
  *
@@ -20,12 +20,12 @@
  * once; the document is the incident's full state, so a repeat is
  * harmless). Drafts of resolved incidents follow the same path.
  *
- * Roles (cli_role_t, docs/scaling.md). The same loop serves the staged
+ * Roles (run_role_t, docs/scaling.md). The same loop serves the staged
  * topology; what differs is where records go, as "units" (a store, maybe
  * a correlator, a pipeline):
  * - all: one unit, the store given, decoding source records as above.
  * - decode: one unit whose pipeline hands decoded events to the keyed
- *   topic (cli/keyed.h) instead of storing them; its store keeps the
+ *   topic (run/rekey.h) instead of storing them; its store keeps the
  *   refused records and the offsets. The keyed producer is flushed before
  *   the batch commits, so a source offset moves only past records the
  *   broker has acknowledged; partitions without a stored offset start at
@@ -52,11 +52,11 @@
  * again); a dead letter that cannot be delivered is logged and does not
  * hold the partition back, since the rejected table has the record.
  */
-#include "cli/consume.h"
-#include "cli/drafts.h"
-#include "cli/keyed.h"
-#include "cli/metrics.h"
-#include "cli/publish.h"
+#include "run/daemon.h"
+#include "run/draft_select.h"
+#include "run/rekey.h"
+#include "run/registry.h"
+#include "run/publish.h"
 #include "common/buf.h"
 #include "common/time.h"
 #include "correlate/incident.h"
@@ -87,49 +87,49 @@ typedef struct unit {
     int32_t part;             /* keyed partition (role correlate), else -1 */
     store_t *st;              /* owned in role correlate, else borrowed */
     corr_engine_t *engine;    /* owned in role correlate; NULL: none */
-    cli_pipeline_t *pipeline; /* NULL in role view */
+    run_pipeline_t *pipeline; /* NULL in role view */
     int64_t catchup;          /* publish nothing before this offset is stored; -1: caught up */
     bool in_batch;            /* records or offsets in the open batch */
     /* role view */
     bool in_tx;
     am_strset_t changed; /* incidents changed by committed batches, not yet delivered */
     am_strset_t pending; /* ... by the open batch */
-    cli_stats_t stats;
+    run_stats_t stats;
 } unit_t;
 
 typedef struct consume_ctx {
-    const cli_config_t *cfg;
-    cli_role_t role;
+    const run_config_t *cfg;
+    run_role_t role;
     unit_t *units;
     size_t nunits, capunits;
     const corr_rules_t *rules;
     ingest_decoder_t *dec;
     int32_t nparts; /* role correlate: the keyed topic's partitions */
-    cli_keyed_t *keyed;
-    cli_publish_t *pub;
+    run_rekey_t *keyed;
+    run_publish_t *pub;
     const char *drafts;
     uint64_t published;
     ingest_producer_t *dlq;
     const char *dlq_topic;
     const am_log_t *log;
     uint64_t dead_lettered;
-    cli_metrics_t *metrics; /* NULL: no metrics endpoint */
-    double commit_began;    /* monotonic seconds, for the commit latency */
-    double published_at;    /* monotonic seconds of the last snapshot */
-    int64_t retention_ms;   /* prune what is older, hourly; 0 = never */
-    double pruned_at;       /* monotonic seconds of the last prune, or < 0 */
-    cli_stats_t total;      /* the units' stats added up */
+    run_registry_t *metrics; /* NULL: no metrics endpoint */
+    double commit_began;     /* monotonic seconds, for the commit latency */
+    double published_at;     /* monotonic seconds of the last snapshot */
+    int64_t retention_ms;    /* prune what is older, hourly; 0 = never */
+    double pruned_at;        /* monotonic seconds of the last prune, or < 0 */
+    run_stats_t total;       /* the units' stats added up */
 } consume_ctx_t;
 
 #define PRUNE_EVERY_S 3600.0
 
 /* The units' figures, added up, for the metrics and the result. */
-static const cli_stats_t *totals(consume_ctx_t *ctx)
+static const run_stats_t *totals(consume_ctx_t *ctx)
 {
-    cli_stats_t t = {0};
+    run_stats_t t = {0};
     for (size_t i = 0; i < ctx->nunits; i++) {
         const unit_t *u = &ctx->units[i];
-        const cli_stats_t *s = u->pipeline ? cli_pipeline_stats(u->pipeline) : &u->stats;
+        const run_stats_t *s = u->pipeline ? run_pipeline_stats(u->pipeline) : &u->stats;
         t.records += s->records;
         t.events += s->events;
         t.stored += s->stored;
@@ -198,7 +198,7 @@ static unit_t *unit_of_part(consume_ctx_t *ctx, int32_t part)
 /* The unit records of partition part go to. */
 static unit_t *unit_for(consume_ctx_t *ctx, int32_t part)
 {
-    return ctx->role == CLI_ROLE_CORRELATE ? unit_of_part(ctx, part) : &ctx->units[0];
+    return ctx->role == RUN_ROLE_CORRELATE ? unit_of_part(ctx, part) : &ctx->units[0];
 }
 
 static unit_t *unit_add(consume_ctx_t *ctx)
@@ -214,8 +214,8 @@ static unit_t *unit_add(consume_ctx_t *ctx)
 
 static void unit_free(consume_ctx_t *ctx, unit_t *u)
 {
-    cli_pipeline_destroy(u->pipeline);
-    if (ctx->role == CLI_ROLE_CORRELATE) {
+    run_pipeline_destroy(u->pipeline);
+    if (ctx->role == RUN_ROLE_CORRELATE) {
         corr_engine_destroy(u->engine);
         store_close(u->st);
     }
@@ -258,10 +258,10 @@ static unit_t *unit_open(consume_ctx_t *ctx, int32_t part, char *err, size_t err
     u->engine = engine;
     /* Keyed records repeat only when a decode instance sends a batch again:
      * a small repeat skip (512 KiB). */
-    u->pipeline = cli_pipeline_create_sized(st, ctx->dec, engine, INGEST_FORMAT_KEYED, ctx->log,
+    u->pipeline = run_pipeline_create_sized(st, ctx->dec, engine, INGEST_FORMAT_KEYED, ctx->log,
                                             SIZE_MAX, 16 * 1024);
     if (ctx->dlq || ctx->metrics)
-        cli_pipeline_on_reject(u->pipeline, dead_letter, ctx);
+        run_pipeline_on_reject(u->pipeline, dead_letter, ctx);
     char p[16];
     snprintf(p, sizeof p, "%" PRId32, part);
     am_log(ctx->log, AM_LOG_INFO, "keyed partition store opened", "partition", p, "store",
@@ -269,16 +269,16 @@ static unit_t *unit_open(consume_ctx_t *ctx, int32_t part, char *err, size_t err
     return u;
 }
 
-/* --- metrics hooks (cli/metrics.h); each does nothing without metrics ---- */
+/* --- metrics hooks (run/registry.h); each does nothing without metrics ---- */
 
 static void metrics_record(consume_ctx_t *ctx, const am_record_t *rec, int rc, const char *err)
 {
     if (!ctx->metrics)
         return;
     if (rc == 0)
-        cli_metrics_record(ctx->metrics, rec->topic);
+        run_registry_record(ctx->metrics, rec->topic);
     else
-        cli_metrics_failed(ctx->metrics, totals(ctx), err);
+        run_registry_failed(ctx->metrics, totals(ctx), err);
 }
 
 /* Once a batch committed: its counts and latency (since commit_began), and
@@ -288,14 +288,14 @@ static void metrics_committed(consume_ctx_t *ctx, unit_t *u, const char *const *
 {
     if (!ctx->metrics)
         return;
-    cli_metrics_committed(ctx->metrics, totals(ctx), am_monotonic_s() - ctx->commit_began);
-    if (ctx->role == CLI_ROLE_CORRELATE || ctx->role == CLI_ROLE_DECODE || !u)
+    run_registry_committed(ctx->metrics, totals(ctx), am_monotonic_s() - ctx->commit_began);
+    if (ctx->role == RUN_ROLE_CORRELATE || ctx->role == RUN_ROLE_DECODE || !u)
         return;
     char why[1024];
     for (size_t i = 0; i < n; i++)
-        if (cli_metrics_incident(ctx->metrics, u->st, ids[i], why, sizeof why) != 0)
+        if (run_registry_incident(ctx->metrics, u->st, ids[i], why, sizeof why) != 0)
             am_log(ctx->log, AM_LOG_ERROR, "incident metrics not updated", "error", why, NULL);
-    if (n > 0 && cli_metrics_count_open(ctx->metrics, u->st, why, sizeof why) != 0)
+    if (n > 0 && run_registry_count_open(ctx->metrics, u->st, why, sizeof why) != 0)
         am_log(ctx->log, AM_LOG_ERROR, "open incidents not counted", "error", why, NULL);
 }
 
@@ -306,9 +306,9 @@ static void sink_observe(void *arg, const ingest_kafka_view_t *view)
 {
     consume_ctx_t *ctx = arg;
     double now = am_monotonic_s();
-    cli_metrics_consumer(ctx->metrics, view);
+    run_registry_consumer(ctx->metrics, view);
     if (now - ctx->published_at >= 0.2) {
-        cli_metrics_publish(ctx->metrics);
+        run_registry_publish(ctx->metrics);
         ctx->published_at = now;
     }
 }
@@ -335,7 +335,7 @@ static char *publishable(consume_ctx_t *ctx, json_t *doc, const char *id)
     static const char *const drop[] = {"events", "episodes"};
     char *text = json_dumps(doc, JSON_COMPACT);
     json_t *replica = json_object_get(doc, "replica");
-    for (size_t k = 0; k < 2 && strlen(text) > CLI_KEYED_MAX_VALUE && replica; k++) {
+    for (size_t k = 0; k < 2 && strlen(text) > RUN_REKEY_MAX_VALUE && replica; k++) {
         char was[32];
         snprintf(was, sizeof was, "%zu", strlen(text));
         am_log(ctx->log, AM_LOG_WARN, "incident document too large: sent without a part",
@@ -366,7 +366,7 @@ static void publish_changes(consume_ctx_t *ctx, unit_t *u)
         return;
     }
     if (ctx->drafts &&
-        cli_write_drafts_of(u->st, ids, n, ctx->drafts, ctx->log, err, sizeof err) < 0) {
+        run_write_drafts_of(u->st, ids, n, ctx->drafts, ctx->log, err, sizeof err) < 0) {
         am_log(ctx->log, AM_LOG_ERROR, "drafts not written", "error", err, NULL);
         delivered = false;
     }
@@ -381,7 +381,7 @@ static void publish_changes(consume_ctx_t *ctx, unit_t *u)
             continue;
         }
         char *text = publishable(ctx, doc, ids[i]);
-        if (cli_publish_send(ctx->pub, ids[i], text, strlen(text), err, sizeof err) == 0) {
+        if (run_publish_send(ctx->pub, ids[i], text, strlen(text), err, sizeof err) == 0) {
             ctx->published++;
         } else {
             am_log(ctx->log, AM_LOG_ERROR, "incident not published", "incident", ids[i], "error",
@@ -392,7 +392,7 @@ static void publish_changes(consume_ctx_t *ctx, unit_t *u)
         json_decref(doc);
     }
     free(ids);
-    if (ctx->pub && cli_publish_flush(ctx->pub, 10000, err, sizeof err) != 0) {
+    if (ctx->pub && run_publish_flush(ctx->pub, 10000, err, sizeof err) != 0) {
         am_log(ctx->log, AM_LOG_ERROR, "incident changes not delivered (retried later)", "error",
                err, NULL);
         delivered = false;
@@ -408,7 +408,7 @@ static void view_deliver(consume_ctx_t *ctx, unit_t *u)
     if (u->changed.n == 0)
         return;
     char err[1024];
-    if (ctx->drafts && cli_write_drafts_of(u->st, (const char *const *)u->changed.v, u->changed.n,
+    if (ctx->drafts && run_write_drafts_of(u->st, (const char *const *)u->changed.v, u->changed.n,
                                            ctx->drafts, ctx->log, err, sizeof err) < 0) {
         am_log(ctx->log, AM_LOG_ERROR, "drafts not written (retried after the next batch)", "error",
                err, NULL);
@@ -454,7 +454,7 @@ static int view_record(consume_ctx_t *ctx, unit_t *u, const am_record_t *rec, ch
                "reason", why, NULL);
         if (store_put_rejected(u->st, rec, why, err, errlen) == 0) {
             if (ctx->metrics)
-                cli_metrics_reject(ctx->metrics, why);
+                run_registry_reject(ctx->metrics, why);
             return 0;
         }
     } else {
@@ -474,11 +474,11 @@ static int sink_record(void *arg, const am_record_t *rec, char *err, size_t errl
     if (!u) {
         am_errf(err, errlen, "no store for keyed partition %" PRId32, rec->partition);
         rc = -1;
-    } else if (ctx->role == CLI_ROLE_VIEW) {
+    } else if (ctx->role == RUN_ROLE_VIEW) {
         rc = view_record(ctx, u, rec, err, errlen);
     } else {
         u->in_batch = true;
-        rc = cli_pipeline_record(u->pipeline, rec, err, errlen);
+        rc = run_pipeline_record(u->pipeline, rec, err, errlen);
     }
     metrics_record(ctx, rec, rc, err);
     return rc != 0 ? store_failure(u) : 0;
@@ -487,8 +487,8 @@ static int sink_record(void *arg, const am_record_t *rec, char *err, size_t errl
 /* Commits one unit's part of the batch (its offsets were set). */
 static int unit_commit(consume_ctx_t *ctx, unit_t *u, char *err, size_t errlen)
 {
-    if (ctx->role != CLI_ROLE_VIEW)
-        return cli_pipeline_flush(u->pipeline, err, errlen);
+    if (ctx->role != RUN_ROLE_VIEW)
+        return run_pipeline_flush(u->pipeline, err, errlen);
     if (!u->in_tx)
         return 0;
     u->in_tx = false;
@@ -506,8 +506,8 @@ static int unit_offset(consume_ctx_t *ctx, unit_t *u, const ingest_kafka_pos_t *
                        size_t errlen)
 {
     u->in_batch = true;
-    if (ctx->role != CLI_ROLE_VIEW)
-        return cli_pipeline_offset(u->pipeline, pos->topic, pos->partition, pos->next, err, errlen);
+    if (ctx->role != RUN_ROLE_VIEW)
+        return run_pipeline_offset(u->pipeline, pos->topic, pos->partition, pos->next, err, errlen);
     if (!u->in_tx) {
         if (store_begin(u->st, err, errlen) != 0)
             return -1;
@@ -529,7 +529,7 @@ static void unit_delivered(consume_ctx_t *ctx, unit_t *u, const ingest_kafka_pos
                    "partition", p, "incidents", n, NULL);
             u->catchup = -1;
         }
-    if (ctx->role == CLI_ROLE_VIEW) {
+    if (ctx->role == RUN_ROLE_VIEW) {
         const char *const *ids = (const char *const *)u->pending.v;
         metrics_committed(ctx, u, ids, u->pending.n);
         am_strset_clear(&u->pending);
@@ -559,7 +559,7 @@ static int commit_batch(void *arg, const ingest_kafka_pos_t *pos, size_t npos, c
         if (unit_offset(ctx, u, &pos[i], err, errlen) != 0)
             return store_failure(u);
     }
-    if (ctx->keyed && cli_keyed_flush(ctx->keyed, err, errlen) != 0)
+    if (ctx->keyed && run_rekey_flush(ctx->keyed, err, errlen) != 0)
         return -1; /* no source offset moves past a record the broker did not take */
     if (ctx->dlq && ingest_producer_pending(ctx->dlq) > 0) {
         char why[1024];
@@ -574,9 +574,9 @@ static int commit_batch(void *arg, const ingest_kafka_pos_t *pos, size_t npos, c
             continue;
         /* Every record of the batch went out with the flush above: a
          * record produced since would be committed before it is delivered. */
-        if (ctx->keyed && cli_keyed_pending(ctx->keyed) > 0) {
+        if (ctx->keyed && run_rekey_pending(ctx->keyed) > 0) {
             am_errf(err, errlen, "%zu keyed records queued after the batch's flush",
-                    cli_keyed_pending(ctx->keyed));
+                    run_rekey_pending(ctx->keyed));
             return -1;
         }
         if (unit_commit(ctx, u, err, errlen) != 0)
@@ -608,7 +608,7 @@ static int sink_commit(void *arg, const ingest_kafka_pos_t *pos, size_t npos, ch
             unit_t *u = &ctx->units[i];
             u->in_batch = false;
             if (u->pipeline)
-                cli_pipeline_abort(u->pipeline);
+                run_pipeline_abort(u->pipeline);
             else if (u->in_tx) {
                 store_rollback(u->st);
                 u->in_tx = false;
@@ -616,7 +616,7 @@ static int sink_commit(void *arg, const ingest_kafka_pos_t *pos, size_t npos, ch
             }
         }
         if (ctx->metrics)
-            cli_metrics_failed(ctx->metrics, totals(ctx), err);
+            run_registry_failed(ctx->metrics, totals(ctx), err);
     }
     return rc;
 }
@@ -626,7 +626,7 @@ static int sink_stored(void *arg, const char *topic, int32_t partition, int64_t 
 {
     consume_ctx_t *ctx = arg;
     unit_t *u =
-        ctx->role == CLI_ROLE_CORRELATE ? unit_open(ctx, partition, err, errlen) : &ctx->units[0];
+        ctx->role == RUN_ROLE_CORRELATE ? unit_open(ctx, partition, err, errlen) : &ctx->units[0];
     return u ? store_get_offset(u->st, topic, partition, next, err, errlen) : -1;
 }
 
@@ -661,14 +661,14 @@ static uint64_t sink_events(void *arg)
     return totals(arg)->events;
 }
 
-/* Every refused record (cli_pipeline_on_reject): counted for the metrics,
+/* Every refused record (run_pipeline_on_reject): counted for the metrics,
  * and copied to the dead-letter topic if there is one. */
 static void dead_letter(void *arg, const am_record_t *rec, const char *reason)
 {
     consume_ctx_t *ctx = arg;
     char place[AM_PLACE_LEN], err[1024];
     if (ctx->metrics)
-        cli_metrics_reject(ctx->metrics, reason);
+        run_registry_reject(ctx->metrics, reason);
     if (!ctx->dlq)
         return;
     const ingest_header_t extra[] = {
@@ -698,7 +698,7 @@ static void dead_letter(void *arg, const am_record_t *rec, const char *reason)
  * within a partition (docs/scaling.md). */
 static int keyed_partitions(consume_ctx_t *ctx, char *err, size_t errlen)
 {
-    ingest_producer_t *p = cli_publish_producer(ctx->cfg, ctx->log, err, errlen);
+    ingest_producer_t *p = run_publish_producer(ctx->cfg, ctx->log, err, errlen);
     if (!p)
         return -1;
     int32_t inc = 0;
@@ -717,13 +717,13 @@ static int keyed_partitions(consume_ctx_t *ctx, char *err, size_t errlen)
     return rc;
 }
 
-int cli_consume(const cli_config_t *cfg, store_t *st, corr_engine_t *engine,
-                const corr_rules_t *rules, const cli_consume_opts_t *o, const am_log_t *log,
-                cli_consume_result_t *result, char *err, size_t errlen)
+int run_consume(const run_config_t *cfg, store_t *st, corr_engine_t *engine,
+                const corr_rules_t *rules, const run_consume_opts_t *o, const am_log_t *log,
+                run_consume_result_t *result, char *err, size_t errlen)
 {
     int rc = -1;
     ingest_limits_t limits;
-    cli_config_limits(cfg, &limits);
+    run_config_limits(cfg, &limits);
     ingest_kafka_t *k = NULL;
     consume_ctx_t ctx = {.cfg = cfg,
                          .role = cfg->role,
@@ -742,48 +742,48 @@ int cli_consume(const cli_config_t *cfg, store_t *st, corr_engine_t *engine,
 
     for (size_t i = 0; i < cfg->nkafka; i++)
         props[i] = (ingest_kafka_prop_t){cfg->kafka[i].name, cfg->kafka[i].value};
-    if (cfg->role == CLI_ROLE_CORRELATE)
+    if (cfg->role == RUN_ROLE_CORRELATE)
         topics[ntopics++] = (ingest_kafka_topic_t){cfg->keyed_topic, INGEST_FORMAT_KEYED};
-    else if (cfg->role == CLI_ROLE_VIEW)
+    else if (cfg->role == RUN_ROLE_VIEW)
         topics[ntopics++] = (ingest_kafka_topic_t){cfg->incidents_topic, NULL};
     else
         for (size_t i = 0; i < cfg->ntopics; i++)
             topics[ntopics++] = (ingest_kafka_topic_t){cfg->topics[i].name, cfg->topics[i].format};
 
-    ctx.dec = cli_config_decoder(cfg, &limits);
-    if (cfg->role != CLI_ROLE_CORRELATE) {
+    ctx.dec = run_config_decoder(cfg, &limits);
+    if (cfg->role != RUN_ROLE_CORRELATE) {
         unit_t *u = unit_add(&ctx);
         u->st = st;
-        u->engine = cfg->role == CLI_ROLE_ALL ? engine : NULL;
-        if (cfg->role != CLI_ROLE_VIEW)
-            u->pipeline = cli_pipeline_create(st, ctx.dec, u->engine, "auto", log, SIZE_MAX);
+        u->engine = cfg->role == RUN_ROLE_ALL ? engine : NULL;
+        if (cfg->role != RUN_ROLE_VIEW)
+            u->pipeline = run_pipeline_create(st, ctx.dec, u->engine, "auto", log, SIZE_MAX);
     } else if (keyed_partitions(&ctx, err, errlen) != 0) {
         goto done;
     }
-    if (cfg->role == CLI_ROLE_DECODE) {
-        ctx.keyed = cli_keyed_create(cfg, rules, log, err, errlen);
+    if (cfg->role == RUN_ROLE_DECODE) {
+        ctx.keyed = run_rekey_create(cfg, rules, log, err, errlen);
         if (!ctx.keyed)
             goto done;
-        cli_pipeline_forward(ctx.units[0].pipeline, cli_keyed_send, ctx.keyed);
+        run_pipeline_forward(ctx.units[0].pipeline, run_rekey_send, ctx.keyed);
     }
-    if ((cfg->role == CLI_ROLE_ALL && engine) || cfg->role == CLI_ROLE_CORRELATE) {
+    if ((cfg->role == RUN_ROLE_ALL && engine) || cfg->role == RUN_ROLE_CORRELATE) {
         if (cfg->incidents_topic) {
-            ctx.pub = cli_publish_create(cfg, log, err, errlen);
+            ctx.pub = run_publish_create(cfg, log, err, errlen);
             if (!ctx.pub)
                 goto done;
         }
     }
-    if (cfg->dead_letter_topic && cfg->role != CLI_ROLE_VIEW) {
+    if (cfg->dead_letter_topic && cfg->role != RUN_ROLE_VIEW) {
         ctx.dlq = ingest_producer_create(props, cfg->nkafka, log, err, errlen);
         if (!ctx.dlq)
             goto done;
     }
     if ((ctx.dlq || ctx.metrics) && ctx.nunits && ctx.units[0].pipeline)
-        cli_pipeline_on_reject(ctx.units[0].pipeline, dead_letter, &ctx);
+        run_pipeline_on_reject(ctx.units[0].pipeline, dead_letter, &ctx);
 
     /* Changes committed but not delivered before (a crash, replay,
      * recorrelate) go out first. */
-    if (cfg->role == CLI_ROLE_ALL && engine) {
+    if (cfg->role == RUN_ROLE_ALL && engine) {
         if (corr_engine_changed_load(engine, err, errlen) != 0)
             goto done;
         if (corr_engine_changed_count(engine) > 0) {
@@ -805,7 +805,7 @@ int cli_consume(const cli_config_t *cfg, store_t *st, corr_engine_t *engine,
     ingest_kafka_options_t kopts = {
         .props = props,
         .nprops = cfg->nkafka,
-        .group = cli_config_group(cfg),
+        .group = run_config_group(cfg),
         .topics = topics,
         .ntopics = ntopics,
         .batch_records = (size_t)cfg->batch_size,
@@ -815,9 +815,9 @@ int cli_consume(const cli_config_t *cfg, store_t *st, corr_engine_t *engine,
         .idle_exit_ms = o ? o->idle_exit_ms : 0,
         .deadline_ms = o ? o->deadline_ms : 0,
         .store_retries = 5,
-        .start = cfg->role == CLI_ROLE_DECODE      ? INGEST_KAFKA_START_COMMITTED
-                 : cfg->role == CLI_ROLE_CORRELATE ? INGEST_KAFKA_START_BEGINNING
-                 : cfg->role == CLI_ROLE_VIEW      ? INGEST_KAFKA_START_BEGINNING
+        .start = cfg->role == RUN_ROLE_DECODE      ? INGEST_KAFKA_START_COMMITTED
+                 : cfg->role == RUN_ROLE_CORRELATE ? INGEST_KAFKA_START_BEGINNING
+                 : cfg->role == RUN_ROLE_VIEW      ? INGEST_KAFKA_START_BEGINNING
                                                    : INGEST_KAFKA_START_RESET,
         .stop = &stop_requested,
         .log = log,
@@ -829,14 +829,14 @@ int cli_consume(const cli_config_t *cfg, store_t *st, corr_engine_t *engine,
         .stored = sink_stored,
         .events = sink_events,
         .observe = ctx.metrics ? sink_observe : NULL,
-        .assigned = cfg->role == CLI_ROLE_CORRELATE ? sink_assigned : NULL,
+        .assigned = cfg->role == RUN_ROLE_CORRELATE ? sink_assigned : NULL,
     };
     k = ingest_kafka_create(&kopts, &sink, err, errlen);
     if (!k)
         goto done;
-    am_log(log, AM_LOG_INFO, "consumer started", "role", cli_role_name(cfg->role), "group",
-           cli_config_group(cfg), "store",
-           cfg->role == CLI_ROLE_CORRELATE ? cfg->store : store_path(st), NULL);
+    am_log(log, AM_LOG_INFO, "consumer started", "role", run_role_name(cfg->role), "group",
+           run_config_group(cfg), "store",
+           cfg->role == RUN_ROLE_CORRELATE ? cfg->store : store_path(st), NULL);
     rc = ingest_kafka_run(k, err, errlen);
     if (result) {
         result->pipeline = *totals(&ctx);
@@ -852,8 +852,8 @@ done:
         sigaction(SIGTERM, &old_term, NULL);
     }
     ingest_producer_destroy(ctx.dlq);
-    cli_publish_destroy(ctx.pub);
-    cli_keyed_destroy(ctx.keyed);
+    run_publish_destroy(ctx.pub);
+    run_rekey_destroy(ctx.keyed);
     for (size_t i = 0; i < ctx.nunits; i++)
         unit_free(&ctx, &ctx.units[i]);
     free(ctx.units);

@@ -4,17 +4,17 @@
  *
  * Precedence, lowest first: built-in defaults, the file, AFTERMATH_*
  * environment variables, command-line flags. Every layer goes through
- * cli_config_set(), so a value is validated the same way wherever it comes
+ * run_config_set(), so a value is validated the same way wherever it comes
  * from. The file is parsed strictly: unknown or repeated keys, numbers out
  * of range and bad durations are refused with file:line:column.
  *
- * cli_config_t is a plain struct rather than an opaque handle: it is a
+ * run_config_t is a plain struct rather than an opaque handle: it is a
  * read-only record of settings that the run, status and demo commands read
  * field by field, and getters for each would add nothing. It is only
  * changed through the functions below.
  */
-#ifndef CLI_CONFIG_H
-#define CLI_CONFIG_H
+#ifndef RUN_CONFIG_H
+#define RUN_CONFIG_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -27,57 +27,57 @@
 /* Label names per am_label_field_t, as a labels: map gives them: each a
  * NULL-terminated owned list (possibly empty), or NULL where the map does
  * not name the field. */
-typedef struct cli_config_labels {
+typedef struct run_config_labels {
     char **names[AM_LABEL_NFIELDS];
-} cli_config_labels_t;
+} run_config_labels_t;
 
 /* Where `run` serves /metrics and /healthz unless told otherwise: loopback
  * only, on a port that Prometheus' default port allocation list leaves
  * free (docs/metrics.md). */
-#define CLI_CONFIG_METRICS_DEFAULT "127.0.0.1:10791"
+#define RUN_CONFIG_METRICS_DEFAULT "127.0.0.1:10791"
 
 /* What `run` does (docs/scaling.md): everything in one process, or one
  * stage of the staged topology. */
-typedef enum cli_role {
-    CLI_ROLE_ALL,       /* source topics -> store -> correlator (the default) */
-    CLI_ROLE_DECODE,    /* source topics -> keyed topic */
-    CLI_ROLE_CORRELATE, /* keyed topic -> one store per partition -> incidents topic */
-    CLI_ROLE_VIEW,      /* incidents topic -> store, drafts, metrics */
-} cli_role_t;
+typedef enum run_role {
+    RUN_ROLE_ALL,       /* source topics -> store -> correlator (the default) */
+    RUN_ROLE_DECODE,    /* source topics -> keyed topic */
+    RUN_ROLE_CORRELATE, /* keyed topic -> one store per partition -> incidents topic */
+    RUN_ROLE_VIEW,      /* incidents topic -> store, drafts, metrics */
+} run_role_t;
 
 /* "all", "decode", "correlate", "view". */
-const char *cli_role_name(cli_role_t role);
+const char *run_role_name(run_role_t role);
 
 /* The keyed topic's default name. */
-#define CLI_CONFIG_KEYED_DEFAULT "aftermath.keyed"
+#define RUN_CONFIG_KEYED_DEFAULT "aftermath.keyed"
 
-typedef struct cli_config_topic {
+typedef struct run_config_topic {
     char *name;
     char *format;               /* forced format ("generic", "alertmanager", ...); NULL = detect */
-    cli_config_labels_t labels; /* the fields this topic maps its own way */
-} cli_config_topic_t;
+    run_config_labels_t labels; /* the fields this topic maps its own way */
+} run_config_topic_t;
 
 /* One librdkafka property, passed through verbatim. */
-typedef struct cli_config_prop {
+typedef struct run_config_prop {
     char *name;
     char *value;
-} cli_config_prop_t;
+} run_config_prop_t;
 
-typedef struct cli_config {
-    cli_config_prop_t *kafka; /* in the order first set */
+typedef struct run_config {
+    run_config_prop_t *kafka; /* in the order first set */
     size_t nkafka;
-    cli_config_topic_t *topics;
+    run_config_topic_t *topics;
     size_t ntopics;
-    cli_role_t role;
+    run_role_t role;
     char *group;       /* consumer group (group.id), or NULL for the role's default: read it
-                          through cli_config_group() */
+                          through run_config_group() */
     char *store;       /* SQLite path; default "aftermath.db"; a directory in role correlate */
     char *keyed_topic; /* the staged topology's internal topic; default "aftermath.keyed" */
     char **rules;      /* rule files, for the correlator */
     size_t nrules;
     char *drafts;              /* draft directory, or NULL */
     char *metrics;             /* metrics listen address (HOST:PORT, [IPV6]:PORT); default
-                                  CLI_CONFIG_METRICS_DEFAULT; NULL when "off" */
+                                  RUN_CONFIG_METRICS_DEFAULT; NULL when "off" */
     char *dead_letter_topic;   /* where refused records are copied, or NULL */
     char *incidents_topic;     /* where incident changes are published, or NULL */
     long batch_size;           /* records per transaction; default 1000 */
@@ -91,22 +91,22 @@ typedef struct cli_config {
     long max_labels_per_event;   /* labels (and annotations) per event; default 128 */
     long max_label_bytes;        /* one label name or value; default 16 KiB */
     long max_open_groups;        /* group keys the correlator holds at once; default 10000 */
-    cli_config_labels_t labels;  /* top-level labels: fields not named keep the default */
-    char *view_group;            /* cli_config_group()'s default for role view, once made */
-} cli_config_t;
+    run_config_labels_t labels;  /* top-level labels: fields not named keep the default */
+    char *view_group;            /* run_config_group()'s default for role view, once made */
+} run_config_t;
 
 /* The decoder limits cfg sets. */
-void cli_config_limits(const cli_config_t *cfg, ingest_limits_t *limits);
+void run_config_limits(const run_config_t *cfg, ingest_limits_t *limits);
 
 /* A configuration holding the defaults and no topics. Never NULL. */
-cli_config_t *cli_config_create(void);
+run_config_t *run_config_create(void);
 
 /* Defaults, then the YAML file at path. Returns NULL with "path:line:col:
  * what" in err when the file cannot be read or is invalid. */
-cli_config_t *cli_config_load(const char *path, char *err, size_t errlen);
+run_config_t *run_config_load(const char *path, char *err, size_t errlen);
 
 /* Accepts NULL. */
-void cli_config_destroy(cli_config_t *cfg);
+void run_config_destroy(run_config_t *cfg);
 
 /* Sets one setting from text, as the environment and flags give it:
  *   key "kafka.PROP"     a librdkafka property (validated by librdkafka)
@@ -117,7 +117,7 @@ void cli_config_destroy(cli_config_t *cfg);
  * starts the error message. A secret's value (ingest_kafka_is_secret)
  * never appears in err.
  * Returns 0, or -1 with err. */
-int cli_config_set(cli_config_t *cfg, const char *key, const char *value, const char *origin,
+int run_config_set(run_config_t *cfg, const char *key, const char *value, const char *origin,
                    char *err, size_t errlen);
 
 /* Applies the AFTERMATH_* variables of envp (a NULL-terminated
@@ -129,43 +129,43 @@ int cli_config_set(cli_config_t *cfg, const char *key, const char *value, const 
  *                                      AFTERMATH_TOPICS, AFTERMATH_BATCH_SIZE, ...)
  * Other AFTERMATH_* variables are not configuration and are ignored.
  * Returns 0, or -1 with err naming the variable. */
-int cli_config_apply_env(cli_config_t *cfg, char *const *envp, char *err, size_t errlen);
+int run_config_apply_env(run_config_t *cfg, char *const *envp, char *err, size_t errlen);
 
 /* Checks that cfg is complete enough to consume in its role:
  * kafka.bootstrap.servers always; source topics for roles all and decode;
  * incidents_topic for decode, correlate and view. Returns 0, or -1 with
  * err. */
-int cli_config_check(const cli_config_t *cfg, char *err, size_t errlen);
+int run_config_check(const run_config_t *cfg, char *err, size_t errlen);
 
 /* The label map of records from topic (NULL: records of no configured
  * topic): each field as the topic's labels name it, else as the top-level
  * labels do, else am_label_map_default's. The lists are borrowed from cfg
  * (and the defaults). */
-void cli_config_label_map(const cli_config_t *cfg, const cli_config_topic_t *topic,
+void run_config_label_map(const run_config_t *cfg, const run_config_topic_t *topic,
                           am_label_map_t *map);
 
 /* A decoder (owned; ingest_decoder_destroy) that reads records as run
  * does under cfg: the top-level label map, each topic's own map for its
  * records, and limits (borrowed, or NULL for the defaults). cfg must
  * outlive it. */
-ingest_decoder_t *cli_config_decoder(const cli_config_t *cfg, const ingest_limits_t *limits);
+ingest_decoder_t *run_config_decoder(const run_config_t *cfg, const ingest_limits_t *limits);
 
 /* The consumer group: the configured one, else the role's default
  * ("aftermath", "aftermath-decode", "aftermath-correlate",
  * "aftermath-view-<hostname>": every view reads the whole incidents topic,
  * so no two may share a group). Borrowed from cfg. */
-const char *cli_config_group(const cli_config_t *cfg);
+const char *run_config_group(const run_config_t *cfg);
 
 /* The topic of cfg named name, or NULL. */
-const cli_config_topic_t *cli_config_topic(const cli_config_t *cfg, const char *name);
+const run_config_topic_t *run_config_topic(const run_config_t *cfg, const char *name);
 
 /* Borrowed value of a librdkafka property, or NULL when not set. */
-const char *cli_config_kafka_get(const cli_config_t *cfg, const char *name);
+const char *run_config_kafka_get(const run_config_t *cfg, const char *name);
 
-/* Writes cfg as YAML that cli_config_load reads back, secrets as "***". */
-void cli_config_print(const cli_config_t *cfg, FILE *out);
+/* Writes cfg as YAML that run_config_load reads back, secrets as "***". */
+void run_config_print(const run_config_t *cfg, FILE *out);
 
 /* Logs the effective settings at info level, secrets as "***". */
-void cli_config_log(const cli_config_t *cfg, const am_log_t *log);
+void run_config_log(const run_config_t *cfg, const am_log_t *log);
 
 #endif

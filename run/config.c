@@ -22,8 +22,8 @@
  * over am_label_map_default, so the lists stay owned here and the decoder
  * borrows them.
  */
-#include "cli/config.h"
-#include "cli/http.h"
+#include "run/config.h"
+#include "run/http.h"
 #include "common/buf.h"
 #include "common/time.h"
 #include "ingest/decode.h"
@@ -61,7 +61,7 @@ typedef struct key_def {
     int64_t min, max;
 } key_def_t;
 
-#define F(field) offsetof(cli_config_t, field)
+#define F(field) offsetof(run_config_t, field)
 static const key_def_t keys[] = {
     {"version", KEY_VERSION, 0, 1, 1},
     {"kafka", KEY_KAFKA, 0, 0, 0},
@@ -119,11 +119,11 @@ static const key_def_t *find_key(const char *name)
     return NULL;
 }
 
-static void set_defaults(cli_config_t *cfg)
+static void set_defaults(run_config_t *cfg)
 {
     cfg->store = am_xstrdup("aftermath.db");
-    cfg->keyed_topic = am_xstrdup(CLI_CONFIG_KEYED_DEFAULT);
-    cfg->metrics = am_xstrdup(CLI_CONFIG_METRICS_DEFAULT);
+    cfg->keyed_topic = am_xstrdup(RUN_CONFIG_KEYED_DEFAULT);
+    cfg->metrics = am_xstrdup(RUN_CONFIG_METRICS_DEFAULT);
     cfg->batch_size = 1000;
     cfg->batch_timeout_ms = 1000;
     cfg->stats_interval_ms = 30 * 1000;
@@ -135,7 +135,7 @@ static void set_defaults(cli_config_t *cfg)
     cfg->max_open_groups = 10000;
 }
 
-void cli_config_limits(const cli_config_t *cfg, ingest_limits_t *limits)
+void run_config_limits(const run_config_t *cfg, ingest_limits_t *limits)
 {
     *limits = (ingest_limits_t){
         .max_record_bytes = (size_t)cfg->max_record_bytes,
@@ -146,9 +146,9 @@ void cli_config_limits(const cli_config_t *cfg, ingest_limits_t *limits)
     };
 }
 
-cli_config_t *cli_config_create(void)
+run_config_t *run_config_create(void)
 {
-    cli_config_t *cfg = am_xcalloc(1, sizeof *cfg);
+    run_config_t *cfg = am_xcalloc(1, sizeof *cfg);
     set_defaults(cfg);
     return cfg;
 }
@@ -160,7 +160,7 @@ static void free_names(char **names)
     free(names);
 }
 
-static void free_labels(cli_config_labels_t *labels)
+static void free_labels(run_config_labels_t *labels)
 {
     for (size_t f = 0; f < AM_LABEL_NFIELDS; f++) {
         free_names(labels->names[f]);
@@ -168,7 +168,7 @@ static void free_labels(cli_config_labels_t *labels)
     }
 }
 
-static void free_topics(cli_config_t *cfg)
+static void free_topics(run_config_t *cfg)
 {
     for (size_t i = 0; i < cfg->ntopics; i++) {
         free(cfg->topics[i].name);
@@ -180,7 +180,7 @@ static void free_topics(cli_config_t *cfg)
     cfg->ntopics = 0;
 }
 
-static void free_rules(cli_config_t *cfg)
+static void free_rules(run_config_t *cfg)
 {
     for (size_t i = 0; i < cfg->nrules; i++)
         free(cfg->rules[i]);
@@ -189,7 +189,7 @@ static void free_rules(cli_config_t *cfg)
     cfg->nrules = 0;
 }
 
-void cli_config_destroy(cli_config_t *cfg)
+void run_config_destroy(run_config_t *cfg)
 {
     if (!cfg)
         return;
@@ -224,7 +224,7 @@ static int valid_topic(const char *name)
     return 1;
 }
 
-static int set_kafka(cli_config_t *cfg, const char *name, const char *value, const char *origin,
+static int set_kafka(run_config_t *cfg, const char *name, const char *value, const char *origin,
                      char *err, size_t errlen)
 {
     for (size_t i = 0; i < sizeof owned_props / sizeof owned_props[0]; i++)
@@ -263,7 +263,7 @@ static int set_kafka(cli_config_t *cfg, const char *name, const char *value, con
     return 0;
 }
 
-static int add_topic(cli_config_t *cfg, const char *name, size_t name_len, const char *format,
+static int add_topic(run_config_t *cfg, const char *name, size_t name_len, const char *format,
                      const char *origin, char *err, size_t errlen)
 {
     char *n = am_xstrndup(name, name_len);
@@ -294,14 +294,14 @@ static int add_topic(cli_config_t *cfg, const char *name, size_t name_len, const
     return 0;
 }
 
-static void add_rule(cli_config_t *cfg, const char *path, size_t len)
+static void add_rule(run_config_t *cfg, const char *path, size_t len)
 {
     cfg->rules = am_xrealloc(cfg->rules, (cfg->nrules + 1) * sizeof *cfg->rules);
     cfg->rules[cfg->nrules++] = am_xstrndup(path, len);
 }
 
 /* Sets a scalar top-level key from text. value NULL restores the default. */
-static int set_key(cli_config_t *cfg, const key_def_t *k, const char *value, const char *origin,
+static int set_key(run_config_t *cfg, const key_def_t *k, const char *value, const char *origin,
                    char *err, size_t errlen)
 {
     char why[256];
@@ -319,11 +319,11 @@ static int set_key(cli_config_t *cfg, const key_def_t *k, const char *value, con
         }
         return 0;
     case KEY_LISTEN: {
-        char host[CLI_HTTP_HOSTLEN];
+        char host[RUN_HTTP_HOSTLEN];
         int port;
         char **field = (char **)(void *)(base + k->off);
         if (value && strcmp(value, "off") != 0 &&
-            cli_http_parse_addr(value, host, &port, why, sizeof why) != 0) {
+            run_http_parse_addr(value, host, &port, why, sizeof why) != 0) {
             am_errf(err, errlen, "%s: %s: %s", origin, k->name, why);
             return -1;
         }
@@ -332,9 +332,9 @@ static int set_key(cli_config_t *cfg, const key_def_t *k, const char *value, con
         return 0;
     }
     case KEY_ROLE:
-        for (int r = CLI_ROLE_ALL; r <= CLI_ROLE_VIEW; r++)
-            if (value && strcmp(value, cli_role_name((cli_role_t)r)) == 0) {
-                cfg->role = (cli_role_t)r;
+        for (int r = RUN_ROLE_ALL; r <= RUN_ROLE_VIEW; r++)
+            if (value && strcmp(value, run_role_name((run_role_t)r)) == 0) {
+                cfg->role = (run_role_t)r;
                 return 0;
             }
         am_errf(err, errlen, "%s: role: '%s' is not one of all, decode, correlate, view", origin,
@@ -462,7 +462,7 @@ static int rule_item(void *ctx, const char *s, size_t n, const char *origin, cha
     return 0;
 }
 
-int cli_config_set(cli_config_t *cfg, const char *key, const char *value, const char *origin,
+int run_config_set(run_config_t *cfg, const char *key, const char *value, const char *origin,
                    char *err, size_t errlen)
 {
     if (strncmp(key, "kafka.", 6) == 0)
@@ -496,7 +496,7 @@ int cli_config_set(cli_config_t *cfg, const char *key, const char *value, const 
 typedef struct loader {
     const char *path;
     yaml_document_t doc;
-    cli_config_t *cfg;
+    run_config_t *cfg;
     char *err;
     size_t errlen;
 } loader_t;
@@ -629,7 +629,7 @@ fail:
 /* Reads a labels: map ({field: names, ...}) into labels, replacing the
  * fields it names; what prefixes errors ("labels", "topics: labels"). */
 static int load_labels(loader_t *ld, const yaml_node_t *map, const char *what,
-                       cli_config_labels_t *labels)
+                       run_config_labels_t *labels)
 {
     char msg[512], field[256];
     if (map->type != YAML_MAPPING_NODE) {
@@ -818,7 +818,7 @@ static void beside_file(const char *cfg_path, char **p)
     *p = am_buf_steal(&b);
 }
 
-cli_config_t *cli_config_load(const char *path, char *err, size_t errlen)
+run_config_t *run_config_load(const char *path, char *err, size_t errlen)
 {
     FILE *f = NULL;
     yaml_parser_t parser;
@@ -845,7 +845,7 @@ cli_config_t *cli_config_load(const char *path, char *err, size_t errlen)
         goto init_error;
     }
     doc_ok = 1;
-    ld.cfg = cli_config_create();
+    ld.cfg = run_config_create();
     if (load_root(&ld) != 0)
         goto init_error;
     /* Paths the file gives are relative to the file (environment and
@@ -872,7 +872,7 @@ cli_config_t *cli_config_load(const char *path, char *err, size_t errlen)
     return ld.cfg;
 
 init_error:
-    cli_config_destroy(ld.cfg);
+    run_config_destroy(ld.cfg);
     if (doc_ok)
         yaml_document_delete(&ld.doc);
     if (parser_ok)
@@ -884,7 +884,7 @@ init_error:
 
 /* --- environment ---------------------------------------------------------- */
 
-int cli_config_apply_env(cli_config_t *cfg, char *const *envp, char *err, size_t errlen)
+int run_config_apply_env(run_config_t *cfg, char *const *envp, char *err, size_t errlen)
 {
     static const char prefix[] = "AFTERMATH_", kafka[] = "AFTERMATH_KAFKA__";
     static const char bootstrap[] = "AFTERMATH_KAFKA_BOOTSTRAP_SERVERS";
@@ -924,10 +924,10 @@ int cli_config_apply_env(cli_config_t *cfg, char *const *envp, char *err, size_t
                 continue; /* not a setting: AFTERMATH_SHARED, AFTERMATH_KAFKA_PORT, ... */
             /* KEY_LABELS goes on, to be refused by name: file only. */
         }
-        if (cli_config_set(cfg, key, value, name, err, errlen) != 0)
+        if (run_config_set(cfg, key, value, name, err, errlen) != 0)
             return -1;
     }
-    if (bootstrap_value && cli_config_set(cfg, "kafka.bootstrap.servers", bootstrap_value,
+    if (bootstrap_value && run_config_set(cfg, "kafka.bootstrap.servers", bootstrap_value,
                                           bootstrap, err, errlen) != 0)
         return -1;
     return 0;
@@ -935,7 +935,7 @@ int cli_config_apply_env(cli_config_t *cfg, char *const *envp, char *err, size_t
 
 /* --- use ------------------------------------------------------------------ */
 
-const char *cli_config_kafka_get(const cli_config_t *cfg, const char *name)
+const char *run_config_kafka_get(const run_config_t *cfg, const char *name)
 {
     for (size_t i = 0; i < cfg->nkafka; i++)
         if (strcmp(cfg->kafka[i].name, name) == 0)
@@ -943,7 +943,7 @@ const char *cli_config_kafka_get(const cli_config_t *cfg, const char *name)
     return NULL;
 }
 
-const cli_config_topic_t *cli_config_topic(const cli_config_t *cfg, const char *name)
+const run_config_topic_t *run_config_topic(const run_config_t *cfg, const char *name)
 {
     for (size_t i = 0; name && i < cfg->ntopics; i++)
         if (strcmp(cfg->topics[i].name, name) == 0)
@@ -951,7 +951,7 @@ const cli_config_topic_t *cli_config_topic(const cli_config_t *cfg, const char *
     return NULL;
 }
 
-void cli_config_label_map(const cli_config_t *cfg, const cli_config_topic_t *topic,
+void run_config_label_map(const run_config_t *cfg, const run_config_topic_t *topic,
                           am_label_map_t *map)
 {
     for (size_t f = 0; f < AM_LABEL_NFIELDS; f++) {
@@ -961,7 +961,7 @@ void cli_config_label_map(const cli_config_t *cfg, const cli_config_topic_t *top
     }
 }
 
-static int has_labels(const cli_config_labels_t *labels)
+static int has_labels(const run_config_labels_t *labels)
 {
     for (size_t f = 0; f < AM_LABEL_NFIELDS; f++)
         if (labels->names[f])
@@ -969,75 +969,75 @@ static int has_labels(const cli_config_labels_t *labels)
     return 0;
 }
 
-ingest_decoder_t *cli_config_decoder(const cli_config_t *cfg, const ingest_limits_t *limits)
+ingest_decoder_t *run_config_decoder(const run_config_t *cfg, const ingest_limits_t *limits)
 {
     am_label_map_t map;
-    cli_config_label_map(cfg, NULL, &map);
+    run_config_label_map(cfg, NULL, &map);
     ingest_decoder_t *dec = ingest_decoder_create(&map, limits);
     for (size_t i = 0; i < cfg->ntopics; i++)
         if (has_labels(&cfg->topics[i].labels)) {
-            cli_config_label_map(cfg, &cfg->topics[i], &map);
+            run_config_label_map(cfg, &cfg->topics[i], &map);
             ingest_decoder_set_topic_map(dec, cfg->topics[i].name, &map);
         }
     return dec;
 }
 
-const char *cli_role_name(cli_role_t role)
+const char *run_role_name(run_role_t role)
 {
     static const char *const names[] = {"all", "decode", "correlate", "view"};
     return names[role];
 }
 
-const char *cli_config_group(const cli_config_t *cfg)
+const char *run_config_group(const run_config_t *cfg)
 {
     if (cfg->group)
         return cfg->group;
     switch (cfg->role) {
-    case CLI_ROLE_DECODE:
+    case RUN_ROLE_DECODE:
         return "aftermath-decode";
-    case CLI_ROLE_CORRELATE:
+    case RUN_ROLE_CORRELATE:
         return "aftermath-correlate";
-    case CLI_ROLE_VIEW:
+    case RUN_ROLE_VIEW:
         if (!cfg->view_group) {
             char host[256] = "";
             if (gethostname(host, sizeof host - 1) != 0 || !*host)
                 snprintf(host, sizeof host, "%s", "localhost");
             am_buf_t b = {0};
             am_buf_printf(&b, "aftermath-view-%s", host);
-            ((cli_config_t *)cfg)->view_group = b.p; /* a cache: cfg stays the same config */
+            ((run_config_t *)cfg)->view_group = b.p; /* a cache: cfg stays the same config */
         }
         return cfg->view_group;
-    case CLI_ROLE_ALL:
+    case RUN_ROLE_ALL:
         break;
     }
     return "aftermath";
 }
 
-int cli_config_check(const cli_config_t *cfg, char *err, size_t errlen)
+int run_config_check(const run_config_t *cfg, char *err, size_t errlen)
 {
-    if (!cli_config_kafka_get(cfg, "bootstrap.servers")) {
+    if (!run_config_kafka_get(cfg, "bootstrap.servers")) {
         am_errf(err, errlen,
                 "no Kafka brokers: set kafka.bootstrap.servers in the config, "
                 "AFTERMATH_KAFKA_BOOTSTRAP_SERVERS or --brokers");
         return -1;
     }
-    bool sources = cfg->role == CLI_ROLE_ALL || cfg->role == CLI_ROLE_DECODE;
+    bool sources = cfg->role == RUN_ROLE_ALL || cfg->role == RUN_ROLE_DECODE;
     if (sources && cfg->ntopics == 0) {
         am_errf(err, errlen, "no topics: set topics in the config, AFTERMATH_TOPICS or --topic");
         return -1;
     }
-    if (cfg->role != CLI_ROLE_ALL && !cfg->incidents_topic) {
+    if (cfg->role != RUN_ROLE_ALL && !cfg->incidents_topic) {
         am_errf(err, errlen,
                 "role %s needs incidents_topic (in the config or AFTERMATH_INCIDENTS_TOPIC): %s",
-                cli_role_name(cfg->role),
-                cfg->role == CLI_ROLE_VIEW ? "the view reads it"
-                : cfg->role == CLI_ROLE_DECODE
+                run_role_name(cfg->role),
+                cfg->role == RUN_ROLE_VIEW ? "the view reads it"
+                : cfg->role == RUN_ROLE_DECODE
                     ? "decode sends every deploy there, for the view's change failure rate"
                     : "correlate publishes the incidents there");
         return -1;
     }
-    if (cfg->role == CLI_ROLE_DECODE && (strcmp(cfg->keyed_topic, cfg->incidents_topic) == 0 ||
-                                         cli_config_topic(cfg, cfg->keyed_topic))) {
+    if (cfg->role == RUN_ROLE_DECODE && (strcmp(cfg->keyed_topic, cfg->incidents_topic) == 0 ||
+                                         run_config_topic(cfg, cfg->keyed_topic))) {
         am_errf(err, errlen,
                 "keyed_topic '%s' must differ from the source topics and incidents_topic",
                 cfg->keyed_topic);
@@ -1068,7 +1068,7 @@ static void put_quoted(FILE *out, const char *s)
 
 /* Prints labels at indent: every field when all is set (the effective
  * top-level map), else only the fields labels names. */
-static void print_labels(FILE *out, const cli_config_labels_t *labels, const char *indent, int all)
+static void print_labels(FILE *out, const run_config_labels_t *labels, const char *indent, int all)
 {
     am_label_map_t map;
     for (size_t f = 0; f < AM_LABEL_NFIELDS; f++)
@@ -1086,7 +1086,7 @@ static void print_labels(FILE *out, const cli_config_labels_t *labels, const cha
     }
 }
 
-void cli_config_print(const cli_config_t *cfg, FILE *out)
+void run_config_print(const run_config_t *cfg, FILE *out)
 {
     char d[AM_TIME_STRLEN];
     fprintf(out, "version: 1\nkafka:\n");
@@ -1110,8 +1110,8 @@ void cli_config_print(const cli_config_t *cfg, FILE *out)
     const struct {
         const char *name, *value;
     } strs[] = {
-        {"role", cli_role_name(cfg->role)},
-        {"group", cli_config_group(cfg)},
+        {"role", run_role_name(cfg->role)},
+        {"group", run_config_group(cfg)},
         {"store", cfg->store},
         {"drafts", cfg->drafts},
         {"metrics", cfg->metrics ? cfg->metrics : "off"},
@@ -1149,12 +1149,12 @@ void cli_config_print(const cli_config_t *cfg, FILE *out)
 }
 
 /* Logs the label map of topic (NULL: the top-level one), one line. */
-static void log_label_map(const cli_config_t *cfg, const cli_config_topic_t *topic,
+static void log_label_map(const run_config_t *cfg, const run_config_topic_t *topic,
                           const am_log_t *log)
 {
     am_label_map_t map;
     am_buf_t v[AM_LABEL_NFIELDS] = {{0}};
-    cli_config_label_map(cfg, topic, &map);
+    run_config_label_map(cfg, topic, &map);
     for (size_t f = 0; f < AM_LABEL_NFIELDS; f++) {
         am_buf_puts(&v[f], "");
         for (size_t i = 0; map.names[f] && map.names[f][i]; i++)
@@ -1167,7 +1167,7 @@ static void log_label_map(const cli_config_t *cfg, const cli_config_topic_t *top
         am_buf_free(&v[f]);
 }
 
-void cli_config_log(const cli_config_t *cfg, const am_log_t *log)
+void run_config_log(const run_config_t *cfg, const am_log_t *log)
 {
     char n[32], d1[AM_TIME_STRLEN], d2[AM_TIME_STRLEN];
     am_buf_t topics = {0};
@@ -1176,8 +1176,8 @@ void cli_config_log(const cli_config_t *cfg, const am_log_t *log)
                       cfg->topics[i].format ? ":" : "",
                       cfg->topics[i].format ? cfg->topics[i].format : "");
     snprintf(n, sizeof n, "%ld", cfg->batch_size);
-    am_log(log, AM_LOG_INFO, "config", "role", cli_role_name(cfg->role), "topics",
-           topics.p ? topics.p : "", "group", cli_config_group(cfg), "store", cfg->store,
+    am_log(log, AM_LOG_INFO, "config", "role", run_role_name(cfg->role), "topics",
+           topics.p ? topics.p : "", "group", run_config_group(cfg), "store", cfg->store,
            "batch_size", n, "batch_timeout", am_duration_format(cfg->batch_timeout_ms, d1),
            "stats_interval", am_duration_format(cfg->stats_interval_ms, d2), "dead_letter_topic",
            cfg->dead_letter_topic ? cfg->dead_letter_topic : "", NULL);

@@ -7,7 +7,7 @@
  * stay in order on one partition), and the record carries a
  * content-type header for consumers that route on it.
  */
-#include "cli/publish.h"
+#include "run/publish.h"
 #include "common/buf.h"
 #include "common/time.h"
 #include "ingest/producer.h"
@@ -15,12 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct cli_publish {
+struct run_publish {
     ingest_producer_t *producer;
     char *topic;
 };
 
-ingest_producer_t *cli_publish_producer(const cli_config_t *cfg, const am_log_t *log, char *err,
+ingest_producer_t *run_publish_producer(const run_config_t *cfg, const am_log_t *log, char *err,
                                         size_t errlen)
 {
     /* Documents up to 16 MiB (a large incident, an event with large
@@ -37,23 +37,23 @@ ingest_producer_t *cli_publish_producer(const cli_config_t *cfg, const am_log_t 
     return producer;
 }
 
-cli_publish_t *cli_publish_create(const cli_config_t *cfg, const am_log_t *log, char *err,
+run_publish_t *run_publish_create(const run_config_t *cfg, const am_log_t *log, char *err,
                                   size_t errlen)
 {
     if (!cfg->incidents_topic) {
         am_errf(err, errlen, "%s", "");
         return NULL;
     }
-    ingest_producer_t *producer = cli_publish_producer(cfg, log, err, errlen);
+    ingest_producer_t *producer = run_publish_producer(cfg, log, err, errlen);
     if (!producer)
         return NULL;
-    cli_publish_t *p = am_xcalloc(1, sizeof *p);
+    run_publish_t *p = am_xcalloc(1, sizeof *p);
     p->producer = producer;
     p->topic = am_xstrdup(cfg->incidents_topic);
     return p;
 }
 
-int cli_publish_send(cli_publish_t *p, const char *key, const char *json, size_t len, char *err,
+int run_publish_send(run_publish_t *p, const char *key, const char *json, size_t len, char *err,
                      size_t errlen)
 {
     am_record_t rec = {
@@ -68,12 +68,12 @@ int cli_publish_send(cli_publish_t *p, const char *key, const char *json, size_t
     return ingest_producer_send(p->producer, &rec, p->topic, 0, headers, 1, err, errlen);
 }
 
-int cli_publish_flush(cli_publish_t *p, int timeout_ms, char *err, size_t errlen)
+int run_publish_flush(run_publish_t *p, int timeout_ms, char *err, size_t errlen)
 {
     return ingest_producer_flush(p->producer, timeout_ms, err, errlen);
 }
 
-void cli_publish_destroy(cli_publish_t *p)
+void run_publish_destroy(run_publish_t *p)
 {
     if (!p)
         return;

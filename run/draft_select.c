@@ -1,10 +1,10 @@
 /*
- * drafts.c - picks the resolved incidents among what changed and hands
+ * draft_select.c - picks the resolved incidents among what changed and hands
  * them to report_write_drafts(), which never overwrites a draft a person
  * edited. An incident merged into another is drafted under the id it was
  * merged into.
  */
-#include "cli/drafts.h"
+#include "run/draft_select.h"
 #include "common/buf.h"
 #include "common/strset.h"
 #include "correlate/incident.h"
@@ -16,7 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-int cli_write_drafts_of(store_t *st, const char *const *changed, size_t n, const char *dir,
+int run_write_drafts_of(store_t *st, const char *const *changed, size_t n, const char *dir,
                         const am_log_t *log, char *err, size_t errlen)
 {
     if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
@@ -42,35 +42,14 @@ int cli_write_drafts_of(store_t *st, const char *const *changed, size_t n, const
     return written;
 }
 
-int cli_write_drafts(store_t *st, const corr_engine_t *engine, const char *dir, const am_log_t *log,
+int run_write_drafts(store_t *st, const corr_engine_t *engine, const char *dir, const am_log_t *log,
                      char *err, size_t errlen)
 {
     size_t n = corr_engine_changed_count(engine);
     const char **ids = am_xcalloc(n + 1, sizeof *ids);
     for (size_t i = 0; i < n; i++)
         ids[i] = corr_engine_changed_id(engine, i);
-    int rc = cli_write_drafts_of(st, ids, n, dir, log, err, errlen);
+    int rc = run_write_drafts_of(st, ids, n, dir, log, err, errlen);
     free(ids);
     return rc;
-}
-
-report_draft_t *cli_draft_open(const char *cmd, const char *db, const char *id,
-                               const report_options_t *opts, store_t **st)
-{
-    char err[1024];
-    *st = store_open(db, &store_existing, err, sizeof err);
-    if (!*st) {
-        fprintf(stderr, "aftermath %s: %s\n", cmd, err);
-        return NULL;
-    }
-    report_draft_t *d = report_draft_create(*st, id, opts, err, sizeof err);
-    if (!d) {
-        if (err[0])
-            fprintf(stderr, "aftermath %s: %s\n", cmd, err);
-        else
-            fprintf(stderr, "aftermath %s: no incident '%s' in %s\n", cmd, id, db);
-        store_close(*st);
-        *st = NULL;
-    }
-    return d;
 }

@@ -6,7 +6,7 @@
  * failure stops the pipeline, after rolling the batch back, so a caller
  * that tracks positions (Kafka offsets) can retry from the batch start.
  *
- * Exact repeats are skipped before they are parsed (cli/repeats.h): a
+ * Exact repeats are skipped before they are parsed (run/repeats.h): a
  * record whose bytes were already taken, delivered no earlier than
  * before, would only find its events stored; it is counted as those
  * duplicates and goes no further. A rolled-back batch forgets them all.
@@ -26,8 +26,8 @@
  * With no decoder threads (one CPU, or AFTERMATH_DECODE_THREADS=0) each
  * record is decoded and stored within its own call, as before.
  */
-#include "cli/pipeline.h"
-#include "cli/repeats.h"
+#include "run/pipeline.h"
+#include "run/repeats.h"
 #include "common/buf.h"
 
 #include <pthread.h>
@@ -51,13 +51,13 @@ typedef struct slot {
     int state;
     am_record_t rec; /* points into bytes */
     am_buf_t bytes;
-    cli_repeats_key_t key;
+    run_repeats_key_t key;
     am_event_list_t events;
     int rc; /* of ingest_decode */
     char why[768];
 } slot_t;
 
-struct cli_pipeline {
+struct run_pipeline {
     store_t *st;
     ingest_decoder_t *dec;
     corr_engine_t *engine;
@@ -69,12 +69,12 @@ struct cli_pipeline {
     am_event_list_t events;
     store_outcome_t *outcome;
     size_t outcome_cap;
-    cli_stats_t stats;
-    cli_reject_fn on_reject;
+    run_stats_t stats;
+    run_reject_fn on_reject;
     void *on_reject_ctx;
-    cli_forward_fn forward;
+    run_forward_fn forward;
     void *forward_ctx;
-    cli_repeats_t *repeats;
+    run_repeats_t *repeats;
 
     /* Decoder threads; the counters only grow: slot = counter % RING. */
     int nthreads;
@@ -106,24 +106,24 @@ static int threads_wanted(void)
     return cpus - 1 > MAX_THREADS ? MAX_THREADS : (int)(cpus - 1);
 }
 
-cli_pipeline_t *cli_pipeline_create(store_t *st, ingest_decoder_t *dec, corr_engine_t *engine,
+run_pipeline_t *run_pipeline_create(store_t *st, ingest_decoder_t *dec, corr_engine_t *engine,
                                     const char *format, const am_log_t *log, size_t batch)
 {
-    return cli_pipeline_create_sized(st, dec, engine, format, log, batch, REPEATS_ENTRIES);
+    return run_pipeline_create_sized(st, dec, engine, format, log, batch, REPEATS_ENTRIES);
 }
 
-cli_pipeline_t *cli_pipeline_create_sized(store_t *st, ingest_decoder_t *dec, corr_engine_t *engine,
+run_pipeline_t *run_pipeline_create_sized(store_t *st, ingest_decoder_t *dec, corr_engine_t *engine,
                                           const char *format, const am_log_t *log, size_t batch,
                                           size_t repeats)
 {
-    cli_pipeline_t *p = am_xcalloc(1, sizeof *p);
+    run_pipeline_t *p = am_xcalloc(1, sizeof *p);
     p->st = st;
     p->dec = dec;
     p->engine = engine;
     p->format = format ? format : "auto";
     p->log = log;
     p->batch = batch ? batch : 1000;
-    p->repeats = cli_repeats_create(repeats);
+    p->repeats = run_repeats_create(repeats);
     int want = threads_wanted();
     if (want > 0) {
         p->ring = am_xcalloc(RING, sizeof *p->ring);
@@ -140,7 +140,7 @@ cli_pipeline_t *cli_pipeline_create_sized(store_t *st, ingest_decoder_t *dec, co
 }
 
 /* Waits until no decoder thread holds a slot, then empties the ring. */
-static void ring_discard(cli_pipeline_t *p)
+static void ring_discard(run_pipeline_t *p)
 {
     if (!p->nthreads)
         return;
@@ -162,7 +162,7 @@ static void ring_discard(cli_pipeline_t *p)
     pthread_mutex_unlock(&p->mu);
 }
 
-void cli_pipeline_destroy(cli_pipeline_t *p)
+void run_pipeline_destroy(run_pipeline_t *p)
 {
     if (!p)
         return;
@@ -186,7 +186,7 @@ void cli_pipeline_destroy(cli_pipeline_t *p)
     if (p->in_tx)
         store_rollback(p->st);
     am_event_list_free(&p->events);
-    cli_repeats_destroy(p->repeats);
+    run_repeats_destroy(p->repeats);
     free(p->outcome);
     free(p);
 }
@@ -194,16 +194,16 @@ void cli_pipeline_destroy(cli_pipeline_t *p)
 /* Rolls the open batch back; what it took is forgotten by the repeat
  * skip too, since it is no longer stored, and records not yet stored are
  * dropped (the caller writes the batch again). */
-static void rollback(cli_pipeline_t *p)
+static void rollback(run_pipeline_t *p)
 {
     store_rollback(p->st);
-    cli_repeats_clear(p->repeats);
+    run_repeats_clear(p->repeats);
     ring_discard(p);
     p->in_tx = 0;
     p->in_batch = 0;
 }
 
-static int reject(cli_pipeline_t *p, const am_record_t *rec, const char *reason, char *err,
+static int reject(run_pipeline_t *p, const am_record_t *rec, const char *reason, char *err,
                   size_t errlen)
 {
     char place[AM_PLACE_LEN];
@@ -217,19 +217,19 @@ static int reject(cli_pipeline_t *p, const am_record_t *rec, const char *reason,
     return 0;
 }
 
-void cli_pipeline_on_reject(cli_pipeline_t *p, cli_reject_fn fn, void *ctx)
+void run_pipeline_on_reject(run_pipeline_t *p, run_reject_fn fn, void *ctx)
 {
     p->on_reject = fn;
     p->on_reject_ctx = ctx;
 }
 
-void cli_pipeline_abort(cli_pipeline_t *p)
+void run_pipeline_abort(run_pipeline_t *p)
 {
     if (p->in_tx || p->head < p->tail)
         rollback(p);
 }
 
-void cli_pipeline_forward(cli_pipeline_t *p, cli_forward_fn fn, void *ctx)
+void run_pipeline_forward(run_pipeline_t *p, run_forward_fn fn, void *ctx)
 {
     p->forward = fn;
     p->forward_ctx = ctx;
@@ -237,7 +237,7 @@ void cli_pipeline_forward(cli_pipeline_t *p, cli_forward_fn fn, void *ctx)
 
 /* Brings the incidents up to date and commits the open batch (every
  * record handed over before has been stored). */
-static int commit(cli_pipeline_t *p, char *err, size_t errlen)
+static int commit(run_pipeline_t *p, char *err, size_t errlen)
 {
     if (!p->in_tx)
         return 0;
@@ -253,7 +253,7 @@ static int commit(cli_pipeline_t *p, char *err, size_t errlen)
 
 /* Stores one decoded record (decode_rc/why: ingest_decode's outcome;
  * events: what it decoded to) and ends the batch when it is full. */
-static int store_one(cli_pipeline_t *p, const am_record_t *rec, cli_repeats_key_t key,
+static int store_one(run_pipeline_t *p, const am_record_t *rec, run_repeats_key_t key,
                      int decode_rc, const char *why, am_event_list_t *events, char *err,
                      size_t errlen)
 {
@@ -272,7 +272,7 @@ static int store_one(cli_pipeline_t *p, const am_record_t *rec, cli_repeats_key_
     } else if (p->forward) {
         char reason[768];
         rc = p->forward(p->forward_ctx, rec, events, reason, sizeof reason);
-        if (rc == CLI_FORWARD_REFUSED)
+        if (rc == RUN_FORWARD_REFUSED)
             rc = reject(p, rec, reason, err, errlen);
         else if (rc != 0)
             am_errf(err, errlen, "%s", reason);
@@ -283,7 +283,7 @@ static int store_one(cli_pipeline_t *p, const am_record_t *rec, cli_repeats_key_
                 p->stats.by_kind[events->v[i].kind]++;
             }
         if (rc == 0)
-            cli_repeats_note(p->repeats, key, rec->ts, (uint32_t)events->n);
+            run_repeats_note(p->repeats, key, rec->ts, (uint32_t)events->n);
     } else {
         if (events->n > p->outcome_cap) {
             p->outcome_cap = events->n;
@@ -304,7 +304,7 @@ static int store_one(cli_pipeline_t *p, const am_record_t *rec, cli_repeats_key_
                 rc = corr_engine_add(p->engine, &events->v[i], err, errlen);
         }
         if (rc == 0)
-            cli_repeats_note(p->repeats, key, rec->ts, (uint32_t)events->n);
+            run_repeats_note(p->repeats, key, rec->ts, (uint32_t)events->n);
     }
     if (rc != 0) {
         rollback(p);
@@ -317,7 +317,7 @@ static int store_one(cli_pipeline_t *p, const am_record_t *rec, cli_repeats_key_
 
 /* Stores the decoded slots at the head of the ring, in order; with wait,
  * waits for each until the ring is empty. Returns 0 or -1 (rolled back). */
-static int drain(cli_pipeline_t *p, int wait, char *err, size_t errlen)
+static int drain(run_pipeline_t *p, int wait, char *err, size_t errlen)
 {
     while (p->head < p->tail) {
         slot_t *s = &p->ring[p->head % RING];
@@ -344,7 +344,7 @@ static int drain(cli_pipeline_t *p, int wait, char *err, size_t errlen)
 
 static void *decoder_main(void *arg)
 {
-    cli_pipeline_t *p = arg;
+    run_pipeline_t *p = arg;
     pthread_mutex_lock(&p->mu);
     for (;;) {
         while (!p->stop && p->next == p->tail)
@@ -396,7 +396,7 @@ static void slot_fill(slot_t *s, const am_record_t *rec, const char *format)
         *dst[i] = src[i] ? b->p + strs[i] : NULL;
 }
 
-int cli_pipeline_offset(cli_pipeline_t *p, const char *topic, int32_t partition,
+int run_pipeline_offset(run_pipeline_t *p, const char *topic, int32_t partition,
                         int64_t next_offset, char *err, size_t errlen)
 {
     if (p->nthreads && drain(p, 1, err, errlen) != 0)
@@ -413,15 +413,15 @@ int cli_pipeline_offset(cli_pipeline_t *p, const char *topic, int32_t partition,
     return 0;
 }
 
-int cli_pipeline_record(cli_pipeline_t *p, const am_record_t *rec, char *err, size_t errlen)
+int run_pipeline_record(run_pipeline_t *p, const am_record_t *rec, char *err, size_t errlen)
 {
     const char *format = rec->format ? rec->format : p->format;
-    cli_repeats_key_t key = {0, 0};
+    run_repeats_key_t key = {0, 0};
     p->stats.records++;
     if (rec->payload) {
         uint32_t n;
-        key = cli_repeats_key(p->repeats, format, rec->topic, rec->headers, rec->payload, rec->len);
-        if (cli_repeats_skip(p->repeats, key, rec->ts, &n)) {
+        key = run_repeats_key(p->repeats, format, rec->topic, rec->headers, rec->payload, rec->len);
+        if (run_repeats_skip(p->repeats, key, rec->ts, &n)) {
             p->stats.events += n;
             p->stats.duplicates += n;
             return 0;
@@ -459,14 +459,14 @@ int cli_pipeline_record(cli_pipeline_t *p, const am_record_t *rec, char *err, si
     return 0;
 }
 
-int cli_pipeline_flush(cli_pipeline_t *p, char *err, size_t errlen)
+int run_pipeline_flush(run_pipeline_t *p, char *err, size_t errlen)
 {
     if (p->nthreads && drain(p, 1, err, errlen) != 0)
         return -1;
     return commit(p, err, errlen);
 }
 
-const cli_stats_t *cli_pipeline_stats(const cli_pipeline_t *p)
+const run_stats_t *run_pipeline_stats(const run_pipeline_t *p)
 {
     return &p->stats;
 }

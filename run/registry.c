@@ -2,7 +2,7 @@
  * metrics.c - the registry behind /metrics and /healthz of `aftermath run`.
  *
  * The design choice a reader must know: the consuming thread keeps plain
- * counters and, at cli_metrics_publish(), renders the whole exposition and
+ * counters and, at run_registry_publish(), renders the whole exposition and
  * the health document into text that replaces the snapshot under one
  * mutex; the HTTP thread copies that text out under the same mutex. So
  * nothing is locked per record, a scrape never sees half a batch, and
@@ -11,7 +11,7 @@
  * report/prom.c's, loaded from the store at start and fed each incident
  * once as it resolves.
  */
-#include "cli/metrics.h"
+#include "run/registry.h"
 #include "common/time.h"
 #include "ingest/decode.h"
 #include "report/prom.h"
@@ -44,14 +44,14 @@ typedef struct part_lag {
     int64_t next, end;
 } part_lag_t;
 
-struct cli_metrics {
+struct run_registry {
     char *version;
     int64_t started_ms;
 
     topic_count_t *topics;
     size_t ntopics;
     uint64_t rejected[NREASONS], rejected_pending[NREASONS];
-    cli_stats_t mark; /* pipeline totals at the last commit or failure */
+    run_stats_t mark; /* pipeline totals at the last commit or failure */
     uint64_t stored, duplicates, batches, store_errors;
     uint64_t latency[NLATENCY + 1]; /* non-cumulative; the last is over every bound */
     uint64_t latency_count;
@@ -79,7 +79,7 @@ struct cli_metrics {
 };
 
 /* Recomputes the state from what is known; `since` moves on a change. */
-static void update_state(cli_metrics_t *m)
+static void update_state(run_registry_t *m)
 {
     const char *s = m->stopping                             ? "stopping"
                     : m->store_failing                      ? "store_error"
@@ -92,9 +92,9 @@ static void update_state(cli_metrics_t *m)
     }
 }
 
-cli_metrics_t *cli_metrics_create(const char *version, int64_t started_ms)
+run_registry_t *run_registry_create(const char *version, int64_t started_ms)
 {
-    cli_metrics_t *m = am_xcalloc(1, sizeof *m);
+    run_registry_t *m = am_xcalloc(1, sizeof *m);
     m->version = am_xstrdup(version);
     m->started_ms = started_ms;
     m->last_commit_ms = AM_TIME_NONE;
@@ -103,11 +103,11 @@ cli_metrics_t *cli_metrics_create(const char *version, int64_t started_ms)
     m->incidents = report_prom_create();
     pthread_mutex_init(&m->mu, NULL);
     update_state(m);
-    cli_metrics_publish(m);
+    run_registry_publish(m);
     return m;
 }
 
-static void free_parts(cli_metrics_t *m)
+static void free_parts(run_registry_t *m)
 {
     for (size_t i = 0; i < m->nparts; i++)
         free(m->parts[i].topic);
@@ -116,7 +116,7 @@ static void free_parts(cli_metrics_t *m)
     m->nparts = 0;
 }
 
-void cli_metrics_destroy(cli_metrics_t *m)
+void run_registry_destroy(run_registry_t *m)
 {
     if (!m)
         return;
@@ -133,14 +133,14 @@ void cli_metrics_destroy(cli_metrics_t *m)
     free(m);
 }
 
-int cli_metrics_load(cli_metrics_t *m, store_t *st, char *err, size_t errlen)
+int run_registry_load(run_registry_t *m, store_t *st, char *err, size_t errlen)
 {
     if (report_prom_load(m->incidents, st, err, errlen) != 0)
         return -1;
-    return cli_metrics_count_open(m, st, err, errlen);
+    return run_registry_count_open(m, st, err, errlen);
 }
 
-static topic_count_t *topic_get(cli_metrics_t *m, const char *topic)
+static topic_count_t *topic_get(run_registry_t *m, const char *topic)
 {
     for (size_t i = 0; i < m->ntopics; i++)
         if (strcmp(m->topics[i].topic, topic) == 0)
@@ -150,12 +150,12 @@ static topic_count_t *topic_get(cli_metrics_t *m, const char *topic)
     return &m->topics[m->ntopics++];
 }
 
-void cli_metrics_record(cli_metrics_t *m, const char *topic)
+void run_registry_record(run_registry_t *m, const char *topic)
 {
     topic_get(m, topic ? topic : "")->pending++;
 }
 
-void cli_metrics_reject(cli_metrics_t *m, const char *reason)
+void run_registry_reject(run_registry_t *m, const char *reason)
 {
     const char *c = ingest_reject_class(reason);
     for (size_t i = 0; i < NREASONS; i++)
@@ -163,7 +163,7 @@ void cli_metrics_reject(cli_metrics_t *m, const char *reason)
             m->rejected_pending[i]++;
 }
 
-static void drop_pending(cli_metrics_t *m, const cli_stats_t *stats)
+static void drop_pending(run_registry_t *m, const run_stats_t *stats)
 {
     for (size_t i = 0; i < m->ntopics; i++)
         m->topics[i].pending = 0;
@@ -171,7 +171,7 @@ static void drop_pending(cli_metrics_t *m, const cli_stats_t *stats)
     m->mark = *stats;
 }
 
-void cli_metrics_committed(cli_metrics_t *m, const cli_stats_t *stats, double seconds)
+void run_registry_committed(run_registry_t *m, const run_stats_t *stats, double seconds)
 {
     for (size_t i = 0; i < m->ntopics; i++)
         m->topics[i].total += m->topics[i].pending;
@@ -192,7 +192,7 @@ void cli_metrics_committed(cli_metrics_t *m, const cli_stats_t *stats, double se
     update_state(m);
 }
 
-void cli_metrics_failed(cli_metrics_t *m, const cli_stats_t *stats, const char *err)
+void run_registry_failed(run_registry_t *m, const run_stats_t *stats, const char *err)
 {
     drop_pending(m, stats);
     m->store_errors++;
@@ -201,12 +201,12 @@ void cli_metrics_failed(cli_metrics_t *m, const cli_stats_t *stats, const char *
     update_state(m);
 }
 
-int cli_metrics_incident(cli_metrics_t *m, store_t *st, const char *id, char *err, size_t errlen)
+int run_registry_incident(run_registry_t *m, store_t *st, const char *id, char *err, size_t errlen)
 {
     return report_prom_observe_id(m->incidents, st, id, err, errlen) < 0 ? -1 : 0;
 }
 
-int cli_metrics_count_open(cli_metrics_t *m, store_t *st, char *err, size_t errlen)
+int run_registry_count_open(run_registry_t *m, store_t *st, char *err, size_t errlen)
 {
     sqlite3 *db = store_db(st);
     sqlite3_stmt *s = NULL;
@@ -223,7 +223,7 @@ int cli_metrics_count_open(cli_metrics_t *m, store_t *st, char *err, size_t errl
     return rc;
 }
 
-void cli_metrics_consumer(cli_metrics_t *m, const ingest_kafka_view_t *view)
+void run_registry_consumer(run_registry_t *m, const ingest_kafka_view_t *view)
 {
     free_parts(m);
     m->parts = am_xcalloc(view->nparts + 1, sizeof *m->parts);
@@ -239,7 +239,7 @@ void cli_metrics_consumer(cli_metrics_t *m, const ingest_kafka_view_t *view)
     update_state(m);
 }
 
-void cli_metrics_stopping(cli_metrics_t *m)
+void run_registry_stopping(run_registry_t *m)
 {
     m->stopping = 1;
     update_state(m);
@@ -252,7 +252,7 @@ static void family(am_buf_t *b, const char *name, const char *type, const char *
     am_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void render_metrics(const cli_metrics_t *m, am_buf_t *b)
+static void render_metrics(const run_registry_t *m, am_buf_t *b)
 {
     family(b, "aftermath_build_info", "gauge", "Always 1; the version of aftermath running.");
     am_buf_puts(b, "aftermath_build_info{version=\"");
@@ -332,7 +332,7 @@ static json_t *time_json(int64_t ms)
     return ms == AM_TIME_NONE ? json_null() : json_string(am_time_format(ms, t));
 }
 
-static char *render_health(const cli_metrics_t *m)
+static char *render_health(const run_registry_t *m)
 {
     json_t *doc = json_object(), *parts = json_array();
     json_object_set_new(doc, "state", json_string(m->state));
@@ -361,7 +361,7 @@ static char *render_health(const cli_metrics_t *m)
     return text;
 }
 
-void cli_metrics_publish(cli_metrics_t *m)
+void run_registry_publish(run_registry_t *m)
 {
     am_buf_reset(&m->text);
     render_metrics(m, &m->text);
@@ -378,18 +378,18 @@ void cli_metrics_publish(cli_metrics_t *m)
     free(old_health);
 }
 
-void cli_metrics_scrape(cli_metrics_t *m, am_buf_t *out)
+void run_registry_scrape(run_registry_t *m, am_buf_t *out)
 {
     pthread_mutex_lock(&m->mu);
     am_buf_puts(out, m->snap_metrics);
     pthread_mutex_unlock(&m->mu);
 }
 
-int cli_metrics_health(cli_metrics_t *m, int64_t now_ms, am_buf_t *out)
+int run_registry_health(run_registry_t *m, int64_t now_ms, am_buf_t *out)
 {
     pthread_mutex_lock(&m->mu);
     json_t *doc = json_loads(m->snap_health, 0, NULL);
-    int stale = now_ms - m->snap_at > CLI_METRICS_STALE_MS;
+    int stale = now_ms - m->snap_at > RUN_REGISTRY_STALE_MS;
     int healthy = !stale && strcmp(m->snap_state, "consuming") == 0;
     int64_t at = m->snap_at;
     pthread_mutex_unlock(&m->mu);

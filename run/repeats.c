@@ -7,7 +7,7 @@
  * sender cannot craft two records that collide. Timestamps are kept with
  * "none" as INT64_MAX, which makes "no earlier than" a plain comparison.
  */
-#include "cli/repeats.h"
+#include "run/repeats.h"
 #include "common/buf.h"
 #include "common/time.h"
 
@@ -25,16 +25,16 @@ typedef struct entry {
     uint32_t age; /* insertion tick, 0 = free */
 } entry_t;
 
-struct cli_repeats {
+struct run_repeats {
     entry_t *v;
     size_t mask; /* buckets - 1 */
     uint32_t tick;
     uint64_t seed;
 };
 
-cli_repeats_t *cli_repeats_create(size_t entries)
+run_repeats_t *run_repeats_create(size_t entries)
 {
-    cli_repeats_t *r = am_xcalloc(1, sizeof *r);
+    run_repeats_t *r = am_xcalloc(1, sizeof *r);
     size_t buckets = 16;
     while (buckets * WAYS < entries)
         buckets <<= 1;
@@ -46,7 +46,7 @@ cli_repeats_t *cli_repeats_create(size_t entries)
     return r;
 }
 
-void cli_repeats_destroy(cli_repeats_t *r)
+void run_repeats_destroy(run_repeats_t *r)
 {
     if (!r)
         return;
@@ -81,7 +81,7 @@ static void hash_bytes(uint64_t *a, uint64_t *b, const char *p, size_t len)
     *b = mix(*b + w + (len << 7));
 }
 
-cli_repeats_key_t cli_repeats_key(const cli_repeats_t *r, const char *format, const char *topic,
+run_repeats_key_t run_repeats_key(const run_repeats_t *r, const char *format, const char *topic,
                                   const char *headers, const char *payload, size_t len)
 {
     uint64_t a = r->seed ^ 0x243f6a8885a308d3ULL, b = ~r->seed ^ 0x13198a2e03707344ULL;
@@ -89,10 +89,10 @@ cli_repeats_key_t cli_repeats_key(const cli_repeats_t *r, const char *format, co
     for (int i = 0; i < 3; i++) /* each with its NUL, "" for NULL: no two lists hash alike */
         hash_bytes(&a, &b, ctx[i] ? ctx[i] : "", ctx[i] ? strlen(ctx[i]) + 1 : 1);
     hash_bytes(&a, &b, payload, len);
-    return (cli_repeats_key_t){a, b};
+    return (run_repeats_key_t){a, b};
 }
 
-static entry_t *bucket(const cli_repeats_t *r, cli_repeats_key_t key)
+static entry_t *bucket(const run_repeats_t *r, run_repeats_key_t key)
 {
     return &r->v[(key.h1 & r->mask) * WAYS];
 }
@@ -102,7 +102,7 @@ static int64_t eff(int64_t ts)
     return ts == AM_TIME_NONE ? INT64_MAX : ts;
 }
 
-int cli_repeats_skip(const cli_repeats_t *r, cli_repeats_key_t key, int64_t ts, uint32_t *nevents)
+int run_repeats_skip(const run_repeats_t *r, run_repeats_key_t key, int64_t ts, uint32_t *nevents)
 {
     const entry_t *e = bucket(r, key);
     for (int i = 0; i < WAYS; i++)
@@ -115,11 +115,11 @@ int cli_repeats_skip(const cli_repeats_t *r, cli_repeats_key_t key, int64_t ts, 
     return 0;
 }
 
-void cli_repeats_note(cli_repeats_t *r, cli_repeats_key_t key, int64_t ts, uint32_t nevents)
+void run_repeats_note(run_repeats_t *r, run_repeats_key_t key, int64_t ts, uint32_t nevents)
 {
     entry_t *e = bucket(r, key), *victim = &e[0];
     if (++r->tick == 0) { /* wrapped: start the ages again */
-        cli_repeats_clear(r);
+        run_repeats_clear(r);
         r->tick = 1;
     }
     for (int i = 0; i < WAYS; i++) {
@@ -134,7 +134,7 @@ void cli_repeats_note(cli_repeats_t *r, cli_repeats_key_t key, int64_t ts, uint3
     *victim = (entry_t){key.h1, key.h2, eff(ts), nevents, r->tick};
 }
 
-void cli_repeats_clear(cli_repeats_t *r)
+void run_repeats_clear(run_repeats_t *r)
 {
     memset(r->v, 0, (r->mask + 1) * WAYS * sizeof *r->v);
 }

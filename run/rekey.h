@@ -17,50 +17,50 @@
  *
  * Records carry the event's observed_at as their timestamp and the source
  * record's place in an 'aftermath-source' header. The producer is
- * idempotent; cli_keyed_flush() must succeed before the source offsets of
+ * idempotent; run_rekey_flush() must succeed before the source offsets of
  * the batch may move (a decode stage that dies before then sends the
  * batch again, and the correlators' event-id dedup absorbs the copies).
  */
-#ifndef CLI_KEYED_H
-#define CLI_KEYED_H
+#ifndef RUN_REKEY_H
+#define RUN_REKEY_H
 
 #include <stddef.h>
 
-#include "cli/config.h"
+#include "run/config.h"
 #include "common/event.h"
 #include "common/log.h"
 #include "common/record.h"
 #include "correlate/rules.h"
 
-typedef struct cli_keyed cli_keyed_t;
+typedef struct run_rekey run_rekey_t;
 
 /* A sender to cfg->keyed_topic (and cfg->incidents_topic) under rules;
  * cfg, rules and log are borrowed and must outlive it. Asks the brokers
  * for the keyed topic's partition count: NULL with err when the topic does
  * not exist or the brokers do not answer within 30 s. */
-cli_keyed_t *cli_keyed_create(const cli_config_t *cfg, const corr_rules_t *rules,
+run_rekey_t *run_rekey_create(const run_config_t *cfg, const corr_rules_t *rules,
                               const am_log_t *log, char *err, size_t errlen);
-void cli_keyed_destroy(cli_keyed_t *k);
+void run_rekey_destroy(run_rekey_t *k);
 
 /* The keyed topic's partition count. */
-int cli_keyed_partitions(const cli_keyed_t *k);
+int run_rekey_partitions(const run_rekey_t *k);
 
 /* The largest keyed record value sent (the keyed and incidents topics are
  * created with max.message.bytes of 16 MiB, docs/scaling.md). */
-#define CLI_KEYED_MAX_VALUE (15 * 1024 * 1024)
+#define RUN_REKEY_MAX_VALUE (15 * 1024 * 1024)
 
-/* Queues the events decoded from rec (a cli_forward_fn). Returns 0;
- * CLI_FORWARD_REFUSED (err: why) when one of them cannot be written or is
- * larger than CLI_KEYED_MAX_VALUE, nothing of rec being sent; or -1 with
+/* Queues the events decoded from rec (a run_forward_fn). Returns 0;
+ * RUN_FORWARD_REFUSED (err: why) when one of them cannot be written or is
+ * larger than RUN_REKEY_MAX_VALUE, nothing of rec being sent; or -1 with
  * err when the producer refused. */
-int cli_keyed_send(void *k, const am_record_t *rec, const am_event_list_t *events, char *err,
+int run_rekey_send(void *k, const am_record_t *rec, const am_event_list_t *events, char *err,
                    size_t errlen);
 
 /* Records queued and not yet known delivered. */
-size_t cli_keyed_pending(const cli_keyed_t *k);
+size_t run_rekey_pending(const run_rekey_t *k);
 
 /* Waits for every queued record. Returns 0 when all were delivered, -1
  * with err otherwise (the caller writes the batch again). */
-int cli_keyed_flush(cli_keyed_t *k, char *err, size_t errlen);
+int run_rekey_flush(run_rekey_t *k, char *err, size_t errlen);
 
 #endif

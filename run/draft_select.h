@@ -1,0 +1,26 @@
+/*
+ * draft_select.h - automatic postmortem drafts for the incidents a run changed,
+ * shared by `replay` and `run`.
+ */
+#ifndef RUN_DRAFT_SELECT_H
+#define RUN_DRAFT_SELECT_H
+
+#include <stddef.h>
+
+#include "common/log.h"
+#include "report/draft.h"
+#include "correlate/engine.h"
+#include "store/store.h"
+
+/* Writes (or refreshes) the drafts of the resolved incidents among those
+ * the engine reports as changed, into dir (created if missing, mode 0750).
+ * Incidents still open get their draft when they resolve. Returns the
+ * number of incidents written, or -1 with err. */
+int run_write_drafts(store_t *st, const corr_engine_t *engine, const char *dir, const am_log_t *log,
+                     char *err, size_t errlen);
+
+/* The same for the n incident ids (or aliases) in changed. */
+int run_write_drafts_of(store_t *st, const char *const *changed, size_t n, const char *dir,
+                        const am_log_t *log, char *err, size_t errlen);
+
+#endif
