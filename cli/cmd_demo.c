@@ -6,7 +6,7 @@
  * topics, produces the story's records into them with their original
  * partition, key, headers and timestamp (RD_KAFKA_V_TIMESTAMP, so that
  * detection times are the story's, not today's), and then consumes them
- * with run_consume(), the very path `aftermath run` takes, stopping once
+ * with run_daemon_run(), the very path `aftermath run` takes, stopping once
  * every produced record is committed. The story is compiled in from
  * examples/payments-latency.ndjson (cli/embed.cmake), so the demo works
  * from a fresh clone and after installation; --story plays another kcat
@@ -114,7 +114,7 @@ static int read_story(const char *path, ingest_record_fn fn, story_t *s, char *e
 }
 
 /* What the demo found: the counts, then the incidents from the store. */
-static void cli_demo_print_results(store_t *st, const story_t *s, const run_consume_result_t *res,
+static void cli_demo_print_results(store_t *st, const story_t *s, const run_daemon_result_t *res,
                                    double secs)
 {
     const run_stats_t *p = &res->pipeline;
@@ -205,9 +205,8 @@ static int demo_run(const cli_global_t *g, int argc, char **argv)
     story_t s = {0};
     ingest_mock_t *mock = NULL;
     run_config_t *cfg = NULL;
-    store_t *st = NULL;
-    corr_rules_t *rules = NULL;
-    corr_engine_t *engine = NULL;
+    run_daemon_t *daemon = NULL;
+    store_t *st = NULL; /* the daemon's */
     am_buf_t topics = {0};
     double t0 = am_monotonic_s();
 
@@ -236,33 +235,32 @@ static int demo_run(const cli_global_t *g, int argc, char **argv)
     ingest_producer_destroy(s.producer);
     s.producer = NULL;
 
-    /* The consumer's configuration, as `run` would get it from a file. */
-    cfg = run_config_create();
-    if (run_config_set(cfg, "kafka.bootstrap.servers", ingest_mock_bootstraps(mock), "demo", err,
-                       sizeof err) != 0 ||
-        run_config_set(cfg, "kafka.fetch.wait.max.ms", "10", "demo", err, sizeof err) != 0 ||
-        run_config_set(cfg, "topics", topics.p, "demo", err, sizeof err) != 0 ||
-        run_config_set(cfg, "group", "aftermath-demo", "demo", err, sizeof err) != 0 ||
-        run_config_set(cfg, "store", db, "demo", err, sizeof err) != 0 ||
-        run_config_set(cfg, "batch_timeout", "100ms", "demo", err, sizeof err) != 0 ||
-        run_config_check(cfg, err, sizeof err) != 0)
+    /* The consumer's configuration, as `run` would get it from a file;
+     * the limits are the config map's defaults, as for `run`. */
+    const run_config_flag_t flags[] = {
+        {"kafka.bootstrap.servers", ingest_mock_bootstraps(mock), "demo"},
+        {"kafka.fetch.wait.max.ms", "10", "demo"},
+        {"topics", topics.p, "demo"},
+        {"group", "aftermath-demo", "demo"},
+        {"store", db, "demo"},
+        {"batch_timeout", "100ms", "demo"},
+        {"metrics", "off", "demo"},
+    };
+    cfg = run_config_build(NULL, NULL, flags, sizeof flags / sizeof flags[0], err, sizeof err);
+    if (!cfg || run_config_check(cfg, err, sizeof err) != 0)
         goto fail;
 
     if (remove_db(db, err, sizeof err) != 0)
         goto fail;
-    st = store_open(db, NULL, err, sizeof err);
-    if (!st)
+    run_daemon_opts_t o = {.max_records = s.records, .deadline_ms = 60000};
+    run_daemon_error_t why;
+    daemon = run_daemon_create(cfg, &o, &g->log, &why, err, sizeof err);
+    if (!daemon)
         goto fail;
-    rules = corr_rules_load_files(NULL, 0, err, sizeof err);
-    if (!rules)
+    run_daemon_result_t res = {0};
+    if (run_daemon_run(daemon, &res, err, sizeof err) != 0)
         goto fail;
-    engine = corr_engine_create(st, rules, &g->log, NULL, err, sizeof err);
-    if (!engine)
-        goto fail;
-    run_consume_opts_t o = {.max_records = s.records, .deadline_ms = 60000};
-    run_consume_result_t res = {0};
-    if (run_consume(cfg, st, engine, rules, &o, &g->log, &res, err, sizeof err) != 0)
-        goto fail;
+    st = run_daemon_store(daemon);
     cli_demo_print_results(st, &s, &res, am_monotonic_s() - t0);
     rc = CLI_EXIT_OK;
     goto done;
@@ -270,9 +268,7 @@ static int demo_run(const cli_global_t *g, int argc, char **argv)
 fail:
     fprintf(stderr, "aftermath demo: %s\n", err);
 done:
-    corr_engine_destroy(engine);
-    store_close(st);
-    corr_rules_destroy(rules);
+    run_daemon_destroy(daemon);
     run_config_destroy(cfg);
     ingest_producer_destroy(s.producer);
     ingest_mock_destroy(mock);

@@ -178,7 +178,7 @@ static int replay_run(const cli_global_t *g, int argc, char **argv)
     run_config_t *cfg = NULL;
     ingest_limits_t limits = ingest_limits_default;
     if (config) {
-        cfg = run_config_load(config, err, sizeof err);
+        cfg = run_config_build(config, NULL, NULL, 0, err, sizeof err);
         if (!cfg) {
             fprintf(stderr, "aftermath replay: %s\n", err);
             return CLI_EXIT_USAGE;

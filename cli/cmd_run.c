@@ -1,15 +1,13 @@
 /*
  * cmd_run.c - `aftermath run`: the Kafka consumer daemon.
  *
- * Builds the configuration (file, then AFTERMATH_* variables, then flags,
- * see run/config.h), opens the store and hands over to run_consume(), the
- * path `aftermath demo` takes as well.
+ * Builds the configuration (file, then AFTERMATH_* variables, then flags:
+ * run_config_build) and runs the daemon (run/daemon.h), the path
+ * `aftermath demo` takes as well.
  */
 #include "cli/commands.h"
 #include "run/config.h"
 #include "run/daemon.h"
-#include "run/http.h"
-#include "run/registry.h"
 #include "common/buf.h"
 #include "common/time.h"
 
@@ -132,7 +130,9 @@ static const char run_help[] =
     "\n"
     "Example:\n"
     "  aftermath --log-level info run --config aftermath.yaml\n"
-    "  aftermath run --brokers localhost:9092 --topic alerts:alertmanager --topic deploys\n";
+    "  aftermath run --brokers localhost:9092 --topic alerts:alertmanager --topic deploys\n"
+    "\n"
+    "Configuration keys (aftermath.yaml; AFTERMATH_<KEY> in the environment):\n";
 
 /* Parses "5s", "500ms" or a plain number of seconds into ms (1 ms .. 1 d). */
 static int parse_wait(const char *s, int *ms)
@@ -172,15 +172,11 @@ static int run_run(const cli_global_t *g, int argc, char **argv)
     const char *config = NULL, *brokers = NULL, *group = NULL, *db = NULL, *maddr = NULL,
                *role = NULL;
     am_buf_t topics = {0};
-    run_consume_opts_t o = {0};
+    run_daemon_opts_t o = {0};
     int print = 0, c, rc = CLI_EXIT_USAGE;
     char err[1024];
     run_config_t *cfg = NULL;
-    store_t *st = NULL;
-    corr_rules_t *rules = NULL;
-    corr_engine_t *engine = NULL;
-    run_registry_t *metrics = NULL;
-    run_http_t *http = NULL;
+    run_daemon_t *daemon = NULL;
 
     optind = 0;
     opterr = 0;
@@ -242,15 +238,16 @@ static int run_run(const cli_global_t *g, int argc, char **argv)
         goto done;
     }
 
-    cfg = config ? run_config_load(config, err, sizeof err) : run_config_create();
-    if (!cfg || run_config_apply_env(cfg, environ, err, sizeof err) != 0 ||
-        (brokers &&
-         run_config_set(cfg, "kafka.bootstrap.servers", brokers, "--brokers", err, sizeof err)) ||
-        (topics.len && run_config_set(cfg, "topics", topics.p, "--topic", err, sizeof err)) ||
-        (group && run_config_set(cfg, "group", group, "--group", err, sizeof err)) ||
-        (db && run_config_set(cfg, "store", db, "--db", err, sizeof err)) ||
-        (maddr && run_config_set(cfg, "metrics", maddr, "--metrics-addr", err, sizeof err)) ||
-        (role && run_config_set(cfg, "role", role, "--role", err, sizeof err))) {
+    const run_config_flag_t flags[] = {
+        {"kafka.bootstrap.servers", brokers, "--brokers"},
+        {"topics", topics.len ? topics.p : NULL, "--topic"},
+        {"group", group, "--group"},
+        {"store", db, "--db"},
+        {"metrics", maddr, "--metrics-addr"},
+        {"role", role, "--role"},
+    };
+    cfg = run_config_build(config, environ, flags, sizeof flags / sizeof flags[0], err, sizeof err);
+    if (!cfg) {
         fprintf(stderr, "aftermath run: %s\n", err);
         goto done;
     }
@@ -264,54 +261,16 @@ static int run_run(const cli_global_t *g, int argc, char **argv)
         goto done;
     }
     run_config_log(cfg, &g->log);
-    if (cfg->metrics) {
-        /* Listening first: a taken port is a configuration error, before
-         * anything is consumed. */
-        metrics = run_registry_create(AFTERMATH_VERSION, am_wall_ms());
-        http = run_http_start(cfg->metrics, metrics, err, sizeof err);
-        if (!http) {
-            fprintf(stderr, "aftermath run: %s\n", err);
-            goto done;
-        }
-        am_log(&g->log, AM_LOG_INFO, "metrics endpoint listening", "address",
-               run_http_address(http), NULL);
-        o.metrics = metrics;
-    }
-
-    rules = corr_rules_load_files(cfg->rules, cfg->nrules, err, sizeof err);
-    if (!rules) {
-        rc = cli_usage_error("run", "%s", err);
+    run_daemon_error_t why;
+    daemon = run_daemon_create(cfg, &o, &g->log, &why, err, sizeof err);
+    if (!daemon) {
+        fprintf(stderr, "aftermath run: %s\n", err);
+        rc = why == RUN_DAEMON_ECONFIG ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
         goto done;
     }
     rc = CLI_EXIT_FAILURE;
-    /* A correlator keeps one store per keyed partition (opened as they
-     * are assigned); every other role one store. */
-    if (cfg->role != RUN_ROLE_CORRELATE) {
-        st = store_open(cfg->store, NULL, err, sizeof err);
-        if (!st) {
-            fprintf(stderr, "aftermath run: %s\n", err);
-            goto done;
-        }
-    }
-    if (cfg->role == RUN_ROLE_ALL) {
-        corr_options_t copts = {.max_open_groups = (size_t)cfg->max_open_groups};
-        engine = corr_engine_create(st, rules, &g->log, &copts, err, sizeof err);
-        if (!engine) {
-            rc = cli_usage_error("run", "%s", err);
-            goto done;
-        }
-    }
-    if (metrics) {
-        /* The incident histograms come from where the incidents are. */
-        if ((cfg->role == RUN_ROLE_ALL || cfg->role == RUN_ROLE_VIEW) &&
-            run_registry_load(metrics, st, err, sizeof err) != 0) {
-            fprintf(stderr, "aftermath run: %s\n", err);
-            goto done;
-        }
-        run_registry_publish(metrics);
-    }
-    run_consume_result_t res = {0};
-    if (run_consume(cfg, st, engine, rules, &o, &g->log, &res, err, sizeof err) != 0) {
+    run_daemon_result_t res = {0};
+    if (run_daemon_run(daemon, &res, err, sizeof err) != 0) {
         am_log(&g->log, AM_LOG_ERROR, "consumer stopped on a failure", "error", err, NULL);
         fprintf(stderr, "aftermath run: %s\n", err);
         goto done;
@@ -325,15 +284,7 @@ static int run_run(const cli_global_t *g, int argc, char **argv)
            "batches", n4, NULL);
     rc = CLI_EXIT_OK;
 done:
-    if (metrics) {
-        run_registry_stopping(metrics);
-        run_registry_publish(metrics);
-    }
-    run_http_stop(http);
-    run_registry_destroy(metrics);
-    corr_engine_destroy(engine);
-    store_close(st);
-    corr_rules_destroy(rules);
+    run_daemon_destroy(daemon);
     run_config_destroy(cfg);
     am_buf_free(&topics);
     return rc;
@@ -343,5 +294,6 @@ const cli_command_t cli_cmd_run = {
     .name = "run",
     .summary = "consume events from Kafka into the store (the daemon)",
     .help = run_help,
+    .help_more = run_config_keys_usage,
     .run = run_run,
 };

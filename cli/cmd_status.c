@@ -162,11 +162,12 @@ static int status_run(const cli_global_t *g, int argc, char **argv)
         rc = cli_usage_error("status", "unexpected argument '%s'", argv[optind]);
         goto done;
     }
-    cfg = config ? run_config_load(config, err, sizeof err) : run_config_create();
-    if (!cfg || run_config_apply_env(cfg, environ, err, sizeof err) != 0 ||
-        (brokers &&
-         run_config_set(cfg, "kafka.bootstrap.servers", brokers, "--brokers", err, sizeof err)) ||
-        (db && run_config_set(cfg, "store", db, "--db", err, sizeof err))) {
+    const run_config_flag_t flags[] = {
+        {"kafka.bootstrap.servers", brokers, "--brokers"},
+        {"store", db, "--db"},
+    };
+    cfg = run_config_build(config, environ, flags, sizeof flags / sizeof flags[0], err, sizeof err);
+    if (!cfg) {
         fprintf(stderr, "aftermath status: %s\n", err);
         goto done;
     }

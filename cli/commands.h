@@ -6,6 +6,8 @@
 #ifndef CLI_COMMANDS_H
 #define CLI_COMMANDS_H
 
+#include <stdio.h>
+
 #include "common/log.h"
 
 enum { CLI_EXIT_OK = 0, CLI_EXIT_FAILURE = 1, CLI_EXIT_USAGE = 2 };
@@ -18,7 +20,8 @@ typedef struct cli_global {
 typedef struct cli_command {
     const char *name;
     const char *summary;
-    const char *help; /* full --help text */
+    const char *help;             /* full --help text */
+    void (*help_more)(FILE *out); /* appended to help, or NULL (run: the config map) */
     int (*run)(const cli_global_t *g, int argc, char **argv);
 } cli_command_t;
 

@@ -28,6 +28,13 @@ static const cli_command_t *const commands[] = {
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
+static void print_command_help(const cli_command_t *c)
+{
+    fputs(c->help, stdout);
+    if (c->help_more)
+        c->help_more(stdout);
+}
+
 static void print_help(FILE *out)
 {
     fprintf(out, "usage: aftermath [--log-level LEVEL] [--log-format logfmt|json] COMMAND [ARGS]\n"
@@ -108,7 +115,7 @@ int main(int argc, char **argv)
         name = argv[i + 1];
         for (size_t k = 0; k < NCOMMANDS; k++)
             if (strcmp(commands[k]->name, name) == 0) {
-                fputs(commands[k]->help, stdout);
+                print_command_help(commands[k]);
                 return CLI_EXIT_OK;
             }
         return cli_usage_error(NULL, "unknown command '%s'", name);
@@ -120,7 +127,7 @@ int main(int argc, char **argv)
             if (strcmp(argv[j], "--") == 0)
                 break;
             if (strcmp(argv[j], "-h") == 0 || strcmp(argv[j], "--help") == 0) {
-                fputs(commands[k]->help, stdout);
+                print_command_help(commands[k]);
                 return CLI_EXIT_OK;
             }
         }

@@ -29,6 +29,7 @@
 #include "ingest/decode.h"
 #include "ingest/kafka.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <librdkafka/rdkafka.h>
@@ -58,35 +59,62 @@ typedef struct key_def {
     const char *name;
     key_type_t type;
     size_t off;
-    int64_t min, max;
+    int64_t min, max; /* KEY_INT: the value; durations: milliseconds */
+    const char *def;  /* the default, as text set_key() reads; NULL: none (unset, empty) */
+    const char *help; /* one line for --help and run_config_keys_usage() */
 } key_def_t;
 
+/* The config map: every top-level key of aftermath.yaml, in the order
+ * --print-config writes them. Defaults are text and go through set_key()
+ * like any other layer, so a default is checked against its own bounds.
+ * The limits' defaults are ingest_limits_default's (test_config checks
+ * that they agree). */
 #define F(field) offsetof(run_config_t, field)
+#define H(text) text
 static const key_def_t keys[] = {
-    {"version", KEY_VERSION, 0, 1, 1},
-    {"kafka", KEY_KAFKA, 0, 0, 0},
-    {"topics", KEY_TOPICS, 0, 0, 0},
-    {"role", KEY_ROLE, 0, 0, 0},
-    {"group", KEY_STRING, F(group), 0, 0},
-    {"store", KEY_STRING, F(store), 0, 0},
-    {"rules", KEY_LIST, 0, 0, 0},
-    {"drafts", KEY_STRING, F(drafts), 0, 0},
-    {"metrics", KEY_LISTEN, F(metrics), 0, 0},
-    {"dead_letter_topic", KEY_TOPIC, F(dead_letter_topic), 0, 0},
-    {"incidents_topic", KEY_TOPIC, F(incidents_topic), 0, 0},
-    {"keyed_topic", KEY_TOPIC, F(keyed_topic), 0, 0},
-    {"batch_size", KEY_INT, F(batch_size), 1, 1000000},
-    {"batch_timeout", KEY_DURATION, F(batch_timeout_ms), 1, 3600 * 1000},
-    {"stats_interval", KEY_DURATION, F(stats_interval_ms), 1000, 86400 * 1000},
-    {"retention", KEY_DURATION_OFF, F(retention_ms), 86400 * 1000, INT64_C(100) * 366 * 86400000},
-    {"max_record_bytes", KEY_INT, F(max_record_bytes), 1024, 64 * 1024 * 1024},
-    {"max_json_depth", KEY_INT, F(max_json_depth), 2, 1000},
-    {"max_alerts_per_payload", KEY_INT, F(max_alerts_per_payload), 1, 1000000},
-    {"max_labels_per_event", KEY_INT, F(max_labels_per_event), 1, 100000},
-    {"max_label_bytes", KEY_INT, F(max_label_bytes), 16, 1024 * 1024},
-    {"max_open_groups", KEY_INT, F(max_open_groups), 1, 10000000},
-    {"labels", KEY_LABELS, 0, 0, 0},
+    {"version", KEY_VERSION, 0, 1, 1, "1", H("the file format; only 1 is known")},
+    {"kafka", KEY_KAFKA, 0, 0, 0, NULL,
+     H("librdkafka properties, passed through (bootstrap.servers, SASL/TLS, ...)")},
+    {"topics", KEY_TOPICS, 0, 0, 0, NULL,
+     H("source topics: NAME[:FORMAT], or maps of name, format and labels")},
+    {"role", KEY_ROLE, 0, 0, 0, "all", H("all, decode, correlate or view (docs/scaling.md)")},
+    {"group", KEY_STRING, F(group), 0, 0, NULL,
+     H("consumer group; default per role: aftermath, aftermath-decode, ...")},
+    {"store", KEY_STRING, F(store), 0, 0, "aftermath.db",
+     H("SQLite database; for role correlate a directory of them")},
+    {"drafts", KEY_STRING, F(drafts), 0, 0, NULL,
+     H("directory for the drafts of resolved incidents; none when unset")},
+    {"metrics", KEY_LISTEN, F(metrics), 0, 0, RUN_CONFIG_METRICS_DEFAULT,
+     H("HOST:PORT of /metrics and /healthz; off for none")},
+    {"dead_letter_topic", KEY_TOPIC, F(dead_letter_topic), 0, 0, NULL,
+     H("refused records are copied there, with the reason in a header")},
+    {"incidents_topic", KEY_TOPIC, F(incidents_topic), 0, 0, NULL,
+     H("incident changes are published there (a compacted topic)")},
+    {"keyed_topic", KEY_TOPIC, F(keyed_topic), 0, 0, RUN_CONFIG_KEYED_DEFAULT,
+     H("the staged topology's internal topic, decode to correlate")},
+    {"rules", KEY_LIST, 0, 0, 0, NULL, H("rule files; the built-in rules/default.yaml when none")},
+    {"batch_size", KEY_INT, F(batch_size), 1, 1000000, "1000", H("records per transaction")},
+    {"batch_timeout", KEY_DURATION, F(batch_timeout_ms), 1, 3600 * 1000, "1s",
+     H("longest a batch stays open")},
+    {"stats_interval", KEY_DURATION, F(stats_interval_ms), 1000, 86400 * 1000, "30s",
+     H("how often lag and rates are logged (level info)")},
+    {"retention", KEY_DURATION_OFF, F(retention_ms), 86400 * 1000, INT64_C(100) * 366 * 86400000,
+     "off", H("prune what is older, hourly (docs/reliability.md); off keeps everything")},
+    {"max_record_bytes", KEY_INT, F(max_record_bytes), 1024, 64 * 1024 * 1024, "1048576",
+     H("larger records are refused")},
+    {"max_json_depth", KEY_INT, F(max_json_depth), 2, 1000, "32", H("deeper JSON is refused")},
+    {"max_alerts_per_payload", KEY_INT, F(max_alerts_per_payload), 1, 1000000, "10000",
+     H("a record decoding to more events is refused")},
+    {"max_labels_per_event", KEY_INT, F(max_labels_per_event), 1, 100000, "128",
+     H("labels (and annotations) per event")},
+    {"max_label_bytes", KEY_INT, F(max_label_bytes), 16, 1024 * 1024, "16384",
+     H("one label name or value")},
+    {"max_open_groups", KEY_INT, F(max_open_groups), 1, 10000000, "10000",
+     H("group keys the correlator holds in memory; the oldest idle is flushed")},
+    {"labels", KEY_LABELS, 0, 0, 0, NULL,
+     H("which labels give service, environment, cluster, severity, version, actor")},
 };
+#undef H
 #undef F
 #define NKEYS (sizeof keys / sizeof keys[0])
 
@@ -102,14 +130,17 @@ static const struct {
     {"enable.partition.eof", "aftermath sets it"},
 };
 
-static const char *const key_names =
-    "version, kafka, topics, role, group, store, rules, drafts, metrics, dead_letter_topic, "
-    "incidents_topic, keyed_topic, batch_size, batch_timeout, stats_interval, retention, "
-    "max_record_bytes, "
-    "max_json_depth, max_alerts_per_payload, max_labels_per_event, max_label_bytes, "
-    "max_open_groups, labels";
-
 static const char *const label_fields = "service, environment, cluster, severity, version, actor";
+
+/* "version, kafka, ..." into b: the known keys, for messages. */
+static void key_names(am_buf_t *b)
+{
+    for (size_t i = 0; i < NKEYS; i++) {
+        if (i)
+            am_buf_puts(b, ", ");
+        am_buf_puts(b, keys[i].name);
+    }
+}
 
 static const key_def_t *find_key(const char *name)
 {
@@ -119,20 +150,21 @@ static const key_def_t *find_key(const char *name)
     return NULL;
 }
 
+static int set_key(run_config_t *cfg, const key_def_t *k, const char *value, const char *origin,
+                   char *err, size_t errlen);
+
+/* The defaults of the config map. A default that set_key() refuses is a
+ * bug in the table, caught by every test that makes a configuration. */
 static void set_defaults(run_config_t *cfg)
 {
-    cfg->store = am_xstrdup("aftermath.db");
-    cfg->keyed_topic = am_xstrdup(RUN_CONFIG_KEYED_DEFAULT);
-    cfg->metrics = am_xstrdup(RUN_CONFIG_METRICS_DEFAULT);
-    cfg->batch_size = 1000;
-    cfg->batch_timeout_ms = 1000;
-    cfg->stats_interval_ms = 30 * 1000;
-    cfg->max_record_bytes = (long)ingest_limits_default.max_record_bytes;
-    cfg->max_json_depth = (long)ingest_limits_default.max_depth;
-    cfg->max_alerts_per_payload = (long)ingest_limits_default.max_events;
-    cfg->max_labels_per_event = (long)ingest_limits_default.max_labels;
-    cfg->max_label_bytes = (long)ingest_limits_default.max_value_bytes;
-    cfg->max_open_groups = 10000;
+    char err[256];
+    for (size_t i = 0; i < NKEYS; i++) {
+        if (!keys[i].def || keys[i].type == KEY_VERSION)
+            continue;
+        int rc = set_key(cfg, &keys[i], keys[i].def, "default", err, sizeof err);
+        assert(rc == 0);
+        (void)rc;
+    }
 }
 
 void run_config_limits(const run_config_t *cfg, ingest_limits_t *limits)
@@ -762,7 +794,10 @@ static int load_root(loader_t *ld)
             return -1;
         const key_def_t *def = find_key(scalar(k));
         if (!def) {
-            snprintf(msg, sizeof msg, "unknown key '%s' (known: %s)", scalar(k), key_names);
+            am_buf_t known = {0};
+            key_names(&known);
+            snprintf(msg, sizeof msg, "unknown key '%s' (known: %s)", scalar(k), known.p);
+            am_buf_free(&known);
             return node_fail(ld, k, msg);
         }
         int rc;
@@ -933,6 +968,25 @@ int run_config_apply_env(run_config_t *cfg, char *const *envp, char *err, size_t
     return 0;
 }
 
+run_config_t *run_config_build(const char *path, char *const *envp, const run_config_flag_t *flags,
+                               size_t nflags, char *err, size_t errlen)
+{
+    run_config_t *cfg = path ? run_config_load(path, err, errlen) : run_config_create();
+    if (!cfg)
+        return NULL;
+    if (run_config_apply_env(cfg, envp, err, errlen) != 0)
+        goto init_error;
+    for (size_t i = 0; i < nflags; i++)
+        if (flags[i].value &&
+            run_config_set(cfg, flags[i].key, flags[i].value, flags[i].origin, err, errlen) != 0)
+            goto init_error;
+    return cfg;
+
+init_error:
+    run_config_destroy(cfg);
+    return NULL;
+}
+
 /* --- use ------------------------------------------------------------------ */
 
 const char *run_config_kafka_get(const run_config_t *cfg, const char *name)
@@ -1089,63 +1143,135 @@ static void print_labels(FILE *out, const run_config_labels_t *labels, const cha
 void run_config_print(const run_config_t *cfg, FILE *out)
 {
     char d[AM_TIME_STRLEN];
-    fprintf(out, "version: 1\nkafka:\n");
-    for (size_t i = 0; i < cfg->nkafka; i++) {
-        fprintf(out, "  %s: ", cfg->kafka[i].name);
-        put_quoted(out, shown(cfg->kafka[i].name, cfg->kafka[i].value));
-        fputc('\n', out);
-    }
-    fprintf(out, "topics:%s\n", cfg->ntopics ? "" : " []");
-    for (size_t i = 0; i < cfg->ntopics; i++) {
-        fprintf(out, "  - name: ");
-        put_quoted(out, cfg->topics[i].name);
-        if (cfg->topics[i].format)
-            fprintf(out, "\n    format: %s", cfg->topics[i].format);
-        fputc('\n', out);
-        if (has_labels(&cfg->topics[i].labels)) {
-            fprintf(out, "    labels:\n");
-            print_labels(out, &cfg->topics[i].labels, "      ", 0);
+    const char *base = (const char *)cfg;
+    for (size_t i = 0; i < NKEYS; i++) {
+        const key_def_t *k = &keys[i];
+        switch (k->type) {
+        case KEY_VERSION:
+            fprintf(out, "version: 1\n");
+            break;
+        case KEY_KAFKA:
+            fprintf(out, "kafka:\n");
+            for (size_t j = 0; j < cfg->nkafka; j++) {
+                fprintf(out, "  %s: ", cfg->kafka[j].name);
+                put_quoted(out, shown(cfg->kafka[j].name, cfg->kafka[j].value));
+                fputc('\n', out);
+            }
+            break;
+        case KEY_TOPICS:
+            fprintf(out, "topics:%s\n", cfg->ntopics ? "" : " []");
+            for (size_t j = 0; j < cfg->ntopics; j++) {
+                fprintf(out, "  - name: ");
+                put_quoted(out, cfg->topics[j].name);
+                if (cfg->topics[j].format)
+                    fprintf(out, "\n    format: %s", cfg->topics[j].format);
+                fputc('\n', out);
+                if (has_labels(&cfg->topics[j].labels)) {
+                    fprintf(out, "    labels:\n");
+                    print_labels(out, &cfg->topics[j].labels, "      ", 0);
+                }
+            }
+            break;
+        case KEY_ROLE:
+            fprintf(out, "%s: ", k->name);
+            put_quoted(out, run_role_name(cfg->role));
+            fputc('\n', out);
+            break;
+        case KEY_LISTEN:
+        case KEY_STRING:
+        case KEY_TOPIC: {
+            const char *v = strcmp(k->name, "group") == 0
+                                ? run_config_group(cfg)
+                                : *(char *const *)(const void *)(base + k->off);
+            if (!v && k->type == KEY_LISTEN)
+                v = "off";
+            fprintf(out, "%s: ", k->name);
+            if (v)
+                put_quoted(out, v);
+            else
+                fputc('~', out);
+            fputc('\n', out);
+            break;
+        }
+        case KEY_LIST:
+            fprintf(out, "%s:%s\n", k->name, cfg->nrules ? "" : " []");
+            for (size_t j = 0; j < cfg->nrules; j++) {
+                fprintf(out, "  - ");
+                put_quoted(out, cfg->rules[j]);
+                fputc('\n', out);
+            }
+            break;
+        case KEY_INT:
+            fprintf(out, "%s: %ld\n", k->name, *(const long *)(const void *)(base + k->off));
+            break;
+        case KEY_DURATION:
+        case KEY_DURATION_OFF: {
+            int64_t ms = *(const int64_t *)(const void *)(base + k->off);
+            fprintf(out, "%s: %s\n", k->name,
+                    k->type == KEY_DURATION_OFF && ms == 0 ? "off" : am_duration_format(ms, d));
+            break;
+        }
+        case KEY_LABELS:
+            fprintf(out, "%s:\n", k->name);
+            print_labels(out, &cfg->labels, "  ", 1);
+            break;
         }
     }
-    const struct {
-        const char *name, *value;
-    } strs[] = {
-        {"role", run_role_name(cfg->role)},
-        {"group", run_config_group(cfg)},
-        {"store", cfg->store},
-        {"drafts", cfg->drafts},
-        {"metrics", cfg->metrics ? cfg->metrics : "off"},
-        {"dead_letter_topic", cfg->dead_letter_topic},
-        {"incidents_topic", cfg->incidents_topic},
-        {"keyed_topic", cfg->keyed_topic},
-    };
-    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
-        fprintf(out, "%s: ", strs[i].name);
-        if (strs[i].value)
-            put_quoted(out, strs[i].value);
-        else
-            fputc('~', out);
-        fputc('\n', out);
+}
+
+static const char *type_name(key_type_t t)
+{
+    switch (t) {
+    case KEY_VERSION:
+    case KEY_INT:
+        return "number";
+    case KEY_STRING:
+        return "text";
+    case KEY_TOPIC:
+        return "topic";
+    case KEY_LISTEN:
+        return "address";
+    case KEY_DURATION:
+        return "duration";
+    case KEY_DURATION_OFF:
+        return "duration|off";
+    case KEY_KAFKA:
+    case KEY_LABELS:
+        return "map";
+    case KEY_TOPICS:
+    case KEY_LIST:
+        return "list";
+    case KEY_ROLE:
+        return "role";
     }
-    fprintf(out, "rules:%s\n", cfg->nrules ? "" : " []");
-    for (size_t i = 0; i < cfg->nrules; i++) {
-        fprintf(out, "  - ");
-        put_quoted(out, cfg->rules[i]);
-        fputc('\n', out);
+    return "?";
+}
+
+void run_config_keys_usage(FILE *out)
+{
+    char lo[AM_TIME_STRLEN], hi[AM_TIME_STRLEN];
+    for (size_t i = 0; i < NKEYS; i++) {
+        const key_def_t *k = &keys[i];
+        char extra[128] = "";
+        if (k->type == KEY_INT && k->min != k->max)
+            snprintf(extra, sizeof extra, ", %lld..%lld", (long long)k->min, (long long)k->max);
+        else if (k->type == KEY_DURATION || k->type == KEY_DURATION_OFF)
+            snprintf(extra, sizeof extra, ", %s..%s", am_duration_format(k->min, lo),
+                     am_duration_format(k->max, hi));
+        fprintf(out, "  %-23s %s%s%s%s%s\n", k->name, type_name(k->type), extra,
+                k->def ? ", default " : "", k->def ? k->def : "", "");
+        fprintf(out, "  %-23s %s\n", "", k->help);
     }
-    fprintf(out, "batch_size: %ld\n", cfg->batch_size);
-    fprintf(out, "batch_timeout: %s\n", am_duration_format(cfg->batch_timeout_ms, d));
-    fprintf(out, "stats_interval: %s\n", am_duration_format(cfg->stats_interval_ms, d));
-    fprintf(out, "retention: %s\n",
-            cfg->retention_ms ? am_duration_format(cfg->retention_ms, d) : "off");
-    fprintf(out, "max_record_bytes: %ld\n", cfg->max_record_bytes);
-    fprintf(out, "max_json_depth: %ld\n", cfg->max_json_depth);
-    fprintf(out, "max_alerts_per_payload: %ld\n", cfg->max_alerts_per_payload);
-    fprintf(out, "max_labels_per_event: %ld\n", cfg->max_labels_per_event);
-    fprintf(out, "max_label_bytes: %ld\n", cfg->max_label_bytes);
-    fprintf(out, "max_open_groups: %ld\n", cfg->max_open_groups);
-    fprintf(out, "labels:\n");
-    print_labels(out, &cfg->labels, "  ", 1);
+}
+
+const char *run_config_key_name(size_t i)
+{
+    return i < NKEYS ? keys[i].name : NULL;
+}
+
+const char *run_config_key_default(size_t i)
+{
+    return i < NKEYS ? keys[i].def : NULL;
 }
 
 /* Logs the label map of topic (NULL: the top-level one), one line. */

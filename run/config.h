@@ -108,6 +108,22 @@ run_config_t *run_config_load(const char *path, char *err, size_t errlen);
 /* Accepts NULL. */
 void run_config_destroy(run_config_t *cfg);
 
+/* One setting given on the command line: key as run_config_set() takes
+ * it, value (NULL: the flag was not given, skipped), origin ("--db"). */
+typedef struct run_config_flag {
+    const char *key;
+    const char *value;
+    const char *origin;
+} run_config_flag_t;
+
+/* The one way a command builds its configuration, every layer in order,
+ * lowest first: the defaults, the file at path (NULL: none), the
+ * AFTERMATH_* variables of envp (NULL: none; see run_config_apply_env),
+ * then flags[0..nflags). Returns the configuration (owned), or NULL with
+ * err naming the file:line:col, the variable or the flag. */
+run_config_t *run_config_build(const char *path, char *const *envp, const run_config_flag_t *flags,
+                               size_t nflags, char *err, size_t errlen);
+
 /* Sets one setting from text, as the environment and flags give it:
  *   key "kafka.PROP"     a librdkafka property (validated by librdkafka)
  *   key "topics"         comma-separated NAME[:FORMAT] list, replacing the list
@@ -164,6 +180,15 @@ const char *run_config_kafka_get(const run_config_t *cfg, const char *name);
 
 /* Writes cfg as YAML that run_config_load reads back, secrets as "***". */
 void run_config_print(const run_config_t *cfg, FILE *out);
+
+/* Writes the config map, two lines a key: name, type, bounds and
+ * default, then its help; `run --help` ends with it. */
+void run_config_keys_usage(FILE *out);
+
+/* The i-th key of the config map and its default as text (NULL: none),
+ * or NULL past the last key: what the example file must document. */
+const char *run_config_key_name(size_t i);
+const char *run_config_key_default(size_t i);
 
 /* Logs the effective settings at info level, secrets as "***". */
 void run_config_log(const run_config_t *cfg, const am_log_t *log);

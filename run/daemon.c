@@ -1,6 +1,7 @@
 /*
- * consume.c - Kafka records through the pipeline into the store, with the
- * partitions' next offsets in the same transaction as the events.
+ * daemon.c - the daemon: Kafka records through the pipeline into the
+ * store, with the partitions' next offsets in the same transaction as the
+ * events; what it needs for its role is made by run_daemon_create().
  *
  * The consumer (ingest/kafka.c) decides when a batch ends; this file is
  * its sink: each record goes through run_pipeline_record() (decode, store
@@ -39,8 +40,8 @@
  *   with the high watermark seen at assignment, its changes wait in its
  *   outbox; once there, it publishes every incident it changed, so readers
  *   never see a rebuild's intermediate states replace newer ones.
- * - view: one unit without pipeline: each incidents-topic document is
- *   applied to the store (correlate/replica.h) in the batch's
+ * - view: one unit without pipeline (run/view.c): each incidents-topic
+ *   document is applied to the store (correlate/replica.h) in the batch's
  *   transaction, with the offsets; a malformed one goes to the rejected
  *   table. Drafts and metrics follow the incidents it changed.
  *
@@ -53,6 +54,8 @@
  * hold the partition back, since the rejected table has the record.
  */
 #include "run/daemon.h"
+#include "run/daemon_int.h"
+#include "run/http.h"
 #include "run/draft_select.h"
 #include "run/rekey.h"
 #include "run/registry.h"
@@ -82,44 +85,6 @@ static void on_signal(int sig)
     (void)sig;
     stop_requested = 1;
 }
-
-typedef struct unit {
-    int32_t part;             /* keyed partition (role correlate), else -1 */
-    store_t *st;              /* owned in role correlate, else borrowed */
-    corr_engine_t *engine;    /* owned in role correlate; NULL: none */
-    run_pipeline_t *pipeline; /* NULL in role view */
-    int64_t catchup;          /* publish nothing before this offset is stored; -1: caught up */
-    bool in_batch;            /* records or offsets in the open batch */
-    /* role view */
-    bool in_tx;
-    am_strset_t changed; /* incidents changed by committed batches, not yet delivered */
-    am_strset_t pending; /* ... by the open batch */
-    run_stats_t stats;
-} unit_t;
-
-typedef struct consume_ctx {
-    const run_config_t *cfg;
-    run_role_t role;
-    unit_t *units;
-    size_t nunits, capunits;
-    const corr_rules_t *rules;
-    ingest_decoder_t *dec;
-    int32_t nparts; /* role correlate: the keyed topic's partitions */
-    run_rekey_t *keyed;
-    run_publish_t *pub;
-    const char *drafts;
-    uint64_t published;
-    ingest_producer_t *dlq;
-    const char *dlq_topic;
-    const am_log_t *log;
-    uint64_t dead_lettered;
-    run_registry_t *metrics; /* NULL: no metrics endpoint */
-    double commit_began;     /* monotonic seconds, for the commit latency */
-    double published_at;     /* monotonic seconds of the last snapshot */
-    int64_t retention_ms;    /* prune what is older, hourly; 0 = never */
-    double pruned_at;        /* monotonic seconds of the last prune, or < 0 */
-    run_stats_t total;       /* the units' stats added up */
-} consume_ctx_t;
 
 #define PRUNE_EVERY_S 3600.0
 
@@ -402,69 +367,7 @@ static void publish_changes(consume_ctx_t *ctx, unit_t *u)
                "error", err, NULL);
 }
 
-/* Role view: drafts of what the committed batches changed. */
-static void view_deliver(consume_ctx_t *ctx, unit_t *u)
-{
-    if (u->changed.n == 0)
-        return;
-    char err[1024];
-    if (ctx->drafts && run_write_drafts_of(u->st, (const char *const *)u->changed.v, u->changed.n,
-                                           ctx->drafts, ctx->log, err, sizeof err) < 0) {
-        am_log(ctx->log, AM_LOG_ERROR, "drafts not written (retried after the next batch)", "error",
-               err, NULL);
-        return;
-    }
-    am_strset_clear(&u->changed);
-}
-
 /* --- the sink -------------------------------------------------------------- */
-
-/* Role view: one incidents-topic document into the open transaction. */
-static int view_record(consume_ctx_t *ctx, unit_t *u, const am_record_t *rec, char *err,
-                       size_t errlen)
-{
-    if (!u->in_tx) {
-        if (store_begin(u->st, err, errlen) != 0)
-            return -1;
-        u->in_tx = true;
-    }
-    u->in_batch = true;
-    u->stats.records++;
-    char why[1024] = "";
-    int rc = CORR_REPLICA_REJECTED;
-    json_error_t jerr;
-    json_t *doc = rec->payload ? json_loadb(rec->payload, rec->len, 0, &jerr) : NULL;
-    if (!rec->payload)
-        snprintf(why, sizeof why, "%s", INGEST_REASON_NULL);
-    else if (!doc)
-        snprintf(why, sizeof why, "invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
-                 jerr.text);
-    else
-        rc = corr_replica_apply(u->st, doc, &u->pending, why, sizeof why);
-    json_decref(doc);
-    if (rc == 0) {
-        u->stats.events++;
-        u->stats.stored++;
-        return 0;
-    }
-    if (rc == CORR_REPLICA_REJECTED) {
-        char place[AM_PLACE_LEN];
-        u->stats.rejected++;
-        am_log(ctx->log, AM_LOG_WARN, "record rejected", "place", am_record_place(rec, place),
-               "reason", why, NULL);
-        if (store_put_rejected(u->st, rec, why, err, errlen) == 0) {
-            if (ctx->metrics)
-                run_registry_reject(ctx->metrics, why);
-            return 0;
-        }
-    } else {
-        am_errf(err, errlen, "%s", why);
-    }
-    store_rollback(u->st);
-    u->in_tx = false;
-    am_strset_clear(&u->pending);
-    return -1;
-}
 
 static int sink_record(void *arg, const am_record_t *rec, char *err, size_t errlen)
 {
@@ -475,7 +378,7 @@ static int sink_record(void *arg, const am_record_t *rec, char *err, size_t errl
         am_errf(err, errlen, "no store for keyed partition %" PRId32, rec->partition);
         rc = -1;
     } else if (ctx->role == RUN_ROLE_VIEW) {
-        rc = view_record(ctx, u, rec, err, errlen);
+        rc = run_view_record(ctx, u, rec, err, errlen);
     } else {
         u->in_batch = true;
         rc = run_pipeline_record(u->pipeline, rec, err, errlen);
@@ -489,17 +392,7 @@ static int unit_commit(consume_ctx_t *ctx, unit_t *u, char *err, size_t errlen)
 {
     if (ctx->role != RUN_ROLE_VIEW)
         return run_pipeline_flush(u->pipeline, err, errlen);
-    if (!u->in_tx)
-        return 0;
-    u->in_tx = false;
-    if (store_commit(u->st, err, errlen) != 0) {
-        store_rollback(u->st);
-        am_strset_clear(&u->pending);
-        return -1;
-    }
-    for (size_t i = 0; i < u->pending.n; i++)
-        am_strset_add(&u->changed, u->pending.v[i], NULL);
-    return 0;
+    return run_view_commit(u, err, errlen);
 }
 
 static int unit_offset(consume_ctx_t *ctx, unit_t *u, const ingest_kafka_pos_t *pos, char *err,
@@ -508,12 +401,7 @@ static int unit_offset(consume_ctx_t *ctx, unit_t *u, const ingest_kafka_pos_t *
     u->in_batch = true;
     if (ctx->role != RUN_ROLE_VIEW)
         return run_pipeline_offset(u->pipeline, pos->topic, pos->partition, pos->next, err, errlen);
-    if (!u->in_tx) {
-        if (store_begin(u->st, err, errlen) != 0)
-            return -1;
-        u->in_tx = true;
-    }
-    return store_set_offset(u->st, pos->topic, pos->partition, pos->next, err, errlen);
+    return run_view_offset(u, pos, err, errlen);
 }
 
 /* After a unit committed: whether it caught up, then delivery. */
@@ -533,7 +421,7 @@ static void unit_delivered(consume_ctx_t *ctx, unit_t *u, const ingest_kafka_pos
         const char *const *ids = (const char *const *)u->pending.v;
         metrics_committed(ctx, u, ids, u->pending.n);
         am_strset_clear(&u->pending);
-        view_deliver(ctx, u);
+        run_view_deliver(ctx, u);
         return;
     }
     size_t n = 0;
@@ -609,11 +497,8 @@ static int sink_commit(void *arg, const ingest_kafka_pos_t *pos, size_t npos, ch
             u->in_batch = false;
             if (u->pipeline)
                 run_pipeline_abort(u->pipeline);
-            else if (u->in_tx) {
-                store_rollback(u->st);
-                u->in_tx = false;
-                am_strset_clear(&u->pending);
-            }
+            else
+                run_view_abort(u);
         }
         if (ctx->metrics)
             run_registry_failed(ctx->metrics, totals(ctx), err);
@@ -717,9 +602,10 @@ static int keyed_partitions(consume_ctx_t *ctx, char *err, size_t errlen)
     return rc;
 }
 
-int run_consume(const run_config_t *cfg, store_t *st, corr_engine_t *engine,
-                const corr_rules_t *rules, const run_consume_opts_t *o, const am_log_t *log,
-                run_consume_result_t *result, char *err, size_t errlen)
+/* The consume loop of run_daemon_run(), on the daemon's parts. */
+static int consume(const run_config_t *cfg, store_t *st, corr_engine_t *engine,
+                   const corr_rules_t *rules, const run_daemon_opts_t *o, run_registry_t *metrics,
+                   const am_log_t *log, run_daemon_result_t *result, char *err, size_t errlen)
 {
     int rc = -1;
     ingest_limits_t limits;
@@ -731,7 +617,7 @@ int run_consume(const run_config_t *cfg, store_t *st, corr_engine_t *engine,
                          .log = log,
                          .dlq_topic = cfg->dead_letter_topic,
                          .drafts = cfg->drafts,
-                         .metrics = o ? o->metrics : NULL,
+                         .metrics = metrics,
                          .retention_ms = cfg->retention_ms,
                          .pruned_at = -1};
     ingest_kafka_prop_t *props = am_xcalloc(cfg->nkafka + 1, sizeof *props);
@@ -861,4 +747,104 @@ done:
     free(topics);
     free(props);
     return rc;
+}
+
+/* --- the daemon ------------------------------------------------------------- */
+
+struct run_daemon {
+    const run_config_t *cfg;
+    run_daemon_opts_t opts;
+    const am_log_t *log;
+    run_registry_t *metrics; /* NULL: metrics off */
+    run_http_t *http;
+    corr_rules_t *rules;
+    store_t *st;           /* NULL in role correlate */
+    corr_engine_t *engine; /* role all only */
+    bool ran;
+};
+
+run_daemon_t *run_daemon_create(const run_config_t *cfg, const run_daemon_opts_t *o,
+                                const am_log_t *log, run_daemon_error_t *why, char *err,
+                                size_t errlen)
+{
+    run_daemon_t *d = am_xcalloc(1, sizeof *d);
+    d->cfg = cfg;
+    d->log = log;
+    if (o)
+        d->opts = *o;
+    *why = RUN_DAEMON_ECONFIG;
+    if (cfg->metrics) {
+        /* Listening first: a taken port is a configuration error, before
+         * anything is consumed. */
+        d->metrics = run_registry_create(AFTERMATH_VERSION, am_wall_ms());
+        d->http = run_http_start(cfg->metrics, d->metrics, err, errlen);
+        if (!d->http)
+            goto init_error;
+        am_log(log, AM_LOG_INFO, "metrics endpoint listening", "address", run_http_address(d->http),
+               NULL);
+    }
+    d->rules = corr_rules_load_files(cfg->rules, cfg->nrules, err, errlen);
+    if (!d->rules)
+        goto init_error;
+    /* A correlator keeps one store per keyed partition (opened as they
+     * are assigned); every other role one store. */
+    if (cfg->role != RUN_ROLE_CORRELATE) {
+        d->st = store_open(cfg->store, NULL, err, errlen);
+        if (!d->st) {
+            *why = RUN_DAEMON_EFAILED;
+            goto init_error;
+        }
+    }
+    if (cfg->role == RUN_ROLE_ALL) {
+        corr_options_t copts = {.max_open_groups = (size_t)cfg->max_open_groups};
+        d->engine = corr_engine_create(d->st, d->rules, log, &copts, err, errlen);
+        if (!d->engine)
+            goto init_error;
+    }
+    if (d->metrics) {
+        /* The incident histograms come from where the incidents are. */
+        if ((cfg->role == RUN_ROLE_ALL || cfg->role == RUN_ROLE_VIEW) &&
+            run_registry_load(d->metrics, d->st, err, errlen) != 0) {
+            *why = RUN_DAEMON_EFAILED;
+            goto init_error;
+        }
+        run_registry_publish(d->metrics);
+    }
+    return d;
+
+init_error:
+    run_daemon_destroy(d);
+    return NULL;
+}
+
+int run_daemon_run(run_daemon_t *d, run_daemon_result_t *result, char *err, size_t errlen)
+{
+    if (d->ran) {
+        am_errf(err, errlen, "the daemon has already run");
+        return -1;
+    }
+    d->ran = true;
+    return consume(d->cfg, d->st, d->engine, d->rules, &d->opts, d->metrics, d->log, result, err,
+                   errlen);
+}
+
+store_t *run_daemon_store(const run_daemon_t *d)
+{
+    return d->st;
+}
+
+void run_daemon_destroy(run_daemon_t *d)
+{
+    if (!d)
+        return;
+    if (d->metrics) {
+        run_registry_stopping(d->metrics);
+        run_registry_publish(d->metrics);
+    }
+    run_http_stop(d->http);
+    run_registry_destroy(d->metrics);
+    corr_engine_destroy(d->engine);
+    store_close(d->st);
+    corr_rules_destroy(d->rules);
+    free(d);
 }

@@ -1,5 +1,6 @@
 /*
- * consume.h - the Kafka consumer wired to the pipeline and the store: the
+ * daemon.h - the daemon: the Kafka consumer wired to the pipeline, the
+ * store, the correlator and the HTTP endpoint, in one of its roles; the
  * one consuming path, run by `aftermath run` against real brokers and by
  * `aftermath demo` against the in-process mock cluster.
  */
@@ -10,47 +11,69 @@
 #include <stdint.h>
 
 #include "run/config.h"
-#include "run/registry.h"
 #include "run/pipeline.h"
 #include "common/log.h"
 #include "correlate/engine.h"
 #include "ingest/kafka.h"
 #include "store/store.h"
 
-typedef struct run_consume_opts {
+/* The daemon: `aftermath run` in any role, and `aftermath demo`. */
+typedef struct run_daemon run_daemon_t;
+
+typedef struct run_daemon_opts {
     uint64_t max_records; /* stop once this many records are committed; 0 = no limit */
     int idle_exit_ms;     /* stop once every partition has been at its end this long; 0 = never */
     int deadline_ms;      /* fail after this long; 0 = never */
-    run_registry_t *metrics; /* borrowed; receives the pipeline's figures and publishes them;
-                               NULL = none */
-} run_consume_opts_t;
+} run_daemon_opts_t;
 
-typedef struct run_consume_result {
+typedef struct run_daemon_result {
     run_stats_t pipeline;       /* decoded, stored, rejected, ... (retried batches count twice) */
     ingest_kafka_stats_t kafka; /* records and batches committed */
     uint64_t dead_lettered;     /* refused records copied to the dead-letter topic */
     uint64_t published;         /* incident changes published */
-} run_consume_result_t;
+} run_daemon_result_t;
 
-/* Consumes in cfg->role (cfg must pass run_config_check) until SIGINT or
- * SIGTERM (handled only while this runs: the open batch is committed; a
- * second SIGINT ends the process at once, which loses nothing), a limit
- * of o, or a failure:
- * - all: cfg's topics into st (borrowed, open), correlating with engine
- *   (borrowed; NULL: store only) in each batch's transaction, and
- *   publishing the incidents a batch changed to cfg->incidents_topic once
- *   it committed;
- * - decode: cfg's topics to cfg->keyed_topic under rules (borrowed);
- *   st keeps refused records and offsets; engine unused (NULL);
+/* Why run_daemon_create() failed: the configuration (exit 2: a listen
+ * address taken, rules that do not load) or the machine (exit 1: a
+ * database that cannot be opened). */
+typedef enum run_daemon_error {
+    RUN_DAEMON_ECONFIG = 2,
+    RUN_DAEMON_EFAILED = 1,
+} run_daemon_error_t;
+
+/* Makes a daemon for cfg (borrowed: it must outlive the daemon; it must
+ * pass run_config_check). In this order, so that a configuration error
+ * shows before anything is consumed: listens on cfg->metrics unless it
+ * is off (/metrics, /healthz), loads cfg->rules (the built-in rules when
+ * none), opens the store of its role (role correlate: one per keyed
+ * partition later, as they are assigned) and, in role all, the correlator
+ * with cfg's limits, and loads the incident histograms from the store
+ * (roles all and view). o may be NULL (no limits). Returns the daemon
+ * (owned), or NULL with err and *why. */
+run_daemon_t *run_daemon_create(const run_config_t *cfg, const run_daemon_opts_t *o,
+                                const am_log_t *log, run_daemon_error_t *why, char *err,
+                                size_t errlen);
+
+/* Consumes in cfg->role until SIGINT or SIGTERM (handled only while this
+ * runs: the open batch is committed; a second SIGINT ends the process at
+ * once, which loses nothing), a limit of the options, or a failure:
+ * - all: cfg's topics into the store, correlated in each batch's
+ *   transaction; the incidents a batch changed are published to
+ *   cfg->incidents_topic once it committed;
+ * - decode: cfg's topics to cfg->keyed_topic under the rules; the store
+ *   keeps refused records and offsets;
  * - correlate: cfg->keyed_topic into one store per partition under
- *   cfg->store (a directory), correlated under rules; st and engine
- *   unused (NULL);
- * - view: cfg->incidents_topic applied to st; engine unused (NULL).
+ *   cfg->store (a directory), correlated under the rules;
+ * - view: cfg->incidents_topic applied to the store (run/view.c).
  * result, when not NULL, receives the counts. Returns 0 on such a stop,
  * -1 with err on a runtime failure (fatal Kafka error, store failing after
- * retries, a keyed topic that does not exist). */
-int run_consume(const run_config_t *cfg, store_t *st, corr_engine_t *engine,
-                const corr_rules_t *rules, const run_consume_opts_t *o, const am_log_t *log,
-                run_consume_result_t *result, char *err, size_t errlen);
+ * retries, a keyed topic that does not exist). Run it once. */
+int run_daemon_run(run_daemon_t *d, run_daemon_result_t *result, char *err, size_t errlen);
+
+/* The daemon's store (borrowed), or NULL in role correlate. */
+store_t *run_daemon_store(const run_daemon_t *d);
+
+/* Stops listening and closes everything. Accepts NULL. */
+void run_daemon_destroy(run_daemon_t *d);
 
 #endif

@@ -532,6 +532,89 @@ static void test_example(void **state)
     run_config_destroy(cfg);
 }
 
+/* The config map and the shipped example agree: every key is documented
+ * there (set, or commented out as "# key: value"), and a key with a
+ * default shows that default, so the example cannot drift from the code. */
+static void test_example_documents_every_key(void **state)
+{
+    (void)state;
+    char *text = tmp_slurp(AM_PROJECT "/aftermath.example.yaml");
+    assert_non_null(text);
+    size_t n = 0;
+    for (const char *key; (key = run_config_key_name(n)) != NULL; n++) {
+        const char *def = run_config_key_default(n);
+        const char *found = NULL;
+        for (const char *line = text; line && *line;) {
+            const char *p = line;
+            if (p[0] == '#' && p[1] == ' ')
+                p += 2;
+            size_t klen = strlen(key);
+            if (strncmp(p, key, klen) == 0 && p[klen] == ':') {
+                found = p + klen + 1;
+                break;
+            }
+            line = strchr(line, '\n');
+            line = line ? line + 1 : NULL;
+        }
+        if (!found)
+            fail_msg("aftermath.example.yaml does not document '%s'", key);
+        if (def) {
+            while (*found == ' ')
+                found++;
+            size_t vlen = strcspn(found, " #\n");
+            if (vlen != strlen(def) || strncmp(found, def, vlen) != 0)
+                fail_msg("aftermath.example.yaml shows %s: %.*s, the default is %s", key, (int)vlen,
+                         found, def);
+        }
+    }
+    assert_true(n > 20);
+    free(text);
+}
+
+/* The limits' defaults in the config map are the decoder's own. */
+static void test_map_defaults(void **state)
+{
+    (void)state;
+    run_config_t *cfg = run_config_create();
+    ingest_limits_t limits;
+    run_config_limits(cfg, &limits);
+    assert_int_equal(limits.max_record_bytes, ingest_limits_default.max_record_bytes);
+    assert_int_equal(limits.max_depth, ingest_limits_default.max_depth);
+    assert_int_equal(limits.max_events, ingest_limits_default.max_events);
+    assert_int_equal(limits.max_labels, ingest_limits_default.max_labels);
+    assert_int_equal(limits.max_value_bytes, ingest_limits_default.max_value_bytes);
+    run_config_destroy(cfg);
+}
+
+/* run_config_build layers file < environment < flags, and skips flags
+ * that were not given. */
+static void test_build_layers(void **state)
+{
+    (void)state;
+    char err[1024] = "";
+    char path[128];
+    snprintf(path, sizeof path, "%s/layers.yaml", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("store: from-file.db\ngroup: file-group\nbatch_size: 10\n", f);
+    fclose(f);
+    char *env[] = {"AFTERMATH_GROUP=env-group", "AFTERMATH_BATCH_SIZE=20", NULL};
+    const run_config_flag_t flags[] = {
+        {"group", "flag-group", "--group"},
+        {"store", NULL, "--db"},
+    };
+    run_config_t *cfg = run_config_build(path, env, flags, 2, err, sizeof err);
+    if (!cfg)
+        fail_msg("%s", err);
+    assert_string_equal(cfg->group, "flag-group");
+    assert_int_equal(cfg->batch_size, 20);
+    assert_non_null(strstr(cfg->store, "from-file.db"));
+    run_config_destroy(cfg);
+    const run_config_flag_t bad[] = {{"batch_size", "0", "--batch"}};
+    assert_null(run_config_build(NULL, NULL, bad, 1, err, sizeof err));
+    assert_non_null(strstr(err, "--batch: batch_size"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -539,7 +622,8 @@ int main(void)
         cmocka_unit_test(test_roles),          cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_env_and_flags),  cmocka_unit_test(test_secrets),
         cmocka_unit_test(test_example),        cmocka_unit_test(test_labels),
-        cmocka_unit_test(test_label_refusals),
+        cmocka_unit_test(test_label_refusals), cmocka_unit_test(test_example_documents_every_key),
+        cmocka_unit_test(test_map_defaults),   cmocka_unit_test(test_build_layers),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
