@@ -4,7 +4,9 @@
  * Design: WAL mode, one connection, every statement prepared once at open
  * and reset after each use. The schema is versioned in schema_version and
  * moved forward by the migrations[] below, one transaction each; a
- * database newer than this build is refused rather than misread.
+ * database newer than this build is refused rather than misread. The
+ * schema they build is written out, table by table with its owner, in
+ * store/schema.sql (test_store checks that the two agree).
  *
  * Events are keyed by their dedup id (UNIQUE), so a re-delivery is an
  * INSERT that does nothing; only an earlier observed_at is written back,
@@ -137,6 +139,8 @@ static const char *const migrations[] = {
     "CREATE INDEX incidents_by_rule ON incidents (rule, started_at);",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+_Static_assert(NMIGRATIONS == STORE_SCHEMA_VERSION,
+               "a migration was added: bump STORE_SCHEMA_VERSION and update store/schema.sql");
 
 enum {
     STMT_INSERT_RECORD,

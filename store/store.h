@@ -21,8 +21,9 @@ typedef struct store store_t;
 /* Bytes of a rejected record kept in the rejected table. */
 #define STORE_REJECTED_RAW_MAX (64 * 1024)
 
-/* Latest schema version this build writes. */
-#define STORE_SCHEMA_VERSION 2
+/* Latest schema version this build writes: the number of migrations
+ * (store.c checks it at compile time; store/schema.sql is that schema). */
+#define STORE_SCHEMA_VERSION 5
 
 typedef struct store_options {
     int keep_raw;        /* store each record's raw payload (default 1) */

@@ -9,7 +9,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <ctype.h>
 #include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "common/buf.h"
 #include "store/store.h"
@@ -263,6 +267,164 @@ static void test_refuses_foreign_and_newer(void **state)
     tmp_rm_rf(dir);
 }
 
+/* The shape of every table and index of db, one sorted line each:
+ * columns (name, type, NOT NULL, default, primary key), indexes (name
+ * aside for the automatic ones, uniqueness, columns), WITHOUT ROWID. */
+static char *shape_of(sqlite3 *db)
+{
+    am_buf_t out = {0};
+    sqlite3_stmt *t = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT name, sql FROM sqlite_master WHERE type = 'table' "
+                                        "AND name NOT LIKE 'sqlite_%' ORDER BY name",
+                                        -1, &t, NULL),
+                     SQLITE_OK);
+    while (sqlite3_step(t) == SQLITE_ROW) {
+        const char *table = (const char *)sqlite3_column_text(t, 0);
+        const char *sql = (const char *)sqlite3_column_text(t, 1);
+        char q[256];
+        sqlite3_stmt *c = NULL;
+        am_buf_printf(&out, "table %s%s\n", table,
+                      strstr(sql, "WITHOUT ROWID") ? " without rowid" : "");
+        snprintf(q, sizeof q, "PRAGMA table_info(\"%s\")", table);
+        assert_int_equal(sqlite3_prepare_v2(db, q, -1, &c, NULL), SQLITE_OK);
+        while (sqlite3_step(c) == SQLITE_ROW)
+            am_buf_printf(&out, "  column %s %s notnull=%d default=%s pk=%d\n",
+                          sqlite3_column_text(c, 1), sqlite3_column_text(c, 2),
+                          sqlite3_column_int(c, 3),
+                          sqlite3_column_text(c, 4) ? (const char *)sqlite3_column_text(c, 4) : "-",
+                          sqlite3_column_int(c, 5));
+        sqlite3_finalize(c);
+        snprintf(q, sizeof q, "PRAGMA index_list(\"%s\")", table);
+        assert_int_equal(sqlite3_prepare_v2(db, q, -1, &c, NULL), SQLITE_OK);
+        am_buf_t idx = {0};
+        while (sqlite3_step(c) == SQLITE_ROW) {
+            const char *name = (const char *)sqlite3_column_text(c, 1);
+            const char *origin = (const char *)sqlite3_column_text(c, 3);
+            am_buf_printf(&idx, "  index %s unique=%d origin=%s (",
+                          strcmp(origin, "c") == 0 ? name : "auto", sqlite3_column_int(c, 2),
+                          origin);
+            char qi[256];
+            sqlite3_stmt *ic = NULL;
+            snprintf(qi, sizeof qi, "PRAGMA index_info(\"%s\")", name);
+            assert_int_equal(sqlite3_prepare_v2(db, qi, -1, &ic, NULL), SQLITE_OK);
+            while (sqlite3_step(ic) == SQLITE_ROW)
+                am_buf_printf(&idx, " %s", sqlite3_column_text(ic, 2));
+            sqlite3_finalize(ic);
+            am_buf_puts(&idx, " )\n");
+        }
+        sqlite3_finalize(c);
+        /* index_list's order is not the creation order: sort the lines. */
+        if (idx.len) {
+            char *lines[64];
+            size_t n = 0;
+            for (char *l = strtok(idx.p, "\n"); l && n < 64; l = strtok(NULL, "\n"))
+                lines[n++] = l;
+            for (size_t i = 1; i < n; i++)
+                for (size_t j = i; j > 0 && strcmp(lines[j - 1], lines[j]) > 0; j--) {
+                    char *x = lines[j];
+                    lines[j] = lines[j - 1];
+                    lines[j - 1] = x;
+                }
+            for (size_t i = 0; i < n; i++)
+                am_buf_printf(&out, "%s\n", lines[i]);
+        }
+        am_buf_free(&idx);
+    }
+    sqlite3_finalize(t);
+    return am_buf_steal(&out);
+}
+
+/* store/schema.sql is the schema the migrations build, and
+ * STORE_SCHEMA_VERSION is how many there are. */
+static void test_schema_sql_is_current(void **state)
+{
+    (void)state;
+    char dir[64], path[128], *errmsg = NULL;
+    tmp_dir(dir);
+    snprintf(path, sizeof path, "%s/m.db", dir);
+    store_t *st = open_ok(path);
+    char *migrated = shape_of(store_db(st));
+    assert_non_null(strstr(migrated, "table incidents\n"));
+    assert_non_null(strstr(migrated, "  column impact_start INTEGER notnull=0"));
+
+    char *sql = tmp_slurp(AM_PROJECT "/store/schema.sql");
+    assert_non_null(sql);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    if (sqlite3_exec(db, sql, NULL, NULL, &errmsg) != SQLITE_OK)
+        fail_msg("store/schema.sql: %s", errmsg);
+    char *documented = shape_of(db);
+    if (strcmp(migrated, documented) != 0)
+        fail_msg("store/schema.sql differs from the migrations.\n--- migrations\n%s\n--- "
+                 "schema.sql\n%s",
+                 migrated, documented);
+
+    sqlite3_stmt *v = NULL;
+    assert_int_equal(
+        sqlite3_prepare_v2(store_db(st), "SELECT max(version) FROM schema_version", -1, &v, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(v), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(v, 0), STORE_SCHEMA_VERSION);
+    sqlite3_finalize(v);
+
+    sqlite3_close(db);
+    free(sql);
+    free(migrated);
+    free(documented);
+    store_close(st);
+    tmp_rm_rf(dir);
+}
+
+/* tests/lib/incidents.sql, which the crash tests compare databases with,
+ * names every column of incidents and episodes but those that depend on
+ * when or in what order the work was done. */
+static void test_comparison_sql_has_every_column(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *table, *alias;
+        const char *const skip[2]; /* columns left out, and why */
+    } tables[] = {
+        {"incidents", "i.", {"updated_at" /* the wall clock of the work */, NULL}},
+        {"episodes", "", {"seq" /* insertion order */, NULL}},
+    };
+    char *sql = tmp_slurp(AM_PROJECT "/tests/lib/incidents.sql");
+    assert_non_null(sql);
+    store_t *st = open_ok(":memory:");
+    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
+        char q[128];
+        sqlite3_stmt *c = NULL;
+        snprintf(q, sizeof q, "PRAGMA table_info(%s)", tables[t].table);
+        assert_int_equal(sqlite3_prepare_v2(store_db(st), q, -1, &c, NULL), SQLITE_OK);
+        while (sqlite3_step(c) == SQLITE_ROW) {
+            const char *col = (const char *)sqlite3_column_text(c, 1);
+            int skipped = 0;
+            for (size_t k = 0; k < 2 && tables[t].skip[k]; k++)
+                skipped |= strcmp(col, tables[t].skip[k]) == 0;
+            if (skipped)
+                continue;
+            char word[128];
+            snprintf(word, sizeof word, "%s%s", tables[t].alias, col);
+            /* As a whole word: "i.alerts" must not match "i.alert_users". */
+            const char *p = sql;
+            int found = 0;
+            size_t n = strlen(word);
+            while (!found && (p = strstr(p, word)) != NULL) {
+                char before = p == sql ? ' ' : p[-1], after = p[n];
+                found = !(isalnum((unsigned char)before) || before == '_' || before == '.') &&
+                        !(isalnum((unsigned char)after) || after == '_');
+                p += n;
+            }
+            if (!found)
+                fail_msg("tests/lib/incidents.sql does not compare %s.%s", tables[t].table, col);
+        }
+        sqlite3_finalize(c);
+    }
+    store_close(st);
+    free(sql);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -271,6 +433,8 @@ int main(void)
         cmocka_unit_test(test_rejected_once),
         cmocka_unit_test(test_offsets_and_rollback),
         cmocka_unit_test(test_refuses_foreign_and_newer),
+        cmocka_unit_test(test_schema_sql_is_current),
+        cmocka_unit_test(test_comparison_sql_has_every_column),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,143 @@
+-- schema.sql - the current schema of an aftermath database, in one place.
+--
+-- This file is documentation that cannot drift: test_store applies it to
+-- an empty database and compares every table, column (name, type, NOT
+-- NULL, default, key), index and uniqueness with what the migrations of
+-- store/store.c build. A database is only ever changed by those
+-- migrations, one transaction each, in order (schema_version holds how many
+-- ran; STORE_SCHEMA_VERSION, their count, is checked at compile time). To
+-- change the schema: append a migration, bump STORE_SCHEMA_VERSION, change
+-- this file, and (for incidents and episodes) tests/lib/incidents.sql,
+-- which test_store checks too.
+--
+-- Each table has one owner, the only module whose code names it in SQL.
+-- Others go through the owner's functions (store/store.h,
+-- correlate/incident.h, correlate/replica.h, ...) or the owner's named
+-- statements (correlate/queries.h for what report/ and run/ read).
+-- Times are UTC milliseconds since the epoch; NULL is "unknown".
+
+-- ===========================================================================
+-- Owner: store/ (store/store.c)
+-- ===========================================================================
+
+-- How many migrations have run (one row).
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+
+-- One row per consumed record that decoded to at least one event: where it
+-- came from and, unless keep_raw is off, its bytes (audit, re-decoding).
+CREATE TABLE records (
+  seq INTEGER PRIMARY KEY,
+  place TEXT NOT NULL,            -- "topic/partition/offset" or "file:line"
+  topic TEXT, partition INTEGER, "offset" INTEGER,
+  ts INTEGER,                     -- the Kafka record timestamp
+  key BLOB, headers TEXT,         -- headers as JSON
+  raw BLOB
+);
+
+-- The normalised events (DESIGN.md "The normalised event"), idempotent on
+-- their dedup id: a re-delivery only moves observed_at earlier.
+CREATE TABLE events (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,        -- dedup key
+  kind TEXT NOT NULL,             -- alert, deploy, ack, note
+  status TEXT,
+  source TEXT NOT NULL,           -- the decoder that made it
+  name TEXT,
+  identity TEXT,                  -- an alert's identity: hash of its sorted labels
+  service TEXT, environment TEXT, severity TEXT,
+  labels TEXT NOT NULL, annotations TEXT NOT NULL,  -- JSON objects, sorted keys
+  summary TEXT,
+  starts_at INTEGER, ends_at INTEGER,
+  observed_at INTEGER,            -- earliest record timestamp it was delivered with
+  actor TEXT, version TEXT, url TEXT,
+  record_seq INTEGER REFERENCES records(seq)
+);
+CREATE INDEX events_by_record ON events (record_seq);
+CREATE INDEX events_by_kind_time ON events (kind, starts_at);
+CREATE INDEX events_by_identity ON events (identity, kind, starts_at);
+
+-- Records refused by a decoder or a limit, with the reason; once per place
+-- and content.
+CREATE TABLE rejected (
+  seq INTEGER PRIMARY KEY,
+  place TEXT NOT NULL,
+  topic TEXT, partition INTEGER, "offset" INTEGER,
+  reason TEXT NOT NULL,
+  raw BLOB,                       -- the first STORE_REJECTED_RAW_MAX bytes
+  raw_len INTEGER NOT NULL, raw_hash TEXT NOT NULL,
+  rejected_at INTEGER NOT NULL,
+  UNIQUE (place, raw_hash)
+);
+
+-- The next Kafka offset per partition, written in the same transaction as
+-- the events it produced: the source of truth for where to resume.
+CREATE TABLE offsets (
+  topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL,
+  PRIMARY KEY (topic, partition)
+) WITHOUT ROWID;
+
+-- ===========================================================================
+-- Owner: correlate/ (correlate/engine.c writes; incident.c, replica.c,
+-- prune.c and queries.c read or write through the engine's conventions)
+-- ===========================================================================
+
+-- The correlator's own settings: the keyed partition count a store was
+-- built for, the prune horizon ('pruned_before'), ...
+CREATE TABLE corr_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+
+-- Per rule and group key, each firing interval of one alert identity.
+CREATE TABLE episodes (
+  seq INTEGER PRIMARY KEY,
+  rule TEXT NOT NULL, gkey TEXT NOT NULL,  -- gkey: the group key as JSON
+  identity TEXT NOT NULL,
+  starts_at INTEGER NOT NULL, ends_at INTEGER,  -- ends_at NULL: still firing
+  observed_at INTEGER,            -- earliest delivery
+  name TEXT, service TEXT, labels TEXT NOT NULL,
+  users INTEGER,                  -- users impacted this alert reports
+  incident TEXT,                  -- the incident it belongs to
+  UNIQUE (rule, gkey, identity, starts_at)
+);
+CREATE INDEX episodes_by_key ON episodes (rule, gkey, starts_at);
+CREATE INDEX episodes_by_incident ON episodes (incident);
+CREATE INDEX episodes_by_identity ON episodes (identity);
+
+-- The incidents and their derived timestamps (DESIGN.md "Incident
+-- timestamps"); ids are INC-<day>-<hash of rule, key and start>.
+CREATE TABLE "incidents" (
+  id TEXT PRIMARY KEY,
+  num INTEGER NOT NULL,           -- the id's hash
+  rule TEXT NOT NULL, gkey TEXT NOT NULL,
+  status TEXT NOT NULL,           -- open, resolved
+  started_at INTEGER NOT NULL, detected_at INTEGER, acknowledged_at INTEGER,
+  mitigated_at INTEGER, resolved_at INTEGER,
+  alerts INTEGER NOT NULL,
+  users_impacted INTEGER,
+  lead TEXT,
+  services TEXT NOT NULL, suspects TEXT NOT NULL, during TEXT NOT NULL,
+  flapping TEXT NOT NULL,         -- JSON arrays
+  updated_at INTEGER NOT NULL,    -- wall clock of the last change
+  alert_users INTEGER,            -- users impacted from the alerts alone
+  link_users INTEGER,             -- ... from linked acks and notes
+  same_values TEXT NOT NULL DEFAULT '[]',  -- the alerts' values of deploys.same labels
+  link_basis TEXT,                -- what links were computed against
+  impact_start INTEGER,           -- impact_start: deploy moved the start here
+  ack_kind TEXT                   -- what acknowledged: ack, deploy, NULL
+);
+CREATE INDEX incidents_by_key ON incidents (rule, gkey, started_at);
+CREATE INDEX incidents_by_rule ON incidents (rule, started_at);
+
+-- Events linked to an incident, by role: alert, suspect, during, ack, note.
+CREATE TABLE incident_events (
+  incident TEXT NOT NULL, event TEXT NOT NULL, role TEXT NOT NULL,
+  PRIMARY KEY (incident, event, role)
+) WITHOUT ROWID;
+CREATE INDEX incident_events_by_event ON incident_events (event);
+
+-- Ids an incident had before (a rename after an earlier alert, a merge).
+CREATE TABLE incident_aliases (
+  alias TEXT PRIMARY KEY, incident TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- Incidents changed by a committed batch whose change is not yet delivered
+-- (incidents topic, drafts); emptied after delivery.
+CREATE TABLE outbox (incident TEXT PRIMARY KEY) WITHOUT ROWID;
