@@ -31,7 +31,7 @@
 #include "common/buf.h"
 #include "common/hash.h"
 #include "common/strset.h"
-#include "correlate/rules_impl.h"
+#include "correlate/rules_int.h"
 
 #include <inttypes.h>
 #include <jansson.h>

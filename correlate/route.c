@@ -5,7 +5,7 @@
 #include "correlate/route.h"
 #include "common/hash.h"
 #include "correlate/matcher.h"
-#include "correlate/rules_impl.h"
+#include "correlate/rules_int.h"
 
 #include <jansson.h>
 #include <string.h>

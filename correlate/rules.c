@@ -11,7 +11,7 @@
 #include "common/buf.h"
 #include "common/hash.h"
 #include "common/time.h"
-#include "correlate/rules_impl.h"
+#include "correlate/rules_int.h"
 
 #include <errno.h>
 #include <inttypes.h>

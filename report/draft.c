@@ -9,7 +9,7 @@
  * JSON null all the way to the renderers, which write "unknown".
  */
 #include "report/draft.h"
-#include "report/draft_impl.h"
+#include "report/draft_int.h"
 #include "report/timeline.h"
 
 #include <sqlite3.h>

@@ -10,7 +10,7 @@
  * block, the SVG figure, the HTML head) stays in draft_md.c and
  * draft_html.c.
  */
-#include "report/draft_impl.h"
+#include "report/draft_int.h"
 
 #include <stdlib.h>
 #include <string.h>

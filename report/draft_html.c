@@ -6,7 +6,7 @@
  * drawn from the model's times only (labels escaped the same way), so the
  * picture and the Markdown's gantt block show the same facts.
  */
-#include "report/draft_impl.h"
+#include "report/draft_int.h"
 #include "report/escape.h"
 #include "report/timeline.h"
 

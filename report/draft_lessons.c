@@ -10,7 +10,7 @@
  * several services counts for each of them. The p50 is the nearest-rank
  * (lower) median.
  */
-#include "report/draft_impl.h"
+#include "report/draft_int.h"
 #include "report/timeline.h"
 
 #include <sqlite3.h>

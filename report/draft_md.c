@@ -6,7 +6,7 @@
  * report_mermaid() inside the gantt block); the words of the template do
  * not. Judgement is left as prompts marked "[to fill]" or "[to confirm]".
  */
-#include "report/draft_impl.h"
+#include "report/draft_int.h"
 #include "report/escape.h"
 #include "report/timeline.h"
 

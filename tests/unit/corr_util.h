@@ -1,7 +1,10 @@
 /*
  * corr_util.h - a correlator harness for tests: events given as generic
- * JSON lines go through the real pipeline (decode, store, correlate) into
- * an in-memory (or file) database; incidents come back as JSON.
+ * JSON lines are decoded, stored and correlated into an in-memory (or
+ * file) database, as the pipeline does; incidents come back as JSON. A
+ * test that defines CORR_UTIL_WITH_PIPELINE (the scenario tests) goes
+ * through run/pipeline.h itself and links am_run; the unit tests link only
+ * the modules they test.
  */
 #ifndef TEST_CORR_UTIL_H
 #define TEST_CORR_UTIL_H
@@ -9,8 +12,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#ifdef CORR_UTIL_WITH_PIPELINE
 #include "run/pipeline.h"
+#endif
 #include "common/buf.h"
+#include "ingest/decode.h"
+#include "store/store.h"
 #include "correlate/engine.h"
 #include "correlate/incident.h"
 
@@ -30,7 +37,16 @@ typedef struct harness {
     corr_rules_t *rules;
     corr_engine_t *engine;
     ingest_decoder_t *dec;
+#ifdef CORR_UTIL_WITH_PIPELINE
     run_pipeline_t *p;
+#else
+    size_t batch, in_batch;
+    int in_tx;
+    size_t rejected;
+    am_event_list_t events;
+    store_outcome_t *outcome;
+    size_t outcap;
+#endif
     am_log_t log;
     long line;
 } harness_t;
@@ -51,7 +67,11 @@ static inline void h_open_opts(harness_t *h, const char *db, const char *rules_y
     if (!h->engine)
         fail_msg("engine: %s", err);
     h->dec = ingest_decoder_create(NULL, NULL);
+#ifdef CORR_UTIL_WITH_PIPELINE
     h->p = run_pipeline_create(h->st, h->dec, h->engine, "auto", NULL, batch);
+#else
+    h->batch = batch ? batch : 1;
+#endif
 }
 
 static inline void h_open(harness_t *h, const char *db, const char *rules_yaml, size_t batch,
@@ -59,6 +79,77 @@ static inline void h_open(harness_t *h, const char *db, const char *rules_yaml, 
 {
     corr_options_t opts = {.max_open_groups = cap};
     h_open_opts(h, db, rules_yaml, batch, &opts);
+}
+
+#ifndef CORR_UTIL_WITH_PIPELINE
+/* Brings the incidents up to date and commits the open batch. */
+static inline int h_commit(harness_t *h, char *err, size_t errlen)
+{
+    if (!h->in_tx)
+        return 0;
+    h->in_tx = 0;
+    h->in_batch = 0;
+    if (corr_engine_flush(h->engine, err, errlen) != 0 || store_commit(h->st, err, errlen) != 0) {
+        store_rollback(h->st);
+        return -1;
+    }
+    return 0;
+}
+#endif
+
+/* One record as the pipeline takes it: decoded, stored (or kept as
+ * rejected), the events the store took as new or earlier correlated, in
+ * batches of one transaction. Without CORR_UTIL_WITH_PIPELINE this is
+ * done here with the modules under test alone (decoder, store,
+ * correlator); with it, through run/pipeline.h itself. */
+static inline int h_record(harness_t *h, const am_record_t *rec, char *err, size_t errlen)
+{
+#ifdef CORR_UTIL_WITH_PIPELINE
+    return run_pipeline_record(h->p, rec, err, errlen);
+#else
+    char why[768] = "";
+    if (!h->in_tx) {
+        if (store_begin(h->st, err, errlen) != 0)
+            return -1;
+        h->in_tx = 1;
+    }
+    am_event_list_clear(&h->events);
+    int rc = rec->payload ? ingest_decode_record(h->dec, rec, rec->format ? rec->format : "auto",
+                                                 &h->events, why, sizeof why)
+                          : -1;
+    if (rc != 0) {
+        h->rejected++;
+        rc = store_put_rejected(h->st, rec, rec->payload ? why : INGEST_REASON_NULL, err, errlen);
+    } else {
+        if (h->events.n > h->outcap) {
+            h->outcap = h->events.n;
+            h->outcome = am_xrealloc(h->outcome, h->outcap * sizeof *h->outcome);
+        }
+        rc = store_put(h->st, rec, &h->events, h->outcome, err, errlen);
+        for (size_t i = 0; rc == 0 && i < h->events.n; i++)
+            if (h->outcome[i] != STORE_DUPLICATE)
+                rc = corr_engine_add(h->engine, &h->events.v[i], err, errlen);
+    }
+    if (rc != 0) {
+        store_rollback(h->st);
+        h->in_tx = 0;
+        h->in_batch = 0;
+        return -1;
+    }
+    if (++h->in_batch >= h->batch)
+        return h_commit(h, err, errlen);
+    return 0;
+#endif
+}
+
+/* Records refused so far. */
+static inline size_t h_rejected(const harness_t *h)
+{
+#ifdef CORR_UTIL_WITH_PIPELINE
+    return run_pipeline_stats(h->p)->rejected;
+#else
+    return h->rejected;
+#endif
 }
 
 /* Feeds one payload, observed at BASE + observed minutes (< 0: unknown). */
@@ -72,9 +163,9 @@ static inline void h_feed_at(harness_t *h, const char *payload, double observed)
                        .ts = observed < 0 ? AM_TIME_NONE : BASE_MS + (int64_t)(observed * 60000.0),
                        .partition = -1,
                        .offset = -1};
-    if (run_pipeline_record(h->p, &rec, err, sizeof err) != 0)
+    if (h_record(h, &rec, err, sizeof err) != 0)
         fail_msg("pipeline: %s", err);
-    if (run_pipeline_stats(h->p)->rejected)
+    if (h_rejected(h))
         fail_msg("refused: %s", payload);
 }
 
@@ -83,11 +174,22 @@ static inline void h_feed(harness_t *h, const char *payload)
     h_feed_at(h, payload, -1);
 }
 
+/* Commits what was fed. */
+static inline void h_flush(harness_t *h)
+{
+    char err[1024];
+#ifdef CORR_UTIL_WITH_PIPELINE
+    if (run_pipeline_flush(h->p, err, sizeof err) != 0)
+#else
+    if (h_commit(h, err, sizeof err) != 0)
+#endif
+        fail_msg("flush: %s", err);
+}
+
 static inline json_t *h_incidents(harness_t *h)
 {
     char err[1024];
-    if (run_pipeline_flush(h->p, err, sizeof err) != 0)
-        fail_msg("flush: %s", err);
+    h_flush(h);
     json_t *arr = corr_incidents_json(h->st, err, sizeof err);
     if (!arr)
         fail_msg("incidents: %s", err);
@@ -96,7 +198,14 @@ static inline json_t *h_incidents(harness_t *h)
 
 static inline void h_close(harness_t *h)
 {
+#ifdef CORR_UTIL_WITH_PIPELINE
     run_pipeline_destroy(h->p);
+#else
+    if (h->in_tx)
+        store_rollback(h->st);
+    am_event_list_free(&h->events);
+    free(h->outcome);
+#endif
     ingest_decoder_destroy(h->dec);
     corr_engine_destroy(h->engine);
     store_close(h->st);

@@ -38,7 +38,7 @@ static int on_record(void *arg, const am_record_t *rec)
 {
     harness_t *h = arg;
     char err[1024];
-    if (run_pipeline_record(h->p, rec, err, sizeof err) != 0)
+    if (h_record(h, rec, err, sizeof err) != 0)
         fail_msg("pipeline: %s", err);
     return 0;
 }

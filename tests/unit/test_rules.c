@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "correlate/rules.h"
-#include "correlate/rules_impl.h"
+#include "correlate/rules_int.h"
 
 static corr_rules_t *load(const char *yaml)
 {

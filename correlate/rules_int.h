@@ -1,8 +1,8 @@
 /*
- * rules_impl.h - private to correlate/: the loaded form of a rule.
+ * rules_int.h - private to correlate/: the loaded form of a rule.
  */
-#ifndef CORR_RULES_IMPL_H
-#define CORR_RULES_IMPL_H
+#ifndef CORR_RULES_INT_H
+#define CORR_RULES_INT_H
 
 #include <stdbool.h>
 #include <stdint.h>

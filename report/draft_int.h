@@ -1,9 +1,9 @@
 /*
- * draft_impl.h - what the draft's renderers (draft_md.c, draft_html.c,
+ * draft_int.h - what the draft's renderers (draft_md.c, draft_html.c,
  * draft_text.c) share with draft.c. Private to report/.
  */
-#ifndef REPORT_DRAFT_IMPL_H
-#define REPORT_DRAFT_IMPL_H
+#ifndef REPORT_DRAFT_INT_H
+#define REPORT_DRAFT_INT_H
 
 #include <stdbool.h>
 
