@@ -27,6 +27,7 @@
  * processed early.
  */
 #include "correlate/engine.h"
+#include "store/queries.h"
 #include "correlate/route.h"
 #include "common/buf.h"
 #include "common/hash.h"
@@ -162,7 +163,7 @@ static const char *const sql[NSTMT] = {
         "INSERT OR IGNORE INTO incident_events (incident, event, role) SELECT incident, ?1, "
         "'alert' FROM episodes WHERE rule = ?2 AND gkey = ?3 AND identity = ?4 AND "
         "starts_at = ?5 AND incident IS NOT NULL",
-    [S_ACK_EXISTS] = "SELECT 1 FROM events WHERE identity = ?1 AND kind = 'ack' LIMIT 1",
+    [S_ACK_EXISTS] = store_sql_ack_for_identity,
     [S_OUTBOX_ADD] = "INSERT OR IGNORE INTO outbox (incident) VALUES (?1)",
     [S_OUTBOX_ALL] = "SELECT incident FROM outbox ORDER BY incident",
     [S_OUTBOX_DONE] = "DELETE FROM outbox WHERE incident IN (SELECT value FROM json_each(?1))",

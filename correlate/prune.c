@@ -13,6 +13,7 @@
  * ('pruned_before'), which the correlator reads to freeze the pruned past.
  */
 #include "correlate/prune.h"
+#include "store/queries.h"
 #include "common/buf.h"
 #include "common/time.h"
 
@@ -41,11 +42,8 @@ static const struct step {
      " < ?1 AND NOT EXISTS (SELECT 1 FROM incident_events ie "
      "WHERE ie.event = events.id)",
      offsetof(corr_prune_stats_t, events), "deleting events"},
-    {"DELETE FROM records WHERE (ts IS NULL OR ts < ?1) AND NOT EXISTS (SELECT 1 FROM events "
-     "WHERE record_seq = records.seq)",
-     offsetof(corr_prune_stats_t, records), "deleting raw records"},
-    {"DELETE FROM rejected WHERE rejected_at < ?1", offsetof(corr_prune_stats_t, rejected),
-     "deleting rejected records"},
+    {store_sql_prune_records, offsetof(corr_prune_stats_t, records), "deleting raw records"},
+    {store_sql_prune_rejected, offsetof(corr_prune_stats_t, rejected), "deleting rejected records"},
 };
 
 int corr_prune(store_t *st, int64_t horizon, bool dry_run, corr_prune_stats_t *stats, char *err,

@@ -26,6 +26,7 @@
  * store it as rejected and go on with the stream.
  */
 #include "correlate/replica.h"
+#include "store/queries.h"
 #include "common/buf.h"
 #include "common/event.h"
 #include "common/time.h"
@@ -54,7 +55,7 @@ typedef struct field {
     bool required;
 } field_t;
 
-/* The events-table columns, in the order of EVENT_COLS. */
+/* The events-table columns, in the order of STORE_EVENT_COLS. */
 static const field_t event_fields[] = {
     {"id", F_STR, true},
     {"kind", F_STR, true},
@@ -76,9 +77,7 @@ static const field_t event_fields[] = {
     {"url", F_STR, false},
 };
 #define NEVENT_FIELDS (sizeof event_fields / sizeof event_fields[0])
-#define EVENT_COLS                                                                                 \
-    "id, kind, status, source, name, identity, service, environment, severity, labels, "           \
-    "annotations, summary, starts_at, ends_at, observed_at, actor, version, url"
+#define EVENT_COLS STORE_EVENT_COLS
 
 /* The episodes columns a replica carries, in the order of EPISODE_COLS. */
 static const field_t episode_fields[] = {
@@ -179,8 +178,7 @@ json_t *corr_replica_event_json(store_t *st, const char *id, char *err, size_t e
 {
     if (err && errlen)
         err[0] = '\0';
-    json_t *arr = query(st, "SELECT " EVENT_COLS " FROM events WHERE id = ?1", id, NULL, true,
-                        "reading an event", err, errlen);
+    json_t *arr = query(st, store_sql_event_by_id, id, NULL, true, "reading an event", err, errlen);
     json_t *ev = json_incref(json_array_get(arr, 0));
     json_decref(arr);
     return ev;
@@ -275,11 +273,8 @@ enum {
 static const char *const sql[NSTMT] = {
     [S_GET_META] = "SELECT value FROM corr_meta WHERE key = ?1",
     [S_MARK_VIEW] = "INSERT OR IGNORE INTO corr_meta (key, value) VALUES ('role', 'view')",
-    [S_INSERT_EVENT] = "INSERT INTO events (" EVENT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-                       "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) "
-                       "ON CONFLICT (id) DO NOTHING",
-    [S_EARLIER_OBSERVED] = "UPDATE events SET observed_at = ?2 WHERE id = ?1 AND "
-                           "(observed_at IS NULL OR observed_at > ?2)",
+    [S_INSERT_EVENT] = store_sql_insert_event,
+    [S_EARLIER_OBSERVED] = store_sql_earlier_observed,
     [S_NUM_HOLDER] = "SELECT id FROM incidents WHERE num = ?1 AND id <> ?2",
     [S_UNALIAS] = "DELETE FROM incident_aliases WHERE alias = ?1",
     [S_DELETE_EPISODES] = "DELETE FROM episodes WHERE incident = ?1",

@@ -10,6 +10,7 @@
  */
 #include "report/draft.h"
 #include "report/draft_int.h"
+#include "correlate/queries.h"
 #include "report/timeline.h"
 
 #include <sqlite3.h>
@@ -25,13 +26,6 @@ struct report_draft {
     char *id;
     bool no_names;
 };
-
-static const char linked_sql[] =
-    "SELECT ie.role, e.id, e.kind, e.status, e.source, e.name, e.identity, e.service,"
-    " e.severity, e.summary, e.starts_at, e.ends_at, e.observed_at, e.actor, e.version,"
-    " e.labels, e.annotations"
-    " FROM incident_events ie JOIN events e ON e.id = ie.event"
-    " WHERE ie.incident = ?1 ORDER BY e.starts_at, e.id, ie.role";
 
 static char *col_str(sqlite3_stmt *s, int i)
 {
@@ -69,7 +63,7 @@ static int read_linked(sqlite3 *db, const char *id, report_linked_t **out, size_
     report_linked_t *v = NULL;
     size_t cnt = 0, cap = 0;
     int rc;
-    if (sqlite3_prepare_v2(db, linked_sql, -1, &s, NULL) != SQLITE_OK ||
+    if (sqlite3_prepare_v2(db, corr_sql_incident_links, -1, &s, NULL) != SQLITE_OK ||
         sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT) != SQLITE_OK)
         goto db_error;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {

@@ -11,15 +11,12 @@
  * (lower) median.
  */
 #include "report/draft_int.h"
+#include "correlate/queries.h"
 #include "report/timeline.h"
 
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char history_sql[] =
-    "SELECT services, COALESCE(impact_start, started_at) AS start, detected_at, acknowledged_at,"
-    " mitigated_at, resolved_at FROM incidents WHERE id <> ?1 AND start < ?2";
 
 static int64_t col_time(sqlite3_stmt *s, int i)
 {
@@ -71,7 +68,7 @@ json_t *report_draft_lessons(sqlite3 *db, const json_t *inc, const char *id, cha
     sqlite3_stmt *s = NULL;
     json_t *out = NULL;
     int rc;
-    if (sqlite3_prepare_v2(db, history_sql, -1, &s, NULL) != SQLITE_OK ||
+    if (sqlite3_prepare_v2(db, corr_sql_incident_history, -1, &s, NULL) != SQLITE_OK ||
         sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
         sqlite3_bind_int64(s, 2, t[0] == AM_TIME_NONE ? INT64_MIN : t[0]) != SQLITE_OK) {
         am_errf(err, errlen, "reading incident history: %s", sqlite3_errmsg(db));

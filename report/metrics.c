@@ -19,6 +19,7 @@
  */
 #include "report/metrics.h"
 #include "common/time.h"
+#include "correlate/queries.h"
 
 #include <math.h>
 #include <sqlite3.h>
@@ -246,18 +247,6 @@ void report_metrics_destroy(report_metrics_t *m)
 
 /* ---- reading the store ------------------------------------------------ */
 
-static const char SQL_INCIDENTS[] =
-    "SELECT id, rule, gkey, services, COALESCE(impact_start, started_at) AS start, detected_at, "
-    "acknowledged_at, mitigated_at, resolved_at FROM incidents WHERE (?1 IS NULL OR start >= ?1) "
-    "AND (?2 IS NULL OR start < ?2) ORDER BY start, id";
-static const char SQL_LABELS[] = "SELECT labels FROM episodes WHERE incident = ?1 ORDER BY seq";
-/* A deploy failed when any incident names it as a suspect. */
-static const char SQL_DEPLOYS[] =
-    "SELECT e.service, count(*), count(s.event) FROM events e "
-    "LEFT JOIN (SELECT DISTINCT event FROM incident_events WHERE role = 'suspect') s "
-    "ON s.event = e.id WHERE e.kind = 'deploy' AND (?1 IS NULL OR e.starts_at >= ?1) "
-    "AND (?2 IS NULL OR e.starts_at < ?2) GROUP BY e.service ORDER BY e.service";
-
 static void bind_bound(sqlite3_stmt *s, int col, int64_t t)
 {
     if (t == AM_TIME_NONE)
@@ -407,9 +396,9 @@ report_metrics_t *report_metrics_compute(store_t *st, const report_metrics_optio
     m->by = am_xstrdup(by);
     const char *what = "preparing";
 
-    if (sqlite3_prepare_v2(db, SQL_INCIDENTS, -1, &inc, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, SQL_LABELS, -1, &labels, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, SQL_DEPLOYS, -1, &deploys, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, corr_sql_incidents_between, -1, &inc, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, corr_sql_episode_labels, -1, &labels, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, corr_sql_deploys_by_service, -1, &deploys, NULL) != SQLITE_OK)
         goto db_error;
     what = "reading incidents";
     if (load_incidents(m, inc) != 0)

@@ -18,6 +18,7 @@
 #include "report/prom.h"
 #include "common/strset.h"
 #include "common/time.h"
+#include "correlate/queries.h"
 #include "report/metrics.h"
 
 #include <jansson.h>
@@ -187,13 +188,6 @@ static void render(const series_set_t *set, am_buf_t *out)
     }
 }
 
-static const char SQL_ALL[] =
-    "SELECT rule, services, COALESCE(impact_start, started_at), detected_at, acknowledged_at, "
-    "mitigated_at, resolved_at, id FROM incidents WHERE status = ?1 ORDER BY started_at, id";
-static const char SQL_ONE[] =
-    "SELECT rule, services, COALESCE(impact_start, started_at), detected_at, acknowledged_at, "
-    "mitigated_at, resolved_at, id FROM incidents WHERE status = ?1 AND id = ?2";
-
 static int64_t col_time(sqlite3_stmt *s, int col)
 {
     return sqlite3_column_type(s, col) == SQLITE_NULL ? AM_TIME_NONE : sqlite3_column_int64(s, col);
@@ -252,7 +246,7 @@ void report_prom_destroy(report_prom_t *p)
     free(p);
 }
 
-/* Runs sql (SQL_ALL or SQL_ONE with id) and observes its rows. Returns
+/* Runs sql (corr_sql_figures_all or corr_sql_figures_one with id) and observes its rows. Returns
  * the number observed, or -1 with err. */
 static int observe_query(report_prom_t *p, store_t *st, const char *sql, const char *id, char *err,
                          size_t errlen)
@@ -277,14 +271,14 @@ static int observe_query(report_prom_t *p, store_t *st, const char *sql, const c
 
 int report_prom_load(report_prom_t *p, store_t *st, char *err, size_t errlen)
 {
-    return observe_query(p, st, SQL_ALL, NULL, err, errlen) < 0 ? -1 : 0;
+    return observe_query(p, st, corr_sql_figures_all, NULL, err, errlen) < 0 ? -1 : 0;
 }
 
 int report_prom_observe_id(report_prom_t *p, store_t *st, const char *id, char *err, size_t errlen)
 {
     if (am_strset_find(&p->seen, id) != (size_t)-1)
         return 0;
-    return observe_query(p, st, SQL_ONE, id, err, errlen);
+    return observe_query(p, st, corr_sql_figures_one, id, err, errlen);
 }
 
 void report_prom_write(const report_prom_t *p, am_buf_t *out)

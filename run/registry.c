@@ -12,6 +12,7 @@
  * once as it resolves.
  */
 #include "run/registry.h"
+#include "correlate/queries.h"
 #include "common/time.h"
 #include "ingest/decode.h"
 #include "report/prom.h"
@@ -208,19 +209,7 @@ int run_registry_incident(run_registry_t *m, store_t *st, const char *id, char *
 
 int run_registry_count_open(run_registry_t *m, store_t *st, char *err, size_t errlen)
 {
-    sqlite3 *db = store_db(st);
-    sqlite3_stmt *s = NULL;
-    int rc = -1;
-    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM incidents WHERE status = 'open'", -1, &s,
-                           NULL) == SQLITE_OK &&
-        sqlite3_step(s) == SQLITE_ROW) {
-        m->open_incidents = sqlite3_column_int64(s, 0);
-        rc = 0;
-    } else {
-        am_errf(err, errlen, "%s: counting open incidents: %s", store_path(st), sqlite3_errmsg(db));
-    }
-    sqlite3_finalize(s);
-    return rc;
+    return corr_count_open(st, &m->open_incidents, err, errlen);
 }
 
 void run_registry_consumer(run_registry_t *m, const ingest_kafka_view_t *view)

@@ -1,0 +1,53 @@
+/*
+ * queries.h - the statements other modules run on correlate's tables.
+ *
+ * store/schema.sql names one owner per table; correlate owns episodes,
+ * incidents, incident_events, incident_aliases, outbox and corr_meta. A
+ * reader elsewhere (report/, run/) runs one of these named statements on
+ * the store's connection (store_db) rather than writing its own SQL, so
+ * that a change to those tables finds every reader in correlate/queries.c.
+ * A statement that joins a store table (events) is still correlate's: it
+ * is about the links correlate made. Parameters and result columns are
+ * given with each; times are UTC ms, NULL when unknown.
+ */
+#ifndef CORRELATE_QUERIES_H
+#define CORRELATE_QUERIES_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include "store/store.h"
+
+/* ?1 incident id -> the events linked to it, by role: role, id, kind,
+ * status, source, name, identity, service, severity, summary, starts_at,
+ * ends_at, observed_at, actor, version, labels, annotations; by start. */
+extern const char corr_sql_incident_links[];
+
+/* ?1 incident id, ?2 its impact start -> the other incidents that started
+ * before it: services, start, detected_at, acknowledged_at, mitigated_at,
+ * resolved_at. */
+extern const char corr_sql_incident_history[];
+
+/* ?1 first start included or NULL, ?2 first start excluded or NULL ->
+ * incidents by impact start: id, rule, gkey, services, start, detected_at,
+ * acknowledged_at, mitigated_at, resolved_at. */
+extern const char corr_sql_incidents_between[];
+
+/* ?1 incident id -> the labels (JSON) of its episodes, in insertion order. */
+extern const char corr_sql_episode_labels[];
+
+/* ?1, ?2 as corr_sql_incidents_between, on the deploy's start -> per
+ * service: service, deploys, deploys that an incident names as suspect. */
+extern const char corr_sql_deploys_by_service[];
+
+/* ?1 status -> the incidents of that status with their figures: rule,
+ * services, impact start, detected_at, acknowledged_at, mitigated_at,
+ * resolved_at, id; by start. corr_sql_figures_one: ?2 one incident id. */
+extern const char corr_sql_figures_all[];
+extern const char corr_sql_figures_one[];
+
+/* The number of open incidents in st into *n. Returns 0, or -1 with err
+ * naming the database. */
+int corr_count_open(store_t *st, int64_t *n, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,22 @@
+/*
+ * queries.c - the named statements of store/queries.h.
+ */
+#include "store/queries.h"
+
+const char store_sql_event_by_id[] = "SELECT " STORE_EVENT_COLS " FROM events WHERE id = ?1";
+
+const char store_sql_insert_event[] =
+    "INSERT INTO events (" STORE_EVENT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+    "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) ON CONFLICT (id) DO NOTHING";
+
+const char store_sql_earlier_observed[] = "UPDATE events SET observed_at = ?2 WHERE id = ?1 AND "
+                                          "(observed_at IS NULL OR observed_at > ?2)";
+
+const char store_sql_ack_for_identity[] =
+    "SELECT 1 FROM events WHERE identity = ?1 AND kind = 'ack' LIMIT 1";
+
+const char store_sql_prune_records[] =
+    "DELETE FROM records WHERE (ts IS NULL OR ts < ?1) AND NOT EXISTS (SELECT 1 FROM events "
+    "WHERE record_seq = records.seq)";
+
+const char store_sql_prune_rejected[] = "DELETE FROM rejected WHERE rejected_at < ?1";

@@ -1,0 +1,37 @@
+/*
+ * queries.h - the statements other modules run on the store's tables
+ * (events, records, rejected), named here so that the tables' owner sees
+ * every use (store/schema.sql). They run on the store's connection
+ * (store_db) inside the caller's transaction. A statement that also names
+ * the caller's own tables (a join with incident_events) stays with the
+ * caller, but takes its events columns from STORE_EVENT_COLS.
+ */
+#ifndef STORE_QUERIES_H
+#define STORE_QUERIES_H
+
+/* The columns of an event as a replica document carries them, in this
+ * order (a macro, so that callers can build statements around it). */
+#define STORE_EVENT_COLS                                                                           \
+    "id, kind, status, source, name, identity, service, environment, severity, labels, "           \
+    "annotations, summary, starts_at, ends_at, observed_at, actor, version, url"
+
+/* ?1 event id -> its STORE_EVENT_COLS. */
+extern const char store_sql_event_by_id[];
+
+/* ?1..?18 the STORE_EVENT_COLS values: inserts the event unless its id is
+ * stored (a view's copy of an event; no record). */
+extern const char store_sql_insert_event[];
+
+/* ?1 event id, ?2 observed_at: moves the event's observed_at earlier. */
+extern const char store_sql_earlier_observed[];
+
+/* ?1 identity -> one row when an ack names that alert identity. */
+extern const char store_sql_ack_for_identity[];
+
+/* ?1 horizon: deletes the raw records older than it that no event needs,
+ * and the rejected records older than it (retention, correlate/prune.c,
+ * which deletes the events it no longer links first). */
+extern const char store_sql_prune_records[];
+extern const char store_sql_prune_rejected[];
+
+#endif
