@@ -53,6 +53,8 @@ typedef enum key_type {
     KEY_LIST,
     KEY_LABELS,
     KEY_ROLE,
+    KEY_RECEIVE,  /* the listen address as text; a map of receive_keys in the file */
+    KEY_WEBHOOKS, /* receive.sources: a list of maps, file only */
 } key_type_t;
 
 typedef struct key_def {
@@ -86,6 +88,8 @@ static const key_def_t keys[] = {
      H("directory for the drafts of resolved incidents; none when unset")},
     {"metrics", KEY_LISTEN, F(metrics), 0, 0, RUN_CONFIG_METRICS_DEFAULT,
      H("HOST:PORT of /metrics and /healthz; off for none")},
+    {"receive", KEY_RECEIVE, F(receive), 0, 0, NULL,
+     H("the webhook receiver: HOST:PORT, or a map of the receive.* keys; off by default")},
     {"dead_letter_topic", KEY_TOPIC, F(dead_letter_topic), 0, 0, NULL,
      H("refused records are copied there, with the reason in a header")},
     {"incidents_topic", KEY_TOPIC, F(incidents_topic), 0, 0, NULL,
@@ -114,6 +118,21 @@ static const key_def_t keys[] = {
     {"labels", KEY_LABELS, 0, 0, 0, NULL,
      H("which labels give service, environment, cluster, severity, version, actor")},
 };
+
+/* The keys of the receive: map (the webhook receiver, run/receive.h). */
+static const key_def_t receive_keys[] = {
+    {"listen", KEY_LISTEN, F(receive), 0, 0, NULL,
+     H("HOST:PORT to listen on, 127.0.0.1 unless told; off for none")},
+    {"sources", KEY_WEBHOOKS, 0, 0, 0, NULL,
+     H("POST /webhook/<name> sources: name, topic, format, token_file, username and "
+       "password_file, secret_file, signature; default alertmanager, grafana, pagerduty, "
+       "github, cdevents, flux, generic")},
+    {"max_body_bytes", KEY_INT, F(receive_max_body), 1024, 64 * 1024 * 1024, "1048576",
+     H("a larger body is refused (413)")},
+    {"ack_timeout", KEY_DURATION, F(receive_ack_timeout_ms), 100, 60 * 1000, "5s",
+     H("longest wait for the broker's acknowledgement; then 503 and Retry-After")},
+};
+#define NRECEIVE_KEYS (sizeof receive_keys / sizeof receive_keys[0])
 #undef H
 #undef F
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -142,6 +161,14 @@ static void key_names(am_buf_t *b)
     }
 }
 
+static const key_def_t *find_receive_key(const char *name)
+{
+    for (size_t i = 0; i < NRECEIVE_KEYS; i++)
+        if (strcmp(receive_keys[i].name, name) == 0)
+            return &receive_keys[i];
+    return NULL;
+}
+
 static const key_def_t *find_key(const char *name)
 {
     for (size_t i = 0; i < NKEYS; i++)
@@ -162,6 +189,13 @@ static void set_defaults(run_config_t *cfg)
         if (!keys[i].def || keys[i].type == KEY_VERSION)
             continue;
         int rc = set_key(cfg, &keys[i], keys[i].def, "default", err, sizeof err);
+        assert(rc == 0);
+        (void)rc;
+    }
+    for (size_t i = 0; i < NRECEIVE_KEYS; i++) {
+        if (!receive_keys[i].def)
+            continue;
+        int rc = set_key(cfg, &receive_keys[i], receive_keys[i].def, "default", err, sizeof err);
         assert(rc == 0);
         (void)rc;
     }
@@ -212,6 +246,24 @@ static void free_topics(run_config_t *cfg)
     cfg->ntopics = 0;
 }
 
+static void free_webhooks(run_config_t *cfg)
+{
+    for (size_t i = 0; i < cfg->nwebhooks; i++) {
+        run_config_webhook_t *w = &cfg->webhooks[i];
+        free(w->name);
+        free(w->topic);
+        free(w->format);
+        free(w->token_file);
+        free(w->username);
+        free(w->password_file);
+        free(w->secret_file);
+        free(w->signature);
+    }
+    free(cfg->webhooks);
+    cfg->webhooks = NULL;
+    cfg->nwebhooks = 0;
+}
+
 static void free_rules(run_config_t *cfg)
 {
     for (size_t i = 0; i < cfg->nrules; i++)
@@ -241,6 +293,8 @@ void run_config_destroy(run_config_t *cfg)
     free(cfg->dead_letter_topic);
     free(cfg->incidents_topic);
     free_labels(&cfg->labels);
+    free(cfg->receive);
+    free_webhooks(cfg);
     free(cfg);
 }
 
@@ -350,6 +404,7 @@ static int set_key(run_config_t *cfg, const key_def_t *k, const char *value, con
             return -1;
         }
         return 0;
+    case KEY_RECEIVE:
     case KEY_LISTEN: {
         char host[RUN_HTTP_HOSTLEN];
         int port;
@@ -364,13 +419,13 @@ static int set_key(run_config_t *cfg, const key_def_t *k, const char *value, con
         return 0;
     }
     case KEY_ROLE:
-        for (int r = RUN_ROLE_ALL; r <= RUN_ROLE_VIEW; r++)
+        for (int r = RUN_ROLE_ALL; r <= RUN_ROLE_RECEIVE; r++)
             if (value && strcmp(value, run_role_name((run_role_t)r)) == 0) {
                 cfg->role = (run_role_t)r;
                 return 0;
             }
-        am_errf(err, errlen, "%s: role: '%s' is not one of all, decode, correlate, view", origin,
-                value ? value : "");
+        am_errf(err, errlen, "%s: role: '%s' is not one of all, decode, correlate, view, receive",
+                origin, value ? value : "");
         return -1;
     case KEY_TOPIC:
         if (value && !valid_topic(value)) {
@@ -439,6 +494,7 @@ static int set_key(run_config_t *cfg, const key_def_t *k, const char *value, con
     case KEY_LIST:
     case KEY_KAFKA:
     case KEY_LABELS:
+    case KEY_WEBHOOKS:
         break;
     }
     am_errf(err, errlen, "%s: %s cannot be set from text", origin, k->name);
@@ -499,6 +555,15 @@ int run_config_set(run_config_t *cfg, const char *key, const char *value, const 
 {
     if (strncmp(key, "kafka.", 6) == 0)
         return set_kafka(cfg, key + 6, value, origin, err, errlen);
+    if (strncmp(key, "receive.", 8) == 0) {
+        const key_def_t *rk = find_receive_key(key + 8);
+        if (!rk || rk->type == KEY_WEBHOOKS) {
+            am_errf(err, errlen, "%s: %s: %s", origin, key,
+                    rk ? "webhook sources are set in the config file only" : "unknown setting");
+            return -1;
+        }
+        return set_key(cfg, rk, value, origin, err, errlen);
+    }
     const key_def_t *k = find_key(key);
     if (!k) {
         am_errf(err, errlen, "%s: unknown setting '%s'", origin, key);
@@ -776,6 +841,145 @@ static int load_rules(loader_t *ld, const yaml_node_t *node)
     return 0;
 }
 
+/* One item of receive.sources. */
+static int load_webhook(loader_t *ld, const yaml_node_t *item)
+{
+    static const char *const fields[] = {"name",     "topic",         "format",      "token_file",
+                                         "username", "password_file", "secret_file", "signature"};
+    enum { NFIELDS = sizeof fields / sizeof fields[0] };
+    const yaml_node_t *val[NFIELDS] = {0};
+    char msg[512];
+    if (item->type != YAML_MAPPING_NODE)
+        return node_fail(ld, item,
+                         "receive: sources: each item is a map (name, topic, format, ...)");
+    for (yaml_node_pair_t *p = item->data.mapping.pairs.start; p < item->data.mapping.pairs.top;
+         p++) {
+        yaml_node_t *k = yaml_document_get_node(&ld->doc, p->key);
+        yaml_node_t *v = yaml_document_get_node(&ld->doc, p->value);
+        if (k->type != YAML_SCALAR_NODE)
+            return node_fail(ld, k, "receive: sources: keys are strings");
+        if (check_unique(ld, item, p) != 0)
+            return -1;
+        size_t f = 0;
+        while (f < NFIELDS && strcmp(fields[f], scalar(k)) != 0)
+            f++;
+        if (f == NFIELDS) {
+            snprintf(msg, sizeof msg,
+                     "receive: sources: unknown key '%s' (known: name, topic, format, "
+                     "token_file, username, password_file, secret_file, signature)",
+                     scalar(k));
+            return node_fail(ld, k, msg);
+        }
+        if (v->type != YAML_SCALAR_NODE || is_null(v)) {
+            snprintf(msg, sizeof msg, "receive: sources: %s: expected a value", fields[f]);
+            return node_fail(ld, v, msg);
+        }
+        val[f] = v;
+    }
+    if (!val[0])
+        return node_fail(ld, item, "receive: sources: a source needs a name");
+    const char *name = scalar(val[0]);
+    for (const char *c = name; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '_'))
+            return node_fail(ld, val[0],
+                             "receive: sources: a name is made of a-z, 0-9, '-' and '_' (it is "
+                             "the path /webhook/<name>)");
+    for (size_t i = 0; i < ld->cfg->nwebhooks; i++)
+        if (strcmp(ld->cfg->webhooks[i].name, name) == 0) {
+            snprintf(msg, sizeof msg, "receive: sources: '%s' is named twice", name);
+            return node_fail(ld, val[0], msg);
+        }
+    /* A default source's topic and format are its defaults. */
+    size_t ndef;
+    const run_config_webhook_t *defs = run_config_webhooks(NULL, &ndef), *def = NULL;
+    for (size_t i = 0; i < ndef; i++)
+        if (strcmp(defs[i].name, name) == 0)
+            def = &defs[i];
+    const char *topic = val[1] ? scalar(val[1]) : def ? def->topic : NULL;
+    const char *format = val[2] ? scalar(val[2]) : def ? def->format : NULL;
+    if (!topic || !format) {
+        snprintf(msg, sizeof msg, "receive: sources: %s: a topic and a format are needed", name);
+        return node_fail(ld, item, msg);
+    }
+    if (!valid_topic(topic))
+        return node_fail(ld, val[1], "receive: sources: not a valid topic name");
+    if (ingest_format_check(format) != 0) {
+        snprintf(msg, sizeof msg, "receive: sources: %s: unknown format '%s'", name, format);
+        return node_fail(ld, val[2] ? val[2] : item, msg);
+    }
+    if (!val[4] != !val[5])
+        return node_fail(ld, item,
+                         "receive: sources: basic auth needs both username and password_file");
+    const char *sig = val[7]                           ? scalar(val[7])
+                      : !val[6]                        ? NULL
+                      : strcmp(name, "pagerduty") == 0 ? "pagerduty"
+                                                       : "github";
+    if (sig && strcmp(sig, "github") != 0 && strcmp(sig, "pagerduty") != 0)
+        return node_fail(ld, val[7],
+                         "receive: sources: signature: 'github' (X-Hub-Signature-256) or "
+                         "'pagerduty' (X-PagerDuty-Signature)");
+    if (sig && !val[6])
+        return node_fail(ld, val[7], "receive: sources: signature needs secret_file");
+    ld->cfg->webhooks =
+        am_xrealloc(ld->cfg->webhooks, (ld->cfg->nwebhooks + 1) * sizeof *ld->cfg->webhooks);
+    run_config_webhook_t *w = &ld->cfg->webhooks[ld->cfg->nwebhooks++];
+    *w = (run_config_webhook_t){
+        .name = am_xstrdup(name),
+        .topic = am_xstrdup(topic),
+        .format = am_xstrdup(format),
+        .token_file = val[3] ? am_xstrdup(scalar(val[3])) : NULL,
+        .username = val[4] ? am_xstrdup(scalar(val[4])) : NULL,
+        .password_file = val[5] ? am_xstrdup(scalar(val[5])) : NULL,
+        .secret_file = val[6] ? am_xstrdup(scalar(val[6])) : NULL,
+        .signature = sig ? am_xstrdup(sig) : NULL,
+    };
+    return 0;
+}
+
+/* receive: as a map of receive_keys. */
+static int load_receive(loader_t *ld, const yaml_node_t *map)
+{
+    char msg[512], origin[1024];
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         p++) {
+        yaml_node_t *k = yaml_document_get_node(&ld->doc, p->key);
+        yaml_node_t *v = yaml_document_get_node(&ld->doc, p->value);
+        if (k->type != YAML_SCALAR_NODE)
+            return node_fail(ld, k, "receive: keys are strings");
+        if (check_unique(ld, map, p) != 0)
+            return -1;
+        const key_def_t *def = find_receive_key(scalar(k));
+        if (!def) {
+            snprintf(msg, sizeof msg,
+                     "receive: unknown key '%s' (known: listen, sources, max_body_bytes, "
+                     "ack_timeout)",
+                     scalar(k));
+            return node_fail(ld, k, msg);
+        }
+        if (def->type == KEY_WEBHOOKS) {
+            free_webhooks(ld->cfg);
+            if (is_null(v))
+                continue;
+            if (v->type != YAML_SEQUENCE_NODE)
+                return node_fail(ld, v, "receive: sources: expected a list of sources");
+            for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top;
+                 i++)
+                if (load_webhook(ld, yaml_document_get_node(&ld->doc, *i)) != 0)
+                    return -1;
+            continue;
+        }
+        if (v->type != YAML_SCALAR_NODE) {
+            snprintf(msg, sizeof msg, "receive: %s: expected a single value", def->name);
+            return node_fail(ld, v, msg);
+        }
+        snprintf(msg, sizeof msg, "receive.%s", def->name);
+        if (set_key(ld->cfg, def, is_null(v) ? NULL : scalar(v),
+                    where(ld, v, origin, sizeof origin), ld->err, ld->errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int load_root(loader_t *ld)
 {
     yaml_node_t *root = yaml_document_get_root_node(&ld->doc);
@@ -809,6 +1013,8 @@ static int load_root(loader_t *ld)
             rc = is_null(v) ? (free_rules(ld->cfg), 0) : load_rules(ld, v);
         } else if (def->type == KEY_LABELS) {
             rc = is_null(v) ? 0 : load_labels(ld, v, "labels", &ld->cfg->labels);
+        } else if (def->type == KEY_RECEIVE && v->type == YAML_MAPPING_NODE) {
+            rc = load_receive(ld, v);
         } else if (v->type != YAML_SCALAR_NODE) {
             snprintf(msg, sizeof msg, "%s: expected a single value", def->name);
             rc = node_fail(ld, v, msg);
@@ -891,6 +1097,12 @@ run_config_t *run_config_load(const char *path, char *err, size_t errlen)
         beside_file(path, &ld.cfg->drafts);
     for (size_t i = 0; i < ld.cfg->nrules; i++)
         beside_file(path, &ld.cfg->rules[i]);
+    for (size_t i = 0; i < ld.cfg->nwebhooks; i++) {
+        run_config_webhook_t *w = &ld.cfg->webhooks[i];
+        beside_file(path, &w->token_file);
+        beside_file(path, &w->password_file);
+        beside_file(path, &w->secret_file);
+    }
     /* A second document in the file would be silently ignored: refuse it. */
     yaml_document_t extra;
     if (yaml_parser_load(&parser, &extra)) {
@@ -1036,9 +1248,29 @@ ingest_decoder_t *run_config_decoder(const run_config_t *cfg, const ingest_limit
     return dec;
 }
 
+const run_config_webhook_t *run_config_webhooks(const run_config_t *cfg, size_t *n)
+{
+#define W(name, topic)                                                                             \
+    {                                                                                              \
+        (char *)name, (char *)topic, (char *)name, NULL, NULL, NULL, NULL, NULL                    \
+    }
+    static const run_config_webhook_t defaults[] = {
+        W("alertmanager", "alerts"), W("grafana", "alerts"),   W("pagerduty", "acks"),
+        W("github", "deploys"),      W("cdevents", "deploys"), W("flux", "deploys"),
+        W("generic", "notes"),
+    };
+#undef W
+    if (cfg && cfg->nwebhooks) {
+        *n = cfg->nwebhooks;
+        return cfg->webhooks;
+    }
+    *n = sizeof defaults / sizeof defaults[0];
+    return defaults;
+}
+
 const char *run_role_name(run_role_t role)
 {
-    static const char *const names[] = {"all", "decode", "correlate", "view"};
+    static const char *const names[] = {"all", "decode", "correlate", "view", "receive"};
     return names[role];
 }
 
@@ -1061,10 +1293,21 @@ const char *run_config_group(const run_config_t *cfg)
             ((run_config_t *)cfg)->view_group = b.p; /* a cache: cfg stays the same config */
         }
         return cfg->view_group;
+    case RUN_ROLE_RECEIVE: /* consumes nothing */
     case RUN_ROLE_ALL:
         break;
     }
     return "aftermath";
+}
+
+bool run_config_receive_exposed(const run_config_t *cfg)
+{
+    char host[RUN_HTTP_HOSTLEN], why[256];
+    int port;
+    if (!cfg->receive || run_http_parse_addr(cfg->receive, host, &port, why, sizeof why) != 0)
+        return false;
+    return !(strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 ||
+             strncmp(host, "127.", 4) == 0);
 }
 
 int run_config_check(const run_config_t *cfg, char *err, size_t errlen)
@@ -1075,12 +1318,38 @@ int run_config_check(const run_config_t *cfg, char *err, size_t errlen)
                 "AFTERMATH_KAFKA_BOOTSTRAP_SERVERS or --brokers");
         return -1;
     }
+    if (cfg->role == RUN_ROLE_RECEIVE && !cfg->receive) {
+        am_errf(err, errlen,
+                "role receive needs receive (a listen address: --receive, AFTERMATH_RECEIVE or "
+                "receive.listen in the config)");
+        return -1;
+    }
+    if (cfg->receive && cfg->role != RUN_ROLE_ALL && cfg->role != RUN_ROLE_RECEIVE) {
+        am_errf(err, errlen,
+                "receive: the webhook receiver runs in role all or receive, not in role %s",
+                run_role_name(cfg->role));
+        return -1;
+    }
+    if (cfg->receive && run_config_receive_exposed(cfg)) {
+        size_t n;
+        const run_config_webhook_t *w = run_config_webhooks(cfg, &n);
+        for (size_t i = 0; i < n; i++)
+            if (!w[i].token_file && !w[i].password_file && !w[i].secret_file) {
+                am_errf(err, errlen,
+                        "receive: %s listens beyond this host, but webhook source '%s' has no "
+                        "token_file, username/password_file or secret_file: anyone who reaches "
+                        "the port could write events. Give every source credentials, or listen "
+                        "on 127.0.0.1 behind a proxy that authenticates",
+                        cfg->receive, w[i].name);
+                return -1;
+            }
+    }
     bool sources = cfg->role == RUN_ROLE_ALL || cfg->role == RUN_ROLE_DECODE;
     if (sources && cfg->ntopics == 0) {
         am_errf(err, errlen, "no topics: set topics in the config, AFTERMATH_TOPICS or --topic");
         return -1;
     }
-    if (cfg->role != RUN_ROLE_ALL && !cfg->incidents_topic) {
+    if (cfg->role != RUN_ROLE_ALL && cfg->role != RUN_ROLE_RECEIVE && !cfg->incidents_topic) {
         am_errf(err, errlen,
                 "role %s needs incidents_topic (in the config or AFTERMATH_INCIDENTS_TOPIC): %s",
                 run_role_name(cfg->role),
@@ -1193,6 +1462,36 @@ void run_config_print(const run_config_t *cfg, FILE *out)
             fputc('\n', out);
             break;
         }
+        case KEY_RECEIVE: {
+            size_t n;
+            const run_config_webhook_t *w = run_config_webhooks(cfg, &n);
+            fprintf(out, "%s:\n  listen: ", k->name);
+            if (cfg->receive)
+                put_quoted(out, cfg->receive);
+            else
+                fputs("off", out);
+            fprintf(out, "\n  max_body_bytes: %ld\n  ack_timeout: %s\n  sources:\n",
+                    cfg->receive_max_body, am_duration_format(cfg->receive_ack_timeout_ms, d));
+            for (size_t j = 0; j < n; j++) {
+                const struct {
+                    const char *name, *value;
+                } f[] = {{"topic", w[j].topic},
+                         {"format", w[j].format},
+                         {"token_file", w[j].token_file},
+                         {"username", w[j].username},
+                         {"password_file", w[j].password_file},
+                         {"secret_file", w[j].secret_file},
+                         {"signature", w[j].signature}};
+                fprintf(out, "    - name: %s\n", w[j].name);
+                for (size_t m = 0; m < sizeof f / sizeof f[0]; m++)
+                    if (f[m].value) {
+                        fprintf(out, "      %s: ", f[m].name);
+                        put_quoted(out, f[m].value);
+                        fputc('\n', out);
+                    }
+            }
+            break;
+        }
         case KEY_LIST:
             fprintf(out, "%s:%s\n", k->name, cfg->nrules ? "" : " []");
             for (size_t j = 0; j < cfg->nrules; j++) {
@@ -1214,6 +1513,8 @@ void run_config_print(const run_config_t *cfg, FILE *out)
         case KEY_LABELS:
             fprintf(out, "%s:\n", k->name);
             print_labels(out, &cfg->labels, "  ", 1);
+            break;
+        case KEY_WEBHOOKS: /* printed within receive */
             break;
         }
     }
@@ -1243,6 +1544,10 @@ static const char *type_name(key_type_t t)
         return "list";
     case KEY_ROLE:
         return "role";
+    case KEY_RECEIVE:
+        return "address|map";
+    case KEY_WEBHOOKS:
+        return "list";
     }
     return "?";
 }
@@ -1261,6 +1566,22 @@ void run_config_keys_usage(FILE *out)
         fprintf(out, "  %-23s %s%s%s%s%s\n", k->name, type_name(k->type), extra,
                 k->def ? ", default " : "", k->def ? k->def : "", "");
         fprintf(out, "  %-23s %s\n", "", k->help);
+        if (k->type == KEY_RECEIVE)
+            for (size_t j = 0; j < NRECEIVE_KEYS; j++) {
+                const key_def_t *r = &receive_keys[j];
+                char name[64];
+                snprintf(name, sizeof name, "receive.%s", r->name);
+                extra[0] = '\0';
+                if (r->type == KEY_INT)
+                    snprintf(extra, sizeof extra, ", %lld..%lld", (long long)r->min,
+                             (long long)r->max);
+                else if (r->type == KEY_DURATION)
+                    snprintf(extra, sizeof extra, ", %s..%s", am_duration_format(r->min, lo),
+                             am_duration_format(r->max, hi));
+                fprintf(out, "  %-23s %s%s%s%s\n", name, type_name(r->type), extra,
+                        r->def ? ", default " : "", r->def ? r->def : "");
+                fprintf(out, "  %-23s %s\n", "", r->help);
+            }
     }
 }
 

@@ -16,6 +16,7 @@
 #ifndef RUN_CONFIG_H
 #define RUN_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,9 +44,10 @@ typedef enum run_role {
     RUN_ROLE_DECODE,    /* source topics -> keyed topic */
     RUN_ROLE_CORRELATE, /* keyed topic -> one store per partition -> incidents topic */
     RUN_ROLE_VIEW,      /* incidents topic -> store, drafts, metrics */
+    RUN_ROLE_RECEIVE,   /* webhooks -> source topics, nothing else (run/receive.h) */
 } run_role_t;
 
-/* "all", "decode", "correlate", "view". */
+/* "all", "decode", "correlate", "view", "receive". */
 const char *run_role_name(run_role_t role);
 
 /* The keyed topic's default name. */
@@ -56,6 +58,20 @@ typedef struct run_config_topic {
     char *format;               /* forced format ("generic", "alertmanager", ...); NULL = detect */
     run_config_labels_t labels; /* the fields this topic maps its own way */
 } run_config_topic_t;
+
+/* One webhook source of the receiver (receive.sources): POST
+ * /webhook/<name> becomes a record of topic. */
+typedef struct run_config_webhook {
+    char *name;          /* the path's last part: [a-z0-9_-], unique */
+    char *topic;         /* where its bodies go */
+    char *format;        /* what the bodies must decode as ("alertmanager", ...) */
+    char *token_file;    /* a file holding the bearer token, or NULL */
+    char *username;      /* basic auth user (with password_file), or NULL */
+    char *password_file; /* a file holding the basic auth password, or NULL */
+    char *secret_file;   /* a file holding the signing secret, or NULL */
+    char *signature;     /* how the secret signs: "github" (X-Hub-Signature-256) or
+                            "pagerduty" (X-PagerDuty-Signature); NULL without a secret */
+} run_config_webhook_t;
 
 /* One librdkafka property, passed through verbatim. */
 typedef struct run_config_prop {
@@ -93,7 +109,19 @@ typedef struct run_config {
     long max_open_groups;        /* group keys the correlator holds at once; default 10000 */
     run_config_labels_t labels;  /* top-level labels: fields not named keep the default */
     char *view_group;            /* run_config_group()'s default for role view, once made */
+    /* The webhook receiver (receive:). */
+    char *receive;                  /* listen address, or NULL: no receiver (the default) */
+    run_config_webhook_t *webhooks; /* receive.sources; none given: the defaults */
+    size_t nwebhooks;
+    long receive_max_body;          /* largest body accepted; default 1 MiB */
+    int64_t receive_ack_timeout_ms; /* longest wait for the broker's ack; default 5s */
 } run_config_t;
+
+/* The receiver's sources: receive.sources, or, when none are given, the
+ * defaults (alertmanager and grafana -> alerts, pagerduty -> acks,
+ * github, cdevents and flux -> deploys, generic -> notes, no credentials).
+ * *n receives their count; borrowed. */
+const run_config_webhook_t *run_config_webhooks(const run_config_t *cfg, size_t *n);
 
 /* The decoder limits cfg sets. */
 void run_config_limits(const run_config_t *cfg, ingest_limits_t *limits);
@@ -146,6 +174,9 @@ int run_config_set(run_config_t *cfg, const char *key, const char *value, const 
  * Other AFTERMATH_* variables are not configuration and are ignored.
  * Returns 0, or -1 with err naming the variable. */
 int run_config_apply_env(run_config_t *cfg, char *const *envp, char *err, size_t errlen);
+
+/* True when cfg's receiver listens on more than the loopback interface. */
+bool run_config_receive_exposed(const run_config_t *cfg);
 
 /* Checks that cfg is complete enough to consume in its role:
  * kafka.bootstrap.servers always; source topics for roles all and decode;

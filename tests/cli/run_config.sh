@@ -31,7 +31,7 @@ grep -q 'group: "flag-group"' "$work/out" || fail "flag over env over file"
 grep -q 'batch_timeout: 250ms' "$work/out" || fail "env over file"
 grep -q 'bootstrap.servers: "file:9092"' "$work/out" || fail "file value"
 grep -q 'format: generic' "$work/out" || fail "--topic NAME:FORMAT"
-! grep -q '"alerts"' "$work/out" || fail "--topic replaces the file's topics"
+! grep -q '^  - name: "alerts"' "$work/out" || fail "--topic replaces the file's topics"
 
 printf 'kafka:\n  bootstrap.servers: x:1\ntopics: [alerts]\nbatch_sise: 10\n' >"$work/bad.yaml"
 expect_rc 2 "$am" run --config "$work/bad.yaml"

@@ -182,7 +182,8 @@ static void test_roles(void **state)
     assert_int_equal(run_config_set(cfg, "group", "g", "t", err, sizeof err), 0);
     assert_string_equal(run_config_group(cfg), "g");
     assert_int_equal(run_config_set(cfg, "role", "worker", "--role", err, sizeof err), -1);
-    assert_string_equal(err, "--role: role: 'worker' is not one of all, decode, correlate, view");
+    assert_string_equal(
+        err, "--role: role: 'worker' is not one of all, decode, correlate, view, receive");
     run_config_destroy(cfg);
 }
 
