@@ -31,6 +31,13 @@ void report_escape_md(am_buf_t *b, const char *s, size_t len);
  * become entities. */
 void report_escape_html(am_buf_t *b, const char *s, size_t len);
 
+/* The Content-Security-Policy of every HTML page aftermath writes (the
+ * drafts, `metrics --format html`), in a <meta http-equiv> element: the
+ * pages are self-contained (inline CSS and SVG, no script, no image, no
+ * network), so nothing but inline style may load or run, even if markup
+ * got past escaping. */
+#define REPORT_HTML_CSP "default-src 'none'; style-src 'unsafe-inline'"
+
 /* A label in a Mermaid gantt block: only letters, digits, space and
  * . - _ / @ are kept (other bytes, UTF-8 included, become a space), so a
  * label cannot end the task (':'), start a comment ('%%'), set a
