@@ -1,8 +1,9 @@
 /*
  * cmd_metrics.c - `aftermath metrics`: detection-latency percentiles per
  * service, rule or label, and the change failure rate, over a period, as
- * a table, JSON or CSV. The figures come from report/metrics.c; this file
- * only parses options and picks the renderer.
+ * a table, JSON, CSV or HTML. The figures and their escaping (one escaper
+ * per medium, report/escape.h) come from report/metrics.c; this file only
+ * parses options and picks the renderer.
  */
 #include "cli/commands.h"
 #include "common/time.h"
@@ -55,14 +56,17 @@ static const char metrics_help[] =
     "                   or a duration ago (30d, 12h, 1w); default: no bound\n"
     "  --until T        first start time excluded, same forms; default: no bound\n"
     "  --by GROUP       service (default), rule, or a label (severity, cluster, ...)\n"
-    "  --format FORMAT  table (default; durations like 2m5s, missing '-'), json\n"
+    "  --format FORMAT  table (default; durations like 2m5s, missing '-'; control,\n"
+    "                   bidi and non-UTF-8 characters of names print as '?'), json\n"
     "                   (seconds, missing null; object with since, until, by, method,\n"
     "                   groups, overall, change_failure), csv (seconds, missing\n"
     "                   empty; the duration table, an empty line, then the change\n"
-    "                   failure table) or html (one self-contained page, no\n"
-    "                   network: the tables and an inline SVG chart per duration,\n"
-    "                   each incident a dot per group on a log scale, p50/p90 ticks;\n"
-    "                   a weekly trend: incidents per week, with counts and p50 time\n"
+    "                   failure table; a cell starting with = + - @ TAB or CR is\n"
+    "                   quoted behind a ', so no spreadsheet reads a formula) or\n"
+    "                   html (one self-contained page, no network, a strict CSP:\n"
+    "                   the tables and an inline SVG chart per duration, each\n"
+    "                   incident a dot per group on a log scale, p50/p90 ticks; a\n"
+    "                   weekly trend: incidents per week, with counts and p50 time\n"
     "                   to detect)\n"
     "  -h, --help       this help\n"
     "\n"

@@ -1,18 +1,21 @@
 /*
  * cmd_report.c - `aftermath report ID`: the postmortem draft of one
  * incident, as Markdown, HTML or JSON. The draft is built in memory and
- * written whole, so a failure never leaves half a file behind.
+ * written whole through a new file renamed into place, so a failure never
+ * leaves half a file behind and a link at --out is never written through.
  */
 #include "cli/cmd_util.h"
 #include "cli/commands.h"
 #include "run/draft_select.h"
 #include "common/buf.h"
+#include "common/file.h"
 #include "report/draft.h"
 #include "store/store.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char report_help[] =
     "usage: aftermath report ID [--db PATH] [--format md|html|json] [--out FILE] [--no-names]\n"
@@ -30,15 +33,19 @@ static const char report_help[] =
     "  --format FORMAT   md (default; with a Mermaid gantt block), html (one\n"
     "                    self-contained file with an SVG timeline, printable) or\n"
     "                    json (every fact of the draft)\n"
-    "  --out FILE        write to FILE instead of standard output\n"
+    "  --out FILE        write to FILE instead of standard output ('-'): a new\n"
+    "                    file (0600) renamed over FILE; a FILE that is a symbolic\n"
+    "                    link or not a regular file is refused\n"
     "  --no-names        leave people (actors, the incident lead) out\n"
     "  -h, --help        this help\n"
     "\n"
     "Exit codes: 0 ok; 1 no such incident, or the database or the output file\n"
     "failed; 2 usage error.\n";
 
-/* Writes len bytes of s to path ("-" or NULL: stdout). Returns 0 or -1
- * with err. */
+/* Writes len bytes of s to path ("-" or NULL: stdout). A file is replaced
+ * whole through a new file and a rename (am_file_replace); a link or
+ * anything but a regular file at path is refused, never written through.
+ * Returns 0 or -1 with err. */
 static int write_out(const char *path, const char *s, size_t len, char *err, size_t errlen)
 {
     if (!path || strcmp(path, "-") == 0) {
@@ -48,18 +55,13 @@ static int write_out(const char *path, const char *s, size_t len, char *err, siz
         }
         return 0;
     }
-    FILE *f = fopen(path, "wb");
-    if (!f) {
-        am_errf(err, errlen, "%s: cannot open for writing", path);
+    struct stat sb;
+    if (lstat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        am_errf(err, errlen, "%s: %s: not written through (use '-' for standard output)", path,
+                S_ISLNK(sb.st_mode) ? "a symbolic link" : "not a regular file");
         return -1;
     }
-    int bad = fwrite(s, 1, len, f) != len;
-    bad |= fclose(f) != 0;
-    if (bad) {
-        am_errf(err, errlen, "%s: write failed", path);
-        return -1;
-    }
-    return 0;
+    return am_file_replace(path, s, len, err, errlen);
 }
 
 static int report_run(const cli_global_t *g, int argc, char **argv)

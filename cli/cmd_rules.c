@@ -11,6 +11,7 @@
 #include "correlate/engine.h"
 #include "correlate/incident.h"
 #include "ingest/replay.h"
+#include "report/escape.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -145,10 +146,13 @@ static int rules_test(const cli_global_t *g, int argc, char **argv)
     } else {
         cli_print_incidents(stdout, arr);
         if (ctx.unmatched.n) {
-            printf("\nalerts in no incident (matched no rule):");
-            for (size_t i = 0; i < ctx.unmatched.n; i++)
-                printf(" %s", ctx.unmatched.v[i]);
-            printf("\n");
+            am_buf_t names = {0};
+            for (size_t i = 0; i < ctx.unmatched.n; i++) {
+                am_buf_putc(&names, ' ');
+                report_term(&names, ctx.unmatched.v[i]);
+            }
+            printf("\nalerts in no incident (matched no rule):%s\n", names.p);
+            am_buf_free(&names);
         }
     }
     rc = CLI_EXIT_OK;

@@ -1,9 +1,10 @@
 /*
  * incidents_table.c - incidents as an aligned text table: what an SRE
  * reads in a terminal. Durations are derived from the JSON times; a
- * missing time shows as "-", never as 0. Values from events (services,
- * key labels) go through report_term(), so a label holding an escape
- * sequence or a newline cannot drive the terminal or forge a row.
+ * missing time shows as "-", never as 0. Every string cell (id, status,
+ * services, key labels) goes through report_term(), so a label holding an
+ * escape sequence, a C1 control, a bidi override or a newline cannot
+ * drive the terminal, reorder a row or forge one.
  */
 #include "cli/incidents_table.h"
 #include "common/buf.h"
@@ -42,7 +43,7 @@ void cli_print_incidents(FILE *out, const json_t *arr)
     json_array_foreach(arr, i, o)
     {
         char d1[AM_TIME_STRLEN], d2[AM_TIME_STRLEN], d3[AM_TIME_STRLEN];
-        am_buf_t services = {0}, key = {0};
+        am_buf_t services = {0}, key = {0}, id = {0}, status = {0};
         size_t k;
         const json_t *v;
         json_array_foreach(json_object_get(o, "services"), k, v)
@@ -60,10 +61,11 @@ void cli_print_incidents(FILE *out, const json_t *arr)
             am_buf_putc(&key, '=');
             report_term(&key, json_string_value(v));
         }
+        report_term(&id, json_string_value(json_object_get(o, "id")));
+        report_term(&status, json_string_value(json_object_get(o, "status")));
         const char *started = json_string_value(json_object_get(o, "started_at"));
-        fprintf(out, "%-23s %-8s %-20s %-8s %-7s %-7s %-6lld %-16s %s\n",
-                json_string_value(json_object_get(o, "id")),
-                json_string_value(json_object_get(o, "status")), started ? started : "-",
+        fprintf(out, "%-23s %-8s %-20s %-8s %-7s %-7s %-6lld %-16s %s\n", id.p ? id.p : "",
+                status.p ? status.p : "", started ? started : "-",
                 span(o, "started_at", "detected_at", d1),
                 span(o, "detected_at", "acknowledged_at", d2),
                 span(o, "started_at", "mitigated_at", d3),
@@ -71,5 +73,7 @@ void cli_print_incidents(FILE *out, const json_t *arr)
                 services.p ? services.p : "-", key.p ? key.p : "");
         am_buf_free(&services);
         am_buf_free(&key);
+        am_buf_free(&id);
+        am_buf_free(&status);
     }
 }

@@ -179,8 +179,8 @@ static void h_svg(const report_draft_t *d, am_buf_t *b)
 void report_draft_html(const report_draft_t *d, am_buf_t *b)
 {
     am_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                   "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none';"
-                   " style-src 'unsafe-inline'\">\n<title>Postmortem draft: ");
+                   "<meta http-equiv=\"Content-Security-Policy\" content=\"" REPORT_HTML_CSP
+                   "\">\n<title>Postmortem draft: ");
     report_html(b, report_draft_id(d));
     am_buf_printf(b, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>Postmortem draft: ", css);
     report_html(b, report_draft_id(d));

@@ -7,7 +7,13 @@
  * it travels with the directory (copied, synced, cleaned up together) and
  * writing drafts never needs the store's write lock. The hash only detects
  * change; it is not a security boundary. Files are replaced by writing a
- * temporary file and renaming it, so a reader never sees half a draft.
+ * temporary file and renaming it (am_file_replace: mkstemp, so never
+ * through a link planted at a predictable name), so a reader never sees
+ * half a draft. Existing files are read without following links; a draft
+ * path that holds a link or anything but a regular file is treated like a
+ * draft someone else wrote: left alone, the new version written beside it.
+ * The directory is the trust boundary: one that others can write to lets
+ * them replace drafts, so it is reported at every write.
  */
 #include "report/drafts.h"
 
@@ -16,50 +22,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/buf.h"
+#include "common/file.h"
 #include "common/hash.h"
 
 static uint64_t hash_of(const char *p, size_t len)
 {
     return am_fnv64_add(AM_FNV64_INIT, p, len);
-}
-
-/* Reads the whole file into b. Returns 1 when read, 0 when it does not
- * exist, -1 on error (errno set). */
-static int read_file(const char *path, am_buf_t *b)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return errno == ENOENT ? 0 : -1;
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        am_buf_append(b, chunk, n);
-    int bad = ferror(f);
-    fclose(f);
-    return bad ? -1 : 1;
-}
-
-/* Writes len bytes to path through path.tmp and a rename. */
-static int write_file(const char *path, const char *p, size_t len, char *err, size_t errlen)
-{
-    am_buf_t tmp = {0};
-    am_buf_printf(&tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp.p, "wb");
-    int bad = !f;
-    if (f) {
-        bad |= fwrite(p, 1, len, f) != len;
-        bad |= fclose(f) != 0;
-    }
-    if (!bad && rename(tmp.p, path) != 0)
-        bad = 1;
-    if (bad) {
-        am_errf(err, errlen, "%s: %s", path, strerror(errno));
-        remove(tmp.p);
-    }
-    am_buf_free(&tmp);
-    return bad ? -1 : 0;
 }
 
 /* Writes one draft file (dir/id.ext) following the rules of drafts.h. */
@@ -73,33 +44,44 @@ static int write_one(const char *dir, const char *id, const char *ext, const am_
     uint64_t want = hash_of(content->p, content->len);
     char hex[32];
     snprintf(hex, sizeof hex, "%016" PRIx64 "\n", want);
-    int have = read_file(path.p, &cur);
-    if (have < 0) {
+    am_file_read_rc_t have = am_file_read(path.p, &cur);
+    if (have == AM_FILE_ERROR) {
         am_errf(err, errlen, "%s: %s", path.p, strerror(errno));
         goto cleanup;
     }
-    if (have == 0) {
-        if (write_file(path.p, content->p, content->len, err, errlen) != 0 ||
-            write_file(side.p, hex, strlen(hex), err, errlen) != 0)
+    if (have == AM_FILE_ABSENT) {
+        if (am_file_replace(path.p, content->p, content->len, err, errlen) != 0 ||
+            am_file_replace(side.p, hex, strlen(hex), err, errlen) != 0)
             goto cleanup;
         am_log(log, AM_LOG_INFO, "draft written", "path", path.p, NULL);
         rc = 0;
         goto cleanup;
     }
-    int side_rc = read_file(side.p, &rec);
-    if (side_rc < 0) {
+    if (have == AM_FILE_NOT_REGULAR) {
+        am_buf_printf(&alt, "%s/%s.new.%s", dir, id, ext);
+        if (am_file_replace(alt.p, content->p, content->len, err, errlen) != 0)
+            goto cleanup;
+        am_log(log, AM_LOG_WARN,
+               "draft path is a link or not a regular file: not written through, new version "
+               "written beside it",
+               "path", path.p, "new", alt.p, NULL);
+        rc = 0;
+        goto cleanup;
+    }
+    am_file_read_rc_t side_rc = am_file_read(side.p, &rec);
+    if (side_rc == AM_FILE_ERROR) {
         am_errf(err, errlen, "%s: %s", side.p, strerror(errno));
         goto cleanup;
     }
     uint64_t written = 0;
-    int known = side_rc == 1 && rec.p && sscanf(rec.p, "%" SCNx64, &written) == 1;
+    int known = side_rc == AM_FILE_READ && rec.p && sscanf(rec.p, "%" SCNx64, &written) == 1;
     uint64_t now = hash_of(cur.p ? cur.p : "", cur.len);
     if (known && now == written) {
         rc = 0;
         if (now == want)
             goto cleanup; /* unchanged */
-        if (write_file(path.p, content->p, content->len, err, errlen) != 0 ||
-            write_file(side.p, hex, strlen(hex), err, errlen) != 0) {
+        if (am_file_replace(path.p, content->p, content->len, err, errlen) != 0 ||
+            am_file_replace(side.p, hex, strlen(hex), err, errlen) != 0) {
             rc = -1;
             goto cleanup;
         }
@@ -107,11 +89,11 @@ static int write_one(const char *dir, const char *id, const char *ext, const am_
         goto cleanup;
     }
     if (now == want) { /* edited back to exactly the new draft */
-        rc = write_file(side.p, hex, strlen(hex), err, errlen);
+        rc = am_file_replace(side.p, hex, strlen(hex), err, errlen);
         goto cleanup;
     }
     am_buf_printf(&alt, "%s/%s.new.%s", dir, id, ext);
-    if (write_file(alt.p, content->p, content->len, err, errlen) != 0)
+    if (am_file_replace(alt.p, content->p, content->len, err, errlen) != 0)
         goto cleanup;
     am_log(log, AM_LOG_WARN,
            known ? "draft edited since aftermath wrote it: new version written beside it"
@@ -133,11 +115,28 @@ static int safe_name(const char *id)
     return id && *id && id[0] != '.' && !strchr(id, '/') && !strchr(id, '\\');
 }
 
+/* Warns when others can write to dir: they could replace or remove drafts
+ * (never redirect aftermath's writes: see am_file_replace). */
+static void check_dir(const char *dir, const am_log_t *log)
+{
+    struct stat st;
+    if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & (S_IWGRP | S_IWOTH))) {
+        char mode[8];
+        snprintf(mode, sizeof mode, "%04o", (unsigned)(st.st_mode & 07777));
+        am_log(log, AM_LOG_WARN,
+               "drafts directory is writable by group or others: they can replace drafts "
+               "(chmod go-w it)",
+               "dir", dir, "mode", mode, NULL);
+    }
+}
+
 int report_write_drafts(store_t *st, const char *dir, const char *const *ids, size_t n,
                         const report_options_t *opts, const am_log_t *log, char *err, size_t errlen)
 {
     int rc = 0;
     char e[1024];
+    if (n)
+        check_dir(dir, log);
     for (size_t i = 0; i < n; i++) {
         report_draft_t *d = report_draft_create(st, ids[i], opts, e, sizeof e);
         if (!d) {

@@ -21,6 +21,13 @@
  *   by rename) when the draft changed;
  * - the file was edited (or has no sidecar): it is left alone, the new
  *   draft goes to DIR/ID.new.md (or .new.html), and a warning is logged.
+ * - the draft path holds a link, a FIFO or anything but a regular file: it
+ *   is not opened through or replaced; the draft goes to DIR/ID.new.md and
+ *   a warning is logged.
+ * Every file is written through am_file_replace() (common/file.h): a new
+ * file created exclusively, renamed into place, so a link planted at any
+ * name in DIR never redirects a write. When others can write to DIR
+ * (mode g+w or o+w) a warning is logged at each call that has ids.
  * opts may be NULL (names included). An unknown id is logged and skipped.
  * Returns 0, or -1 with the first failure in err (the other ids are still
  * attempted). log may be NULL. */

@@ -20,6 +20,7 @@
 #include "report/metrics.h"
 #include "common/time.h"
 #include "correlate/queries.h"
+#include "report/escape.h"
 
 #include <math.h>
 #include <sqlite3.h>
@@ -543,6 +544,7 @@ static const char *rate_text(size_t failed, size_t total, char buf[16])
     return buf;
 }
 
+/* name is already escaped for the terminal. */
 static void table_group(am_buf_t *out, int w, const char *name, const group_t *g)
 {
     char a[AM_TIME_STRLEN], b[AM_TIME_STRLEN], c[AM_TIME_STRLEN];
@@ -557,9 +559,31 @@ static void table_group(am_buf_t *out, int w, const char *name, const group_t *g
     }
 }
 
+/* Escapes each of names[0..n) for the terminal into bufs[i] (a NULL name
+ * reads "(none)"); returns the widest, at least min. */
+static int term_names(am_buf_t *bufs, const char *const *names, size_t n, int min)
+{
+    int w = min;
+    for (size_t i = 0; i < n; i++) {
+        report_term(&bufs[i], names[i] ? names[i] : "(none)");
+        if ((int)bufs[i].len > w)
+            w = (int)bufs[i].len;
+    }
+    return w;
+}
+
+static void free_bufs(am_buf_t *bufs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        am_buf_free(&bufs[i]);
+    free(bufs);
+}
+
 void report_metrics_table(const report_metrics_t *m, am_buf_t *out)
 {
     char t1[AM_TIME_STRLEN], t2[AM_TIME_STRLEN], rb[16], db[AM_TIME_STRLEN];
+    am_buf_t by = {0};
+    report_term(&by, m->by);
     if (m->since == AM_TIME_NONE && m->until == AM_TIME_NONE)
         am_buf_puts(out, "All incidents");
     else
@@ -570,66 +594,50 @@ void report_metrics_table(const report_metrics_t *m, am_buf_t *out)
         am_buf_puts(out, " and");
     if (m->until != AM_TIME_NONE)
         am_buf_printf(out, " before %s", am_time_format(m->until, t2));
-    am_buf_printf(out, ", by %s.\n", m->by);
+    am_buf_printf(out, ", by %s.\n", by.p ? by.p : "");
     am_buf_puts(out, "Percentiles by nearest rank over non-negative durations; N has the\n"
                      "duration, MISSING lacks a timestamp, NEGATIVE is clock skew.\n\n");
-    int w = (int)strlen(m->by);
-    if (w < 7)
-        w = 7;
-    for (size_t i = 0; i < m->groups.n; i++) {
-        const char *n = m->groups.g[i].name ? m->groups.g[i].name : "(none)";
-        if ((int)strlen(n) > w)
-            w = (int)strlen(n);
-    }
+    size_t ng = m->groups.n;
+    am_buf_t *names = am_xcalloc(ng + 1, sizeof *names);
+    const char **raw = am_xcalloc(ng + 1, sizeof *raw);
+    for (size_t i = 0; i < ng; i++)
+        raw[i] = m->groups.g[i].name;
+    int w = term_names(names, raw, ng, by.len > 7 ? (int)by.len : 7);
     char head[64];
-    size_t hl = strlen(m->by) < sizeof head - 1 ? strlen(m->by) : sizeof head - 1;
+    size_t hl = by.len < sizeof head - 1 ? by.len : sizeof head - 1;
     for (size_t i = 0; i < hl; i++)
-        head[i] = (char)(m->by[i] >= 'a' && m->by[i] <= 'z' ? m->by[i] - 'a' + 'A' : m->by[i]);
+        head[i] = (char)(by.p[i] >= 'a' && by.p[i] <= 'z' ? by.p[i] - 'a' + 'A' : by.p[i]);
     head[hl] = '\0';
     am_buf_printf(out, "%-*s  %-9s  %-11s  %5s  %7s  %8s  %-10s  %-10s  %s\n", w, head, "INCIDENTS",
                   "TIME TO", "N", "MISSING", "NEGATIVE", "P50", "P90", "MAX");
-    for (size_t i = 0; i < m->groups.n; i++)
-        table_group(out, w, m->groups.g[i].name ? m->groups.g[i].name : "(none)", &m->groups.g[i]);
+    for (size_t i = 0; i < ng; i++)
+        table_group(out, w, names[i].p, &m->groups.g[i]);
     table_group(out, w, "(all)", &m->overall);
+    free_bufs(names, ng);
+    free(raw);
 
     am_buf_puts(out, "\nChange failure rate: deploys of the period linked to an incident as a\n"
                      "suspect / all deploys of the period; time to restore: p50 of time to\n"
                      "resolve of the service's incidents.\n\n");
-    w = 7;
-    for (size_t i = 0; i < m->ncf; i++) {
-        const char *n = m->cf[i].service ? m->cf[i].service : "(none)";
-        if ((int)strlen(n) > w)
-            w = (int)strlen(n);
-    }
+    names = am_xcalloc(m->ncf + 1, sizeof *names);
+    raw = am_xcalloc(m->ncf + 1, sizeof *raw);
+    for (size_t i = 0; i < m->ncf; i++)
+        raw[i] = m->cf[i].service;
+    w = term_names(names, raw, m->ncf, 7);
     am_buf_printf(out, "%-*s  %7s  %6s  %6s  %9s  %s\n", w, "SERVICE", "DEPLOYS", "FAILED", "RATE",
                   "INCIDENTS", "MEDIAN TIME TO RESTORE");
     for (size_t i = 0; i < m->ncf; i++) {
         const service_cf_t *c = &m->cf[i];
-        am_buf_printf(out, "%-*s  %7zu  %6zu  %6s  %9zu  %s\n", w,
-                      c->service ? c->service : "(none)", c->deploys, c->failed,
-                      rate_text(c->failed, c->deploys, rb), c->incidents, dur_text(c->restore, db));
+        am_buf_printf(out, "%-*s  %7zu  %6zu  %6s  %9zu  %s\n", w, names[i].p, c->deploys,
+                      c->failed, rate_text(c->failed, c->deploys, rb), c->incidents,
+                      dur_text(c->restore, db));
     }
     am_buf_printf(out, "%-*s  %7zu  %6zu  %6s  %9zu  %s\n", w, "(all)", m->deploys, m->failed,
                   rate_text(m->failed, m->deploys, rb), m->overall.n,
                   dur_text(m->overall.s[REPORT_METRICS_RESOLVE].p50, db));
-}
-
-/* One CSV field, quoted when it holds a comma, quote or line break. */
-static void csv_field(am_buf_t *out, const char *s)
-{
-    if (!s)
-        return;
-    if (!strpbrk(s, ",\"\r\n")) {
-        am_buf_puts(out, s);
-        return;
-    }
-    am_buf_putc(out, '"');
-    for (; *s; s++) {
-        if (*s == '"')
-            am_buf_putc(out, '"');
-        am_buf_putc(out, *s);
-    }
-    am_buf_putc(out, '"');
+    free_bufs(names, m->ncf);
+    free(raw);
+    am_buf_free(&by);
 }
 
 static void csv_seconds(am_buf_t *out, int64_t ms)
@@ -646,11 +654,12 @@ static void csv_group(am_buf_t *out, const char *by, const char *name, const gro
 {
     for (int k = 0; k < REPORT_METRICS_NMEASURES; k++) {
         const report_metrics_summary_t *s = &g->s[k];
-        csv_field(out, by);
+        report_csv(out, by);
         am_buf_putc(out, ',');
-        csv_field(out, name);
-        am_buf_printf(out, ",%zu,%s,%zu,%zu,%zu,", g->n, measure_names[k], s->n, s->missing,
-                      s->negative);
+        report_csv(out, name);
+        am_buf_printf(out, ",%zu,", g->n);
+        report_csv(out, measure_names[k]);
+        am_buf_printf(out, ",%zu,%zu,%zu,", s->n, s->missing, s->negative);
         csv_seconds(out, s->p50);
         am_buf_putc(out, ',');
         csv_seconds(out, s->p90);
@@ -663,7 +672,7 @@ static void csv_group(am_buf_t *out, const char *by, const char *name, const gro
 static void csv_cf(am_buf_t *out, const char *service, size_t deploys, size_t failed,
                    size_t incidents, int64_t restore)
 {
-    csv_field(out, service);
+    report_csv(out, service);
     am_buf_printf(out, ",%zu,%zu,", deploys, failed);
     double r = report_metrics_rate(failed, deploys);
     if (r >= 0)
@@ -687,32 +696,6 @@ void report_metrics_csv(const report_metrics_t *m, am_buf_t *out)
 }
 
 /* ---- HTML ------------------------------------------------------------- */
-
-/* Text from events, escaped for HTML element content and attributes. */
-static void html_text(am_buf_t *out, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&':
-            am_buf_puts(out, "&amp;");
-            break;
-        case '<':
-            am_buf_puts(out, "&lt;");
-            break;
-        case '>':
-            am_buf_puts(out, "&gt;");
-            break;
-        case '"':
-            am_buf_puts(out, "&quot;");
-            break;
-        case '\'':
-            am_buf_puts(out, "&#39;");
-            break;
-        default:
-            am_buf_putc(out, *s);
-        }
-    }
-}
 
 /* Chart geometry: a log scale from 1 s to 30 days, so that seconds and
  * days both stay readable on heavy-tailed data. */
@@ -743,8 +726,10 @@ static void html_chart(const report_metrics_t *m, am_buf_t *out, int k)
     int h = (int)(rows + 1) * SVG_ROW_H + 10;
     am_buf_printf(out,
                   "<svg width=\"%d\" height=\"%d\" "
-                  "role=\"img\"><title>time to %s per %s</title>\n",
-                  SVG_LABEL_W + SVG_PLOT_W + 20, h, measure_names[k], m->by);
+                  "role=\"img\"><title>time to %s per ",
+                  SVG_LABEL_W + SVG_PLOT_W + 20, h, measure_names[k]);
+    report_html(out, m->by);
+    am_buf_puts(out, "</title>\n");
     for (size_t t = 0; t < sizeof ticks / sizeof ticks[0]; t++) {
         double x = svg_x(ticks[t].ms);
         am_buf_printf(out,
@@ -756,7 +741,7 @@ static void html_chart(const report_metrics_t *m, am_buf_t *out, int k)
         const group_t *g = &m->groups.g[r];
         int y = (int)r * SVG_ROW_H + SVG_ROW_H / 2 + 2;
         am_buf_printf(out, "<text x=\"0\" y=\"%d\" class=\"name\">", y + 4);
-        html_text(out, g->name ? g->name : "(none)");
+        report_html(out, g->name ? g->name : "(none)");
         am_buf_puts(out, "</text>\n");
         for (size_t i = 0; i < g->n; i++) {
             int64_t d = m->inc[g->idx[i]].d[k];
@@ -790,7 +775,7 @@ static void html_group_rows(am_buf_t *out, const char *name, const group_t *g)
         am_buf_puts(out, "<tr>");
         if (k == 0) {
             am_buf_printf(out, "<th rowspan=\"%d\">", REPORT_METRICS_NMEASURES);
-            html_text(out, name);
+            report_html(out, name);
             am_buf_printf(out, "</th><td rowspan=\"%d\">%zu</td>", REPORT_METRICS_NMEASURES, g->n);
         }
         am_buf_printf(out, "<td>%s</td><td>%zu</td><td>%zu</td><td>%zu</td>", measure_names[k],
@@ -886,7 +871,8 @@ void report_metrics_html(const report_metrics_t *m, am_buf_t *out)
 {
     char t1[AM_TIME_STRLEN], t2[AM_TIME_STRLEN], rb[16];
     am_buf_puts(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-                     "<title>aftermath: detection-latency metrics</title>\n<style>\n"
+                     "<meta http-equiv=\"Content-Security-Policy\" content=\"" REPORT_HTML_CSP
+                     "\">\n<title>aftermath: detection-latency metrics</title>\n<style>\n"
                      "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\n"
                      "table{border-collapse:collapse;margin:1em 0}\n"
                      "th,td{border:1px solid #ccc;padding:2px 8px;text-align:right}\n"
@@ -897,15 +883,15 @@ void report_metrics_html(const report_metrics_t *m, am_buf_t *out)
                      ".bar{fill:#729fcf}\n"
                      "</style></head><body>\n<h1>Detection-latency metrics</h1>\n<p>");
     am_buf_puts(out, "Incidents started at or after ");
-    html_text(out, m->since == AM_TIME_NONE ? "(no bound)" : am_time_format(m->since, t1));
+    report_html(out, m->since == AM_TIME_NONE ? "(no bound)" : am_time_format(m->since, t1));
     am_buf_puts(out, " and before ");
-    html_text(out, m->until == AM_TIME_NONE ? "(no bound)" : am_time_format(m->until, t2));
+    report_html(out, m->until == AM_TIME_NONE ? "(no bound)" : am_time_format(m->until, t2));
     am_buf_puts(out, ", by <b>");
-    html_text(out, m->by);
+    report_html(out, m->by);
     am_buf_puts(out, "</b>.</p>\n<p>Percentiles: " METHOD ". N: incidents with the duration; "
                      "missing: a timestamp unknown; negative: clock skew.</p>\n");
     am_buf_puts(out, "<table>\n<tr><th>");
-    html_text(out, m->by);
+    report_html(out, m->by);
     am_buf_puts(out, "</th><th>incidents</th><th>time to</th><th>N</th><th>missing</th>"
                      "<th>negative</th><th>p50</th><th>p90</th><th>max</th></tr>\n");
     for (size_t i = 0; i < m->groups.n; i++)
@@ -929,7 +915,7 @@ void report_metrics_html(const report_metrics_t *m, am_buf_t *out)
     for (size_t i = 0; i < m->ncf; i++) {
         const service_cf_t *c = &m->cf[i];
         am_buf_puts(out, "<tr><th>");
-        html_text(out, c->service ? c->service : "(none)");
+        report_html(out, c->service ? c->service : "(none)");
         am_buf_printf(out, "</th><td>%zu</td><td>%zu</td><td>%s</td><td>%zu</td>", c->deploys,
                       c->failed, rate_text(c->failed, c->deploys, rb), c->incidents);
         html_cell_dur(out, c->restore);

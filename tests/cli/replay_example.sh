@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The CLI end to end on the bundled example: replay stores every good event
 # once (also when the file is given twice, and when replayed again), names
-# the poison record's place, and keeps it in the rejected table.
+# the poison record's place, and keeps it in the rejected table. Values
+# from events reach the terminal (incidents, show, rules test) without
+# C0/C1 controls, bidi controls or line separators.
 # Usage: replay_example.sh AFTERMATH EXAMPLES_DIR WORK_DIR
 set -euo pipefail
 am=$1 examples=$2 work=$3
@@ -46,6 +48,28 @@ printf '{"kind":"alert","name":"X","severity":"page","environment":"prod","servi
 "$am" incidents --db "$work/evil.db" >"$work/evil.out" || fail "incidents evil"
 ! grep -q $'\x1b' "$work/evil.out" || fail "an escape sequence reached the terminal"
 [ "$(grep -c '^INC-' "$work/evil.out")" = 1 ] || fail "a forged row"
+# ... nor through C1 controls (U+009B is CSI), bidi overrides and isolates,
+# or line separators, in incidents, show and rules test (which prints the
+# names of alerts no rule matched).
+term_check() { python3 "$(dirname "$0")/../lib/term_check.py" "$@" || fail "terminal controls in $*"; }
+cat >"$work/evil2.ndjson" <<'EOF'
+{"kind":"alert","name":"Disk\u009b2J\u202efull","severity":"page","environment":"prod","service":"db\u009b31m\u2066x\u2069","starts_at":"2024-02-01T00:00:00Z","labels":{"cluster":"k\u2028INC-FAKE\u2029\u200f\u061c"},"annotations":{"summary":"sum\u009d0;t\u009c\u202d\u200e"}}
+{"kind":"ack","at":"2024-02-01T00:05:00Z","actor":"eve\u009b1;31m\u202e","service":"db\u009b31m\u2066x\u2069","labels":{"cluster":"k\u2028INC-FAKE\u2029\u200f\u061c"}}
+EOF
+"$am" replay -q --db "$work/evil2.db" "$work/evil2.ndjson" 2>/dev/null || fail "replay evil2"
+"$am" incidents --db "$work/evil2.db" >"$work/evil2.out" || fail "incidents evil2"
+term_check "$work/evil2.out"
+[ "$(grep -c '^INC-' "$work/evil2.out")" = 1 ] || fail "a forged row"
+grep -qF 'db?31m?x?' "$work/evil2.out" || { cat "$work/evil2.out"; fail "C1 and isolates replaced"; }
+id2=$(grep -o '^INC-[^ ]*' "$work/evil2.out")
+"$am" show "$id2" --db "$work/evil2.db" >"$work/evil2.show" || fail "show evil2"
+term_check "$work/evil2.show"
+grep -qF 'Disk?2J?full' "$work/evil2.show" || { cat "$work/evil2.show"; fail "show: alert name"; }
+printf 'version: 1\nrules:\n  - name: none\n    match: [%s]\n' "'severity=\"none\"'" >"$work/none.yaml"
+"$am" rules test --rules "$work/none.yaml" "$work/evil2.ndjson" >"$work/evil2.rules" 2>/dev/null ||
+  fail "rules test evil2"
+term_check "$work/evil2.rules"
+grep -qF 'matched no rule): Disk?2J?full' "$work/evil2.rules" || { cat "$work/evil2.rules"; fail "rules test: name"; }
 # Reading commands refuse a database that is not there (no empty file left).
 set +e
 "$am" incidents --db "$work/missing.db" >/dev/null 2>"$work/err6"; rc=$?

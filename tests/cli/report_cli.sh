@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# aftermath report and show on the bundled example: formats, --out,
-# --no-names, the terminal timeline, --help, and the exit codes (0 ok,
-# 1 unknown incident, 2 usage).
+# aftermath report and show on the bundled example: formats, --out (never
+# through a link), --no-names, the terminal timeline, --help, and the exit
+# codes (0 ok, 1 unknown incident, 2 usage).
 # Usage: report_cli.sh AFTERMATH EXAMPLES_DIR WORK_DIR
 set -euo pipefail
 am=$1 examples=$2 work=$3
@@ -36,6 +36,21 @@ grep -q -- '--help' "$work/err" || fail "usage hint"
 [ "$(rc_of "$am" report "$id" --db "$db" --format pdf)" = 2 ] || fail "bad format: want 2"
 [ "$(rc_of "$am" report "$id" x --db "$db")" = 2 ] || fail "two ids: want 2"
 [ "$(rc_of "$am" report "$id" --db "$db" --out /nonexistent/dir/x.md)" = 1 ] || fail "bad --out: want 1"
+# --out never writes through a link: a symbolic link (here to a stand-in
+# for the database) or a FIFO at FILE is refused, exit 1, target untouched;
+# an existing regular FILE is replaced whole, with no temporary file left.
+printf 'precious\n' >"$work/victim.db"
+ln -s "$work/victim.db" "$work/link.md"
+[ "$(rc_of "$am" report "$id" --db "$db" --out "$work/link.md")" = 1 ] || fail "--out to a link: want 1"
+grep -q 'a symbolic link' "$work/err" || fail "--out link: message"
+[ "$(cat "$work/victim.db")" = precious ] || fail "--out wrote through a link"
+[ -L "$work/link.md" ] || fail "--out replaced the link"
+mkfifo "$work/fifo.md"
+[ "$(rc_of "$am" report "$id" --db "$db" --out "$work/fifo.md")" = 1 ] || fail "--out to a FIFO: want 1"
+printf 'old\n' >"$work/again.md"
+"$am" report "$id" --db "$db" --out "$work/again.md" || fail "--out over a file"
+cmp -s "$work/again.md" "$work/d.md" || fail "--out over a file: not the draft"
+! ls -A "$work" | grep -q '\.tmp\.' || fail "a temporary file was left: $(ls -A "$work")"
 [ "$(rc_of "$am" show --db "$db")" = 2 ] || fail "show without id: want 2"
 "$am" report --help >"$work/h1" && grep -q -- '--no-names' "$work/h1" || fail "report --help"
 "$am" show --help >"$work/h2" && grep -q 'timeline' "$work/h2" || fail "show --help"

@@ -371,6 +371,14 @@ static void test_csv_and_table(void **state)
     h_close(&h);
 }
 
+static size_t count_of(const char *s, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = strstr(s, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
 /* The HTML page: self-contained (no URL at all) and text from events
  * escaped. */
 static void test_html(void **state)
@@ -393,7 +401,8 @@ static void test_html(void **state)
     assert_non_null(strstr(b.p, "<!DOCTYPE html>"));
     assert_non_null(strstr(b.p, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;"));
     assert_null(strstr(b.p, "<script"));
-    assert_null(strstr(b.p, "http"));
+    assert_null(strstr(b.p, "http:"));
+    assert_null(strstr(b.p, "https:"));
     assert_null(strstr(b.p, "src="));
     assert_non_null(strstr(b.p, "<svg"));
     assert_non_null(strstr(b.p, "<circle"));
@@ -402,6 +411,103 @@ static void test_html(void **state)
     assert_non_null(strstr(b.p, "</html>"));
     am_buf_free(&b);
     report_metrics_destroy(m);
+    h_close(&h);
+}
+
+/* Renders the metrics of h grouped by `by` into b (emptied first). */
+static void render(harness_t *h, const char *by, void (*fn)(const report_metrics_t *, am_buf_t *),
+                   am_buf_t *b)
+{
+    char err[512];
+    report_metrics_options_t o = {.since = AM_TIME_NONE, .until = AM_TIME_NONE, .by = by};
+    report_metrics_t *m = report_metrics_compute(h->st, &o, err, sizeof err);
+    if (!m)
+        fail_msg("metrics: %s", err);
+    am_buf_reset(b);
+    fn(m, b);
+    report_metrics_destroy(m);
+}
+
+/* b holds no C0 control but LF, no DEL, no C1 control (raw or UTF-8), no
+ * bidi control or line separator. */
+static void no_terminal_controls(const am_buf_t *b)
+{
+    for (size_t i = 0; i < b->len; i++) {
+        unsigned char c = (unsigned char)b->p[i];
+        assert_true(c >= 0x20 || c == '\n');
+        assert_true(c != 0x7f);
+        assert_false(
+            c >= 0x80 && c <= 0x9f &&
+            (i == 0 || (unsigned char)b->p[i - 1] == 0xc2 || (unsigned char)b->p[i - 1] < 0x80));
+    }
+    static const char *const bad[] = {
+        "\xe2\x80\xaa", "\xe2\x80\xab", "\xe2\x80\xac", "\xe2\x80\xad", "\xe2\x80\xae",
+        "\xe2\x81\xa6", "\xe2\x81\xa7", "\xe2\x81\xa8", "\xe2\x81\xa9", "\xe2\x80\xa8",
+        "\xe2\x80\xa9", "\xe2\x80\x8e", "\xe2\x80\x8f", "\xd8\x9c"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
+        assert_null(strstr(b->p, bad[k]));
+}
+
+/* Hostile label values and a hostile --by in every renderer: the table
+ * writes no terminal control (C0, C1, bidi), the CSV neutralises formula
+ * cells, the HTML escapes the SVG titles and carries a CSP. */
+static void test_hostile_labels(void **state)
+{
+    (void)state;
+    harness_t h;
+    h_open(&h, ":memory:", RULES, 100, 0);
+    feed_free_at(&h,
+                 alert("H", 0, 10,
+                       "\"severity\":\"page\",\"cluster\":\"\\u001b]0;pwn\\u0007\\u009b31m\\u202e"
+                       "x\\u2028y\",\"service\":\"=HYPERLINK(\\\"http://e.test\\\")\""),
+                 2);
+    feed_free_at(&h,
+                 alert("I", 60, 70,
+                       "\"severity\":\"page\",\"cluster\":\"@SUM(A1)\","
+                       "\"service\":\"-1+2\""),
+                 61);
+    deploy(&h, "+cmd", "c1", 50);
+    json_decref(h_incidents(&h));
+    am_buf_t b = {0};
+
+    /* by cluster: the hostile values are group names */
+    render(&h, "cluster", report_metrics_table, &b);
+    no_terminal_controls(&b);
+    assert_non_null(strstr(b.p, "\n?]0;pwn??31m?x?y  1 "));
+    assert_non_null(strstr(b.p, "\n@SUM(A1) "));
+
+    render(&h, "cluster", report_metrics_csv, &b);
+    assert_non_null(strstr(b.p, "\r\ncluster,\"'@SUM(A1)\",1,detect,"));
+    assert_non_null(strstr(b.p, "\r\n\"'=HYPERLINK(\"\"http://e.test\"\")\",0,0,,1,"));
+    assert_non_null(strstr(b.p, "\r\n\"'-1+2\",0,0,,1,"));
+    assert_non_null(strstr(b.p, "\r\n\"'+cmd\",1,0,0.0000,0,"));
+    assert_null(strstr(b.p, ",=")); /* no cell starts a formula */
+    assert_null(strstr(b.p, ",@"));
+    assert_null(strstr(b.p, ",+"));
+    assert_null(strstr(b.p, "\n="));
+    assert_null(strstr(b.p, "\n+"));
+    assert_null(strstr(b.p, "\n-"));
+
+    /* by service: the same in the duration table's group column */
+    render(&h, "service", report_metrics_csv, &b);
+    assert_non_null(strstr(b.p, "\r\nservice,\"'=HYPERLINK(\"\"http://e.test\"\")\",1,detect,"));
+    assert_non_null(strstr(b.p, "\r\nservice,\"'-1+2\",1,detect,"));
+
+    /* a hostile --by: the heading line, the column title, the SVG titles */
+    static const char by[] = "x\x1b[2J\xc2\x9b\x9b\xe2\x81\xa6</title><script>";
+    render(&h, by, report_metrics_table, &b);
+    no_terminal_controls(&b);
+    assert_non_null(strstr(b.p, ", by x?[2J??"
+                                "?</title><script>.\n"));
+    assert_non_null(strstr(b.p, "\nX?[2J??"
+                                "?</TITLE><SCRIPT>  INCIDENTS"));
+    render(&h, by, report_metrics_html, &b);
+    assert_non_null(strstr(b.p, "<meta http-equiv=\"Content-Security-Policy\" "
+                                "content=\"default-src 'none'; style-src 'unsafe-inline'\">"));
+    assert_non_null(strstr(b.p, "<title>time to detect per x [2J"));
+    assert_null(strstr(b.p, "<script"));
+    assert_int_equal(count_of(b.p, "</title>"), count_of(b.p, "<title>"));
+    am_buf_free(&b);
     h_close(&h);
 }
 
@@ -416,6 +522,7 @@ int main(void)
         cmocka_unit_test(test_story_by_label_and_period),
         cmocka_unit_test(test_csv_and_table),
         cmocka_unit_test(test_html),
+        cmocka_unit_test(test_hostile_labels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

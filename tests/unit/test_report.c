@@ -3,7 +3,7 @@
  * pipeline (tests/unit/corr_util.h): hostile event text in every format,
  * --no-names, an incident with no ack and no deploy, one still open, the
  * per-service p50 of Lessons Learned, an unknown id, and automatic drafts
- * that never overwrite a person's edits.
+ * that never overwrite a person's edits nor write through a planted link.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,7 +11,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "corr_util.h"
 #include "report/draft.h"
@@ -469,6 +472,120 @@ static void test_write_drafts(void **state)
     tmp_rm_rf(dir);
 }
 
+/* Whether the log file f holds a line containing s. */
+static int logged(FILE *f, const char *s)
+{
+    char line[1024];
+    int found = 0;
+    fflush(f);
+    rewind(f);
+    while (fgets(line, sizeof line, f))
+        found |= strstr(line, s) != NULL;
+    return found;
+}
+
+/* Links planted at every name aftermath writes in the drafts directory
+ * (the old predictable temporaries ID.md.tmp and .ID.md.written.tmp, the
+ * draft, its sidecar, the .new draft) never make it write through them:
+ * the file they point to (here standing for the database) is untouched,
+ * a link at the draft itself is left alone with the draft written beside
+ * it, and a FIFO there does not hang the writer. A directory others can
+ * write to is reported. */
+static void test_write_drafts_links(void **state)
+{
+    (void)state;
+    harness_t h;
+    char dir[64], err[512], victim[128], p[256], q[256];
+    tmp_dir(dir);
+    snprintf(victim, sizeof victim, "%s/victim.db", dir);
+    tmp_write(dir, "victim.db", "precious\n");
+    FILE *logf = tmpfile();
+    am_log_t log = {.out = logf, .level = AM_LOG_INFO};
+    h_open(&h, ":memory:", RULES, 100, 0);
+    feed_json(&h, alert_ev("A", 0, 30, "slow"), 1);
+    char id[64];
+    snprintf(id, sizeof id, "%s", first_id(&h));
+    const char *ids[] = {id};
+    char sub[128];
+    snprintf(sub, sizeof sub, "%s/drafts", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+
+    /* The old temporary names, and the sidecars, as links to the victim. */
+    static const char *const names[][2] = {{"", ".md.tmp"},          {"", ".html.tmp"},
+                                           {".", ".md.written.tmp"}, {".", ".html.written.tmp"},
+                                           {".", ".md.written"},     {".", ".html.written"}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(p, sizeof p, "%s/%s%s%s", sub, names[i][0], id, names[i][1]);
+        assert_int_equal(symlink(victim, p), 0);
+    }
+    assert_int_equal(report_write_drafts(h.st, sub, ids, 1, NULL, &log, err, sizeof err), 0);
+    char *v = tmp_read(victim, NULL);
+    assert_string_equal(v, "precious\n");
+    free(v);
+    struct stat sb;
+    snprintf(p, sizeof p, "%s/%s.md", sub, id);
+    assert_int_equal(lstat(p, &sb), 0);
+    assert_true(S_ISREG(sb.st_mode));
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    snprintf(p, sizeof p, "%s/.%s.md.written", sub, id);
+    assert_int_equal(lstat(p, &sb), 0);
+    assert_true(S_ISREG(sb.st_mode)); /* the link was replaced, not followed */
+    assert_false(logged(logf, "writable by group or others"));
+
+    /* A link at the draft itself (and at its .new name): not followed,
+     * not replaced; the draft goes beside it. */
+    snprintf(p, sizeof p, "%s/%s.md", sub, id);
+    assert_int_equal(unlink(p), 0);
+    assert_int_equal(symlink(victim, p), 0);
+    snprintf(q, sizeof q, "%s/%s.new.md", sub, id);
+    assert_int_equal(symlink(victim, q), 0);
+    /* A FIFO at the HTML draft: opening it must not block. */
+    snprintf(p, sizeof p, "%s/%s.html", sub, id);
+    assert_int_equal(unlink(p), 0);
+    assert_int_equal(mkfifo(p, 0600), 0);
+    feed_json(&h, ack_ev(3, "Pat"), -1);
+    json_decref(h_incidents(&h));
+    assert_int_equal(report_write_drafts(h.st, sub, ids, 1, NULL, &log, err, sizeof err), 0);
+    v = tmp_read(victim, NULL);
+    assert_string_equal(v, "precious\n");
+    free(v);
+    snprintf(p, sizeof p, "%s/%s.md", sub, id);
+    assert_int_equal(lstat(p, &sb), 0);
+    assert_true(S_ISLNK(sb.st_mode));
+    assert_int_equal(lstat(q, &sb), 0);
+    assert_true(S_ISREG(sb.st_mode));
+    v = tmp_read(q, NULL);
+    assert_non_null(strstr(v, "| Incident lead | Pat |"));
+    free(v);
+    snprintf(p, sizeof p, "%s/%s.html", sub, id);
+    assert_int_equal(lstat(p, &sb), 0);
+    assert_true(S_ISFIFO(sb.st_mode));
+    snprintf(p, sizeof p, "%s/%s.new.html", sub, id);
+    v = tmp_read(p, NULL);
+    assert_non_null(v);
+    assert_non_null(strstr(v, "Pat"));
+    free(v);
+    assert_true(logged(logf, "draft path is a link or not a regular file"));
+
+    /* No temporary file is left behind. */
+    DIR *d = opendir(sub);
+    assert_non_null(d);
+    struct dirent *e;
+    while ((e = readdir(d)))
+        assert_null(strstr(e->d_name, ".tmp."));
+    closedir(d);
+
+    /* A directory others can write to: written, and reported. */
+    assert_int_equal(chmod(sub, 0777), 0);
+    assert_int_equal(report_write_drafts(h.st, sub, ids, 1, NULL, &log, err, sizeof err), 0);
+    assert_true(logged(logf, "drafts directory is writable by group or others"));
+    assert_true(logged(logf, "mode=0777"));
+
+    fclose(logf);
+    h_close(&h);
+    tmp_rm_rf(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -480,6 +597,7 @@ int main(void)
         cmocka_unit_test(test_history_p50),
         cmocka_unit_test(test_unknown_id),
         cmocka_unit_test(test_write_drafts),
+        cmocka_unit_test(test_write_drafts_links),
         cmocka_unit_test(test_negative_duration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
