@@ -8,7 +8,7 @@
 #include "cli/commands.h"
 #include "run/config.h"
 #include "run/daemon.h"
-#include "run/http.h"
+#include "run/endpoint.h"
 #include "run/registry.h"
 #include "common/buf.h"
 #include "common/time.h"
@@ -180,7 +180,7 @@ static int run_run(const cli_global_t *g, int argc, char **argv)
     corr_rules_t *rules = NULL;
     corr_engine_t *engine = NULL;
     run_registry_t *metrics = NULL;
-    run_http_t *http = NULL;
+    run_endpoint_t *http = NULL;
 
     optind = 0;
     opterr = 0;
@@ -268,13 +268,13 @@ static int run_run(const cli_global_t *g, int argc, char **argv)
         /* Listening first: a taken port is a configuration error, before
          * anything is consumed. */
         metrics = run_registry_create(AFTERMATH_VERSION, am_wall_ms());
-        http = run_http_start(cfg->metrics, metrics, err, sizeof err);
+        http = run_endpoint_start(cfg->metrics, metrics, NULL, err, sizeof err);
         if (!http) {
             fprintf(stderr, "aftermath run: %s\n", err);
             goto done;
         }
         am_log(&g->log, AM_LOG_INFO, "metrics endpoint listening", "address",
-               run_http_address(http), NULL);
+               run_endpoint_address(http), NULL);
         o.metrics = metrics;
     }
 
@@ -329,7 +329,7 @@ done:
         run_registry_stopping(metrics);
         run_registry_publish(metrics);
     }
-    run_http_stop(http);
+    run_endpoint_stop(http);
     run_registry_destroy(metrics);
     corr_engine_destroy(engine);
     store_close(st);
