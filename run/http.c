@@ -44,7 +44,9 @@
  *   listener of its own anyway: DESIGN.md).
  * - Bodies: a route reads none unless it sets max_body; a Content-Length
  *   over it is answered 413 before the handler runs, a chunked body that
- *   grows over it closes the connection. Request heads are bounded by
+ *   grows over it closes the connection. A request is answered once it is
+ *   wholly in (not on the first call: libmicrohttpd 0.9.75 closes a
+ *   connection answered there, and refusals use that on purpose). Request heads are bounded by
  *   libmicrohttpd's per-connection memory (memory_bytes; 431 beyond).
  */
 #include "run/http.h"
@@ -100,8 +102,8 @@ struct run_http {
     conn_t *head, *tail; /* every open connection, by accept order */
     unsigned live;       /* open connections not being shut down by us */
     char address[RUN_HTTP_ADDRLEN];
-    atomic_uint_fast64_t open, accepted, refused_per_address, refused_full, closed_deadline,
-        closed_evicted, too_large;
+    atomic_uint_fast64_t open, accepted, requests, refused_per_address, refused_full,
+        closed_deadline, closed_evicted, too_large;
 };
 
 run_http_limits_t run_http_limits_default(void)
@@ -475,6 +477,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         conn_t *k = conn_of(c);
         if (k)
             k->busy = 1;
+        count(&h->requests);
         char allow[128];
         int i = run_http_route_find(h->routes, h->nroutes, method, url, allow, sizeof allow);
         if (i == -405)
@@ -482,12 +485,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (i < 0)
             return refuse(c, MHD_HTTP_NOT_FOUND, "not found\n", NULL);
         const run_http_route_t *r = &h->routes[i];
-        if (r->max_body == 0)
-            return answer(h, c, (size_t)i, method, url, NULL);
         if (announced_over(c, r->max_body)) {
             count(&h->too_large);
             return refuse(c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large\n", NULL);
         }
+        /* Answered on a later call, once the whole request is in:
+         * libmicrohttpd closes a connection answered on the first. */
         rs = am_xcalloc(1, sizeof *rs);
         rs->route = (size_t)i;
         *con_cls = rs;
@@ -560,8 +563,9 @@ run_http_t *run_http_start(const char *name, const char *addr, const run_http_ro
     snprintf(h->address, sizeof h->address, bound.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s",
              numeric, serv);
     /* libmicrohttpd's own limits sit above ours (backstops only: see the
-     * opening comment); its idle timeout is the deadline rounded up. */
-    unsigned idle_s = (h->lim.deadline_ms + 999) / 1000;
+     * opening comment); its idle timeout is a second past the deadline, so the sweep
+     * (which counts) acts first. */
+    unsigned idle_s = (h->lim.deadline_ms + 999) / 1000 + 1;
     h->d =
         MHD_start_daemon(MHD_USE_EPOLL, 0, on_accept, h, on_request, h, MHD_OPTION_LISTEN_SOCKET,
                          fd, MHD_OPTION_CONNECTION_LIMIT, 2 * h->lim.connections + 16,
@@ -601,6 +605,7 @@ void run_http_stats(const run_http_t *h, run_http_stats_t *out)
     run_http_t *m = (run_http_t *)h;
     out->open = atomic_load_explicit(&m->open, memory_order_relaxed);
     out->accepted = atomic_load_explicit(&m->accepted, memory_order_relaxed);
+    out->requests = atomic_load_explicit(&m->requests, memory_order_relaxed);
     out->refused_per_address = atomic_load_explicit(&m->refused_per_address, memory_order_relaxed);
     out->refused_full = atomic_load_explicit(&m->refused_full, memory_order_relaxed);
     out->closed_deadline = atomic_load_explicit(&m->closed_deadline, memory_order_relaxed);
@@ -624,6 +629,12 @@ void run_http_expose(const run_http_t *const *servers, size_t n, am_buf_t *out)
     for (size_t i = 0; i < n; i++)
         am_buf_printf(out, "aftermath_http_connections_accepted_total{listener=\"%s\"} %llu\n",
                       servers[i]->name, (unsigned long long)s[i].accepted);
+    am_buf_puts(out, "# HELP aftermath_http_requests_total HTTP requests whose head was "
+                     "received.\n"
+                     "# TYPE aftermath_http_requests_total counter\n");
+    for (size_t i = 0; i < n; i++)
+        am_buf_printf(out, "aftermath_http_requests_total{listener=\"%s\"} %llu\n",
+                      servers[i]->name, (unsigned long long)s[i].requests);
     am_buf_puts(out, "# HELP aftermath_http_connections_refused_total HTTP connections closed "
                      "at accept: the address held its share (per_address), or every "
                      "connection was mid-request (full).\n"

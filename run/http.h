@@ -109,6 +109,7 @@ const char *run_http_address(const run_http_t *h);
 typedef struct run_http_stats {
     uint64_t open;                /* connections open now */
     uint64_t accepted;            /* connections accepted */
+    uint64_t requests;            /* request heads received */
     uint64_t refused_per_address; /* closed at once: the address held its limit */
     uint64_t refused_full;        /* closed at once: every connection was mid-request */
     uint64_t closed_deadline;     /* closed: a request not received and answered in time */
