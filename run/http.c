@@ -289,10 +289,10 @@ static void count(atomic_uint_fast64_t *counter)
  * then, so it cannot be reused under us). */
 static void conn_shut(run_http_t *h, conn_t *k, atomic_uint_fast64_t *why)
 {
-    shutdown(k->fd, SHUT_RDWR);
+    count(why); /* first: whoever sees the close may read the counter */
     k->closing = 1;
     h->live--;
-    count(why);
+    shutdown(k->fd, SHUT_RDWR);
 }
 
 static conn_t *conn_of(struct MHD_Connection *c)
@@ -562,10 +562,10 @@ run_http_t *run_http_start(const char *name, const char *addr, const run_http_ro
     }
     snprintf(h->address, sizeof h->address, bound.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s",
              numeric, serv);
-    /* libmicrohttpd's own limits sit above ours (backstops only: see the
-     * opening comment); its idle timeout is a second past the deadline, so the sweep
-     * (which counts) acts first. */
-    unsigned idle_s = (h->lim.deadline_ms + 999) / 1000 + 1;
+    /* libmicrohttpd's own limits sit well above ours (backstops only: see
+     * the opening comment), so that the sweep, which counts, acts first
+     * even on a starved machine. */
+    unsigned idle_s = 2 * ((h->lim.deadline_ms + 999) / 1000) + 1;
     h->d =
         MHD_start_daemon(MHD_USE_EPOLL, 0, on_accept, h, on_request, h, MHD_OPTION_LISTEN_SOCKET,
                          fd, MHD_OPTION_CONNECTION_LIMIT, 2 * h->lim.connections + 16,
