@@ -46,8 +46,14 @@
  *   over it is answered 413 before the handler runs, a chunked body that
  *   grows over it closes the connection. A request is answered once it is
  *   wholly in (not on the first call: libmicrohttpd 0.9.75 closes a
- *   connection answered there, and refusals use that on purpose). Request heads are bounded by
- *   libmicrohttpd's per-connection memory (memory_bytes; 431 beyond).
+ *   connection answered there, and refusals use that on purpose). Request
+ *   heads are bounded by libmicrohttpd's per-connection memory
+ *   (memory_bytes; 431 beyond).
+ * - What this does not bound: a client that sends a request and then
+ *   does not read an answer larger than the socket buffers holds its slot
+ *   until the deadline; many addresses opening connections faster than
+ *   requests arrive (a flood, not a slow client) are for the network in
+ *   front to limit.
  */
 #include "run/http.h"
 #include "common/time.h"
