@@ -17,11 +17,11 @@
  *   connection limit makes it stop accepting, so connections over it wait
  *   in the kernel's backlog (that is how 32 trickling clients silenced
  *   /healthz), and its timeout is an idle timeout that each trickled byte
- *   resets. Instead the accept policy callback counts our table: an
- *   address (an IPv6 /64) over its share is closed at once, and
- *   connections past the total are closed at once too, unless an
- *   older connection can make room (below). libmicrohttpd's own limit is
- *   set above ours as a backstop only.
+ *   resets. Instead the accept policy callback counts our table, per
+ *   address (an IPv4 address or an IPv6 /64) and in all, and applies one
+ *   rule to both limits: over the limit, an older connection makes room
+ *   (below), else the newcomer is closed at once. libmicrohttpd's own
+ *   limit is set above ours as a backstop only.
  * - A deadline that trickling cannot extend: each connection carries the
  *   time its current request began (its accept, or the end of the
  *   previous answer on a kept-alive connection); the sweep shuts down
@@ -37,11 +37,12 @@
  *   than `connections` new connections arrive while it does, and an
  *   attacker holding slots only makes its own connections the next ones
  *   evicted; the per-address share keeps one address from taking the
- *   pool. We chose this over a reserved share (the server cannot tell a
- *   probe from an attacker before its request head is read, which is the
- *   very thing a trickler withholds) and over a second listener (a port
- *   more to configure and expose, and the webhook receiver gets a
- *   listener of its own anyway: DESIGN.md).
+ *   pool. An address at its share makes room among its own connections
+ *   the same way, so a probe that shares its address with a slow client
+ *   (a NAT, a proxy, the node) is still served. We chose this over a reserved share (the server
+ * cannot tell a probe from an attacker before its request head is read, which is the very thing a
+ * trickler withholds) and over a second listener (a port more to configure and expose, and the
+ * webhook receiver gets a listener of its own anyway: DESIGN.md).
  * - Bodies: a route reads none unless it sets max_body; a Content-Length
  *   over it is answered 413 before the handler runs, a chunked body that
  *   grows over it closes the connection. A request is answered once it is
@@ -308,7 +309,9 @@ static conn_t *conn_of(struct MHD_Connection *c)
     return ci ? ci->socket_context : NULL;
 }
 
-/* libmicrohttpd asks before it sets a new connection up. */
+/* libmicrohttpd asks before it sets a new connection up. The same rule
+ * for both limits: over it, the oldest waiting connection (of the address,
+ * or of all) makes room; with none waiting, the newcomer is refused. */
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
     run_http_t *h = cls;
@@ -316,18 +319,27 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
     (void)addrlen;
     address_key(addr, key);
     unsigned same = 0;
-    conn_t *oldest = NULL;
+    conn_t *oldest = NULL, *oldest_same = NULL;
     for (conn_t *k = h->head; k; k = k->next) {
         if (k->closing)
             continue;
-        if (memcmp(k->key, key, sizeof key) == 0)
-            same++;
-        if (!k->busy && (!oldest || k->began_ms < oldest->began_ms))
+        int mine = memcmp(k->key, key, sizeof key) == 0;
+        same += (unsigned)mine;
+        if (k->busy)
+            continue;
+        if (!oldest || k->began_ms < oldest->began_ms)
             oldest = k;
+        if (mine && (!oldest_same || k->began_ms < oldest_same->began_ms))
+            oldest_same = k;
     }
     if (same >= h->lim.per_address) {
-        count(&h->refused_per_address);
-        return MHD_NO;
+        if (!oldest_same) {
+            count(&h->refused_per_address);
+            return MHD_NO;
+        }
+        /* room within the address's share is room in all */
+        conn_shut(h, oldest_same, &h->closed_evicted);
+        return MHD_YES;
     }
     if (h->live >= h->lim.connections) {
         if (!oldest) {
@@ -642,8 +654,8 @@ void run_http_expose(const run_http_t *const *servers, size_t n, am_buf_t *out)
         am_buf_printf(out, "aftermath_http_requests_total{listener=\"%s\"} %llu\n",
                       servers[i]->name, (unsigned long long)s[i].requests);
     am_buf_puts(out, "# HELP aftermath_http_connections_refused_total HTTP connections closed "
-                     "at accept: the address held its share (per_address), or every "
-                     "connection was mid-request (full).\n"
+                     "at accept: every connection of the address's share (per_address) or "
+                     "of the pool (full) was mid-request.\n"
                      "# TYPE aftermath_http_connections_refused_total counter\n");
     for (size_t i = 0; i < n; i++)
         am_buf_printf(out,
@@ -655,7 +667,8 @@ void run_http_expose(const run_http_t *const *servers, size_t n, am_buf_t *out)
                       (unsigned long long)s[i].refused_per_address);
     am_buf_puts(out, "# HELP aftermath_http_connections_closed_total HTTP connections the "
                      "server closed: a request not received and answered within the "
-                     "deadline (deadline), or waiting for a request when the pool was full "
+                     "deadline (deadline), or waiting for a request when its address's share "
+                     "or the pool was full "
                      "(evicted).\n"
                      "# TYPE aftermath_http_connections_closed_total counter\n");
     for (size_t i = 0; i < n; i++)

@@ -110,10 +110,11 @@ typedef struct run_http_stats {
     uint64_t open;                /* connections open now */
     uint64_t accepted;            /* connections accepted */
     uint64_t requests;            /* request heads received */
-    uint64_t refused_per_address; /* closed at once: the address held its limit */
+    uint64_t refused_per_address; /* closed at once: its address's share all mid-request */
     uint64_t refused_full;        /* closed at once: every connection was mid-request */
     uint64_t closed_deadline;     /* closed: a request not received and answered in time */
-    uint64_t closed_evicted;      /* closed: waiting for a request when the pool was full */
+    uint64_t closed_evicted;      /* closed: waiting for a request when its address's share
+                                   * or the pool was full */
     uint64_t requests_too_large;  /* answered 413 (body) */
 } run_http_stats_t;
 void run_http_stats(const run_http_t *h, run_http_stats_t *out);
