@@ -55,7 +55,7 @@
  */
 #include "run/daemon.h"
 #include "run/daemon_int.h"
-#include "run/http.h"
+#include "run/endpoint.h"
 #include "run/draft_select.h"
 #include "run/rekey.h"
 #include "run/registry.h"
@@ -756,7 +756,7 @@ struct run_daemon {
     run_daemon_opts_t opts;
     const am_log_t *log;
     run_registry_t *metrics; /* NULL: metrics off */
-    run_http_t *http;
+    run_endpoint_t *http;
     corr_rules_t *rules;
     store_t *st;           /* NULL in role correlate */
     corr_engine_t *engine; /* role all only */
@@ -777,11 +777,11 @@ run_daemon_t *run_daemon_create(const run_config_t *cfg, const run_daemon_opts_t
         /* Listening first: a taken port is a configuration error, before
          * anything is consumed. */
         d->metrics = run_registry_create(AFTERMATH_VERSION, am_wall_ms());
-        d->http = run_http_start(cfg->metrics, d->metrics, err, errlen);
+        d->http = run_endpoint_start(cfg->metrics, d->metrics, NULL, err, errlen);
         if (!d->http)
             goto init_error;
-        am_log(log, AM_LOG_INFO, "metrics endpoint listening", "address", run_http_address(d->http),
-               NULL);
+        am_log(log, AM_LOG_INFO, "metrics endpoint listening", "address",
+               run_endpoint_address(d->http), NULL);
     }
     d->rules = corr_rules_load_files(cfg->rules, cfg->nrules, err, errlen);
     if (!d->rules)
@@ -841,7 +841,7 @@ void run_daemon_destroy(run_daemon_t *d)
         run_registry_stopping(d->metrics);
         run_registry_publish(d->metrics);
     }
-    run_http_stop(d->http);
+    run_endpoint_stop(d->http);
     run_registry_destroy(d->metrics);
     corr_engine_destroy(d->engine);
     store_close(d->st);

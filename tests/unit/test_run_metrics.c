@@ -1,6 +1,6 @@
 /*
  * test_run_metrics.c - the registry of `aftermath run` (run/registry.c) and
- * its HTTP endpoint (run/http.c): counts follow committed batches only
+ * its HTTP endpoint (run/endpoint.c on run/http.c): counts follow committed batches only
  * (a rolled-back batch counts nothing), refusals by class, lag per
  * partition (none when unknown), the health states and the HTTP status
  * rule, the incident histograms loaded from the store then fed once per
@@ -22,7 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "run/http.h"
+#include "run/endpoint.h"
 #include "run/registry.h"
 #include "corr_util.h"
 #include "prom_parse.h"
@@ -267,10 +267,10 @@ static void test_http(void **state)
     static char resp[1 << 16];
     char err[512];
     run_registry_t *m = run_registry_create("1", STARTED);
-    run_http_t *h = run_http_start("127.0.0.1:0", m, err, sizeof err);
+    run_endpoint_t *h = run_endpoint_start("127.0.0.1:0", m, NULL, err, sizeof err);
     if (!h)
         fail_msg("start: %s", err);
-    const char *addr = run_http_address(h);
+    const char *addr = run_endpoint_address(h);
     assert_true(strncmp(addr, "127.0.0.1:", 10) == 0 && strcmp(addr, "127.0.0.1:0") != 0);
 
     assert_int_equal(http(addr, "GET /metrics HTTP/1.0\r\n\r\n", resp, sizeof resp), 200);
@@ -296,12 +296,12 @@ static void test_http(void **state)
     /* the address is taken: a clear error, no server */
     char taken[RUN_HTTP_ADDRLEN];
     snprintf(taken, sizeof taken, "%s", addr);
-    assert_null(run_http_start(taken, m, err, sizeof err));
+    assert_null(run_endpoint_start(taken, m, NULL, err, sizeof err));
     assert_non_null(strstr(err, "cannot listen on"));
     assert_non_null(strstr(err, "Address already in use"));
-    run_http_stop(h);
+    run_endpoint_stop(h);
 
-    assert_null(run_http_start("no-such-host.invalid:1", m, err, sizeof err));
+    assert_null(run_endpoint_start("no-such-host.invalid:1", m, NULL, err, sizeof err));
     assert_non_null(strstr(err, "cannot resolve"));
     run_registry_destroy(m);
 }

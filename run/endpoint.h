@@ -1,0 +1,31 @@
+/*
+ * endpoint.h - the metrics endpoint of `aftermath run`, on the server of
+ * run/http.h: GET or HEAD /metrics (Prometheus text format 0.0.4: the
+ * registry's snapshot, then the HTTP server's own counters) and /healthz
+ * (JSON, 200 when healthy, else 503), both from a run_registry_t
+ * snapshot; any other path is 404, any other method 405.
+ */
+#ifndef RUN_ENDPOINT_H
+#define RUN_ENDPOINT_H
+
+#include <stddef.h>
+
+#include "run/http.h"
+#include "run/registry.h"
+
+typedef struct run_endpoint run_endpoint_t;
+
+/* Listens on addr (run_http_parse_addr's form) and serves m (borrowed; it
+ * must outlive the endpoint) under limits (NULL: run_http_limits_default).
+ * Returns the endpoint, or NULL with err naming the address and the
+ * system's reason (address in use, cannot assign, permission denied). */
+run_endpoint_t *run_endpoint_start(const char *addr, run_registry_t *m,
+                                   const run_http_limits_t *limits, char *err, size_t errlen);
+
+/* The address actually bound, "host:port" (run_http_address). Borrowed. */
+const char *run_endpoint_address(const run_endpoint_t *e);
+
+/* Stops serving and frees e; accepts NULL. */
+void run_endpoint_stop(run_endpoint_t *e);
+
+#endif
