@@ -41,6 +41,8 @@ struct ingest_acked {
     bool stopping;  /* under mu */
     uint64_t acked; /* under mu */
     uint64_t failed;
+    bool down; /* under mu: the brokers are unreachable (error callback, or a record that
+                  timed out) until a record is acknowledged again */
 };
 
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
@@ -53,6 +55,11 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
         p->failed++;
     else
         p->acked++;
+    if (!msg->err)
+        p->down = false;
+    else if (msg->err == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT ||
+             msg->err == RD_KAFKA_RESP_ERR__TIMED_OUT || msg->err == RD_KAFKA_RESP_ERR__TRANSPORT)
+        p->down = true;
     if (t && t->abandoned) {
         free(t);
     } else if (t) {
@@ -61,6 +68,19 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
         pthread_cond_broadcast(&p->cv);
     }
     pthread_mutex_unlock(&p->mu);
+}
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    ingest_acked_t *p = opaque;
+    (void)rk;
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+        pthread_mutex_lock(&p->mu);
+        p->down = true;
+        pthread_mutex_unlock(&p->mu);
+    }
+    am_log(p->base.log, AM_LOG_WARN, "webhook producer: Kafka error", "error",
+           rd_kafka_err2str((rd_kafka_resp_err_t)err), "reason", reason, NULL);
 }
 
 static void *poll_loop(void *arg)
@@ -104,6 +124,7 @@ ingest_acked_t *ingest_acked_create(const ingest_kafka_prop_t *props, size_t n, 
             goto init_error;
         }
     rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+    rd_kafka_conf_set_error_cb(conf, error_cb);
     char rkerr[512];
     p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, rkerr, sizeof rkerr);
     if (!p->rk) {
@@ -160,9 +181,16 @@ ingest_acked_result_t ingest_acked_send(ingest_acked_t *p, const char *topic, co
         am_errf(err, errlen, "producing to %s: %s", topic, rd_kafka_err2str(e));
         return permanent(e) ? INGEST_ACKED_REFUSED : INGEST_ACKED_UNAVAILABLE;
     }
+    /* While the brokers are known to be down, a sender is told so after
+     * a short wait instead of the whole timeout, so that one thread can
+     * keep answering; the record stays queued, and its acknowledgement
+     * when the brokers return is what marks them up again. */
+    pthread_mutex_lock(&p->mu);
+    bool down = p->down;
+    pthread_mutex_unlock(&p->mu);
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
-    int64_t wait_ms = p->ack_timeout_ms + 1000;
+    int64_t wait_ms = down ? 500 : p->ack_timeout_ms + 1000;
     until.tv_sec += (time_t)(wait_ms / 1000);
     until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
     if (until.tv_nsec >= 1000000000L) {
@@ -185,6 +213,14 @@ ingest_acked_result_t ingest_acked_send(ingest_acked_t *p, const char *topic, co
         return INGEST_ACKED_OK;
     am_errf(err, errlen, "%s: %s", topic, rd_kafka_err2str(e));
     return permanent(e) ? INGEST_ACKED_REFUSED : INGEST_ACKED_UNAVAILABLE;
+}
+
+bool ingest_acked_up(ingest_acked_t *p)
+{
+    pthread_mutex_lock(&p->mu);
+    bool up = !p->down;
+    pthread_mutex_unlock(&p->mu);
+    return up;
 }
 
 void ingest_acked_counts(ingest_acked_t *p, uint64_t *acked, uint64_t *failed)

@@ -7,6 +7,7 @@
 #ifndef INGEST_ACKED_H
 #define INGEST_ACKED_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,14 +36,16 @@ ingest_acked_t *ingest_acked_create(const ingest_kafka_prop_t *props, size_t n, 
 /* Produces value[0..len) to topic with key (NULL: none), timestamp ts_ms
  * (UTC ms) and headers[0..nheaders), copying them all, and waits until the
  * broker acknowledged it or refused it, at most the ack timeout (plus a
- * second). Thread-safe. A record given up on (UNAVAILABLE after the
- * timeout) may still be delivered later: the sender's retry then makes a
- * second copy, which the store's dedup absorbs. err says why, for the
- * log. */
+ * second; half a second while the brokers are known to be unreachable). Thread-safe. A record given
+ * up on (UNAVAILABLE after the timeout) may still be delivered later: the sender's retry then makes
+ * a second copy, which the store's dedup absorbs. err says why, for the log. */
 ingest_acked_result_t ingest_acked_send(ingest_acked_t *p, const char *topic, const char *key,
                                         const void *value, size_t len, int64_t ts_ms,
                                         const ingest_header_t *headers, size_t nheaders, char *err,
                                         size_t errlen);
+
+/* False while the brokers are known to be unreachable (any thread). */
+bool ingest_acked_up(ingest_acked_t *p);
 
 /* Records acknowledged and not acknowledged since creation (any thread). */
 void ingest_acked_counts(ingest_acked_t *p, uint64_t *acked, uint64_t *failed);

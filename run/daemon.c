@@ -56,6 +56,9 @@
 #include "run/daemon.h"
 #include "run/daemon_int.h"
 #include "run/endpoint.h"
+#include "run/http.h"
+#include "run/receive.h"
+#include "ingest/acked.h"
 #include "run/draft_select.h"
 #include "run/rekey.h"
 #include "run/registry.h"
@@ -77,6 +80,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 static volatile sig_atomic_t stop_requested;
 
@@ -757,11 +761,134 @@ struct run_daemon {
     const am_log_t *log;
     run_registry_t *metrics; /* NULL: metrics off */
     run_endpoint_t *http;
+    /* the webhook receiver, when cfg->receive */
+    ingest_acked_t *acked;
+    run_receive_t *rx;
+    run_http_t *rxhttp;
     corr_rules_t *rules;
     store_t *st;           /* NULL in role correlate */
     corr_engine_t *engine; /* role all only */
     bool ran;
 };
+
+/* --- the webhook receiver's glue (run/receive.h on run/http.h) --------------- */
+
+static int rx_send(void *opaque, const char *topic, const char *key, const char *value, size_t len,
+                   int64_t ts_ms, const ingest_header_t *headers, size_t nheaders, char *err,
+                   size_t errlen)
+{
+    return ingest_acked_send(opaque, topic, key, value, len, ts_ms, headers, nheaders, err, errlen);
+}
+
+static const char *rx_header(const void *ctx, const char *name)
+{
+    return run_http_request_header(ctx, name);
+}
+
+static void rx_each(const void *ctx, run_receive_header_cb fn, void *arg)
+{
+    run_http_request_each_header(ctx, fn, arg);
+}
+
+static void on_webhook(void *opaque, const run_http_request_t *req, run_http_reply_t *reply)
+{
+    run_daemon_t *d = opaque;
+    char peer[64];
+    size_t len = 0;
+    const char *body = run_http_request_body(req, &len);
+    run_receive_request_t q = {.method = run_http_request_method(req),
+                               .path = run_http_request_path(req),
+                               .header = rx_header,
+                               .each_header = rx_each,
+                               .ctx = req,
+                               .body = body,
+                               .len = len,
+                               .peer = run_http_request_peer(req, peer)};
+    run_receive_answer_t a;
+    run_receive_handle(d->rx, &q, &a);
+    reply->status = a.status;
+    reply->type = "application/json";
+    reply->retry_after = a.retry_after > 0 ? (unsigned)a.retry_after : 0;
+    reply->www_authenticate = a.challenge;
+    json_t *doc = json_pack("{s:s}", a.status < 300 ? "status" : "error", a.message);
+    char *text = json_dumps(doc, JSON_COMPACT);
+    am_buf_puts(&reply->body, text);
+    am_buf_putc(&reply->body, '\n');
+    free(text);
+    json_decref(doc);
+}
+
+/* The receive listener's own liveness: 200 while its producer reaches the
+ * brokers, else 503 (a load balancer then sends the webhooks elsewhere). */
+static void on_rx_health(void *opaque, const run_http_request_t *req, run_http_reply_t *reply)
+{
+    run_daemon_t *d = opaque;
+    (void)req;
+    bool up = ingest_acked_up(d->acked);
+    reply->status = up ? 200 : 503;
+    reply->type = "application/json";
+    am_buf_puts(&reply->body, up ? "{\"healthy\":true}\n"
+                                 : "{\"healthy\":false,\"state\":"
+                                   "\"broker_down\"}\n");
+}
+
+/* The receiver's counters in /metrics: per source and outcome, and its
+ * listener's connection counters. */
+static void rx_expose(void *arg, am_buf_t *out)
+{
+    run_daemon_t *d = arg;
+    run_receive_expose(d->rx, out);
+}
+
+/* Starts the receiver: its producer, its checks (credential files read
+ * now), its listener. */
+static int rx_start(run_daemon_t *d, char *err, size_t errlen)
+{
+    const run_config_t *cfg = d->cfg;
+    ingest_kafka_prop_t *props = am_xcalloc(cfg->nkafka + 1, sizeof *props);
+    for (size_t i = 0; i < cfg->nkafka; i++)
+        props[i] = (ingest_kafka_prop_t){cfg->kafka[i].name, cfg->kafka[i].value};
+    d->acked = ingest_acked_create(props, cfg->nkafka, (int)cfg->receive_ack_timeout_ms, d->log,
+                                   err, errlen);
+    free(props);
+    if (!d->acked)
+        return -1;
+    d->rx = run_receive_create(cfg, rx_send, d->acked, d->log, err, errlen);
+    if (!d->rx)
+        return -1;
+    const run_http_route_t routes[] = {
+        {.method = "POST",
+         .path = "/webhook/",
+         .max_body = (size_t)cfg->receive_max_body,
+         .handler = on_webhook,
+         .opaque = d},
+        {.method = "GET", .path = "/healthz", .handler = on_rx_health, .opaque = d},
+    };
+    /* A request may wait for the broker's acknowledgement: the deadline
+     * leaves it that long and more. */
+    run_http_limits_t lim = run_http_limits_default();
+    if (lim.deadline_ms < (unsigned)cfg->receive_ack_timeout_ms + 5000)
+        lim.deadline_ms = (unsigned)cfg->receive_ack_timeout_ms + 5000;
+    d->rxhttp = run_http_start("webhook", cfg->receive, routes, sizeof routes / sizeof routes[0],
+                               &lim, err, errlen);
+    if (!d->rxhttp)
+        return -1;
+    size_t n;
+    const run_config_webhook_t *w = run_config_webhooks(cfg, &n);
+    am_buf_t names = {0};
+    for (size_t i = 0; i < n; i++) {
+        am_buf_printf(&names, "%s%s->%s", i ? "," : "", w[i].name, w[i].topic);
+        if (cfg->role == RUN_ROLE_ALL && !run_config_topic(cfg, w[i].topic))
+            am_log(d->log, AM_LOG_WARN,
+                   "a webhook source's topic is not among the topics run reads: its events reach "
+                   "Kafka but not this store",
+                   "source", w[i].name, "topic", w[i].topic, NULL);
+    }
+    am_log(d->log, AM_LOG_INFO, "webhook receiver listening", "address",
+           run_http_address(d->rxhttp), "sources", names.p, NULL);
+    am_buf_free(&names);
+    return 0;
+}
 
 run_daemon_t *run_daemon_create(const run_config_t *cfg, const run_daemon_opts_t *o,
                                 const am_log_t *log, run_daemon_error_t *why, char *err,
@@ -773,16 +900,21 @@ run_daemon_t *run_daemon_create(const run_config_t *cfg, const run_daemon_opts_t
     if (o)
         d->opts = *o;
     *why = RUN_DAEMON_ECONFIG;
+    /* Listening first: a taken port or an unreadable credential file is a
+     * configuration error, before anything is consumed. */
+    if (cfg->receive && rx_start(d, err, errlen) != 0)
+        goto init_error;
     if (cfg->metrics) {
-        /* Listening first: a taken port is a configuration error, before
-         * anything is consumed. */
         d->metrics = run_registry_create(AFTERMATH_VERSION, am_wall_ms());
-        d->http = run_endpoint_start(cfg->metrics, d->metrics, NULL, err, errlen);
+        d->http = run_endpoint_start_with(cfg->metrics, d->metrics, NULL, d->rx ? rx_expose : NULL,
+                                          d, err, errlen);
         if (!d->http)
             goto init_error;
         am_log(log, AM_LOG_INFO, "metrics endpoint listening", "address",
                run_endpoint_address(d->http), NULL);
     }
+    if (cfg->role == RUN_ROLE_RECEIVE)
+        return d; /* no rules, no store: the receiver alone */
     d->rules = corr_rules_load_files(cfg->rules, cfg->nrules, err, errlen);
     if (!d->rules)
         goto init_error;
@@ -817,6 +949,36 @@ init_error:
     return NULL;
 }
 
+/* Role receive: the listener does the work; this thread keeps the health
+ * current until a signal or the deadline. */
+static int receive_only(run_daemon_t *d, run_daemon_result_t *result)
+{
+    struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESETHAND}, old_int, old_term;
+    stop_requested = 0;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    double began = am_monotonic_s();
+    while (!stop_requested &&
+           (!d->opts.deadline_ms || am_monotonic_s() - began < d->opts.deadline_ms / 1000.0)) {
+        if (d->metrics) {
+            run_registry_receiver(d->metrics, ingest_acked_up(d->acked));
+            run_registry_publish(d->metrics);
+        }
+        struct timespec ts = {0, 200 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (result) {
+        *result = (run_daemon_result_t){0};
+        uint64_t acked, failed;
+        ingest_acked_counts(d->acked, &acked, &failed);
+        result->kafka.records = acked;
+    }
+    return 0;
+}
+
 int run_daemon_run(run_daemon_t *d, run_daemon_result_t *result, char *err, size_t errlen)
 {
     if (d->ran) {
@@ -824,6 +986,8 @@ int run_daemon_run(run_daemon_t *d, run_daemon_result_t *result, char *err, size
         return -1;
     }
     d->ran = true;
+    if (d->cfg->role == RUN_ROLE_RECEIVE)
+        return receive_only(d, result);
     return consume(d->cfg, d->st, d->engine, d->rules, &d->opts, d->metrics, d->log, result, err,
                    errlen);
 }
@@ -842,6 +1006,9 @@ void run_daemon_destroy(run_daemon_t *d)
         run_registry_publish(d->metrics);
     }
     run_endpoint_stop(d->http);
+    run_http_stop(d->rxhttp); /* no request in flight once it returns */
+    run_receive_destroy(d->rx);
+    ingest_acked_destroy(d->acked);
     run_registry_destroy(d->metrics);
     corr_engine_destroy(d->engine);
     store_close(d->st);

@@ -16,6 +16,8 @@
 struct run_endpoint {
     run_registry_t *m;
     run_http_t *http;
+    run_endpoint_expose_fn extra;
+    void *arg;
 };
 
 static void on_metrics(void *opaque, const run_http_request_t *req, run_http_reply_t *reply)
@@ -24,6 +26,8 @@ static void on_metrics(void *opaque, const run_http_request_t *req, run_http_rep
     run_registry_scrape(e->m, &reply->body);
     const run_http_t *servers[] = {run_http_request_server(req)};
     run_http_expose(servers, 1, &reply->body);
+    if (e->extra)
+        e->extra(e->arg, &reply->body);
     reply->status = 200;
     reply->type = "text/plain; version=0.0.4; charset=utf-8";
 }
@@ -40,8 +44,18 @@ static void on_health(void *opaque, const run_http_request_t *req, run_http_repl
 run_endpoint_t *run_endpoint_start(const char *addr, run_registry_t *m,
                                    const run_http_limits_t *limits, char *err, size_t errlen)
 {
+    return run_endpoint_start_with(addr, m, limits, NULL, NULL, err, errlen);
+}
+
+run_endpoint_t *run_endpoint_start_with(const char *addr, run_registry_t *m,
+                                        const run_http_limits_t *limits,
+                                        run_endpoint_expose_fn extra, void *arg, char *err,
+                                        size_t errlen)
+{
     run_endpoint_t *e = am_xcalloc(1, sizeof *e);
     e->m = m;
+    e->extra = extra;
+    e->arg = arg;
     const run_http_route_t routes[] = {
         {.method = "GET", .path = "/metrics", .handler = on_metrics, .opaque = e},
         {.method = "GET", .path = "/healthz", .handler = on_health, .opaque = e},

@@ -22,6 +22,18 @@ typedef struct run_endpoint run_endpoint_t;
 run_endpoint_t *run_endpoint_start(const char *addr, run_registry_t *m,
                                    const run_http_limits_t *limits, char *err, size_t errlen);
 
+/* More of the exposition: called on the server's thread at each scrape,
+ * after the registry and the server's own counters, to append families
+ * (the webhook receiver's counters). */
+typedef void (*run_endpoint_expose_fn)(void *arg, am_buf_t *out);
+
+/* run_endpoint_start with extra (NULL: none) and its argument (borrowed;
+ * it must outlive the endpoint). */
+run_endpoint_t *run_endpoint_start_with(const char *addr, run_registry_t *m,
+                                        const run_http_limits_t *limits,
+                                        run_endpoint_expose_fn extra, void *arg, char *err,
+                                        size_t errlen);
+
 /* The address actually bound, "host:port" (run_http_address). Borrowed. */
 const char *run_endpoint_address(const run_endpoint_t *e);
 

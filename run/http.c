@@ -259,6 +259,41 @@ const char *run_http_request_header(const run_http_request_t *req, const char *n
     return MHD_lookup_connection_value(req->c, MHD_HEADER_KIND, name);
 }
 
+typedef struct each_header {
+    void (*fn)(void *arg, const char *name, const char *value);
+    void *arg;
+} each_header_t;
+
+static enum MHD_Result header_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    each_header_t *e = cls;
+    (void)kind;
+    e->fn(e->arg, key, value);
+    return MHD_YES;
+}
+
+void run_http_request_each_header(const run_http_request_t *req,
+                                  void (*fn)(void *arg, const char *name, const char *value),
+                                  void *arg)
+{
+    each_header_t e = {fn, arg};
+    MHD_get_connection_values(req->c, MHD_HEADER_KIND, header_cb, &e);
+}
+
+const char *run_http_request_peer(const run_http_request_t *req, char buf[64])
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    socklen_t len = !sa                         ? 0
+                    : sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                : sizeof(struct sockaddr_in);
+    if (!sa || getnameinfo(sa, len, buf, 64, NULL, 0, NI_NUMERICHOST) != 0)
+        snprintf(buf, 64, "?");
+    return buf;
+}
+
 const run_http_t *run_http_request_server(const run_http_request_t *req)
 {
     return req->h;
@@ -437,6 +472,13 @@ static enum MHD_Result reply(struct MHD_Connection *c, run_http_reply_t *rep, co
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (allow)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    if (rep->retry_after) {
+        char secs[16];
+        snprintf(secs, sizeof secs, "%u", rep->retry_after);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+    }
+    if (rep->www_authenticate)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, rep->www_authenticate);
     enum MHD_Result ok = MHD_queue_response(c, rep->status, r);
     MHD_destroy_response(r);
     return ok;

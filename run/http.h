@@ -39,6 +39,13 @@ const char *run_http_request_path(const run_http_request_t *req);
 const char *run_http_request_body(const run_http_request_t *req, size_t *len);
 /* The value of header name (case-insensitive), or NULL; borrowed. */
 const char *run_http_request_header(const run_http_request_t *req, const char *name);
+/* Calls fn(arg, name, value) for every header of req, in order. */
+void run_http_request_each_header(const run_http_request_t *req,
+                                  void (*fn)(void *arg, const char *name, const char *value),
+                                  void *arg);
+/* The client's address as text ("127.0.0.1", "::1") into buf; "?" when
+ * unknown. Returns buf. */
+const char *run_http_request_peer(const run_http_request_t *req, char buf[64]);
 /* The server serving req (for run_http_expose). Borrowed. */
 typedef struct run_http run_http_t;
 const run_http_t *run_http_request_server(const run_http_request_t *req);
@@ -49,6 +56,8 @@ typedef struct run_http_reply {
     unsigned status;
     const char *type;
     am_buf_t body;
+    unsigned retry_after;         /* seconds for a Retry-After header; 0: none */
+    const char *www_authenticate; /* a static challenge for WWW-Authenticate, or NULL */
 } run_http_reply_t;
 
 /* A handler: fills reply from req. Runs on the server's thread, one

@@ -64,6 +64,7 @@ struct run_registry {
     part_lag_t *parts; /* the assignment */
     size_t nparts;
     int joined, brokers_up, stopping;
+    int receiving; /* role receive: 1 while the receiver's producer reaches the brokers */
     int64_t brokers_down_since;
     int store_failing;
     char store_err[512];
@@ -85,6 +86,7 @@ static void update_state(run_registry_t *m)
     const char *s = m->stopping                             ? "stopping"
                     : m->store_failing                      ? "store_error"
                     : m->brokers_down_since != AM_TIME_NONE ? "broker_down"
+                    : m->receiving                          ? "receiving"
                     : !m->joined                            ? "starting"
                                                             : "consuming";
     if (!m->state || strcmp(s, m->state) != 0) {
@@ -374,12 +376,23 @@ void run_registry_scrape(run_registry_t *m, am_buf_t *out)
     pthread_mutex_unlock(&m->mu);
 }
 
+void run_registry_receiver(run_registry_t *m, bool brokers_up)
+{
+    m->receiving = 1;
+    if (brokers_up)
+        m->brokers_down_since = AM_TIME_NONE;
+    else if (m->brokers_down_since == AM_TIME_NONE)
+        m->brokers_down_since = am_wall_ms();
+    update_state(m);
+}
+
 int run_registry_health(run_registry_t *m, int64_t now_ms, am_buf_t *out)
 {
     pthread_mutex_lock(&m->mu);
     json_t *doc = json_loads(m->snap_health, 0, NULL);
     int stale = now_ms - m->snap_at > RUN_REGISTRY_STALE_MS;
-    int healthy = !stale && strcmp(m->snap_state, "consuming") == 0;
+    int healthy = !stale && (strcmp(m->snap_state, "consuming") == 0 ||
+                             strcmp(m->snap_state, "receiving") == 0);
     int64_t at = m->snap_at;
     pthread_mutex_unlock(&m->mu);
     if (!doc)

@@ -18,6 +18,7 @@
 #ifndef RUN_REGISTRY_H
 #define RUN_REGISTRY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,6 +74,11 @@ void run_registry_publish(run_registry_t *m);
 /* HTTP thread: appends the last snapshot's exposition (text format
  * 0.0.4) to out. */
 void run_registry_scrape(run_registry_t *m, am_buf_t *out);
+
+/* Role receive (no consumer): the receiver's producer reaches the
+ * brokers or not; the state is then "receiving" (healthy) or
+ * "broker_down". Consuming thread, then run_registry_publish. */
+void run_registry_receiver(run_registry_t *m, bool brokers_up);
 
 /* HTTP thread: appends the health document (JSON) to out and returns 1
  * when healthy: state "consuming" and a snapshot published within
