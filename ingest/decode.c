@@ -5,7 +5,9 @@
  * like it; the first yes wins, so more specific formats come first. The
  * payload is parsed once; decoders read the jansson tree and never see the
  * bytes. Everything a decoder appended is dropped again when it refuses
- * the record, so a record is taken whole or not at all.
+ * the record, so a record is taken whole or not at all. Event times are
+ * judged plausible here, once for every format (check_times), not in
+ * each decoder.
  *
  * ingest_decode_record() adds what only a record knows: its topic picks
  * the label map (a topic's own, else the decoder's), and its headers may
