@@ -86,6 +86,7 @@ static void refused_with(const char *file, const char *text, int64_t observed_at
     if (decode_text(text, observed_at, &l, err, sizeof err) == 0)
         fail_msg("%s: taken, expected a refusal with \"%s\"\n  payload: %s", file, want, text);
     assert_int_equal(l.n, 0);
+    am_event_list_free(&l);
     if (!strstr(err, want))
         fail_msg("%s: reason \"%s\" does not contain \"%s\"", file, err, want);
     assert_string_equal(ingest_reject_class(err), "invalid_value");
