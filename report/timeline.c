@@ -8,7 +8,9 @@
  * Entries are sorted by time, then by a fixed rank of their type (impact
  * start before the alert that marks it, mitigation before resolution),
  * then by the order they were made; entries whose time is unknown go last
- * and are written as unknown, never as 1970.
+ * and are written as unknown, never as 1970. A time the decoder refused as
+ * implausible (the annotation AM_ANNOTATION_TIME_REFUSED) is said on its
+ * alert's line, so the reader knows why an end is missing.
  */
 #include "report/timeline.h"
 
