@@ -177,11 +177,12 @@ static int check_times(am_event_list_t *out, size_t from, bool own, char *err, s
         ev->observed_at = am_time_record(ev->observed_at);
         if (ev->starts_at != AM_TIME_NONE &&
             am_time_plausible(ev->starts_at, ev->observed_at, why, sizeof why) != 0) {
+            int named = ev->name && *ev->name;
             am_errf(err, errlen,
-                    "event %zu (%s \"%.64s\"): starts_at %s is implausible: %s (docs/formats.md, "
+                    "event %zu (%s%s%.64s%s): starts_at %s is implausible: %s (docs/formats.md, "
                     "Time)",
-                    i - from + 1, am_kind_name(ev->kind), ev->name ? ev->name : "",
-                    am_time_format(ev->starts_at, t), why);
+                    i - from + 1, am_kind_name(ev->kind), named ? " \"" : "", named ? ev->name : "",
+                    named ? "\"" : "", am_time_format(ev->starts_at, t), why);
             return -1;
         }
         if (ev->ends_at != AM_TIME_NONE &&

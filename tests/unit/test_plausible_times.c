@@ -159,6 +159,11 @@ static void test_refusal_names_the_event(void **state)
                  "alertmanager: event 2 (alert \"Epoch\"): starts_at 1970-01-01T00:00:00.001Z is "
                  "implausible: before 2000-01-01T00:00:00Z (docs/formats.md, Time)");
     free(s);
+    s = dq("{'kind':'note','at':'1970-01-01T00:00:00Z','summary':'n'}");
+    refused_with("note", s, AM_TIME_NONE,
+                 "generic: event 1 (note): starts_at 1970-01-01T00:00:00Z is implausible: before "
+                 "2000-01-01T00:00:00Z (docs/formats.md, Time)");
+    free(s);
 }
 
 static void decode_one(const char *sq, int64_t observed_at, am_event_t *ev_out, am_event_list_t *l)
