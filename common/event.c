@@ -86,6 +86,18 @@ const char *am_labels_get(const am_labels_t *labels, const char *name)
     return found ? labels->v[i].value : NULL;
 }
 
+void am_labels_unset(am_labels_t *labels, const char *name)
+{
+    bool found;
+    size_t i = labels_find(labels, name, &found);
+    if (!found)
+        return;
+    free(labels->v[i].name);
+    free(labels->v[i].value);
+    memmove(&labels->v[i], &labels->v[i + 1], (labels->n - i - 1) * sizeof *labels->v);
+    labels->n--;
+}
+
 void am_labels_copy(am_labels_t *dst, const am_labels_t *src)
 {
     for (size_t i = 0; i < src->n; i++)

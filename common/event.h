@@ -51,6 +51,8 @@ typedef struct am_labels {
 void am_labels_set(am_labels_t *labels, const char *name, const char *value);
 /* Borrowed value of name, or NULL. */
 const char *am_labels_get(const am_labels_t *labels, const char *name);
+/* Removes name (and its value) when present. */
+void am_labels_unset(am_labels_t *labels, const char *name);
 void am_labels_copy(am_labels_t *dst, const am_labels_t *src);
 void am_labels_free(am_labels_t *labels);
 /* Alertmanager's fingerprint of a label set: FNV-1a 64 over the labels
@@ -89,6 +91,13 @@ typedef struct am_event {
     char *labels_json;
     char *annotations_json;
 } am_event_t;
+
+/* The annotation that says an event time was refused as implausible
+ * (am_time_plausible), e.g. "ends_at 9999-12-31T23:59:59Z refused as
+ * implausible (on or after 2100-01-01T00:00:00Z)". Only the decoder sets
+ * it (a sender's is dropped); the draft shows it. The dot keeps it apart
+ * from Prometheus annotation names, which cannot hold one. */
+#define AM_ANNOTATION_TIME_REFUSED "aftermath.time_refused"
 
 /* A zeroed event with every time set to AM_TIME_NONE. */
 void am_event_init(am_event_t *ev);

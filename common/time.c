@@ -90,13 +90,16 @@ int am_time_parse(const char *s, size_t len, int64_t *ms, char *err, size_t errl
         i++;
         size_t start = i;
         int64_t scale = 100;
+        /* RFC 3339 sets no limit on the digits (time-secfrac = "." 1*DIGIT):
+         * all are read, those past the millisecond dropped. Truncation,
+         * never rounding: .9999999999 stays in its second. */
         while (i < len && s[i] >= '0' && s[i] <= '9') {
             frac_ms += (s[i] - '0') * scale;
             scale /= 10;
             i++;
         }
-        if (i == start || i - start > 9) {
-            am_errf(err, errlen, "bad fractional seconds in time \"%.*s\" (1 to 9 digits)",
+        if (i == start) {
+            am_errf(err, errlen, "bad fractional seconds in time \"%.*s\" (no digit after '.')",
                     (int)(len > 64 ? 64 : len), s);
             return -1;
         }
@@ -139,6 +142,31 @@ bad_form:
     am_errf(err, errlen, "time \"%.*s\" is not RFC 3339 (like 2024-06-18T14:29:00Z)",
             (int)(len > 64 ? 64 : len), s);
     return -1;
+}
+
+int am_time_plausible(int64_t t, int64_t record, char *why, size_t whylen)
+{
+    char b[AM_TIME_STRLEN], d[AM_TIME_STRLEN];
+    if (t < AM_TIME_PLAUSIBLE_MIN) {
+        am_errf(why, whylen, "before %s", am_time_format(AM_TIME_PLAUSIBLE_MIN, b));
+        return -1;
+    }
+    if (t >= AM_TIME_PLAUSIBLE_MAX) {
+        am_errf(why, whylen, "on or after %s", am_time_format(AM_TIME_PLAUSIBLE_MAX, b));
+        return -1;
+    }
+    record = am_time_record(record);
+    if (record != AM_TIME_NONE && t - record > AM_TIME_PLAUSIBLE_AHEAD) {
+        am_errf(why, whylen, "more than %s after the record time %s",
+                am_duration_format(AM_TIME_PLAUSIBLE_AHEAD, d), am_time_format(record, b));
+        return -1;
+    }
+    return 0;
+}
+
+int64_t am_time_record(int64_t ts)
+{
+    return ts >= AM_TIME_PLAUSIBLE_MIN && ts < AM_TIME_PLAUSIBLE_MAX ? ts : AM_TIME_NONE;
 }
 
 char *am_time_format(int64_t ms, char out[AM_TIME_STRLEN])

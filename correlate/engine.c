@@ -421,6 +421,12 @@ static int add_episode(void *arg, size_t rule, const char *name, const char *gke
                                                  : ev->starts_at;
         if (ends < ev->starts_at)
             ends = ev->starts_at;
+        /* One whose end was refused as implausible (ingest/decode.c) and
+         * that was never seen has no end to tell: its episode stays open
+         * rather than lasting no time at all. */
+        if (ev->ends_at == AM_TIME_NONE && ev->observed_at == AM_TIME_NONE &&
+            am_labels_get(&ev->annotations, AM_ANNOTATION_TIME_REFUSED))
+            ends = AM_TIME_NONE;
     }
     char *labels_owned;
     const char *labels = am_event_labels_json(ev, false, &labels_owned);

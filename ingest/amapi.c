@@ -8,7 +8,8 @@
  * endsAt is set and in the past. "Past" is judged against the record's
  * observed_at (its Kafka timestamp), never the clock, so that replaying the
  * same records gives the same events; when observed_at is unknown (a raw
- * line from a file), a set endsAt means resolved. Clients may leave
+ * line from a file), a set endsAt means resolved unless it is past the
+ * plausible times (AM_TIME_PLAUSIBLE_MAX), which only the future can be. Clients may leave
  * startsAt out (Alertmanager stamps the arrival time): observed_at then
  * stands in, and without it the record is refused naming the field rather
  * than given an invented time. Recognised as an array whose first member is
@@ -38,8 +39,11 @@ static int decode_alert(const json_t *alert, const char *field, const ingest_ctx
     int64_t ends;
     if (ingest_get_time(alert, "endsAt", field, &ends, err, errlen) != 0)
         return -1;
+    /* Without a record time, an endsAt too late to be plausible (a client's
+     * 9999-12-31 "until further notice") is in the future all the same. */
     int resolved =
-        ends != AM_TIME_NONE && (ctx->observed_at == AM_TIME_NONE || ends <= ctx->observed_at);
+        ends != AM_TIME_NONE && (ctx->observed_at == AM_TIME_NONE ? ends < AM_TIME_PLAUSIBLE_MAX
+                                                                  : ends <= ctx->observed_at);
     ev->status = am_xstrdup(resolved ? "resolved" : "firing");
     ev->ends_at = resolved ? ends : AM_TIME_NONE;
     ingest_alert_finish(ev, ctx);

@@ -5,7 +5,9 @@
  * like it; the first yes wins, so more specific formats come first. The
  * payload is parsed once; decoders read the jansson tree and never see the
  * bytes. Everything a decoder appended is dropped again when it refuses
- * the record, so a record is taken whole or not at all.
+ * the record, so a record is taken whole or not at all. Event times are
+ * judged plausible here, once for every format (check_times), not in
+ * each decoder.
  *
  * ingest_decode_record() adds what only a record knows: its topic picks
  * the label map (a topic's own, else the decoder's), and its headers may
@@ -18,6 +20,7 @@
 #include "ingest/decoders.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +151,54 @@ static size_t json_depth(const json_t *v, size_t limit)
     return 0;
 }
 
+/* The one plausibility check of event times (am_time_plausible), run on
+ * the events of out from index from after any format's decoder, so that
+ * the eight decoders, the daemon and a replay judge times alike. An
+ * implausible starts_at refuses the record naming the event and the field:
+ * an event cannot be placed without its time, and the rejected table is
+ * where a user looks for what was not taken. An implausible ends_at is
+ * dropped rather than the event (the alert is real; only its end is
+ * unknown, taken downstream as that of a resolve without an end time) and
+ * said in the annotation AM_ANNOTATION_TIME_REFUSED, which the draft
+ * shows. A sender's own annotation of that name is dropped unless the
+ * events are aftermath's own keyed records (own), which carry the note
+ * their first decoding wrote. observed_at is normalised as a record time
+ * (am_time_record) first: the keyed format carries its own. */
+static int check_times(am_event_list_t *out, size_t from, bool own, char *err, size_t errlen)
+{
+    for (size_t i = from; i < out->n; i++) {
+        am_event_t *ev = &out->v[i];
+        char why[160], t[AM_TIME_STRLEN];
+        if (!own && am_labels_get(&ev->annotations, AM_ANNOTATION_TIME_REFUSED)) {
+            am_labels_unset(&ev->annotations, AM_ANNOTATION_TIME_REFUSED);
+            free(ev->annotations_json);
+            ev->annotations_json = NULL;
+        }
+        ev->observed_at = am_time_record(ev->observed_at);
+        if (ev->starts_at != AM_TIME_NONE &&
+            am_time_plausible(ev->starts_at, ev->observed_at, why, sizeof why) != 0) {
+            int named = ev->name && *ev->name;
+            am_errf(err, errlen,
+                    "event %zu (%s%s%.64s%s): starts_at %s is implausible: %s (docs/formats.md, "
+                    "Time)",
+                    i - from + 1, am_kind_name(ev->kind), named ? " \"" : "", named ? ev->name : "",
+                    named ? "\"" : "", am_time_format(ev->starts_at, t), why);
+            return -1;
+        }
+        if (ev->ends_at != AM_TIME_NONE &&
+            am_time_plausible(ev->ends_at, ev->observed_at, why, sizeof why) != 0) {
+            char note[256];
+            snprintf(note, sizeof note, "ends_at %s refused as implausible (%s)",
+                     am_time_format(ev->ends_at, t), why);
+            am_labels_set(&ev->annotations, AM_ANNOTATION_TIME_REFUSED, note);
+            free(ev->annotations_json);
+            ev->annotations_json = NULL;
+            ev->ends_at = AM_TIME_NONE;
+        }
+    }
+    return 0;
+}
+
 /* ingest_decode with the label map and the binary-mode flag given. */
 static int decode_with(const ingest_decoder_t *dec, const am_label_map_t *map, int ce_binary,
                        const char *format, const char *payload, size_t len, int64_t observed_at,
@@ -190,11 +241,14 @@ static int decode_with(const ingest_decoder_t *dec, const am_label_map_t *map, i
             goto done;
         }
     }
-    ingest_ctx_t ctx = {
-        .map = map, .limits = lim, .observed_at = observed_at, .ce_binary = ce_binary};
+    ingest_ctx_t ctx = {.map = map,
+                        .limits = lim,
+                        .observed_at = am_time_record(observed_at),
+                        .ce_binary = ce_binary};
     size_t before = out->n;
     char why[512];
-    if (fmt->decode(root, &ctx, out, why, sizeof why) != 0) {
+    if (fmt->decode(root, &ctx, out, why, sizeof why) != 0 ||
+        check_times(out, before, fmt == &ingest_format_keyed, why, sizeof why) != 0) {
         am_errf(err, errlen, "%s: %s", fmt->name, why);
         while (out->n > before)
             am_event_free(&out->v[--out->n]);

@@ -200,7 +200,7 @@ static int feed(ingest_kafka_t *k, rd_kafka_message_t *msg, char *err, size_t er
         .topic = topic,
         .partition = msg->partition,
         .offset = msg->offset,
-        .ts = tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE || ts < 0 ? AM_TIME_NONE : ts,
+        .ts = tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? AM_TIME_NONE : am_time_record(ts),
         .key = msg->key,
         .key_len = msg->key ? msg->key_len : 0,
         .headers = headers,

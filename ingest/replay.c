@@ -5,7 +5,9 @@
  * payload; the payload itself is decoded later by the same decoder as a
  * Kafka message, so a replayed dump and a live topic take one path. A
  * pretty-printed document is recognised when its first line is not JSON
- * by itself but the whole input is.
+ * by itself but the whole input is. An envelope's ts is taken as the
+ * daemon takes a Kafka timestamp (am_time_record): zero, negative or
+ * absurd means no record time.
  */
 #include "ingest/replay.h"
 #include "common/buf.h"
@@ -227,7 +229,7 @@ static int fast_envelope(const char *text, size_t len, am_record_t *rec, am_buf_
         rec->payload = NULL;
         rec->len = 0;
     }
-    rec->ts = v[ENV_TS].i;
+    rec->ts = am_time_record(v[ENV_TS].i);
     if (v[ENV_TOPIC].type == 's') {
         rec->topic = b->p + v[ENV_TOPIC].at;
         rec->partition = v[ENV_PARTITION].type == 'i' ? (int32_t)v[ENV_PARTITION].i : 0;
@@ -252,7 +254,7 @@ static int parse_envelope(const json_t *root, am_record_t *rec, char **headers)
         return 0;
     rec->payload = json_is_string(payload) ? json_string_value(payload) : NULL;
     rec->len = json_is_string(payload) ? json_string_length(payload) : 0;
-    rec->ts = json_integer_value(ts);
+    rec->ts = am_time_record(json_integer_value(ts));
     const json_t *topic = json_object_get(root, "topic");
     if (json_is_string(topic)) {
         rec->topic = json_string_value(topic);

@@ -8,7 +8,9 @@
  * Entries are sorted by time, then by a fixed rank of their type (impact
  * start before the alert that marks it, mitigation before resolution),
  * then by the order they were made; entries whose time is unknown go last
- * and are written as unknown, never as 1970.
+ * and are written as unknown, never as 1970. A time the decoder refused as
+ * implausible (the annotation AM_ANNOTATION_TIME_REFUSED) is said on its
+ * alert's line, so the reader knows why an end is missing.
  */
 #include "report/timeline.h"
 
@@ -99,6 +101,29 @@ static void add_episode(json_t *episodes, int64_t starts, int64_t ends)
         json_pack("{s:o,s:o}", "starts_at", time_json(starts), "ends_at", time_json(ends)));
 }
 
+static int cmp_string(const void *a, const void *b)
+{
+    return strcmp(json_string_value(*(const json_t *const *)a),
+                  json_string_value(*(const json_t *const *)b));
+}
+
+/* Sorts a JSON array of strings in place (NULL: nothing), so that what it
+ * says does not depend on the order the events were read in. */
+static void sort_strings(json_t *arr)
+{
+    size_t n = json_array_size(arr);
+    if (n < 2)
+        return;
+    json_t **v = am_xcalloc(n, sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = json_incref(json_array_get(arr, i));
+    qsort(v, n, sizeof *v, cmp_string);
+    json_array_clear(arr);
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, v[i]);
+    free(v);
+}
+
 static int cmp_first_firing(const void *a, const void *b)
 {
     const json_t *x = *(const json_t *const *)a, *y = *(const json_t *const *)b;
@@ -141,6 +166,12 @@ json_t *report_timeline_alerts(const report_linked_t *ev, size_t n)
             json_object_set_new(a, "summary", json_string(summary));
         if (desc && (firing || json_is_null(json_object_get(a, "description"))))
             json_object_set_new(a, "description", json_string(desc));
+        const char *refused = am_labels_get(&e->annotations, AM_ANNOTATION_TIME_REFUSED);
+        if (refused) {
+            if (!json_object_get(a, "times_refused"))
+                json_object_set_new(a, "times_refused", json_array());
+            add_unique(json_object_get(a, "times_refused"), refused);
+        }
         if (e->starts_at != AM_TIME_NONE)
             add_episode(json_object_get(a, "episodes"), e->starts_at, e->ends_at);
         int64_t obs = report_json_time(json_object_get(a, "notified_at"));
@@ -154,6 +185,7 @@ json_t *report_timeline_alerts(const report_linked_t *ev, size_t n)
     json_t *a;
     json_object_foreach(by_key, key, a)
     {
+        sort_strings(json_object_get(a, "times_refused"));
         json_t *eps = json_object_get(a, "episodes");
         size_t ne = json_array_size(eps);
         json_object_set_new(a, "cycles", json_integer((json_int_t)ne));
@@ -286,6 +318,15 @@ static void add_alert_lines(entries_t *es, const json_t *a)
     const char *service = json_string_value(json_object_get(a, "service"));
     const char *summary = json_string_value(json_object_get(a, "summary"));
     json_int_t cycles = json_integer_value(json_object_get(a, "cycles"));
+    /* Times refused as implausible are said on the alert's line: the
+     * reader must know why its end is unknown or taken from elsewhere. */
+    am_buf_t refused = {0};
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(a, "times_refused"), i, r)
+    {
+        am_buf_printf(&refused, "; %s", json_string_value(r));
+    }
     am_buf_t text = {0}, src = {0};
     am_buf_printf(&src, "alert %s, service %s", name, nz(service, "unknown"));
     int64_t first = report_json_time(json_object_get(a, "first_firing"));
@@ -307,12 +348,16 @@ static void add_alert_lines(entries_t *es, const json_t *a)
         }
         if (summary)
             am_buf_printf(&text, " - %s", summary);
+        if (refused.p)
+            am_buf_puts(&text, refused.p);
         add(es, first, RANK_FIRING, "alert_flapping", text.p, src.p, NULL);
         goto done;
     }
     am_buf_printf(&text, "Alert %s fired", name);
     if (summary)
         am_buf_printf(&text, ": %s", summary);
+    if (refused.p)
+        am_buf_puts(&text, refused.p);
     add(es, first, RANK_FIRING, "alert_firing", text.p, src.p, NULL);
     int64_t end = report_json_time(json_object_get(a, "last_resolved"));
     if (end != AM_TIME_NONE) {
@@ -321,6 +366,7 @@ static void add_alert_lines(entries_t *es, const json_t *a)
         add(es, end, RANK_RESOLVED, "alert_resolved", text.p, src.p, NULL);
     }
 done:
+    am_buf_free(&refused);
     am_buf_free(&text);
     am_buf_free(&src);
 }

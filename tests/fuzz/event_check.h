@@ -1,7 +1,8 @@
 /*
  * event_check.h - what every consumer of a decoded event relies on, for
  * the fuzz targets that decode (fuzz_decode, fuzz_keyed): an id, a known
- * source, a time, what its kind needs, env mirrored as a label, labels
+ * source, a plausible time (and end and record time, if any), what its
+ * kind needs, env mirrored as a label, labels
  * sorted. A broken invariant prints what and aborts, for libFuzzer to keep
  * the input. Header-only: each target is one translation unit.
  */
@@ -38,6 +39,12 @@ static inline void fuzz_check_event(const am_event_t *ev, const char *who)
     fuzz_check(ev->id && *ev->id, who, "event without id");
     fuzz_check(ev->source && am_source_static(ev->source), who, "source of no known name");
     fuzz_check(ev->starts_at != AM_TIME_NONE, who, "event without time");
+    fuzz_check(am_time_plausible(ev->starts_at, ev->observed_at, NULL, 0) == 0, who,
+               "implausible starts_at");
+    fuzz_check(ev->ends_at == AM_TIME_NONE ||
+                   am_time_plausible(ev->ends_at, ev->observed_at, NULL, 0) == 0,
+               who, "implausible ends_at");
+    fuzz_check(ev->observed_at == am_time_record(ev->observed_at), who, "implausible observed_at");
     switch (ev->kind) {
     case AM_KIND_ALERT:
         fuzz_check(ev->identity && ev->name, who, "alert without identity or name");

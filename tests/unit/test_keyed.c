@@ -154,7 +154,7 @@ static void assert_event_refused(const char *event_sq, const char *want, const c
     am_event_list_free(&l);
 }
 
-#define EV_HEAD "'id':'x','source':'generic','starts_at':1,"
+#define EV_HEAD "'id':'x','source':'generic','starts_at':1718721005000,"
 
 static void test_refusals(void **state)
 {

@@ -68,11 +68,16 @@ static void test_render(void **state)
         &h, alert("A", 0, 10, "\"severity\":\"page\",\"cluster\":\"c1\",\"service\":\"web\""), 2);
     feed_free_at(
         &h, alert("B", 1, 10, "\"severity\":\"page\",\"cluster\":\"c1\",\"service\":\"db\""), 3);
-    /* c2: web, clock skew (observed before it started), then 4 days long */
+    /* c2: web, clock skew (observed before it started), then 4 days long;
+     * its resolve is a record of its own, taken at the end (an end 4 days
+     * after the record time would be refused as implausible) */
+    feed_free_at(
+        &h, alert("C", 100, -1, "\"severity\":\"page\",\"cluster\":\"c2\",\"service\":\"web\""),
+        99.5);
     feed_free_at(&h,
                  alert("C", 100, 100 + 4 * 24 * 60,
                        "\"severity\":\"page\",\"cluster\":\"c2\",\"service\":\"web\""),
-                 99.5);
+                 100 + 4 * 24 * 60);
     /* c3: a service name that needs escaping */
     feed_free_at(&h,
                  alert("D", 10000, 10001,

@@ -341,6 +341,57 @@ static void test_open_incident(void **state)
     h_close(&h);
 }
 
+/* An end refused as implausible (year 9999) is said on the alert's
+ * timeline line in every format and kept out of every duration: never
+ * seen, the episode stays open; seen, it ended when it was seen. */
+static void test_implausible_end(void **state)
+{
+    (void)state;
+    static const char note[] = "ends_at 9999-12-31T23:59:59Z refused as implausible (on or after "
+                               "2100-01-01T00:00:00Z)";
+    for (int seen = 0; seen < 2; seen++) {
+        harness_t h;
+        h_open(&h, ":memory:", RULES, 100, 0);
+        json_t *a = alert_ev("A", 0, -1, "slow");
+        json_object_set_new(a, "ends_at", json_string("9999-12-31T23:59:59Z"));
+        feed_json(&h, a, seen ? 20 : -1);
+        drafts_t d;
+        render(&h, first_id(&h), false, &d);
+        assert_non_null(strstr(d.text, note));
+        assert_non_null(strstr(d.md, "ends\\_at 9999-12-31T23:59:59Z refused as implausible"));
+        assert_non_null(strstr(d.html, note));
+        json_t *m = json_loads(d.json, 0, NULL);
+        assert_non_null(m);
+        json_t *alert = json_array_get(json_object_get(m, "alerts"), 0);
+        assert_string_equal(
+            json_string_value(json_array_get(json_object_get(alert, "times_refused"), 0)), note);
+        int found = 0;
+        size_t i;
+        json_t *e;
+        json_array_foreach(json_object_get(m, "timeline"), i, e)
+        {
+            const char *text = json_string_value(json_object_get(e, "text"));
+            if (strstr(text, note)) {
+                found = 1;
+                assert_string_equal(json_string_value(json_object_get(e, "type")), "alert_firing");
+            }
+        }
+        assert_true(found);
+        const json_t *summary = json_object_get(m, "summary");
+        if (seen) {
+            assert_string_equal(json_string_value(json_object_get(summary, "mitigated_at")), T(20));
+        } else {
+            assert_true(json_is_null(json_object_get(summary, "mitigated_at")));
+            assert_non_null(strstr(d.md, "| Mitigated (UTC) | unknown |"));
+        }
+        assert_null(strstr(d.md, "2912"));
+        assert_null(strstr(d.json, "2912"));
+        json_decref(m);
+        drafts_free(&d);
+        h_close(&h);
+    }
+}
+
 static void test_history_p50(void **state)
 {
     (void)state;
@@ -589,15 +640,11 @@ static void test_write_drafts_links(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_injection),
-        cmocka_unit_test(test_no_names),
-        cmocka_unit_test(test_no_ack_no_deploy),
-        cmocka_unit_test(test_open_incident),
-        cmocka_unit_test(test_start_and_ack_from_deploys),
-        cmocka_unit_test(test_history_p50),
-        cmocka_unit_test(test_unknown_id),
-        cmocka_unit_test(test_write_drafts),
-        cmocka_unit_test(test_write_drafts_links),
+        cmocka_unit_test(test_injection),         cmocka_unit_test(test_no_names),
+        cmocka_unit_test(test_no_ack_no_deploy),  cmocka_unit_test(test_open_incident),
+        cmocka_unit_test(test_implausible_end),   cmocka_unit_test(test_start_and_ack_from_deploys),
+        cmocka_unit_test(test_history_p50),       cmocka_unit_test(test_unknown_id),
+        cmocka_unit_test(test_write_drafts),      cmocka_unit_test(test_write_drafts_links),
         cmocka_unit_test(test_negative_duration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "common/time.h"
@@ -68,7 +69,85 @@ static void test_rfc3339_fractions(void **state)
     assert_true(parse_ok("2024-06-18T14:29:00.123999999Z") == base + 123); /* truncated */
     assert_true(parse_ok("2024-06-18T14:29:00.000000001Z") == base);
     parse_bad("2024-06-18T14:29:00.Z");
-    parse_bad("2024-06-18T14:29:00.1234567890Z");
+    parse_bad("2024-06-18T14:29:00..1Z");
+    parse_bad("2024-06-18T14:29:00.1x2Z");
+}
+
+/* RFC 3339 sets no limit on the fractional digits: more than 9 are valid,
+ * and are truncated like the rest, never rounded into the next second,
+ * minute, day or year. */
+static void test_rfc3339_long_fractions(void **state)
+{
+    (void)state;
+    int64_t base = parse_ok("2024-06-18T14:29:00Z");
+    assert_true(parse_ok("2024-06-18T14:29:00.1234567890Z") == base + 123);
+    assert_true(parse_ok("2024-06-18T14:29:00.12345678901234567890123456789Z") == base + 123);
+    assert_true(parse_ok("2024-06-18T14:29:00.0009999999999Z") == base);
+    assert_true(parse_ok("2024-06-18T14:29:00.9999999999+02:00") ==
+                parse_ok("2024-06-18T12:29:00.999Z"));
+    assert_true(parse_ok("2024-12-31T23:59:59.99999999999999999999Z") ==
+                parse_ok("2024-12-31T23:59:59.999Z"));
+    /* A fraction as long as a record may hold (the parser keeps no copy). */
+    char t[4096];
+    int n = snprintf(t, sizeof t, "2024-06-18T14:29:00.");
+    memset(t + n, '9', sizeof t - (size_t)n - 2);
+    t[sizeof t - 2] = 'Z';
+    t[sizeof t - 1] = '\0';
+    assert_true(parse_ok(t) == base + 999);
+    /* Still nothing after the '.', or a digit after the offset, is bad. */
+    parse_bad("2024-06-18T14:29:00.Z");
+    parse_bad("2024-06-18T14:29:00.1234567890Z1");
+}
+
+/* Plausible event times: [2000-01-01, 2100-01-01), and with a record
+ * time at most a day after it; the record time itself judged first. */
+static void test_plausible(void **state)
+{
+    (void)state;
+    char why[160] = "";
+    const int64_t min = parse_ok("2000-01-01T00:00:00Z"), max = parse_ok("2100-01-01T00:00:00Z");
+    assert_true(min == AM_TIME_PLAUSIBLE_MIN);
+    assert_true(max == AM_TIME_PLAUSIBLE_MAX);
+    assert_int_equal(am_time_plausible(min, AM_TIME_NONE, why, sizeof why), 0);
+    assert_int_equal(am_time_plausible(max - 1, AM_TIME_NONE, why, sizeof why), 0);
+    assert_int_equal(am_time_plausible(min - 1, AM_TIME_NONE, why, sizeof why), -1);
+    assert_string_equal(why, "before 2000-01-01T00:00:00Z");
+    assert_int_equal(am_time_plausible(0, AM_TIME_NONE, NULL, 0), -1);
+    assert_int_equal(am_time_plausible(INT64_MIN + 1, AM_TIME_NONE, NULL, 0), -1);
+    assert_int_equal(am_time_plausible(max, AM_TIME_NONE, why, sizeof why), -1);
+    assert_string_equal(why, "on or after 2100-01-01T00:00:00Z");
+    assert_int_equal(
+        am_time_plausible(parse_ok("9999-12-31T23:59:59Z"), AM_TIME_NONE, why, sizeof why), -1);
+    assert_int_equal(am_time_plausible(INT64_MAX, AM_TIME_NONE, NULL, 0), -1);
+
+    const int64_t rec = parse_ok("2024-06-18T14:30:05Z");
+    assert_int_equal(am_time_plausible(rec + AM_TIME_PLAUSIBLE_AHEAD, rec, why, sizeof why), 0);
+    assert_int_equal(am_time_plausible(rec + AM_TIME_PLAUSIBLE_AHEAD + 1, rec, why, sizeof why),
+                     -1);
+    assert_string_equal(why, "more than 1d after the record time 2024-06-18T14:30:05Z");
+    /* A backfill: long before its record, still plausible. */
+    assert_int_equal(am_time_plausible(parse_ok("2001-01-01T00:00:00Z"), rec, why, sizeof why), 0);
+    /* An absurd record time is no record time: only the fixed bounds. */
+    assert_int_equal(
+        am_time_plausible(rec + 30 * AM_TIME_PLAUSIBLE_AHEAD, -937840000000000LL, why, sizeof why),
+        0);
+    assert_int_equal(am_time_plausible(rec, 5, why, sizeof why), 0);
+}
+
+/* Record times: librdkafka's -1 for none, a zero, a negative or an absurd
+ * kcat ts are all "no record time". */
+static void test_record_time(void **state)
+{
+    (void)state;
+    assert_true(am_time_record(-1) == AM_TIME_NONE);
+    assert_true(am_time_record(0) == AM_TIME_NONE);
+    assert_true(am_time_record(5) == AM_TIME_NONE);
+    assert_true(am_time_record(-937840000000000LL) == AM_TIME_NONE);
+    assert_true(am_time_record(AM_TIME_NONE) == AM_TIME_NONE);
+    assert_true(am_time_record(AM_TIME_PLAUSIBLE_MAX) == AM_TIME_NONE);
+    assert_true(am_time_record(INT64_MAX) == AM_TIME_NONE);
+    assert_true(am_time_record(AM_TIME_PLAUSIBLE_MIN) == AM_TIME_PLAUSIBLE_MIN);
+    assert_true(am_time_record(1718721005000LL) == 1718721005000LL);
 }
 
 static void test_rfc3339_calendar(void **state)
@@ -196,6 +275,9 @@ int main(void)
         cmocka_unit_test(test_rfc3339_basic),
         cmocka_unit_test(test_rfc3339_offsets),
         cmocka_unit_test(test_rfc3339_fractions),
+        cmocka_unit_test(test_rfc3339_long_fractions),
+        cmocka_unit_test(test_plausible),
+        cmocka_unit_test(test_record_time),
         cmocka_unit_test(test_rfc3339_calendar),
         cmocka_unit_test(test_rfc3339_zero_and_garbage),
         cmocka_unit_test(test_format),
