@@ -13,7 +13,7 @@ set -euo pipefail
 pkgs=(
   build-essential cmake ninja-build pkg-config
   librdkafka-dev libjansson-dev libyaml-dev libsqlite3-dev sqlite3
-  libmicrohttpd-dev
+  libmicrohttpd-dev libgnutls28-dev
 )
 if [ "${1:-}" != --build-only ]; then
   pkgs+=(

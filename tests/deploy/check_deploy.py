@@ -140,10 +140,11 @@ def dpkg_depends(pkg):
     return {re.split(r"[ :(]", d.strip())[0] for alt in p.stdout.split(",") for d in alt.split("|")}
 
 
-# The runtime halves of the -dev packages: libfoo-dev depends on libfooN.
+# The runtime halves of the -dev packages: libfoo-dev depends on libfooN
+# (libgnutls28-dev on libgnutls30: the stem is taken without its number).
 runtime_of_dev = set()
 for dev in (p for p in deps_build if p.startswith("lib") and p.endswith("-dev")):
-    stem = dev[:-4]
+    stem = re.sub(r"\d+$", "", dev[:-4])
     halves = {d for d in dpkg_depends(dev) if d.startswith(stem) and not d.endswith("-dev")}
     check(halves, "%s: no runtime library package among its Depends" % dev)
     runtime_of_dev |= halves
