@@ -3,7 +3,9 @@
 # every test twice, in a normal build and in an ASan+UBSan build, with
 # warnings as errors, and checks the formatting. The integration tests run
 # against a real Apache Kafka broker (tests/kafka/broker.sh), whose jars are
-# fetched from Maven Central on first use (~/.cache/aftermath-kafka).
+# fetched from Maven Central on first use (~/.cache/aftermath-kafka), and
+# one against the real Prometheus Alertmanager, built with Go from the Go
+# module proxy on first use (~/.cache/aftermath-alertmanager).
 #
 # Environment:
 #   AFTERMATH_SHARED=DIR   also run the conformance tests on DIR (a copy of
@@ -11,6 +13,9 @@
 #   AFTERMATH_SKIP_ASAN=1  skip the sanitizer build (for a quick local run)
 #   AFTERMATH_SKIP_KAFKA=1 do not register the integration tests (no Java,
 #                          no broker); they are part of the check otherwise
+#   AFTERMATH_SKIP_ALERTMANAGER=1  do not register kafka_alertmanager (no Go);
+#                          otherwise tests/alertmanager/build.sh builds the real
+#                          Alertmanager it runs, once (~/.cache/aftermath-alertmanager)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +30,14 @@ else
   # then the jars, once.
   tests/kafka/broker.sh check
   tests/kafka/broker.sh fetch
+  if [ "${AFTERMATH_SKIP_ALERTMANAGER:-0}" = 1 ]; then
+    kafka+=(-DAFTERMATH_ALERTMANAGER_TESTS=OFF)
+  else
+    echo "== Alertmanager for the integration tests"
+    # Built once with Go from the Go module proxy (~2 min), then cached.
+    tests/alertmanager/build.sh >/dev/null
+    kafka+=(-DAFTERMATH_ALERTMANAGER_TESTS=ON)
+  fi
 fi
 
 shared=()

@@ -62,7 +62,7 @@ done
 
 (
   cd "$work/src"
-  GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath \
+  GOFLAGS="-mod=mod -buildvcs=false" CGO_ENABLED=0 go build -trimpath \
     -ldflags "-X github.com/prometheus/common/version.Version=$version -X github.com/prometheus/common/version.Branch=module-proxy" \
     -o "$work/alertmanager" ./cmd/alertmanager
 ) || die "go build of Alertmanager $version failed"
