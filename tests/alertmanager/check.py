@@ -27,8 +27,8 @@ check.py feed NAME KIND TRUTH INCIDENTS_JSON DB
                whose resolve was sent end within a second of the true end;
                an incident whose last episode's resolve was never sent has
                its end marked inferred (a member of the incident's JSON
-               whose name contains "inferred", true), one whose resolve
-               was sent has not
+               whose name contains "inferred" is true: aftermath's
+               mitigated_inferred), one whose resolve was sent has not
 """
 import datetime
 import json
@@ -151,10 +151,9 @@ def true_incidents(truth):
 
 
 def inferred_mark(inc):
-    keys = [k for k in inc if "inferred" in k]
-    if not keys:
-        return None
-    return any(bool(inc[k]) for k in keys)
+    """True when a member whose name contains "inferred" (aftermath's
+    mitigated_inferred, present only when true) is true."""
+    return any(bool(inc[k]) for k in inc if "inferred" in k)
 
 
 def feed(name, kind, truth_path, inc_path, db_path):
@@ -223,11 +222,9 @@ def feed(name, kind, truth_path, inc_path, db_path):
             last = max(eps, key=lambda ep: (ep["end"], ep["webhook"] == "resolved"))
             mark = inferred_mark(i)
             want = last["webhook"] != "resolved"
-            c.check(mark is not None and mark == want,
-                    "%s incident from %s: end %s (mark %s)" % (
-                        i["key"]["alertname"], fmt(i["_start"], t0),
-                        "inferred" if want else "not inferred",
-                        "absent" if mark is None else mark))
+            c.check(mark == want, "%s incident from %s: end %s (marked inferred: %s)" % (
+                i["key"]["alertname"], fmt(i["_start"], t0),
+                "inferred" if want else "not inferred", mark))
     c.done()
 
 

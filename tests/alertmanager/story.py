@@ -24,8 +24,14 @@ group_interval 10s, repeat_interval 15s in am.sh's configuration):
   AmTrunc{instance="a"|"b"|"c"} fire 1, resolve 35; their receiver has
                                max_alerts 2: every notification of the group
                                is truncated (truncatedAlerts 1)
-The story ends at 46 s, after every resolve has been re-sent and the last
-group_interval tick (43) has notified it.
+  AmLate{instance="l"}         fires 55, resolves 58 (notified at 56 and
+                               66): a webhook on the same receiver more than
+                               a minute after AmSilenced's last one (at 1),
+                               so that a consumer judging staleness on the
+                               topic's clock with stale_after 1m (the least
+                               aftermath takes) sees AmSilenced go stale
+The story ends at 69 s, after every resolve has been re-sent and the last
+group_interval tick (66) has notified it.
 
 Writes into OUT:
   truth.json            {"t0": ms, "end": ms, "alerts": [{"labels",
@@ -47,7 +53,7 @@ import urllib.request
 EVAL = 1.0      # rule evaluation interval, seconds
 RESEND = 2.0    # Prometheus's resend delay (scaled down from 1m)
 VALID = 4 * RESEND
-END = 46.0
+END = 69.0
 
 # labels, [(start, end, webhook)] in seconds after T0; webhook: what the
 # story is built to make Alertmanager's webhooks show of the episode:
@@ -62,6 +68,7 @@ STORY = [
     ({"alertname": "AmTrunc", "instance": "a"}, [(1, 35, "resolved")]),
     ({"alertname": "AmTrunc", "instance": "b"}, [(1, 35, "resolved")]),
     ({"alertname": "AmTrunc", "instance": "c"}, [(1, 35, "absent")]),
+    ({"alertname": "AmLate", "instance": "l"}, [(55, 58, "resolved")]),
 ]
 SILENCE_AT = 10
 SILENCE = {"name": "alertname", "value": "AmSilenced"}
