@@ -95,7 +95,7 @@ event_recorder:
 YML
 
 # The topic first: the broker may not create topics on first use.
-kcat -b "127.0.0.1:$kport" -L -t "$topic" >/dev/null 2>&1 || die "no Kafka broker on 127.0.0.1:$kport"
+kcat -b "127.0.0.1:$kport" -L >/dev/null 2>&1 || die "no Kafka broker on 127.0.0.1:$kport"
 if [ -n "${BROKER_SH:-}" ]; then
   "$BROKER_SH" topic "$topic" 1 >/dev/null || die "creating topic $topic"
 fi

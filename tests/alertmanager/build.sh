@@ -44,7 +44,9 @@ printf '%s: building Alertmanager %s with %s (first time: a few minutes)\n' \
   "$prog" "$version" "$(go version)" >&2
 
 # The module's directory in the Go module cache (read-only there).
-src=$(go mod download -json "$module@v$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+json=$(go mod download -json "$module@v$version") ||
+  die "go mod download $module@v$version failed (the Go module proxy: GOPROXY=$(go env GOPROXY))"
+src=$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
 [ -n "$src" ] && [ -f "$src/go.mod" ] || die "go mod download $module@v$version gave no module directory"
 
 mkdir -p "$cache"
