@@ -15,7 +15,8 @@
 #                          no broker); they are part of the check otherwise
 #   AFTERMATH_SKIP_ALERTMANAGER=1  do not register kafka_alertmanager (no Go);
 #                          otherwise tests/alertmanager/build.sh builds the real
-#                          Alertmanager it runs, once (~/.cache/aftermath-alertmanager)
+#                          Alertmanager it runs, once (~/.cache/aftermath-alertmanager),
+#                          and it runs in one build: the sanitizer one unless skipped
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,13 +31,19 @@ else
   # then the jars, once.
   tests/kafka/broker.sh check
   tests/kafka/broker.sh fetch
-  if [ "${AFTERMATH_SKIP_ALERTMANAGER:-0}" = 1 ]; then
-    kafka+=(-DAFTERMATH_ALERTMANAGER_TESTS=OFF)
+fi
+# kafka_alertmanager (~1.5 min) runs once: in the sanitizer build when
+# there is one (aftermath on the real feeds under ASan+UBSan), else in the
+# normal build.
+am_normal=(-DAFTERMATH_ALERTMANAGER_TESTS=OFF) am_asan=(-DAFTERMATH_ALERTMANAGER_TESTS=OFF)
+if [ "${AFTERMATH_SKIP_KAFKA:-0}" != 1 ] && [ "${AFTERMATH_SKIP_ALERTMANAGER:-0}" != 1 ]; then
+  echo "== Alertmanager for the integration tests"
+  # Built once with Go from the Go module proxy (~2-4 min), then cached.
+  tests/alertmanager/build.sh >/dev/null
+  if [ "${AFTERMATH_SKIP_ASAN:-0}" != 1 ]; then
+    am_asan=(-DAFTERMATH_ALERTMANAGER_TESTS=ON)
   else
-    echo "== Alertmanager for the integration tests"
-    # Built once with Go from the Go module proxy (~2 min), then cached.
-    tests/alertmanager/build.sh >/dev/null
-    kafka+=(-DAFTERMATH_ALERTMANAGER_TESTS=ON)
+    am_normal=(-DAFTERMATH_ALERTMANAGER_TESTS=ON)
   fi
 fi
 
@@ -51,7 +58,8 @@ mapfile -t sources < <(git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[
 clang-format --dry-run -Werror "${sources[@]}"
 
 echo "== build"
-cmake -S . -B build -G Ninja -DAFTERMATH_TESTS=ON -DAFTERMATH_WERROR=ON "${shared[@]}" "${kafka[@]}" >/dev/null
+cmake -S . -B build -G Ninja -DAFTERMATH_TESTS=ON -DAFTERMATH_WERROR=ON "${shared[@]}" "${kafka[@]}" \
+  "${am_normal[@]}" >/dev/null
 cmake --build build
 echo "== test"
 ctest --test-dir build --output-on-failure -j2
@@ -59,7 +67,7 @@ ctest --test-dir build --output-on-failure -j2
 if [ "${AFTERMATH_SKIP_ASAN:-0}" != 1 ]; then
   echo "== build (ASan+UBSan)"
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DAFTERMATH_SANITIZE=ON \
-    -DAFTERMATH_TESTS=ON -DAFTERMATH_WERROR=ON "${shared[@]}" "${kafka[@]}" >/dev/null
+    -DAFTERMATH_TESTS=ON -DAFTERMATH_WERROR=ON "${shared[@]}" "${kafka[@]}" "${am_asan[@]}" >/dev/null
   cmake --build build-asan
   echo "== test (ASan+UBSan)"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
