@@ -84,6 +84,21 @@ for spec in amapi:amapi.ndjson:exact amapi_raw:amapi.raw.ndjson:exact \
   fi
 done
 
+# The comparison can fail: the truth with one end moved by 2 s fails the
+# amapi feed's checks (which pass on the true truth, strict by default).
+python3 - "$cap/truth.json" "$WORK/truth-moved.json" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))
+t["alerts"][0]["episodes"][0]["end"] += 2000
+json.dump(t, open(sys.argv[2], "w"))
+PY
+if python3 "$here/check.py" feed amapi exact "$WORK/truth-moved.json" "$WORK/amapi.json" \
+  "$WORK/amapi.db" >"$WORK/moved.out" 2>&1; then
+  fail "check.py passed the amapi feed against a truth with an end moved by 2 s"
+fi
+grep -q '^FAIL amapi: ' "$WORK/moved.out" || { cat "$WORK/moved.out"; fail "check.py failed without naming a check"; }
+echo "check.py fails the amapi feed against a truth with an end moved by 2 s"
+
 # The event recorder's topic consumed by aftermath itself: what it stores
 # and correlates is what the replay of the kcat dump gave.
 topic=$(head -1 "$cap/events.ndjson" | python3 -c 'import json,sys; print(json.load(sys.stdin)["topic"])')
