@@ -3,7 +3,9 @@
 # every test twice, in a normal build and in an ASan+UBSan build, with
 # warnings as errors, and checks the formatting. The integration tests run
 # against a real Apache Kafka broker (tests/kafka/broker.sh), whose jars are
-# fetched from Maven Central on first use (~/.cache/aftermath-kafka).
+# fetched from Maven Central on first use (~/.cache/aftermath-kafka), and
+# one against the real Prometheus Alertmanager, built with Go from the Go
+# module proxy on first use (~/.cache/aftermath-alertmanager).
 #
 # Environment:
 #   AFTERMATH_SHARED=DIR   also run the conformance tests on DIR (a copy of
@@ -11,6 +13,10 @@
 #   AFTERMATH_SKIP_ASAN=1  skip the sanitizer build (for a quick local run)
 #   AFTERMATH_SKIP_KAFKA=1 do not register the integration tests (no Java,
 #                          no broker); they are part of the check otherwise
+#   AFTERMATH_SKIP_ALERTMANAGER=1  do not register kafka_alertmanager (no Go);
+#                          otherwise tests/alertmanager/build.sh builds the real
+#                          Alertmanager it runs, once (~/.cache/aftermath-alertmanager),
+#                          and it runs in one build: the sanitizer one unless skipped
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +32,20 @@ else
   tests/kafka/broker.sh check
   tests/kafka/broker.sh fetch
 fi
+# kafka_alertmanager (~1.5 min) runs once: in the sanitizer build when
+# there is one (aftermath on the real feeds under ASan+UBSan), else in the
+# normal build.
+am_normal=(-DAFTERMATH_ALERTMANAGER_TESTS=OFF) am_asan=(-DAFTERMATH_ALERTMANAGER_TESTS=OFF)
+if [ "${AFTERMATH_SKIP_KAFKA:-0}" != 1 ] && [ "${AFTERMATH_SKIP_ALERTMANAGER:-0}" != 1 ]; then
+  echo "== Alertmanager for the integration tests"
+  # Built once with Go from the Go module proxy (~2-4 min), then cached.
+  tests/alertmanager/build.sh >/dev/null
+  if [ "${AFTERMATH_SKIP_ASAN:-0}" != 1 ]; then
+    am_asan=(-DAFTERMATH_ALERTMANAGER_TESTS=ON)
+  else
+    am_normal=(-DAFTERMATH_ALERTMANAGER_TESTS=ON)
+  fi
+fi
 
 shared=()
 if [ -n "${AFTERMATH_SHARED:-}" ]; then
@@ -38,7 +58,8 @@ mapfile -t sources < <(git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[
 clang-format --dry-run -Werror "${sources[@]}"
 
 echo "== build"
-cmake -S . -B build -G Ninja -DAFTERMATH_TESTS=ON -DAFTERMATH_WERROR=ON "${shared[@]}" "${kafka[@]}" >/dev/null
+cmake -S . -B build -G Ninja -DAFTERMATH_TESTS=ON -DAFTERMATH_WERROR=ON "${shared[@]}" "${kafka[@]}" \
+  "${am_normal[@]}" >/dev/null
 cmake --build build
 echo "== test"
 ctest --test-dir build --output-on-failure -j2
@@ -46,7 +67,7 @@ ctest --test-dir build --output-on-failure -j2
 if [ "${AFTERMATH_SKIP_ASAN:-0}" != 1 ]; then
   echo "== build (ASan+UBSan)"
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DAFTERMATH_SANITIZE=ON \
-    -DAFTERMATH_TESTS=ON -DAFTERMATH_WERROR=ON "${shared[@]}" "${kafka[@]}" >/dev/null
+    -DAFTERMATH_TESTS=ON -DAFTERMATH_WERROR=ON "${shared[@]}" "${kafka[@]}" "${am_asan[@]}" >/dev/null
   cmake --build build-asan
   echo "== test (ASan+UBSan)"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
