@@ -906,8 +906,8 @@ run_daemon_t *run_daemon_create(const run_config_t *cfg, const run_daemon_opts_t
         goto init_error;
     if (cfg->metrics) {
         d->metrics = run_registry_create(AFTERMATH_VERSION, am_wall_ms());
-        d->http = run_endpoint_start_with(cfg->metrics, d->metrics, NULL, d->rx ? rx_expose : NULL,
-                                          d, err, errlen);
+        d->http = run_endpoint_start_with(cfg->metrics, d->metrics, NULL, d->rxhttp,
+                                          d->rx ? rx_expose : NULL, d, err, errlen);
         if (!d->http)
             goto init_error;
         am_log(log, AM_LOG_INFO, "metrics endpoint listening", "address",

@@ -16,6 +16,7 @@
 struct run_endpoint {
     run_registry_t *m;
     run_http_t *http;
+    const run_http_t *also;
     run_endpoint_expose_fn extra;
     void *arg;
 };
@@ -24,8 +25,8 @@ static void on_metrics(void *opaque, const run_http_request_t *req, run_http_rep
 {
     run_endpoint_t *e = opaque;
     run_registry_scrape(e->m, &reply->body);
-    const run_http_t *servers[] = {run_http_request_server(req)};
-    run_http_expose(servers, 1, &reply->body);
+    const run_http_t *servers[] = {run_http_request_server(req), e->also};
+    run_http_expose(servers, e->also ? 2 : 1, &reply->body);
     if (e->extra)
         e->extra(e->arg, &reply->body);
     reply->status = 200;
@@ -44,16 +45,17 @@ static void on_health(void *opaque, const run_http_request_t *req, run_http_repl
 run_endpoint_t *run_endpoint_start(const char *addr, run_registry_t *m,
                                    const run_http_limits_t *limits, char *err, size_t errlen)
 {
-    return run_endpoint_start_with(addr, m, limits, NULL, NULL, err, errlen);
+    return run_endpoint_start_with(addr, m, limits, NULL, NULL, NULL, err, errlen);
 }
 
 run_endpoint_t *run_endpoint_start_with(const char *addr, run_registry_t *m,
-                                        const run_http_limits_t *limits,
+                                        const run_http_limits_t *limits, const run_http_t *also,
                                         run_endpoint_expose_fn extra, void *arg, char *err,
                                         size_t errlen)
 {
     run_endpoint_t *e = am_xcalloc(1, sizeof *e);
     e->m = m;
+    e->also = also;
     e->extra = extra;
     e->arg = arg;
     const run_http_route_t routes[] = {

@@ -27,10 +27,12 @@ run_endpoint_t *run_endpoint_start(const char *addr, run_registry_t *m,
  * (the webhook receiver's counters). */
 typedef void (*run_endpoint_expose_fn)(void *arg, am_buf_t *out);
 
-/* run_endpoint_start with extra (NULL: none) and its argument (borrowed;
- * it must outlive the endpoint). */
+/* run_endpoint_start that also exposes the counters of another server,
+ * also (NULL: none; the webhook listener), with its own, and calls extra
+ * (NULL: none) with arg. Both are borrowed and must outlive the
+ * endpoint. */
 run_endpoint_t *run_endpoint_start_with(const char *addr, run_registry_t *m,
-                                        const run_http_limits_t *limits,
+                                        const run_http_limits_t *limits, const run_http_t *also,
                                         run_endpoint_expose_fn extra, void *arg, char *err,
                                         size_t errlen);
 

@@ -20,6 +20,11 @@
 #   AFTERMATH_AM_PORT     Alertmanager's web port (default broker port + 4);
 #                         the sink listens on the next port
 #   AFTERMATH_AM_BIN      an Alertmanager binary (default: build.sh builds one)
+#   AFTERMATH_RECEIVER_URL, AFTERMATH_RECEIVER_TOKEN_FILE
+#                         also send every notification to aftermath's webhook
+#                         receiver (URL/webhook/alertmanager), with the bearer
+#                         token of the file, as a second webhook_config of
+#                         each receiver (the same max_alerts)
 set -euo pipefail
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 prog=${0##*/}
@@ -67,6 +72,17 @@ for i in $(seq 300); do
 done
 grep -q listening "$out/sink.log" || die "the webhook sink did not start"
 
+# A second webhook_config per receiver: aftermath's own receiver.
+rx_hook= rx_trunc=
+if [ -n "${AFTERMATH_RECEIVER_URL:-}" ]; then
+  rx_http="http_config: {authorization: {type: Bearer, credentials_file: '$AFTERMATH_RECEIVER_TOKEN_FILE'}}"
+  rx_hook="      - url: $AFTERMATH_RECEIVER_URL/webhook/alertmanager
+        $rx_http"
+  rx_trunc="      - url: $AFTERMATH_RECEIVER_URL/webhook/alertmanager
+        max_alerts: 2
+        $rx_http"
+fi
+
 cat >"$out/alertmanager.yml" <<YML
 route:
   receiver: hook
@@ -81,10 +97,12 @@ receivers:
   - name: hook
     webhook_configs:
       - url: http://127.0.0.1:$sport/am-webhook
+$rx_hook
   - name: hook-trunc
     webhook_configs:
       - url: http://127.0.0.1:$sport/am-webhook-trunc
         max_alerts: 2
+$rx_trunc
 event_recorder:
   kafka_outputs:
     - name: aftermath-test
