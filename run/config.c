@@ -127,6 +127,8 @@ static const key_def_t receive_keys[] = {
      H("POST /webhook/<name> sources: name, topic, format, token_file, username and "
        "password_file, secret_file, signature; default alertmanager, grafana, pagerduty, "
        "github, cdevents, flux, generic")},
+    {"token_file", KEY_STRING, F(receive_token_file), 0, 0, NULL,
+     H("a bearer token for every source without credentials of its own")},
     {"max_body_bytes", KEY_INT, F(receive_max_body), 1024, 64 * 1024 * 1024, "1048576",
      H("a larger body is refused (413)")},
     {"ack_timeout", KEY_DURATION, F(receive_ack_timeout_ms), 100, 60 * 1000, "5s",
@@ -294,6 +296,7 @@ void run_config_destroy(run_config_t *cfg)
     free(cfg->incidents_topic);
     free_labels(&cfg->labels);
     free(cfg->receive);
+    free(cfg->receive_token_file);
     free_webhooks(cfg);
     free(cfg);
 }
@@ -596,6 +599,7 @@ typedef struct loader {
     run_config_t *cfg;
     char *err;
     size_t errlen;
+    bool receive_token_set; /* receive.token_file came from the file: relative to it */
 } loader_t;
 
 /* "path:line:col" of a node, in origin (at least 64 + path bytes). */
@@ -951,8 +955,8 @@ static int load_receive(loader_t *ld, const yaml_node_t *map)
         const key_def_t *def = find_receive_key(scalar(k));
         if (!def) {
             snprintf(msg, sizeof msg,
-                     "receive: unknown key '%s' (known: listen, sources, max_body_bytes, "
-                     "ack_timeout)",
+                     "receive: unknown key '%s' (known: listen, sources, token_file, "
+                     "max_body_bytes, ack_timeout)",
                      scalar(k));
             return node_fail(ld, k, msg);
         }
@@ -972,7 +976,8 @@ static int load_receive(loader_t *ld, const yaml_node_t *map)
             snprintf(msg, sizeof msg, "receive: %s: expected a single value", def->name);
             return node_fail(ld, v, msg);
         }
-        snprintf(msg, sizeof msg, "receive.%s", def->name);
+        if (def->type == KEY_STRING && strcmp(def->name, "token_file") == 0)
+            ld->receive_token_set = true;
         if (set_key(ld->cfg, def, is_null(v) ? NULL : scalar(v),
                     where(ld, v, origin, sizeof origin), ld->err, ld->errlen) != 0)
             return -1;
@@ -1097,6 +1102,8 @@ run_config_t *run_config_load(const char *path, char *err, size_t errlen)
         beside_file(path, &ld.cfg->drafts);
     for (size_t i = 0; i < ld.cfg->nrules; i++)
         beside_file(path, &ld.cfg->rules[i]);
+    if (ld.receive_token_set)
+        beside_file(path, &ld.cfg->receive_token_file);
     for (size_t i = 0; i < ld.cfg->nwebhooks; i++) {
         run_config_webhook_t *w = &ld.cfg->webhooks[i];
         beside_file(path, &w->token_file);
@@ -1161,6 +1168,15 @@ int run_config_apply_env(run_config_t *cfg, char *const *envp, char *err, size_t
                 am_errf(err, errlen, "%s: no kafka property named", name);
                 return -1;
             }
+        } else if (strncmp(name, "AFTERMATH_RECEIVE_", 18) == 0) {
+            /* AFTERMATH_RECEIVE_TOKEN_FILE: receive.token_file */
+            size_t i = 0;
+            memcpy(key, "receive.", 8);
+            for (const char *p = name + 18; *p && i + 9 < sizeof key; p++)
+                key[8 + i++] = (char)tolower((unsigned char)*p);
+            key[8 + i] = '\0';
+            if (!find_receive_key(key + 8))
+                continue; /* not a setting */
         } else {
             size_t i = 0;
             for (const char *p = name + sizeof prefix - 1; *p && i + 1 < sizeof key; p++)
@@ -1334,7 +1350,8 @@ int run_config_check(const run_config_t *cfg, char *err, size_t errlen)
         size_t n;
         const run_config_webhook_t *w = run_config_webhooks(cfg, &n);
         for (size_t i = 0; i < n; i++)
-            if (!w[i].token_file && !w[i].password_file && !w[i].secret_file) {
+            if (!w[i].token_file && !w[i].password_file && !w[i].secret_file &&
+                !cfg->receive_token_file) {
                 am_errf(err, errlen,
                         "receive: %s listens beyond this host, but webhook source '%s' has no "
                         "token_file, username/password_file or secret_file: anyone who reaches "
@@ -1470,6 +1487,10 @@ void run_config_print(const run_config_t *cfg, FILE *out)
                 put_quoted(out, cfg->receive);
             else
                 fputs("off", out);
+            if (cfg->receive_token_file) {
+                fprintf(out, "\n  token_file: ");
+                put_quoted(out, cfg->receive_token_file);
+            }
             fprintf(out, "\n  max_body_bytes: %ld\n  ack_timeout: %s\n  sources:\n",
                     cfg->receive_max_body, am_duration_format(cfg->receive_ack_timeout_ms, d));
             for (size_t j = 0; j < n; j++) {

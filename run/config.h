@@ -113,6 +113,7 @@ typedef struct run_config {
     char *receive;                  /* listen address, or NULL: no receiver (the default) */
     run_config_webhook_t *webhooks; /* receive.sources; none given: the defaults */
     size_t nwebhooks;
+    char *receive_token_file;       /* bearer token of the sources without credentials, or NULL */
     long receive_max_body;          /* largest body accepted; default 1 MiB */
     int64_t receive_ack_timeout_ms; /* longest wait for the broker's ack; default 5s */
 } run_config_t;

@@ -464,8 +464,12 @@ run_receive_t *run_receive_create(const run_config_t *cfg, run_receive_send_fn s
     for (size_t i = 0; i < n; i++) {
         source_t *s = &r->sources[i];
         s->cfg = &w[i];
-        if (w[i].token_file && !(s->token = read_secret(w[i].token_file, "token_file", w[i].name,
-                                                        log, &s->token_len, err, errlen)))
+        /* receive.token_file protects the sources that have nothing else. */
+        const char *token_file = w[i].token_file;
+        if (!token_file && !w[i].password_file && !w[i].secret_file)
+            token_file = cfg->receive_token_file;
+        if (token_file && !(s->token = read_secret(token_file, "token_file", w[i].name, log,
+                                                   &s->token_len, err, errlen)))
             goto init_error;
         if (w[i].password_file) {
             size_t plen;

@@ -494,6 +494,41 @@ static void test_config(void **state)
     }
 }
 
+/* receive.token_file, from the environment as containers give it, covers
+ * every default source: an exposed receiver is then allowed, and each
+ * source wants that token. */
+static void test_shared_token(void **state)
+{
+    (void)state;
+    char err[1024] = "", tokvar[256];
+    write_file("shared", "shared-token\n");
+    snprintf(tokvar, sizeof tokvar, "AFTERMATH_RECEIVE_TOKEN_FILE=%s/shared", dir);
+    char *env[] = {"AFTERMATH_RECEIVE=0.0.0.0:0", tokvar, "AFTERMATH_RECEIVE_NOPE=1", NULL};
+    const run_config_flag_t flags[] = {{"kafka.bootstrap.servers", "k:9092", "--brokers"},
+                                       {"topics", "alerts", "--topic"}};
+    run_config_t *cfg = run_config_build(NULL, env, flags, 2, err, sizeof err);
+    if (!cfg)
+        fail_msg("%s", err);
+    assert_int_equal(run_config_check(cfg, err, sizeof err), 0);
+    sent_t sent = {0};
+    am_log_t log = {.out = stderr, .level = AM_LOG_ERROR};
+    run_receive_t *rx = run_receive_create(cfg, fake_send, &sent, &log, err, sizeof err);
+    if (!rx)
+        fail_msg("%s", err);
+    run_receive_answer_t a;
+    req_t none = {.h = {{"Content-Type", "application/json"}}, .nh = 1};
+    req_t ok = {
+        .h = {{"Content-Type", "application/json"}, {"Authorization", "Bearer shared-token"}},
+        .nh = 2};
+    assert_int_equal(post(rx, "/webhook/alertmanager", &none, am_body, &a), 401);
+    assert_int_equal(post(rx, "/webhook/alertmanager", &ok, am_body, &a), 202);
+    assert_int_equal(post(rx, "/webhook/pagerduty", &ok, pd_body, &a), 202);
+    am_buf_free(&sent.value);
+    am_buf_free(&sent.headers);
+    run_receive_destroy(rx);
+    run_config_destroy(cfg);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -514,6 +549,7 @@ int main(void)
         cmocka_unit_test(test_bearer_and_record),   cmocka_unit_test(test_basic_auth),
         cmocka_unit_test(test_signatures),          cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_cloudevents_headers), cmocka_unit_test(test_config),
+        cmocka_unit_test(test_shared_token),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
