@@ -45,6 +45,8 @@ static const char run_help[] =
     "  view       incidents_topic -> the store, so that incidents, show, report,\n"
     "             metrics and drafts see the whole organisation; group\n"
     "             aftermath-view-<hostname> (every view reads the whole topic)\n"
+    "  receive    webhooks -> their topics, nothing else (the receiver alone, for\n"
+    "             the staged topology or a team that only wants the bridge)\n"
     "The keyed topic's partition count is the most correlators that can share\n"
     "the work, and must not change once used. The three stages need\n"
     "incidents_topic. The result equals one 'all' instance's, incident ids\n"
@@ -61,7 +63,7 @@ static const char run_help[] =
     "  --topic NAME[:FORMAT]      a topic to consume, optionally forcing its format\n"
     "                             (see 'aftermath replay --help' for the names);\n"
     "                             repeat for more topics\n"
-    "  --role ROLE                all, decode, correlate or view (default all)\n"
+    "  --role ROLE                all, decode, correlate, view or receive (default all)\n"
     "  --group ID                 consumer group (default: per role, see Roles)\n"
     "  --db PATH                  SQLite database (default aftermath.db); for role\n"
     "                             correlate a directory of them\n"
@@ -73,6 +75,11 @@ static const char run_help[] =
     "                             default 127.0.0.1:10791, 0.0.0.0:10791 or\n"
     "                             [::]:10791 in a container, port 0 any free port\n"
     "                             (logged), 'off' none (docs/metrics.md)\n"
+    "  --receive HOST:PORT        also receive webhooks there: POST /webhook/<name>\n"
+    "                             becomes a Kafka record of the source's topic, answered\n"
+    "                             202 once the broker has it, 503 otherwise\n"
+    "                             (docs/webhooks.md; sources and credentials: receive: in\n"
+    "                             the config; beyond 127.0.0.1 every source needs them)\n"
     "  --print-config             print the effective configuration (secrets masked)\n"
     "                             and exit\n"
     "  -h, --help                 this help\n"
@@ -167,10 +174,11 @@ static int run_run(const cli_global_t *g, int argc, char **argv)
         {"print-config", no_argument, NULL, 'P'},
         {"metrics-addr", required_argument, NULL, 'm'},
         {"role", required_argument, NULL, 'R'},
+        {"receive", required_argument, NULL, 'W'},
         {NULL, 0, NULL, 0},
     };
     const char *config = NULL, *brokers = NULL, *group = NULL, *db = NULL, *maddr = NULL,
-               *role = NULL;
+               *role = NULL, *receive = NULL;
     am_buf_t topics = {0};
     run_daemon_opts_t o = {0};
     int print = 0, c, rc = CLI_EXIT_USAGE;
@@ -228,6 +236,9 @@ static int run_run(const cli_global_t *g, int argc, char **argv)
         case 'R':
             role = optarg;
             break;
+        case 'W':
+            receive = optarg;
+            break;
         default:
             rc = cli_usage_error("run", "unknown or incomplete option '%s'", argv[optind - 1]);
             goto done;
@@ -245,6 +256,7 @@ static int run_run(const cli_global_t *g, int argc, char **argv)
         {"store", db, "--db"},
         {"metrics", maddr, "--metrics-addr"},
         {"role", role, "--role"},
+        {"receive", receive, "--receive"},
     };
     cfg = run_config_build(config, environ, flags, sizeof flags / sizeof flags[0], err, sizeof err);
     if (!cfg) {
