@@ -11,9 +11,11 @@
 #include "common/time.h"
 #include "ingest/rdk.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct ingest_producer {
     ingest_rdk_base_t base; /* first: librdkafka's opaque */
@@ -121,23 +123,43 @@ int ingest_producer_send(ingest_producer_t *p, const am_record_t *rec, const cha
 int ingest_producer_partitions(ingest_producer_t *p, const char *topic, int32_t *n, int timeout_ms,
                                char *err, size_t errlen)
 {
+    /* Metadata until every partition has a leader: a record produced to a
+     * partition that has none yet, right after the topic was created, was
+     * once reported delivered and lost (docs/scaling.md). */
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(p->rk, topic, NULL);
-    const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_resp_err_t e =
-        rkt ? rd_kafka_metadata(p->rk, 0, rkt, &md, timeout_ms) : rd_kafka_last_error();
+    int64_t until = am_monotonic_ms() + timeout_ms;
     int rc = -1;
-    if (e)
-        am_errf(err, errlen, "topic %s: no metadata: %s", topic, rd_kafka_err2str(e));
-    else if (md->topic_cnt != 1 || md->topics[0].err || md->topics[0].partition_cnt < 1)
-        am_errf(err, errlen, "topic %s: %s", topic,
-                md->topic_cnt == 1 && md->topics[0].err ? rd_kafka_err2str(md->topics[0].err)
-                                                        : "no partitions");
-    else {
-        *n = md->topics[0].partition_cnt;
-        rc = 0;
+    for (;;) {
+        const struct rd_kafka_metadata *md = NULL;
+        int left = (int)(until - am_monotonic_ms());
+        rd_kafka_resp_err_t e = rkt ? rd_kafka_metadata(p->rk, 0, rkt, &md, left > 0 ? left : 1)
+                                    : rd_kafka_last_error();
+        int32_t leaderless = 0;
+        if (e) {
+            am_errf(err, errlen, "topic %s: no metadata: %s", topic, rd_kafka_err2str(e));
+        } else if (md->topic_cnt != 1 || md->topics[0].err || md->topics[0].partition_cnt < 1) {
+            am_errf(err, errlen, "topic %s: %s", topic,
+                    md->topic_cnt == 1 && md->topics[0].err ? rd_kafka_err2str(md->topics[0].err)
+                                                            : "no partitions");
+        } else {
+            for (int i = 0; i < md->topics[0].partition_cnt; i++)
+                leaderless +=
+                    md->topics[0].partitions[i].leader < 0 || md->topics[0].partitions[i].err != 0;
+            *n = md->topics[0].partition_cnt;
+            if (leaderless == 0)
+                rc = 0;
+            else
+                am_errf(err, errlen, "topic %s: %d of %d partitions have no leader after %d ms",
+                        topic, (int)leaderless, (int)*n, timeout_ms);
+        }
+        bool retry = rc != 0 && leaderless > 0 && am_monotonic_ms() + 200 < until;
+        if (md)
+            rd_kafka_metadata_destroy(md);
+        if (!retry)
+            break;
+        struct timespec ts = {0, 200 * 1000000L};
+        nanosleep(&ts, NULL);
     }
-    if (md)
-        rd_kafka_metadata_destroy(md);
     if (rkt)
         rd_kafka_topic_destroy(rkt);
     return rc;

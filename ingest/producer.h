@@ -42,8 +42,10 @@ int ingest_producer_send(ingest_producer_t *p, const am_record_t *rec, const cha
                          int keep_partition, const ingest_header_t *extra, size_t nextra, char *err,
                          size_t errlen);
 
-/* Asks the brokers how many partitions topic has, into *n. Returns 0, or
- * -1 with err (no such topic, no answer within timeout_ms). */
+/* Asks the brokers how many partitions topic has, into *n, waiting up to
+ * timeout_ms until every partition has a leader (right after a topic is
+ * created it may not: producing then has lost records). Returns 0, or -1
+ * with err (no such topic, no answer, partitions still leaderless). */
 int ingest_producer_partitions(ingest_producer_t *p, const char *topic, int32_t *n, int timeout_ms,
                                char *err, size_t errlen);
 

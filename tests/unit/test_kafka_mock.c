@@ -436,6 +436,32 @@ static void test_close_broker_down(void **state)
     ingest_mock_destroy(m);
 }
 
+/* A topic whose partition has no leader: the partition count is refused
+ * until the leader is back (producing right after a topic's creation,
+ * before its leaders, once lost records silently). */
+static void test_leaders(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    am_log_t log = {.out = stderr, .level = AM_LOG_ERROR};
+    ingest_mock_t *m = ingest_mock_create(1, &log, err, sizeof err);
+    assert_non_null(m);
+    assert_int_equal(ingest_mock_topic(m, "led", 2, err, sizeof err), 0);
+    const ingest_kafka_prop_t props[] = {{"bootstrap.servers", ingest_mock_bootstraps(m)}};
+    ingest_producer_t *p = ingest_producer_create(props, 1, &log, err, sizeof err);
+    assert_non_null(p);
+    int32_t n = 0;
+    assert_int_equal(ingest_producer_partitions(p, "led", &n, 5000, err, sizeof err), 0);
+    assert_int_equal(n, 2);
+    rd_kafka_mock_partition_set_leader(ingest_mock_cluster(m), "led", 1, -1);
+    assert_int_equal(ingest_producer_partitions(p, "led", &n, 1500, err, sizeof err), -1);
+    assert_non_null(strstr(err, "1 of 2 partitions have no leader"));
+    rd_kafka_mock_partition_set_leader(ingest_mock_cluster(m), "led", 1, 1);
+    assert_int_equal(ingest_producer_partitions(p, "led", &n, 5000, err, sizeof err), 0);
+    ingest_producer_destroy(p);
+    ingest_mock_destroy(m);
+}
+
 /* argv[1], when given, runs only the test of that name (ctest runs each
  * on its own, in parallel). */
 int main(int argc, char **argv)
@@ -449,6 +475,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_store_gives_up),
         cmocka_unit_test(test_fatal),
         cmocka_unit_test(test_observe),
+        cmocka_unit_test(test_leaders),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
