@@ -5,6 +5,8 @@
  * partition's end.
  */
 #include "cli/commands.h"
+#include "correlate/queries.h"
+#include "correlate/rules.h"
 #include "run/config.h"
 #include "common/buf.h"
 #include "common/time.h"
@@ -60,14 +62,22 @@ static int collect(void *arg, const char *topic, int32_t partition, int64_t next
 
 /* Prints the counts of the store at path and adds its offsets to offs.
  * Returns 0, or -1 with err. */
-static int show_store(const char *path, offsets_t *offs, char *err, size_t errlen)
+static int show_store(const char *path, const char *rules, offsets_t *offs, char *err,
+                      size_t errlen)
 {
     store_t *st = store_open(path, &store_existing, err, errlen);
-    if (!st || store_scan_offsets(st, collect, offs, err, errlen) != 0) {
+    char digest[32];
+    if (!st || store_scan_offsets(st, collect, offs, err, errlen) != 0 ||
+        corr_stored_rules_digest(st, digest, err, errlen) != 0) {
         store_close(st);
         return -1;
     }
     printf("store %s\n", path);
+    if (digest[0])
+        printf("  %-9s %s%s\n", "rules", digest,
+               rules && strcmp(rules, digest) != 0 ? " (the config's rules are another: "
+                                                     "restart with the same rules as decode)"
+                                                   : "");
     static const char *const tables[] = {"events", "records", "rejected", "incidents"};
     for (size_t i = 0; i < 4; i++)
         printf("  %-9s %" PRId64 "\n", tables[i], store_count(st, tables[i]));
@@ -91,7 +101,7 @@ static int by_partition(const struct dirent **a, const struct dirent **b)
 }
 
 /* A correlator's directory: every keyed-<p>.db in it. */
-static int show_dir(const char *dir, offsets_t *offs, char *err, size_t errlen)
+static int show_dir(const char *dir, const char *rules, offsets_t *offs, char *err, size_t errlen)
 {
     struct dirent **names = NULL;
     int n = scandir(dir, &names, keyed_db, by_partition);
@@ -104,7 +114,7 @@ static int show_dir(const char *dir, offsets_t *offs, char *err, size_t errlen)
         if (rc == 0) {
             am_buf_t path = {0};
             am_buf_printf(&path, "%s/%s", dir, names[i]->d_name);
-            rc = show_store(path.p, offs, err, errlen);
+            rc = show_store(path.p, rules, offs, err, errlen);
             am_buf_free(&path);
         }
         free(names[i]);
@@ -127,6 +137,7 @@ static int status_run(const cli_global_t *g, int argc, char **argv)
     int c, rc = CLI_EXIT_USAGE;
     char err[1024];
     run_config_t *cfg = NULL;
+    corr_rules_t *rules = NULL;
     offsets_t offs = {0};
     int64_t *end = NULL;
 
@@ -172,6 +183,14 @@ static int status_run(const cli_global_t *g, int argc, char **argv)
         goto done;
     }
 
+    /* The digest of the rules the config names, to compare with the
+     * store's (a correlator under other rules than decode's pauses). */
+    const char *digest = NULL;
+    rules = corr_rules_load_files(cfg->rules, cfg->nrules, err, sizeof err);
+    if (rules) {
+        digest = corr_rules_digest(rules);
+        printf("rules %s (the config's)\n", digest);
+    }
     rc = CLI_EXIT_FAILURE;
     if (access(cfg->store, F_OK) != 0) {
         fprintf(stderr, "aftermath status: %s: no such database\n", cfg->store);
@@ -179,8 +198,8 @@ static int status_run(const cli_global_t *g, int argc, char **argv)
     }
     struct stat sb;
     if ((stat(cfg->store, &sb) == 0 && S_ISDIR(sb.st_mode)
-             ? show_dir(cfg->store, &offs, err, sizeof err)
-             : show_store(cfg->store, &offs, err, sizeof err)) != 0) {
+             ? show_dir(cfg->store, digest, &offs, err, sizeof err)
+             : show_store(cfg->store, digest, &offs, err, sizeof err)) != 0) {
         fprintf(stderr, "aftermath status: %s\n", err);
         goto done;
     }
@@ -230,6 +249,7 @@ done:
         free((char *)offs.v[i].topic);
     free(offs.v);
     free(end);
+    corr_rules_destroy(rules);
     run_config_destroy(cfg);
     return rc;
 }

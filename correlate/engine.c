@@ -1672,7 +1672,10 @@ corr_engine_t *corr_engine_create(store_t *st, const corr_rules_t *rules, const 
     }
     if (read_horizon(e) != 0)
         goto init_error;
-    if (digest && strcmp(digest, corr_rules_digest(rules)) != 0 && !e->opts.adopt_rules) {
+    /* A store that holds no event was never correlated under its rules
+     * (a correlator that paused on decode's other rules): it takes these. */
+    if (digest && strcmp(digest, corr_rules_digest(rules)) != 0 && !e->opts.adopt_rules &&
+        store_count(st, "events") > 0) {
         am_errf(err, errlen,
                 "%s was correlated under other rules; run 'aftermath recorrelate --db %s "
                 "--rules FILE' to rebuild its incidents under these",

@@ -7,6 +7,7 @@
 #include "common/buf.h"
 
 #include <sqlite3.h>
+#include <stdio.h>
 
 const char corr_sql_incident_links[] =
     "SELECT ie.role, e.id, e.kind, e.status, e.source, e.name, e.identity, e.service,"
@@ -57,4 +58,25 @@ int corr_count_open(store_t *st, int64_t *n, char *err, size_t errlen)
     }
     sqlite3_finalize(s);
     return rc;
+}
+
+int corr_stored_rules_digest(store_t *st, char out[32], char *err, size_t errlen)
+{
+    sqlite3 *db = store_db(st);
+    sqlite3_stmt *s = NULL;
+    out[0] = '\0';
+    int rc = sqlite3_prepare_v2(db, "SELECT value FROM corr_meta WHERE key = 'rules_digest'", -1,
+                                &s, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW && sqlite3_column_text(s, 0))
+            snprintf(out, 32, "%s", (const char *)sqlite3_column_text(s, 0));
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        am_errf(err, errlen, "%s: reading the rules digest: %s", store_path(st),
+                sqlite3_errmsg(db));
+        return -1;
+    }
+    return 0;
 }

@@ -46,6 +46,10 @@ extern const char corr_sql_deploys_by_service[];
 extern const char corr_sql_figures_all[];
 extern const char corr_sql_figures_one[];
 
+/* The digest of the rules st was last correlated under (corr_meta), into
+ * out ("" when it never was). Returns 0, or -1 with err. */
+int corr_stored_rules_digest(store_t *st, char out[32], char *err, size_t errlen);
+
 /* The number of open incidents in st into *n. Returns 0, or -1 with err
  * naming the database. */
 int corr_count_open(store_t *st, int64_t *n, char *err, size_t errlen);

@@ -223,7 +223,7 @@ static void batch_drop(ingest_kafka_t *k)
 
 /* The store is full: logs the pause (first time, then once a minute) and
  * returns how long to wait before the next attempt. */
-static int full_wait(ingest_kafka_t *k, const char *why)
+static int full_wait(ingest_kafka_t *k, const char *why, bool full)
 {
     int64_t now = am_monotonic_ms();
     char n[32], w[32];
@@ -237,15 +237,18 @@ static int full_wait(ingest_kafka_t *k, const char *why)
     if (!k->full_since_ms) {
         k->full_since_ms = k->full_logged_ms = now;
         am_log(k->base.log, AM_LOG_ERROR,
-               "storage full: consumption paused, no offset moves; the batch is written again "
-               "once space returns",
+               full ? "storage full: consumption paused, no offset moves; the batch is written "
+                      "again once space returns"
+                    : "consumption paused, no offset moves; the batch is written again until "
+                      "the cause clears",
                "records", n, "retry_in_ms", w, "error", why, NULL);
     } else if (now - k->full_logged_ms >= FULL_LOG_EVERY_MS) {
         char p[32];
         k->full_logged_ms = now;
         snprintf(p, sizeof p, "%" PRId64, now - k->full_since_ms);
-        am_log(k->base.log, AM_LOG_ERROR, "storage still full: consumption paused", "paused_ms", p,
-               "records", n, "error", why, NULL);
+        am_log(k->base.log, AM_LOG_ERROR,
+               full ? "storage still full: consumption paused" : "consumption still paused",
+               "paused_ms", p, "records", n, "error", why, NULL);
     }
     return wait;
 }
@@ -260,14 +263,15 @@ static int batch_recover(ingest_kafka_t *k, int rc, char *err, size_t errlen)
     int retries = k->opts->store_retries > 0 ? k->opts->store_retries : 5;
     for (;;) {
         int wait;
-        if (stopping(k) || (rc != INGEST_KAFKA_SINK_FULL && ++k->attempts > retries)) {
+        bool paused = rc == INGEST_KAFKA_SINK_FULL || rc == INGEST_KAFKA_SINK_PAUSE;
+        if (stopping(k) || (!paused && ++k->attempts > retries)) {
             char last[1024];
             snprintf(last, sizeof last, "%s", err);
-            if (rc == INGEST_KAFKA_SINK_FULL)
+            if (paused)
                 am_errf(err, errlen,
-                        "stopped while the store was full (%s); nothing of the open batch was "
+                        "stopped while %s (%s); nothing of the open batch was "
                         "committed, the next start resumes from the stored offsets",
-                        last);
+                        rc == INGEST_KAFKA_SINK_FULL ? "the store was full" : "paused", last);
             else
                 am_errf(err, errlen,
                         "the store failed %d time%s in a row (%s); nothing of the open "
@@ -275,8 +279,8 @@ static int batch_recover(ingest_kafka_t *k, int rc, char *err, size_t errlen)
                         k->attempts, k->attempts == 1 ? "" : "s", last);
             return -1;
         }
-        if (rc == INGEST_KAFKA_SINK_FULL) {
-            wait = full_wait(k, err);
+        if (paused) {
+            wait = full_wait(k, err, rc == INGEST_KAFKA_SINK_FULL);
         } else {
             wait = BACKOFF_FIRST_MS << (k->attempts - 1 < 6 ? k->attempts - 1 : 6);
             if (wait > BACKOFF_MAX_MS)

@@ -71,6 +71,10 @@ typedef struct ingest_kafka_view {
  * thread; with it, librdkafka statistics are enabled every second (unless
  * the props set statistics.interval.ms) to follow the broker connections. */
 #define INGEST_KAFKA_SINK_FULL (-2)
+/* Like INGEST_KAFKA_SINK_FULL, for a reason other than space that time or
+ * an operator will clear (a keyed record made under other rules): the
+ * same rollback, the same unbounded retry, the sink's err as the reason. */
+#define INGEST_KAFKA_SINK_PAUSE (-3)
 
 typedef struct ingest_kafka_sink {
     void *ctx;

@@ -373,11 +373,59 @@ static void publish_changes(consume_ctx_t *ctx, unit_t *u)
 
 /* --- the sink -------------------------------------------------------------- */
 
+/* Role correlate: the rules digest a keyed record was routed by
+ * (RUN_REKEY_RULES_HEADER), or "" when it names none (a record of an
+ * older decode), into digest. */
+static void record_digest(const am_record_t *rec, char digest[64])
+{
+    static const char name[] = "\"" RUN_REKEY_RULES_HEADER "\",\"";
+    const char *p = rec->headers ? strstr(rec->headers, name) : NULL;
+    size_t n = 0;
+    if (p) {
+        p += sizeof name - 1;
+        while (n < 63 && p[n] && p[n] != '"')
+            n++;
+        memcpy(digest, p, n);
+    }
+    digest[n] = '\0';
+}
+
+/* Every unit's open batch rolled back (a paused batch is written again
+ * from its first record). */
+static void abort_all(consume_ctx_t *ctx)
+{
+    for (size_t i = 0; i < ctx->nunits; i++) {
+        unit_t *u = &ctx->units[i];
+        u->in_batch = false;
+        if (u->pipeline)
+            run_pipeline_abort(u->pipeline);
+        else
+            run_view_abort(u);
+    }
+}
+
 static int sink_record(void *arg, const am_record_t *rec, char *err, size_t errlen)
 {
     consume_ctx_t *ctx = arg;
     unit_t *u = unit_for(ctx, rec->partition);
     int rc;
+    if (ctx->role == RUN_ROLE_CORRELATE) {
+        char digest[64];
+        record_digest(rec, digest);
+        if (digest[0] && strcmp(digest, corr_rules_digest(ctx->rules)) != 0) {
+            /* Never taken, never dropped: the consumer writes the batch
+             * again until this correlator runs decode's rules. */
+            am_errf(err, errlen,
+                    "keyed partition %" PRId32 " offset %" PRId64
+                    ": decode routed it under rules %s, this correlator runs rules %s: run "
+                    "decode and correlate with the same rules (aftermath status shows both)",
+                    rec->partition, rec->offset, digest, corr_rules_digest(ctx->rules));
+            abort_all(ctx);
+            if (ctx->metrics)
+                run_registry_paused(ctx->metrics, totals(ctx), err);
+            return INGEST_KAFKA_SINK_PAUSE;
+        }
+    }
     if (!u) {
         am_errf(err, errlen, "no store for keyed partition %" PRId32, rec->partition);
         rc = -1;

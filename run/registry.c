@@ -68,6 +68,7 @@ struct run_registry {
     int64_t brokers_down_since;
     int store_failing;
     char store_err[512];
+    int paused; /* consumption paused for store_err's reason (not the store) */
     const char *state;
     int64_t state_since;
 
@@ -84,6 +85,7 @@ struct run_registry {
 static void update_state(run_registry_t *m)
 {
     const char *s = m->stopping                             ? "stopping"
+                    : m->paused                             ? "paused"
                     : m->store_failing                      ? "store_error"
                     : m->brokers_down_since != AM_TIME_NONE ? "broker_down"
                     : m->receiving                          ? "receiving"
@@ -192,7 +194,17 @@ void run_registry_committed(run_registry_t *m, const run_stats_t *stats, double 
     m->latency_sum += seconds;
     m->last_commit_ms = am_wall_ms();
     m->store_failing = 0;
+    m->paused = 0;
     update_state(m);
+}
+
+void run_registry_paused(run_registry_t *m, const run_stats_t *stats, const char *why)
+{
+    drop_pending(m, stats);
+    m->paused = 1;
+    am_errf(m->store_err, sizeof m->store_err, "%s", why ? why : "");
+    update_state(m);
+    run_registry_publish(m);
 }
 
 void run_registry_failed(run_registry_t *m, const run_stats_t *stats, const char *err)
@@ -331,7 +343,8 @@ static char *render_health(const run_registry_t *m)
     json_object_set_new(doc, "brokers_up", json_boolean(m->brokers_up));
     json_object_set_new(doc, "brokers_down_since", time_json(m->brokers_down_since));
     json_object_set_new(doc, "store_error",
-                        m->store_failing ? json_string(m->store_err) : json_null());
+                        m->store_failing && !m->paused ? json_string(m->store_err) : json_null());
+    json_object_set_new(doc, "paused", m->paused ? json_string(m->store_err) : json_null());
     json_object_set_new(doc, "last_batch_commit", time_json(m->last_commit_ms));
     for (size_t i = 0; i < m->nparts; i++) {
         const part_lag_t *p = &m->parts[i];

@@ -75,6 +75,11 @@ void run_registry_publish(run_registry_t *m);
  * 0.0.4) to out. */
 void run_registry_scrape(run_registry_t *m, am_buf_t *out);
 
+/* Consumption is paused for why (a keyed record routed under other
+ * rules): the state is "paused" (unhealthy), with why in /healthz, until a
+ * batch commits. Publishes the snapshot at once. */
+void run_registry_paused(run_registry_t *m, const run_stats_t *stats, const char *why);
+
 /* Role receive (no consumer): the receiver's producer reaches the
  * brokers or not; the state is then "receiving" (healthy) or
  * "broker_down". Consuming thread, then run_registry_publish. */

@@ -91,8 +91,11 @@ static int produce(run_rekey_t *k, const char *topic, int32_t partition, const c
         .partition = partition,
         .ts = ts,
     };
-    const ingest_header_t h[] = {{"aftermath-source", place}};
-    return ingest_producer_send(k->producer, &out, topic, partition >= 0, h, 1, err, errlen);
+    /* The rules digest: a correlator under other rules must not take the
+     * record (it would group it under keys decode did not route by). */
+    const ingest_header_t h[] = {{"aftermath-source", place},
+                                 {RUN_REKEY_RULES_HEADER, corr_rules_digest(k->rules)}};
+    return ingest_producer_send(k->producer, &out, topic, partition >= 0, h, 2, err, errlen);
 }
 
 /* The deploy's document for the incidents topic. */

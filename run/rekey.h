@@ -63,4 +63,8 @@ size_t run_rekey_pending(const run_rekey_t *k);
  * with err otherwise (the caller writes the batch again). */
 int run_rekey_flush(run_rekey_t *k, char *err, size_t errlen);
 
+/* The header of every keyed record naming the rules digest
+ * (corr_rules_digest) decode routed it by. */
+#define RUN_REKEY_RULES_HEADER "aftermath-rules"
+
 #endif
