@@ -30,12 +30,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+#include "run/http.h"
 
 extern const char cli_demo_story[];
 extern const size_t cli_demo_story_len;
 
 static const char demo_help[] =
-    "usage: aftermath demo [--db PATH] [--story FILE] [--force]\n"
+    "usage: aftermath demo [--db PATH] [--story FILE] [--force] [--webhooks]\n"
     "\n"
     "Shows aftermath end to end with nothing else running: starts librdkafka's\n"
     "in-process mock Kafka cluster, produces the bundled story (a payments latency\n"
@@ -48,6 +53,10 @@ static const char demo_help[] =
     "  --story FILE  play this kcat -J NDJSON file instead of the bundled story\n"
     "                (the mock cluster keeps at most 5 MiB per partition)\n"
     "  --force       replace PATH even when given with --db\n"
+    "  --webhooks    deliver the story's acks and notes as webhooks instead: the\n"
+    "                daemon's receiver listens on 127.0.0.1 (docs/webhooks.md), the\n"
+    "                demo POSTs each to /webhook/generic, and the receiver puts it\n"
+    "                on the notes topic, answering 202 once the cluster has it\n"
     "  -h, --help    this help\n"
     "\n"
     "Joining the mock cluster's consumer group takes about 3 s.\n"
@@ -67,6 +76,9 @@ typedef struct story {
     size_t records;
     ingest_producer_t *producer;
     char err[1024];
+    bool webhooks;   /* acks and notes go through the receiver */
+    am_buf_t *posts; /* their payloads, kept for posting */
+    size_t nposts;
 } story_t;
 
 static int scan_record(void *arg, const am_record_t *rec)
@@ -96,6 +108,13 @@ static int produce_record(void *arg, const am_record_t *rec)
 {
     story_t *s = arg;
     char why[1024];
+    if (s->webhooks && rec->payload &&
+        (strcmp(rec->topic, "acks") == 0 || strcmp(rec->topic, "notes") == 0)) {
+        s->posts = am_xrealloc(s->posts, (s->nposts + 1) * sizeof *s->posts);
+        s->posts[s->nposts] = (am_buf_t){0};
+        am_buf_append(&s->posts[s->nposts++], rec->payload, rec->len);
+        return 0;
+    }
     if (ingest_producer_send(s->producer, rec, NULL, 1, NULL, 0, why, sizeof why) != 0) {
         am_errf(s->err, sizeof s->err, "%s:%ld: %s", rec->file, rec->line, why);
         return -1;
@@ -111,6 +130,80 @@ static int read_story(const char *path, ingest_record_fn fn, story_t *s, char *e
     if (rc != 0 && s->err[0])
         am_errf(err, errlen, "%s", s->err);
     return rc;
+}
+
+/* --- --webhooks: a minimal HTTP client for the receiver ------------------- */
+
+typedef struct poster {
+    const story_t *s;
+    char host[RUN_HTTP_HOSTLEN];
+    int port;
+    int accepted;
+    char err[256];
+} poster_t;
+
+/* POSTs body to http://host:port/webhook/generic; returns the status, or
+ * -1 with p->err. */
+static int post_one(poster_t *p, const am_buf_t *body)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai = NULL;
+    char port[16];
+    snprintf(port, sizeof port, "%d", p->port);
+    if (getaddrinfo(p->host, port, &hints, &ai) != 0) {
+        snprintf(p->err, sizeof p->err, "cannot resolve the receiver's address");
+        return -1;
+    }
+    int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+    if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+        snprintf(p->err, sizeof p->err, "cannot connect to the receiver: %s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(ai);
+        return -1;
+    }
+    freeaddrinfo(ai);
+    am_buf_t req = {0};
+    am_buf_printf(&req,
+                  "POST /webhook/generic HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: "
+                  "application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+                  p->host, p->port, body->len);
+    am_buf_append(&req, body->p, body->len);
+    size_t off = 0;
+    while (off < req.len) {
+        ssize_t n = write(fd, req.p + off, req.len - off);
+        if (n <= 0)
+            break;
+        off += (size_t)n;
+    }
+    am_buf_free(&req);
+    char head[64] = "";
+    size_t got = 0;
+    ssize_t n;
+    while (got < sizeof head - 1 && (n = read(fd, head + got, sizeof head - 1 - got)) > 0)
+        got += (size_t)n;
+    head[got] = '\0';
+    close(fd);
+    int status = 0;
+    if (sscanf(head, "HTTP/1.%*d %d", &status) != 1) {
+        snprintf(p->err, sizeof p->err, "no HTTP answer from the receiver");
+        return -1;
+    }
+    return status;
+}
+
+static void *post_all(void *arg)
+{
+    poster_t *p = arg;
+    for (size_t i = 0; i < p->s->nposts; i++) {
+        int status = post_one(p, &p->s->posts[i]);
+        if (status != 202) {
+            if (status > 0)
+                snprintf(p->err, sizeof p->err, "the receiver answered %d", status);
+            return NULL;
+        }
+        p->accepted++;
+    }
+    return NULL;
 }
 
 /* What the demo found: the counts, then the incidents from the store. */
@@ -170,10 +263,11 @@ static int demo_run(const cli_global_t *g, int argc, char **argv)
         {"db", required_argument, NULL, 'd'},
         {"story", required_argument, NULL, 's'},
         {"force", no_argument, NULL, 'f'},
+        {"webhooks", no_argument, NULL, 'w'},
         {NULL, 0, NULL, 0},
     };
     const char *db = "demo.db", *story_path = NULL;
-    int db_given = 0, force = 0, c;
+    int db_given = 0, force = 0, webhooks = 0, c;
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
@@ -187,6 +281,9 @@ static int demo_run(const cli_global_t *g, int argc, char **argv)
             break;
         case 'f':
             force = 1;
+            break;
+        case 'w':
+            webhooks = 1;
             break;
         default:
             return cli_usage_error("demo", "unknown or incomplete option '%s'", argv[optind - 1]);
@@ -210,6 +307,7 @@ static int demo_run(const cli_global_t *g, int argc, char **argv)
     am_buf_t topics = {0};
     double t0 = am_monotonic_s();
 
+    s.webhooks = webhooks;
     if (read_story(story_path, scan_record, &s, err, sizeof err) != 0)
         goto fail;
     if (s.records == 0) {
@@ -245,11 +343,21 @@ static int demo_run(const cli_global_t *g, int argc, char **argv)
         {"store", db, "demo"},
         {"batch_timeout", "100ms", "demo"},
         {"metrics", "off", "demo"},
+        {"receive", webhooks ? "127.0.0.1:0" : NULL, "demo"},
     };
     cfg = run_config_build(NULL, NULL, flags, sizeof flags / sizeof flags[0], err, sizeof err);
     if (!cfg || run_config_check(cfg, err, sizeof err) != 0)
         goto fail;
 
+    if (webhooks) {
+        bool notes = false;
+        for (size_t i = 0; i < s.ntopics; i++)
+            notes |= strcmp(s.topic[i], "notes") == 0;
+        if (!notes) {
+            am_errf(err, sizeof err, "--webhooks: the story has no notes topic for the receiver");
+            goto fail;
+        }
+    }
     if (remove_db(db, err, sizeof err) != 0)
         goto fail;
     run_daemon_opts_t o = {.max_records = s.records, .deadline_ms = 60000};
@@ -257,9 +365,36 @@ static int demo_run(const cli_global_t *g, int argc, char **argv)
     daemon = run_daemon_create(cfg, &o, &g->log, &why, err, sizeof err);
     if (!daemon)
         goto fail;
+    poster_t poster = {.s = &s};
+    pthread_t poster_thread;
+    bool posting = false;
+    if (webhooks) {
+        /* The receiver listens already; the daemon consumes what it puts
+         * on the notes topic with the rest. */
+        char bad[256];
+        if (run_http_parse_addr(run_daemon_receive_address(daemon), poster.host, &poster.port, bad,
+                                sizeof bad) != 0 ||
+            pthread_create(&poster_thread, NULL, post_all, &poster) != 0) {
+            am_errf(err, sizeof err, "--webhooks: cannot post to the receiver");
+            goto fail;
+        }
+        posting = true;
+    }
     run_daemon_result_t res = {0};
-    if (run_daemon_run(daemon, &res, err, sizeof err) != 0)
+    int drc = run_daemon_run(daemon, &res, err, sizeof err);
+    if (posting)
+        pthread_join(poster_thread, NULL);
+    if (drc != 0)
         goto fail;
+    if (webhooks) {
+        if ((size_t)poster.accepted != s.nposts) {
+            am_errf(err, sizeof err, "--webhooks: %s", poster.err);
+            goto fail;
+        }
+        printf("aftermath demo: %zu records (acks and notes) POSTed to the webhook receiver at "
+               "%s, each answered 202 once the cluster had it\n",
+               s.nposts, run_daemon_receive_address(daemon));
+    }
     st = run_daemon_store(daemon);
     cli_demo_print_results(st, &s, &res, am_monotonic_s() - t0);
     rc = CLI_EXIT_OK;
@@ -276,6 +411,9 @@ done:
         free(s.topic[i]);
     free(s.topic);
     free(s.partitions);
+    for (size_t i = 0; i < s.nposts; i++)
+        am_buf_free(&s.posts[i]);
+    free(s.posts);
     am_buf_free(&topics);
     return rc;
 }

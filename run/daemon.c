@@ -1040,6 +1040,11 @@ int run_daemon_run(run_daemon_t *d, run_daemon_result_t *result, char *err, size
                    errlen);
 }
 
+const char *run_daemon_receive_address(const run_daemon_t *d)
+{
+    return d->rxhttp ? run_http_address(d->rxhttp) : NULL;
+}
+
 store_t *run_daemon_store(const run_daemon_t *d)
 {
     return d->st;

@@ -70,6 +70,10 @@ run_daemon_t *run_daemon_create(const run_config_t *cfg, const run_daemon_opts_t
  * retries, a keyed topic that does not exist). Run it once. */
 int run_daemon_run(run_daemon_t *d, run_daemon_result_t *result, char *err, size_t errlen);
 
+/* Where the webhook receiver listens ("host:port", the port chosen when
+ * cfg said 0), or NULL without one. Borrowed. */
+const char *run_daemon_receive_address(const run_daemon_t *d);
+
 /* The daemon's store (borrowed), or NULL in role correlate. */
 store_t *run_daemon_store(const run_daemon_t *d);
 

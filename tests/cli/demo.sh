@@ -36,4 +36,16 @@ grep -q -- '--force' "$work/err2" || fail "hint to --force"
 "$am" status --db "$work/demo.db" >"$work/status" || fail "status"
 grep -qE '^  alerts +0 +12$' "$work/status" || { cat "$work/status"; fail "status offsets"; }
 grep -qE '^  events +15$' "$work/status" || fail "status counts"
+# --webhooks: the acks and notes go through the daemon's webhook receiver
+# (POST /webhook/generic -> the notes topic); same events, same incident.
+"$am" demo --db "$work/hooks.db" --webhooks >"$work/hooks.out" 2>"$work/hooks.err" ||
+  { cat "$work/hooks.out" "$work/hooks.err"; fail "demo --webhooks"; }
+grep -q '2 records (acks and notes) POSTed to the webhook receiver at 127.0.0.1:[0-9]*, each answered 202' \
+  "$work/hooks.out" || { cat "$work/hooks.out"; fail "demo --webhooks: no POSTs"; }
+q2="SELECT id FROM events ORDER BY id"
+[ "$(sqlite3 "$work/hooks.db" "$q2")" = "$(sqlite3 "$work/demo.db" "$q2")" ] ||
+  fail "demo --webhooks stored other events"
+q3="SELECT id, acknowledged_at, mitigated_at FROM incidents"
+[ "$(sqlite3 "$work/hooks.db" "$q3")" = "$(sqlite3 "$work/demo.db" "$q3")" ] ||
+  fail "demo --webhooks found another incident"
 echo "cli demo: ok"
