@@ -168,9 +168,8 @@ static int on_alias(checker_t *c, const yaml_event_t *ev)
     anchor_t *a = anchor_find(&c->anchors, name);
     if (!a)
         return 1; /* undefined: the loader says so */
-    if (a->open) {
+    if (a->open)
         return refuse(c, &ev->start_mark, "alias *%s is inside its own anchor", name);
-    }
     c->repeated = add_sat(c->repeated, a->weight);
     for (size_t i = 0; i < c->depth; i++)
         c->stack[i].repeat = add_sat(c->stack[i].repeat, a->weight);
