@@ -6,11 +6,17 @@
  * so every unknown key, wrong type and bad value is reported at its place.
  * Defaults: gap 30m, quiet 10m, deploys.before 2h, deploys.during true,
  * group_by [] (one incident stream per rule), continue false.
+ *
+ * The text first passes am_yaml_check (size, depth, aliases), and every
+ * list in a rule holds at most CORR_RULE_LIST_MAX entries: an alias makes
+ * one node stand for many, and each entry of a matcher list compiles a
+ * regex, so the lists are bounded where they are walked too.
  */
 #include "correlate/rules.h"
 #include "common/buf.h"
 #include "common/hash.h"
 #include "common/time.h"
+#include "common/yaml_limits.h"
 #include "correlate/rules_int.h"
 
 #include <errno.h>
@@ -86,6 +92,8 @@ static int get_matchers(loader_t *ld, const yaml_node_t *n, const char *key, cor
     if (!n || n->type != YAML_SEQUENCE_NODE)
         return at(ld, n, "%s: expected a list of matchers like ['severity=\"page\"']", key);
     size_t len = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    if (len > CORR_RULE_LIST_MAX)
+        return at(ld, n, "%s: %zu matchers, over the limit of %d", key, len, CORR_RULE_LIST_MAX);
     *out = am_xcalloc(len, sizeof **out);
     *count = 0;
     for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
@@ -114,6 +122,8 @@ static int get_labels(loader_t *ld, const yaml_node_t *n, const char *key, char 
     if (!n || n->type != YAML_SEQUENCE_NODE)
         return at(ld, n, "%s: expected a list of label names", key);
     size_t len = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    if (len > CORR_RULE_LIST_MAX)
+        return at(ld, n, "%s: %zu labels, over the limit of %d", key, len, CORR_RULE_LIST_MAX);
     *out = am_xcalloc(len, sizeof **out);
     *count = 0;
     for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
@@ -364,6 +374,8 @@ corr_rules_t *corr_rules_load_string(const char *text, size_t len, const char *n
 {
     loader_t ld = {.name = name, .err = err, .errlen = errlen};
     yaml_parser_t parser;
+    if (am_yaml_check(text, len, name, &am_yaml_limits_default, err, errlen) != 0)
+        return NULL;
     corr_rules_t *rules = am_xcalloc(1, sizeof *rules);
     int have_doc = 0;
 
@@ -453,13 +465,16 @@ corr_rules_t *corr_rules_load(const char *path, char *err, size_t errlen)
     am_buf_t b = {0};
     char chunk[8192];
     size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+    size_t max = am_yaml_limits_default.max_bytes;
+    while (b.len <= max && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
         am_buf_append(&b, chunk, n);
     int bad = ferror(f);
     fclose(f);
     corr_rules_t *rules = NULL;
     if (bad)
         am_errf(err, errlen, "%s: read error", path);
+    else if (b.len > max)
+        am_errf(err, errlen, "%s: larger than the limit of %zu bytes", path, max);
     else
         rules = corr_rules_load_string(b.p ? b.p : "", b.len, path, err, errlen);
     am_buf_free(&b);

@@ -13,9 +13,13 @@ typedef struct corr_rules corr_rules_t;
 
 /* Most rules one file may hold. */
 #define CORR_RULES_MAX 1000
+/* Most entries of one list in a rule (match, group_by, deploys.match,
+ * deploys.same, deploys.acknowledge). */
+#define CORR_RULE_LIST_MAX 100
 
 /* Loads the rules file at path. Returns NULL with "path:line:col: what"
- * in err. */
+ * in err. The file must be within am_yaml_limits_default (1 MiB, nesting
+ * 32 deep, aliases repeating at most 64 KiB: common/yaml_limits.h). */
 corr_rules_t *corr_rules_load(const char *path, char *err, size_t errlen);
 /* Loads rules from text; name is used in messages (e.g. the file name). */
 corr_rules_t *corr_rules_load_string(const char *text, size_t len, const char *name, char *err,

@@ -26,6 +26,7 @@
 #include "run/http.h"
 #include "common/buf.h"
 #include "common/time.h"
+#include "common/yaml_limits.h"
 #include "ingest/decode.h"
 #include "ingest/kafka.h"
 
@@ -1076,6 +1077,8 @@ run_config_t *run_config_load(const char *path, char *err, size_t errlen)
         am_errf(err, errlen, "%s: %s", path, strerror(errno));
         goto init_error;
     }
+    if (am_yaml_check_file(&f, path, &am_yaml_limits_default, err, errlen) != 0)
+        goto init_error;
     if (!yaml_parser_initialize(&parser)) {
         am_errf(err, errlen, "%s: cannot initialise the YAML parser", path);
         goto init_error;

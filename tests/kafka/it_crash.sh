@@ -31,6 +31,14 @@ echo "uninterrupted run: $RECORDS records in $(($(now_ms) - t0)) ms"
 
 # Killed runs: half of them killed once a random number of records is
 # committed, half after a random time (in the group join, mid-batch, ...).
+# Each kill point lies within what is left of the stream, so that the kills
+# spread over it however fast the build consumes: a count target is a
+# random share of the remaining records (never past the total), and a timed
+# kill also comes early when the run gets past such a share, so that it
+# cannot finish the stream and leave nothing for the kills after it. Should
+# a run still commit the last record before its kill (a kill lands late),
+# the next one has no progress to wait for: it checks that the stream is
+# complete, and kills the idle consumer.
 mid=0
 for ((i = 1; i <= KILLS; i++)); do
   AFTERMATH_KAFKA__GROUP_INSTANCE_ID=itb-member AFTERMATH_KAFKA__SESSION_TIMEOUT_MS=10000 \
@@ -39,16 +47,23 @@ for ((i = 1; i <= KILLS; i++)); do
   pid=$!
   pids+=("$pid")
   before=$(committed "$WORK/crash.db")
-  if ((i % 2)); then
-    target=$((before + RECORDS / (2 * KILLS) + RANDOM % (RECORDS / (2 * KILLS))))
+  left=$((RECORDS - before)) kills_left=$((KILLS - i + 1))
+  if ((left <= 0)); then
+    ((before == RECORDS)) || fail "$before records committed, more than the $RECORDS produced"
+    how="with the stream already complete"
+  elif ((i % 2)); then
+    # Between 1/2 and 3/2 of an even share of the rest, at least one record.
+    share=$((left * (50 + RANDOM % 101) / (100 * (kills_left + 1))))
+    target=$((before + (share > 0 ? share : 1)))
     wait_until 30 bash -c "[ \$(sqlite3 '$WORK/crash.db' 'SELECT coalesce(sum(next_offset),0) FROM offsets' 2>/dev/null || echo 0) -ge $target ]" ||
-      fail "no progress to $target records in 30 s"
+      fail "no progress to $target of $RECORDS records in 30 s"
     how="after $target records"
   else
     ms=$((200 + RANDOM % 1800))
-    sleep "$(printf '0.%03d' $((ms % 1000)))"
-    ((ms < 1000)) || sleep 1
-    how="after ${ms} ms"
+    cap=$((before + 2 * left / (kills_left + 1)))
+    end=$(($(now_ms) + ms))
+    while (($(now_ms) < end)) && (($(committed "$WORK/crash.db") < cap)); do sleep 0.02; done
+    how="after ${ms} ms or $cap records"
   fi
   kill -9 "$pid"
   wait "$pid" 2>/dev/null || true

@@ -410,6 +410,29 @@ static void test_labels(void **state)
     run_config_destroy(cfg);
 }
 
+/* The YAML limits (common/yaml_limits.h) hold for aftermath.yaml too:
+ * deep nesting and alias bombs are refused before the document is built,
+ * naming file:line:column. */
+static void test_yaml_limits(void **state)
+{
+    (void)state;
+    am_buf_t b = {0};
+    am_buf_puts(&b, "version: 1\ntopics: ");
+    for (int i = 0; i < 100000; i++)
+        am_buf_putc(&b, '[');
+    for (int i = 0; i < 100000; i++)
+        am_buf_putc(&b, ']');
+    am_buf_putc(&b, '\n');
+    refused(b.p, "c.yaml:2:40: sequences and mappings nested deeper than the limit of 32");
+    am_buf_reset(&b);
+    am_buf_puts(&b, "version: 1\nkafka: {bootstrap.servers: [&b 'broker-with-a-long-name:9092'");
+    for (int i = 0; i < 10000; i++)
+        am_buf_puts(&b, ", *b");
+    am_buf_puts(&b, "]}\n");
+    refused(b.p, "aliases repeat more than the limit of 65536 bytes");
+    am_buf_free(&b);
+}
+
 static void test_label_refusals(void **state)
 {
     (void)state;
@@ -625,6 +648,7 @@ int main(void)
         cmocka_unit_test(test_example),        cmocka_unit_test(test_labels),
         cmocka_unit_test(test_label_refusals), cmocka_unit_test(test_example_documents_every_key),
         cmocka_unit_test(test_map_defaults),   cmocka_unit_test(test_build_layers),
+        cmocka_unit_test(test_yaml_limits),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

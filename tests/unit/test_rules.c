@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "correlate/rules.h"
 #include "correlate/rules_int.h"
 
@@ -134,6 +135,92 @@ static void test_rules_per_file_limit(void **state)
     }
 }
 
+/* The issue's alias bomb: a 40 KB file naming one regex matcher 10,000
+ * times through an alias compiled 10,000 regexes (1.1 GB). It is refused
+ * before any is compiled, naming the place and the limit. */
+static void test_alias_bomb(void **state)
+{
+    (void)state;
+    am_buf_t b = {0};
+    am_buf_puts(&b, "version: 1\nrules:\n  - name: bomb\n"
+                    "    match: [&m 'a=~\"[a-z]{1,70}[0-9]{1,70}\"'");
+    for (int i = 0; i < 10000; i++)
+        am_buf_puts(&b, ", *m");
+    am_buf_puts(&b, "]\n");
+    assert_true(b.len > 40000);
+    refused(b.p, "t.yaml:4:8239: aliases repeat more than the limit of 65536 bytes");
+    am_buf_free(&b);
+    /* A few aliases of a shared list still load. */
+    corr_rules_t *rules = load("version: 1\nrules:\n"
+                               "  - {name: a, match: &pay ['service=\"pay\"']}\n"
+                               "  - {name: b, match: *pay, deploys: {match: *pay}}\n");
+    assert_int_equal(rules->v[1].nmatch, 1);
+    assert_int_equal(rules->v[1].ndeploy_match, 1);
+    corr_rules_destroy(rules);
+}
+
+/* 100,000 levels of nesting kept libyaml's scanner busy for minutes; the
+ * loader refuses them at level 33, naming the place. */
+static void test_deep_nesting(void **state)
+{
+    (void)state;
+    am_buf_t b = {0};
+    am_buf_puts(&b, "version: 1\nrules: ");
+    for (int i = 0; i < 100000; i++)
+        am_buf_putc(&b, '[');
+    for (int i = 0; i < 100000; i++)
+        am_buf_putc(&b, ']');
+    am_buf_putc(&b, '\n');
+    refused(b.p, "t.yaml:2:39: sequences and mappings nested deeper than the limit of 32");
+    am_buf_free(&b);
+}
+
+/* A rule of key: [n entries] (matchers or labels), n written out. */
+static char *rule_with_list(const char *key, const char *suffix, int n)
+{
+    am_buf_t b = {0};
+    am_buf_printf(&b, "version: 1\nrules:\n  - name: r\n    match: []\n    %s [", key);
+    for (int i = 0; i < n; i++)
+        am_buf_printf(&b, "%sl%d%s", i ? ", " : "", i, suffix);
+    am_buf_puts(&b, "]");
+    if (strncmp(key, "deploys:", 8) == 0)
+        am_buf_puts(&b, "}");
+    am_buf_puts(&b, "\n");
+    return am_buf_steal(&b);
+}
+
+/* Every list in a rule holds at most CORR_RULE_LIST_MAX entries: exactly
+ * the cap loads, one more is refused with the count. */
+static void test_rule_list_limit(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *key, *suffix, *want;
+    } lists[] = {
+        {"group_by:", "", "group_by: 101 labels, over the limit of 100"},
+        {"deploys: {same:", "", "deploys.same: 101 labels, over the limit of 100"},
+        {"deploys: {match:", "=\"x\"", "deploys.match: 101 matchers, over the limit of 100"},
+        {"deploys: {acknowledge:", "=\"x\"",
+         "deploys.acknowledge: 101 matchers, over the limit of 100"},
+    };
+    for (size_t i = 0; i < sizeof lists / sizeof *lists; i++) {
+        char *yaml = rule_with_list(lists[i].key, lists[i].suffix, CORR_RULE_LIST_MAX);
+        corr_rules_destroy(load(yaml));
+        free(yaml);
+        yaml = rule_with_list(lists[i].key, lists[i].suffix, CORR_RULE_LIST_MAX + 1);
+        refused(yaml, lists[i].want);
+        free(yaml);
+    }
+    /* match itself, with the place of the list. */
+    am_buf_t b = {0};
+    am_buf_puts(&b, "version: 1\nrules:\n  - name: r\n    match: [");
+    for (int i = 0; i <= CORR_RULE_LIST_MAX; i++)
+        am_buf_printf(&b, "%s'l%d=\"x\"'", i ? ", " : "", i);
+    am_buf_puts(&b, "]\n");
+    refused(b.p, "t.yaml:4:12: match: 101 matchers, over the limit of 100");
+    am_buf_free(&b);
+}
+
 static void test_default_and_digest(void **state)
 {
     (void)state;
@@ -164,6 +251,9 @@ int main(void)
         cmocka_unit_test(test_full_rule),
         cmocka_unit_test(test_errors_name_the_place),
         cmocka_unit_test(test_rules_per_file_limit),
+        cmocka_unit_test(test_alias_bomb),
+        cmocka_unit_test(test_deep_nesting),
+        cmocka_unit_test(test_rule_list_limit),
         cmocka_unit_test(test_default_and_digest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
