@@ -415,9 +415,7 @@ void run_receive_handle(run_receive_t *r, const run_receive_request_t *req, run_
     int rc = ingest_decode_record(r->dec, &rec, s->cfg->format, &events, why, sizeof why);
     am_event_list_free(&events);
     if (rc != 0) {
-        char msg[400];
-        snprintf(msg, sizeof msg, "not a %s payload: %s", s->cfg->format, why);
-        answer(r, s, O_MALFORMED, req, a, 400, "%s", msg);
+        answer(r, s, O_MALFORMED, req, a, 400, "not a %s payload: %s", s->cfg->format, why);
         free(hjson);
         kept_free(&k);
         return;
