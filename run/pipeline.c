@@ -290,6 +290,8 @@ static int store_one(run_pipeline_t *p, const am_record_t *rec, run_repeats_key_
             p->outcome = am_xrealloc(p->outcome, p->outcome_cap * sizeof *p->outcome);
         }
         rc = store_put(p->st, rec, events, p->outcome, err, errlen);
+        if (rc == 0 && p->engine)
+            rc = corr_engine_record(p->engine, rec->topic, rec->ts);
         for (size_t i = 0; rc == 0 && i < events->n; i++) {
             p->stats.events++;
             if (p->outcome[i] == STORE_NEW) {
@@ -299,7 +301,8 @@ static int store_one(run_pipeline_t *p, const am_record_t *rec, run_repeats_key_
                 p->stats.duplicates++;
                 p->stats.earlier += p->outcome[i] == STORE_EARLIER;
             }
-            /* The correlator sees what the store took as new or earlier. */
+            /* The correlator sees what the store took as new, earlier or
+             * later (a re-notification: the episode's latest delivery). */
             if (p->engine && p->outcome[i] != STORE_DUPLICATE)
                 rc = corr_engine_add(p->engine, &events->v[i], err, errlen);
         }

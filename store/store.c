@@ -8,7 +8,8 @@
  *
  * Events are keyed by their dedup id (UNIQUE), so a re-delivery is an
  * INSERT that does nothing; only an earlier observed_at is written back,
- * which keeps detection times independent of delivery order. A record's
+ * which keeps detection times independent of delivery order, and a later
+ * one in last_observed_at (a re-notification: the alert still fires). A record's
  * raw bytes go in records, once per record rather than once per alert.
  */
 #include "store/store.h"
@@ -135,6 +136,24 @@ static const char *const migrations[] = {
     "ALTER TABLE incidents_v5 RENAME TO incidents;"
     "CREATE INDEX incidents_by_key ON incidents (rule, gkey, started_at);"
     "CREATE INDEX incidents_by_rule ON incidents (rule, started_at);",
+    /* 6: episode lifecycle (correlate/engine.c): each event's latest
+     * delivery; each episode's latest delivery, when it goes stale and on
+     * which topic's clock, and what truncated notifications said of its
+     * group; whether an incident's mitigation was inferred and how many
+     * alerts its notifications left out */
+    "ALTER TABLE events ADD COLUMN last_observed_at INTEGER;"
+    "UPDATE events SET last_observed_at = observed_at;"
+    "ALTER TABLE episodes ADD COLUMN last_seen INTEGER;"
+    "ALTER TABLE episodes ADD COLUMN stale_at INTEGER;"
+    "ALTER TABLE episodes ADD COLUMN topic TEXT;"
+    "ALTER TABLE episodes ADD COLUMN truncated INTEGER;"
+    "ALTER TABLE episodes ADD COLUMN trunc_stale_at INTEGER;"
+    "ALTER TABLE episodes ADD COLUMN trunc_seen INTEGER;"
+    "ALTER TABLE episodes ADD COLUMN trunc_topic TEXT;"
+    "UPDATE episodes SET last_seen = observed_at;"
+    "CREATE INDEX episodes_stale ON episodes (topic, stale_at) WHERE ends_at IS NULL;"
+    "ALTER TABLE incidents ADD COLUMN end_inferred INTEGER;"
+    "ALTER TABLE incidents ADD COLUMN truncated INTEGER;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -143,6 +162,7 @@ enum {
     STMT_DELETE_RECORD,
     STMT_INSERT_EVENT,
     STMT_EARLIER_OBSERVED,
+    STMT_LATER_OBSERVED,
     STMT_INSERT_REJECTED,
     STMT_SET_OFFSET,
     STMT_GET_OFFSET,
@@ -160,10 +180,14 @@ static const char *const stmt_sql[NSTMTS] = {
     [STMT_INSERT_EVENT] =
         "INSERT INTO events (id, kind, status, source, name, identity, service, environment, "
         "severity, labels, annotations, summary, starts_at, ends_at, observed_at, actor, version, "
-        "url, record_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "url, record_seq, last_observed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, "
+        "?, ?, ?15) "
         "ON CONFLICT (id) DO NOTHING",
     [STMT_EARLIER_OBSERVED] = "UPDATE events SET observed_at = ?1 WHERE id = ?2 AND "
                               "(observed_at IS NULL OR observed_at > ?1)",
+    [STMT_LATER_OBSERVED] = "UPDATE events SET last_observed_at = ?1 WHERE id = ?2 AND "
+                            "(last_observed_at IS NULL OR last_observed_at < ?1)",
     [STMT_INSERT_REJECTED] =
         "INSERT INTO rejected (place, topic, partition, \"offset\", reason, raw, raw_len, "
         "raw_hash, rejected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -553,6 +577,13 @@ int store_put(store_t *st, const am_record_t *rec, const am_event_list_t *events
                     return -1;
                 if (sqlite3_changes(st->db) > 0)
                     o = STORE_EARLIER;
+                s = st->stmt[STMT_LATER_OBSERVED];
+                sqlite3_bind_int64(s, 1, ev->observed_at);
+                bind_text(s, 2, ev->id);
+                if (step_done(st, s, err, errlen, "updating last_observed_at") != 0)
+                    return -1;
+                if (sqlite3_changes(st->db) > 0 && o == STORE_DUPLICATE)
+                    o = STORE_LATER;
             }
         }
         if (outcome)

@@ -65,13 +65,16 @@ typedef enum store_outcome {
     STORE_DUPLICATE, /* already stored, nothing changed */
     STORE_EARLIER,   /* already stored, and this delivery's observed_at
                         is earlier: the stored one was moved back */
+    STORE_LATER,     /* already stored, and this delivery's observed_at is
+                        later than any before (a re-notification): kept as
+                        the event's last_observed_at */
 } store_outcome_t;
 
 /* Stores the events decoded from rec (inside a transaction). Events whose
  * id is already stored are not stored again; an earlier observed_at
- * replaces the stored one. The record's raw payload is kept once, and only
- * when at least one of its events is new. outcome, when not NULL, has
- * events->n entries. Returns 0, or -1 with the SQLite error in err. */
+ * replaces the stored one, a later one the stored last_observed_at. The record's raw payload is
+ * kept once, and only when at least one of its events is new. outcome, when not NULL, has events->n
+ * entries. Returns 0, or -1 with the SQLite error in err. */
 int store_put(store_t *st, const am_record_t *rec, const am_event_list_t *events,
               store_outcome_t *outcome, char *err, size_t errlen);
 

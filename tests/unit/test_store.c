@@ -92,6 +92,8 @@ static void test_idempotent_and_earliest_observed(void **state)
     assert_int_equal(out[0], STORE_DUPLICATE);
     l.v[0].observed_at = 3000; /* a later re-notification */
     put(st, &rec, &l, out);
+    assert_int_equal(out[0], STORE_LATER);
+    put(st, &rec, &l, out); /* the same again: nothing new */
     assert_int_equal(out[0], STORE_DUPLICATE);
     l.v[0].observed_at = 1000; /* an earlier delivery, arriving late */
     put(st, &rec, &l, out);
