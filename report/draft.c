@@ -177,6 +177,11 @@ static json_t *summary(const json_t *inc, bool no_names)
         json_object_get(inc, "services"), "users_impacted", json_object_get(inc, "users_impacted"));
     json_object_set(s, "started_from", json_object_get(inc, "started_from"));
     json_object_set(s, "acknowledged_by", json_object_get(inc, "acknowledged_by"));
+    /* Only when so, like the incident's own keys (correlate/incident.c). */
+    if (json_is_true(json_object_get(inc, "mitigated_inferred")))
+        json_object_set_new(s, "mitigated_inferred", json_true());
+    if (json_is_integer(json_object_get(inc, "truncated_alerts")))
+        json_object_set(s, "truncated_alerts", json_object_get(inc, "truncated_alerts"));
     if (no_names)
         json_object_set_new(s, "lead_withheld", json_boolean(json_is_string(lead)));
     else

@@ -405,10 +405,17 @@ json_t *report_timeline_build(const json_t *incident, const json_t *alerts,
     else if (!ack_seen)
         add(&es, acked, RANK_ACK, "ack", "Acknowledged: first human response", "incident record",
             NULL);
-    add(&es, mitigated, RANK_MITIGATION, "mitigation",
-        mitigated == AM_TIME_NONE ? "Mitigation: unknown, an alert is still firing"
-                                  : "Mitigated: last alert of the incident resolved",
-        "latest alert end, monitoring clock", NULL);
+    if (json_is_true(json_object_get(incident, "mitigated_inferred")))
+        add(&es, mitigated, RANK_MITIGATION, "mitigation",
+            "Mitigated (inferred): no resolve was received for the last alert",
+            "inferred end: the alert fired again, or its last notification before it stopped "
+            "being re-notified (stale_after)",
+            NULL);
+    else
+        add(&es, mitigated, RANK_MITIGATION, "mitigation",
+            mitigated == AM_TIME_NONE ? "Mitigation: unknown, an alert is still firing"
+                                      : "Mitigated: last alert of the incident resolved",
+            "latest alert end, monitoring clock", NULL);
     add(&es, resolved, RANK_RESOLUTION, "resolution",
         resolved != AM_TIME_NONE ? "Resolved"
         : open                   ? "Resolution: unknown, the incident is still open"

@@ -4,7 +4,9 @@
  * incident (equal whatever the order, renamed when an earlier alert
  * arrives), the keyed partition a staged correlator owns, flapping, late deploys,
  * the `same` rule, ack placement, users impacted, continue, the open
- * group cap, persistence across restarts, rule changes.
+ * group cap, persistence across restarts, rule changes; the episode
+ * lifecycle (a new firing ends the earlier episode, staleness on the
+ * record clock, truncated notifications), order-independent.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -792,6 +794,257 @@ static void test_persistence_and_rule_change(void **state)
     tmp_rm_rf(dir);
 }
 
+/* ---- the episode lifecycle (DESIGN.md, "Real sources") ---- */
+
+/* The incident of cluster c1 in arr (borrowed), or NULL. */
+static const json_t *c1_incident(const json_t *arr)
+{
+    size_t i;
+    const json_t *o;
+    json_array_foreach(arr, i, o)
+    {
+        const char *c = json_string_value(json_object_get(json_object_get(o, "key"), "cluster"));
+        if (c && strcmp(c, "c1") == 0)
+            return o;
+    }
+    return NULL;
+}
+
+/* A note on cluster c9 observed at `at` minutes: it only moves the clock. */
+static void tick(harness_t *h, double at)
+{
+    char line[256];
+    snprintf(line, sizeof line,
+             "{\"kind\":\"note\",\"at\":\"%s\",\"labels\":{\"cluster\":\"c9\"},"
+             "\"summary\":\"tick %g\"}",
+             T(at), at);
+    h_feed_at(h, line, at);
+}
+
+/* An alert that resolves and fires again within one group_interval is
+ * only followed by a new firing: the new episode ends the earlier one, at
+ * its start, so the incident can close. */
+static void test_refire_closes_earlier(void **state)
+{
+    (void)state;
+    harness_t h;
+    h_open(&h, ":memory:", RULES, 1, 0);
+    char *first = alert("A", 0, -1, PAGE), *again = alert("A", 20, -1, PAGE);
+    h_feed_at(&h, first, 1);
+    h_feed_at(&h, again, 21);
+    json_t *arr = h_incidents(&h);
+    assert_int_equal(json_array_size(arr), 1);
+    assert_string_equal(str(json_array_get(arr, 0), "status"), "open"); /* the second fires */
+    json_decref(arr);
+    feed_free(&h, alert("A", 20, 40, PAGE)); /* the second resolves */
+    arr = h_incidents(&h);
+    assert_int_equal(json_array_size(arr), 1);
+    const json_t *o = json_array_get(arr, 0);
+    assert_string_equal(str(o, "status"), "resolved");
+    assert_string_equal(str(o, "mitigated_at"), T(40));
+    assert_null(json_object_get(o, "mitigated_inferred")); /* the last end is a real resolve */
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "flapping"), "A")), 2);
+    json_decref(arr);
+    h_close(&h);
+
+    /* Without the second resolve, in the other order: the same episodes. */
+    h_open(&h, ":memory:", RULES, 1, 0);
+    h_feed_at(&h, again, 21);
+    h_feed_at(&h, first, 1);
+    arr = h_incidents(&h);
+    assert_int_equal(json_array_size(arr), 1);
+    assert_string_equal(str(json_array_get(arr, 0), "status"), "open");
+    json_decref(arr);
+    h_close(&h);
+    free(first);
+    free(again);
+}
+
+/* An episode no delivery repeated for stale_after ends at its latest
+ * delivery, judged by the latest record time, never the clock; a repeat
+ * (the repeat skip lets a later one through) refreshes it; a resolve
+ * replaces the inferred end; raw lines never go stale. */
+static void test_stale(void **state)
+{
+    (void)state;
+    corr_options_t opts = {.stale_after = 60 * 60000};
+    harness_t h;
+    h_open_opts(&h, ":memory:", RULES, 1, &opts);
+    char *a = alert("A", 0, -1, PAGE);
+    h_feed_at(&h, a, 1);
+    h_feed_at(&h, a, 30); /* re-notified: the same bytes, later */
+    tick(&h, 89);         /* 59 minutes after the last delivery */
+    json_t *arr = h_incidents(&h);
+    assert_string_equal(str(c1_incident(arr), "status"), "open");
+    json_decref(arr);
+    tick(&h, 90); /* 60: stale */
+    arr = h_incidents(&h);
+    const json_t *o = c1_incident(arr);
+    assert_string_equal(str(o, "status"), "resolved");
+    assert_string_equal(str(o, "mitigated_at"), T(30));
+    assert_true(json_is_true(json_object_get(o, "mitigated_inferred")));
+    json_decref(arr);
+    h_feed_at(&h, a, 120); /* still firing after all: open again */
+    arr = h_incidents(&h);
+    assert_string_equal(str(c1_incident(arr), "status"), "open");
+    json_decref(arr);
+    char *end = alert("A", 0, 130, PAGE);
+    h_feed_at(&h, end, 131);
+    arr = h_incidents(&h);
+    o = c1_incident(arr);
+    assert_string_equal(str(o, "mitigated_at"), T(130));
+    assert_null(json_object_get(o, "mitigated_inferred"));
+    json_decref(arr);
+    h_close(&h);
+
+    /* Raw lines (no record time) never go stale, whatever else is seen. */
+    h_open_opts(&h, ":memory:", RULES, 1, &opts);
+    h_feed(&h, a);
+    tick(&h, 1000);
+    arr = h_incidents(&h);
+    assert_string_equal(str(c1_incident(arr), "status"), "open");
+    json_decref(arr);
+    h_close(&h);
+
+    /* stale_after < 0: never. */
+    corr_options_t never = {.stale_after = -1};
+    h_open_opts(&h, ":memory:", RULES, 1, &never);
+    h_feed_at(&h, a, 1);
+    tick(&h, 10000);
+    arr = h_incidents(&h);
+    assert_string_equal(str(c1_incident(arr), "status"), "open");
+    json_decref(arr);
+    h_close(&h);
+    free(a);
+    free(end);
+}
+
+/* Alertmanager webhook of one alert on c1, truncated as said. */
+static char *webhook(const char *name, double start, long truncated)
+{
+    am_buf_t b = {0};
+    am_buf_printf(&b,
+                  "{\"receiver\":\"r\",\"status\":\"firing\",\"truncatedAlerts\":%ld,\"alerts\":"
+                  "[{\"status\":\"firing\",\"labels\":{\"alertname\":\"%s\",%s},"
+                  "\"annotations\":{},\"startsAt\":\"%s\",\"endsAt\":\"0001-01-01T00:00:00Z\"}]}",
+                  truncated, name, PAGE, T(start));
+    return am_buf_steal(&b);
+}
+
+/* A truncated notification says the alerts it left out still fire: it
+ * refreshes every open episode of its group, in either order. */
+static void test_truncated_refreshes_group(void **state)
+{
+    (void)state;
+    corr_options_t opts = {.stale_after = 60 * 60000};
+    char *y = webhook("Y", 0, 0), *x = webhook("X", 5, 1);
+    for (int order = 0; order < 2; order++) {
+        harness_t h;
+        h_open_opts(&h, ":memory:", RULES, 1, &opts);
+        if (order == 0)
+            h_feed_at(&h, y, 1);
+        h_feed_at(&h, x, 50);
+        h_feed_at(&h, x, 100); /* lists X only, leaves Y out */
+        if (order == 1)
+            h_feed_at(&h, y, 1);
+        tick(&h, 130); /* Y alone would be stale since 61 */
+        json_t *arr = h_incidents(&h);
+        const json_t *o = c1_incident(arr);
+        assert_string_equal(str(o, "status"), "open");
+        assert_int_equal(json_integer_value(json_object_get(o, "truncated_alerts")), 1);
+        json_decref(arr);
+        tick(&h, 160); /* 60 minutes after the last notification: both stale */
+        arr = h_incidents(&h);
+        o = c1_incident(arr);
+        assert_string_equal(str(o, "mitigated_at"), T(100));
+        assert_true(json_is_true(json_object_get(o, "mitigated_inferred")));
+        json_decref(arr);
+        h_close(&h);
+    }
+    /* Without truncation Y goes stale on its own. */
+    harness_t h;
+    h_open_opts(&h, ":memory:", RULES, 1, &opts);
+    char *x0 = webhook("X", 5, 0);
+    h_feed_at(&h, y, 1);
+    h_feed_at(&h, x0, 50);
+    h_feed_at(&h, x0, 100);
+    tick(&h, 130);
+    json_t *arr = h_incidents(&h);
+    const json_t *o = c1_incident(arr);
+    assert_string_equal(str(o, "status"), "open"); /* X still fires */
+    assert_null(json_object_get(o, "truncated_alerts"));
+    json_decref(arr);
+    h_close(&h);
+    free(x0);
+    free(x);
+    free(y);
+}
+
+/* The lifecycle is a function of the set of records: every order of a
+ * small stream (refire, repeat, stale, resolve, truncation) gives the same
+ * incidents, in one batch or one record per batch, and re-delivering it
+ * all changes nothing. */
+static void test_lifecycle_order_independent(void **state)
+{
+    (void)state;
+    corr_options_t opts = {.stale_after = 60 * 60000};
+    char *recs[6];
+    double at[6] = {1, 30, 21, 200, 150, 260};
+    recs[0] = alert("A", 0, -1, PAGE);
+    recs[1] = alert("A", 0, -1, PAGE);
+    recs[2] = alert("B", 20, -1, PAGE);
+    recs[3] = alert("A", 140, -1, PAGE); /* A again, much later */
+    recs[4] = webhook("X", 100, 2);
+    recs[5] = alert("B", 20, 250, PAGE);
+    const size_t n = 6;
+    char *want = NULL;
+    size_t perm[6];
+    int count = 0;
+    /* every other permutation (of 720), in two batch sizes on every 7th */
+    for (int k = 0; k < 720; k += 2) {
+        size_t pool[6] = {0, 1, 2, 3, 4, 5}, left = n;
+        int code = k;
+        for (size_t i = 0; i < n; i++) {
+            size_t j = (size_t)(code % (int)left);
+            code /= (int)left;
+            perm[i] = pool[j];
+            pool[j] = pool[--left];
+        }
+        for (size_t batch = 1; batch <= (k % 7 == 0 ? 100u : 1u); batch += 99) {
+            harness_t h;
+            h_open_opts(&h, ":memory:", RULES, batch, &opts);
+            for (size_t i = 0; i < n; i++)
+                h_feed_at(&h, recs[perm[i]], at[perm[i]]);
+            if (k % 5 == 0) /* everything again */
+                for (size_t i = 0; i < n; i++)
+                    h_feed_at(&h, recs[perm[i]], at[perm[i]]);
+            json_t *arr = h_incidents(&h);
+            char *got = content_of(arr);
+            json_decref(arr);
+            if (!want) {
+                want = got;
+            } else {
+                if (strcmp(want, got) != 0)
+                    fail_msg("order %d differs:\n%s\n%s", k, want, got);
+                free(got);
+            }
+            h_close(&h);
+            count++;
+        }
+    }
+    assert_true(count > 360);
+    /* and what it is: A's first episode ends stale at 30 (or at its next
+     * start, 140), B runs 20..250 and joins everything into one incident
+     * that its real resolve ends; X's notification left 2 alerts out */
+    assert_non_null(strstr(want, "\"mitigated_at\":\"2024-01-01T04:10:00Z\""));
+    assert_non_null(strstr(want, "\"status\":\"resolved\""));
+    assert_null(strstr(want, "mitigated_inferred"));
+    assert_non_null(strstr(want, "\"truncated_alerts\":2"));
+    free(want);
+    for (size_t i = 0; i < n; i++)
+        free(recs[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -810,6 +1063,10 @@ int main(void)
         cmocka_unit_test(test_prune),
         cmocka_unit_test(test_cap_bounds_working_set),
         cmocka_unit_test(test_persistence_and_rule_change),
+        cmocka_unit_test(test_refire_closes_earlier),
+        cmocka_unit_test(test_stale),
+        cmocka_unit_test(test_truncated_refreshes_group),
+        cmocka_unit_test(test_lifecycle_order_independent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
