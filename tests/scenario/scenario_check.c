@@ -13,7 +13,8 @@
  * (DESIGN.md: "the same set of events in any arrival order, and with any
  * duplicates, yields the same incidents"). --synthetic makes a random
  * multi-cluster stream with overlapping, flapping, bridging alerts, acks,
- * notes and deploys, so merges and splits happen in many orders.
+ * notes and deploys, re-notifications and truncated notifications, so
+ * merges, splits, inferred ends and staleness happen in many orders.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -265,6 +266,17 @@ static void test_permutations(void **state)
     json_t *base = replay(rules, &l, 1000, NULL);
     char *want = content_of(base);
     size_t nincidents = json_array_size(base);
+    /* The synthetic stream must exercise the lifecycle: inferred ends and
+     * truncated notifications are among what the orders must agree on. */
+    size_t inferred = 0, truncated = 0;
+    for (size_t i = 0; i < nincidents; i++) {
+        inferred += json_is_true(json_object_get(json_array_get(base, i), "mitigated_inferred"));
+        truncated += json_object_get(json_array_get(base, i), "truncated_alerts") != NULL;
+    }
+    if (synthetic > 0 && (inferred == 0 || truncated == 0))
+        fail_msg("the synthetic stream has %zu inferred ends and %zu truncated incidents: "
+                 "the lifecycle is not exercised",
+                 inferred, truncated);
     json_decref(base);
     for (long p = 0; p < permutations; p++) {
         lines_t shuffled = {0};
@@ -292,8 +304,9 @@ static void test_permutations(void **state)
         json_decref(arr);
         lines_free(&shuffled);
     }
-    printf("%ld permutations of %zu events: the same %zu incidents every time\n", permutations, l.n,
-           nincidents);
+    printf("%ld permutations of %zu events: the same %zu incidents every time (%zu with an "
+           "inferred end, %zu truncated)\n",
+           permutations, l.n, nincidents, inferred, truncated);
     free(want);
     free(rules);
     lines_free(&l);

@@ -1,8 +1,10 @@
 /*
  * synth_util.h - a random multi-cluster stream for tests: overlapping,
  * flapping and bridging alerts (some paged through PagerDuty, some with a
- * Kafka timestamp), acks naming alerts or labels, notes and deploys, so
- * that merges and splits happen in many orders; and its rules.
+ * Kafka timestamp), alerts still firing re-notified later (some in
+ * truncated Alertmanager notifications), acks naming alerts or labels,
+ * notes and deploys, so that merges, splits, inferred ends and staleness
+ * happen in many orders; and its rules.
  */
 #ifndef TEST_SYNTH_UTIL_H
 #define TEST_SYNTH_UTIL_H
@@ -103,6 +105,30 @@ static inline void synth(long n, uint64_t *seed, lines_t *out)
             lines_push(out, line);
             free(line);
             json_decref(env);
+            /* still firing: re-notified later (the same bytes, a later
+             * Kafka timestamp), sometimes in a truncated Alertmanager
+             * notification that leaves the rest of its group out */
+            for (int k = 1; end < 0 && k <= 3 && synth_rnd(seed) % 2; k++) {
+                double again = obs + 60.0 * k * (double)(1 + synth_rnd(seed) % 5);
+                char *p = a;
+                am_buf_t w = {0};
+                if (synth_rnd(seed) % 3 == 0) {
+                    am_buf_printf(&w,
+                                  "{\"receiver\":\"r\",\"status\":\"firing\",\"truncatedAlerts\":"
+                                  "%d,\"alerts\":[{\"labels\":{\"alertname\":\"Trunc\",%s},"
+                                  "\"startsAt\":\"%s\"}]}",
+                                  1 + (int)(synth_rnd(seed) % 3), labels, T(start));
+                    p = w.p;
+                }
+                env = json_pack("{s:s,s:i,s:i,s:I,s:s}", "topic", "alerts", "partition", 0,
+                                "offset", (int)i * 10 + k, "ts",
+                                (json_int_t)(BASE_MS + again * 60000), "payload", p);
+                line = json_dumps(env, JSON_COMPACT);
+                lines_push(out, line);
+                free(line);
+                json_decref(env);
+                am_buf_free(&w);
+            }
             free(a);
             if (end >= 0 && synth_rnd(seed) % 2) { /* the firing notification too */
                 a = alert(inst % 2 ? "Errors" : "Latency", start, -1, labels);
