@@ -295,7 +295,10 @@ static int run_run(const cli_global_t *g, int argc, char **argv)
     }
     if (cfg->role == RUN_ROLE_ALL) {
         corr_options_t copts = {.max_open_groups = (size_t)cfg->max_open_groups};
+        corr_stale_topic_t *stale;
+        run_config_stale(cfg, &copts, &stale);
         engine = corr_engine_create(st, rules, &g->log, &copts, err, sizeof err);
+        free(stale);
         if (!engine) {
             rc = cli_usage_error("run", "%s", err);
             goto done;

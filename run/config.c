@@ -23,6 +23,7 @@
  * borrows them.
  */
 #include "run/config.h"
+#include "correlate/engine.h"
 #include "run/http.h"
 #include "common/buf.h"
 #include "common/time.h"
@@ -85,6 +86,7 @@ static const key_def_t keys[] = {
     {"max_labels_per_event", KEY_INT, F(max_labels_per_event), 1, 100000},
     {"max_label_bytes", KEY_INT, F(max_label_bytes), 16, 1024 * 1024},
     {"max_open_groups", KEY_INT, F(max_open_groups), 1, 10000000},
+    {"stale_after", KEY_DURATION_OFF, F(stale_after_ms), 60 * 1000, INT64_C(366) * 86400000},
     {"labels", KEY_LABELS, 0, 0, 0},
 };
 #undef F
@@ -107,7 +109,7 @@ static const char *const key_names =
     "incidents_topic, keyed_topic, batch_size, batch_timeout, stats_interval, retention, "
     "max_record_bytes, "
     "max_json_depth, max_alerts_per_payload, max_labels_per_event, max_label_bytes, "
-    "max_open_groups, labels";
+    "max_open_groups, stale_after, labels";
 
 static const char *const label_fields = "service, environment, cluster, severity, version, actor";
 
@@ -125,6 +127,7 @@ static void set_defaults(run_config_t *cfg)
     cfg->keyed_topic = am_xstrdup(RUN_CONFIG_KEYED_DEFAULT);
     cfg->metrics = am_xstrdup(RUN_CONFIG_METRICS_DEFAULT);
     cfg->batch_size = 1000;
+    cfg->stale_after_ms = (int64_t)(4.5 * 3600 * 1000);
     cfg->batch_timeout_ms = 1000;
     cfg->stats_interval_ms = 30 * 1000;
     cfg->max_record_bytes = (long)ingest_limits_default.max_record_bytes;
@@ -290,6 +293,7 @@ static int add_topic(run_config_t *cfg, const char *name, size_t name_len, const
     cfg->topics[cfg->ntopics].format =
         format && strcmp(format, "auto") != 0 ? am_xstrdup(format) : NULL;
     memset(&cfg->topics[cfg->ntopics].labels, 0, sizeof cfg->topics[cfg->ntopics].labels);
+    cfg->topics[cfg->ntopics].stale_after_ms = 0;
     cfg->ntopics++;
     return 0;
 }
@@ -682,7 +686,7 @@ static int load_topics(loader_t *ld, const yaml_node_t *seq)
         if (item->type != YAML_MAPPING_NODE)
             return node_fail(ld, item,
                              "topics: each item is a topic name or {name, format, labels}");
-        const yaml_node_t *name = NULL, *format = NULL, *labels = NULL;
+        const yaml_node_t *name = NULL, *format = NULL, *labels = NULL, *stale = NULL;
         for (yaml_node_pair_t *p = item->data.mapping.pairs.start; p < item->data.mapping.pairs.top;
              p++) {
             yaml_node_t *k = yaml_document_get_node(&ld->doc, p->key);
@@ -704,9 +708,12 @@ static int load_topics(loader_t *ld, const yaml_node_t *seq)
                 name = v;
             } else if (strcmp(scalar(k), "format") == 0) {
                 format = v;
+            } else if (strcmp(scalar(k), "stale_after") == 0) {
+                stale = v;
             } else {
                 char msg[512];
-                snprintf(msg, sizeof msg, "topics: unknown key '%s' (known: name, format, labels)",
+                snprintf(msg, sizeof msg,
+                         "topics: unknown key '%s' (known: name, format, labels, stale_after)",
                          scalar(k));
                 return node_fail(ld, k, msg);
             }
@@ -716,6 +723,21 @@ static int load_topics(loader_t *ld, const yaml_node_t *seq)
         if (add_topic(ld->cfg, scalar(name), name->data.scalar.length,
                       format ? scalar(format) : NULL, origin, ld->err, ld->errlen) != 0)
             return -1;
+        if (stale && strcmp(scalar(stale), "off") == 0) {
+            ld->cfg->topics[ld->cfg->ntopics - 1].stale_after_ms = -1;
+        } else if (stale) {
+            char why[256];
+            int64_t ms = 0;
+            int bad =
+                am_duration_parse(scalar(stale), stale->data.scalar.length, &ms, why, sizeof why);
+            if (bad || ms < 60 * 1000 || ms > INT64_C(366) * 86400000) {
+                char msg[512];
+                snprintf(msg, sizeof msg, "topics: stale_after: %s",
+                         bad ? why : "not from 1m to 366d, or off");
+                return node_fail(ld, stale, msg);
+            }
+            ld->cfg->topics[ld->cfg->ntopics - 1].stale_after_ms = ms;
+        }
         char what[320];
         snprintf(what, sizeof what, "topics: %.200s: labels", scalar(name));
         if (labels &&
@@ -1101,6 +1123,11 @@ void run_config_print(const run_config_t *cfg, FILE *out)
         put_quoted(out, cfg->topics[i].name);
         if (cfg->topics[i].format)
             fprintf(out, "\n    format: %s", cfg->topics[i].format);
+        if (cfg->topics[i].stale_after_ms)
+            fprintf(out, "\n    stale_after: %s",
+                    cfg->topics[i].stale_after_ms < 0
+                        ? "off"
+                        : am_duration_format(cfg->topics[i].stale_after_ms, d));
         fputc('\n', out);
         if (has_labels(&cfg->topics[i].labels)) {
             fprintf(out, "    labels:\n");
@@ -1138,6 +1165,8 @@ void run_config_print(const run_config_t *cfg, FILE *out)
     fprintf(out, "stats_interval: %s\n", am_duration_format(cfg->stats_interval_ms, d));
     fprintf(out, "retention: %s\n",
             cfg->retention_ms ? am_duration_format(cfg->retention_ms, d) : "off");
+    fprintf(out, "stale_after: %s\n",
+            cfg->stale_after_ms ? am_duration_format(cfg->stale_after_ms, d) : "off");
     fprintf(out, "max_record_bytes: %ld\n", cfg->max_record_bytes);
     fprintf(out, "max_json_depth: %ld\n", cfg->max_json_depth);
     fprintf(out, "max_alerts_per_payload: %ld\n", cfg->max_alerts_per_payload);
@@ -1189,4 +1218,17 @@ void run_config_log(const run_config_t *cfg, const am_log_t *log)
         if (has_labels(&cfg->topics[i].labels))
             log_label_map(cfg, &cfg->topics[i], log);
     am_buf_free(&topics);
+}
+
+void run_config_stale(const run_config_t *cfg, corr_options_t *opts, corr_stale_topic_t **topics)
+{
+    opts->stale_after = cfg->stale_after_ms ? cfg->stale_after_ms : -1;
+    *topics = am_xcalloc(cfg->ntopics ? cfg->ntopics : 1, sizeof **topics);
+    size_t n = 0;
+    for (size_t i = 0; i < cfg->ntopics; i++)
+        if (cfg->topics[i].stale_after_ms)
+            (*topics)[n++] =
+                (corr_stale_topic_t){cfg->topics[i].name, cfg->topics[i].stale_after_ms};
+    opts->stale_topics = *topics;
+    opts->nstale_topics = n;
 }
