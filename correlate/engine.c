@@ -78,6 +78,7 @@ enum {
     S_STALE_SWEEP,
     S_TOUCH,
     S_GROUP_TRUNCATED,
+    S_CONFIRMED,
     NSTMT
 };
 
@@ -88,10 +89,11 @@ static const char *const sql[NSTMT] = {
         "INSERT INTO episodes (rule, gkey, identity, starts_at, ends_at, observed_at, name, "
         "service, labels, users, last_seen, stale_at, topic, truncated, trunc_seen, "
         "trunc_stale_at, "
-        "trunc_topic) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?6, ?11, ?12, ?13, "
+        "trunc_topic, tent_end) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?6, ?11, ?12, "
+        "?13, "
         "CASE WHEN ?13 IS NULL THEN NULL ELSE ?6 END, CASE WHEN ?13 IS NULL THEN NULL ELSE ?11 "
         "END, "
-        "CASE WHEN ?13 IS NULL THEN NULL ELSE ?12 END) "
+        "CASE WHEN ?13 IS NULL THEN NULL ELSE ?12 END, ?14) "
         "ON CONFLICT (rule, gkey, identity, starts_at) DO UPDATE SET "
         "ends_at = CASE WHEN excluded.ends_at IS NULL THEN episodes.ends_at "
         "  WHEN episodes.ends_at IS NULL OR excluded.ends_at > episodes.ends_at "
@@ -124,6 +126,9 @@ static const char *const sql[NSTMT] = {
         "  episodes.trunc_stale_at OR (excluded.trunc_stale_at = episodes.trunc_stale_at AND "
         "  excluded.trunc_topic < episodes.trunc_topic) "
         "  THEN excluded.trunc_topic ELSE episodes.trunc_topic END, "
+        "tent_end = CASE WHEN excluded.tent_end IS NULL THEN episodes.tent_end "
+        "  WHEN episodes.tent_end IS NULL OR excluded.tent_end > episodes.tent_end "
+        "  THEN excluded.tent_end ELSE episodes.tent_end END, "
         "trunc_stale_at = CASE WHEN excluded.trunc_stale_at IS NULL THEN episodes.trunc_stale_at "
         "  WHEN episodes.trunc_stale_at IS NULL OR excluded.trunc_stale_at > "
         "  episodes.trunc_stale_at THEN excluded.trunc_stale_at ELSE episodes.trunc_stale_at END",
@@ -132,7 +137,8 @@ static const char *const sql[NSTMT] = {
                             "AND (?5 IS NULL OR resolved_at IS NULL OR resolved_at >= ?5)",
     [S_KEY_EPISODES] =
         "SELECT seq, identity, starts_at, ends_at, observed_at, name, service, labels, users, "
-        "incident, last_seen, stale_at, topic, truncated FROM episodes WHERE rule = ?1 AND gkey = "
+        "incident, last_seen, stale_at, topic, truncated, tent_end FROM episodes WHERE rule = ?1 "
+        "AND gkey = "
         "?2 AND (incident IS NULL OR incident IN "
         "(SELECT value FROM json_each(?3))) ORDER BY starts_at, identity",
     [S_SET_EPISODE_INCIDENT] = "UPDATE episodes SET incident = ?2 WHERE seq = ?1",
@@ -219,6 +225,7 @@ static const char *const sql[NSTMT] = {
         "starts_at >= ?7 AND starts_at <= ?3 AND (last_seen IS NULL OR last_seen < ?4 OR "
         "(?5 IS NOT NULL AND (stale_at IS NULL OR stale_at < ?5 OR (?5 = stale_at AND "
         "?6 < topic)))) RETURNING starts_at",
+    [S_CONFIRMED] = "SELECT 1 FROM events WHERE id = ?1 AND confirmed IS NOT NULL",
     /* The latest truncated notification of a group at or after ?3. */
     [S_GROUP_TRUNCATED] =
         "SELECT trunc_seen, trunc_stale_at, trunc_topic FROM episodes WHERE rule = ?1 AND "
@@ -489,8 +496,21 @@ static int add_episode(void *arg, size_t rule, const char *name, const char *gke
     const corr_rule_t *r = &e->rules->v[rule];
     if (e->opts.nparts > 0 && corr_route_partition(r->name, gkey, e->opts.nparts) != e->opts.part)
         return 0;
-    int64_t ends = AM_TIME_NONE;
-    if (ev->status && strcmp(ev->status, "resolved") == 0) {
+    int64_t ends = AM_TIME_NONE, tent = AM_TIME_NONE;
+    if (ev->status && strcmp(ev->status, "resolved") == 0 &&
+        am_labels_get(&ev->annotations, AM_ENDS_UNCONFIRMED) && ev->ends_at != AM_TIME_NONE) {
+        /* An end that a second record has not repeated is no resolve yet:
+         * the greatest such end is the inferred one (ingest/amapi.c). */
+        sqlite3_stmt *q = e->s[S_CONFIRMED];
+        sqlite3_bind_text(q, 1, ev->id, -1, SQLITE_STATIC);
+        int qrc = sqlite3_step(q);
+        reset(q);
+        if (qrc != SQLITE_ROW && qrc != SQLITE_DONE)
+            return db_fail(e, "reading an end's confirmation");
+        if (qrc == SQLITE_DONE)
+            tent = ev->ends_at > ev->starts_at ? ev->ends_at : ev->starts_at;
+    }
+    if (tent == AM_TIME_NONE && ev->status && strcmp(ev->status, "resolved") == 0) {
         /* A resolve without an end time ended when it was seen. */
         ends = ev->ends_at != AM_TIME_NONE       ? ev->ends_at
                : ev->observed_at != AM_TIME_NONE ? ev->observed_at
@@ -551,6 +571,7 @@ static int add_episode(void *arg, size_t rule, const char *name, const char *gke
         sqlite3_bind_text(s, 12, e->cur_topic, -1, SQLITE_STATIC);
     if (truncated > 0)
         sqlite3_bind_int64(s, 13, truncated);
+    bind_time(s, 14, tent);
     int rc = step_done(e, s, "storing an alert episode");
     free(labels_owned);
     if (rc == 0 && holder)
@@ -565,7 +586,10 @@ static int add_episode(void *arg, size_t rule, const char *name, const char *gke
         rc = group_truncated(e, rule, gkey, ev->starts_at);
     if (rc != 0)
         return -1;
-    mark_dirty(e, rule, gkey, ev->starts_at, ends == AM_TIME_NONE ? T_MAX : ends);
+    mark_dirty(e, rule, gkey, ev->starts_at,
+               ends != AM_TIME_NONE   ? ends
+               : tent != AM_TIME_NONE ? tent
+                                      : T_MAX);
     if (e->nalinks == e->capalinks) {
         e->capalinks = e->capalinks ? e->capalinks * 2 : 64;
         e->alinks = am_xrealloc(e->alinks, e->capalinks * sizeof *e->alinks);
@@ -615,7 +639,9 @@ int corr_engine_add(corr_engine_t *e, const am_event_t *ev, char *err, size_t er
  * resolve ends, marked inferred, at the start of the next episode of its
  * alert, or at its latest delivery once its topic's clock (the latest
  * record time seen on that topic, never the wall clock) has run
- * stale_after past it. A resolve always wins. Each is a function of the
+ * stale_after past it; and one whose only end is an unconfirmed endsAt
+ * (an API v2 body without a record time) ends at the greatest of them. A
+ * resolve always wins. Each is a function of the
  * stored episodes and the clocks, which only move forward, so replay and
  * run agree. */
 
@@ -896,6 +922,12 @@ static int load_episodes(corr_engine_t *e, const corr_rule_t *r, sqlite3_stmt *s
         ep->stale_at = col_time(s, 11, AM_TIME_NONE);
         ep->topic = col_text(s, 12);
         ep->truncated = col_time(s, 13, 0);
+        /* an unconfirmed end (API v2 body without a record time) */
+        int64_t tent = col_time(s, 14, AM_TIME_NONE);
+        if (ep->ends == T_MAX && tent != AM_TIME_NONE) {
+            ep->ends = tent > ep->starts ? tent : ep->starts;
+            ep->inferred = true;
+        }
     }
     reset(s);
     if (rc != SQLITE_DONE)

@@ -75,11 +75,14 @@ static const field_t event_fields[] = {
     {"version", F_STR, false},
     {"url", F_STR, false},
     {"last_observed_at", F_INT, false},
+    {"first_place", F_STR, false},
+    {"confirmed", F_INT, false},
 };
 #define NEVENT_FIELDS (sizeof event_fields / sizeof event_fields[0])
 #define EVENT_COLS                                                                                 \
     "id, kind, status, source, name, identity, service, environment, severity, labels, "           \
-    "annotations, summary, starts_at, ends_at, observed_at, actor, version, url, last_observed_at"
+    "annotations, summary, starts_at, ends_at, observed_at, actor, version, url, "                 \
+    "last_observed_at, first_place, confirmed"
 
 /* The episodes columns a replica carries, in the order of EPISODE_COLS. */
 static const field_t episode_fields[] = {
@@ -102,11 +105,12 @@ static const field_t episode_fields[] = {
     {"trunc_seen", F_INT, false},
     {"trunc_stale_at", F_INT, false},
     {"trunc_topic", F_STR, false},
+    {"tent_end", F_INT, false},
 };
 #define NEPISODE_FIELDS (sizeof episode_fields / sizeof episode_fields[0])
 #define EPISODE_COLS                                                                               \
     "rule, gkey, identity, starts_at, ends_at, observed_at, name, service, labels, users, "        \
-    "last_seen, stale_at, topic, truncated, trunc_seen, trunc_stale_at, trunc_topic"
+    "last_seen, stale_at, topic, truncated, trunc_seen, trunc_stale_at, trunc_topic, tent_end"
 
 /* incidents columns holding JSON text, checked as such when applied. */
 static const char *const incident_json_cols[] = {"gkey",   "services", "suspects",
@@ -293,13 +297,13 @@ static const char *const sql[NSTMT] = {
     [S_GET_META] = "SELECT value FROM corr_meta WHERE key = ?1",
     [S_MARK_VIEW] = "INSERT OR IGNORE INTO corr_meta (key, value) VALUES ('role', 'view')",
     [S_INSERT_EVENT] = "INSERT INTO events (" EVENT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-                       "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) "
-                       "ON CONFLICT (id) DO NOTHING",
+                       "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "
+                       "?21) ON CONFLICT (id) DO NOTHING",
     [S_EARLIER_OBSERVED] =
         "UPDATE events SET observed_at = CASE WHEN ?2 IS NOT NULL AND (observed_at IS NULL OR "
         "observed_at > ?2) THEN ?2 ELSE observed_at END, last_observed_at = CASE WHEN ?3 IS NOT "
         "NULL AND (last_observed_at IS NULL OR last_observed_at < ?3) THEN ?3 ELSE "
-        "last_observed_at END WHERE id = ?1",
+        "last_observed_at END, confirmed = COALESCE(confirmed, ?4) WHERE id = ?1",
     [S_NUM_HOLDER] = "SELECT id FROM incidents WHERE num = ?1 AND id <> ?2",
     [S_UNALIAS] = "DELETE FROM incident_aliases WHERE alias = ?1",
     [S_DELETE_EPISODES] = "DELETE FROM episodes WHERE incident = ?1",
@@ -307,13 +311,15 @@ static const char *const sql[NSTMT] = {
                          "identity = ?3 AND starts_at = ?4",
     [S_UPSERT_EPISODE] =
         "INSERT INTO episodes (" EPISODE_COLS ", incident) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-        "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) ON CONFLICT (rule, gkey, identity, "
+        "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) ON CONFLICT (rule, gkey, "
+        "identity, "
         "starts_at) DO UPDATE SET "
         "ends_at = excluded.ends_at, observed_at = excluded.observed_at, name = excluded.name, "
         "service = excluded.service, labels = excluded.labels, users = excluded.users, "
         "last_seen = excluded.last_seen, stale_at = excluded.stale_at, topic = excluded.topic, "
         "truncated = excluded.truncated, trunc_seen = excluded.trunc_seen, "
         "trunc_stale_at = excluded.trunc_stale_at, trunc_topic = excluded.trunc_topic, "
+        "tent_end = excluded.tent_end, "
         "incident = excluded.incident",
     [S_HAS_EPISODES] = "SELECT 1 FROM episodes WHERE incident = ?1 LIMIT 1",
     [S_HAS_INCIDENT] = "SELECT 1 FROM incidents WHERE id = ?1",
@@ -506,7 +512,9 @@ static int put_event(apply_t *a, const json_t *ev, const char *where)
         return -1;
     const json_t *obs = json_object_get(ev, "observed_at");
     const json_t *last = json_object_get(ev, "last_observed_at");
-    if (sqlite3_changes(a->db) == 0 && (json_is_integer(obs) || json_is_integer(last))) {
+    const json_t *confirmed = json_object_get(ev, "confirmed");
+    if (sqlite3_changes(a->db) == 0 &&
+        (json_is_integer(obs) || json_is_integer(last) || json_is_integer(confirmed))) {
         if (!(s = stmt(a, S_EARLIER_OBSERVED)))
             return -1;
         sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
@@ -514,6 +522,8 @@ static int put_event(apply_t *a, const json_t *ev, const char *where)
             sqlite3_bind_int64(s, 2, json_integer_value(obs));
         if (json_is_integer(last))
             sqlite3_bind_int64(s, 3, json_integer_value(last));
+        if (json_is_integer(confirmed))
+            sqlite3_bind_int64(s, 4, json_integer_value(confirmed));
         return run(a, s, "updating observed_at");
     }
     return 0;

@@ -31,6 +31,7 @@
 #include "common/buf.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,6 +252,17 @@ static int commit(run_pipeline_t *p, char *err, size_t errlen)
     return 0;
 }
 
+/* True when an event of the record has an unconfirmed end: the same bytes
+ * from another record confirm it (store_put, STORE_REPEATED), so the
+ * record is not remembered by the repeat skip. */
+static bool confirmable(const am_event_list_t *events)
+{
+    for (size_t i = 0; i < events->n; i++)
+        if (am_labels_get(&events->v[i].annotations, AM_ENDS_UNCONFIRMED))
+            return true;
+    return false;
+}
+
 /* Stores one decoded record (decode_rc/why: ingest_decode's outcome;
  * events: what it decoded to) and ends the batch when it is full. */
 static int store_one(run_pipeline_t *p, const am_record_t *rec, run_repeats_key_t key,
@@ -306,7 +318,7 @@ static int store_one(run_pipeline_t *p, const am_record_t *rec, run_repeats_key_
             if (p->engine && p->outcome[i] != STORE_DUPLICATE)
                 rc = corr_engine_add(p->engine, &events->v[i], err, errlen);
         }
-        if (rc == 0)
+        if (rc == 0 && !confirmable(events))
             run_repeats_note(p->repeats, key, rec->ts, (uint32_t)events->n);
     }
     if (rc != 0) {

@@ -143,6 +143,8 @@ static const char *const migrations[] = {
      * alerts its notifications left out */
     "ALTER TABLE events ADD COLUMN last_observed_at INTEGER;"
     "UPDATE events SET last_observed_at = observed_at;"
+    "ALTER TABLE events ADD COLUMN first_place TEXT;"
+    "ALTER TABLE events ADD COLUMN confirmed INTEGER;"
     "ALTER TABLE episodes ADD COLUMN last_seen INTEGER;"
     "ALTER TABLE episodes ADD COLUMN stale_at INTEGER;"
     "ALTER TABLE episodes ADD COLUMN topic TEXT;"
@@ -150,6 +152,7 @@ static const char *const migrations[] = {
     "ALTER TABLE episodes ADD COLUMN trunc_stale_at INTEGER;"
     "ALTER TABLE episodes ADD COLUMN trunc_seen INTEGER;"
     "ALTER TABLE episodes ADD COLUMN trunc_topic TEXT;"
+    "ALTER TABLE episodes ADD COLUMN tent_end INTEGER;"
     "UPDATE episodes SET last_seen = observed_at;"
     "CREATE INDEX episodes_stale ON episodes (topic, stale_at) WHERE ends_at IS NULL;"
     "ALTER TABLE incidents ADD COLUMN end_inferred INTEGER;"
@@ -163,6 +166,7 @@ enum {
     STMT_INSERT_EVENT,
     STMT_EARLIER_OBSERVED,
     STMT_LATER_OBSERVED,
+    STMT_CONFIRM,
     STMT_INSERT_REJECTED,
     STMT_SET_OFFSET,
     STMT_GET_OFFSET,
@@ -180,12 +184,13 @@ static const char *const stmt_sql[NSTMTS] = {
     [STMT_INSERT_EVENT] =
         "INSERT INTO events (id, kind, status, source, name, identity, service, environment, "
         "severity, labels, annotations, summary, starts_at, ends_at, observed_at, actor, version, "
-        "url, record_seq, last_observed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-        "?, ?, "
-        "?, ?, ?15) "
+        "url, record_seq, last_observed_at, first_place) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?, ?, ?, ?, ?, ?, ?15, ?20) "
         "ON CONFLICT (id) DO NOTHING",
     [STMT_EARLIER_OBSERVED] = "UPDATE events SET observed_at = ?1 WHERE id = ?2 AND "
                               "(observed_at IS NULL OR observed_at > ?1)",
+    [STMT_CONFIRM] = "UPDATE events SET confirmed = 1 WHERE id = ?1 AND confirmed IS NULL AND "
+                     "first_place IS NOT NULL AND first_place <> ?2",
     [STMT_LATER_OBSERVED] = "UPDATE events SET last_observed_at = ?1 WHERE id = ?2 AND "
                             "(last_observed_at IS NULL OR last_observed_at < ?1)",
     [STMT_INSERT_REJECTED] =
@@ -516,8 +521,8 @@ static int insert_record(store_t *st, const am_record_t *rec, int64_t *seq, char
     return 0;
 }
 
-static int insert_event(store_t *st, const am_event_t *ev, int64_t record_seq, int *inserted,
-                        char *err, size_t errlen)
+static int insert_event(store_t *st, const am_event_t *ev, int64_t record_seq, const char *place,
+                        int *inserted, char *err, size_t errlen)
 {
     sqlite3_stmt *s = st->stmt[STMT_INSERT_EVENT];
     char *labels_owned, *annotations_owned;
@@ -543,6 +548,7 @@ static int insert_event(store_t *st, const am_event_t *ev, int64_t record_seq, i
     bind_text(s, 17, ev->version);
     bind_text(s, 18, ev->url);
     sqlite3_bind_int64(s, 19, record_seq);
+    bind_text(s, 20, place);
     int rc = step_done(st, s, err, errlen, "storing an event");
     *inserted = sqlite3_changes(st->db) == 1;
     free(labels_owned);
@@ -559,16 +565,32 @@ int store_put(store_t *st, const am_record_t *rec, const am_event_list_t *events
     if (insert_record(st, rec, &record_seq, err, errlen) != 0)
         return -1;
     size_t fresh = 0;
+    char place[AM_PLACE_LEN];
+    am_record_place(rec, place);
     for (size_t i = 0; i < events->n; i++) {
         const am_event_t *ev = &events->v[i];
         int inserted;
         store_outcome_t o = STORE_NEW;
-        if (insert_event(st, ev, record_seq, &inserted, err, errlen) != 0)
+        /* An unconfirmed end notes the record it came from: one from
+         * another record confirms it (the same record again does not, so
+         * that replaying a file twice changes nothing). */
+        bool unconfirmed = am_labels_get(&ev->annotations, AM_ENDS_UNCONFIRMED) != NULL;
+        if (insert_event(st, ev, record_seq, unconfirmed ? place : NULL, &inserted, err, errlen) !=
+            0)
             return -1;
         if (inserted) {
             fresh++;
         } else {
             o = STORE_DUPLICATE;
+            if (unconfirmed) {
+                sqlite3_stmt *s = st->stmt[STMT_CONFIRM];
+                bind_text(s, 1, ev->id);
+                bind_text(s, 2, place);
+                if (step_done(st, s, err, errlen, "confirming an end") != 0)
+                    return -1;
+                if (sqlite3_changes(st->db) > 0)
+                    o = STORE_REPEATED;
+            }
             if (ev->observed_at != AM_TIME_NONE) {
                 sqlite3_stmt *s = st->stmt[STMT_EARLIER_OBSERVED];
                 sqlite3_bind_int64(s, 1, ev->observed_at);

@@ -68,6 +68,9 @@ typedef enum store_outcome {
     STORE_LATER,     /* already stored, and this delivery's observed_at is
                         later than any before (a re-notification): kept as
                         the event's last_observed_at */
+    STORE_REPEATED,  /* already stored, and this delivery from another record
+                        confirms its unconfirmed end (AM_ENDS_UNCONFIRMED):
+                        the event's confirmed column is set */
 } store_outcome_t;
 
 /* Stores the events decoded from rec (inside a transaction). Events whose

@@ -1045,6 +1045,65 @@ static void test_lifecycle_order_independent(void **state)
         free(recs[i]);
 }
 
+/* An API v2 body (what Prometheus POSTs) of alert A on c1. */
+static char *api_body(double start, double end)
+{
+    am_buf_t b = {0};
+    am_buf_printf(&b,
+                  "[{\"labels\":{\"alertname\":\"A\",%s},\"annotations\":{},\"startsAt\":\"%s\","
+                  "\"endsAt\":\"%s\"}]",
+                  PAGE, T(start), T(end));
+    return am_buf_steal(&b);
+}
+
+/* Raw lines of API v2 bodies: each firing send moves endsAt on, a resolve
+ * is re-sent unchanged. An endsAt two records repeat is the resolve;
+ * otherwise the greatest ends the episode, inferred. Any order; the same
+ * record replayed again (same place) confirms nothing. */
+static void test_api_raw_ends(void **state)
+{
+    (void)state;
+    char *body[5] = {api_body(0, 4), api_body(0, 5), api_body(0, 6), api_body(0, 3),
+                     api_body(0, 3)};
+    static const size_t orders[][5] = {{0, 1, 2, 3, 4}, {4, 3, 2, 1, 0}, {3, 0, 4, 2, 1}};
+    for (size_t k = 0; k < 3; k++) {
+        harness_t h;
+        h_open(&h, ":memory:", RULES, 1, 0);
+        for (size_t i = 0; i < 5; i++)
+            h_feed(&h, body[orders[k][i]]);
+        json_t *arr = h_incidents(&h);
+        assert_int_equal(json_array_size(arr), 1);
+        const json_t *o = json_array_get(arr, 0);
+        assert_string_equal(str(o, "mitigated_at"), T(3));
+        assert_null(json_object_get(o, "mitigated_inferred"));
+        json_decref(arr);
+        h_close(&h);
+    }
+    /* The resolve sent once: the greatest endsAt, inferred. Then the same
+     * file again (the same places): still unconfirmed. */
+    harness_t h;
+    h_open(&h, ":memory:", RULES, 1, 0);
+    for (int pass = 0; pass < 2; pass++) {
+        h.line = 0;
+        for (size_t i = 0; i < 4; i++)
+            h_feed(&h, body[i]);
+        json_t *arr = h_incidents(&h);
+        const json_t *o = json_array_get(arr, 0);
+        assert_string_equal(str(o, "mitigated_at"), T(6));
+        assert_true(json_is_true(json_object_get(o, "mitigated_inferred")));
+        json_decref(arr);
+    }
+    /* A second record repeating the resolve confirms it. */
+    h_feed(&h, body[4]);
+    json_t *arr = h_incidents(&h);
+    assert_string_equal(str(json_array_get(arr, 0), "mitigated_at"), T(3));
+    assert_null(json_object_get(json_array_get(arr, 0), "mitigated_inferred"));
+    json_decref(arr);
+    h_close(&h);
+    for (size_t i = 0; i < 5; i++)
+        free(body[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1067,6 +1126,7 @@ int main(void)
         cmocka_unit_test(test_stale),
         cmocka_unit_test(test_truncated_refreshes_group),
         cmocka_unit_test(test_lifecycle_order_independent),
+        cmocka_unit_test(test_api_raw_ends),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
