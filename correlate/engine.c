@@ -1437,10 +1437,18 @@ static bool in_span(const link_ctx_t *c, int64_t t)
     return t >= c->started && (c->resolved == AM_TIME_NONE || t <= c->resolved);
 }
 
+/* An ack; or a silence (the event recorder's notes with a silence_id)
+ * where the rule says `silences: acknowledge`. */
+static bool is_ack(const link_ctx_t *c, const am_event_t *ev)
+{
+    return ev->kind == AM_KIND_ACK || (ev->kind == AM_KIND_NOTE && c->r->silence_ack &&
+                                       am_labels_get(&ev->annotations, "silence_id") != NULL);
+}
+
 static void take_ack(link_ctx_t *c, const am_event_t *ev)
 {
     int64_t t = event_time(ev);
-    if (ev->kind == AM_KIND_ACK &&
+    if (is_ack(c, ev) &&
         (c->ack_at == AM_TIME_NONE || t < c->ack_at ||
          (t == c->ack_at && ev->actor && (!c->lead || strcmp(ev->actor, c->lead) < 0)))) {
         c->ack_at = t;

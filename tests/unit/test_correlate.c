@@ -1104,6 +1104,81 @@ static void test_api_raw_ends(void **state)
         free(body[i]);
 }
 
+/* Alertmanager's event recorder (events/v2 JSON, written here faithfully
+ * to its proto): the resolve of a silenced alert, which no webhook sends,
+ * ends it; detection is the notification; with `silences: acknowledge`
+ * the silence acknowledges the incident, its creator the lead. */
+static char *am_event(double at, const char *data)
+{
+    am_buf_t b = {0};
+    am_buf_printf(&b, "{\"@timestamp\":\"%s\",\"instance\":\"am-0\",\"data\":{%s}}", T(at), data);
+    return am_buf_steal(&b);
+}
+
+static void test_event_recorder(void **state)
+{
+    (void)state;
+    const char *rules = "version: 1\n"
+                        "rules:\n"
+                        "  - name: r\n"
+                        "    match: ['severity=\"page\"']\n"
+                        "    group_by: [cluster]\n"
+                        "    gap: 30m\n"
+                        "    quiet: 10m\n"
+                        "    silences: acknowledge\n";
+    char alert_json[512], data[2048];
+    snprintf(alert_json, sizeof alert_json,
+             "\"fingerprint\":\"1\",\"name\":\"DiskFull\",\"labels\":{\"alertname\":\"DiskFull\","
+             "%s},\"annotations\":{\"summary\":\"disk full\"},\"startsAt\":\"%s\"",
+             PAGE, T(0));
+    char *recs[4];
+    snprintf(
+        data, sizeof data,
+        "\"alertGrouped\":{\"alert\":{\"fingerprint\":\"1\",\"details\":{%s,\"endsAt\":\"%s\"}}}",
+        alert_json, T(4));
+    recs[0] = am_event(0.1, data);
+    snprintf(data, sizeof data,
+             "\"notification\":{\"alerts\":[{\"fingerprint\":\"1\",\"details\":{%s,\"endsAt\":"
+             "\"0001-01-01T00:00:00Z\"}}],\"firingAlerts\":[{\"fingerprint\":\"1\"}],\"groupInfo\":"
+             "{\"receiverName\":\"oncall\"},\"reason\":\"NOTIFY_REASON_FIRST_NOTIFICATION\","
+             "\"integration\":{\"name\":\"webhook\"}}",
+             alert_json);
+    recs[1] = am_event(1, data);
+    snprintf(data, sizeof data,
+             "\"silenceCreated\":{\"silence\":{\"id\":\"s1\",\"matchers\":[{\"type\":"
+             "\"TYPE_EQUAL\",\"name\":\"cluster\",\"pattern\":\"c1\",\"rendered\":"
+             "\"cluster=\\\"c1\\\"\"}],\"startsAt\":\"%s\",\"endsAt\":\"%s\",\"updatedAt\":\"%s\","
+             "\"createdBy\":\"Jane Doe\",\"comment\":\"disk swap\"}}",
+             T(10), T(70), T(10));
+    recs[2] = am_event(10, data);
+    snprintf(data, sizeof data,
+             "\"alertResolved\":{\"alert\":{\"fingerprint\":\"1\",\"details\":{%s,\"endsAt\":"
+             "\"%s\",\"resolved\":true}}}",
+             alert_json, T(20));
+    recs[3] = am_event(25, data);
+    const double at[4] = {0.1, 1, 10, 25};
+    static const size_t orders[][4] = {{0, 1, 2, 3}, {3, 2, 1, 0}, {2, 0, 3, 1}};
+    for (size_t k = 0; k < 3; k++) {
+        harness_t h;
+        h_open(&h, ":memory:", rules, 1, 0);
+        for (size_t i = 0; i < 4; i++)
+            h_feed_at(&h, recs[orders[k][i]], at[orders[k][i]]);
+        json_t *arr = h_incidents(&h);
+        assert_int_equal(json_array_size(arr), 1);
+        const json_t *o = json_array_get(arr, 0);
+        assert_string_equal(str(o, "started_at"), T(0));
+        assert_string_equal(str(o, "detected_at"), T(1));
+        assert_string_equal(str(o, "acknowledged_at"), T(10));
+        assert_string_equal(str(o, "lead"), "Jane Doe");
+        assert_string_equal(str(o, "mitigated_at"), T(20));
+        assert_null(json_object_get(o, "mitigated_inferred"));
+        json_decref(arr);
+        h_close(&h);
+    }
+    for (size_t i = 0; i < 4; i++)
+        free(recs[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1127,6 +1202,7 @@ int main(void)
         cmocka_unit_test(test_truncated_refreshes_group),
         cmocka_unit_test(test_lifecycle_order_independent),
         cmocka_unit_test(test_api_raw_ends),
+        cmocka_unit_test(test_event_recorder),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
