@@ -79,6 +79,7 @@ enum {
     S_TOUCH,
     S_GROUP_TRUNCATED,
     S_CONFIRMED,
+    S_SET_INFERRED_END,
     NSTMT
 };
 
@@ -137,7 +138,8 @@ static const char *const sql[NSTMT] = {
                             "AND (?5 IS NULL OR resolved_at IS NULL OR resolved_at >= ?5)",
     [S_KEY_EPISODES] =
         "SELECT seq, identity, starts_at, ends_at, observed_at, name, service, labels, users, "
-        "incident, last_seen, stale_at, topic, truncated, tent_end FROM episodes WHERE rule = ?1 "
+        "incident, last_seen, stale_at, topic, truncated, tent_end, inferred_end FROM episodes "
+        "WHERE rule = ?1 "
         "AND gkey = "
         "?2 AND (incident IS NULL OR incident IN "
         "(SELECT value FROM json_each(?3))) ORDER BY starts_at, identity",
@@ -225,6 +227,7 @@ static const char *const sql[NSTMT] = {
         "starts_at >= ?7 AND starts_at <= ?3 AND (last_seen IS NULL OR last_seen < ?4 OR "
         "(?5 IS NOT NULL AND (stale_at IS NULL OR stale_at < ?5 OR (?5 = stale_at AND "
         "?6 < topic)))) RETURNING starts_at",
+    [S_SET_INFERRED_END] = "UPDATE episodes SET inferred_end = ?2 WHERE seq = ?1",
     [S_CONFIRMED] = "SELECT 1 FROM events WHERE id = ?1 AND confirmed IS NOT NULL",
     /* The latest truncated notification of a group at or after ?3. */
     [S_GROUP_TRUNCATED] =
@@ -250,6 +253,7 @@ typedef struct episode {
     int64_t last_seen, stale_at;    /* latest delivery and its deadline, or AM_TIME_NONE */
     char *topic;                    /* whose clock judges stale_at (NULL: records without one) */
     bool inferred;                  /* ends is inferred (episode_ends), not a resolve */
+    int64_t stored_inferred;        /* episodes.inferred_end as loaded, or AM_TIME_NONE */
 } episode_t;
 
 typedef struct episode_list {
@@ -924,6 +928,7 @@ static int load_episodes(corr_engine_t *e, const corr_rule_t *r, sqlite3_stmt *s
         ep->truncated = col_time(s, 13, 0);
         /* an unconfirmed end (API v2 body without a record time) */
         int64_t tent = col_time(s, 14, AM_TIME_NONE);
+        ep->stored_inferred = col_time(s, 15, AM_TIME_NONE);
         if (ep->ends == T_MAX && tent != AM_TIME_NONE) {
             ep->ends = tent > ep->starts ? tent : ep->starts;
             ep->inferred = true;
@@ -1188,6 +1193,19 @@ static int regroup(corr_engine_t *e, const dirty_t *dk)
     if (eps.n == 0) {
         rc = 0;
         goto done;
+    }
+
+    /* The inferred ends, kept in the store for readers of episodes
+     * (ends_at keeps the resolves' own, which later resolves extend). */
+    for (size_t i = 0; i < eps.n; i++) {
+        int64_t want = eps.v[i].inferred ? eps.v[i].ends : AM_TIME_NONE;
+        if (want == eps.v[i].stored_inferred)
+            continue;
+        s = e->s[S_SET_INFERRED_END];
+        sqlite3_bind_int64(s, 1, eps.v[i].seq);
+        bind_time(s, 2, want);
+        if (step_done(e, s, "storing an inferred end") != 0)
+            goto done;
     }
 
     /* 3. chain: sorted by start, an episode joins the current component

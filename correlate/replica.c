@@ -106,11 +106,13 @@ static const field_t episode_fields[] = {
     {"trunc_stale_at", F_INT, false},
     {"trunc_topic", F_STR, false},
     {"tent_end", F_INT, false},
+    {"inferred_end", F_INT, false},
 };
 #define NEPISODE_FIELDS (sizeof episode_fields / sizeof episode_fields[0])
 #define EPISODE_COLS                                                                               \
     "rule, gkey, identity, starts_at, ends_at, observed_at, name, service, labels, users, "        \
-    "last_seen, stale_at, topic, truncated, trunc_seen, trunc_stale_at, trunc_topic, tent_end"
+    "last_seen, stale_at, topic, truncated, trunc_seen, trunc_stale_at, trunc_topic, tent_end, "   \
+    "inferred_end"
 
 /* incidents columns holding JSON text, checked as such when applied. */
 static const char *const incident_json_cols[] = {"gkey",   "services", "suspects",
@@ -311,7 +313,7 @@ static const char *const sql[NSTMT] = {
                          "identity = ?3 AND starts_at = ?4",
     [S_UPSERT_EPISODE] =
         "INSERT INTO episodes (" EPISODE_COLS ", incident) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-        "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) ON CONFLICT (rule, gkey, "
+        "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20) ON CONFLICT (rule, gkey, "
         "identity, "
         "starts_at) DO UPDATE SET "
         "ends_at = excluded.ends_at, observed_at = excluded.observed_at, name = excluded.name, "
@@ -319,7 +321,7 @@ static const char *const sql[NSTMT] = {
         "last_seen = excluded.last_seen, stale_at = excluded.stale_at, topic = excluded.topic, "
         "truncated = excluded.truncated, trunc_seen = excluded.trunc_seen, "
         "trunc_stale_at = excluded.trunc_stale_at, trunc_topic = excluded.trunc_topic, "
-        "tent_end = excluded.tent_end, "
+        "tent_end = excluded.tent_end, inferred_end = excluded.inferred_end, "
         "incident = excluded.incident",
     [S_HAS_EPISODES] = "SELECT 1 FROM episodes WHERE incident = ?1 LIMIT 1",
     [S_HAS_INCIDENT] = "SELECT 1 FROM incidents WHERE id = ?1",

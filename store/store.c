@@ -139,7 +139,8 @@ static const char *const migrations[] = {
     /* 6: episode lifecycle (correlate/engine.c): each event's latest
      * delivery; each episode's latest delivery, when it goes stale and on
      * which topic's clock, and what truncated notifications said of its
-     * group; whether an incident's mitigation was inferred and how many
+     * group; the end inferred for one without a resolve (ends_at stays the
+     * resolves' own); whether an incident's mitigation was inferred and how many
      * alerts its notifications left out */
     "ALTER TABLE events ADD COLUMN last_observed_at INTEGER;"
     "UPDATE events SET last_observed_at = observed_at;"
@@ -153,6 +154,7 @@ static const char *const migrations[] = {
     "ALTER TABLE episodes ADD COLUMN trunc_seen INTEGER;"
     "ALTER TABLE episodes ADD COLUMN trunc_topic TEXT;"
     "ALTER TABLE episodes ADD COLUMN tent_end INTEGER;"
+    "ALTER TABLE episodes ADD COLUMN inferred_end INTEGER;"
     "UPDATE episodes SET last_seen = observed_at;"
     "CREATE INDEX episodes_stale ON episodes (topic, stale_at) WHERE ends_at IS NULL;"
     "ALTER TABLE incidents ADD COLUMN end_inferred INTEGER;"

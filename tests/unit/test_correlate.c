@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sqlite3.h>
 #include <stdlib.h>
 
 #include "corr_util.h"
@@ -845,6 +846,21 @@ static void test_refire_closes_earlier(void **state)
     assert_null(json_object_get(o, "mitigated_inferred")); /* the last end is a real resolve */
     assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "flapping"), "A")), 2);
     json_decref(arr);
+    /* The store says so too: the first episode's inferred end, its own
+     * ends_at (resolves only) still unknown. */
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(store_db(h.st),
+                                        "SELECT ends_at, inferred_end FROM episodes ORDER BY "
+                                        "starts_at",
+                                        -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_type(q, 0), SQLITE_NULL);
+    assert_true(sqlite3_column_int64(q, 1) == BASE_MS + 20 * 60000);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_true(sqlite3_column_int64(q, 0) == BASE_MS + 40 * 60000);
+    assert_int_equal(sqlite3_column_type(q, 1), SQLITE_NULL);
+    sqlite3_finalize(q);
     h_close(&h);
 
     /* Without the second resolve, in the other order: the same episodes. */
