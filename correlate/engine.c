@@ -84,8 +84,9 @@ enum {
 };
 
 static const char *const sql[NSTMT] = {
-    [S_EPISODE_NOW] = "SELECT incident, ends_at, observed_at, users FROM episodes WHERE rule = ?1 "
-                      "AND gkey = ?2 AND identity = ?3 AND starts_at = ?4",
+    [S_EPISODE_NOW] = "SELECT incident, ends_at, observed_at, users, stale_at, topic, truncated, "
+                      "tent_end FROM episodes WHERE rule = ?1 AND gkey = ?2 AND identity = ?3 AND "
+                      "starts_at = ?4",
     [S_UPSERT_EPISODE] =
         "INSERT INTO episodes (rule, gkey, identity, starts_at, ends_at, observed_at, name, "
         "service, labels, users, last_seen, stale_at, topic, truncated, trunc_seen, "
@@ -484,6 +485,7 @@ static int64_t truncated_of(const am_event_t *ev);
 static int touch(corr_engine_t *e, size_t rule, const char *gkey, int64_t lo, int64_t hi,
                  int64_t seen, int64_t stale_at, const char *topic);
 static int group_truncated(corr_engine_t *e, size_t rule, const char *gkey, int64_t starts);
+static int topic_clock(corr_engine_t *e, const char *topic, int64_t *clock);
 
 struct add_ctx {
     corr_engine_t *e;
@@ -543,6 +545,11 @@ static int add_episode(void *arg, size_t rule, const char *name, const char *gke
     sqlite3_bind_text(s, 3, ev->identity, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 4, ev->starts_at);
     int now = sqlite3_step(s);
+    /* Quiet: a delivery that changes nothing an incident is made of (a
+     * re-notification of a firing alert that is not stale: only its
+     * latest delivery moves). Its episode is not regrouped. */
+    bool quiet = false;
+    char *quiet_incident = NULL;
     if (now == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
         int64_t old_end = col_time(s, 1, AM_TIME_NONE), old_seen = col_time(s, 2, AM_TIME_NONE);
         int64_t old_users =
@@ -552,6 +559,23 @@ static int add_episode(void *arg, size_t rule, const char *name, const char *gke
                             (old_seen == AM_TIME_NONE || ev->observed_at < old_seen);
         if (later_end || earlier_seen || users > old_users)
             holder = col_text(s, 0);
+        int64_t old_stale = col_time(s, 4, AM_TIME_NONE), old_tent = col_time(s, 7, AM_TIME_NONE);
+        int64_t clock = AM_TIME_NONE;
+        char *old_topic = col_text(s, 5);
+        int crc = old_stale != AM_TIME_NONE ? topic_clock(e, old_topic, &clock) : 0;
+        free(old_topic);
+        if (crc != 0) {
+            reset(s);
+            free(labels_owned);
+            free(holder);
+            return -1;
+        }
+        bool stale_now = old_stale != AM_TIME_NONE && clock != AM_TIME_NONE && old_stale <= clock;
+        quiet = !later_end && !earlier_seen && users <= old_users && !stale_now &&
+                truncated <= col_time(s, 6, 0) &&
+                (tent == AM_TIME_NONE || (old_tent != AM_TIME_NONE && tent <= old_tent));
+        if (quiet)
+            quiet_incident = col_text(s, 0);
     }
     reset(s);
     if (now != SQLITE_ROW && now != SQLITE_DONE) {
@@ -586,14 +610,20 @@ static int add_episode(void *arg, size_t rule, const char *name, const char *gke
      * start. Both directions, so that order cannot matter. */
     if (rc == 0 && truncated > 0 && ev->observed_at != AM_TIME_NONE)
         rc = touch(e, rule, gkey, T_MIN, ev->observed_at, ev->observed_at, stale_at, e->cur_topic);
-    if (rc == 0 && ends == AM_TIME_NONE)
-        rc = group_truncated(e, rule, gkey, ev->starts_at);
+    if (rc == 0 && ends == AM_TIME_NONE && now == SQLITE_DONE)
+        rc = group_truncated(e, rule, gkey, ev->starts_at); /* a new episode */
+    /* Quiet: only the event's link may be new, which the incident's
+     * signature (taken here) shows at the flush. */
+    if (rc == 0 && quiet)
+        rc = remember(e, quiet_incident);
+    free(quiet_incident);
     if (rc != 0)
         return -1;
-    mark_dirty(e, rule, gkey, ev->starts_at,
-               ends != AM_TIME_NONE   ? ends
-               : tent != AM_TIME_NONE ? tent
-                                      : T_MAX);
+    if (!quiet)
+        mark_dirty(e, rule, gkey, ev->starts_at,
+                   ends != AM_TIME_NONE   ? ends
+                   : tent != AM_TIME_NONE ? tent
+                                          : T_MAX);
     if (e->nalinks == e->capalinks) {
         e->capalinks = e->capalinks ? e->capalinks * 2 : 64;
         e->alinks = am_xrealloc(e->alinks, e->capalinks * sizeof *e->alinks);
