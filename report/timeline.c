@@ -143,6 +143,8 @@ json_t *report_timeline_alerts(const report_linked_t *ev, size_t n)
             json_object_set_new(a, "description", json_string(desc));
         if (e->starts_at != AM_TIME_NONE)
             add_episode(json_object_get(a, "episodes"), e->starts_at, e->ends_at);
+        if (am_labels_get(&e->annotations, "end_inferred"))
+            json_object_set_new(a, "end_inferred", json_true());
         int64_t obs = report_json_time(json_object_get(a, "notified_at"));
         if (e->observed_at != AM_TIME_NONE && (obs == AM_TIME_NONE || e->observed_at < obs))
             json_object_set_new(a, "notified_at", time_json(e->observed_at));
@@ -304,6 +306,8 @@ static void add_alert_lines(entries_t *es, const json_t *a)
             else
                 am_buf_printf(&text, "%.10s %.8s", t2, t2 + 11);
             am_buf_printf(&text, ", over %s", am_duration_format(last - first, du));
+            if (json_is_true(json_object_get(a, "end_inferred")))
+                am_buf_puts(&text, " (an end inferred)");
         }
         if (summary)
             am_buf_printf(&text, " - %s", summary);
@@ -317,7 +321,10 @@ static void add_alert_lines(entries_t *es, const json_t *a)
     int64_t end = report_json_time(json_object_get(a, "last_resolved"));
     if (end != AM_TIME_NONE) {
         am_buf_reset(&text);
-        am_buf_printf(&text, "Alert %s resolved", name);
+        am_buf_printf(&text, "Alert %s %s", name,
+                      json_is_true(json_object_get(a, "end_inferred"))
+                          ? "ended (inferred: no resolve was received)"
+                          : "resolved");
         add(es, end, RANK_RESOLVED, "alert_resolved", text.p, src.p, NULL);
     }
 done:

@@ -35,7 +35,9 @@ typedef struct report_linked {
  * firing: name, service, severity, instances, components, summary,
  * description (from the firing notifications' annotations, else null),
  * first_firing, last_resolved (null while it fires), notified_at (earliest
- * delivery, or null), cycles, episodes ([{starts_at, ends_at}]). Times are
+ * delivery, or null), cycles, episodes ([{starts_at, ends_at}]), and
+ * end_inferred (true, only when an event's end was inferred by the
+ * correlator: the annotation end_inferred, report/draft.c). Times are
  * RFC 3339 UTC or null. ev[0..n) is only read. */
 json_t *report_timeline_alerts(const report_linked_t *ev, size_t n);
 
