@@ -96,8 +96,9 @@ static const field_t episode_fields[] = {
     {"service", F_STR, false},
     {"labels", F_JSONTEXT, true},
     {"users", F_INT, false},
-    /* the lifecycle (schema 6): a view judges nothing, but carries them so
-     * that it holds what the correlator holds */
+    /* the lifecycle (schema 6): a view judges nothing, but carries them as
+     * of the incident's last publication (a re-notification that changes
+     * no incident moves last_seen and stale_at without publishing) */
     {"last_seen", F_INT, false},
     {"stale_at", F_INT, false},
     {"topic", F_STR, false},
