@@ -1191,6 +1191,23 @@ static void test_event_recorder(void **state)
         json_decref(arr);
         h_close(&h);
     }
+    /* Without `silences: acknowledge` the silence is a note only. */
+    harness_t h;
+    h_open(&h, ":memory:", RULES, 1, 0);
+    for (size_t i = 0; i < 4; i++)
+        h_feed_at(&h, recs[i], at[i]);
+    json_t *arr = h_incidents(&h);
+    assert_true(json_is_null(json_object_get(json_array_get(arr, 0), "acknowledged_at")));
+    json_decref(arr);
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(store_db(h.st),
+                                        "SELECT count(*) FROM incident_events WHERE role = 'note'",
+                                        -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), 1);
+    sqlite3_finalize(q);
+    h_close(&h);
     for (size_t i = 0; i < 4; i++)
         free(recs[i]);
 }
