@@ -157,6 +157,8 @@ static const char *const migrations[] = {
     "ALTER TABLE episodes ADD COLUMN inferred_end INTEGER;"
     "UPDATE episodes SET last_seen = observed_at;"
     "CREATE INDEX episodes_stale ON episodes (topic, stale_at) WHERE ends_at IS NULL;"
+    "CREATE INDEX episodes_trunc ON episodes (rule, gkey, trunc_seen) "
+    "WHERE trunc_seen IS NOT NULL;"
     "ALTER TABLE incidents ADD COLUMN end_inferred INTEGER;"
     "ALTER TABLE incidents ADD COLUMN truncated INTEGER;",
 };
