@@ -560,6 +560,26 @@ static int insert_event(store_t *st, const am_event_t *ev, int64_t record_seq, c
     return rc;
 }
 
+/* Where a record came from, for confirming ends: its place, or, for a
+ * keyed-topic record, the source record's (its aftermath-source header),
+ * so that a source record delivered twice is still one record. */
+static void source_place(const am_record_t *rec, char out[AM_PLACE_LEN])
+{
+    am_record_place(rec, out);
+    if (!rec->headers || !strstr(rec->headers, "aftermath-source"))
+        return;
+    json_t *h = json_loads(rec->headers, 0, NULL);
+    for (size_t i = 0; json_is_array(h) && i + 1 < json_array_size(h); i += 2) {
+        const char *name = json_string_value(json_array_get(h, i));
+        const char *value = json_string_value(json_array_get(h, i + 1));
+        if (name && value && strcmp(name, "aftermath-source") == 0) {
+            snprintf(out, AM_PLACE_LEN, "%s", value);
+            break;
+        }
+    }
+    json_decref(h);
+}
+
 int store_put(store_t *st, const am_record_t *rec, const am_event_list_t *events,
               store_outcome_t *outcome, char *err, size_t errlen)
 {
@@ -569,8 +589,10 @@ int store_put(store_t *st, const am_record_t *rec, const am_event_list_t *events
     if (insert_record(st, rec, &record_seq, err, errlen) != 0)
         return -1;
     size_t fresh = 0;
-    char place[AM_PLACE_LEN];
-    am_record_place(rec, place);
+    char place[AM_PLACE_LEN] = "";
+    for (size_t i = 0; i < events->n; i++)
+        if (!*place && am_labels_get(&events->v[i].annotations, AM_ENDS_UNCONFIRMED))
+            source_place(rec, place);
     for (size_t i = 0; i < events->n; i++) {
         const am_event_t *ev = &events->v[i];
         int inserted;

@@ -265,12 +265,50 @@ static void test_refuses_foreign_and_newer(void **state)
     tmp_rm_rf(dir);
 }
 
+/* An unconfirmed end (AM_ENDS_UNCONFIRMED) is confirmed by another
+ * record only: not by the same place again, and not by a keyed-topic
+ * record that carries the same source (aftermath-source header). */
+static void test_confirmed_by_another_record(void **state)
+{
+    (void)state;
+    char dir[64], path[128];
+    tmp_dir(dir);
+    snprintf(path, sizeof path, "%s/c.db", dir);
+    store_t *st = open_ok(path);
+    am_event_list_t l = {0};
+    am_event_t *ev = am_event_list_push(&l);
+    make_alert(ev, "alert:x:resolved:1:2", AM_TIME_NONE);
+    free(ev->status);
+    ev->status = am_xstrdup("resolved");
+    ev->ends_at = 1718721000000LL;
+    am_labels_set(&ev->annotations, AM_ENDS_UNCONFIRMED, "true");
+    store_outcome_t out[1];
+    am_record_t a = {.payload = "x", .len = 1, .file = "f", .line = 1};
+    put(st, &a, &l, out);
+    assert_int_equal(out[0], STORE_NEW);
+    put(st, &a, &l, out); /* the same line replayed */
+    assert_int_equal(out[0], STORE_DUPLICATE);
+    const char *h = "[\"aftermath-source\",\"f:1\"]";
+    am_record_t k = {.payload = "x", .len = 1, .topic = "keyed", .offset = 7, .headers = h};
+    put(st, &k, &l, out); /* the same source record, through the keyed topic */
+    assert_int_equal(out[0], STORE_DUPLICATE);
+    am_record_t b = {.payload = "x", .len = 1, .file = "f", .line = 2};
+    put(st, &b, &l, out); /* another record: the repeat that confirms */
+    assert_int_equal(out[0], STORE_REPEATED);
+    put(st, &b, &l, out);
+    assert_int_equal(out[0], STORE_DUPLICATE);
+    store_close(st);
+    am_event_list_free(&l);
+    tmp_rm_rf(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_idempotent_and_earliest_observed),
         cmocka_unit_test(test_unknown_observed_then_known),
         cmocka_unit_test(test_rejected_once),
+        cmocka_unit_test(test_confirmed_by_another_record),
         cmocka_unit_test(test_offsets_and_rollback),
         cmocka_unit_test(test_refuses_foreign_and_newer),
     };
