@@ -25,7 +25,10 @@ static const char incidents_help[] =
     "                    null), started_from (alert or deploy), acknowledged_by (ack,\n"
     "                    deploy or null), alerts, users_impacted, lead, suspects, during\n"
     "                    ([{name, version, service, status, at, actor}]), flapping\n"
-    "                    ({alert: cycles}) and aliases (ids merged into it)\n"
+    "                    ({alert: cycles}) and aliases (ids merged into it); and,\n"
+    "                    only when so, mitigated_inferred (true: no resolve was\n"
+    "                    received, the end was inferred) and truncated_alerts (the\n"
+    "                    most alerts a notification left out)\n"
     "  -h, --help        this help\n"
     "\n"
     "Exit codes: 0 ok; 1 the database failed; 2 usage error.\n";

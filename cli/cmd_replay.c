@@ -45,7 +45,8 @@ static const char replay_help[] =
     "  --rules FILE      correlation rules (YAML; see rules/README.md). A database\n"
     "                    correlated under other rules is refused: see recorrelate\n"
     "  --format FORMAT   decode every record as FORMAT instead of detecting it:\n"
-    "                    auto (default), alertmanager, alertmanager-api, grafana,\n"
+    "                    auto (default), alertmanager, alertmanager-api,\n"
+    "                    alertmanager-events (its event recorder), grafana,\n"
     "                    pagerduty, cdevents, cloudevents, github, flux, generic,\n"
     "                    or aftermath-event (a dump of the keyed topic of a\n"
     "                    scaled-out deployment; never detected)\n"
@@ -54,8 +55,10 @@ static const char replay_help[] =
     "                    labels (how service, environment, cluster, severity,\n"
     "                    version and actor are read; per topic too), the format\n"
     "                    of the topic named by a kcat envelope (unless --format\n"
-    "                    is given) and max_record_bytes; the rest of the file\n"
-    "                    is not used\n"
+    "                    is given), max_record_bytes and stale_after (per topic\n"
+    "                    too: when a firing alert that is no longer re-notified\n"
+    "                    ends; without --config, 4h30m); the rest of the file\n"
+    "                    is not used. Raw lines (no record time) never go stale\n"
     "  --batch N         records per transaction (default 10000)\n"
     "  --drafts DIR      write the postmortem draft (DIR/ID.md and .html) of every\n"
     "                    incident the replay resolved or changed; a draft edited\n"
@@ -199,7 +202,14 @@ static int replay_run(const cli_global_t *g, int argc, char **argv)
         fprintf(stderr, "aftermath replay: %s\n", err);
         goto done;
     }
-    engine = corr_engine_create(st, rules, &g->log, NULL, err, sizeof err);
+    /* With --config, staleness per topic as run judges it (a kcat envelope
+     * names its topic; raw lines have no record time and never go stale). */
+    corr_options_t copts = {0};
+    corr_stale_topic_t *stale = NULL;
+    if (cfg)
+        run_config_stale(cfg, &copts, &stale);
+    engine = corr_engine_create(st, rules, &g->log, &copts, err, sizeof err);
+    free(stale);
     if (!engine) {
         fprintf(stderr, "aftermath replay: %s\n", err);
         rc = CLI_EXIT_USAGE;

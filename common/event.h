@@ -99,6 +99,13 @@ typedef struct am_event {
  * from Prometheus annotation names, which cannot hold one. */
 #define AM_ANNOTATION_TIME_REFUSED "aftermath.time_refused"
 
+/* The annotation of an alert whose ends_at may not be its end: an API v2
+ * body without a record time (ingest/amapi.c). The store notes the first
+ * record it came from, and an event repeated by another record is
+ * confirmed (store_put, STORE_REPEATED); the correlator takes an
+ * unconfirmed end as an inferred one. */
+#define AM_ENDS_UNCONFIRMED "ends_at_unconfirmed"
+
 /* A zeroed event with every time set to AM_TIME_NONE. */
 void am_event_init(am_event_t *ev);
 /* Frees what the event owns and re-initialises it. */

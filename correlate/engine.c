@@ -76,15 +76,27 @@ enum {
     S_OUTBOX_ADD,
     S_OUTBOX_ALL,
     S_OUTBOX_DONE,
+    S_STALE_SWEEP,
+    S_TOUCH,
+    S_GROUP_TRUNCATED,
+    S_CONFIRMED,
+    S_SET_INFERRED_END,
     NSTMT
 };
 
 static const char *const sql[NSTMT] = {
-    [S_EPISODE_NOW] = "SELECT incident, ends_at, observed_at, users FROM episodes WHERE rule = ?1 "
-                      "AND gkey = ?2 AND identity = ?3 AND starts_at = ?4",
+    [S_EPISODE_NOW] = "SELECT incident, ends_at, observed_at, users, stale_at, topic, truncated, "
+                      "tent_end FROM episodes WHERE rule = ?1 AND gkey = ?2 AND identity = ?3 AND "
+                      "starts_at = ?4",
     [S_UPSERT_EPISODE] =
         "INSERT INTO episodes (rule, gkey, identity, starts_at, ends_at, observed_at, name, "
-        "service, labels, users) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+        "service, labels, users, last_seen, stale_at, topic, truncated, trunc_seen, "
+        "trunc_stale_at, "
+        "trunc_topic, tent_end) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?6, ?11, ?12, "
+        "?13, "
+        "CASE WHEN ?13 IS NULL THEN NULL ELSE ?6 END, CASE WHEN ?13 IS NULL THEN NULL ELSE ?11 "
+        "END, "
+        "CASE WHEN ?13 IS NULL THEN NULL ELSE ?12 END, ?14) "
         "ON CONFLICT (rule, gkey, identity, starts_at) DO UPDATE SET "
         "ends_at = CASE WHEN excluded.ends_at IS NULL THEN episodes.ends_at "
         "  WHEN episodes.ends_at IS NULL OR excluded.ends_at > episodes.ends_at "
@@ -94,20 +106,54 @@ static const char *const sql[NSTMT] = {
         "  THEN excluded.observed_at ELSE episodes.observed_at END, "
         "users = CASE WHEN excluded.users IS NULL THEN episodes.users "
         "  WHEN episodes.users IS NULL OR excluded.users > episodes.users "
-        "  THEN excluded.users ELSE episodes.users END",
+        "  THEN excluded.users ELSE episodes.users END, "
+        "last_seen = CASE WHEN excluded.last_seen IS NULL THEN episodes.last_seen "
+        "  WHEN episodes.last_seen IS NULL OR excluded.last_seen > episodes.last_seen "
+        "  THEN excluded.last_seen ELSE episodes.last_seen END, "
+        /* the topic whose clock judges it: that of the latest deadline */
+        "topic = CASE WHEN excluded.stale_at IS NULL THEN episodes.topic "
+        "  WHEN episodes.stale_at IS NULL OR excluded.stale_at > episodes.stale_at OR "
+        "  (excluded.stale_at = episodes.stale_at AND excluded.topic < episodes.topic) "
+        "  THEN excluded.topic ELSE episodes.topic END, "
+        "stale_at = CASE WHEN excluded.stale_at IS NULL THEN episodes.stale_at "
+        "  WHEN episodes.stale_at IS NULL OR excluded.stale_at > episodes.stale_at "
+        "  THEN excluded.stale_at ELSE episodes.stale_at END, "
+        "truncated = CASE WHEN excluded.truncated IS NULL THEN episodes.truncated "
+        "  WHEN episodes.truncated IS NULL OR excluded.truncated > episodes.truncated "
+        "  THEN excluded.truncated ELSE episodes.truncated END, "
+        "trunc_seen = CASE WHEN excluded.trunc_seen IS NULL THEN episodes.trunc_seen "
+        "  WHEN episodes.trunc_seen IS NULL OR excluded.trunc_seen > episodes.trunc_seen "
+        "  THEN excluded.trunc_seen ELSE episodes.trunc_seen END, "
+        "trunc_topic = CASE WHEN excluded.trunc_stale_at IS NULL THEN episodes.trunc_topic "
+        "  WHEN episodes.trunc_stale_at IS NULL OR excluded.trunc_stale_at > "
+        "  episodes.trunc_stale_at OR (excluded.trunc_stale_at = episodes.trunc_stale_at AND "
+        "  excluded.trunc_topic < episodes.trunc_topic) "
+        "  THEN excluded.trunc_topic ELSE episodes.trunc_topic END, "
+        "tent_end = CASE WHEN excluded.tent_end IS NULL THEN episodes.tent_end "
+        "  WHEN episodes.tent_end IS NULL OR excluded.tent_end > episodes.tent_end "
+        "  THEN excluded.tent_end ELSE episodes.tent_end END, "
+        "trunc_stale_at = CASE WHEN excluded.trunc_stale_at IS NULL THEN episodes.trunc_stale_at "
+        "  WHEN episodes.trunc_stale_at IS NULL OR excluded.trunc_stale_at > "
+        "  episodes.trunc_stale_at THEN excluded.trunc_stale_at ELSE episodes.trunc_stale_at END",
     [S_CHAINED_INCIDENTS] = "SELECT id FROM incidents WHERE rule = ?1 AND gkey = ?2 AND "
                             "started_at < ?4 AND (mitigated_at IS NULL OR mitigated_at > ?3) "
                             "AND (?5 IS NULL OR resolved_at IS NULL OR resolved_at >= ?5)",
     [S_KEY_EPISODES] =
         "SELECT seq, identity, starts_at, ends_at, observed_at, name, service, labels, users, "
-        "incident FROM episodes WHERE rule = ?1 AND gkey = ?2 AND (incident IS NULL OR incident IN "
+        "incident, last_seen, stale_at, topic, truncated, tent_end, inferred_end FROM episodes "
+        "WHERE rule = ?1 "
+        "AND gkey = "
+        "?2 AND (incident IS NULL OR incident IN "
         "(SELECT value FROM json_each(?3))) ORDER BY starts_at, identity",
     [S_SET_EPISODE_INCIDENT] = "UPDATE episodes SET incident = ?2 WHERE seq = ?1",
     [S_UPSERT_INCIDENT] =
         "INSERT INTO incidents (id, num, rule, gkey, status, started_at, detected_at, "
         "mitigated_at, resolved_at, alerts, alert_users, users_impacted, services, suspects, "
-        "during, flapping, updated_at, same_values) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-        "?10, ?11, ?11, ?12, '[]', '[]', ?13, ?14, ?15) ON CONFLICT (id) DO UPDATE SET "
+        "during, flapping, updated_at, same_values, end_inferred, truncated) VALUES (?1, ?2, ?3, "
+        "?4, "
+        "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, '[]', '[]', ?13, ?14, ?15, ?16, ?17) "
+        "ON CONFLICT (id) DO UPDATE SET end_inferred = excluded.end_inferred, "
+        "truncated = excluded.truncated, "
         "status = excluded.status, started_at = excluded.started_at, "
         "detected_at = excluded.detected_at, mitigated_at = excluded.mitigated_at, "
         "resolved_at = excluded.resolved_at, alerts = excluded.alerts, "
@@ -150,11 +196,12 @@ static const char *const sql[NSTMT] = {
                           "started_at >= ?4 AND (resolved_at IS NULL OR resolved_at >= ?2)",
     /* What readers of an incident see of it: its row and its links (a
      * re-sent alert event or a late note changes only the links). */
-    [S_SIGNATURE] = "SELECT json_array(rule, gkey, status, started_at, detected_at, "
-                    "acknowledged_at, mitigated_at, resolved_at, alerts, users_impacted, lead, "
-                    "services, suspects, during, flapping, impact_start, ack_kind, "
-                    "(SELECT group_concat(role || ':' || event) FROM incident_events "
-                    "WHERE incident = ?1)) FROM incidents WHERE id = ?1",
+    [S_SIGNATURE] =
+        "SELECT json_array(rule, gkey, status, started_at, detected_at, "
+        "acknowledged_at, mitigated_at, resolved_at, alerts, users_impacted, lead, "
+        "services, suspects, during, flapping, impact_start, ack_kind, end_inferred, truncated, "
+        "(SELECT group_concat(role || ':' || event) FROM incident_events "
+        "WHERE incident = ?1)) FROM incidents WHERE id = ?1",
     [S_GET_META] = "SELECT value FROM corr_meta WHERE key = ?1",
     [S_SET_META] = "INSERT OR REPLACE INTO corr_meta (key, value) VALUES (?1, ?2)",
     [S_INCIDENT_IDENTITIES] = "SELECT DISTINCT identity FROM episodes WHERE incident = ?1",
@@ -167,6 +214,28 @@ static const char *const sql[NSTMT] = {
     [S_OUTBOX_ADD] = "INSERT OR IGNORE INTO outbox (incident) VALUES (?1)",
     [S_OUTBOX_ALL] = "SELECT incident FROM outbox ORDER BY incident",
     [S_OUTBOX_DONE] = "DELETE FROM outbox WHERE incident IN (SELECT value FROM json_each(?1))",
+    /* Open episodes whose deadline a topic's clock just passed. */
+    [S_STALE_SWEEP] = "SELECT DISTINCT rule, gkey, starts_at FROM episodes WHERE topic IS ?1 AND "
+                      "ends_at IS NULL AND stale_at > ?2 AND stale_at <= ?3",
+    /* A delivery that says the open episodes of (rule, gkey) that started
+     * in [?7, ?3] still fire (a truncated notification): their latest
+     * delivery ?4, deadline ?5 on topic ?6. */
+    [S_TOUCH] =
+        "UPDATE episodes SET last_seen = CASE WHEN last_seen IS NULL OR ?4 > last_seen THEN ?4 "
+        "ELSE last_seen END, topic = CASE WHEN ?5 IS NULL THEN topic WHEN stale_at IS NULL OR "
+        "?5 > stale_at OR (?5 = stale_at AND ?6 < topic) THEN ?6 ELSE topic END, "
+        "stale_at = CASE WHEN ?5 IS NULL THEN stale_at WHEN stale_at IS NULL OR ?5 > stale_at "
+        "THEN ?5 ELSE stale_at END WHERE rule = ?1 AND gkey = ?2 AND ends_at IS NULL AND "
+        "starts_at >= ?7 AND starts_at <= ?3 AND (last_seen IS NULL OR last_seen < ?4 OR "
+        "(?5 IS NOT NULL AND (stale_at IS NULL OR stale_at < ?5 OR (?5 = stale_at AND "
+        "?6 < topic)))) RETURNING starts_at",
+    [S_SET_INFERRED_END] = "UPDATE episodes SET inferred_end = ?2 WHERE seq = ?1",
+    [S_CONFIRMED] = store_sql_event_confirmed,
+    /* The latest truncated notification of a group at or after ?3. */
+    [S_GROUP_TRUNCATED] =
+        "SELECT trunc_seen, trunc_stale_at, trunc_topic FROM episodes WHERE rule = ?1 AND "
+        "gkey = ?2 AND trunc_seen IS NOT NULL AND trunc_seen >= ?3 ORDER BY trunc_seen DESC, "
+        "trunc_stale_at DESC, trunc_topic LIMIT 1",
 };
 
 /* A touched group key and the span of what changed in it. */
@@ -182,6 +251,11 @@ typedef struct episode {
     am_labels_t labels;             /* only the rule's `same` names (pick_labels) */
     int64_t starts, ends, observed; /* ends = T_MAX while firing */
     int64_t users;                  /* -1 when unknown */
+    int64_t truncated;              /* alerts its truncated notifications left out, or 0 */
+    int64_t last_seen, stale_at;    /* latest delivery and its deadline, or AM_TIME_NONE */
+    char *topic;                    /* whose clock judges stale_at (NULL: records without one) */
+    bool inferred;                  /* ends is inferred (episode_ends), not a resolve */
+    int64_t stored_inferred;        /* episodes.inferred_end as loaded, or AM_TIME_NONE */
 } episode_t;
 
 typedef struct episode_list {
@@ -215,6 +289,15 @@ struct corr_engine {
     char **before_sig;
     am_strset_t changed;
     bool warned_cap;
+    /* staleness: the topic of the record being added (NULL: none), the
+     * latest record time seen per topic in this batch ("" for none), and
+     * each topic's clock as stored (corr_meta "watermark:<topic>"), read
+     * once per flush */
+    char *cur_topic;
+    am_strset_t seen_topics;
+    int64_t *seen_ts;
+    am_strset_t clock_topics;
+    int64_t *clock_ts;
     char *err;
     size_t errlen;
 };
@@ -398,6 +481,13 @@ static int64_t latest_time(const am_event_t *ev)
     return t;
 }
 
+static int64_t stale_after_of(const corr_engine_t *e, const char *topic);
+static int64_t truncated_of(const am_event_t *ev);
+static int touch(corr_engine_t *e, size_t rule, const char *gkey, int64_t lo, int64_t hi,
+                 int64_t seen, int64_t stale_at, const char *topic);
+static int group_truncated(corr_engine_t *e, size_t rule, const char *gkey, int64_t starts);
+static int topic_clock(corr_engine_t *e, const char *topic, int64_t *clock);
+
 struct add_ctx {
     corr_engine_t *e;
     const am_event_t *ev;
@@ -413,8 +503,21 @@ static int add_episode(void *arg, size_t rule, const char *name, const char *gke
     const corr_rule_t *r = &e->rules->v[rule];
     if (e->opts.nparts > 0 && corr_route_partition(r->name, gkey, e->opts.nparts) != e->opts.part)
         return 0;
-    int64_t ends = AM_TIME_NONE;
-    if (ev->status && strcmp(ev->status, "resolved") == 0) {
+    int64_t ends = AM_TIME_NONE, tent = AM_TIME_NONE;
+    if (ev->status && strcmp(ev->status, "resolved") == 0 &&
+        am_labels_get(&ev->annotations, AM_ENDS_UNCONFIRMED) && ev->ends_at != AM_TIME_NONE) {
+        /* An end that a second record has not repeated is no resolve yet:
+         * the greatest such end is the inferred one (ingest/amapi.c). */
+        sqlite3_stmt *q = e->s[S_CONFIRMED];
+        sqlite3_bind_text(q, 1, ev->id, -1, SQLITE_STATIC);
+        int qrc = sqlite3_step(q);
+        reset(q);
+        if (qrc != SQLITE_ROW && qrc != SQLITE_DONE)
+            return db_fail(e, "reading an end's confirmation");
+        if (qrc == SQLITE_DONE)
+            tent = ev->ends_at > ev->starts_at ? ev->ends_at : ev->starts_at;
+    }
+    if (tent == AM_TIME_NONE && ev->status && strcmp(ev->status, "resolved") == 0) {
         /* A resolve without an end time ended when it was seen. */
         ends = ev->ends_at != AM_TIME_NONE       ? ev->ends_at
                : ev->observed_at != AM_TIME_NONE ? ev->observed_at
@@ -431,6 +534,13 @@ static int add_episode(void *arg, size_t rule, const char *name, const char *gke
     char *labels_owned;
     const char *labels = am_event_labels_json(ev, false, &labels_owned);
     int64_t users = users_of(r, ev);
+    /* Lifecycle: the delivery's deadline on its topic's clock, and how
+     * many alerts its notification left out. */
+    int64_t after = stale_after_of(e, e->cur_topic);
+    int64_t stale_at = ev->observed_at != AM_TIME_NONE && after > 0
+                           ? add_sat(ev->observed_at, after)
+                           : AM_TIME_NONE;
+    int64_t truncated = truncated_of(ev);
     /* An episode of an incident that this event changes without changing
      * the incident's row (a later end, an earlier observation, more users
      * than another episode has) still changes what readers see of it: the
@@ -442,6 +552,11 @@ static int add_episode(void *arg, size_t rule, const char *name, const char *gke
     sqlite3_bind_text(s, 3, ev->identity, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 4, ev->starts_at);
     int now = sqlite3_step(s);
+    /* Quiet: a delivery that changes nothing an incident is made of (a
+     * re-notification of a firing alert that is not stale: only its
+     * latest delivery moves). Its episode is not regrouped. */
+    bool quiet = false;
+    char *quiet_incident = NULL;
     if (now == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
         int64_t old_end = col_time(s, 1, AM_TIME_NONE), old_seen = col_time(s, 2, AM_TIME_NONE);
         int64_t old_users =
@@ -451,6 +566,23 @@ static int add_episode(void *arg, size_t rule, const char *name, const char *gke
                             (old_seen == AM_TIME_NONE || ev->observed_at < old_seen);
         if (later_end || earlier_seen || users > old_users)
             holder = col_text(s, 0);
+        int64_t old_stale = col_time(s, 4, AM_TIME_NONE), old_tent = col_time(s, 7, AM_TIME_NONE);
+        int64_t clock = AM_TIME_NONE;
+        char *old_topic = col_text(s, 5);
+        int crc = old_stale != AM_TIME_NONE ? topic_clock(e, old_topic, &clock) : 0;
+        free(old_topic);
+        if (crc != 0) {
+            reset(s);
+            free(labels_owned);
+            free(holder);
+            return -1;
+        }
+        bool stale_now = old_stale != AM_TIME_NONE && clock != AM_TIME_NONE && old_stale <= clock;
+        quiet = !later_end && !earlier_seen && users <= old_users && !stale_now &&
+                truncated <= col_time(s, 6, 0) &&
+                (tent == AM_TIME_NONE || (old_tent != AM_TIME_NONE && tent <= old_tent));
+        if (quiet)
+            quiet_incident = col_text(s, 0);
     }
     reset(s);
     if (now != SQLITE_ROW && now != SQLITE_DONE) {
@@ -469,14 +601,36 @@ static int add_episode(void *arg, size_t rule, const char *name, const char *gke
     sqlite3_bind_text(s, 9, labels, -1, SQLITE_STATIC);
     if (users >= 0)
         sqlite3_bind_int64(s, 10, users);
+    bind_time(s, 11, stale_at);
+    if (e->cur_topic)
+        sqlite3_bind_text(s, 12, e->cur_topic, -1, SQLITE_STATIC);
+    if (truncated > 0)
+        sqlite3_bind_int64(s, 13, truncated);
+    bind_time(s, 14, tent);
     int rc = step_done(e, s, "storing an alert episode");
     free(labels_owned);
     if (rc == 0 && holder)
         rc = mark_changed(e, holder);
     free(holder);
+    /* A truncated notification says its group's open episodes still fire;
+     * one listed later learns of the latest such notification after its
+     * start. Both directions, so that order cannot matter. */
+    if (rc == 0 && truncated > 0 && ev->observed_at != AM_TIME_NONE)
+        rc = touch(e, rule, gkey, T_MIN, ev->observed_at, ev->observed_at, stale_at, e->cur_topic);
+    if (rc == 0 && ends == AM_TIME_NONE && now == SQLITE_DONE)
+        rc = group_truncated(e, rule, gkey, ev->starts_at); /* a new episode */
+    /* Quiet: only the event's link may be new, which the incident's
+     * signature (taken here) shows at the flush. */
+    if (rc == 0 && quiet)
+        rc = remember(e, quiet_incident);
+    free(quiet_incident);
     if (rc != 0)
         return -1;
-    mark_dirty(e, rule, gkey, ev->starts_at, ends == AM_TIME_NONE ? T_MAX : ends);
+    if (!quiet)
+        mark_dirty(e, rule, gkey, ev->starts_at,
+                   ends != AM_TIME_NONE   ? ends
+                   : tent != AM_TIME_NONE ? tent
+                                          : T_MAX);
     if (e->nalinks == e->capalinks) {
         e->capalinks = e->capalinks ? e->capalinks * 2 : 64;
         e->alinks = am_xrealloc(e->alinks, e->capalinks * sizeof *e->alinks);
@@ -518,6 +672,213 @@ int corr_engine_add(corr_engine_t *e, const am_event_t *ev, char *err, size_t er
     return 0;
 }
 
+/* ---- the episode lifecycle (DESIGN.md, "Real sources") ----
+ *
+ * Webhooks do not say every end: an episode that resolves and fires again
+ * within one group_interval is only followed by a new firing, and one
+ * resolved while silenced is never sent resolved. So an episode with no
+ * resolve ends, marked inferred, at the start of the next episode of its
+ * alert, or at its latest delivery once its topic's clock (the latest
+ * record time seen on that topic, never the wall clock) has run
+ * stale_after past it; and one whose only end is an unconfirmed endsAt
+ * (an API v2 body without a record time) ends at the greatest of them. A
+ * resolve always wins. Each is a function of the
+ * stored episodes and the clocks, which only move forward, so replay and
+ * run agree. */
+
+#define STALE_AFTER_DEFAULT (int64_t)(4.5 * 3600 * 1000)
+
+/* The staleness of deliveries on topic (NULL: none): ms, or 0 for never. */
+static int64_t stale_after_of(const corr_engine_t *e, const char *topic)
+{
+    for (size_t i = 0; topic && i < e->opts.nstale_topics; i++)
+        if (strcmp(e->opts.stale_topics[i].topic, topic) == 0)
+            return e->opts.stale_topics[i].stale_after > 0 ? e->opts.stale_topics[i].stale_after
+                                                           : 0;
+    return e->opts.stale_after > 0 ? e->opts.stale_after : 0;
+}
+
+/* truncatedAlerts of the notification that delivered ev (the decoders'
+ * annotation truncated_alerts), or 0. */
+static int64_t truncated_of(const am_event_t *ev)
+{
+    const char *v = am_labels_get(&ev->annotations, "truncated_alerts");
+    if (!v || !*v)
+        return 0;
+    char *end;
+    long long n = strtoll(v, &end, 10);
+    return *end == '\0' && n > 0 ? (int64_t)n : 0;
+}
+
+/* Refreshes the open episodes of (rule, gkey) that started in [lo, hi]:
+ * delivered at seen, deadline stale_at on topic. */
+static int touch(corr_engine_t *e, size_t rule, const char *gkey, int64_t lo, int64_t hi,
+                 int64_t seen, int64_t stale_at, const char *topic)
+{
+    sqlite3_stmt *s = e->s[S_TOUCH];
+    sqlite3_bind_text(s, 1, e->rules->v[rule].name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, gkey, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, hi);
+    sqlite3_bind_int64(s, 4, seen);
+    bind_time(s, 5, stale_at);
+    if (topic)
+        sqlite3_bind_text(s, 6, topic, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 7, lo);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        int64_t starts = sqlite3_column_int64(s, 0);
+        mark_dirty(e, rule, gkey, starts, starts);
+    }
+    reset(s);
+    return rc == SQLITE_DONE ? 0 : db_fail(e, "refreshing a group's episodes");
+}
+
+/* An open episode that started at starts takes the latest truncated
+ * notification of its group since then. */
+static int group_truncated(corr_engine_t *e, size_t rule, const char *gkey, int64_t starts)
+{
+    sqlite3_stmt *s = e->s[S_GROUP_TRUNCATED];
+    sqlite3_bind_text(s, 1, e->rules->v[rule].name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, gkey, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, starts);
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) {
+        reset(s);
+        return rc == SQLITE_DONE ? 0 : db_fail(e, "reading truncated notifications");
+    }
+    int64_t seen = sqlite3_column_int64(s, 0);
+    int64_t stale_at = col_time(s, 1, AM_TIME_NONE);
+    char *topic = col_text(s, 2);
+    reset(s);
+    rc = touch(e, rule, gkey, starts, starts, seen, stale_at, topic);
+    free(topic);
+    return rc;
+}
+
+/* The clock of topic (NULL: records without one): the latest record time
+ * stored for it, or AM_TIME_NONE. Cached for the flush. */
+static int topic_clock(corr_engine_t *e, const char *topic, int64_t *clock)
+{
+    const char *name = topic ? topic : "";
+    size_t i = am_strset_find(&e->clock_topics, name);
+    if (i != (size_t)-1) {
+        *clock = e->clock_ts[i];
+        return 0;
+    }
+    am_buf_t k = {0};
+    am_buf_printf(&k, "watermark:%s", name);
+    char *v = NULL;
+    int rc = get_meta(e, k.p, &v);
+    am_buf_free(&k);
+    if (rc != 0)
+        return -1;
+    *clock = v ? strtoll(v, NULL, 10) : AM_TIME_NONE;
+    free(v);
+    i = am_strset_add(&e->clock_topics, name, NULL);
+    e->clock_ts = am_xrealloc(e->clock_ts, e->clock_topics.n * sizeof *e->clock_ts);
+    e->clock_ts[i] = *clock;
+    return 0;
+}
+
+static int set_meta(corr_engine_t *e, const char *key, const char *value);
+
+/* Moves each topic's clock to the latest record time of the batch, and
+ * marks dirty the open episodes whose deadline it passed. */
+static int advance_clocks(corr_engine_t *e)
+{
+    for (size_t t = 0; t < e->seen_topics.n; t++) {
+        const char *name = e->seen_topics.v[t];
+        int64_t was, now = e->seen_ts[t];
+        if (topic_clock(e, name, &was) != 0)
+            return -1;
+        if (was != AM_TIME_NONE && now <= was)
+            continue;
+        sqlite3_stmt *s = e->s[S_STALE_SWEEP];
+        if (*name)
+            sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, was == AM_TIME_NONE ? T_MIN : was);
+        sqlite3_bind_int64(s, 3, now);
+        int rc;
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+            const char *rule = (const char *)sqlite3_column_text(s, 0);
+            for (size_t i = 0; i < e->rules->n; i++)
+                if (strcmp(e->rules->v[i].name, rule) == 0) {
+                    int64_t starts = sqlite3_column_int64(s, 2);
+                    mark_dirty(e, i, (const char *)sqlite3_column_text(s, 1), starts, starts);
+                    break;
+                }
+        }
+        reset(s);
+        if (rc != SQLITE_DONE)
+            return db_fail(e, "finding stale episodes");
+        char v[32];
+        snprintf(v, sizeof v, "%" PRId64, now);
+        am_buf_t key = {0};
+        am_buf_printf(&key, "watermark:%s", name);
+        int mrc = set_meta(e, key.p, v);
+        am_buf_free(&key);
+        if (mrc != 0)
+            return -1;
+        e->clock_ts[am_strset_find(&e->clock_topics, name)] = now;
+    }
+    return 0;
+}
+
+int corr_engine_record(corr_engine_t *e, const char *topic, int64_t ts)
+{
+    free(e->cur_topic);
+    e->cur_topic = topic ? am_xstrdup(topic) : NULL;
+    if (ts == AM_TIME_NONE)
+        return 0;
+    bool added;
+    size_t i = am_strset_add(&e->seen_topics, topic ? topic : "", &added);
+    if (added)
+        e->seen_ts = am_xrealloc(e->seen_ts, e->seen_topics.n * sizeof *e->seen_ts);
+    if (added || ts > e->seen_ts[i])
+        e->seen_ts[i] = ts;
+    return 0;
+}
+
+static int cmp_identity_start(const void *a, const void *b)
+{
+    const episode_t *x = *(episode_t *const *)a, *y = *(episode_t *const *)b;
+    int c = strcmp(x->identity, y->identity);
+    return c ? c : (x->starts > y->starts) - (x->starts < y->starts);
+}
+
+/* Inferred ends of the loaded episodes: a stale one ends at its latest
+ * delivery, and one with no resolve ends no later than the start of its
+ * alert's next episode. */
+static int episode_ends(corr_engine_t *e, episode_list_t *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        episode_t *ep = &l->v[i];
+        if (ep->ends != T_MAX || ep->stale_at == AM_TIME_NONE || ep->last_seen == AM_TIME_NONE)
+            continue;
+        int64_t clock;
+        if (topic_clock(e, ep->topic, &clock) != 0)
+            return -1;
+        if (clock != AM_TIME_NONE && ep->stale_at <= clock) {
+            ep->ends = ep->last_seen > ep->starts ? ep->last_seen : ep->starts;
+            ep->inferred = true;
+        }
+    }
+    episode_t **by = am_xcalloc(l->n ? l->n : 1, sizeof *by);
+    for (size_t i = 0; i < l->n; i++)
+        by[i] = &l->v[i];
+    qsort(by, l->n, sizeof *by, cmp_identity_start);
+    for (size_t i = 0; i + 1 < l->n; i++) {
+        episode_t *ep = by[i], *next = by[i + 1];
+        if ((ep->ends != T_MAX && !ep->inferred) || strcmp(ep->identity, next->identity) != 0 ||
+            next->starts <= ep->starts || next->starts >= ep->ends)
+            continue;
+        ep->ends = next->starts;
+        ep->inferred = true;
+    }
+    free(by);
+    return 0;
+}
+
 /* ---- regrouping one key ---- */
 
 static void episodes_free(episode_list_t *l)
@@ -527,6 +888,7 @@ static void episodes_free(episode_list_t *l)
         free(l->v[i].name);
         free(l->v[i].service);
         free(l->v[i].incident);
+        free(l->v[i].topic);
         am_labels_free(&l->v[i].labels);
     }
     free(l->v);
@@ -597,9 +959,22 @@ static int load_episodes(corr_engine_t *e, const corr_rule_t *r, sqlite3_stmt *s
         pick_labels(r, (const char *)sqlite3_column_text(s, 7), &ep->labels);
         ep->users = col_time(s, 8, -1);
         ep->incident = col_text(s, 9);
+        ep->last_seen = col_time(s, 10, AM_TIME_NONE);
+        ep->stale_at = col_time(s, 11, AM_TIME_NONE);
+        ep->topic = col_text(s, 12);
+        ep->truncated = col_time(s, 13, 0);
+        /* an unconfirmed end (API v2 body without a record time) */
+        int64_t tent = col_time(s, 14, AM_TIME_NONE);
+        ep->stored_inferred = col_time(s, 15, AM_TIME_NONE);
+        if (ep->ends == T_MAX && tent != AM_TIME_NONE) {
+            ep->ends = tent > ep->starts ? tent : ep->starts;
+            ep->inferred = true;
+        }
     }
     reset(s);
-    return rc == SQLITE_DONE ? 0 : db_fail(e, "loading episodes");
+    if (rc != SQLITE_DONE)
+        return db_fail(e, "loading episodes");
+    return episode_ends(e, out);
 }
 
 static const char *episode_value(const episode_t *ep, const char *name)
@@ -613,6 +988,8 @@ static const char *episode_value(const episode_t *ep, const char *name)
 /* Episode-derived facts of one incident. */
 typedef struct derived {
     int64_t started, detected, mitigated, resolved, users;
+    int64_t truncated; /* the most alerts a notification of it left out, or 0 */
+    bool end_inferred; /* mitigated is an inferred end (episode_ends) */
     size_t alerts;
     char *services, *flapping;
     char *same_values; /* JSON array: distinct values of deploys.same over the alerts */
@@ -640,8 +1017,12 @@ static void derive(const corr_rule_t *r, episode_t *const *eps, size_t n, derive
         if (ep->observed != AM_TIME_NONE &&
             (d->detected == AM_TIME_NONE || ep->observed < d->detected))
             d->detected = ep->observed;
-        if (ep->ends > d->mitigated)
+        if (ep->ends > d->mitigated || (ep->ends == d->mitigated && !ep->inferred)) {
+            d->end_inferred = ep->inferred;
             d->mitigated = ep->ends;
+        }
+        if (ep->truncated > d->truncated)
+            d->truncated = ep->truncated;
         if (ep->users > d->users)
             d->users = ep->users;
         size_t k = am_strset_add(&ids, ep->identity, NULL);
@@ -682,6 +1063,7 @@ static void derive(const corr_rule_t *r, episode_t *const *eps, size_t n, derive
     if (d->mitigated == T_MAX) {
         d->mitigated = AM_TIME_NONE;
         d->resolved = AM_TIME_NONE;
+        d->end_inferred = false;
     } else {
         d->resolved = add_sat(d->mitigated, r->quiet);
     }
@@ -744,6 +1126,10 @@ static int write_incident(corr_engine_t *e, const corr_rule_t *r, const char *gk
     sqlite3_bind_text(s, 13, d->flapping, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 14, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
     sqlite3_bind_text(s, 15, d->same_values, -1, SQLITE_STATIC);
+    if (d->end_inferred)
+        sqlite3_bind_int(s, 16, 1);
+    if (d->truncated > 0)
+        sqlite3_bind_int64(s, 17, d->truncated);
     if (step_done(e, s, "writing an incident") != 0)
         return -1;
     if (sqlite3_changes(e->db) == 0) {
@@ -844,6 +1230,19 @@ static int regroup(corr_engine_t *e, const dirty_t *dk)
     if (eps.n == 0) {
         rc = 0;
         goto done;
+    }
+
+    /* The inferred ends, kept in the store for readers of episodes
+     * (ends_at keeps the resolves' own, which later resolves extend). */
+    for (size_t i = 0; i < eps.n; i++) {
+        int64_t want = eps.v[i].inferred ? eps.v[i].ends : AM_TIME_NONE;
+        if (want == eps.v[i].stored_inferred)
+            continue;
+        s = e->s[S_SET_INFERRED_END];
+        sqlite3_bind_int64(s, 1, eps.v[i].seq);
+        bind_time(s, 2, want);
+        if (step_done(e, s, "storing an inferred end") != 0)
+            goto done;
     }
 
     /* 3. chain: sorted by start, an episode joins the current component
@@ -1093,10 +1492,18 @@ static bool in_span(const link_ctx_t *c, int64_t t)
     return t >= c->started && (c->resolved == AM_TIME_NONE || t <= c->resolved);
 }
 
+/* An ack; or a silence (the event recorder's notes with a silence_id)
+ * where the rule says `silences: acknowledge`. */
+static bool is_ack(const link_ctx_t *c, const am_event_t *ev)
+{
+    return ev->kind == AM_KIND_ACK || (ev->kind == AM_KIND_NOTE && c->r->silence_ack &&
+                                       am_labels_get(&ev->annotations, "silence_id") != NULL);
+}
+
 static void take_ack(link_ctx_t *c, const am_event_t *ev)
 {
     int64_t t = event_time(ev);
-    if (ev->kind == AM_KIND_ACK &&
+    if (is_ack(c, ev) &&
         (c->ack_at == AM_TIME_NONE || t < c->ack_at ||
          (t == c->ack_at && ev->actor && (!c->lead || strcmp(ev->actor, c->lead) < 0)))) {
         c->ack_at = t;
@@ -1510,6 +1917,8 @@ int corr_engine_flush(corr_engine_t *e, char *err, size_t errlen)
 {
     e->err = err;
     e->errlen = errlen;
+    if (advance_clocks(e) != 0)
+        return -1;
     /* Snapshot: the working set may not grow while it is processed. */
     size_t ndirty = e->ndirty;
     for (size_t i = 0; i < ndirty; i++)
@@ -1550,6 +1959,8 @@ int corr_engine_flush(corr_engine_t *e, char *err, size_t errlen)
     am_strset_clear(&e->before_ids);
     clear_working_set(e);
     e->horizon_read = false;
+    am_strset_clear(&e->seen_topics);
+    am_strset_clear(&e->clock_topics);
     return 0;
 }
 
@@ -1637,6 +2048,17 @@ corr_engine_t *corr_engine_create(store_t *st, const corr_rules_t *rules, const 
     e->pruned_before = AM_TIME_NONE;
     e->opts.nparts = opts ? opts->nparts : 0;
     e->opts.part = opts ? opts->part : 0;
+    e->opts.stale_after = opts && opts->stale_after ? opts->stale_after : STALE_AFTER_DEFAULT;
+    if (opts && opts->nstale_topics) {
+        corr_stale_topic_t *t = am_xcalloc(opts->nstale_topics, sizeof *t);
+        for (size_t i = 0; i < opts->nstale_topics; i++) {
+            t[i].topic = am_xstrdup(opts->stale_topics[i].topic);
+            t[i].stale_after = opts->stale_topics[i].stale_after ? opts->stale_topics[i].stale_after
+                                                                 : e->opts.stale_after;
+        }
+        e->opts.stale_topics = t;
+        e->opts.nstale_topics = opts->nstale_topics;
+    }
     char *digest = NULL, *part = NULL, *role = NULL;
     char want[64] = "";
     if (e->opts.nparts > 0)
@@ -1726,6 +2148,14 @@ void corr_engine_destroy(corr_engine_t *e)
     free(e->before_sig);
     am_strset_free(&e->before_ids);
     am_strset_free(&e->changed);
+    free(e->cur_topic);
+    am_strset_free(&e->seen_topics);
+    free(e->seen_ts);
+    am_strset_free(&e->clock_topics);
+    free(e->clock_ts);
+    for (size_t i = 0; i < e->opts.nstale_topics; i++)
+        free((char *)e->opts.stale_topics[i].topic);
+    free((void *)e->opts.stale_topics);
     for (int i = 0; i < NSTMT; i++)
         sqlite3_finalize(e->s[i]);
     free(e);
@@ -1733,6 +2163,7 @@ void corr_engine_destroy(corr_engine_t *e)
 
 typedef struct recorr_ctx {
     corr_engine_t *e;
+    sqlite3_stmt *delivery; /* topic and latest delivery of an event */
     size_t n;
     char *err;
     size_t errlen;
@@ -1741,9 +2172,30 @@ typedef struct recorr_ctx {
 static int on_stored(void *arg, int64_t seq, const am_event_t *ev)
 {
     recorr_ctx_t *c = arg;
-    (void)seq;
+    /* Its first record's topic, whose clock (kept in corr_meta) judges its
+     * staleness, and its latest delivery, fed as a second one. */
+    sqlite3_bind_int64(c->delivery, 1, seq);
+    int rc = sqlite3_step(c->delivery);
+    char *topic = rc == SQLITE_ROW ? col_text(c->delivery, 0) : NULL;
+    int64_t last = rc == SQLITE_ROW ? col_time(c->delivery, 1, AM_TIME_NONE) : AM_TIME_NONE;
+    reset(c->delivery);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        free(topic);
+        return db_fail(c->e, "reading an event's deliveries");
+    }
+    corr_engine_record(c->e, topic, AM_TIME_NONE);
+    free(topic);
     if (corr_engine_add(c->e, ev, c->err, c->errlen) != 0)
         return -1;
+    if (ev->kind == AM_KIND_ALERT && last != AM_TIME_NONE && last != ev->observed_at) {
+        am_event_t later;
+        am_event_copy(&later, ev);
+        later.observed_at = last;
+        rc = corr_engine_add(c->e, &later, c->err, c->errlen);
+        am_event_free(&later);
+        if (rc != 0)
+            return -1;
+    }
     if (++c->n % 10000 == 0 && corr_engine_flush(c->e, c->err, c->errlen) != 0)
         return -1;
     return 0;
@@ -1779,7 +2231,17 @@ int corr_recorrelate(store_t *st, const corr_rules_t *rules, const am_log_t *log
         return -1;
     }
     recorr_ctx_t c = {.e = e, .err = err, .errlen = errlen};
+    e->err = err;
+    e->errlen = errlen;
+    if (sqlite3_prepare_v2(store_db(st), store_sql_event_delivery, -1, &c.delivery, NULL) !=
+        SQLITE_OK) {
+        db_fail(e, "preparing statements");
+        corr_engine_destroy(e);
+        store_rollback(st);
+        return -1;
+    }
     int rc = store_scan_events(st, 0, on_stored, &c, err, errlen);
+    sqlite3_finalize(c.delivery);
     if (rc == 0)
         rc = corr_engine_flush(e, err, errlen);
     corr_engine_destroy(e);

@@ -23,6 +23,12 @@
 
 typedef struct corr_engine corr_engine_t;
 
+/* One topic's stale_after (corr_options_t). */
+typedef struct corr_stale_topic {
+    const char *topic;
+    int64_t stale_after;
+} corr_stale_topic_t;
+
 typedef struct corr_options {
     /* Group keys held in memory at once; past it the working set is
      * processed and written to the store early (default 10000). */
@@ -34,6 +40,15 @@ typedef struct corr_options {
      * of `nparts`, and takes only the (rule, group key) pairs that
      * corr_route_partition() puts there. nparts 0: every pair. */
     int32_t nparts, part;
+    /* Staleness (DESIGN.md, "Real sources"): an open alert episode that no
+     * delivery repeated for stale_after ms ends at its latest delivery,
+     * marked inferred, once the latest record time seen on its topic has
+     * passed that deadline. Records without a time never go stale. 0: the
+     * default, 4h30m; negative: never. A topic listed in stale_topics
+     * takes its own value there (0: stale_after; the list is copied). */
+    int64_t stale_after;
+    const corr_stale_topic_t *stale_topics;
+    size_t nstale_topics;
 } corr_options_t;
 
 /* st, rules and log are borrowed and must outlive the engine. Fails when
@@ -48,6 +63,12 @@ void corr_engine_destroy(corr_engine_t *e);
  * it just moved earlier. Must be inside the store transaction that holds
  * the event. */
 int corr_engine_add(corr_engine_t *e, const am_event_t *ev, char *err, size_t errlen);
+
+/* Says that the events added next come from one record of topic (NULL:
+ * none, e.g. a raw line) with record time ts (AM_TIME_NONE when unknown),
+ * which moves that topic's clock: the time against which staleness is
+ * judged. topic is copied. Returns 0. */
+int corr_engine_record(corr_engine_t *e, const char *topic, int64_t ts);
 
 /* Brings incidents up to date with everything added, inside the open
  * transaction (call before committing it). */

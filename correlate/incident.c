@@ -4,7 +4,11 @@
  * Stored JSON columns (services, suspects, during, flapping, gkey) are
  * parsed back rather than re-derived, so readers see exactly what the
  * correlator wrote. Times are stored as UTC milliseconds and written as
- * RFC 3339; unknown ones are null, never 0.
+ * RFC 3339; unknown ones are null, never 0. Two keys appear only when
+ * they say something: mitigated_inferred (true: no resolve was received,
+ * the end was inferred - the alert fired again, or stopped being
+ * re-notified) and truncated_alerts (the most alerts one of the
+ * incident's notifications left out).
  */
 #include "correlate/incident.h"
 #include "common/buf.h"
@@ -17,8 +21,8 @@
     "SELECT id, rule, gkey, status, services, COALESCE(impact_start, started_at), detected_at, "   \
     "acknowledged_at, mitigated_at, resolved_at, alerts, users_impacted, lead, suspects, during, " \
     "flapping, (SELECT json_group_array(alias) FROM (SELECT alias FROM incident_aliases a "        \
-    "WHERE a.incident = i.id ORDER BY alias)), impact_start IS NOT NULL, ack_kind "                \
-    "FROM incidents i "
+    "WHERE a.incident = i.id ORDER BY alias)), impact_start IS NOT NULL, ack_kind, end_inferred, " \
+    "truncated FROM incidents i "
 
 static json_t *parsed(sqlite3_stmt *s, int col)
 {
@@ -61,6 +65,9 @@ static json_t *row(sqlite3_stmt *s)
     const char *ack_kind = (const char *)sqlite3_column_text(s, 18);
     json_object_set_new(o, "acknowledged_by", ack_kind ? json_string(ack_kind) : json_null());
     json_object_set_new(o, "mitigated_at", time_or_null(s, 8));
+    /* Only when so, so that incidents without them read as before. */
+    if (sqlite3_column_int(s, 19))
+        json_object_set_new(o, "mitigated_inferred", json_true());
     json_object_set_new(o, "resolved_at", time_or_null(s, 9));
     json_object_set_new(o, "alerts", json_integer(sqlite3_column_int64(s, 10)));
     json_object_set_new(o, "users_impacted",
@@ -73,6 +80,8 @@ static json_t *row(sqlite3_stmt *s)
     json_object_set_new(o, "during", deploys(s, 14));
     json_object_set_new(o, "flapping", parsed(s, 15));
     json_object_set_new(o, "aliases", parsed(s, 16));
+    if (sqlite3_column_int64(s, 20) > 0)
+        json_object_set_new(o, "truncated_alerts", json_integer(sqlite3_column_int64(s, 20)));
     return o;
 }
 

@@ -25,6 +25,9 @@ const char corr_sql_incidents_between[] =
     "acknowledged_at, mitigated_at, resolved_at FROM incidents WHERE (?1 IS NULL OR start >= ?1) "
     "AND (?2 IS NULL OR start < ?2) ORDER BY start, id";
 
+const char corr_sql_episode_ends[] =
+    "SELECT identity, starts_at, ends_at, inferred_end FROM episodes WHERE incident = ?1";
+
 const char corr_sql_episode_labels[] =
     "SELECT labels FROM episodes WHERE incident = ?1 ORDER BY seq";
 

@@ -33,6 +33,10 @@ extern const char corr_sql_incident_history[];
  * acknowledged_at, mitigated_at, resolved_at. */
 extern const char corr_sql_incidents_between[];
 
+/* ?1 incident id -> its episodes' identity, starts_at, ends_at (the
+ * resolve's own, or NULL) and inferred_end (NULL unless inferred). */
+extern const char corr_sql_episode_ends[];
+
 /* ?1 incident id -> the labels (JSON) of its episodes, in insertion order. */
 extern const char corr_sql_episode_labels[];
 

@@ -75,20 +75,43 @@ static const field_t event_fields[] = {
     {"actor", F_STR, false},
     {"version", F_STR, false},
     {"url", F_STR, false},
+    {"last_observed_at", F_INT, false},
+    {"first_place", F_STR, false},
+    {"confirmed", F_INT, false},
 };
 #define NEVENT_FIELDS (sizeof event_fields / sizeof event_fields[0])
 #define EVENT_COLS STORE_EVENT_COLS
 
 /* The episodes columns a replica carries, in the order of EPISODE_COLS. */
 static const field_t episode_fields[] = {
-    {"rule", F_STR, true},      {"gkey", F_JSONTEXT, true}, {"identity", F_STR, true},
-    {"starts_at", F_INT, true}, {"ends_at", F_INT, false},  {"observed_at", F_INT, false},
-    {"name", F_STR, false},     {"service", F_STR, false},  {"labels", F_JSONTEXT, true},
+    {"rule", F_STR, true},
+    {"gkey", F_JSONTEXT, true},
+    {"identity", F_STR, true},
+    {"starts_at", F_INT, true},
+    {"ends_at", F_INT, false},
+    {"observed_at", F_INT, false},
+    {"name", F_STR, false},
+    {"service", F_STR, false},
+    {"labels", F_JSONTEXT, true},
     {"users", F_INT, false},
+    /* the lifecycle (schema 6): a view judges nothing, but carries them as
+     * of the incident's last publication (a re-notification that changes
+     * no incident moves last_seen and stale_at without publishing) */
+    {"last_seen", F_INT, false},
+    {"stale_at", F_INT, false},
+    {"topic", F_STR, false},
+    {"truncated", F_INT, false},
+    {"trunc_seen", F_INT, false},
+    {"trunc_stale_at", F_INT, false},
+    {"trunc_topic", F_STR, false},
+    {"tent_end", F_INT, false},
+    {"inferred_end", F_INT, false},
 };
 #define NEPISODE_FIELDS (sizeof episode_fields / sizeof episode_fields[0])
 #define EPISODE_COLS                                                                               \
-    "rule, gkey, identity, starts_at, ends_at, observed_at, name, service, labels, users"
+    "rule, gkey, identity, starts_at, ends_at, observed_at, name, service, labels, users, "        \
+    "last_seen, stale_at, topic, truncated, trunc_seen, trunc_stale_at, trunc_topic, tent_end, "   \
+    "inferred_end"
 
 /* incidents columns holding JSON text, checked as such when applied. */
 static const char *const incident_json_cols[] = {"gkey",   "services", "suspects",
@@ -282,9 +305,15 @@ static const char *const sql[NSTMT] = {
                          "identity = ?3 AND starts_at = ?4",
     [S_UPSERT_EPISODE] =
         "INSERT INTO episodes (" EPISODE_COLS ", incident) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-        "?8, ?9, ?10, ?11) ON CONFLICT (rule, gkey, identity, starts_at) DO UPDATE SET "
+        "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20) ON CONFLICT (rule, gkey, "
+        "identity, "
+        "starts_at) DO UPDATE SET "
         "ends_at = excluded.ends_at, observed_at = excluded.observed_at, name = excluded.name, "
         "service = excluded.service, labels = excluded.labels, users = excluded.users, "
+        "last_seen = excluded.last_seen, stale_at = excluded.stale_at, topic = excluded.topic, "
+        "truncated = excluded.truncated, trunc_seen = excluded.trunc_seen, "
+        "trunc_stale_at = excluded.trunc_stale_at, trunc_topic = excluded.trunc_topic, "
+        "tent_end = excluded.tent_end, inferred_end = excluded.inferred_end, "
         "incident = excluded.incident",
     [S_HAS_EPISODES] = "SELECT 1 FROM episodes WHERE incident = ?1 LIMIT 1",
     [S_HAS_INCIDENT] = "SELECT 1 FROM incidents WHERE id = ?1",
@@ -476,11 +505,19 @@ static int put_event(apply_t *a, const json_t *ev, const char *where)
     if (run(a, s, "storing an event") != 0)
         return -1;
     const json_t *obs = json_object_get(ev, "observed_at");
-    if (sqlite3_changes(a->db) == 0 && json_is_integer(obs)) {
+    const json_t *last = json_object_get(ev, "last_observed_at");
+    const json_t *confirmed = json_object_get(ev, "confirmed");
+    if (sqlite3_changes(a->db) == 0 &&
+        (json_is_integer(obs) || json_is_integer(last) || json_is_integer(confirmed))) {
         if (!(s = stmt(a, S_EARLIER_OBSERVED)))
             return -1;
         sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 2, json_integer_value(obs));
+        if (json_is_integer(obs))
+            sqlite3_bind_int64(s, 2, json_integer_value(obs));
+        if (json_is_integer(last))
+            sqlite3_bind_int64(s, 3, json_integer_value(last));
+        if (json_is_integer(confirmed))
+            sqlite3_bind_int64(s, 4, json_integer_value(confirmed));
         return run(a, s, "updating observed_at");
     }
     return 0;

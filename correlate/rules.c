@@ -258,6 +258,19 @@ static int get_impact_start(loader_t *ld, const yaml_node_t *n, corr_rule_t *r)
     return 0;
 }
 
+/* silences: note (default) or acknowledge. */
+static int get_silences(loader_t *ld, const yaml_node_t *n, corr_rule_t *r)
+{
+    const char *s = scalar(n);
+    if (s && strcmp(s, "note") == 0)
+        r->silence_ack = false;
+    else if (s && strcmp(s, "acknowledge") == 0)
+        r->silence_ack = true;
+    else
+        return at(ld, n, "silences: expected note or acknowledge");
+    return 0;
+}
+
 static int load_rule(loader_t *ld, const yaml_node_t *map, corr_rule_t *r)
 {
     const yaml_node_t *kn, *vn;
@@ -295,12 +308,14 @@ static int load_rule(loader_t *ld, const yaml_node_t *map, corr_rule_t *r)
             rc = load_impact(ld, vn, r);
         else if (strcmp(key, "impact_start") == 0)
             rc = get_impact_start(ld, vn, r);
+        else if (strcmp(key, "silences") == 0)
+            rc = get_silences(ld, vn, r);
         else if (strcmp(key, "continue") == 0)
             rc = get_bool(ld, vn, "continue", &r->cont);
         else
             return at(ld, kn,
                       "unknown key '%s' (known: name, description, match, group_by, gap, quiet, "
-                      "deploys, impact, impact_start, continue)",
+                      "deploys, impact, impact_start, silences, continue)",
                       key);
         if (rc != 0)
             return -1;

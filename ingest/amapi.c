@@ -7,9 +7,16 @@
  * A postable alert has no status: Alertmanager takes it as firing unless
  * endsAt is set and in the past. "Past" is judged against the record's
  * observed_at (its Kafka timestamp), never the clock, so that replaying the
- * same records gives the same events; when observed_at is unknown (a raw
- * line from a file), a set endsAt means resolved unless it is past the
- * plausible times (AM_TIME_PLAUSIBLE_MAX), which only the future can be. Clients may leave
+ * same records gives the same events. When observed_at is unknown (a raw
+ * line from a file) the endsAt alone cannot tell: Prometheus sets a future
+ * endsAt on every firing alert it sends, moved on at each re-send, while
+ * it re-sends a resolved alert with its endsAt unchanged. So a set endsAt
+ * past the plausible times (AM_TIME_PLAUSIBLE_MAX), which only the future
+ * can be, is firing; any other is then an unconfirmed end: the event is
+ * resolved at it and carries the annotation ends_at_unconfirmed, and the
+ * correlator takes it as the resolve only once a second record repeats it
+ * unchanged, else the greatest such endsAt ends the episode, marked
+ * inferred. Clients may leave
  * startsAt out (Alertmanager stamps the arrival time): observed_at then
  * stands in, and without it the record is refused naming the field rather
  * than given an invented time. Recognised as an array whose first member is
@@ -46,6 +53,8 @@ static int decode_alert(const json_t *alert, const char *field, const ingest_ctx
                                                                   : ends <= ctx->observed_at);
     ev->status = am_xstrdup(resolved ? "resolved" : "firing");
     ev->ends_at = resolved ? ends : AM_TIME_NONE;
+    if (resolved && ctx->observed_at == AM_TIME_NONE)
+        am_labels_set(&ev->annotations, AM_ENDS_UNCONFIRMED, "true");
     ingest_alert_finish(ev, ctx);
     return 0;
 }

@@ -50,15 +50,17 @@ struct ingest_decoder {
  * unwrapped before anything looks inside it; CDEvents, GitHub, Flux and
  * PagerDuty have distinctive top-level keys; Grafana is an Alertmanager
  * webhook plus orgId/version "1", so it must come before Alertmanager; the
- * Alertmanager API is the only bare array; the generic format is known only
+ * Alertmanager API is the only bare array; the event recorder's records
+ * have "@timestamp" (or an older "timestamp") and "data", which no other
+ * format has at the top; the generic format is known only
  * by its "kind", which a payload of another format could also carry.
  * Formats without detect() (aftermath's own keyed records) are chosen by
  * name only. */
 static const ingest_format_t *const formats[] = {
     &ingest_format_cloudevents,  &ingest_format_cdevents,  &ingest_format_github,
     &ingest_format_flux,         &ingest_format_pagerduty, &ingest_format_grafana,
-    &ingest_format_alertmanager, &ingest_format_amapi,     &ingest_format_generic,
-    &ingest_format_keyed,
+    &ingest_format_alertmanager, &ingest_format_amapi,     &ingest_format_amevents,
+    &ingest_format_generic,      &ingest_format_keyed,
 };
 #define NFORMATS (sizeof formats / sizeof formats[0])
 
@@ -213,8 +215,14 @@ static int decode_with(const ingest_decoder_t *dec, const am_label_map_t *map, i
     json_error_t jerr;
     json_t *root = json_loadb(payload, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (!root) {
-        am_errf(err, errlen, "invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
-                jerr.text);
+        if (format && strcmp(format, ingest_format_amevents.name) == 0)
+            am_errf(err, errlen,
+                    "%s: not JSON (invalid at line %d column %d: %s): the event recorder's "
+                    "protobuf format is not read; set format: json on its Kafka output",
+                    ingest_format_amevents.name, jerr.line, jerr.column, jerr.text);
+        else
+            am_errf(err, errlen, "invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
+                    jerr.text);
         return -1;
     }
     int rc = -1;
@@ -235,7 +243,8 @@ static int decode_with(const ingest_decoder_t *dec, const am_label_map_t *map, i
         fmt = ingest_format_detect(root);
         if (!fmt) {
             am_errf(err, errlen,
-                    "not a known format (expected an Alertmanager webhook or API array, Grafana, "
+                    "not a known format (expected an Alertmanager webhook, API array or event "
+                    "recorder record, Grafana, "
                     "PagerDuty, CDEvents/CloudEvents, GitHub deployment or Flux event, or an "
                     "aftermath event with \"kind\"; see docs/formats.md)");
             goto done;

@@ -41,7 +41,7 @@ void ingest_decoder_set_topic_map(ingest_decoder_t *dec, const char *topic,
                                   const am_label_map_t *map);
 
 /* Names a format: "auto" or a decoder's name ("alertmanager",
- * "alertmanager-api", "grafana", "pagerduty", "cdevents", "cloudevents",
+ * "alertmanager-api", "alertmanager-events", "grafana", "pagerduty", "cdevents", "cloudevents",
  * "github", "flux", "generic", or "aftermath-event", aftermath's own
  * keyed-topic records, which are never detected: ingest/keyed.h;
  * docs/formats.md). Returns 0 when known. */

@@ -32,6 +32,7 @@ typedef struct ingest_format {
 extern const ingest_format_t ingest_format_generic;
 extern const ingest_format_t ingest_format_alertmanager;
 extern const ingest_format_t ingest_format_amapi;
+extern const ingest_format_t ingest_format_amevents;
 extern const ingest_format_t ingest_format_grafana;
 extern const ingest_format_t ingest_format_pagerduty;
 extern const ingest_format_t ingest_format_cdevents;

@@ -114,6 +114,45 @@ db_error:
     return -1;
 }
 
+/* The correlator's ends of the incident's alert episodes, over what the
+ * events say: an episode with no resolve takes its inferred end (marked
+ * by the annotation end_inferred), and an unconfirmed end (an API v2 body
+ * without a record time) counts only as the episode's own. */
+static int apply_episode_ends(sqlite3 *db, const char *id, report_linked_t *v, size_t n, char *err,
+                              size_t errlen)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, corr_sql_episode_ends, -1, &s, NULL) != SQLITE_OK ||
+        sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT) != SQLITE_OK)
+        goto db_error;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *identity = (const char *)sqlite3_column_text(s, 0);
+        int64_t starts = sqlite3_column_int64(s, 1);
+        int64_t ends = col_time(s, 2), inferred = col_time(s, 3);
+        for (size_t i = 0; identity && i < n; i++) {
+            am_event_t *e = &v[i].ev;
+            if (e->kind != AM_KIND_ALERT || e->starts_at != starts || !e->identity ||
+                strcmp(e->identity, identity) != 0)
+                continue;
+            bool unconfirmed = am_labels_get(&e->annotations, AM_ENDS_UNCONFIRMED) != NULL;
+            if (e->ends_at != AM_TIME_NONE && !unconfirmed)
+                continue;
+            e->ends_at = ends != AM_TIME_NONE ? ends : inferred;
+            if (ends == AM_TIME_NONE && inferred != AM_TIME_NONE)
+                am_labels_set(&e->annotations, "end_inferred", "true");
+        }
+    }
+    if (rc != SQLITE_DONE)
+        goto db_error;
+    sqlite3_finalize(s);
+    return 0;
+db_error:
+    am_errf(err, errlen, "reading the episodes of %s: %s", id, sqlite3_errmsg(db));
+    sqlite3_finalize(s);
+    return -1;
+}
+
 const char *report_duration(int64_t ms, char out[REPORT_DURATION_STRLEN])
 {
     char d[AM_TIME_STRLEN];
@@ -171,6 +210,11 @@ static json_t *summary(const json_t *inc, bool no_names)
         json_object_get(inc, "services"), "users_impacted", json_object_get(inc, "users_impacted"));
     json_object_set(s, "started_from", json_object_get(inc, "started_from"));
     json_object_set(s, "acknowledged_by", json_object_get(inc, "acknowledged_by"));
+    /* Only when so, like the incident's own keys (correlate/incident.c). */
+    if (json_is_true(json_object_get(inc, "mitigated_inferred")))
+        json_object_set_new(s, "mitigated_inferred", json_true());
+    if (json_is_integer(json_object_get(inc, "truncated_alerts")))
+        json_object_set(s, "truncated_alerts", json_object_get(inc, "truncated_alerts"));
     if (no_names)
         json_object_set_new(s, "lead_withheld", json_boolean(json_is_string(lead)));
     else
@@ -323,7 +367,8 @@ report_draft_t *report_draft_create(store_t *st, const char *id, const report_op
         goto init_error;
     }
     sqlite3 *db = store_db(st);
-    if (read_linked(db, cid, &ev, &n, err, errlen) != 0)
+    if (read_linked(db, cid, &ev, &n, err, errlen) != 0 ||
+        apply_episode_ends(db, cid, ev, n, err, errlen) != 0)
         goto init_error;
     less = report_draft_lessons(db, inc, cid, err, errlen);
     if (!less)

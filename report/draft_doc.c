@@ -153,8 +153,18 @@ void report_doc_summary(const report_doc_style_t *st, const report_draft_t *d, a
         am_buf_printf(b, " (%s)", report_ack_note(s));
     kv(st, b, "Mitigated (UTC)", &rows);
     am_buf_puts(b, report_when(json_object_get(s, "mitigated_at"), t));
+    if (json_is_true(json_object_get(s, "mitigated_inferred")))
+        am_buf_puts(b, " (inferred: no resolve was received; the alert fired again or stopped "
+                       "being re-notified)");
     kv(st, b, "Resolved (UTC)", &rows);
     am_buf_puts(b, report_when(json_object_get(s, "resolved_at"), t));
+    if (json_is_integer(json_object_get(s, "truncated_alerts"))) {
+        kv(st, b, "Notifications", &rows);
+        am_buf_printf(b,
+                      "truncated: up to %lld alerts were left out of a notification, so the "
+                      "alerts listed may not be all that fired",
+                      (long long)json_integer_value(json_object_get(s, "truncated_alerts")));
+    }
     kv(st, b, "Correlation rule", &rows);
     esc(st, b, report_str(m, "rule"));
     am_buf_puts(b, ", group ");

@@ -174,6 +174,8 @@ json_t *report_timeline_alerts(const report_linked_t *ev, size_t n)
         }
         if (e->starts_at != AM_TIME_NONE)
             add_episode(json_object_get(a, "episodes"), e->starts_at, e->ends_at);
+        if (am_labels_get(&e->annotations, "end_inferred"))
+            json_object_set_new(a, "end_inferred", json_true());
         int64_t obs = report_json_time(json_object_get(a, "notified_at"));
         if (e->observed_at != AM_TIME_NONE && (obs == AM_TIME_NONE || e->observed_at < obs))
             json_object_set_new(a, "notified_at", time_json(e->observed_at));
@@ -345,6 +347,8 @@ static void add_alert_lines(entries_t *es, const json_t *a)
             else
                 am_buf_printf(&text, "%.10s %.8s", t2, t2 + 11);
             am_buf_printf(&text, ", over %s", am_duration_format(last - first, du));
+            if (json_is_true(json_object_get(a, "end_inferred")))
+                am_buf_puts(&text, " (an end inferred)");
         }
         if (summary)
             am_buf_printf(&text, " - %s", summary);
@@ -362,7 +366,10 @@ static void add_alert_lines(entries_t *es, const json_t *a)
     int64_t end = report_json_time(json_object_get(a, "last_resolved"));
     if (end != AM_TIME_NONE) {
         am_buf_reset(&text);
-        am_buf_printf(&text, "Alert %s resolved", name);
+        am_buf_printf(&text, "Alert %s %s", name,
+                      json_is_true(json_object_get(a, "end_inferred"))
+                          ? "ended (inferred: no resolve was received)"
+                          : "resolved");
         add(es, end, RANK_RESOLVED, "alert_resolved", text.p, src.p, NULL);
     }
 done:
@@ -451,10 +458,17 @@ json_t *report_timeline_build(const json_t *incident, const json_t *alerts,
     else if (!ack_seen)
         add(&es, acked, RANK_ACK, "ack", "Acknowledged: first human response", "incident record",
             NULL);
-    add(&es, mitigated, RANK_MITIGATION, "mitigation",
-        mitigated == AM_TIME_NONE ? "Mitigation: unknown, an alert is still firing"
-                                  : "Mitigated: last alert of the incident resolved",
-        "latest alert end, monitoring clock", NULL);
+    if (json_is_true(json_object_get(incident, "mitigated_inferred")))
+        add(&es, mitigated, RANK_MITIGATION, "mitigation",
+            "Mitigated (inferred): no resolve was received for the last alert",
+            "inferred end: the alert fired again, or its last notification before it stopped "
+            "being re-notified (stale_after)",
+            NULL);
+    else
+        add(&es, mitigated, RANK_MITIGATION, "mitigation",
+            mitigated == AM_TIME_NONE ? "Mitigation: unknown, an alert is still firing"
+                                      : "Mitigated: last alert of the incident resolved",
+            "latest alert end, monitoring clock", NULL);
     add(&es, resolved, RANK_RESOLUTION, "resolution",
         resolved != AM_TIME_NONE ? "Resolved"
         : open                   ? "Resolution: unknown, the incident is still open"

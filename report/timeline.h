@@ -35,8 +35,10 @@ typedef struct report_linked {
  * firing: name, service, severity, instances, components, summary,
  * description (from the firing notifications' annotations, else null),
  * first_firing, last_resolved (null while it fires), notified_at (earliest
- * delivery, or null), cycles, episodes ([{starts_at, ends_at}]), and only
- * when a time of the alert was refused as implausible, times_refused (the
+ * delivery, or null), cycles, episodes ([{starts_at, ends_at}]),
+ * end_inferred (true, only when an event's end was inferred by the
+ * correlator: the annotation end_inferred, report/draft.c), and only when
+ * a time of the alert was refused as implausible, times_refused (the
  * events' AM_ANNOTATION_TIME_REFUSED notes, sorted, each once; the
  * timeline line of the alert says them too). Times are RFC 3339 UTC or
  * null. ev[0..n) is only read. */

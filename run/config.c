@@ -23,6 +23,7 @@
  * borrows them.
  */
 #include "run/config.h"
+#include "correlate/engine.h"
 #include "run/http.h"
 #include "common/buf.h"
 #include "common/time.h"
@@ -105,6 +106,10 @@ static const key_def_t keys[] = {
      H("how often lag and rates are logged (level info)")},
     {"retention", KEY_DURATION_OFF, F(retention_ms), 86400 * 1000, INT64_C(100) * 366 * 86400000,
      "off", H("prune what is older, hourly (docs/reliability.md); off keeps everything")},
+    {"stale_after", KEY_DURATION_OFF, F(stale_after_ms), 60 * 1000, INT64_C(366) * 86400000,
+     "4h30m",
+     H("a firing alert not re-notified this long ends at its last delivery, inferred (per topic "
+       "too; docs/formats.md)")},
     {"max_record_bytes", KEY_INT, F(max_record_bytes), 1024, 64 * 1024 * 1024, "1048576",
      H("larger records are refused")},
     {"max_json_depth", KEY_INT, F(max_json_depth), 2, 1000, "32", H("deeper JSON is refused")},
@@ -380,6 +385,7 @@ static int add_topic(run_config_t *cfg, const char *name, size_t name_len, const
     cfg->topics[cfg->ntopics].format =
         format && strcmp(format, "auto") != 0 ? am_xstrdup(format) : NULL;
     memset(&cfg->topics[cfg->ntopics].labels, 0, sizeof cfg->topics[cfg->ntopics].labels);
+    cfg->topics[cfg->ntopics].stale_after_ms = 0;
     cfg->ntopics++;
     return 0;
 }
@@ -784,7 +790,7 @@ static int load_topics(loader_t *ld, const yaml_node_t *seq)
         if (item->type != YAML_MAPPING_NODE)
             return node_fail(ld, item,
                              "topics: each item is a topic name or {name, format, labels}");
-        const yaml_node_t *name = NULL, *format = NULL, *labels = NULL;
+        const yaml_node_t *name = NULL, *format = NULL, *labels = NULL, *stale = NULL;
         for (yaml_node_pair_t *p = item->data.mapping.pairs.start; p < item->data.mapping.pairs.top;
              p++) {
             yaml_node_t *k = yaml_document_get_node(&ld->doc, p->key);
@@ -806,9 +812,12 @@ static int load_topics(loader_t *ld, const yaml_node_t *seq)
                 name = v;
             } else if (strcmp(scalar(k), "format") == 0) {
                 format = v;
+            } else if (strcmp(scalar(k), "stale_after") == 0) {
+                stale = v;
             } else {
                 char msg[512];
-                snprintf(msg, sizeof msg, "topics: unknown key '%s' (known: name, format, labels)",
+                snprintf(msg, sizeof msg,
+                         "topics: unknown key '%s' (known: name, format, labels, stale_after)",
                          scalar(k));
                 return node_fail(ld, k, msg);
             }
@@ -818,6 +827,21 @@ static int load_topics(loader_t *ld, const yaml_node_t *seq)
         if (add_topic(ld->cfg, scalar(name), name->data.scalar.length,
                       format ? scalar(format) : NULL, origin, ld->err, ld->errlen) != 0)
             return -1;
+        if (stale && strcmp(scalar(stale), "off") == 0) {
+            ld->cfg->topics[ld->cfg->ntopics - 1].stale_after_ms = -1;
+        } else if (stale) {
+            char why[256];
+            int64_t ms = 0;
+            int bad =
+                am_duration_parse(scalar(stale), stale->data.scalar.length, &ms, why, sizeof why);
+            if (bad || ms < 60 * 1000 || ms > INT64_C(366) * 86400000) {
+                char msg[512];
+                snprintf(msg, sizeof msg, "topics: stale_after: %s",
+                         bad ? why : "not from 1m to 366d, or off");
+                return node_fail(ld, stale, msg);
+            }
+            ld->cfg->topics[ld->cfg->ntopics - 1].stale_after_ms = ms;
+        }
         char what[320];
         snprintf(what, sizeof what, "topics: %.200s: labels", scalar(name));
         if (labels &&
@@ -1454,6 +1478,11 @@ void run_config_print(const run_config_t *cfg, FILE *out)
                 put_quoted(out, cfg->topics[j].name);
                 if (cfg->topics[j].format)
                     fprintf(out, "\n    format: %s", cfg->topics[j].format);
+                if (cfg->topics[j].stale_after_ms)
+                    fprintf(out, "\n    stale_after: %s",
+                            cfg->topics[j].stale_after_ms < 0
+                                ? "off"
+                                : am_duration_format(cfg->topics[j].stale_after_ms, d));
                 fputc('\n', out);
                 if (has_labels(&cfg->topics[j].labels)) {
                     fprintf(out, "    labels:\n");
@@ -1660,4 +1689,17 @@ void run_config_log(const run_config_t *cfg, const am_log_t *log)
         if (has_labels(&cfg->topics[i].labels))
             log_label_map(cfg, &cfg->topics[i], log);
     am_buf_free(&topics);
+}
+
+void run_config_stale(const run_config_t *cfg, corr_options_t *opts, corr_stale_topic_t **topics)
+{
+    opts->stale_after = cfg->stale_after_ms ? cfg->stale_after_ms : -1;
+    *topics = am_xcalloc(cfg->ntopics ? cfg->ntopics : 1, sizeof **topics);
+    size_t n = 0;
+    for (size_t i = 0; i < cfg->ntopics; i++)
+        if (cfg->topics[i].stale_after_ms)
+            (*topics)[n++] =
+                (corr_stale_topic_t){cfg->topics[i].name, cfg->topics[i].stale_after_ms};
+    opts->stale_topics = *topics;
+    opts->nstale_topics = n;
 }

@@ -57,6 +57,7 @@ typedef struct run_config_topic {
     char *name;
     char *format;               /* forced format ("generic", "alertmanager", ...); NULL = detect */
     run_config_labels_t labels; /* the fields this topic maps its own way */
+    int64_t stale_after_ms;     /* 0: the top-level stale_after; -1: "off" (never stale) */
 } run_config_topic_t;
 
 /* One webhook source of the receiver (receive.sources): POST
@@ -107,6 +108,8 @@ typedef struct run_config {
     long max_labels_per_event;   /* labels (and annotations) per event; default 128 */
     long max_label_bytes;        /* one label name or value; default 16 KiB */
     long max_open_groups;        /* group keys the correlator holds at once; default 10000 */
+    int64_t stale_after_ms;      /* an open alert not re-notified for this long ends (inferred);
+                                    default 4h30m; 0 = off (corr_options_t.stale_after) */
     run_config_labels_t labels;  /* top-level labels: fields not named keep the default */
     char *view_group;            /* run_config_group()'s default for role view, once made */
     /* The webhook receiver (receive:). */
@@ -123,6 +126,14 @@ typedef struct run_config {
  * github, cdevents and flux -> deploys, generic -> notes, no credentials).
  * *n receives their count; borrowed. */
 const run_config_webhook_t *run_config_webhooks(const run_config_t *cfg, size_t *n);
+
+/* The correlator's staleness options under cfg: opts->stale_after and,
+ * for each topic with its own stale_after, an entry of *topics (a new
+ * array the caller frees; the names are cfg's) that opts points to. */
+struct corr_options;
+struct corr_stale_topic;
+void run_config_stale(const run_config_t *cfg, struct corr_options *opts,
+                      struct corr_stale_topic **topics);
 
 /* The decoder limits cfg sets. */
 void run_config_limits(const run_config_t *cfg, ingest_limits_t *limits);

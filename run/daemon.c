@@ -215,7 +215,10 @@ static unit_t *unit_open(consume_ctx_t *ctx, int32_t part, char *err, size_t err
         return NULL;
     corr_options_t copts = {
         .max_open_groups = (size_t)ctx->cfg->max_open_groups, .nparts = ctx->nparts, .part = part};
+    corr_stale_topic_t *stale;
+    run_config_stale(ctx->cfg, &copts, &stale);
     corr_engine_t *engine = corr_engine_create(st, ctx->rules, ctx->log, &copts, err, errlen);
+    free(stale);
     if (!engine || corr_engine_changed_load(engine, err, errlen) != 0) {
         corr_engine_destroy(engine);
         store_close(st);
@@ -977,7 +980,10 @@ run_daemon_t *run_daemon_create(const run_config_t *cfg, const run_daemon_opts_t
     }
     if (cfg->role == RUN_ROLE_ALL) {
         corr_options_t copts = {.max_open_groups = (size_t)cfg->max_open_groups};
+        corr_stale_topic_t *stale;
+        run_config_stale(cfg, &copts, &stale);
         d->engine = corr_engine_create(d->st, d->rules, log, &copts, err, errlen);
+        free(stale);
         if (!d->engine)
             goto init_error;
     }

@@ -28,9 +28,11 @@
  */
 #include "run/pipeline.h"
 #include "run/repeats.h"
+#include "ingest/keyed.h"
 #include "common/buf.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,6 +253,34 @@ static int commit(run_pipeline_t *p, char *err, size_t errlen)
     return 0;
 }
 
+/* The record time that moves its topic's clock (staleness): its own; but
+ * a keyed-topic record's is the event's observed_at, or "now" where the
+ * event had none (the producer's 0), so the events' own is taken. */
+static int64_t clock_time(const run_pipeline_t *p, const am_record_t *rec,
+                          const am_event_list_t *events)
+{
+    const char *format = rec->format ? rec->format : p->format;
+    if (strcmp(format, INGEST_FORMAT_KEYED) != 0)
+        return rec->ts;
+    int64_t t = AM_TIME_NONE;
+    for (size_t i = 0; i < events->n; i++)
+        if (events->v[i].observed_at != AM_TIME_NONE &&
+            (t == AM_TIME_NONE || events->v[i].observed_at > t))
+            t = events->v[i].observed_at;
+    return t;
+}
+
+/* True when an event of the record has an unconfirmed end: the same bytes
+ * from another record confirm it (store_put, STORE_REPEATED), so the
+ * record is not remembered by the repeat skip. */
+static bool confirmable(const am_event_list_t *events)
+{
+    for (size_t i = 0; i < events->n; i++)
+        if (am_labels_get(&events->v[i].annotations, AM_ENDS_UNCONFIRMED))
+            return true;
+    return false;
+}
+
 /* Stores one decoded record (decode_rc/why: ingest_decode's outcome;
  * events: what it decoded to) and ends the batch when it is full. */
 static int store_one(run_pipeline_t *p, const am_record_t *rec, run_repeats_key_t key,
@@ -290,6 +320,8 @@ static int store_one(run_pipeline_t *p, const am_record_t *rec, run_repeats_key_
             p->outcome = am_xrealloc(p->outcome, p->outcome_cap * sizeof *p->outcome);
         }
         rc = store_put(p->st, rec, events, p->outcome, err, errlen);
+        if (rc == 0 && p->engine)
+            rc = corr_engine_record(p->engine, rec->topic, clock_time(p, rec, events));
         for (size_t i = 0; rc == 0 && i < events->n; i++) {
             p->stats.events++;
             if (p->outcome[i] == STORE_NEW) {
@@ -299,11 +331,12 @@ static int store_one(run_pipeline_t *p, const am_record_t *rec, run_repeats_key_
                 p->stats.duplicates++;
                 p->stats.earlier += p->outcome[i] == STORE_EARLIER;
             }
-            /* The correlator sees what the store took as new or earlier. */
+            /* The correlator sees what the store took as new, earlier or
+             * later (a re-notification: the episode's latest delivery). */
             if (p->engine && p->outcome[i] != STORE_DUPLICATE)
                 rc = corr_engine_add(p->engine, &events->v[i], err, errlen);
         }
-        if (rc == 0)
+        if (rc == 0 && !confirmable(events))
             run_repeats_note(p->repeats, key, rec->ts, (uint32_t)events->n);
     }
     if (rc != 0) {

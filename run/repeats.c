@@ -1,11 +1,13 @@
 /*
  * repeats.c - the table of records already taken (repeats.h).
  *
- * Open hashing in 4-way buckets of 32-byte entries; the bucket is chosen by
+ * Open hashing in 4-way buckets of 40-byte entries; the bucket is chosen by
  * h1 and an entry matches on both hashes, so a false skip needs a 128-bit
  * collision. The hash is seeded per process (time and pid) so that a
  * sender cannot craft two records that collide. Timestamps are kept with
- * "none" as INT64_MAX, which makes "no earlier than" a plain comparison.
+ * "none" as INT64_MAX in min_ts, which makes "no earlier than" a plain
+ * comparison; max_ts holds real timestamps only (INT64_MIN before one), so
+ * a delivery without a time never hides a later one.
  */
 #include "run/repeats.h"
 #include "common/buf.h"
@@ -21,6 +23,7 @@
 typedef struct entry {
     uint64_t h1, h2;
     int64_t min_ts; /* INT64_MAX: only seen without a timestamp */
+    int64_t max_ts; /* latest timestamp, INT64_MIN when only seen without one */
     uint32_t nevents;
     uint32_t age; /* insertion tick, 0 = free */
 } entry_t;
@@ -107,7 +110,7 @@ int run_repeats_skip(const run_repeats_t *r, run_repeats_key_t key, int64_t ts, 
     const entry_t *e = bucket(r, key);
     for (int i = 0; i < WAYS; i++)
         if (e[i].age && e[i].h1 == key.h1 && e[i].h2 == key.h2) {
-            if (eff(ts) < e[i].min_ts)
+            if (ts != AM_TIME_NONE && (ts < e[i].min_ts || ts > e[i].max_ts))
                 return 0;
             *nevents = e[i].nevents;
             return 1;
@@ -126,12 +129,15 @@ void run_repeats_note(run_repeats_t *r, run_repeats_key_t key, int64_t ts, uint3
         if (e[i].age && e[i].h1 == key.h1 && e[i].h2 == key.h2) {
             if (eff(ts) < e[i].min_ts)
                 e[i].min_ts = eff(ts);
+            if (ts != AM_TIME_NONE && ts > e[i].max_ts)
+                e[i].max_ts = ts;
             return;
         }
         if (!e[i].age || (victim->age && e[i].age < victim->age))
             victim = &e[i];
     }
-    *victim = (entry_t){key.h1, key.h2, eff(ts), nevents, r->tick};
+    *victim =
+        (entry_t){key.h1, key.h2, eff(ts), ts == AM_TIME_NONE ? INT64_MIN : ts, nevents, r->tick};
 }
 
 void run_repeats_clear(run_repeats_t *r)

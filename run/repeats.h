@@ -6,11 +6,13 @@
  * What is remembered per record: two 64-bit hashes of (format, topic,
  * headers, payload) - the topic picks the label map, the headers may make
  * it a binary-mode CloudEvent -
- * the number of events it decoded to, and the earliest timestamp it was
- * delivered with. A repeat may be skipped only when it can change nothing:
- * decoding depends on those alone, except observed_at,
- * which the store moves back to the earliest delivery; so a repeat
- * delivered with an earlier timestamp than any seen still goes through.
+ * the number of events it decoded to, and the earliest and latest
+ * timestamps it was delivered with. A repeat may be skipped only when it
+ * can change nothing: decoding depends on those alone, except observed_at,
+ * which the store moves back to the earliest delivery and keeps as the
+ * latest one (a re-notification says the alert still fires: the correlator
+ * judges staleness by it); so a repeat delivered with a timestamp outside
+ * the span seen still goes through.
  * The table is a fixed number of 4-way buckets (the oldest entry of a full
  * bucket is replaced): memory is bounded whatever the stream, and a
  * forgotten record only costs a full decode, never a wrong result.
@@ -40,8 +42,9 @@ run_repeats_key_t run_repeats_key(const run_repeats_t *r, const char *format, co
                                   const char *headers, const char *payload, size_t len);
 
 /* Returns 1 and sets *nevents when the record of key was taken before with
- * a timestamp at or before ts (AM_TIME_NONE: after any), so that taking it
- * again would change nothing; else 0. */
+ * timestamps at or before ts and at or after it (ts AM_TIME_NONE: taken
+ * before at all, since a delivery without a time adds nothing), so that
+ * taking it again would change nothing; else 0. */
 int run_repeats_skip(const run_repeats_t *r, run_repeats_key_t key, int64_t ts, uint32_t *nevents);
 
 /* Notes that the record of key was taken (decoded and stored) with

@@ -7,10 +7,20 @@ const char store_sql_event_by_id[] = "SELECT " STORE_EVENT_COLS " FROM events WH
 
 const char store_sql_insert_event[] =
     "INSERT INTO events (" STORE_EVENT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-    "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) ON CONFLICT (id) DO NOTHING";
+    "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21) ON CONFLICT (id) DO NOTHING";
 
-const char store_sql_earlier_observed[] = "UPDATE events SET observed_at = ?2 WHERE id = ?1 AND "
-                                          "(observed_at IS NULL OR observed_at > ?2)";
+const char store_sql_earlier_observed[] =
+    "UPDATE events SET observed_at = CASE WHEN ?2 IS NOT NULL AND (observed_at IS NULL OR "
+    "observed_at > ?2) THEN ?2 ELSE observed_at END, last_observed_at = CASE WHEN ?3 IS NOT "
+    "NULL AND (last_observed_at IS NULL OR last_observed_at < ?3) THEN ?3 ELSE "
+    "last_observed_at END, confirmed = COALESCE(confirmed, ?4) WHERE id = ?1";
+
+const char store_sql_event_confirmed[] =
+    "SELECT 1 FROM events WHERE id = ?1 AND confirmed IS NOT NULL";
+
+const char store_sql_event_delivery[] =
+    "SELECT r.topic, ev.last_observed_at FROM events ev LEFT JOIN records r "
+    "ON r.seq = ev.record_seq WHERE ev.seq = ?1";
 
 const char store_sql_ack_for_identity[] =
     "SELECT 1 FROM events WHERE identity = ?1 AND kind = 'ack' LIMIT 1";

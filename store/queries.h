@@ -13,17 +13,28 @@
  * order (a macro, so that callers can build statements around it). */
 #define STORE_EVENT_COLS                                                                           \
     "id, kind, status, source, name, identity, service, environment, severity, labels, "           \
-    "annotations, summary, starts_at, ends_at, observed_at, actor, version, url"
+    "annotations, summary, starts_at, ends_at, observed_at, actor, version, url, "                 \
+    "last_observed_at, first_place, confirmed"
 
 /* ?1 event id -> its STORE_EVENT_COLS. */
 extern const char store_sql_event_by_id[];
 
-/* ?1..?18 the STORE_EVENT_COLS values: inserts the event unless its id is
+/* ?1..?21 the STORE_EVENT_COLS values: inserts the event unless its id is
  * stored (a view's copy of an event; no record). */
 extern const char store_sql_insert_event[];
 
-/* ?1 event id, ?2 observed_at: moves the event's observed_at earlier. */
+/* ?1 event id, ?2 observed_at, ?3 last_observed_at, ?4 confirmed: moves
+ * the event's observed_at earlier and its last_observed_at later, and
+ * confirms it once. */
 extern const char store_sql_earlier_observed[];
+
+/* ?1 event id -> one row when the event's unconfirmed end was confirmed
+ * by another record. */
+extern const char store_sql_event_confirmed[];
+
+/* ?1 event seq -> the topic of the record it came from (NULL: a file) and
+ * its latest delivery (recorrelate replays each event's clock). */
+extern const char store_sql_event_delivery[];
 
 /* ?1 identity -> one row when an ack names that alert identity. */
 extern const char store_sql_ack_for_identity[];

@@ -50,7 +50,11 @@ CREATE TABLE events (
   starts_at INTEGER, ends_at INTEGER,
   observed_at INTEGER,            -- earliest record timestamp it was delivered with
   actor TEXT, version TEXT, url TEXT,
-  record_seq INTEGER REFERENCES records(seq)
+  record_seq INTEGER REFERENCES records(seq),
+  last_observed_at INTEGER,       -- latest record timestamp it was delivered with
+  first_place TEXT,               -- the record it first came from (an unconfirmed end is
+                                  -- confirmed only by another record)
+  confirmed INTEGER               -- 1 once such an end was repeated by another record
 );
 CREATE INDEX events_by_record ON events (record_seq);
 CREATE INDEX events_by_kind_time ON events (kind, starts_at);
@@ -95,11 +99,21 @@ CREATE TABLE episodes (
   name TEXT, service TEXT, labels TEXT NOT NULL,
   users INTEGER,                  -- users impacted this alert reports
   incident TEXT,                  -- the incident it belongs to
+  last_seen INTEGER,              -- latest delivery
+  stale_at INTEGER,               -- when it goes stale on its topic's clock (stale_after)
+  topic TEXT,                     -- the topic whose clock judges it
+  truncated INTEGER,              -- a truncated notification of its group refreshed it
+  trunc_stale_at INTEGER, trunc_seen INTEGER, trunc_topic TEXT,
+  tent_end INTEGER,               -- an unconfirmed end (API v2 raw lines) not yet confirmed
+  inferred_end INTEGER,           -- the end inferred without a resolve; ends_at stays the
+                                  -- resolves' own
   UNIQUE (rule, gkey, identity, starts_at)
 );
 CREATE INDEX episodes_by_key ON episodes (rule, gkey, starts_at);
 CREATE INDEX episodes_by_incident ON episodes (incident);
 CREATE INDEX episodes_by_identity ON episodes (identity);
+CREATE INDEX episodes_stale ON episodes (topic, stale_at) WHERE ends_at IS NULL;
+CREATE INDEX episodes_trunc ON episodes (rule, gkey, trunc_seen) WHERE trunc_seen IS NOT NULL;
 
 -- The incidents and their derived timestamps (DESIGN.md "Incident
 -- timestamps"); ids are INC-<day>-<hash of rule, key and start>.
@@ -121,7 +135,9 @@ CREATE TABLE "incidents" (
   same_values TEXT NOT NULL DEFAULT '[]',  -- the alerts' values of deploys.same labels
   link_basis TEXT,                -- what links were computed against
   impact_start INTEGER,           -- impact_start: deploy moved the start here
-  ack_kind TEXT                   -- what acknowledged: ack, deploy, NULL
+  ack_kind TEXT,                  -- what acknowledged: ack, deploy, NULL
+  end_inferred INTEGER,           -- 1 when the mitigation rests on an inferred end
+  truncated INTEGER               -- alerts its notifications left out (truncatedAlerts)
 );
 CREATE INDEX incidents_by_key ON incidents (rule, gkey, started_at);
 CREATE INDEX incidents_by_rule ON incidents (rule, started_at);

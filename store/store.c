@@ -10,7 +10,8 @@
  *
  * Events are keyed by their dedup id (UNIQUE), so a re-delivery is an
  * INSERT that does nothing; only an earlier observed_at is written back,
- * which keeps detection times independent of delivery order. A record's
+ * which keeps detection times independent of delivery order, and a later
+ * one in last_observed_at (a re-notification: the alert still fires). A record's
  * raw bytes go in records, once per record rather than once per alert.
  */
 #include "store/store.h"
@@ -137,6 +138,31 @@ static const char *const migrations[] = {
     "ALTER TABLE incidents_v5 RENAME TO incidents;"
     "CREATE INDEX incidents_by_key ON incidents (rule, gkey, started_at);"
     "CREATE INDEX incidents_by_rule ON incidents (rule, started_at);",
+    /* 6: episode lifecycle (correlate/engine.c): each event's latest
+     * delivery; each episode's latest delivery, when it goes stale and on
+     * which topic's clock, and what truncated notifications said of its
+     * group; the end inferred for one without a resolve (ends_at stays the
+     * resolves' own); whether an incident's mitigation was inferred and how many
+     * alerts its notifications left out */
+    "ALTER TABLE events ADD COLUMN last_observed_at INTEGER;"
+    "UPDATE events SET last_observed_at = observed_at;"
+    "ALTER TABLE events ADD COLUMN first_place TEXT;"
+    "ALTER TABLE events ADD COLUMN confirmed INTEGER;"
+    "ALTER TABLE episodes ADD COLUMN last_seen INTEGER;"
+    "ALTER TABLE episodes ADD COLUMN stale_at INTEGER;"
+    "ALTER TABLE episodes ADD COLUMN topic TEXT;"
+    "ALTER TABLE episodes ADD COLUMN truncated INTEGER;"
+    "ALTER TABLE episodes ADD COLUMN trunc_stale_at INTEGER;"
+    "ALTER TABLE episodes ADD COLUMN trunc_seen INTEGER;"
+    "ALTER TABLE episodes ADD COLUMN trunc_topic TEXT;"
+    "ALTER TABLE episodes ADD COLUMN tent_end INTEGER;"
+    "ALTER TABLE episodes ADD COLUMN inferred_end INTEGER;"
+    "UPDATE episodes SET last_seen = observed_at;"
+    "CREATE INDEX episodes_stale ON episodes (topic, stale_at) WHERE ends_at IS NULL;"
+    "CREATE INDEX episodes_trunc ON episodes (rule, gkey, trunc_seen) "
+    "WHERE trunc_seen IS NOT NULL;"
+    "ALTER TABLE incidents ADD COLUMN end_inferred INTEGER;"
+    "ALTER TABLE incidents ADD COLUMN truncated INTEGER;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(NMIGRATIONS == STORE_SCHEMA_VERSION,
@@ -147,6 +173,8 @@ enum {
     STMT_DELETE_RECORD,
     STMT_INSERT_EVENT,
     STMT_EARLIER_OBSERVED,
+    STMT_LATER_OBSERVED,
+    STMT_CONFIRM,
     STMT_INSERT_REJECTED,
     STMT_SET_OFFSET,
     STMT_GET_OFFSET,
@@ -164,10 +192,15 @@ static const char *const stmt_sql[NSTMTS] = {
     [STMT_INSERT_EVENT] =
         "INSERT INTO events (id, kind, status, source, name, identity, service, environment, "
         "severity, labels, annotations, summary, starts_at, ends_at, observed_at, actor, version, "
-        "url, record_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "url, record_seq, last_observed_at, first_place) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?, ?, ?, ?, ?, ?, ?15, ?20) "
         "ON CONFLICT (id) DO NOTHING",
     [STMT_EARLIER_OBSERVED] = "UPDATE events SET observed_at = ?1 WHERE id = ?2 AND "
                               "(observed_at IS NULL OR observed_at > ?1)",
+    [STMT_CONFIRM] = "UPDATE events SET confirmed = 1 WHERE id = ?1 AND confirmed IS NULL AND "
+                     "first_place IS NOT NULL AND first_place <> ?2",
+    [STMT_LATER_OBSERVED] = "UPDATE events SET last_observed_at = ?1 WHERE id = ?2 AND "
+                            "(last_observed_at IS NULL OR last_observed_at < ?1)",
     [STMT_INSERT_REJECTED] =
         "INSERT INTO rejected (place, topic, partition, \"offset\", reason, raw, raw_len, "
         "raw_hash, rejected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -496,8 +529,8 @@ static int insert_record(store_t *st, const am_record_t *rec, int64_t *seq, char
     return 0;
 }
 
-static int insert_event(store_t *st, const am_event_t *ev, int64_t record_seq, int *inserted,
-                        char *err, size_t errlen)
+static int insert_event(store_t *st, const am_event_t *ev, int64_t record_seq, const char *place,
+                        int *inserted, char *err, size_t errlen)
 {
     sqlite3_stmt *s = st->stmt[STMT_INSERT_EVENT];
     char *labels_owned, *annotations_owned;
@@ -523,11 +556,32 @@ static int insert_event(store_t *st, const am_event_t *ev, int64_t record_seq, i
     bind_text(s, 17, ev->version);
     bind_text(s, 18, ev->url);
     sqlite3_bind_int64(s, 19, record_seq);
+    bind_text(s, 20, place);
     int rc = step_done(st, s, err, errlen, "storing an event");
     *inserted = sqlite3_changes(st->db) == 1;
     free(labels_owned);
     free(annotations_owned);
     return rc;
+}
+
+/* Where a record came from, for confirming ends: its place, or, for a
+ * keyed-topic record, the source record's (its aftermath-source header),
+ * so that a source record delivered twice is still one record. */
+static void source_place(const am_record_t *rec, char out[AM_PLACE_LEN])
+{
+    am_record_place(rec, out);
+    if (!rec->headers || !strstr(rec->headers, "aftermath-source"))
+        return;
+    json_t *h = json_loads(rec->headers, 0, NULL);
+    for (size_t i = 0; json_is_array(h) && i + 1 < json_array_size(h); i += 2) {
+        const char *name = json_string_value(json_array_get(h, i));
+        const char *value = json_string_value(json_array_get(h, i + 1));
+        if (name && value && strcmp(name, "aftermath-source") == 0) {
+            snprintf(out, AM_PLACE_LEN, "%s", value);
+            break;
+        }
+    }
+    json_decref(h);
 }
 
 int store_put(store_t *st, const am_record_t *rec, const am_event_list_t *events,
@@ -539,16 +593,34 @@ int store_put(store_t *st, const am_record_t *rec, const am_event_list_t *events
     if (insert_record(st, rec, &record_seq, err, errlen) != 0)
         return -1;
     size_t fresh = 0;
+    char place[AM_PLACE_LEN] = "";
+    for (size_t i = 0; i < events->n; i++)
+        if (!*place && am_labels_get(&events->v[i].annotations, AM_ENDS_UNCONFIRMED))
+            source_place(rec, place);
     for (size_t i = 0; i < events->n; i++) {
         const am_event_t *ev = &events->v[i];
         int inserted;
         store_outcome_t o = STORE_NEW;
-        if (insert_event(st, ev, record_seq, &inserted, err, errlen) != 0)
+        /* An unconfirmed end notes the record it came from: one from
+         * another record confirms it (the same record again does not, so
+         * that replaying a file twice changes nothing). */
+        bool unconfirmed = am_labels_get(&ev->annotations, AM_ENDS_UNCONFIRMED) != NULL;
+        if (insert_event(st, ev, record_seq, unconfirmed ? place : NULL, &inserted, err, errlen) !=
+            0)
             return -1;
         if (inserted) {
             fresh++;
         } else {
             o = STORE_DUPLICATE;
+            if (unconfirmed) {
+                sqlite3_stmt *s = st->stmt[STMT_CONFIRM];
+                bind_text(s, 1, ev->id);
+                bind_text(s, 2, place);
+                if (step_done(st, s, err, errlen, "confirming an end") != 0)
+                    return -1;
+                if (sqlite3_changes(st->db) > 0)
+                    o = STORE_REPEATED;
+            }
             if (ev->observed_at != AM_TIME_NONE) {
                 sqlite3_stmt *s = st->stmt[STMT_EARLIER_OBSERVED];
                 sqlite3_bind_int64(s, 1, ev->observed_at);
@@ -557,6 +629,13 @@ int store_put(store_t *st, const am_record_t *rec, const am_event_list_t *events
                     return -1;
                 if (sqlite3_changes(st->db) > 0)
                     o = STORE_EARLIER;
+                s = st->stmt[STMT_LATER_OBSERVED];
+                sqlite3_bind_int64(s, 1, ev->observed_at);
+                bind_text(s, 2, ev->id);
+                if (step_done(st, s, err, errlen, "updating last_observed_at") != 0)
+                    return -1;
+                if (sqlite3_changes(st->db) > 0 && o == STORE_DUPLICATE)
+                    o = STORE_LATER;
             }
         }
         if (outcome)

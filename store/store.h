@@ -23,7 +23,7 @@ typedef struct store store_t;
 
 /* Latest schema version this build writes: the number of migrations
  * (store.c checks it at compile time; store/schema.sql is that schema). */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 typedef struct store_options {
     int keep_raw;        /* store each record's raw payload (default 1) */
@@ -66,13 +66,19 @@ typedef enum store_outcome {
     STORE_DUPLICATE, /* already stored, nothing changed */
     STORE_EARLIER,   /* already stored, and this delivery's observed_at
                         is earlier: the stored one was moved back */
+    STORE_LATER,     /* already stored, and this delivery's observed_at is
+                        later than any before (a re-notification): kept as
+                        the event's last_observed_at */
+    STORE_REPEATED,  /* already stored, and this delivery from another record
+                        confirms its unconfirmed end (AM_ENDS_UNCONFIRMED):
+                        the event's confirmed column is set */
 } store_outcome_t;
 
 /* Stores the events decoded from rec (inside a transaction). Events whose
  * id is already stored are not stored again; an earlier observed_at
- * replaces the stored one. The record's raw payload is kept once, and only
- * when at least one of its events is new. outcome, when not NULL, has
- * events->n entries. Returns 0, or -1 with the SQLite error in err. */
+ * replaces the stored one, a later one the stored last_observed_at. The record's raw payload is
+ * kept once, and only when at least one of its events is new. outcome, when not NULL, has events->n
+ * entries. Returns 0, or -1 with the SQLite error in err. */
 int store_put(store_t *st, const am_record_t *rec, const am_event_list_t *events,
               store_outcome_t *outcome, char *err, size_t errlen);
 

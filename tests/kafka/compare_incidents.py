@@ -14,8 +14,12 @@ most of the keyed topic is the one read.
 Compared:
   - every column of `incidents` but updated_at;
   - the incident's links (`incident_events`: event and role);
-  - `episodes`, every column but seq, keyed by (rule, gkey, identity,
-    starts_at);
+  - `episodes`, every column but seq and the correlator's staleness
+    bookkeeping (last_seen, stale_at, topic and the trunc_* columns: a
+    re-notification that changes no incident moves them without
+    republishing it, so a view's copy may be older; and the topic names
+    are the deployment's, which a replay of a dump and a run over prefixed
+    topics name differently), keyed by (rule, gkey, identity, starts_at);
   - with --aftermath, the output of `aftermath incidents --format json`
     (without `aliases`, which record the order incidents were first seen
     in, unless --aliases).
@@ -38,6 +42,8 @@ import subprocess
 import sys
 
 SKIP_COLUMNS = {"updated_at"}
+EPISODE_SKIP = {"seq", "last_seen", "stale_at", "topic", "trunc_seen", "trunc_stale_at",
+                "trunc_topic"}
 EPISODE_KEY = ("rule", "gkey", "identity", "starts_at")
 
 
@@ -107,7 +113,7 @@ class Side:
             for r in con.execute("SELECT incident, role, event FROM incident_events"):
                 self.links.setdefault(r["incident"], []).append((r["role"], r["event"]))
             ecols = [r["name"] for r in con.execute("PRAGMA table_info(episodes)")
-                     if r["name"] != "seq"]
+                     if r["name"] not in EPISODE_SKIP]
             for r in con.execute("SELECT %s FROM episodes" % ", ".join(ecols)):
                 row = dict(zip(ecols, tuple(r)))
                 key = tuple(row[k] for k in EPISODE_KEY)

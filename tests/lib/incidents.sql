@@ -7,12 +7,12 @@
 SELECT i.id, i.num, i.rule, i.gkey, i.status, i.started_at, i.detected_at, i.acknowledged_at,
        i.mitigated_at, i.resolved_at, i.alerts, i.users_impacted, i.lead, i.services,
        i.suspects, i.during, i.flapping, i.alert_users, i.link_users, i.same_values,
-       i.link_basis, i.impact_start, i.ack_kind,
+       i.link_basis, i.impact_start, i.ack_kind, i.end_inferred, i.truncated,
        (SELECT group_concat(role || ':' || event, ',')
           FROM (SELECT role, event FROM incident_events e WHERE e.incident = i.id
                 ORDER BY role, event))
   FROM incidents i
  ORDER BY i.rule, i.gkey, i.started_at;
 SELECT rule, gkey, identity, starts_at, ends_at, observed_at, name, service, labels, users,
-       incident
+       incident, truncated, inferred_end
   FROM episodes ORDER BY rule, gkey, identity, starts_at;

@@ -13,7 +13,8 @@
  * (DESIGN.md: "the same set of events in any arrival order, and with any
  * duplicates, yields the same incidents"). --synthetic makes a random
  * multi-cluster stream with overlapping, flapping, bridging alerts, acks,
- * notes and deploys, so merges and splits happen in many orders.
+ * notes and deploys, re-notifications and truncated notifications, so
+ * merges, splits, inferred ends and staleness happen in many orders.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -267,6 +268,20 @@ static void test_permutations(void **state)
     json_t *base = replay(rules, &l, 1000, NULL);
     char *want = content_of(base);
     size_t nincidents = json_array_size(base);
+    /* The synthetic stream must exercise the lifecycle: inferred ends and
+     * truncated notifications are among what the orders must agree on. */
+    size_t inferred = 0, truncated = 0, silenced = 0;
+    for (size_t i = 0; i < nincidents; i++) {
+        const json_t *o = json_array_get(base, i);
+        const char *lead = json_string_value(json_object_get(o, "lead"));
+        inferred += json_is_true(json_object_get(o, "mitigated_inferred"));
+        truncated += json_object_get(o, "truncated_alerts") != NULL;
+        silenced += lead && strncmp(lead, "op", 2) == 0; /* synth_recorder's silences */
+    }
+    if (synthetic > 0 && (inferred == 0 || truncated == 0 || silenced == 0))
+        fail_msg("the synthetic stream has %zu inferred ends, %zu truncated incidents and %zu "
+                 "acknowledged by a silence: the lifecycle is not exercised",
+                 inferred, truncated, silenced);
     json_decref(base);
     for (long p = 0; p < permutations; p++) {
         lines_t shuffled = {0};
@@ -294,8 +309,9 @@ static void test_permutations(void **state)
         json_decref(arr);
         lines_free(&shuffled);
     }
-    printf("%ld permutations of %zu events: the same %zu incidents every time\n", permutations, l.n,
-           nincidents);
+    printf("%ld permutations of %zu events: the same %zu incidents every time (%zu with an "
+           "inferred end, %zu truncated, %zu acknowledged by a silence)\n",
+           permutations, l.n, nincidents, inferred, truncated, silenced);
     free(want);
     free(rules);
     lines_free(&l);

@@ -126,6 +126,10 @@ static inline int h_record(harness_t *h, const am_record_t *rec, char *err, size
             h->outcome = am_xrealloc(h->outcome, h->outcap * sizeof *h->outcome);
         }
         rc = store_put(h->st, rec, &h->events, h->outcome, err, errlen);
+        /* The record's time moves its topic's clock (staleness), as in
+         * the pipeline (which takes keyed records' events' time instead). */
+        if (rc == 0)
+            rc = corr_engine_record(h->engine, rec->topic, rec->ts);
         for (size_t i = 0; rc == 0 && i < h->events.n; i++)
             if (h->outcome[i] != STORE_DUPLICATE)
                 rc = corr_engine_add(h->engine, &h->events.v[i], err, errlen);

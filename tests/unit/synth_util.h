@@ -1,8 +1,10 @@
 /*
  * synth_util.h - a random multi-cluster stream for tests: overlapping,
  * flapping and bridging alerts (some paged through PagerDuty, some with a
- * Kafka timestamp), acks naming alerts or labels, notes and deploys, so
- * that merges and splits happen in many orders; and its rules.
+ * Kafka timestamp), alerts still firing re-notified later (some in
+ * truncated Alertmanager notifications), acks naming alerts or labels,
+ * notes and deploys, so that merges, splits, inferred ends and staleness
+ * happen in many orders; and its rules.
  */
 #ifndef TEST_SYNTH_UTIL_H
 #define TEST_SYNTH_UTIL_H
@@ -58,6 +60,7 @@ static const char *const SYNTH_RULES = "version: 1\n"
                                        "      before: 1h\n"
                                        "    impact:\n"
                                        "      users: annotation:users\n"
+                                       "    silences: acknowledge\n"
                                        "    continue: true\n"
                                        "  - name: per-service\n"
                                        "    match: ['service=~\"web|db\"']\n"
@@ -67,6 +70,60 @@ static const char *const SYNTH_RULES = "version: 1\n"
                                        "    impact_start: deploy\n"
                                        "    deploys:\n"
                                        "      acknowledge: true\n";
+
+/* One kcat line of topic am-events: an events/v2 record (written to the
+ * proto, Alertmanager 0.35) whose data is data, recorded at minute at. */
+static inline void synth_recorder_line(lines_t *out, double at, const char *data, long offset)
+{
+    am_buf_t v = {0};
+    am_buf_printf(&v, "{\"@timestamp\":\"%s\",\"instance\":\"am-0\",\"data\":{%s}}", T(at), data);
+    json_t *env = json_pack("{s:s,s:i,s:i,s:I,s:s}", "topic", "am-events", "partition", 0, "offset",
+                            (int)offset, "ts", (json_int_t)(BASE_MS + at * 60000), "payload", v.p);
+    char *line = json_dumps(env, JSON_COMPACT);
+    lines_push(out, line);
+    free(line);
+    json_decref(env);
+    am_buf_free(&v);
+}
+
+/* The event recorder's view of one alert (labels: JSON members): its
+ * notification at obs, its alertResolved at end (when it ends), and with
+ * silence 0 a silence that mutes it a minute after it starts. */
+static inline void synth_recorder(lines_t *out, const char *labels, double start, double obs,
+                                  double end, int silence, long i)
+{
+    am_buf_t alert = {0}, d = {0};
+    am_buf_printf(&alert,
+                  "\"labels\":{\"alertname\":\"Recorded\",%s},\"annotations\":{\"summary\":"
+                  "\"recorded\"},\"startsAt\":\"%s\"",
+                  labels, T(start));
+    am_buf_printf(&d,
+                  "\"notification\":{\"alerts\":[{\"fingerprint\":\"1\",\"details\":{%s,"
+                  "\"endsAt\":\"0001-01-01T00:00:00Z\"}}],\"groupInfo\":{\"receiverName\":"
+                  "\"oncall\"},\"reason\":\"NOTIFY_REASON_FIRST_NOTIFICATION\"}",
+                  alert.p);
+    synth_recorder_line(out, obs + 0.5, d.p, i * 10 + 5);
+    if (end >= 0) {
+        am_buf_reset(&d);
+        am_buf_printf(&d,
+                      "\"alertResolved\":{\"alert\":{\"fingerprint\":\"1\",\"details\":{%s,"
+                      "\"endsAt\":\"%s\",\"resolved\":true}}}",
+                      alert.p, T(end));
+        synth_recorder_line(out, end + 0.2, d.p, i * 10 + 6);
+    }
+    if (silence == 0) {
+        am_buf_reset(&d);
+        am_buf_printf(&d,
+                      "\"silenceMutedAlert\":{\"silence\":{\"id\":\"s%ld\",\"matchers\":[],"
+                      "\"startsAt\":\"%s\",\"endsAt\":\"%s\",\"createdBy\":\"op%ld\","
+                      "\"comment\":\"muted\"},\"mutedAlert\":{\"labels\":{\"alertname\":"
+                      "\"Recorded\",%s}}}",
+                      i, T(start + 1), T(start + 61), i % 3, labels);
+        synth_recorder_line(out, start + 1, d.p, i * 10 + 7);
+    }
+    am_buf_free(&alert);
+    am_buf_free(&d);
+}
 
 static inline void synth(long n, uint64_t *seed, lines_t *out)
 {
@@ -103,7 +160,35 @@ static inline void synth(long n, uint64_t *seed, lines_t *out)
             lines_push(out, line);
             free(line);
             json_decref(env);
+            /* still firing: re-notified later (the same bytes, a later
+             * Kafka timestamp), sometimes in a truncated Alertmanager
+             * notification that leaves the rest of its group out */
+            for (int k = 1; end < 0 && k <= 3 && synth_rnd(seed) % 2; k++) {
+                double again = obs + 60.0 * k * (double)(1 + synth_rnd(seed) % 5);
+                char *p = a;
+                am_buf_t w = {0};
+                if (synth_rnd(seed) % 3 == 0) {
+                    am_buf_printf(&w,
+                                  "{\"receiver\":\"r\",\"status\":\"firing\",\"truncatedAlerts\":"
+                                  "%d,\"alerts\":[{\"labels\":{\"alertname\":\"Trunc\",%s},"
+                                  "\"startsAt\":\"%s\"}]}",
+                                  1 + (int)(synth_rnd(seed) % 3), labels, T(start));
+                    p = w.p;
+                }
+                env = json_pack("{s:s,s:i,s:i,s:I,s:s}", "topic", "alerts", "partition", 0,
+                                "offset", (int)i * 10 + k, "ts",
+                                (json_int_t)(BASE_MS + again * 60000), "payload", p);
+                line = json_dumps(env, JSON_COMPACT);
+                lines_push(out, line);
+                free(line);
+                json_decref(env);
+                am_buf_free(&w);
+            }
             free(a);
+            /* Alertmanager's event recorder on its own topic: the
+             * notification (detection), the exact resolve, a silence */
+            if (inst == 2 && synth_rnd(seed) % 2)
+                synth_recorder(out, labels, start, obs, end, (int)(synth_rnd(seed) % 3), i);
             if (end >= 0 && synth_rnd(seed) % 2) { /* the firing notification too */
                 a = alert(inst % 2 ? "Errors" : "Latency", start, -1, labels);
                 lines_push(out, a);

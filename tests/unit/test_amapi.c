@@ -66,10 +66,17 @@ static void test_ends_at_against_observed(void **state)
     assert_string_equal(l.v[0].status, "firing");
     assert_true(l.v[0].ends_at == AM_TIME_NONE);
     am_event_list_free(&l);
-    /* No record time (a raw line): a set endsAt means resolved. */
+    /* No record time (a raw line): a set endsAt is an unconfirmed end,
+     * which the correlator takes as a resolve only once another record
+     * repeats it (test_correlate.c, test_api_raw_ends). */
     decode_ok_as("auto", future, AM_TIME_NONE, &l);
     assert_string_equal(l.v[0].status, "resolved");
     assert_true(l.v[0].ends_at == 1718721300000LL);
+    assert_string_equal(am_labels_get(&l.v[0].annotations, AM_ENDS_UNCONFIRMED), "true");
+    am_event_list_free(&l);
+    /* With one, an end at or before it is confirmed by the time itself. */
+    decode_ok_as("auto", past, OBS, &l);
+    assert_null(am_labels_get(&l.v[0].annotations, AM_ENDS_UNCONFIRMED));
     am_event_list_free(&l);
     /* The zero time is unset. */
     decode_ok_as("auto",

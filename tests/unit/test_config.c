@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "run/config.h"
+#include "correlate/engine.h"
 #include "common/buf.h"
 #include "ingest/kafka.h"
 #include "tmp_util.h"
@@ -64,8 +65,9 @@ static void test_full(void **state)
                              "topics:\n"
                              "  - name: alerts\n"
                              "    format: alertmanager\n"
+                             "    stale_after: 2h\n"
                              "  - deploys\n"
-                             "  - {name: events, format: auto}\n"
+                             "  - {name: events, format: auto, stale_after: off}\n"
                              "group: sre\n"
                              "store: /var/lib/a.db\n"
                              "rules: [r1.yaml, r2.yaml]\n"
@@ -82,9 +84,11 @@ static void test_full(void **state)
                              "max_alerts_per_payload: 100\n"
                              "max_labels_per_event: 20\n"
                              "max_label_bytes: 256\n"
-                             "max_open_groups: 500\n",
+                             "max_open_groups: 500\n"
+                             "stale_after: 6h\n",
                              err, sizeof err);
-    assert_non_null(cfg);
+    if (!cfg)
+        fail_msg("%s", err);
     assert_string_equal(run_config_kafka_get(cfg, "bootstrap.servers"), "b1:9092,b2:9092");
     assert_string_equal(run_config_kafka_get(cfg, "session.timeout.ms"), "6000");
     assert_null(run_config_kafka_get(cfg, "client.id"));
@@ -111,6 +115,18 @@ static void test_full(void **state)
     assert_int_equal(cfg->retention_ms, 90LL * 86400000);
     assert_int_equal(cfg->max_record_bytes, 4096);
     assert_int_equal(cfg->max_open_groups, 500);
+    /* staleness: the top level, a topic's own, a topic's off */
+    assert_int_equal(cfg->stale_after_ms, 6LL * 3600000);
+    corr_options_t copts = {0};
+    corr_stale_topic_t *stale;
+    run_config_stale(cfg, &copts, &stale);
+    assert_int_equal(copts.stale_after, 6LL * 3600000);
+    assert_int_equal(copts.nstale_topics, 2);
+    assert_string_equal(copts.stale_topics[0].topic, "alerts");
+    assert_int_equal(copts.stale_topics[0].stale_after, 2LL * 3600000);
+    assert_string_equal(copts.stale_topics[1].topic, "events");
+    assert_int_equal(copts.stale_topics[1].stale_after, -1);
+    free(stale);
     ingest_limits_t lim;
     run_config_limits(cfg, &lim);
     assert_int_equal(lim.max_record_bytes, 4096);
@@ -135,6 +151,9 @@ static void test_full(void **state)
     assert_int_equal(again->batch_timeout_ms, 250);
     assert_int_equal(again->max_label_bytes, 256);
     assert_int_equal(again->retention_ms, 90LL * 86400000);
+    assert_int_equal(again->stale_after_ms, 6LL * 3600000);
+    assert_int_equal(again->topics[0].stale_after_ms, 2LL * 3600000);
+    assert_int_equal(again->topics[2].stale_after_ms, -1);
     run_config_destroy(again);
     free(text);
 
@@ -239,6 +258,10 @@ static void test_refusals(void **state)
     refused("group: g\ngrop: x\n", "c.yaml:2:1: unknown key 'grop'");
     refused("group: a\ngroup: b\n", "c.yaml:2:1: key 'group' is given twice");
     refused("batch_size: 0\n", "c.yaml:1:13: batch_size: '0' is not a number from 1 to 1000000");
+    refused("topics: [{name: a, stale_after: 10s}]\n",
+            "c.yaml:1:33: topics: stale_after: not from 1m to 366d, or off");
+    refused("topics: [{name: a, stale_after: soon}]\n", "topics: stale_after: ");
+    refused("stale_after: 5s\n", "stale_after: 5s is not from");
     refused("batch_size: 12x\n", "batch_size: '12x' is not a number");
     refused("batch_size: 99999999999999999999\n", "is not a number");
     refused("batch_timeout: 5 minutes\n", "c.yaml:1:16: batch_timeout:");

@@ -4,7 +4,9 @@
  * incident (equal whatever the order, renamed when an earlier alert
  * arrives), the keyed partition a staged correlator owns, flapping, late deploys,
  * the `same` rule, ack placement, users impacted, continue, the open
- * group cap, persistence across restarts, rule changes.
+ * group cap, persistence across restarts, rule changes; the episode
+ * lifecycle (a new firing ends the earlier episode, staleness on the
+ * record clock, truncated notifications), order-independent.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,10 +14,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sqlite3.h>
 #include <stdlib.h>
 
 #include "corr_util.h"
+#include "run/pipeline.h"
 #include "correlate/prune.h"
+#include "ingest/keyed.h"
 #include "tmp_util.h"
 
 static const char *const RULES = "version: 1\n"
@@ -792,6 +797,467 @@ static void test_persistence_and_rule_change(void **state)
     tmp_rm_rf(dir);
 }
 
+/* ---- the episode lifecycle (DESIGN.md, "Real sources") ---- */
+
+/* The incident of cluster c1 in arr (borrowed), or NULL. */
+static const json_t *c1_incident(const json_t *arr)
+{
+    size_t i;
+    const json_t *o;
+    json_array_foreach(arr, i, o)
+    {
+        const char *c = json_string_value(json_object_get(json_object_get(o, "key"), "cluster"));
+        if (c && strcmp(c, "c1") == 0)
+            return o;
+    }
+    return NULL;
+}
+
+/* A note on cluster c9 observed at `at` minutes: it only moves the clock. */
+static void tick(harness_t *h, double at)
+{
+    char line[256];
+    snprintf(line, sizeof line,
+             "{\"kind\":\"note\",\"at\":\"%s\",\"labels\":{\"cluster\":\"c9\"},"
+             "\"summary\":\"tick %g\"}",
+             T(at), at);
+    h_feed_at(h, line, at);
+}
+
+/* An alert that resolves and fires again within one group_interval is
+ * only followed by a new firing: the new episode ends the earlier one, at
+ * its start, so the incident can close. */
+static void test_refire_closes_earlier(void **state)
+{
+    (void)state;
+    harness_t h;
+    h_open(&h, ":memory:", RULES, 1, 0);
+    char *first = alert("A", 0, -1, PAGE), *again = alert("A", 20, -1, PAGE);
+    h_feed_at(&h, first, 1);
+    h_feed_at(&h, again, 21);
+    json_t *arr = h_incidents(&h);
+    assert_int_equal(json_array_size(arr), 1);
+    assert_string_equal(str(json_array_get(arr, 0), "status"), "open"); /* the second fires */
+    json_decref(arr);
+    feed_free(&h, alert("A", 20, 40, PAGE)); /* the second resolves */
+    arr = h_incidents(&h);
+    assert_int_equal(json_array_size(arr), 1);
+    const json_t *o = json_array_get(arr, 0);
+    assert_string_equal(str(o, "status"), "resolved");
+    assert_string_equal(str(o, "mitigated_at"), T(40));
+    assert_null(json_object_get(o, "mitigated_inferred")); /* the last end is a real resolve */
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "flapping"), "A")), 2);
+    json_decref(arr);
+    /* The store says so too: the first episode's inferred end, its own
+     * ends_at (resolves only) still unknown. */
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(store_db(h.st),
+                                        "SELECT ends_at, inferred_end FROM episodes ORDER BY "
+                                        "starts_at",
+                                        -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_type(q, 0), SQLITE_NULL);
+    assert_true(sqlite3_column_int64(q, 1) == BASE_MS + 20 * 60000);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_true(sqlite3_column_int64(q, 0) == BASE_MS + 40 * 60000);
+    assert_int_equal(sqlite3_column_type(q, 1), SQLITE_NULL);
+    sqlite3_finalize(q);
+    h_close(&h);
+
+    /* Without the second resolve, in the other order: the same episodes. */
+    h_open(&h, ":memory:", RULES, 1, 0);
+    h_feed_at(&h, again, 21);
+    h_feed_at(&h, first, 1);
+    arr = h_incidents(&h);
+    assert_int_equal(json_array_size(arr), 1);
+    assert_string_equal(str(json_array_get(arr, 0), "status"), "open");
+    json_decref(arr);
+    h_close(&h);
+    free(first);
+    free(again);
+}
+
+/* An episode no delivery repeated for stale_after ends at its latest
+ * delivery, judged by the latest record time, never the clock; a repeat
+ * (the repeat skip lets a later one through) refreshes it; a resolve
+ * replaces the inferred end; raw lines never go stale. */
+static void test_stale(void **state)
+{
+    (void)state;
+    corr_options_t opts = {.stale_after = 60 * 60000};
+    harness_t h;
+    h_open_opts(&h, ":memory:", RULES, 1, &opts);
+    char *a = alert("A", 0, -1, PAGE);
+    h_feed_at(&h, a, 1);
+    h_feed_at(&h, a, 30); /* re-notified: the same bytes, later */
+    tick(&h, 89);         /* 59 minutes after the last delivery */
+    json_t *arr = h_incidents(&h);
+    assert_string_equal(str(c1_incident(arr), "status"), "open");
+    json_decref(arr);
+    tick(&h, 90); /* 60: stale */
+    arr = h_incidents(&h);
+    const json_t *o = c1_incident(arr);
+    assert_string_equal(str(o, "status"), "resolved");
+    assert_string_equal(str(o, "mitigated_at"), T(30));
+    assert_true(json_is_true(json_object_get(o, "mitigated_inferred")));
+    json_decref(arr);
+    h_feed_at(&h, a, 120); /* still firing after all: open again */
+    arr = h_incidents(&h);
+    assert_string_equal(str(c1_incident(arr), "status"), "open");
+    json_decref(arr);
+    char *end = alert("A", 0, 130, PAGE);
+    h_feed_at(&h, end, 131);
+    arr = h_incidents(&h);
+    o = c1_incident(arr);
+    assert_string_equal(str(o, "mitigated_at"), T(130));
+    assert_null(json_object_get(o, "mitigated_inferred"));
+    json_decref(arr);
+    h_close(&h);
+
+    /* Raw lines (no record time) never go stale, whatever else is seen. */
+    h_open_opts(&h, ":memory:", RULES, 1, &opts);
+    h_feed(&h, a);
+    tick(&h, 1000);
+    arr = h_incidents(&h);
+    assert_string_equal(str(c1_incident(arr), "status"), "open");
+    json_decref(arr);
+    h_close(&h);
+
+    /* stale_after < 0: never. */
+    corr_options_t never = {.stale_after = -1};
+    h_open_opts(&h, ":memory:", RULES, 1, &never);
+    h_feed_at(&h, a, 1);
+    tick(&h, 10000);
+    arr = h_incidents(&h);
+    assert_string_equal(str(c1_incident(arr), "status"), "open");
+    json_decref(arr);
+    h_close(&h);
+    free(a);
+    free(end);
+}
+
+/* Alertmanager webhook of one alert on c1, truncated as said. */
+static char *webhook(const char *name, double start, long truncated)
+{
+    am_buf_t b = {0};
+    am_buf_printf(&b,
+                  "{\"receiver\":\"r\",\"status\":\"firing\",\"truncatedAlerts\":%ld,\"alerts\":"
+                  "[{\"status\":\"firing\",\"labels\":{\"alertname\":\"%s\",%s},"
+                  "\"annotations\":{},\"startsAt\":\"%s\",\"endsAt\":\"0001-01-01T00:00:00Z\"}]}",
+                  truncated, name, PAGE, T(start));
+    return am_buf_steal(&b);
+}
+
+/* A truncated notification says the alerts it left out still fire: it
+ * refreshes every open episode of its group, in either order. */
+static void test_truncated_refreshes_group(void **state)
+{
+    (void)state;
+    corr_options_t opts = {.stale_after = 60 * 60000};
+    char *y = webhook("Y", 0, 0), *x = webhook("X", 5, 1);
+    for (int order = 0; order < 2; order++) {
+        harness_t h;
+        h_open_opts(&h, ":memory:", RULES, 1, &opts);
+        if (order == 0)
+            h_feed_at(&h, y, 1);
+        h_feed_at(&h, x, 50);
+        h_feed_at(&h, x, 100); /* lists X only, leaves Y out */
+        if (order == 1)
+            h_feed_at(&h, y, 1);
+        tick(&h, 130); /* Y alone would be stale since 61 */
+        json_t *arr = h_incidents(&h);
+        const json_t *o = c1_incident(arr);
+        assert_string_equal(str(o, "status"), "open");
+        assert_int_equal(json_integer_value(json_object_get(o, "truncated_alerts")), 1);
+        json_decref(arr);
+        tick(&h, 160); /* 60 minutes after the last notification: both stale */
+        arr = h_incidents(&h);
+        o = c1_incident(arr);
+        assert_string_equal(str(o, "mitigated_at"), T(100));
+        assert_true(json_is_true(json_object_get(o, "mitigated_inferred")));
+        json_decref(arr);
+        h_close(&h);
+    }
+    /* Without truncation Y goes stale on its own. */
+    harness_t h;
+    h_open_opts(&h, ":memory:", RULES, 1, &opts);
+    char *x0 = webhook("X", 5, 0);
+    h_feed_at(&h, y, 1);
+    h_feed_at(&h, x0, 50);
+    h_feed_at(&h, x0, 100);
+    tick(&h, 130);
+    json_t *arr = h_incidents(&h);
+    const json_t *o = c1_incident(arr);
+    assert_string_equal(str(o, "status"), "open"); /* X still fires */
+    assert_null(json_object_get(o, "truncated_alerts"));
+    json_decref(arr);
+    h_close(&h);
+    free(x0);
+    free(x);
+    free(y);
+}
+
+/* The lifecycle is a function of the set of records: every order of a
+ * small stream (refire, repeat, stale, resolve, truncation) gives the same
+ * incidents, in one batch or one record per batch, and re-delivering it
+ * all changes nothing. */
+static void test_lifecycle_order_independent(void **state)
+{
+    (void)state;
+    corr_options_t opts = {.stale_after = 60 * 60000};
+    char *recs[6];
+    double at[6] = {1, 30, 21, 200, 150, 260};
+    recs[0] = alert("A", 0, -1, PAGE);
+    recs[1] = alert("A", 0, -1, PAGE);
+    recs[2] = alert("B", 20, -1, PAGE);
+    recs[3] = alert("A", 140, -1, PAGE); /* A again, much later */
+    recs[4] = webhook("X", 100, 2);
+    recs[5] = alert("B", 20, 250, PAGE);
+    const size_t n = 6;
+    char *want = NULL;
+    size_t perm[6];
+    int count = 0;
+    /* every other permutation (of 720), in two batch sizes on every 7th */
+    for (int k = 0; k < 720; k += 2) {
+        size_t pool[6] = {0, 1, 2, 3, 4, 5}, left = n;
+        int code = k;
+        for (size_t i = 0; i < n; i++) {
+            size_t j = (size_t)(code % (int)left);
+            code /= (int)left;
+            perm[i] = pool[j];
+            pool[j] = pool[--left];
+        }
+        for (size_t batch = 1; batch <= (k % 7 == 0 ? 100u : 1u); batch += 99) {
+            harness_t h;
+            h_open_opts(&h, ":memory:", RULES, batch, &opts);
+            for (size_t i = 0; i < n; i++)
+                h_feed_at(&h, recs[perm[i]], at[perm[i]]);
+            if (k % 5 == 0) /* everything again */
+                for (size_t i = 0; i < n; i++)
+                    h_feed_at(&h, recs[perm[i]], at[perm[i]]);
+            json_t *arr = h_incidents(&h);
+            char *got = content_of(arr);
+            json_decref(arr);
+            if (!want) {
+                want = got;
+            } else {
+                if (strcmp(want, got) != 0)
+                    fail_msg("order %d differs:\n%s\n%s", k, want, got);
+                free(got);
+            }
+            h_close(&h);
+            count++;
+        }
+    }
+    assert_true(count > 360);
+    /* and what it is: A's first episode ends stale at 30 (or at its next
+     * start, 140), B runs 20..250 and joins everything into one incident
+     * that its real resolve ends; X's notification left 2 alerts out */
+    assert_non_null(strstr(want, "\"mitigated_at\":\"2024-01-01T04:10:00Z\""));
+    assert_non_null(strstr(want, "\"status\":\"resolved\""));
+    assert_null(strstr(want, "mitigated_inferred"));
+    assert_non_null(strstr(want, "\"truncated_alerts\":2"));
+    free(want);
+    for (size_t i = 0; i < n; i++)
+        free(recs[i]);
+}
+
+/* An API v2 body (what Prometheus POSTs) of alert A on c1. */
+static char *api_body(double start, double end)
+{
+    am_buf_t b = {0};
+    am_buf_printf(&b,
+                  "[{\"labels\":{\"alertname\":\"A\",%s},\"annotations\":{},\"startsAt\":\"%s\","
+                  "\"endsAt\":\"%s\"}]",
+                  PAGE, T(start), T(end));
+    return am_buf_steal(&b);
+}
+
+/* Raw lines of API v2 bodies: each firing send moves endsAt on, a resolve
+ * is re-sent unchanged. An endsAt two records repeat is the resolve;
+ * otherwise the greatest ends the episode, inferred. Any order; the same
+ * record replayed again (same place) confirms nothing. */
+static void test_api_raw_ends(void **state)
+{
+    (void)state;
+    char *body[5] = {api_body(0, 4), api_body(0, 5), api_body(0, 6), api_body(0, 3),
+                     api_body(0, 3)};
+    static const size_t orders[][5] = {{0, 1, 2, 3, 4}, {4, 3, 2, 1, 0}, {3, 0, 4, 2, 1}};
+    for (size_t k = 0; k < 3; k++) {
+        harness_t h;
+        h_open(&h, ":memory:", RULES, 1, 0);
+        for (size_t i = 0; i < 5; i++)
+            h_feed(&h, body[orders[k][i]]);
+        json_t *arr = h_incidents(&h);
+        assert_int_equal(json_array_size(arr), 1);
+        const json_t *o = json_array_get(arr, 0);
+        assert_string_equal(str(o, "mitigated_at"), T(3));
+        assert_null(json_object_get(o, "mitigated_inferred"));
+        json_decref(arr);
+        h_close(&h);
+    }
+    /* The resolve sent once: the greatest endsAt, inferred. Then the same
+     * file again (the same places): still unconfirmed. */
+    harness_t h;
+    h_open(&h, ":memory:", RULES, 1, 0);
+    for (int pass = 0; pass < 2; pass++) {
+        h.line = 0;
+        for (size_t i = 0; i < 4; i++)
+            h_feed(&h, body[i]);
+        json_t *arr = h_incidents(&h);
+        const json_t *o = json_array_get(arr, 0);
+        assert_string_equal(str(o, "mitigated_at"), T(6));
+        assert_true(json_is_true(json_object_get(o, "mitigated_inferred")));
+        json_decref(arr);
+    }
+    /* A second record repeating the resolve confirms it. */
+    h_feed(&h, body[4]);
+    json_t *arr = h_incidents(&h);
+    assert_string_equal(str(json_array_get(arr, 0), "mitigated_at"), T(3));
+    assert_null(json_object_get(json_array_get(arr, 0), "mitigated_inferred"));
+    json_decref(arr);
+    h_close(&h);
+    for (size_t i = 0; i < 5; i++)
+        free(body[i]);
+}
+
+/* Alertmanager's event recorder (events/v2 JSON, written here faithfully
+ * to its proto): the resolve of a silenced alert, which no webhook sends,
+ * ends it; detection is the notification; with `silences: acknowledge`
+ * the silence acknowledges the incident, its creator the lead. */
+static char *am_event(double at, const char *data)
+{
+    am_buf_t b = {0};
+    am_buf_printf(&b, "{\"@timestamp\":\"%s\",\"instance\":\"am-0\",\"data\":{%s}}", T(at), data);
+    return am_buf_steal(&b);
+}
+
+static void test_event_recorder(void **state)
+{
+    (void)state;
+    const char *rules = "version: 1\n"
+                        "rules:\n"
+                        "  - name: r\n"
+                        "    match: ['severity=\"page\"']\n"
+                        "    group_by: [cluster]\n"
+                        "    gap: 30m\n"
+                        "    quiet: 10m\n"
+                        "    silences: acknowledge\n";
+    char alert_json[512], data[2048];
+    snprintf(alert_json, sizeof alert_json,
+             "\"fingerprint\":\"1\",\"name\":\"DiskFull\",\"labels\":{\"alertname\":\"DiskFull\","
+             "%s},\"annotations\":{\"summary\":\"disk full\"},\"startsAt\":\"%s\"",
+             PAGE, T(0));
+    char *recs[4];
+    snprintf(
+        data, sizeof data,
+        "\"alertGrouped\":{\"alert\":{\"fingerprint\":\"1\",\"details\":{%s,\"endsAt\":\"%s\"}}}",
+        alert_json, T(4));
+    recs[0] = am_event(0.1, data);
+    snprintf(data, sizeof data,
+             "\"notification\":{\"alerts\":[{\"fingerprint\":\"1\",\"details\":{%s,\"endsAt\":"
+             "\"0001-01-01T00:00:00Z\"}}],\"firingAlerts\":[{\"fingerprint\":\"1\"}],\"groupInfo\":"
+             "{\"receiverName\":\"oncall\"},\"reason\":\"NOTIFY_REASON_FIRST_NOTIFICATION\","
+             "\"integration\":{\"name\":\"webhook\"}}",
+             alert_json);
+    recs[1] = am_event(1, data);
+    snprintf(data, sizeof data,
+             "\"silenceCreated\":{\"silence\":{\"id\":\"s1\",\"matchers\":[{\"type\":"
+             "\"TYPE_EQUAL\",\"name\":\"cluster\",\"pattern\":\"c1\",\"rendered\":"
+             "\"cluster=\\\"c1\\\"\"}],\"startsAt\":\"%s\",\"endsAt\":\"%s\",\"updatedAt\":\"%s\","
+             "\"createdBy\":\"Jane Doe\",\"comment\":\"disk swap\"}}",
+             T(10), T(70), T(10));
+    recs[2] = am_event(10, data);
+    snprintf(data, sizeof data,
+             "\"alertResolved\":{\"alert\":{\"fingerprint\":\"1\",\"details\":{%s,\"endsAt\":"
+             "\"%s\",\"resolved\":true}}}",
+             alert_json, T(20));
+    recs[3] = am_event(25, data);
+    const double at[4] = {0.1, 1, 10, 25};
+    static const size_t orders[][4] = {{0, 1, 2, 3}, {3, 2, 1, 0}, {2, 0, 3, 1}};
+    for (size_t k = 0; k < 3; k++) {
+        harness_t h;
+        h_open(&h, ":memory:", rules, 1, 0);
+        for (size_t i = 0; i < 4; i++)
+            h_feed_at(&h, recs[orders[k][i]], at[orders[k][i]]);
+        json_t *arr = h_incidents(&h);
+        assert_int_equal(json_array_size(arr), 1);
+        const json_t *o = json_array_get(arr, 0);
+        assert_string_equal(str(o, "started_at"), T(0));
+        assert_string_equal(str(o, "detected_at"), T(1));
+        assert_string_equal(str(o, "acknowledged_at"), T(10));
+        assert_string_equal(str(o, "lead"), "Jane Doe");
+        assert_string_equal(str(o, "mitigated_at"), T(20));
+        assert_null(json_object_get(o, "mitigated_inferred"));
+        json_decref(arr);
+        h_close(&h);
+    }
+    /* Without `silences: acknowledge` the silence is a note only. */
+    harness_t h;
+    h_open(&h, ":memory:", RULES, 1, 0);
+    for (size_t i = 0; i < 4; i++)
+        h_feed_at(&h, recs[i], at[i]);
+    json_t *arr = h_incidents(&h);
+    assert_true(json_is_null(json_object_get(json_array_get(arr, 0), "acknowledged_at")));
+    json_decref(arr);
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(store_db(h.st),
+                                        "SELECT count(*) FROM incident_events WHERE role = 'note'",
+                                        -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), 1);
+    sqlite3_finalize(q);
+    h_close(&h);
+    for (size_t i = 0; i < 4; i++)
+        free(recs[i]);
+}
+
+/* A correlator of the staged topology reads keyed records, whose record
+ * time is the event's observed_at, or the producer's "now" when it had
+ * none: its clock follows the events' observed_at, so an event without
+ * one does not make everything stale. */
+/* The pipeline (run/pipeline.h) moves a keyed-topic record's clock by its
+ * events' observed_at: this test links am_run for it. */
+static void test_keyed_clock(void **state)
+{
+    (void)state;
+    corr_options_t opts = {.stale_after = 60 * 60000};
+    harness_t h;
+    h_open_opts(&h, ":memory:", RULES, 1, &opts);
+    run_pipeline_t *kp = run_pipeline_create(h.st, h.dec, h.engine, INGEST_FORMAT_KEYED, NULL, 1);
+    char err[512];
+    char *lines[2] = {alert("A", 0, -1, PAGE),
+                      alert("B", 5, -1, "\"severity\":\"page\",\"cluster\":\"c2\"")};
+    const double observed[2] = {1, -1}; /* B: a raw line, no observed_at */
+    for (int i = 0; i < 2; i++) {
+        am_event_list_t l = {0};
+        ingest_decoder_t *dec = ingest_decoder_create(NULL, NULL);
+        int64_t obs = observed[i] < 0 ? AM_TIME_NONE : BASE_MS + (int64_t)(observed[i] * 60000);
+        assert_int_equal(
+            ingest_decode(dec, "auto", lines[i], strlen(lines[i]), obs, &l, err, sizeof err), 0);
+        ingest_decoder_destroy(dec);
+        char *value = ingest_keyed_value(&l.v[0]);
+        am_record_t rec = {.payload = value,
+                           .len = strlen(value),
+                           .topic = "aftermath.keyed",
+                           .ts = BASE_MS + 100LL * 24 * 3600000, /* the producer's "now" */
+                           .partition = 0,
+                           .offset = i};
+        assert_int_equal(run_pipeline_record(kp, &rec, err, sizeof err), 0);
+        free(value);
+        am_event_list_free(&l);
+        free(lines[i]);
+    }
+    assert_int_equal(run_pipeline_flush(kp, err, sizeof err), 0);
+    json_t *arr = h_incidents(&h);
+    assert_string_equal(str(c1_incident(arr), "status"), "open");
+    json_decref(arr);
+    run_pipeline_destroy(kp);
+    h_close(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -810,6 +1276,13 @@ int main(void)
         cmocka_unit_test(test_prune),
         cmocka_unit_test(test_cap_bounds_working_set),
         cmocka_unit_test(test_persistence_and_rule_change),
+        cmocka_unit_test(test_refire_closes_earlier),
+        cmocka_unit_test(test_stale),
+        cmocka_unit_test(test_truncated_refreshes_group),
+        cmocka_unit_test(test_lifecycle_order_independent),
+        cmocka_unit_test(test_api_raw_ends),
+        cmocka_unit_test(test_event_recorder),
+        cmocka_unit_test(test_keyed_clock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

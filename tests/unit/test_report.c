@@ -314,6 +314,49 @@ static void test_start_and_ack_from_deploys(void **state)
     h_close(&h);
 }
 
+/* An end no source sent (the alert fired again, so its first episode ends
+ * at the second's start) and a truncated notification are said as such. */
+static void test_inferred_and_truncated(void **state)
+{
+    (void)state;
+    harness_t h;
+    h_open(&h, ":memory:", RULES, 100, 0);
+    feed_json(&h, alert_ev("A", 0, -1, "slow"), 1);
+    feed_json(&h, alert_ev("A", 20, -1, "slow"), 21); /* fired again: ends the first at 20 */
+    h_feed_at(&h,
+              "{\"receiver\":\"r\",\"status\":\"resolved\",\"truncatedAlerts\":3,\"alerts\":[{"
+              "\"status\":\"resolved\",\"labels\":{\"alertname\":\"B\",\"severity\":\"page\","
+              "\"cluster\":\"c1\"},\"startsAt\":\"2024-01-01T00:05:00Z\",\"endsAt\":"
+              "\"2024-01-01T00:10:00Z\"}]}",
+              11);
+    drafts_t d;
+    render(&h, first_id(&h), false, &d);
+    assert_non_null(strstr(d.md, "| Status | open |")); /* the second still fires */
+    drafts_free(&d);
+    feed_json(&h, alert_ev("A", 20, -1, "slow"), 300); /* re-notified; now the clock: */
+    feed_json(&h, note_ev(600, "Pat", "clock"), 600);  /* 5h later: stale at 300 */
+    render(&h, first_id(&h), false, &d);
+    assert_non_null(strstr(d.md, "| Mitigated (UTC) | 2024-01-01 05:00:00 (inferred: no resolve "
+                                 "was received; the alert fired again or stopped being "
+                                 "re-notified) |"));
+    assert_non_null(strstr(d.md, "Mitigated \\(inferred\\): no resolve was received for the "
+                                 "last alert"));
+    /* the alert's own line and chart end where the correlator ended it */
+    assert_non_null(strstr(d.md, "Alert A flapped: 2 cycles between 00:00:00 and 05:00:00, over "
+                                 "5h \\(an end inferred\\)"));
+    assert_non_null(strstr(d.md, "alert A cycle 2 of 2 :crit, 2024-01-01 00:20:00, 2024-01-01 "
+                                 "05:00:00"));
+    assert_null(strstr(d.md, "still firing"));
+
+    assert_non_null(strstr(d.md, "| Notifications | truncated: up to 3 alerts were left out of "
+                                 "a notification"));
+    assert_non_null(strstr(d.html, "Mitigated (inferred)"));
+    assert_non_null(strstr(d.json, "\"mitigated_inferred\": true"));
+    assert_non_null(strstr(d.json, "\"truncated_alerts\": 3"));
+    drafts_free(&d);
+    h_close(&h);
+}
+
 static void test_open_incident(void **state)
 {
     (void)state;
@@ -640,11 +683,17 @@ static void test_write_drafts_links(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_injection),         cmocka_unit_test(test_no_names),
-        cmocka_unit_test(test_no_ack_no_deploy),  cmocka_unit_test(test_open_incident),
-        cmocka_unit_test(test_implausible_end),   cmocka_unit_test(test_start_and_ack_from_deploys),
-        cmocka_unit_test(test_history_p50),       cmocka_unit_test(test_unknown_id),
-        cmocka_unit_test(test_write_drafts),      cmocka_unit_test(test_write_drafts_links),
+        cmocka_unit_test(test_injection),
+        cmocka_unit_test(test_no_names),
+        cmocka_unit_test(test_no_ack_no_deploy),
+        cmocka_unit_test(test_open_incident),
+        cmocka_unit_test(test_implausible_end),
+        cmocka_unit_test(test_inferred_and_truncated),
+        cmocka_unit_test(test_start_and_ack_from_deploys),
+        cmocka_unit_test(test_history_p50),
+        cmocka_unit_test(test_unknown_id),
+        cmocka_unit_test(test_write_drafts),
+        cmocka_unit_test(test_write_drafts_links),
         cmocka_unit_test(test_negative_duration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

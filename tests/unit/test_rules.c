@@ -53,12 +53,15 @@ static void test_full_rule(void **state)
                                "      during: false\n"
                                "    impact:\n"
                                "      users: annotation:users_impacted\n"
+                               "    silences: acknowledge\n"
                                "    continue: true\n"
                                "  - name: everything\n"
                                "    match: []\n"
                                "    group_by: ['...']\n");
     assert_int_equal(corr_rules_count(rules), 2);
     const corr_rule_t *r = &rules->v[0];
+    assert_true(r->silence_ack);
+    assert_false(rules->v[1].silence_ack); /* note, the default */
     assert_string_equal(r->name, "service-outage");
     assert_int_equal(r->nmatch, 2);
     assert_int_equal(r->ngroup, 2);
@@ -97,6 +100,8 @@ static void test_errors_name_the_place(void **state)
             "t.yaml:5:15: continue: expected true or false");
     refused("version: 1\nrules:\n  - name: a\n    match: []\n    impact:\n      users: 12\n",
             "impact.users: expected annotation:NAME or label:NAME");
+    refused("version: 1\nrules:\n  - name: a\n    match: []\n    silences: ack\n",
+            "t.yaml:5:15: silences: expected note or acknowledge");
     refused("version: 1\nrules:\n  - match: []\n", "t.yaml:3:5: rule without a name");
     refused("version: 1\nrules:\n  - name: a\n", "rule 'a' has no match list");
     refused("version: 1\nrules:\n  - {name: a, match: []}\n  - {name: a, match: []}\n",
