@@ -164,8 +164,12 @@ def feed(name, kind, truth_path, inc_path, db_path):
     for i in incs:
         i["_start"], i["_end"] = ms(i["started_at"]), ms(i["mitigated_at"])
     db = sqlite3.connect("file:%s?mode=ro" % db_path, uri=True)
+    # An episode's end: its resolve, else the end aftermath inferred
+    # (episodes.inferred_end; ends_at holds only resolves).
+    cols = {r[1] for r in db.execute("PRAGMA table_info(episodes)")}
+    end = "COALESCE(ends_at, inferred_end)" if "inferred_end" in cols else "ends_at"
     episodes = [(json.loads(l), s, e) for l, s, e in
-                db.execute("SELECT labels, starts_at, ends_at FROM episodes")]
+                db.execute("SELECT labels, starts_at, %s FROM episodes" % end)]
     c = Checks(name)
     print("%s: incidents of the story's alerts (seconds after t0):" % name)
     for i in sorted(incs, key=lambda i: (i["key"]["alertname"], i["_start"])):
@@ -216,7 +220,8 @@ def feed(name, kind, truth_path, inc_path, db_path):
         for i in incs:
             eps = [ep for a in truth["alerts"] if a["labels"]["alertname"] == i["key"]["alertname"]
                    for ep in a["episodes"] if ep["webhook"] != "absent" and
-                   ep["start"] >= i["_start"] - TOL]
+                   ep["start"] >= i["_start"] - TOL and
+                   (i["_end"] is None or ep["start"] <= i["_end"] + TOL)]
             if not eps:
                 continue
             last = max(eps, key=lambda ep: (ep["end"], ep["webhook"] == "resolved"))
