@@ -27,7 +27,7 @@ static const char *span(const json_t *o, const char *from, const char *to, char 
     int64_t a = ms_of(o, from), b = ms_of(o, to);
     if (a == AM_TIME_NONE || b == AM_TIME_NONE)
         return "-";
-    return am_duration_format(b - a, buf);
+    return am_duration_human(b - a, buf);
 }
 
 void cli_print_incidents(FILE *out, const json_t *arr)

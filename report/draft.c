@@ -121,9 +121,9 @@ const char *report_duration(int64_t ms, char out[REPORT_DURATION_STRLEN])
         snprintf(out, REPORT_DURATION_STRLEN, "unknown");
     else if (ms < 0)
         snprintf(out, REPORT_DURATION_STRLEN, "%s (negative: check the clocks)",
-                 am_duration_format(ms, d));
+                 am_duration_human(ms, d));
     else
-        snprintf(out, REPORT_DURATION_STRLEN, "%s", am_duration_format(ms, d));
+        snprintf(out, REPORT_DURATION_STRLEN, "%s", am_duration_human(ms, d));
     return out;
 }
 

@@ -50,7 +50,8 @@ void report_draft_text(const report_draft_t *d, am_buf_t *out);
 /* p50 of v[0..n) by nearest rank (the lower median); sorts v. n > 0. */
 int64_t report_p50(int64_t *v, size_t n);
 
-/* "14m5s", or "-2m (negative: clock skew?)" for a negative duration, or
+/* "14m5s" (am_duration_human()), or "-2m (negative: check the clocks)" for a
+ * negative duration, or
  * "unknown" for AM_TIME_NONE, into out (AM_TIME_STRLEN + 32 bytes). */
 #define REPORT_DURATION_STRLEN (AM_TIME_STRLEN + 32)
 const char *report_duration(int64_t ms, char out[REPORT_DURATION_STRLEN]);

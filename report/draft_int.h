@@ -23,7 +23,7 @@ static inline const char *report_str(const json_t *o, const char *key)
  * for null. out holds AM_TIME_STRLEN bytes. */
 const char *report_when(const json_t *v, char out[AM_TIME_STRLEN]);
 
-/* "14:05:00"-precision duration text of seconds v (JSON integer or null),
+/* Human duration text ("14m5s") of seconds v (JSON integer or null),
  * flagged when negative; see report_duration(). */
 const char *report_secs(const json_t *v, char out[REPORT_DURATION_STRLEN]);
 

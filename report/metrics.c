@@ -532,7 +532,7 @@ json_t *report_metrics_json(const report_metrics_t *m)
 
 static const char *dur_text(int64_t ms, char buf[AM_TIME_STRLEN])
 {
-    return ms == AM_TIME_NONE ? "-" : am_duration_format(ms, buf);
+    return ms == AM_TIME_NONE ? "-" : am_duration_human(ms, buf);
 }
 
 static const char *rate_text(size_t failed, size_t total, char buf[16])
