@@ -19,6 +19,7 @@
 
 static const char report_help[] =
     "usage: aftermath report ID [--db PATH] [--format md|html|json] [--out FILE] [--no-names]\n"
+    "                           [--no-links]\n"
     "\n"
     "Writes the postmortem draft of incident ID (an id or one of its aliases):\n"
     "Incident Summary, Timeline (UTC), Root Cause Analysis (suspect deploys as\n"
@@ -37,6 +38,9 @@ static const char report_help[] =
     "                    file (0600) renamed over FILE; a FILE that is a symbolic\n"
     "                    link or not a regular file is refused\n"
     "  --no-names        leave people (actors, the incident lead) out\n"
+    "  --no-links        leave every URL out (alert sources, runbooks, dashboards,\n"
+    "                    CI runs, PagerDuty), for a draft leaving the company;\n"
+    "                    otherwise only http(s) URLs are linked\n"
     "  -h, --help        this help\n"
     "\n"
     "Exit codes: 0 ok; 1 no such incident, or the database or the output file\n"
@@ -67,11 +71,9 @@ static int write_out(const char *path, const char *s, size_t len, char *err, siz
 static int report_run(const cli_global_t *g, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"format", required_argument, NULL, 'f'},
-        {"out", required_argument, NULL, 'o'},
-        {"no-names", no_argument, NULL, 'n'},
-        {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, 'd'},  {"format", required_argument, NULL, 'f'},
+        {"out", required_argument, NULL, 'o'}, {"no-names", no_argument, NULL, 'n'},
+        {"no-links", no_argument, NULL, 'L'},  {NULL, 0, NULL, 0},
     };
     (void)g;
     const char *db = "aftermath.db", *format = "md", *out = NULL, *id = NULL;
@@ -90,6 +92,8 @@ static int report_run(const cli_global_t *g, int argc, char **argv)
             out = optarg;
         else if (c == 'n')
             opts.no_names = true;
+        else if (c == 'L')
+            opts.no_links = true;
         else if (c == 'f' && (strcmp(optarg, "md") == 0 || strcmp(optarg, "markdown") == 0 ||
                               strcmp(optarg, "html") == 0 || strcmp(optarg, "json") == 0))
             format = optarg;

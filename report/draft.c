@@ -100,6 +100,7 @@ static int read_linked(sqlite3 *db, const char *id, report_linked_t **out, size_
         e->version = col_str(s, 14);
         labels_from_text(&e->labels, sqlite3_column_text(s, 15));
         labels_from_text(&e->annotations, sqlite3_column_text(s, 16));
+        e->url = col_str(s, 17);
     }
     if (rc != SQLITE_DONE)
         goto db_error;
@@ -354,6 +355,8 @@ report_draft_t *report_draft_create(store_t *st, const char *id, const report_op
         }
     }
     json_object_set_new(d->model, "flapping", json_deep_copy(json_object_get(inc, "flapping")));
+    json_object_set_new(d->model, "links",
+                        opts && opts->no_links ? json_array() : report_draft_links(ev, n));
     free_linked(ev, n);
     json_decref(alerts);
     json_decref(inc);

@@ -6,8 +6,9 @@
  * The model is a JSON object (report_draft_model()); it is also the JSON
  * rendering, so every fact of the draft is machine-readable. Its sections:
  * id, rule, key, status, aliases, summary, timeline, alerts, root_cause,
- * impact, lessons, action_items. Facts come from events; judgement is left
- * to people as prompts in the Markdown and HTML renderings.
+ * impact, lessons, action_items, links ([{kind, name, service, version,
+ * label, url}]: the http(s) URLs the events carry, empty with no_links). Facts come from events;
+ * judgement is left to people as prompts in the Markdown and HTML renderings.
  */
 #ifndef REPORT_DRAFT_H
 #define REPORT_DRAFT_H
@@ -23,6 +24,7 @@ typedef struct report_draft report_draft_t;
 
 typedef struct report_options {
     bool no_names; /* drop people (actors, the lead) everywhere */
+    bool no_links; /* drop every URL (for drafts leaving the company) */
 } report_options_t;
 
 /* Reads incident id (or one of its aliases) from st and assembles its

@@ -16,6 +16,7 @@
 
 static const report_doc_style_t md = {
     .escape = report_md,
+    .link = report_link_md,
     .prompt = TO_FILL,
     .h2_open = "## ",
     .h2_close = "\n\n",
@@ -146,6 +147,7 @@ void report_draft_markdown(const report_draft_t *d, am_buf_t *b)
     report_doc_root_cause(&md, d, b);
     report_doc_impact(&md, d, b);
     report_doc_lessons(&md, d, b);
+    report_doc_links(&md, d, b);
     am_buf_puts(b,
                 "## Action Items\n\n| Task | Owner | Deadline | Type |\n| --- | --- | --- | --- |\n"
                 "|  |  |  | mitigate / prevent / process |\n"

@@ -83,12 +83,19 @@ typedef struct drafts {
     char *md, *html, *json, *text;
 } drafts_t;
 
+static void render_opts(harness_t *h, const char *id, const report_options_t *opts, drafts_t *out);
+
 static void render(harness_t *h, const char *id, bool no_names, drafts_t *out)
 {
-    char err[512];
     report_options_t opts = {.no_names = no_names};
+    render_opts(h, id, &opts, out);
+}
+
+static void render_opts(harness_t *h, const char *id, const report_options_t *opts, drafts_t *out)
+{
+    char err[512];
     json_decref(h_incidents(h)); /* flush */
-    report_draft_t *d = report_draft_create(h->st, id, &opts, err, sizeof err);
+    report_draft_t *d = report_draft_create(h->st, id, opts, err, sizeof err);
     if (!d)
         fail_msg("draft %s: %s", id, err);
     am_buf_t b = {0};
@@ -637,6 +644,69 @@ static void test_write_drafts_links(void **state)
     tmp_rm_rf(dir);
 }
 
+/* Links: the event's url and link annotations, http(s) only, escaped
+ * for each medium; --no-links drops them all. */
+static void test_links(void **state)
+{
+    (void)state;
+    harness_t h;
+    h_open(&h, ":memory:", RULES, 100, 0);
+    json_t *dep = deploy_ev("1.0", -20, "ci");
+    json_object_set_new(dep, "url", json_string("https://ci.example/run/7?a=1&b=2"));
+    feed_json(&h, dep, -1);
+    json_t *bad = deploy_ev("1.1", -10, "ci");
+    json_object_set_new(bad, "url", json_string("javascript:alert(1)"));
+    feed_json(&h, bad, -1);
+    json_t *a = alert_ev("A", 0, 30, "slow");
+    json_object_set_new(a, "url", json_string("http://prom.example/graph?g0.expr=up"));
+    json_t *ann = json_object_get(a, "annotations");
+    json_object_set_new(ann, "runbook_url",
+                        json_string("https://rb.example/x)](javascript:alert(1))|<b>&lt;"));
+    json_object_set_new(ann, "dashboard", json_string("data:text/html,<script>"));
+    json_object_set_new(ann, "silence_url", json_string("HTTPS://am.example/#/silences/new"));
+    json_object_set_new(ann, "imageURL", json_string("http:///nohost"));
+    feed_json(&h, a, 1);
+    const char *id = first_id(&h);
+    drafts_t d;
+    render(&h, id, false, &d);
+    /* Markdown: links on the suspect's lines, the impact table, the
+     * alert's line and in the Links section. */
+    assert_non_null(strstr(d.md, "([run](https://ci.example/run/7?a=1&b=2))"));
+    assert_non_null(strstr(d.md, "See [run](https://ci.example/run/7?a=1&b=2)."));
+    assert_non_null(strstr(d.md, "| [A](http://prom.example/graph?g0.expr=up) |"));
+    assert_non_null(strstr(
+        d.md,
+        "[runbook](https://rb.example/x%29%5D%28javascript:alert%281%29%29%7C%3Cb%3E&amp;lt;)"));
+    assert_non_null(strstr(d.md, "[silence](HTTPS://am.example/#/silences/new)"));
+    assert_non_null(strstr(d.md, "## Links\n"));
+    assert_null(strstr(d.md, "](javascript"));
+    assert_null(strstr(d.md, "data:"));
+    assert_null(strstr(d.md, "nohost"));
+    check_md_tables(d.md);
+    /* HTML: the attribute escaped, nothing but http(s) in an href. */
+    assert_non_null(strstr(d.html, "<a href=\"https://ci.example/run/7?a=1&amp;b=2\""));
+    assert_non_null(strstr(d.html, "href=\"https://rb.example/x)](javascript:alert(1))|&lt;b&gt;"
+                                   "&amp;lt;\""));
+    assert_null(strstr(d.html, "href=\"javascript"));
+    assert_null(strstr(d.html, "href=\"data"));
+    assert_null(strstr(d.html, "<b>"));
+    /* JSON: the links as the senders wrote them. */
+    json_t *m = json_loads(d.json, 0, NULL);
+    assert_int_equal(json_array_size(json_object_get(m, "links")), 4);
+    json_decref(m);
+    drafts_free(&d);
+
+    report_options_t opts = {.no_links = true};
+    render_opts(&h, id, &opts, &d);
+    assert_null(strstr(d.md, "://"));
+    assert_null(strstr(d.html, "<a href"));
+    assert_null(strstr(d.html, "example"));
+    assert_null(strstr(d.json, "://"));
+    assert_null(strstr(d.md, "## Links"));
+    drafts_free(&d);
+    h_close(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -645,7 +715,7 @@ int main(void)
         cmocka_unit_test(test_implausible_end),   cmocka_unit_test(test_start_and_ack_from_deploys),
         cmocka_unit_test(test_history_p50),       cmocka_unit_test(test_unknown_id),
         cmocka_unit_test(test_write_drafts),      cmocka_unit_test(test_write_drafts_links),
-        cmocka_unit_test(test_negative_duration),
+        cmocka_unit_test(test_negative_duration), cmocka_unit_test(test_links),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
