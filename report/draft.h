@@ -5,7 +5,8 @@
  *
  * The model is a JSON object (report_draft_model()); it is also the JSON
  * rendering, so every fact of the draft is machine-readable. Its sections:
- * id, rule, key, status, aliases, summary, timeline, alerts, root_cause,
+ * id, rule, key, status (open, mitigated or resolved as of status_as_of:
+ * report/status.h), status_as_of, aliases, summary, timeline, alerts, root_cause,
  * impact, lessons, action_items, links ([{kind, name, service, version,
  * label, url}]: the http(s) URLs the events carry, empty with no_links). Facts come from events;
  * judgement is left to people as prompts in the Markdown and HTML renderings.
@@ -25,6 +26,9 @@ typedef struct report_draft report_draft_t;
 typedef struct report_options {
     bool no_names; /* drop people (actors, the lead) everywhere */
     bool no_links; /* drop every URL (for drafts leaving the company) */
+    /* The time the status is shown at (report/status.h), UTC ms: the
+     * daemon's wall clock; 0 for the latest event time in the store. */
+    int64_t now_ms;
 } report_options_t;
 
 /* Reads incident id (or one of its aliases) from st and assembles its

@@ -168,11 +168,18 @@ void report_doc_summary(const report_doc_style_t *st, const report_draft_t *d, a
     if (report_start_note(s))
         am_buf_printf(b, " (%s)", report_start_note(s));
     kv(st, b, "Duration", &rows);
-    am_buf_printf(b, "%s %s", report_secs(json_object_get(s, "duration_s"), du),
-                  json_is_null(json_object_get(s, "resolved_at")) ? "(not resolved yet)"
-                                                                  : "(impact start to resolution)");
+    if (json_is_null(json_object_get(s, "mitigated_at")))
+        am_buf_puts(b, "unknown (not mitigated yet)");
+    else
+        am_buf_printf(b, "%s (impact start to mitigation)",
+                      report_secs(json_object_get(s, "duration_s"), du));
     kv(st, b, "Status", &rows);
-    am_buf_puts(b, report_str(m, "status"));
+    const char *status = report_str(m, "status");
+    am_buf_puts(b, status);
+    if (status && strcmp(status, "mitigated") == 0 &&
+        !json_is_null(json_object_get(s, "resolved_at")))
+        am_buf_printf(b, " (resolves at %s UTC unless an alert fires again)",
+                      report_when(json_object_get(s, "resolved_at"), t));
     kv(st, b, "Services affected", &rows);
     join(st, b, json_object_get(s, "services"), "unknown");
     kv(st, b, "Users impacted", &rows);
@@ -199,16 +206,19 @@ void report_doc_summary(const report_doc_style_t *st, const report_draft_t *d, a
     am_buf_puts(b, report_when(json_object_get(s, "mitigated_at"), t));
     kv(st, b, "Resolved (UTC)", &rows);
     am_buf_puts(b, report_when(json_object_get(s, "resolved_at"), t));
+    if (json_is_integer(json_object_get(s, "resolution_s")))
+        am_buf_printf(b, " (%s after impact start)",
+                      report_secs(json_object_get(s, "resolution_s"), du));
     kv(st, b, "Correlation rule", &rows);
     esc(st, b, report_str(m, "rule"));
-    am_buf_puts(b, ", group ");
     const char *k;
     json_t *v;
     int first = 1;
+    if (!json_object_size(json_object_get(m, "key")))
+        am_buf_puts(b, " (no group_by: one incident at a time)");
     json_object_foreach(json_object_get(m, "key"), k, v)
     {
-        if (!first)
-            am_buf_puts(b, ", ");
+        am_buf_puts(b, first ? ", group " : ", ");
         first = 0;
         esc(st, b, k);
         am_buf_putc(b, '=');
@@ -286,8 +296,12 @@ void report_doc_root_cause(const report_doc_style_t *st, const report_draft_t *d
             esc(st, b, report_str(s, "status"));
             am_buf_puts(b, ")");
         }
-        am_buf_printf(b, ", %s before impact start, may have caused this incident.",
-                      report_secs(json_object_get(s, "before_impact_s"), du));
+        const json_t *before = json_object_get(s, "before_impact_s");
+        if (json_is_integer(before) && json_integer_value(before) == 0)
+            am_buf_puts(b, ", at impact start, may have caused this incident.");
+        else
+            am_buf_printf(b, ", %s before impact start, may have caused this incident.",
+                          report_secs(before, du));
         if (report_str(s, "actor")) {
             am_buf_puts(b, " Deployed by ");
             esc(st, b, report_str(s, "actor"));

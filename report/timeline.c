@@ -294,7 +294,9 @@ static void add_deploy(entries_t *es, const am_event_t *e, int64_t started, bool
         am_buf_printf(&text, " to service %s", e->service);
     if (e->status && !rollback)
         am_buf_printf(&text, ", %s", e->status);
-    if (suspect) {
+    if (suspect && started == e->starts_at) {
+        am_buf_puts(&text, " - suspect, at impact start");
+    } else if (suspect) {
         char d[AM_TIME_STRLEN];
         am_buf_printf(&text, " - suspect, %s before impact start",
                       am_duration_human(started - e->starts_at, d));

@@ -25,6 +25,11 @@ extern const char store_sql_insert_event[];
 /* ?1 event id, ?2 observed_at: moves the event's observed_at earlier. */
 extern const char store_sql_earlier_observed[];
 
+/* -> one row: the latest time any stored event gives (start, end or
+ * observation), NULL when there is none: the "now" of a replayed store
+ * (report/status.h). */
+extern const char store_sql_latest_event_time[];
+
 /* ?1 identity -> one row when an ack names that alert identity. */
 extern const char store_sql_ack_for_identity[];
 

@@ -19,6 +19,7 @@
 #include "corr_util.h"
 #include "report/draft.h"
 #include "report/drafts.h"
+#include "report/status.h"
 #include "tmp_util.h"
 
 static const char *const RULES = "version: 1\n"
@@ -317,6 +318,12 @@ static void test_start_and_ack_from_deploys(void **state)
     assert_non_null(strstr(d.html, "00:05:00 (the first deploy after detection; no ack)"));
     assert_non_null(strstr(d.json, "\"started_from\": \"deploy\""));
     assert_non_null(strstr(d.json, "\"acknowledged_by\": \"deploy\""));
+    /* The suspect that starts the impact is "at impact start", not "0s
+     * before" it. */
+    assert_non_null(strstr(d.md, " - suspect, at impact start"));
+    assert_non_null(strstr(d.md, "UTC (succeeded), at impact start, may have caused"));
+    assert_null(strstr(d.md, "0s before"));
+    assert_null(strstr(d.html, "0s before"));
     drafts_free(&d);
     h_close(&h);
 }
@@ -331,7 +338,7 @@ static void test_open_incident(void **state)
     drafts_t d;
     render(&h, first_id(&h), false, &d);
     assert_non_null(strstr(d.md, "| Status | open |"));
-    assert_non_null(strstr(d.md, "| Duration | unknown (not resolved yet) |"));
+    assert_non_null(strstr(d.md, "| Duration | unknown (not mitigated yet) |"));
     assert_non_null(strstr(d.md, "| Mitigated (UTC) | unknown |"));
     assert_non_null(strstr(d.md, "Resolution: unknown, the incident is still open"));
     assert_non_null(strstr(d.md, "Mitigation: unknown, an alert is still firing"));
@@ -707,15 +714,88 @@ static void test_links(void **state)
     h_close(&h);
 }
 
+/* Duration is impact start to mitigation; the status is "mitigated"
+ * until resolved_at has passed, as of the time the draft is shown at. */
+static void test_status_and_duration(void **state)
+{
+    (void)state;
+    harness_t h;
+    h_open(&h, ":memory:", RULES, 100, 0);
+    feed_json(&h, alert_ev("A", 0, 30, "slow"), 1); /* resolved at 00:40 (quiet 10m) */
+    const char *id = first_id(&h);
+    drafts_t d;
+    /* By default, as of the latest event time in the store (00:30). */
+    render(&h, id, false, &d);
+    assert_non_null(strstr(d.md, "| Duration | 30m (impact start to mitigation) |"));
+    assert_non_null(strstr(d.md, "| Status | mitigated (resolves at 2024-01-01 00:40:00 UTC unless"
+                                 " an alert fires again) |"));
+    assert_non_null(strstr(d.md, "| Resolved (UTC) | 2024-01-01 00:40:00 (40m after impact "
+                                 "start) |"));
+    assert_non_null(strstr(d.json, "\"status\": \"mitigated\""));
+    assert_non_null(strstr(d.json, "\"status_as_of\": \"2024-01-01T00:30:00Z\""));
+    assert_non_null(strstr(d.json, "\"duration_s\": 1800"));
+    assert_non_null(strstr(d.json, "\"resolution_s\": 2400"));
+    drafts_free(&d);
+    report_options_t opts = {.now_ms = BASE_MS + 39 * 60000};
+    render_opts(&h, id, &opts, &d);
+    assert_non_null(strstr(d.md, "| Status | mitigated (resolves at"));
+    drafts_free(&d);
+    opts.now_ms = BASE_MS + 40 * 60000;
+    render_opts(&h, id, &opts, &d);
+    assert_non_null(strstr(d.md, "| Status | resolved |"));
+    assert_non_null(strstr(d.html, "<tr><th>Status</th><td>resolved</td></tr>"));
+    drafts_free(&d);
+    /* report_status itself. */
+    json_t *inc = json_pack("{s:n,s:n}", "mitigated_at", "resolved_at");
+    assert_string_equal(report_status(inc, BASE_MS), "open");
+    json_object_set_new(inc, "mitigated_at", json_string(T(30)));
+    assert_string_equal(report_status(inc, AM_TIME_NONE), "mitigated");
+    json_object_set_new(inc, "resolved_at", json_string(T(40)));
+    assert_string_equal(report_status(inc, BASE_MS + 40 * 60000 - 1), "mitigated");
+    assert_string_equal(report_status(inc, BASE_MS + 40 * 60000), "resolved");
+    json_decref(inc);
+    h_close(&h);
+}
+
+/* A rule without group_by says so, not "group " and nothing. */
+static void test_no_group_by(void **state)
+{
+    (void)state;
+    static const char *const rules = "version: 1\n"
+                                     "rules:\n"
+                                     "  - name: all\n"
+                                     "    match: ['severity=\"page\"']\n"
+                                     "    group_by: []\n";
+    harness_t h;
+    h_open(&h, ":memory:", rules, 100, 0);
+    feed_json(&h, alert_ev("A", 0, 30, "slow"), 1);
+    drafts_t d;
+    render(&h, first_id(&h), false, &d);
+    assert_non_null(
+        strstr(d.md, "| Correlation rule | all (no group_by: one incident at a time) |"));
+    assert_null(strstr(d.md, "group  |"));
+    assert_null(strstr(d.md, ", group "));
+    drafts_free(&d);
+    h_close(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_injection),         cmocka_unit_test(test_no_names),
-        cmocka_unit_test(test_no_ack_no_deploy),  cmocka_unit_test(test_open_incident),
-        cmocka_unit_test(test_implausible_end),   cmocka_unit_test(test_start_and_ack_from_deploys),
-        cmocka_unit_test(test_history_p50),       cmocka_unit_test(test_unknown_id),
-        cmocka_unit_test(test_write_drafts),      cmocka_unit_test(test_write_drafts_links),
-        cmocka_unit_test(test_negative_duration), cmocka_unit_test(test_links),
+        cmocka_unit_test(test_injection),
+        cmocka_unit_test(test_no_names),
+        cmocka_unit_test(test_no_ack_no_deploy),
+        cmocka_unit_test(test_open_incident),
+        cmocka_unit_test(test_implausible_end),
+        cmocka_unit_test(test_start_and_ack_from_deploys),
+        cmocka_unit_test(test_history_p50),
+        cmocka_unit_test(test_unknown_id),
+        cmocka_unit_test(test_write_drafts),
+        cmocka_unit_test(test_write_drafts_links),
+        cmocka_unit_test(test_negative_duration),
+        cmocka_unit_test(test_links),
+        cmocka_unit_test(test_status_and_duration),
+        cmocka_unit_test(test_no_group_by),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
