@@ -403,6 +403,11 @@ void report_doc_impact(const report_doc_style_t *st, const report_draft_t *d, am
         am_buf_puts(b, st->li_close);
     }
     am_buf_puts(b, st->ul_close);
+    /* A paragraph between the two lists: in Markdown, two bullet lists
+     * with only a blank line between them are one list. */
+    am_buf_puts(b, st->p_open);
+    am_buf_puts(b, "What it meant beyond the alerts:");
+    am_buf_puts(b, st->p_close);
     prompt_list(st, b, open_questions, 2);
 }
 

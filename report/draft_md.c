@@ -4,7 +4,11 @@
  *
  * Every value taken from events goes through report_md() (or
  * report_mermaid() inside the gantt block); the words of the template do
- * not. Judgement is left as prompts marked "[to fill]" or "[to confirm]".
+ * not. Judgement is left as prompts marked "[to fill]" or "[to confirm]",
+ * written without backslashes: CommonMark reads brackets as a link only
+ * with a link reference definition of that label, and none can form (the
+ * escaper turns every '[' from events into "\["), so the prompts render
+ * as written and read the same as plain text.
  */
 #include "report/draft_int.h"
 #include "report/escape.h"
@@ -12,7 +16,7 @@
 
 #include <string.h>
 
-#define TO_FILL "**\\[to fill\\]**"
+#define TO_FILL "**[to fill]**"
 
 static const report_doc_style_t md = {
     .escape = report_md,
@@ -34,7 +38,7 @@ static const report_doc_style_t md = {
     .strong_open = "**",
     .strong_close = "**",
     .numbered = true,
-    .hypothesis = "**Hypothesis \\[to confirm\\]:**",
+    .hypothesis = "**Hypothesis [to confirm]:**",
     .why_open = "\n   ",
     .why_close = "\n",
     .kv_table_open = "| Field | Value |\n| --- | --- |\n",
@@ -76,6 +80,8 @@ static void md_gantt(const report_draft_t *d, am_buf_t *b)
     if (lo == AM_TIME_NONE)
         return;
     char t1[AM_TIME_STRLEN], t2[AM_TIME_STRLEN];
+    am_buf_puts(b, "The timeline as a Mermaid gantt chart (GitHub and GitLab draw it; as text,"
+                   " each line is an alert's bar or a milestone, with its UTC times):\n\n");
     am_buf_puts(b, "```mermaid\ngantt\n    title ");
     report_mermaid(b, report_str(m, "id"));
     am_buf_puts(b, " UTC\n    dateFormat YYYY-MM-DD HH:mm:ss\n    axisFormat %H:%M\n");
@@ -139,7 +145,7 @@ void report_draft_markdown(const report_draft_t *d, am_buf_t *b)
     am_buf_puts(b, "# Postmortem draft: ");
     report_md(b, report_draft_id(d));
     am_buf_puts(b, "\n\n> Drafted by aftermath from the events in its database. Facts are filled"
-                   " in; everything marked \\[to fill\\] or \\[to confirm\\] is left to people."
+                   " in; everything marked [to fill] or [to confirm] is left to people."
                    " This is a blameless review.\n\n");
     report_doc_summary(&md, d, b);
     report_doc_timeline(&md, d, b);
