@@ -18,8 +18,8 @@
 #include <sys/stat.h>
 
 static const char report_help[] =
-    "usage: aftermath report ID [--db PATH] [--format md|html|json] [--out FILE] [--no-names]\n"
-    "                           [--no-links]\n"
+    "usage: aftermath report ID [--db PATH] [--format md|html|json|summary] [--out FILE]\n"
+    "                           [--no-names] [--no-links]\n"
     "\n"
     "Writes the postmortem draft of incident ID (an id or one of its aliases):\n"
     "Incident Summary, Timeline (UTC), Root Cause Analysis (suspect deploys as\n"
@@ -33,7 +33,9 @@ static const char report_help[] =
     "  --db PATH         SQLite database (default aftermath.db)\n"
     "  --format FORMAT   md (default; with a Mermaid gantt block), html (one\n"
     "                    self-contained file with an SVG timeline, printable) or\n"
-    "                    json (every fact of the draft)\n"
+    "                    json (every fact of the draft), or summary (a few lines\n"
+    "                    of Slack mrkdwn for a channel: what alerted where, when,\n"
+    "                    how long, users, detection and ack, suspects, links)\n"
     "  --out FILE        write to FILE instead of standard output ('-'): a new\n"
     "                    file (0600) renamed over FILE; a FILE that is a symbolic\n"
     "                    link or not a regular file is refused\n"
@@ -95,10 +97,12 @@ static int report_run(const cli_global_t *g, int argc, char **argv)
         else if (c == 'L')
             opts.no_links = true;
         else if (c == 'f' && (strcmp(optarg, "md") == 0 || strcmp(optarg, "markdown") == 0 ||
-                              strcmp(optarg, "html") == 0 || strcmp(optarg, "json") == 0))
+                              strcmp(optarg, "html") == 0 || strcmp(optarg, "json") == 0 ||
+                              strcmp(optarg, "summary") == 0))
             format = optarg;
         else if (c == 'f')
-            return cli_usage_error("report", "--format: '%s' is not md, html or json", optarg);
+            return cli_usage_error("report", "--format: '%s' is not md, html, json or summary",
+                                   optarg);
         else
             return cli_usage_error("report", "unknown or incomplete option '%s'", argv[optind - 1]);
     }
@@ -114,6 +118,8 @@ static int report_run(const cli_global_t *g, int argc, char **argv)
         report_draft_html(d, &b);
     else if (strcmp(format, "json") == 0)
         report_draft_json(d, &b);
+    else if (strcmp(format, "summary") == 0)
+        report_draft_summary(d, &b);
     else
         report_draft_markdown(d, &b);
     char err[1024];
@@ -131,7 +137,7 @@ cleanup:
 
 const cli_command_t cli_cmd_report = {
     .name = "report",
-    .summary = "write the postmortem draft of an incident (Markdown, HTML or JSON)",
+    .summary = "write the postmortem draft of an incident (Markdown, HTML, JSON or a summary)",
     .help = report_help,
     .run = report_run,
 };

@@ -49,6 +49,11 @@ const char *report_draft_id(const report_draft_t *d);
 void report_draft_markdown(const report_draft_t *d, am_buf_t *out);
 void report_draft_html(const report_draft_t *d, am_buf_t *out);
 void report_draft_json(const report_draft_t *d, am_buf_t *out);
+/* A short summary for a chat channel, in Slack mrkdwn (report --format
+ * summary): status and services, what alerted where, from when to when
+ * and how long, users impacted, detection and acknowledgement, the
+ * suspects as hypotheses, and up to 5 links. */
+void report_draft_summary(const report_draft_t *d, am_buf_t *out);
 /* The timeline for a terminal (aftermath show): one line an entry,
  * control characters neutralised. */
 void report_draft_text(const report_draft_t *d, am_buf_t *out);

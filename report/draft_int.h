@@ -30,6 +30,9 @@ json_t *report_draft_links(const report_linked_t *ev, size_t n);
  * HTML <a href> with the url escaped as an attribute. */
 void report_link_md(am_buf_t *b, const char *label, const char *url);
 void report_link_html(am_buf_t *b, const char *label, const char *url);
+/* Slack "<url|label>": the label through report_slack(), in the url '&'
+ * as "&amp;" and '<' '>' '|' percent-encoded. */
+void report_link_slack(am_buf_t *b, const char *label, const char *url);
 
 /* Whether the draft was made with no_names. */
 bool report_draft_no_names(const report_draft_t *d);

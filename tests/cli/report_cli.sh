@@ -25,6 +25,11 @@ grep -q '"timeline"' "$work/d.json" || fail "json"
 grep -q 'Sam Lee' "$work/d.md" || fail "names by default"
 grep -q '(\[run\](https://ci.example/payments-api/pipelines/8812))' "$work/d.md" || fail "deploy link"
 grep -q '^## Links$' "$work/d.md" || fail "Links section"
+"$am" report "$id" --db "$db" --format summary >"$work/s.txt" || fail "report summary"
+grep -q '^\*When:\* 2025-03-11 10:02:00 UTC to 10:26:00 UTC (mitigated), \*24m\*' "$work/s.txt" ||
+  { cat "$work/s.txt"; fail "summary: when"; }
+grep -q '^\*Hypothesis to confirm:\* the deploy of payments-api 3.14.0' "$work/s.txt" || fail "summary: suspect"
+[ "$(wc -l <"$work/s.txt")" -le 8 ] || fail "summary: more than 8 lines"
 "$am" report "$id" --db "$db" --no-links >"$work/l.md" || fail "--no-links"
 ! grep -q '://' "$work/l.md" || fail "--no-links left a URL"
 "$am" report "$id" --db "$db" --format json --no-links >"$work/l.json" || fail "--no-links json"

@@ -757,6 +757,55 @@ static void test_status_and_duration(void **state)
     h_close(&h);
 }
 
+/* The chat summary: the facts in a few lines, event text unable to form
+ * a link or a mention, links only when allowed. */
+static void test_summary(void **state)
+{
+    (void)state;
+    harness_t h;
+    h_open(&h, ":memory:", RULES, 100, 0);
+    json_t *dep = deploy_ev("1.0", -20, "Dee Ployer");
+    json_object_set_new(dep, "url", json_string("https://ci.example/run/7?a=1&b=2|x"));
+    feed_json(&h, dep, -1);
+    feed_json(&h, alert_ev("<!channel> <http://evil|click>", 0, 30, "slow"), 2);
+    feed_json(&h, ack_ev(5, "Pat Lead"), -1);
+    const char *id = first_id(&h);
+    report_options_t opts = {0};
+    char err[512];
+    am_buf_t b = {0};
+    json_decref(h_incidents(&h));
+    report_draft_t *d = report_draft_create(h.st, id, &opts, err, sizeof err);
+    assert_non_null(d);
+    report_draft_summary(d, &b);
+    report_draft_destroy(d);
+    assert_non_null(strstr(b.p, "*What alerted:* &lt;!channel&gt; &lt;http://evil|click&gt; (web);"
+                                " where cluster=c1\n"));
+    assert_non_null(strstr(b.p, "*When:* 2024-01-01 00:00:00 UTC to 00:30:00 UTC (mitigated), "
+                                "*30m*; resolves at 00:40:00 UTC unless an alert fires again\n"));
+    assert_non_null(strstr(b.p, "*Users impacted:* 42\n"));
+    assert_non_null(strstr(b.p, "*Detection:* 2m after impact start; acknowledged 3m after "
+                                "detection by Pat Lead\n"));
+    assert_non_null(strstr(b.p, "*Hypothesis to confirm:* the deploy of api 1.0 at 2023-12-31 "
+                                "23:40:00 UTC (20m before impact start) may have caused it\n"));
+    assert_non_null(strstr(b.p, "<https://ci.example/run/7?a=1&amp;b=2%7Cx|run api 1.0>"));
+    assert_null(strstr(b.p, "<!"));
+    assert_null(strstr(b.p, "<http://evil"));
+    assert_true(count(b.p, "\n") <= 8); /* a summary, not the draft */
+    am_buf_free(&b);
+    opts.no_names = opts.no_links = true;
+    d = report_draft_create(h.st, id, &opts, err, sizeof err);
+    assert_non_null(d);
+    report_draft_summary(d, &b);
+    report_draft_destroy(d);
+    assert_null(strstr(b.p, "Pat Lead"));
+    assert_null(strstr(b.p, "Dee Ployer"));
+    assert_null(strstr(b.p, "https://"));
+    assert_null(strstr(b.p, "*Links:*"));
+    assert_non_null(strstr(b.p, "acknowledged 3m after detection\n"));
+    am_buf_free(&b);
+    h_close(&h);
+}
+
 /* A rule without group_by says so, not "group " and nothing. */
 static void test_no_group_by(void **state)
 {
@@ -796,6 +845,7 @@ int main(void)
         cmocka_unit_test(test_links),
         cmocka_unit_test(test_status_and_duration),
         cmocka_unit_test(test_no_group_by),
+        cmocka_unit_test(test_summary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
