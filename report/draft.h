@@ -54,8 +54,8 @@ void report_draft_json(const report_draft_t *d, am_buf_t *out);
  * and how long, users impacted, detection and acknowledgement, the
  * suspects as hypotheses, and up to 5 links. */
 void report_draft_summary(const report_draft_t *d, am_buf_t *out);
-/* The timeline for a terminal (aftermath show): one line an entry,
- * control characters neutralised. */
+/* The timeline for a terminal (aftermath show): one line an entry, then
+ * the draft's links (unless no_links), control characters neutralised. */
 void report_draft_text(const report_draft_t *d, am_buf_t *out);
 
 /* p50 of v[0..n) by nearest rank (the lower median); sorts v. n > 0. */

@@ -181,4 +181,23 @@ void report_draft_text(const report_draft_t *d, am_buf_t *b)
         report_term(b, report_str(e, "source"));
         am_buf_puts(b, "]\n");
     }
+    const json_t *links = json_object_get(m, "links");
+    if (json_array_size(links))
+        am_buf_puts(b, "Links\n");
+    json_array_foreach(links, i, e)
+    {
+        am_buf_puts(b, "  ");
+        report_term(b, report_str(e, "kind"));
+        am_buf_putc(b, ' ');
+        report_term(b, report_str(e, "name") ? report_str(e, "name") : "(unnamed)");
+        if (report_str(e, "version")) {
+            am_buf_putc(b, ' ');
+            report_term(b, report_str(e, "version"));
+        }
+        am_buf_puts(b, ", ");
+        report_term(b, report_str(e, "label"));
+        am_buf_puts(b, ": ");
+        report_term(b, report_str(e, "url"));
+        am_buf_putc(b, '\n');
+    }
 }

@@ -37,6 +37,9 @@ grep -q '^\*Hypothesis to confirm:\* the deploy of payments-api 3.14.0' "$work/s
 "$am" show "$id" --db "$db" >"$work/show" || fail "show exited $?"
 grep -q 'Acknowledged, by Sam Lee' "$work/show" || { cat "$work/show"; fail "show ack"; }
 grep -q 'Rollback of payments-api to 3.13.2' "$work/show" || fail "show rollback"
+grep -q '^  deploy payments-api 3.14.0, run: https://ci.example/payments-api/pipelines/8812$' "$work/show" ||
+  fail "show links"
+"$am" show "$id" --db "$db" --no-links | grep -q '://' && fail "show --no-links left a URL"
 
 rc_of() { set +e; "$@" >/dev/null 2>"$work/err"; echo $?; set -e; }
 [ "$(rc_of "$am" report INC-19990101-9 --db "$db")" = 1 ] || fail "unknown id: want exit 1"

@@ -697,6 +697,9 @@ static void test_links(void **state)
     assert_null(strstr(d.html, "href=\"javascript"));
     assert_null(strstr(d.html, "href=\"data"));
     assert_null(strstr(d.html, "<b>"));
+    /* Terminal: the links listed after the timeline, as text. */
+    assert_non_null(
+        strstr(d.text, "\nLinks\n  deploy api 1.0, run: https://ci.example/run/7?a=1&b=2\n"));
     /* JSON: the links as the senders wrote them. */
     json_t *m = json_loads(d.json, 0, NULL);
     assert_int_equal(json_array_size(json_object_get(m, "links")), 4);
@@ -710,6 +713,7 @@ static void test_links(void **state)
     assert_null(strstr(d.html, "example"));
     assert_null(strstr(d.json, "://"));
     assert_null(strstr(d.md, "## Links"));
+    assert_null(strstr(d.text, "://"));
     drafts_free(&d);
     h_close(&h);
 }
