@@ -483,8 +483,10 @@ void report_doc_links(const report_doc_style_t *st, const report_draft_t *d, am_
     {
         am_buf_puts(b, st->li_open);
         esc(st, b, report_str(l, "kind"));
-        am_buf_putc(b, ' ');
-        esc(st, b, report_str(l, "name") ? report_str(l, "name") : "(unnamed)");
+        if (report_str(l, "name")) {
+            am_buf_putc(b, ' ');
+            esc(st, b, report_str(l, "name"));
+        }
         if (report_str(l, "version")) {
             am_buf_putc(b, ' ');
             esc(st, b, report_str(l, "version"));

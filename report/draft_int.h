@@ -19,7 +19,8 @@ bool report_url_ok(const char *url);
  * {kind, name, service, version, label, url}, each once per event
  * subject (kind, name, service, version) and label, only those
  * report_url_ok() accepts: the event's url (labelled "source" for an
- * alert, "run" for a deploy, "link" otherwise) and the annotations
+ * alert, "run" for a deploy, "PagerDuty incident" for a PagerDuty ack or note,
+ * "link" otherwise) and the annotations
  * runbook_url, runbook, dashboard_url, dashboard, grafana_url, panelURL,
  * silence_url, silenceURL, imageURL. */
 json_t *report_draft_links(const report_linked_t *ev, size_t n);

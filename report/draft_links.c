@@ -64,8 +64,8 @@ static const char *url_label(const am_event_t *e)
         return "source";
     case AM_KIND_DEPLOY:
         return "run";
-    default:
-        return "link";
+    default: /* an ack or a note: PagerDuty's is its incident page */
+        return e->source && strcmp(e->source, "pagerduty") == 0 ? "PagerDuty incident" : "link";
     }
 }
 

@@ -188,8 +188,10 @@ void report_draft_text(const report_draft_t *d, am_buf_t *b)
     {
         am_buf_puts(b, "  ");
         report_term(b, report_str(e, "kind"));
-        am_buf_putc(b, ' ');
-        report_term(b, report_str(e, "name") ? report_str(e, "name") : "(unnamed)");
+        if (report_str(e, "name")) {
+            am_buf_putc(b, ' ');
+            report_term(b, report_str(e, "name"));
+        }
         if (report_str(e, "version")) {
             am_buf_putc(b, ' ');
             report_term(b, report_str(e, "version"));

@@ -673,9 +673,13 @@ static void test_links(void **state)
     json_object_set_new(ann, "silence_url", json_string("HTTPS://am.example/#/silences/new"));
     json_object_set_new(ann, "imageURL", json_string("http:///nohost"));
     feed_json(&h, a, 1);
+    json_t *ack = ack_ev(3, "Pat");
+    json_object_set_new(ack, "url", json_string("https://pager.example/i/1"));
+    feed_json(&h, ack, -1);
     const char *id = first_id(&h);
     drafts_t d;
     render(&h, id, false, &d);
+    assert_non_null(strstr(d.md, "\n- ack, service web: [link](https://pager.example/i/1)\n"));
     /* Markdown: links on the suspect's lines, the impact table, the
      * alert's line and in the Links section. */
     assert_non_null(strstr(d.md, "([run](https://ci.example/run/7?a=1&b=2))"));
@@ -702,7 +706,7 @@ static void test_links(void **state)
         strstr(d.text, "\nLinks\n  deploy api 1.0, run: https://ci.example/run/7?a=1&b=2\n"));
     /* JSON: the links as the senders wrote them. */
     json_t *m = json_loads(d.json, 0, NULL);
-    assert_int_equal(json_array_size(json_object_get(m, "links")), 4);
+    assert_int_equal(json_array_size(json_object_get(m, "links")), 5);
     json_decref(m);
     drafts_free(&d);
 
