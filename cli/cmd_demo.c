@@ -230,7 +230,7 @@ static void cli_demo_print_results(store_t *st, const story_t *s, const run_daem
     json_t *incidents = corr_incidents_json(st, err, sizeof err);
     printf("\n");
     if (incidents)
-        cli_print_incidents(stdout, incidents);
+        cli_print_incidents(stdout, incidents, st);
     else
         fprintf(stderr, "aftermath demo: %s\n", err);
     const char *first = json_string_value(json_object_get(json_array_get(incidents, 0), "id"));

@@ -73,7 +73,7 @@ static int incidents_run(const cli_global_t *g, int argc, char **argv)
         json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         fputc('\n', stdout);
     } else {
-        cli_print_incidents(stdout, arr);
+        cli_print_incidents(stdout, arr, st);
     }
     json_decref(arr);
     store_close(st);

@@ -61,7 +61,7 @@ static int recorrelate_run(const cli_global_t *g, int argc, char **argv)
     store_t *st = store_open(db, &store_existing, err, sizeof err);
     if (st && corr_recorrelate(st, rules, &g->log, err, sizeof err) == 0 &&
         (arr = corr_incidents_json(st, err, sizeof err))) {
-        cli_print_incidents(stdout, arr);
+        cli_print_incidents(stdout, arr, st);
         rc = CLI_EXIT_OK;
     } else {
         fprintf(stderr, "aftermath recorrelate: %s\n", err);

@@ -258,9 +258,9 @@ static int replay_run(const cli_global_t *g, int argc, char **argv)
             goto done;
         }
         printf("\n");
-        cli_print_incidents(stdout, incidents);
+        cli_print_incidents(stdout, incidents, st);
         if (drafts)
-            printf("\ndrafts of %d resolved incident%s written to %s/\n", ndrafts,
+            printf("\ndrafts of %d mitigated incident%s written to %s/\n", ndrafts,
                    ndrafts == 1 ? "" : "s", drafts);
     }
     rc = CLI_EXIT_OK;

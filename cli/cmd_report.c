@@ -18,7 +18,8 @@
 #include <sys/stat.h>
 
 static const char report_help[] =
-    "usage: aftermath report ID [--db PATH] [--format md|html|json] [--out FILE] [--no-names]\n"
+    "usage: aftermath report ID [--db PATH] [--format md|html|json|summary] [--out FILE]\n"
+    "                           [--no-names] [--no-links]\n"
     "\n"
     "Writes the postmortem draft of incident ID (an id or one of its aliases):\n"
     "Incident Summary, Timeline (UTC), Root Cause Analysis (suspect deploys as\n"
@@ -32,11 +33,16 @@ static const char report_help[] =
     "  --db PATH         SQLite database (default aftermath.db)\n"
     "  --format FORMAT   md (default; with a Mermaid gantt block), html (one\n"
     "                    self-contained file with an SVG timeline, printable) or\n"
-    "                    json (every fact of the draft)\n"
+    "                    json (every fact of the draft), or summary (a few lines\n"
+    "                    of Slack mrkdwn for a channel: what alerted where, when,\n"
+    "                    how long, users, detection and ack, suspects, links)\n"
     "  --out FILE        write to FILE instead of standard output ('-'): a new\n"
     "                    file (0600) renamed over FILE; a FILE that is a symbolic\n"
     "                    link or not a regular file is refused\n"
     "  --no-names        leave people (actors, the incident lead) out\n"
+    "  --no-links        leave every URL out (alert sources, runbooks, dashboards,\n"
+    "                    CI runs, PagerDuty), for a draft leaving the company;\n"
+    "                    otherwise only http(s) URLs are linked\n"
     "  -h, --help        this help\n"
     "\n"
     "Exit codes: 0 ok; 1 no such incident, or the database or the output file\n"
@@ -67,11 +73,9 @@ static int write_out(const char *path, const char *s, size_t len, char *err, siz
 static int report_run(const cli_global_t *g, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"format", required_argument, NULL, 'f'},
-        {"out", required_argument, NULL, 'o'},
-        {"no-names", no_argument, NULL, 'n'},
-        {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, 'd'},  {"format", required_argument, NULL, 'f'},
+        {"out", required_argument, NULL, 'o'}, {"no-names", no_argument, NULL, 'n'},
+        {"no-links", no_argument, NULL, 'L'},  {NULL, 0, NULL, 0},
     };
     (void)g;
     const char *db = "aftermath.db", *format = "md", *out = NULL, *id = NULL;
@@ -90,11 +94,15 @@ static int report_run(const cli_global_t *g, int argc, char **argv)
             out = optarg;
         else if (c == 'n')
             opts.no_names = true;
+        else if (c == 'L')
+            opts.no_links = true;
         else if (c == 'f' && (strcmp(optarg, "md") == 0 || strcmp(optarg, "markdown") == 0 ||
-                              strcmp(optarg, "html") == 0 || strcmp(optarg, "json") == 0))
+                              strcmp(optarg, "html") == 0 || strcmp(optarg, "json") == 0 ||
+                              strcmp(optarg, "summary") == 0))
             format = optarg;
         else if (c == 'f')
-            return cli_usage_error("report", "--format: '%s' is not md, html or json", optarg);
+            return cli_usage_error("report", "--format: '%s' is not md, html, json or summary",
+                                   optarg);
         else
             return cli_usage_error("report", "unknown or incomplete option '%s'", argv[optind - 1]);
     }
@@ -110,6 +118,8 @@ static int report_run(const cli_global_t *g, int argc, char **argv)
         report_draft_html(d, &b);
     else if (strcmp(format, "json") == 0)
         report_draft_json(d, &b);
+    else if (strcmp(format, "summary") == 0)
+        report_draft_summary(d, &b);
     else
         report_draft_markdown(d, &b);
     char err[1024];
@@ -127,7 +137,7 @@ cleanup:
 
 const cli_command_t cli_cmd_report = {
     .name = "report",
-    .summary = "write the postmortem draft of an incident (Markdown, HTML or JSON)",
+    .summary = "write the postmortem draft of an incident (Markdown, HTML, JSON or a summary)",
     .help = report_help,
     .run = report_run,
 };

@@ -144,7 +144,7 @@ static int rules_test(const cli_global_t *g, int argc, char **argv)
         fputc('\n', stdout);
         json_decref(out);
     } else {
-        cli_print_incidents(stdout, arr);
+        cli_print_incidents(stdout, arr, st);
         if (ctx.unmatched.n) {
             am_buf_t names = {0};
             for (size_t i = 0; i < ctx.unmatched.n; i++) {

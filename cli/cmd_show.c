@@ -14,17 +14,19 @@
 #include <string.h>
 
 static const char show_help[] =
-    "usage: aftermath show ID [--db PATH] [--no-names]\n"
+    "usage: aftermath show ID [--db PATH] [--no-names] [--no-links]\n"
     "\n"
     "Prints the timeline of incident ID (an id or one of its aliases) in UTC, one\n"
     "line an entry with its source: suspect deploys, impact start, alerts (a\n"
     "flapping alert on one line), detection, acknowledgement, notes, deploys and\n"
-    "rollbacks, mitigation, resolution. 'aftermath report ID' writes the full\n"
-    "postmortem draft.\n"
+    "rollbacks, mitigation, resolution; then the links the events carry (alert\n"
+    "sources, runbooks, dashboards, CI runs; http(s) only). 'aftermath report ID'\n"
+    "writes the full postmortem draft.\n"
     "\n"
     "Options:\n"
     "  --db PATH         SQLite database (default aftermath.db)\n"
     "  --no-names        leave people (actors) out\n"
+    "  --no-links        leave the links out\n"
     "  -h, --help        this help\n"
     "\n"
     "Exit codes: 0 ok; 1 no such incident, or the database failed; 2 usage error.\n";
@@ -34,6 +36,7 @@ static int show_run(const cli_global_t *g, int argc, char **argv)
     static const struct option longopts[] = {
         {"db", required_argument, NULL, 'd'},
         {"no-names", no_argument, NULL, 'n'},
+        {"no-links", no_argument, NULL, 'L'},
         {NULL, 0, NULL, 0},
     };
     (void)g;
@@ -51,6 +54,8 @@ static int show_run(const cli_global_t *g, int argc, char **argv)
             db = optarg;
         else if (c == 'n')
             opts.no_names = true;
+        else if (c == 'L')
+            opts.no_links = true;
         else
             return cli_usage_error("show", "unknown or incomplete option '%s'", argv[optind - 1]);
     }

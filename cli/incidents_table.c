@@ -10,6 +10,7 @@
 #include "common/buf.h"
 #include "common/time.h"
 #include "report/escape.h"
+#include "report/status.h"
 
 #include <string.h>
 
@@ -27,16 +28,20 @@ static const char *span(const json_t *o, const char *from, const char *to, char 
     int64_t a = ms_of(o, from), b = ms_of(o, to);
     if (a == AM_TIME_NONE || b == AM_TIME_NONE)
         return "-";
-    return am_duration_format(b - a, buf);
+    return am_duration_human(b - a, buf);
 }
 
-void cli_print_incidents(FILE *out, const json_t *arr)
+void cli_print_incidents(FILE *out, const json_t *arr, store_t *st)
 {
     if (json_array_size(arr) == 0) {
         fprintf(out, "no incidents\n");
         return;
     }
-    fprintf(out, "%-23s %-8s %-20s %-8s %-7s %-7s %-6s %-16s %s\n", "ID", "STATUS", "STARTED (UTC)",
+    int64_t now;
+    char err[512];
+    if (report_latest_event_time(st, &now, err, sizeof err) != 0)
+        now = AM_TIME_NONE; /* then "mitigated" rather than a guess */
+    fprintf(out, "%-23s %-9s %-20s %-8s %-7s %-7s %-6s %-16s %s\n", "ID", "STATUS", "STARTED (UTC)",
             "DETECT", "ACK", "MITIG.", "ALERTS", "SERVICES", "KEY");
     size_t i;
     const json_t *o;
@@ -62,9 +67,9 @@ void cli_print_incidents(FILE *out, const json_t *arr)
             report_term(&key, json_string_value(v));
         }
         report_term(&id, json_string_value(json_object_get(o, "id")));
-        report_term(&status, json_string_value(json_object_get(o, "status")));
+        report_term(&status, report_status(o, now));
         const char *started = json_string_value(json_object_get(o, "started_at"));
-        fprintf(out, "%-23s %-8s %-20s %-8s %-7s %-7s %-6lld %-16s %s\n", id.p ? id.p : "",
+        fprintf(out, "%-23s %-9s %-20s %-8s %-7s %-7s %-6lld %-16s %s\n", id.p ? id.p : "",
                 status.p ? status.p : "", started ? started : "-",
                 span(o, "started_at", "detected_at", d1),
                 span(o, "detected_at", "acknowledged_at", d2),

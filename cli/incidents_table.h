@@ -8,7 +8,11 @@
 #include <jansson.h>
 #include <stdio.h>
 
-/* Prints one line per incident of arr (as corr_incidents_json makes). */
-void cli_print_incidents(FILE *out, const json_t *arr);
+#include "store/store.h"
+
+/* Prints one line per incident of arr (as corr_incidents_json makes from
+ * st). STATUS is open, mitigated or resolved as of the latest event time
+ * in st (report/status.h); durations as am_duration_human() writes them. */
+void cli_print_incidents(FILE *out, const json_t *arr, store_t *st);
 
 #endif

@@ -282,6 +282,36 @@ char *am_duration_format(int64_t ms, char out[AM_TIME_STRLEN])
     return out;
 }
 
+char *am_duration_human(int64_t ms, char out[AM_TIME_STRLEN])
+{
+    static const struct {
+        const char *unit;
+        uint64_t ms;
+    } hu[] = {{"d", 86400000}, {"h", 3600000}, {"m", 60000}, {"s", 1000}};
+    size_t n = 0;
+    uint64_t v;
+    if (ms < 0) {
+        out[n++] = '-';
+        v = (uint64_t)(-(ms + 1)) + 1;
+    } else {
+        v = (uint64_t)ms;
+    }
+    size_t k = 0;
+    while (k + 1 < sizeof hu / sizeof hu[0] && v < hu[k].ms)
+        k++;
+    /* The most significant unit, then the next one when it is not zero:
+     * both rounded down, so a reader never sees more time than passed. */
+    n += (size_t)snprintf(out + n, AM_TIME_STRLEN - n, "%llu%s", (unsigned long long)(v / hu[k].ms),
+                          hu[k].unit);
+    if (k + 1 < sizeof hu / sizeof hu[0]) {
+        uint64_t next = v % hu[k].ms / hu[k + 1].ms;
+        if (next)
+            snprintf(out + n, AM_TIME_STRLEN - n, "%llu%s", (unsigned long long)next,
+                     hu[k + 1].unit);
+    }
+    return out;
+}
+
 int64_t am_wall_ms(void)
 {
     struct timespec ts;

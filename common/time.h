@@ -70,6 +70,14 @@ int am_duration_parse(const char *s, size_t len, int64_t *ms, char *err, size_t 
  * a negative duration gets a leading '-'. */
 char *am_duration_format(int64_t ms, char out[AM_TIME_STRLEN]);
 
+/* Formats a duration for people, as they write it: the two most
+ * significant of d, h, m and s, each rounded down, the second left out
+ * when zero, no padding ("52s", "1m33s", "2h5m", "2h", "1d4h"); under a
+ * second reads "0s"; a negative duration gets a leading '-'. Every human
+ * output (drafts, show, the incidents and metrics tables, the charts)
+ * uses it; exact values stay in JSON. */
+char *am_duration_human(int64_t ms, char out[AM_TIME_STRLEN]);
+
 /* The wall clock (CLOCK_REALTIME) as UTC milliseconds. */
 int64_t am_wall_ms(void);
 

@@ -12,7 +12,7 @@
 const char corr_sql_incident_links[] =
     "SELECT ie.role, e.id, e.kind, e.status, e.source, e.name, e.identity, e.service,"
     " e.severity, e.summary, e.starts_at, e.ends_at, e.observed_at, e.actor, e.version,"
-    " e.labels, e.annotations"
+    " e.labels, e.annotations, e.url"
     " FROM incident_events ie JOIN events e ON e.id = ie.event"
     " WHERE ie.incident = ?1 ORDER BY e.starts_at, e.id, ie.role";
 

@@ -20,7 +20,8 @@
 
 /* ?1 incident id -> the events linked to it, by role: role, id, kind,
  * status, source, name, identity, service, severity, summary, starts_at,
- * ends_at, observed_at, actor, version, labels, annotations; by start. */
+ * ends_at, observed_at, actor, version, labels, annotations, url; by
+ * start. */
 extern const char corr_sql_incident_links[];
 
 /* ?1 incident id, ?2 its impact start -> the other incidents that started

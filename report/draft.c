@@ -11,6 +11,7 @@
 #include "report/draft.h"
 #include "report/draft_int.h"
 #include "correlate/queries.h"
+#include "report/status.h"
 #include "report/timeline.h"
 
 #include <sqlite3.h>
@@ -100,6 +101,7 @@ static int read_linked(sqlite3 *db, const char *id, report_linked_t **out, size_
         e->version = col_str(s, 14);
         labels_from_text(&e->labels, sqlite3_column_text(s, 15));
         labels_from_text(&e->annotations, sqlite3_column_text(s, 16));
+        e->url = col_str(s, 17);
     }
     if (rc != SQLITE_DONE)
         goto db_error;
@@ -160,9 +162,9 @@ const char *report_duration(int64_t ms, char out[REPORT_DURATION_STRLEN])
         snprintf(out, REPORT_DURATION_STRLEN, "unknown");
     else if (ms < 0)
         snprintf(out, REPORT_DURATION_STRLEN, "%s (negative: check the clocks)",
-                 am_duration_format(ms, d));
+                 am_duration_human(ms, d));
     else
-        snprintf(out, REPORT_DURATION_STRLEN, "%s", am_duration_format(ms, d));
+        snprintf(out, REPORT_DURATION_STRLEN, "%s", am_duration_human(ms, d));
     return out;
 }
 
@@ -192,6 +194,7 @@ static json_t *summary(const json_t *inc, bool no_names)
 {
     int64_t started = report_json_time(json_object_get(inc, "started_at"));
     int64_t resolved = report_json_time(json_object_get(inc, "resolved_at"));
+    int64_t mitigated = report_json_time(json_object_get(inc, "mitigated_at"));
     char t[AM_TIME_STRLEN];
     json_t *date = json_null(), *start = json_null();
     if (started != AM_TIME_NONE) {
@@ -206,8 +209,9 @@ static json_t *summary(const json_t *inc, bool no_names)
         json_object_get(inc, "detected_at"), "acknowledged_at",
         json_object_get(inc, "acknowledged_at"), "mitigated_at",
         json_object_get(inc, "mitigated_at"), "resolved_at", json_object_get(inc, "resolved_at"),
-        "duration_s", report_duration_json(report_diff(resolved, started)), "services",
+        "duration_s", report_duration_json(report_diff(mitigated, started)), "services",
         json_object_get(inc, "services"), "users_impacted", json_object_get(inc, "users_impacted"));
+    json_object_set_new(s, "resolution_s", report_duration_json(report_diff(resolved, started)));
     json_object_set(s, "started_from", json_object_get(inc, "started_from"));
     json_object_set(s, "acknowledged_by", json_object_get(inc, "acknowledged_by"));
     /* Only when so, like the incident's own keys (correlate/incident.c). */
@@ -373,6 +377,10 @@ report_draft_t *report_draft_create(store_t *st, const char *id, const report_op
     less = report_draft_lessons(db, inc, cid, err, errlen);
     if (!less)
         goto init_error;
+    int64_t now = opts && opts->now_ms ? opts->now_ms : AM_TIME_NONE;
+    if (now == AM_TIME_NONE && report_latest_event_time(st, &now, err, errlen) != 0)
+        goto init_error;
+    json_object_set_new(inc, "status", json_string(report_status(inc, now)));
     alerts = report_timeline_alerts(ev, n);
     d = am_xcalloc(1, sizeof *d);
     d->no_names = no_names;
@@ -399,6 +407,11 @@ report_draft_t *report_draft_create(store_t *st, const char *id, const report_op
         }
     }
     json_object_set_new(d->model, "flapping", json_deep_copy(json_object_get(inc, "flapping")));
+    char asof[AM_TIME_STRLEN];
+    json_object_set_new(d->model, "status_as_of",
+                        now == AM_TIME_NONE ? json_null() : json_string(am_time_format(now, asof)));
+    json_object_set_new(d->model, "links",
+                        opts && opts->no_links ? json_array() : report_draft_links(ev, n));
     free_linked(ev, n);
     json_decref(alerts);
     json_decref(inc);

@@ -5,9 +5,11 @@
  *
  * The model is a JSON object (report_draft_model()); it is also the JSON
  * rendering, so every fact of the draft is machine-readable. Its sections:
- * id, rule, key, status, aliases, summary, timeline, alerts, root_cause,
- * impact, lessons, action_items. Facts come from events; judgement is left
- * to people as prompts in the Markdown and HTML renderings.
+ * id, rule, key, status (open, mitigated or resolved as of status_as_of:
+ * report/status.h), status_as_of, aliases, summary, timeline, alerts, root_cause,
+ * impact, lessons, action_items, links ([{kind, name, service, version,
+ * label, url}]: the http(s) URLs the events carry, empty with no_links). Facts come from events;
+ * judgement is left to people as prompts in the Markdown and HTML renderings.
  */
 #ifndef REPORT_DRAFT_H
 #define REPORT_DRAFT_H
@@ -23,6 +25,10 @@ typedef struct report_draft report_draft_t;
 
 typedef struct report_options {
     bool no_names; /* drop people (actors, the lead) everywhere */
+    bool no_links; /* drop every URL (for drafts leaving the company) */
+    /* The time the status is shown at (report/status.h), UTC ms: the
+     * daemon's wall clock; 0 for the latest event time in the store. */
+    int64_t now_ms;
 } report_options_t;
 
 /* Reads incident id (or one of its aliases) from st and assembles its
@@ -43,14 +49,20 @@ const char *report_draft_id(const report_draft_t *d);
 void report_draft_markdown(const report_draft_t *d, am_buf_t *out);
 void report_draft_html(const report_draft_t *d, am_buf_t *out);
 void report_draft_json(const report_draft_t *d, am_buf_t *out);
-/* The timeline for a terminal (aftermath show): one line an entry,
- * control characters neutralised. */
+/* A short summary for a chat channel, in Slack mrkdwn (report --format
+ * summary): status and services, what alerted where, from when to when
+ * and how long, users impacted, detection and acknowledgement, the
+ * suspects as hypotheses, and up to 5 links. */
+void report_draft_summary(const report_draft_t *d, am_buf_t *out);
+/* The timeline for a terminal (aftermath show): one line an entry, then
+ * the draft's links (unless no_links), control characters neutralised. */
 void report_draft_text(const report_draft_t *d, am_buf_t *out);
 
 /* p50 of v[0..n) by nearest rank (the lower median); sorts v. n > 0. */
 int64_t report_p50(int64_t *v, size_t n);
 
-/* "14m5s", or "-2m (negative: clock skew?)" for a negative duration, or
+/* "14m5s" (am_duration_human()), or "-2m (negative: check the clocks)" for a
+ * negative duration, or
  * "unknown" for AM_TIME_NONE, into out (AM_TIME_STRLEN + 32 bytes). */
 #define REPORT_DURATION_STRLEN (AM_TIME_STRLEN + 32)
 const char *report_duration(int64_t ms, char out[REPORT_DURATION_STRLEN]);

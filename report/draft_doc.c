@@ -73,6 +73,50 @@ static void join(const report_doc_style_t *st, am_buf_t *b, const json_t *arr, c
     }
 }
 
+static bool same(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Writes the draft's links of one event (kind, name, and service and
+ * version unless NULL) as "prefix[label](url), ...suffix"; nothing when
+ * there is none. Returns how many. */
+static size_t links_for(const report_doc_style_t *st, am_buf_t *b, const report_draft_t *d,
+                        const char *kind, const char *name, const char *service,
+                        const char *version, const char *prefix, const char *suffix)
+{
+    size_t i, n = 0;
+    json_t *l;
+    json_array_foreach(json_object_get(report_draft_model(d), "links"), i, l)
+    {
+        if (!same(report_str(l, "kind"), kind) || !same(report_str(l, "name"), name) ||
+            (service && !same(report_str(l, "service"), service)) ||
+            (version && !same(report_str(l, "version"), version)))
+            continue;
+        am_buf_puts(b, n++ ? ", " : prefix);
+        st->link(b, report_str(l, "label"), report_str(l, "url"));
+    }
+    if (n)
+        am_buf_puts(b, suffix);
+    return n;
+}
+
+/* The URL of the first link labelled label of alert name in service, or
+ * NULL. */
+static const char *alert_link(const report_draft_t *d, const char *name, const char *service,
+                              const char *label)
+{
+    size_t i;
+    json_t *l;
+    json_array_foreach(json_object_get(report_draft_model(d), "links"), i, l)
+    {
+        if (same(report_str(l, "kind"), "alert") && same(report_str(l, "name"), name) &&
+            same(report_str(l, "service"), service) && same(report_str(l, "label"), label))
+            return report_str(l, "url");
+    }
+    return NULL;
+}
+
 /* A table's header row; cells are template text. */
 static void table_head(const report_doc_style_t *st, am_buf_t *b, const char *const *cells,
                        size_t n)
@@ -124,11 +168,18 @@ void report_doc_summary(const report_doc_style_t *st, const report_draft_t *d, a
     if (report_start_note(s))
         am_buf_printf(b, " (%s)", report_start_note(s));
     kv(st, b, "Duration", &rows);
-    am_buf_printf(b, "%s %s", report_secs(json_object_get(s, "duration_s"), du),
-                  json_is_null(json_object_get(s, "resolved_at")) ? "(not resolved yet)"
-                                                                  : "(impact start to resolution)");
+    if (json_is_null(json_object_get(s, "mitigated_at")))
+        am_buf_puts(b, "unknown (not mitigated yet)");
+    else
+        am_buf_printf(b, "%s (impact start to mitigation)",
+                      report_secs(json_object_get(s, "duration_s"), du));
     kv(st, b, "Status", &rows);
-    am_buf_puts(b, report_str(m, "status"));
+    const char *status = report_str(m, "status");
+    am_buf_puts(b, status);
+    if (status && strcmp(status, "mitigated") == 0 &&
+        !json_is_null(json_object_get(s, "resolved_at")))
+        am_buf_printf(b, " (resolves at %s UTC unless an alert fires again)",
+                      report_when(json_object_get(s, "resolved_at"), t));
     kv(st, b, "Services affected", &rows);
     join(st, b, json_object_get(s, "services"), "unknown");
     kv(st, b, "Users impacted", &rows);
@@ -158,6 +209,9 @@ void report_doc_summary(const report_doc_style_t *st, const report_draft_t *d, a
                        "being re-notified)");
     kv(st, b, "Resolved (UTC)", &rows);
     am_buf_puts(b, report_when(json_object_get(s, "resolved_at"), t));
+    if (json_is_integer(json_object_get(s, "resolution_s")))
+        am_buf_printf(b, " (%s after impact start)",
+                      report_secs(json_object_get(s, "resolution_s"), du));
     if (json_is_integer(json_object_get(s, "truncated_alerts"))) {
         kv(st, b, "Notifications", &rows);
         am_buf_printf(b,
@@ -167,14 +221,14 @@ void report_doc_summary(const report_doc_style_t *st, const report_draft_t *d, a
     }
     kv(st, b, "Correlation rule", &rows);
     esc(st, b, report_str(m, "rule"));
-    am_buf_puts(b, ", group ");
     const char *k;
     json_t *v;
     int first = 1;
+    if (!json_object_size(json_object_get(m, "key")))
+        am_buf_puts(b, " (no group_by: one incident at a time)");
     json_object_foreach(json_object_get(m, "key"), k, v)
     {
-        if (!first)
-            am_buf_puts(b, ", ");
+        am_buf_puts(b, first ? ", group " : ", ");
         first = 0;
         esc(st, b, k);
         am_buf_putc(b, '=');
@@ -204,6 +258,11 @@ void report_doc_timeline(const report_doc_style_t *st, const report_draft_t *d, 
             am_buf_puts(b, ", by ");
             esc(st, b, report_str(e, "actor"));
         }
+        const char *type = report_str(e, "type");
+        if (type && (strcmp(type, "deploy") == 0 || strcmp(type, "suspect_deploy") == 0 ||
+                     strcmp(type, "rollback") == 0))
+            links_for(st, b, d, "deploy", report_str(e, "name"), NULL, report_str(e, "version"),
+                      " (", ")");
         am_buf_puts(b, st->tl_src_open);
         esc(st, b, report_str(e, "source"));
         am_buf_puts(b, st->tl_src_close);
@@ -247,13 +306,19 @@ void report_doc_root_cause(const report_doc_style_t *st, const report_draft_t *d
             esc(st, b, report_str(s, "status"));
             am_buf_puts(b, ")");
         }
-        am_buf_printf(b, ", %s before impact start, may have caused this incident.",
-                      report_secs(json_object_get(s, "before_impact_s"), du));
+        const json_t *before = json_object_get(s, "before_impact_s");
+        if (json_is_integer(before) && json_integer_value(before) == 0)
+            am_buf_puts(b, ", at impact start, may have caused this incident.");
+        else
+            am_buf_printf(b, ", %s before impact start, may have caused this incident.",
+                          report_secs(before, du));
         if (report_str(s, "actor")) {
             am_buf_puts(b, " Deployed by ");
             esc(st, b, report_str(s, "actor"));
             am_buf_putc(b, '.');
         }
+        links_for(st, b, d, "deploy", report_str(s, "name"), NULL, report_str(s, "version"),
+                  " See ", ".");
         am_buf_puts(b, st->why_open);
         am_buf_puts(b, "Why it is listed: ");
         esc(st, b, report_str(s, "why"));
@@ -285,7 +350,21 @@ void report_doc_impact(const report_doc_style_t *st, const report_draft_t *d, am
         cell(st, b, 0);
         esc(st, b, report_str(x, "service"));
         cell(st, b, 1);
-        join(st, b, json_object_get(x, "alerts"), "none");
+        size_t j;
+        json_t *an;
+        if (!json_array_size(json_object_get(x, "alerts")))
+            am_buf_puts(b, "none");
+        json_array_foreach(json_object_get(x, "alerts"), j, an)
+        {
+            const char *url =
+                alert_link(d, json_string_value(an), report_str(x, "service"), "source");
+            if (j)
+                am_buf_puts(b, ", ");
+            if (url)
+                st->link(b, json_string_value(an), url);
+            else
+                esc(st, b, json_string_value(an));
+        }
         cell(st, b, 2);
         am_buf_printf(
             b, "%lld: ", (long long)json_integer_value(json_object_get(x, "instance_count")));
@@ -329,9 +408,16 @@ void report_doc_impact(const report_doc_style_t *st, const report_draft_t *d, am
             am_buf_puts(b, ". ");
             esc(st, b, report_str(x, "description"));
         }
+        links_for(st, b, d, "alert", report_str(x, "name"), report_str(x, "service"), NULL, " (",
+                  ")");
         am_buf_puts(b, st->li_close);
     }
     am_buf_puts(b, st->ul_close);
+    /* A paragraph between the two lists: in Markdown, two bullet lists
+     * with only a blank line between them are one list. */
+    am_buf_puts(b, st->p_open);
+    am_buf_puts(b, "What it meant beyond the alerts:");
+    am_buf_puts(b, st->p_close);
     prompt_list(st, b, open_questions, 2);
 }
 
@@ -392,4 +478,36 @@ void report_doc_lessons(const report_doc_style_t *st, const report_draft_t *d, a
                    " The p50 is over the service's earlier incidents in this database.");
     am_buf_puts(b, st->p_close);
     prompt_list(st, b, questions, 3);
+}
+
+void report_doc_links(const report_doc_style_t *st, const report_draft_t *d, am_buf_t *b)
+{
+    const json_t *links = json_object_get(report_draft_model(d), "links");
+    size_t i;
+    json_t *l;
+    if (!json_array_size(links))
+        return;
+    h2(st, b, "Links");
+    am_buf_puts(b, st->ul_open);
+    json_array_foreach(links, i, l)
+    {
+        am_buf_puts(b, st->li_open);
+        esc(st, b, report_str(l, "kind"));
+        if (report_str(l, "name")) {
+            am_buf_putc(b, ' ');
+            esc(st, b, report_str(l, "name"));
+        }
+        if (report_str(l, "version")) {
+            am_buf_putc(b, ' ');
+            esc(st, b, report_str(l, "version"));
+        }
+        if (report_str(l, "service")) {
+            am_buf_puts(b, ", service ");
+            esc(st, b, report_str(l, "service"));
+        }
+        am_buf_puts(b, ": ");
+        st->link(b, report_str(l, "label"), report_str(l, "url"));
+        am_buf_puts(b, st->li_close);
+    }
+    am_buf_puts(b, st->ul_close);
 }

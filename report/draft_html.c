@@ -16,6 +16,7 @@
 
 static const report_doc_style_t html = {
     .escape = report_html,
+    .link = report_link_html,
     .prompt = TO_FILL,
     .h2_open = "<h2>",
     .h2_close = "</h2>\n",
@@ -193,6 +194,7 @@ void report_draft_html(const report_draft_t *d, am_buf_t *b)
     report_doc_root_cause(&html, d, b);
     report_doc_impact(&html, d, b);
     report_doc_lessons(&html, d, b);
+    report_doc_links(&html, d, b);
     am_buf_puts(b,
                 "<h2>Action Items</h2>\n<table>\n<tr><th>Task</th><th>Owner</th>"
                 "<th>Deadline</th><th>Type</th></tr>\n"

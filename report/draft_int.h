@@ -9,6 +9,31 @@
 
 #include "common/time.h"
 #include "report/draft.h"
+#include "report/timeline.h"
+
+/* Whether url is one the draft links: an absolute http or https URL with
+ * a host, no space or control character, at most 2048 bytes. */
+bool report_url_ok(const char *url);
+
+/* The links of the events ev[0..n) (only read): a new JSON array of
+ * {kind, name, service, version, label, url}, each once per event
+ * subject (kind, name, service, version) and label, only those
+ * report_url_ok() accepts: the event's url (labelled "source" for an
+ * alert, "run" for a deploy, "PagerDuty incident" for a PagerDuty ack or note,
+ * "link" otherwise) and the annotations
+ * runbook_url, runbook, dashboard_url, dashboard, grafana_url, panelURL,
+ * silence_url, silenceURL, imageURL. */
+json_t *report_draft_links(const report_linked_t *ev, size_t n);
+
+/* A link whose label is plain text (escaped here) and url passed
+ * report_url_ok(): Markdown "[label](url)" with the bytes that could end
+ * the destination, break a table cell or read as an entity encoded;
+ * HTML <a href> with the url escaped as an attribute. */
+void report_link_md(am_buf_t *b, const char *label, const char *url);
+void report_link_html(am_buf_t *b, const char *label, const char *url);
+/* Slack "<url|label>": the label through report_slack(), in the url '&'
+ * as "&amp;" and '<' '>' '|' percent-encoded. */
+void report_link_slack(am_buf_t *b, const char *label, const char *url);
 
 /* Whether the draft was made with no_names. */
 bool report_draft_no_names(const report_draft_t *d);
@@ -23,7 +48,7 @@ static inline const char *report_str(const json_t *o, const char *key)
  * for null. out holds AM_TIME_STRLEN bytes. */
 const char *report_when(const json_t *v, char out[AM_TIME_STRLEN]);
 
-/* "14:05:00"-precision duration text of seconds v (JSON integer or null),
+/* Human duration text ("14m5s") of seconds v (JSON integer or null),
  * flagged when negative; see report_duration(). */
 const char *report_secs(const json_t *v, char out[REPORT_DURATION_STRLEN]);
 
@@ -38,6 +63,7 @@ const char *report_ack_note(const json_t *summary);
  * around headings, paragraphs, lists and tables. */
 typedef struct report_doc_style {
     void (*escape)(am_buf_t *b, const char *s);
+    void (*link)(am_buf_t *b, const char *label, const char *url);
     const char *prompt; /* "[to fill]" */
     const char *h2_open, *h2_close, *h3_open, *h3_close;
     const char *p_open, *p_close, *note_open; /* note_open: a paragraph of notes */
@@ -58,6 +84,8 @@ void report_doc_summary(const report_doc_style_t *st, const report_draft_t *d, a
 void report_doc_timeline(const report_doc_style_t *st, const report_draft_t *d, am_buf_t *b);
 void report_doc_root_cause(const report_doc_style_t *st, const report_draft_t *d, am_buf_t *b);
 void report_doc_impact(const report_doc_style_t *st, const report_draft_t *d, am_buf_t *b);
+/* "Links": every link of the draft, one item each; nothing when none. */
+void report_doc_links(const report_doc_style_t *st, const report_draft_t *d, am_buf_t *b);
 void report_doc_lessons(const report_doc_style_t *st, const report_draft_t *d, am_buf_t *b);
 
 /* Bounds of everything on the timeline and the alerts' episodes: *lo and

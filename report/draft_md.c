@@ -4,7 +4,11 @@
  *
  * Every value taken from events goes through report_md() (or
  * report_mermaid() inside the gantt block); the words of the template do
- * not. Judgement is left as prompts marked "[to fill]" or "[to confirm]".
+ * not. Judgement is left as prompts marked "[to fill]" or "[to confirm]",
+ * written without backslashes: CommonMark reads brackets as a link only
+ * with a link reference definition of that label, and none can form (the
+ * escaper turns every '[' from events into "\["), so the prompts render
+ * as written and read the same as plain text.
  */
 #include "report/draft_int.h"
 #include "report/escape.h"
@@ -12,10 +16,11 @@
 
 #include <string.h>
 
-#define TO_FILL "**\\[to fill\\]**"
+#define TO_FILL "**[to fill]**"
 
 static const report_doc_style_t md = {
     .escape = report_md,
+    .link = report_link_md,
     .prompt = TO_FILL,
     .h2_open = "## ",
     .h2_close = "\n\n",
@@ -33,7 +38,7 @@ static const report_doc_style_t md = {
     .strong_open = "**",
     .strong_close = "**",
     .numbered = true,
-    .hypothesis = "**Hypothesis \\[to confirm\\]:**",
+    .hypothesis = "**Hypothesis [to confirm]:**",
     .why_open = "\n   ",
     .why_close = "\n",
     .kv_table_open = "| Field | Value |\n| --- | --- |\n",
@@ -75,6 +80,8 @@ static void md_gantt(const report_draft_t *d, am_buf_t *b)
     if (lo == AM_TIME_NONE)
         return;
     char t1[AM_TIME_STRLEN], t2[AM_TIME_STRLEN];
+    am_buf_puts(b, "The timeline as a Mermaid gantt chart (GitHub and GitLab draw it; as text,"
+                   " each line is an alert's bar or a milestone, with its UTC times):\n\n");
     am_buf_puts(b, "```mermaid\ngantt\n    title ");
     report_mermaid(b, report_str(m, "id"));
     am_buf_puts(b, " UTC\n    dateFormat YYYY-MM-DD HH:mm:ss\n    axisFormat %H:%M\n");
@@ -138,7 +145,7 @@ void report_draft_markdown(const report_draft_t *d, am_buf_t *b)
     am_buf_puts(b, "# Postmortem draft: ");
     report_md(b, report_draft_id(d));
     am_buf_puts(b, "\n\n> Drafted by aftermath from the events in its database. Facts are filled"
-                   " in; everything marked \\[to fill\\] or \\[to confirm\\] is left to people."
+                   " in; everything marked [to fill] or [to confirm] is left to people."
                    " This is a blameless review.\n\n");
     report_doc_summary(&md, d, b);
     report_doc_timeline(&md, d, b);
@@ -146,6 +153,7 @@ void report_draft_markdown(const report_draft_t *d, am_buf_t *b)
     report_doc_root_cause(&md, d, b);
     report_doc_impact(&md, d, b);
     report_doc_lessons(&md, d, b);
+    report_doc_links(&md, d, b);
     am_buf_puts(b,
                 "## Action Items\n\n| Task | Owner | Deadline | Type |\n| --- | --- | --- | --- |\n"
                 "|  |  |  | mitigate / prevent / process |\n"
@@ -172,5 +180,26 @@ void report_draft_text(const report_draft_t *d, am_buf_t *b)
         am_buf_puts(b, "  [");
         report_term(b, report_str(e, "source"));
         am_buf_puts(b, "]\n");
+    }
+    const json_t *links = json_object_get(m, "links");
+    if (json_array_size(links))
+        am_buf_puts(b, "Links\n");
+    json_array_foreach(links, i, e)
+    {
+        am_buf_puts(b, "  ");
+        report_term(b, report_str(e, "kind"));
+        if (report_str(e, "name")) {
+            am_buf_putc(b, ' ');
+            report_term(b, report_str(e, "name"));
+        }
+        if (report_str(e, "version")) {
+            am_buf_putc(b, ' ');
+            report_term(b, report_str(e, "version"));
+        }
+        am_buf_puts(b, ", ");
+        report_term(b, report_str(e, "label"));
+        am_buf_puts(b, ": ");
+        report_term(b, report_str(e, "url"));
+        am_buf_putc(b, '\n');
     }
 }

@@ -170,6 +170,27 @@ void report_escape_csv(am_buf_t *b, const char *s, size_t len)
     am_buf_putc(b, '"');
 }
 
+void report_escape_slack(am_buf_t *b, const char *s, size_t len)
+{
+    for (size_t i = 0; s && i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '&')
+            am_buf_puts(b, "&amp;");
+        else if (c == '<')
+            am_buf_puts(b, "&lt;");
+        else if (c == '>')
+            am_buf_puts(b, "&gt;");
+        else
+            am_buf_putc(b, is_ctl(c) ? ' ' : (char)c);
+    }
+}
+
+void report_slack(am_buf_t *b, const char *s)
+{
+    if (s)
+        report_escape_slack(b, s, strlen(s));
+}
+
 void report_md(am_buf_t *b, const char *s)
 {
     if (s)

@@ -65,11 +65,20 @@ void report_escape_term(am_buf_t *b, const char *s, size_t len);
  * quote inside a quoted cell is doubled. Bytes are otherwise kept. */
 void report_escape_csv(am_buf_t *b, const char *s, size_t len);
 
+/* Slack message text (mrkdwn), as Slack documents it: & < > become
+ * &amp; &lt; &gt;, so no link (<url|text>), mention (<@U1>, <!channel>)
+ * or date token can form; C0 controls and DEL become a space, so a value
+ * stays on its line. Slack has no escape for * _ ~ and `: text from
+ * events may show as bold or code, but cannot change the message's
+ * structure or notify anyone. */
+void report_escape_slack(am_buf_t *b, const char *s, size_t len);
+
 /* The same, for NUL-terminated s (NULL appends nothing). */
 void report_md(am_buf_t *b, const char *s);
 void report_html(am_buf_t *b, const char *s);
 void report_mermaid(am_buf_t *b, const char *s);
 void report_term(am_buf_t *b, const char *s);
 void report_csv(am_buf_t *b, const char *s);
+void report_slack(am_buf_t *b, const char *s);
 
 #endif

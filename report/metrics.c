@@ -532,7 +532,7 @@ json_t *report_metrics_json(const report_metrics_t *m)
 
 static const char *dur_text(int64_t ms, char buf[AM_TIME_STRLEN])
 {
-    return ms == AM_TIME_NONE ? "-" : am_duration_format(ms, buf);
+    return ms == AM_TIME_NONE ? "-" : am_duration_human(ms, buf);
 }
 
 static const char *rate_text(size_t failed, size_t total, char buf[16])
@@ -579,11 +579,11 @@ static void free_bufs(am_buf_t *bufs, size_t n)
     free(bufs);
 }
 
-void report_metrics_table(const report_metrics_t *m, am_buf_t *out)
+/* "All incidents" or "Incidents started at or after T1 and before T2"
+ * (each bound only when set), for the table and the page alike. */
+static void period_text(const report_metrics_t *m, am_buf_t *out)
 {
-    char t1[AM_TIME_STRLEN], t2[AM_TIME_STRLEN], rb[16], db[AM_TIME_STRLEN];
-    am_buf_t by = {0};
-    report_term(&by, m->by);
+    char t1[AM_TIME_STRLEN], t2[AM_TIME_STRLEN];
     if (m->since == AM_TIME_NONE && m->until == AM_TIME_NONE)
         am_buf_puts(out, "All incidents");
     else
@@ -594,6 +594,14 @@ void report_metrics_table(const report_metrics_t *m, am_buf_t *out)
         am_buf_puts(out, " and");
     if (m->until != AM_TIME_NONE)
         am_buf_printf(out, " before %s", am_time_format(m->until, t2));
+}
+
+void report_metrics_table(const report_metrics_t *m, am_buf_t *out)
+{
+    char rb[16], db[AM_TIME_STRLEN];
+    am_buf_t by = {0};
+    report_term(&by, m->by);
+    period_text(m, out);
     am_buf_printf(out, ", by %s.\n", by.p ? by.p : "");
     am_buf_puts(out, "Percentiles by nearest rank over non-negative durations; N has the\n"
                      "duration, MISSING lacks a timestamp, NEGATIVE is clock skew.\n\n");
@@ -869,7 +877,7 @@ static void html_trend(const report_metrics_t *m, am_buf_t *out)
 
 void report_metrics_html(const report_metrics_t *m, am_buf_t *out)
 {
-    char t1[AM_TIME_STRLEN], t2[AM_TIME_STRLEN], rb[16];
+    char rb[16];
     am_buf_puts(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
                      "<meta http-equiv=\"Content-Security-Policy\" content=\"" REPORT_HTML_CSP
                      "\">\n<title>aftermath: detection-latency metrics</title>\n<style>\n"
@@ -882,10 +890,10 @@ void report_metrics_html(const report_metrics_t *m, am_buf_t *out)
                      ".p50{stroke:#222;stroke-width:2}.p90{stroke:#c00;stroke-width:2}\n"
                      ".bar{fill:#729fcf}\n"
                      "</style></head><body>\n<h1>Detection-latency metrics</h1>\n<p>");
-    am_buf_puts(out, "Incidents started at or after ");
-    report_html(out, m->since == AM_TIME_NONE ? "(no bound)" : am_time_format(m->since, t1));
-    am_buf_puts(out, " and before ");
-    report_html(out, m->until == AM_TIME_NONE ? "(no bound)" : am_time_format(m->until, t2));
+    am_buf_t period = {0};
+    period_text(m, &period);
+    report_html(out, period.p);
+    am_buf_free(&period);
     am_buf_puts(out, ", by <b>");
     report_html(out, m->by);
     am_buf_puts(out, "</b>.</p>\n<p>Percentiles: " METHOD ". N: incidents with the duration; "

@@ -296,10 +296,12 @@ static void add_deploy(entries_t *es, const am_event_t *e, int64_t started, bool
         am_buf_printf(&text, " to service %s", e->service);
     if (e->status && !rollback)
         am_buf_printf(&text, ", %s", e->status);
-    if (suspect) {
+    if (suspect && started == e->starts_at) {
+        am_buf_puts(&text, " - suspect, at impact start");
+    } else if (suspect) {
         char d[AM_TIME_STRLEN];
         am_buf_printf(&text, " - suspect, %s before impact start",
-                      am_duration_format(started - e->starts_at, d));
+                      am_duration_human(started - e->starts_at, d));
     }
     if (e->summary && *e->summary)
         am_buf_printf(&text, ": %s", e->summary);
@@ -346,7 +348,7 @@ static void add_alert_lines(entries_t *es, const json_t *a)
                 am_buf_printf(&text, "%.8s", t2 + 11);
             else
                 am_buf_printf(&text, "%.10s %.8s", t2, t2 + 11);
-            am_buf_printf(&text, ", over %s", am_duration_format(last - first, du));
+            am_buf_printf(&text, ", over %s", am_duration_human(last - first, du));
             if (json_is_true(json_object_get(a, "end_inferred")))
                 am_buf_puts(&text, " (an end inferred)");
         }

@@ -12,14 +12,17 @@
 #include "correlate/engine.h"
 #include "store/store.h"
 
-/* Writes (or refreshes) the drafts of the resolved incidents among those
- * the engine reports as changed, into dir (created if missing, mode 0750).
- * Incidents still open get their draft when they resolve. Returns the
+/* Writes (or refreshes) the drafts of the incidents whose alerts have all
+ * ended (mitigated or resolved) among those the engine reports as
+ * changed, into dir (created if missing, mode 0750), their status as of
+ * the latest event in st (replay). Incidents still open get their draft
+ * when their last alert ends. Returns the
  * number of incidents written, or -1 with err. */
 int run_write_drafts(store_t *st, const corr_engine_t *engine, const char *dir, const am_log_t *log,
                      char *err, size_t errlen);
 
-/* The same for the n incident ids (or aliases) in changed. */
+/* The same for the n incident ids (or aliases) in changed, the status as
+ * of the wall clock (run). */
 int run_write_drafts_of(store_t *st, const char *const *changed, size_t n, const char *dir,
                         const am_log_t *log, char *err, size_t errlen);
 

@@ -30,3 +30,7 @@ const char store_sql_prune_records[] =
     "WHERE record_seq = records.seq)";
 
 const char store_sql_prune_rejected[] = "DELETE FROM rejected WHERE rejected_at < ?1";
+
+const char store_sql_latest_event_time[] =
+    "SELECT max(t) FROM (SELECT max(starts_at) AS t FROM events UNION ALL SELECT max(ends_at) FROM"
+    " events UNION ALL SELECT max(observed_at) FROM events)";

@@ -36,6 +36,11 @@ extern const char store_sql_event_confirmed[];
  * its latest delivery (recorrelate replays each event's clock). */
 extern const char store_sql_event_delivery[];
 
+/* -> one row: the latest time any stored event gives (start, end or
+ * observation), NULL when there is none: the "now" of a replayed store
+ * (report/status.h). */
+extern const char store_sql_latest_event_time[];
+
 /* ?1 identity -> one row when an ack names that alert identity. */
 extern const char store_sql_ack_for_identity[];
 

@@ -21,13 +21,11 @@
 set -euo pipefail
 AM=$1 BROKER=$2 WORK=$3
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
-strict=",${AFTERMATH_AM_STRICT_FEEDS-amapi},"
+strict=",${AFTERMATH_AM_STRICT_FEEDS-amapi,amapi_raw,events,webhook},"
 # Staleness of a webhook episode not re-notified (DESIGN: per topic;
 # Alertmanager's repeat_interval + group_interval would be 25 s in am.sh's
 # config, but aftermath takes 1m at least; story.py's AmLate gives the
-# topic a record more than a minute after AmSilenced's last): given to
-# aftermath only once the webhook feed is strict, as the config parser of
-# cee07b3 does not know the key.
+# topic a record more than a minute after AmSilenced's last).
 webhook_stale=1m
 
 fail() {
@@ -50,7 +48,7 @@ cfg=$WORK/webhook.yaml
   for t in am-webhook am-webhook-trunc; do
     echo "  - name: $t"
     echo "    format: alertmanager"
-    [[ $strict != *,webhook,* ]] || echo "    stale_after: $webhook_stale"
+    echo "    stale_after: $webhook_stale"
   done
 } >"$cfg"
 
@@ -122,5 +120,5 @@ echo "events: run on $topic stores and correlates what the replay of its dump do
   "$(sqlite3 "$WORK/events-run.db" 'SELECT count(*) FROM rejected') rejected)"
 
 echo "feeds passing every check: ${passed[*]:-none}"
-echo "feeds failing, not strict (AFTERMATH_AM_STRICT_FEEDS=${AFTERMATH_AM_STRICT_FEEDS-amapi}): ${known[*]:-none}"
+echo "feeds failing, not strict (AFTERMATH_AM_STRICT_FEEDS=${AFTERMATH_AM_STRICT_FEEDS-amapi,amapi_raw,events,webhook}): ${known[*]:-none}"
 [ ${#failed[@]} -eq 0 ] || fail "strict feeds failing: ${failed[*]}"

@@ -23,9 +23,23 @@ grep -q '"timeline"' "$work/d.json" || fail "json"
 "$am" report "$id" --db "$db" --no-names >"$work/n.md" || fail "--no-names"
 ! grep -q 'Sam Lee\|ci-bot' "$work/n.md" || fail "--no-names left a name"
 grep -q 'Sam Lee' "$work/d.md" || fail "names by default"
+grep -q '(\[run\](https://ci.example/payments-api/pipelines/8812))' "$work/d.md" || fail "deploy link"
+grep -q '^## Links$' "$work/d.md" || fail "Links section"
+"$am" report "$id" --db "$db" --format summary >"$work/s.txt" || fail "report summary"
+grep -q '^\*When:\* 2025-03-11 10:02:00 UTC to 10:26:00 UTC (mitigated), \*24m\*' "$work/s.txt" ||
+  { cat "$work/s.txt"; fail "summary: when"; }
+grep -q '^\*Hypothesis to confirm:\* the deploy of payments-api 3.14.0' "$work/s.txt" || fail "summary: suspect"
+[ "$(wc -l <"$work/s.txt")" -le 8 ] || fail "summary: more than 8 lines"
+"$am" report "$id" --db "$db" --no-links >"$work/l.md" || fail "--no-links"
+! grep -q '://' "$work/l.md" || fail "--no-links left a URL"
+"$am" report "$id" --db "$db" --format json --no-links >"$work/l.json" || fail "--no-links json"
+! grep -q '://' "$work/l.json" || fail "--no-links left a URL in JSON"
 "$am" show "$id" --db "$db" >"$work/show" || fail "show exited $?"
 grep -q 'Acknowledged, by Sam Lee' "$work/show" || { cat "$work/show"; fail "show ack"; }
 grep -q 'Rollback of payments-api to 3.13.2' "$work/show" || fail "show rollback"
+grep -q '^  deploy payments-api 3.14.0, run: https://ci.example/payments-api/pipelines/8812$' "$work/show" ||
+  fail "show links"
+"$am" show "$id" --db "$db" --no-links | grep -q '://' && fail "show --no-links left a URL"
 
 rc_of() { set +e; "$@" >/dev/null 2>"$work/err"; echo $?; set -e; }
 [ "$(rc_of "$am" report INC-19990101-9 --db "$db")" = 1 ] || fail "unknown id: want exit 1"

@@ -197,6 +197,18 @@ static void test_null_and_len(void **state)
     am_buf_free(&b);
 }
 
+static void test_slack(void **state)
+{
+    (void)state;
+    am_buf_t b = {0};
+    report_slack(&b, "<!channel> <@U1> <http://x|y> a&b\nc\x1b*bold*");
+    assert_string_equal(b.p, "&lt;!channel&gt; &lt;@U1&gt; &lt;http://x|y&gt; a&amp;b c *bold*");
+    am_buf_free(&b);
+    report_escape_slack(&b, "<a", 1);
+    assert_string_equal(b.p, "&lt;");
+    am_buf_free(&b);
+}
+
 static void test_duration(void **state)
 {
     (void)state;
@@ -218,6 +230,7 @@ int main(void)
         cmocka_unit_test(test_term_c1),      cmocka_unit_test(test_term_invalid_utf8),
         cmocka_unit_test(test_term_bidi),    cmocka_unit_test(test_csv),
         cmocka_unit_test(test_null_and_len), cmocka_unit_test(test_duration),
+        cmocka_unit_test(test_slack),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -399,6 +399,9 @@ static void test_html(void **state)
     am_buf_t b = {0};
     report_metrics_html(m, &b);
     assert_non_null(strstr(b.p, "<!DOCTYPE html>"));
+    /* No bounds: said as "All incidents", never "at or after (no bound)". */
+    assert_non_null(strstr(b.p, "<p>All incidents, by <b>"));
+    assert_null(strstr(b.p, "no bound"));
     assert_non_null(strstr(b.p, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;"));
     assert_null(strstr(b.p, "<script"));
     assert_null(strstr(b.p, "http:"));

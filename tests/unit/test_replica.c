@@ -28,6 +28,7 @@
 #include "correlate/replica.h"
 #include "ingest/replay.h"
 #include "report/draft.h"
+#include "report/status.h"
 #include "report/metrics.h"
 
 static const char *seed_dir;
@@ -223,11 +224,15 @@ static void same_table(store_t *a, store_t *b, const char *table, const char *sk
     free(y);
 }
 
-/* What the CLI prints about incident id: show, and report in each format. */
-static char *draft_text(store_t *st, const char *id)
+/* What the CLI prints about incident id: show, and report in each format,
+ * the status as of now_ms. A view holds only the events it needs, so its
+ * latest event time is not the correlator's: the daemon shows the status
+ * as of the wall clock, and both are given the same "now" here. */
+static char *draft_text(store_t *st, const char *id, int64_t now_ms)
 {
     char err[1024];
-    report_draft_t *d = report_draft_create(st, id, NULL, err, sizeof err);
+    report_options_t opts = {.now_ms = now_ms};
+    report_draft_t *d = report_draft_create(st, id, &opts, err, sizeof err);
     if (!d)
         fail_msg("draft of %s: %s", id, err[0] ? err : "no such incident");
     am_buf_t b = {0};
@@ -282,11 +287,13 @@ static void same_stores(store_t *corr, store_t *view)
     json_decref(ib);
     size_t i;
     json_t *o;
+    int64_t now;
+    assert_int_equal(report_latest_event_time(corr, &now, err, sizeof err), 0);
     json_array_foreach(ia, i, o)
     {
         const char *id = json_string_value(json_object_get(o, "id"));
-        x = draft_text(corr, id);
-        y = draft_text(view, id);
+        x = draft_text(corr, id, now);
+        y = draft_text(view, id, now);
         same_text(id, x, y);
         free(x);
         free(y);

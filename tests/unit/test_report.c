@@ -19,6 +19,7 @@
 #include "corr_util.h"
 #include "report/draft.h"
 #include "report/drafts.h"
+#include "report/status.h"
 #include "tmp_util.h"
 
 static const char *const RULES = "version: 1\n"
@@ -83,12 +84,19 @@ typedef struct drafts {
     char *md, *html, *json, *text;
 } drafts_t;
 
+static void render_opts(harness_t *h, const char *id, const report_options_t *opts, drafts_t *out);
+
 static void render(harness_t *h, const char *id, bool no_names, drafts_t *out)
 {
-    char err[512];
     report_options_t opts = {.no_names = no_names};
+    render_opts(h, id, &opts, out);
+}
+
+static void render_opts(harness_t *h, const char *id, const report_options_t *opts, drafts_t *out)
+{
+    char err[512];
     json_decref(h_incidents(h)); /* flush */
-    report_draft_t *d = report_draft_create(h->st, id, &opts, err, sizeof err);
+    report_draft_t *d = report_draft_create(h->st, id, opts, err, sizeof err);
     if (!d)
         fail_msg("draft %s: %s", id, err);
     am_buf_t b = {0};
@@ -310,6 +318,12 @@ static void test_start_and_ack_from_deploys(void **state)
     assert_non_null(strstr(d.html, "00:05:00 (the first deploy after detection; no ack)"));
     assert_non_null(strstr(d.json, "\"started_from\": \"deploy\""));
     assert_non_null(strstr(d.json, "\"acknowledged_by\": \"deploy\""));
+    /* The suspect that starts the impact is "at impact start", not "0s
+     * before" it. */
+    assert_non_null(strstr(d.md, " - suspect, at impact start"));
+    assert_non_null(strstr(d.md, "UTC (succeeded), at impact start, may have caused"));
+    assert_null(strstr(d.md, "0s before"));
+    assert_null(strstr(d.html, "0s before"));
     drafts_free(&d);
     h_close(&h);
 }
@@ -367,7 +381,7 @@ static void test_open_incident(void **state)
     drafts_t d;
     render(&h, first_id(&h), false, &d);
     assert_non_null(strstr(d.md, "| Status | open |"));
-    assert_non_null(strstr(d.md, "| Duration | unknown (not resolved yet) |"));
+    assert_non_null(strstr(d.md, "| Duration | unknown (not mitigated yet) |"));
     assert_non_null(strstr(d.md, "| Mitigated (UTC) | unknown |"));
     assert_non_null(strstr(d.md, "Resolution: unknown, the incident is still open"));
     assert_non_null(strstr(d.md, "Mitigation: unknown, an alert is still firing"));
@@ -680,6 +694,191 @@ static void test_write_drafts_links(void **state)
     tmp_rm_rf(dir);
 }
 
+/* Links: the event's url and link annotations, http(s) only, escaped
+ * for each medium; --no-links drops them all. */
+static void test_links(void **state)
+{
+    (void)state;
+    harness_t h;
+    h_open(&h, ":memory:", RULES, 100, 0);
+    json_t *dep = deploy_ev("1.0", -20, "ci");
+    json_object_set_new(dep, "url", json_string("https://ci.example/run/7?a=1&b=2"));
+    feed_json(&h, dep, -1);
+    json_t *bad = deploy_ev("1.1", -10, "ci");
+    json_object_set_new(bad, "url", json_string("javascript:alert(1)"));
+    feed_json(&h, bad, -1);
+    json_t *a = alert_ev("A", 0, 30, "slow");
+    json_object_set_new(a, "url", json_string("http://prom.example/graph?g0.expr=up"));
+    json_t *ann = json_object_get(a, "annotations");
+    json_object_set_new(ann, "runbook_url",
+                        json_string("https://rb.example/x)](javascript:alert(1))|<b>&lt;"));
+    json_object_set_new(ann, "dashboard", json_string("data:text/html,<script>"));
+    json_object_set_new(ann, "silence_url", json_string("HTTPS://am.example/#/silences/new"));
+    json_object_set_new(ann, "imageURL", json_string("http:///nohost"));
+    feed_json(&h, a, 1);
+    json_t *ack = ack_ev(3, "Pat");
+    json_object_set_new(ack, "url", json_string("https://pager.example/i/1"));
+    feed_json(&h, ack, -1);
+    const char *id = first_id(&h);
+    drafts_t d;
+    render(&h, id, false, &d);
+    assert_non_null(strstr(d.md, "\n- ack, service web: [link](https://pager.example/i/1)\n"));
+    /* Markdown: links on the suspect's lines, the impact table, the
+     * alert's line and in the Links section. */
+    assert_non_null(strstr(d.md, "([run](https://ci.example/run/7?a=1&b=2))"));
+    assert_non_null(strstr(d.md, "See [run](https://ci.example/run/7?a=1&b=2)."));
+    assert_non_null(strstr(d.md, "| [A](http://prom.example/graph?g0.expr=up) |"));
+    assert_non_null(strstr(
+        d.md,
+        "[runbook](https://rb.example/x%29%5D%28javascript:alert%281%29%29%7C%3Cb%3E&amp;lt;)"));
+    assert_non_null(strstr(d.md, "[silence](HTTPS://am.example/#/silences/new)"));
+    assert_non_null(strstr(d.md, "## Links\n"));
+    assert_null(strstr(d.md, "](javascript"));
+    assert_null(strstr(d.md, "data:"));
+    assert_null(strstr(d.md, "nohost"));
+    check_md_tables(d.md);
+    /* HTML: the attribute escaped, nothing but http(s) in an href. */
+    assert_non_null(strstr(d.html, "<a href=\"https://ci.example/run/7?a=1&amp;b=2\""));
+    assert_non_null(strstr(d.html, "href=\"https://rb.example/x)](javascript:alert(1))|&lt;b&gt;"
+                                   "&amp;lt;\""));
+    assert_null(strstr(d.html, "href=\"javascript"));
+    assert_null(strstr(d.html, "href=\"data"));
+    assert_null(strstr(d.html, "<b>"));
+    /* Terminal: the links listed after the timeline, as text. */
+    assert_non_null(
+        strstr(d.text, "\nLinks\n  deploy api 1.0, run: https://ci.example/run/7?a=1&b=2\n"));
+    /* JSON: the links as the senders wrote them. */
+    json_t *m = json_loads(d.json, 0, NULL);
+    assert_int_equal(json_array_size(json_object_get(m, "links")), 5);
+    json_decref(m);
+    drafts_free(&d);
+
+    report_options_t opts = {.no_links = true};
+    render_opts(&h, id, &opts, &d);
+    assert_null(strstr(d.md, "://"));
+    assert_null(strstr(d.html, "<a href"));
+    assert_null(strstr(d.html, "example"));
+    assert_null(strstr(d.json, "://"));
+    assert_null(strstr(d.md, "## Links"));
+    assert_null(strstr(d.text, "://"));
+    drafts_free(&d);
+    h_close(&h);
+}
+
+/* Duration is impact start to mitigation; the status is "mitigated"
+ * until resolved_at has passed, as of the time the draft is shown at. */
+static void test_status_and_duration(void **state)
+{
+    (void)state;
+    harness_t h;
+    h_open(&h, ":memory:", RULES, 100, 0);
+    feed_json(&h, alert_ev("A", 0, 30, "slow"), 1); /* resolved at 00:40 (quiet 10m) */
+    const char *id = first_id(&h);
+    drafts_t d;
+    /* By default, as of the latest event time in the store (00:30). */
+    render(&h, id, false, &d);
+    assert_non_null(strstr(d.md, "| Duration | 30m (impact start to mitigation) |"));
+    assert_non_null(strstr(d.md, "| Status | mitigated (resolves at 2024-01-01 00:40:00 UTC unless"
+                                 " an alert fires again) |"));
+    assert_non_null(strstr(d.md, "| Resolved (UTC) | 2024-01-01 00:40:00 (40m after impact "
+                                 "start) |"));
+    assert_non_null(strstr(d.json, "\"status\": \"mitigated\""));
+    assert_non_null(strstr(d.json, "\"status_as_of\": \"2024-01-01T00:30:00Z\""));
+    assert_non_null(strstr(d.json, "\"duration_s\": 1800"));
+    assert_non_null(strstr(d.json, "\"resolution_s\": 2400"));
+    drafts_free(&d);
+    report_options_t opts = {.now_ms = BASE_MS + 39 * 60000};
+    render_opts(&h, id, &opts, &d);
+    assert_non_null(strstr(d.md, "| Status | mitigated (resolves at"));
+    drafts_free(&d);
+    opts.now_ms = BASE_MS + 40 * 60000;
+    render_opts(&h, id, &opts, &d);
+    assert_non_null(strstr(d.md, "| Status | resolved |"));
+    assert_non_null(strstr(d.html, "<tr><th>Status</th><td>resolved</td></tr>"));
+    drafts_free(&d);
+    /* report_status itself. */
+    json_t *inc = json_pack("{s:n,s:n}", "mitigated_at", "resolved_at");
+    assert_string_equal(report_status(inc, BASE_MS), "open");
+    json_object_set_new(inc, "mitigated_at", json_string(T(30)));
+    assert_string_equal(report_status(inc, AM_TIME_NONE), "mitigated");
+    json_object_set_new(inc, "resolved_at", json_string(T(40)));
+    assert_string_equal(report_status(inc, BASE_MS + 40 * 60000 - 1), "mitigated");
+    assert_string_equal(report_status(inc, BASE_MS + 40 * 60000), "resolved");
+    json_decref(inc);
+    h_close(&h);
+}
+
+/* The chat summary: the facts in a few lines, event text unable to form
+ * a link or a mention, links only when allowed. */
+static void test_summary(void **state)
+{
+    (void)state;
+    harness_t h;
+    h_open(&h, ":memory:", RULES, 100, 0);
+    json_t *dep = deploy_ev("1.0", -20, "Dee Ployer");
+    json_object_set_new(dep, "url", json_string("https://ci.example/run/7?a=1&b=2|x"));
+    feed_json(&h, dep, -1);
+    feed_json(&h, alert_ev("<!channel> <http://evil|click>", 0, 30, "slow"), 2);
+    feed_json(&h, ack_ev(5, "Pat Lead"), -1);
+    const char *id = first_id(&h);
+    report_options_t opts = {0};
+    char err[512];
+    am_buf_t b = {0};
+    json_decref(h_incidents(&h));
+    report_draft_t *d = report_draft_create(h.st, id, &opts, err, sizeof err);
+    assert_non_null(d);
+    report_draft_summary(d, &b);
+    report_draft_destroy(d);
+    assert_non_null(strstr(b.p, "*What alerted:* &lt;!channel&gt; &lt;http://evil|click&gt; (web);"
+                                " where cluster=c1\n"));
+    assert_non_null(strstr(b.p, "*When:* 2024-01-01 00:00:00 UTC to 00:30:00 UTC (mitigated), "
+                                "*30m*; resolves at 00:40:00 UTC unless an alert fires again\n"));
+    assert_non_null(strstr(b.p, "*Users impacted:* 42\n"));
+    assert_non_null(strstr(b.p, "*Detection:* 2m after impact start; acknowledged 3m after "
+                                "detection by Pat Lead\n"));
+    assert_non_null(strstr(b.p, "*Hypothesis to confirm:* the deploy of api 1.0 at 2023-12-31 "
+                                "23:40:00 UTC (20m before impact start) may have caused it\n"));
+    assert_non_null(strstr(b.p, "<https://ci.example/run/7?a=1&amp;b=2%7Cx|run api 1.0>"));
+    assert_null(strstr(b.p, "<!"));
+    assert_null(strstr(b.p, "<http://evil"));
+    assert_true(count(b.p, "\n") <= 8); /* a summary, not the draft */
+    am_buf_free(&b);
+    opts.no_names = opts.no_links = true;
+    d = report_draft_create(h.st, id, &opts, err, sizeof err);
+    assert_non_null(d);
+    report_draft_summary(d, &b);
+    report_draft_destroy(d);
+    assert_null(strstr(b.p, "Pat Lead"));
+    assert_null(strstr(b.p, "Dee Ployer"));
+    assert_null(strstr(b.p, "https://"));
+    assert_null(strstr(b.p, "*Links:*"));
+    assert_non_null(strstr(b.p, "acknowledged 3m after detection\n"));
+    am_buf_free(&b);
+    h_close(&h);
+}
+
+/* A rule without group_by says so, not "group " and nothing. */
+static void test_no_group_by(void **state)
+{
+    (void)state;
+    static const char *const rules = "version: 1\n"
+                                     "rules:\n"
+                                     "  - name: all\n"
+                                     "    match: ['severity=\"page\"']\n"
+                                     "    group_by: []\n";
+    harness_t h;
+    h_open(&h, ":memory:", rules, 100, 0);
+    feed_json(&h, alert_ev("A", 0, 30, "slow"), 1);
+    drafts_t d;
+    render(&h, first_id(&h), false, &d);
+    assert_non_null(
+        strstr(d.md, "| Correlation rule | all (no group_by: one incident at a time) |"));
+    assert_null(strstr(d.md, "group  |"));
+    assert_null(strstr(d.md, ", group "));
+    drafts_free(&d);
+    h_close(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -695,6 +894,10 @@ int main(void)
         cmocka_unit_test(test_write_drafts),
         cmocka_unit_test(test_write_drafts_links),
         cmocka_unit_test(test_negative_duration),
+        cmocka_unit_test(test_links),
+        cmocka_unit_test(test_status_and_duration),
+        cmocka_unit_test(test_no_group_by),
+        cmocka_unit_test(test_summary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

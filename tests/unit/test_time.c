@@ -269,6 +269,27 @@ static void test_duration_format(void **state)
     assert_true(dur_ok(am_duration_format(93784005, out)) == 93784005);
 }
 
+static void test_duration_human(void **state)
+{
+    (void)state;
+    char out[AM_TIME_STRLEN];
+    assert_string_equal(am_duration_human(0, out), "0s");
+    assert_string_equal(am_duration_human(999, out), "0s");
+    assert_string_equal(am_duration_human(52711, out), "52s");
+    assert_string_equal(am_duration_human(93289, out), "1m33s");
+    assert_string_equal(am_duration_human(60000, out), "1m");
+    assert_string_equal(am_duration_human(60999, out), "1m");
+    assert_string_equal(am_duration_human(7500000 + 59999, out), "2h5m");
+    assert_string_equal(am_duration_human(7200000 + 300000 + 59000, out), "2h5m");
+    assert_string_equal(am_duration_human(7200000 + 30000, out), "2h");
+    assert_string_equal(am_duration_human(100800000 + 3599999, out), "1d4h");
+    assert_string_equal(am_duration_human(86400000 + 59 * 60000, out), "1d");
+    assert_string_equal(am_duration_human(400LL * 86400000 + 3600000, out), "400d1h");
+    assert_string_equal(am_duration_human(-93289, out), "-1m33s");
+    assert_string_equal(am_duration_human(INT64_MIN + 1, out), "-106751991167d7h");
+    assert_string_equal(am_duration_human(INT64_MAX, out), "106751991167d7h");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -283,6 +304,7 @@ int main(void)
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_duration),
         cmocka_unit_test(test_duration_format),
+        cmocka_unit_test(test_duration_human),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
