@@ -267,6 +267,12 @@ static void keep_header(void *arg, const char *name, const char *value)
     bool want = ce;
     for (size_t i = 0; !want && i < sizeof wanted / sizeof wanted[0]; i++)
         want = strcmp(lower, wanted[i]) == 0;
+    /* A CloudEvents extension named like a credential stays out too. */
+    static const char *const secretish[] = {"auth",     "signature", "token",     "secret",
+                                            "password", "cookie",    "credential"};
+    for (size_t i = 0; ce && i < sizeof secretish / sizeof secretish[0]; i++)
+        if (strstr(lower, secretish[i]))
+            want = false;
     if (!want)
         return; /* credentials (Authorization, signatures, cookies) never pass */
     if (ce)

@@ -397,14 +397,18 @@ static void test_cloudevents_headers(void **state)
                       {"ce-id", "evt-1"},
                       {"ce-source", "/ci"},
                       {"ce-type", "dev.cdevents.service.deployed.0.1.1"},
-                      {"Authorization", "Bearer x"}},
-                .nh = 6};
+                      {"Authorization", "Bearer x"},
+                      {"ce-authtoken", "s3cret"},
+                      {"ce-Signature", "abc"}},
+                .nh = 8};
     assert_int_equal(post(rx, "/webhook/cdevents", &ce, data, &a), 202);
     assert_string_equal(sent.topic, "deploys");
     assert_string_equal(sent.key, "evt-1");
     assert_non_null(strstr(sent.headers.p, "ce_specversion=1.0\n"));
     assert_non_null(strstr(sent.headers.p, "ce_type=dev.cdevents.service.deployed.0.1.1\n"));
     assert_null(strstr(sent.headers.p, "authorization"));
+    assert_null(strstr(sent.headers.p, "authtoken")); /* an extension named like a credential */
+    assert_null(strstr(sent.headers.p, "signature"));
     am_buf_free(&sent.value);
     am_buf_free(&sent.headers);
     run_receive_destroy(rx);
