@@ -49,11 +49,14 @@ static const char usage[] =
     "                    resolves and the clock moves on 2 hours, so incidents end\n"
     "                    (default 1000; 0: one endless wave, as in a storm)\n"
     "  --partitions N    partitions of each topic (default 1)\n"
+    "  --raw             write each record's payload alone on its line (no kcat\n"
+    "                    envelope, so no record time): a file of captured bodies\n"
     "  --seed N          PRNG seed (default 1)\n";
 
 typedef struct gen_opts {
     long events, services, clusters, deploys, group, open, partitions, wave;
     double repeat, earlier, flap, generic, resolve;
+    int raw; /* payload lines, no envelope */
     uint64_t seed;
 } gen_opts_t;
 
@@ -229,6 +232,16 @@ static void emit(gen_t *g, int topic, int64_t ts)
     am_buf_t *l = &g->line;
     am_buf_reset(l);
     int part = (int)next_below(g, g->o.partitions);
+    if (g->o.raw) {
+        /* The same draws as with an envelope, so both forms hold the same
+         * records; the payload is one line of JSON already. */
+        g->offsets[topic][part]++;
+        (void)ts;
+        am_buf_append(l, g->payload.p, g->payload.len);
+        am_buf_putc(l, '\n');
+        fwrite(l->p, 1, l->len, stdout);
+        return;
+    }
     am_buf_printf(l,
                   "{\"topic\":\"%s\",\"partition\":%d,\"offset\":%" PRId64
                   ",\"tstype\":\"create\",\"ts\":%" PRId64 ",\"broker\":1,\"key\":null,"
@@ -361,6 +374,7 @@ int main(int argc, char **argv)
         {"seed", required_argument, NULL, 'S'},
         {"resolve", required_argument, NULL, 'R'},
         {"wave", required_argument, NULL, 'W'},
+        {"raw", no_argument, NULL, 'X'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -423,6 +437,9 @@ int main(int argc, char **argv)
             break;
         case 'W':
             bad |= parse_long(optarg, 0, 1000000000, &g.o.wave);
+            break;
+        case 'X':
+            g.o.raw = 1;
             break;
         case 'h':
             fputs(usage, stdout);

@@ -1,8 +1,10 @@
 /*
  * parse.c - am_bench_parse: the jansson baseline of the benchmark. Reads
- * the same NDJSON as `aftermath replay` and times json_loadb + json_decref
- * of every record's payload on one core: the floor of any decoder built on
- * jansson, and the figure the replay rate is divided by.
+ * the same NDJSON as `aftermath replay` and times json_loadb of every
+ * record's payload, a walk over each alert's labels, startsAt and status
+ * (an Alertmanager notification's "alerts"), and json_decref, on one
+ * core: the floor of any decoder built on jansson, and the figure the
+ * replay rate is divided by.
  *
  * Unwrapping the kcat -J envelope is not timed: records are unwrapped in
  * chunks into memory first, then the chunk's payloads are parsed under the
@@ -46,9 +48,11 @@ int main(int argc, char **argv)
 {
     if (argc != 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         fputs("usage: am_bench_parse FILE\n"
-              "Times jansson's json_loadb + json_decref of every record payload of FILE\n"
+              "Times jansson's json_loadb of every record payload of FILE, a walk over its\n"
+              "alerts' labels, startsAt and status, and json_decref\n"
               "(NDJSON, raw payloads or kcat -J envelopes) on one core and prints\n"
-              "'records N bytes B seconds S failed F cpu C' (S wall-clock, C CPU seconds).\n",
+              "'records N bytes B seconds S failed F cpu C' (S wall-clock, C CPU seconds),\n"
+              "then 'alerts A walked W'.\n",
               argc == 2 ? stdout : stderr);
         return argc == 2 ? 0 : 2;
     }
@@ -63,7 +67,8 @@ int main(int argc, char **argv)
     char **payload = am_xcalloc(CHUNK, sizeof *payload);
     size_t *plen = am_xcalloc(CHUNK, sizeof *plen);
     size_t have = 0;
-    unsigned long long records = 0, bytes = 0, failed = 0;
+    unsigned long long records = 0, bytes = 0, failed = 0, alerts = 0;
+    volatile size_t walked = 0; /* what the walk read, so that it is not optimised away */
     double secs = 0, cpu = 0;
     int eof = 0;
     while (!eof) {
@@ -82,6 +87,18 @@ int main(int argc, char **argv)
             for (size_t i = 0; i < have; i++) {
                 json_t *root = json_loadb(payload[i], plen[i], 0, NULL);
                 failed += root == NULL;
+                size_t k;
+                json_t *alert;
+                json_array_foreach(json_object_get(root, "alerts"), k, alert)
+                {
+                    const char *key;
+                    json_t *v;
+                    json_object_foreach(json_object_get(alert, "labels"), key, v) walked +=
+                        strlen(key) + json_string_length(v);
+                    walked += json_string_length(json_object_get(alert, "startsAt"));
+                    walked += json_string_length(json_object_get(alert, "status"));
+                    alerts++;
+                }
                 json_decref(root);
             }
             secs += now_s(CLOCK_MONOTONIC) - t0;
@@ -101,5 +118,6 @@ int main(int argc, char **argv)
     free(plen);
     printf("records %llu bytes %llu seconds %.3f failed %llu cpu %.3f\n", records, bytes, secs,
            failed, cpu);
+    printf("alerts %llu walked %zu\n", alerts, (size_t)walked);
     return rc;
 }

@@ -20,6 +20,17 @@
 #   --storm N    also a storm of N distinct alerts over 500 services, firing
 #                then resolving (2N records), with every draft written
 #                (0: none; default 100000)
+#   --growth N   also the endless storm (issue 23): raw Alertmanager webhook
+#                lines of 1-3 alerts over 200 services in 8 clusters, 60 %
+#                exact re-notifications, one wave that never ends (so each
+#                cluster's incident keeps growing), N and 8N records of it;
+#                replay against the parse baseline at both sizes, the growth
+#                figure (rate at 8N / rate at N) and peak RSS (0: none,
+#                the default; the issue's sizes are --growth 50000)
+#   --alertmanager  with --growth, the real Alertmanager 0.35 as a peer
+#                (tests/alertmanager/build.sh builds it): the same alerts
+#                POSTed to /api/v2/alerts in batches of 64 from 127.0.0.1,
+#                and aftermath's alerts/s against its
 #   --runs N     measure each configuration N times and keep the fastest
 #                (default 1)
 #   --build DIR  the CMake build (default build); needs aftermath, am_bench_gen,
@@ -35,6 +46,7 @@ set -euo pipefail
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
 events=1000000 repeat=0.6 clusters=4 kafka=0 staged=0 storm=100000 runs=1 build=$root/build
+growth=0 alertmanager=0
 work=/tmp/aftermath-bench-${USER:-$(id -u)}
 while [ $# -gt 0 ]; do
   case $1 in
@@ -45,6 +57,8 @@ while [ $# -gt 0 ]; do
     --staged) staged=$2; shift 2 ;;
     --storm) storm=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
+    --growth) growth=$2; shift 2 ;;
+    --alertmanager) alertmanager=1; shift ;;
     --build) build=$(cd "$2" && pwd); shift 2 ;;
     --work) work=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -126,6 +140,46 @@ best replay replay_one "$stream" replay
 replay_secs=$secs
 row replay "$events" "$bytes" "$secs" "$rss_kb" "$cpu" "jansson-parse" "$base_rate" "$base_cpu_rate"
 head -4 "$work/replay.out" | sed 's/^/  /' >&2
+
+# 1b. The endless storm, at N and 8N records, raw lines (issue 23).
+if [ "$growth" -gt 0 ]; then
+  big=$((growth * 8))
+  storm_big=$work/storm-raw-$big.ndjson storm_small=$work/storm-raw-$growth.ndjson
+  echo "generating the endless storm: $big raw webhook lines into $storm_big" >&2
+  "$gen" --events "$big" --raw --wave 0 --group 3 --clusters 8 --services 200 --generic 0 \
+    --deploys 0 --repeat 0.6 >"$storm_big"
+  head -n "$growth" "$storm_big" >"$storm_small"
+  declare -A storm_rate storm_alerts storm_secs
+  for size in "$growth" "$big"; do
+    f=$work/storm-raw-$size.ndjson
+    baseline "$f"
+    storm_alerts[$size]=$("$parse" "$f" | sed -n 's/^alerts \([0-9]*\).*/\1/p')
+    best "storm $size" replay_one "$f" "storm-$size"
+    storm_secs[$size]=$secs
+    storm_rate[$size]=$(awk -v n="$size" -v s="$secs" 'BEGIN{printf "%.0f", n / s}')
+    row "storm-$size" "$size" "$(stat -c %s "$f")" "$secs" "$rss_kb" "$cpu" "jansson-parse" \
+      "$base_rate" "$base_cpu_rate"
+  done
+  growth_ratio=$(awk -v a="${storm_rate[$big]}" -v b="${storm_rate[$growth]}" 'BEGIN{printf "%.2f", a / b}')
+  if [ "$alertmanager" = 1 ]; then
+    ambin=$("$root/tests/alertmanager/build.sh")
+    amport=${AFTERMATH_BENCH_AM_PORT:-19893}
+    mkdir -p "$work/am"
+    printf 'route:\n  receiver: none\nreceivers:\n  - name: none\n' >"$work/am/am.yml"
+    "$ambin" --config.file="$work/am/am.yml" --storage.path="$work/am/data" \
+      --web.listen-address="127.0.0.1:$amport" --cluster.listen-address= >"$work/am/log" 2>&1 &
+    ampid=$!
+    for _ in $(seq 300); do
+      curl -fsS -o /dev/null "http://127.0.0.1:$amport/-/ready" 2>/dev/null && break
+      sleep 0.1
+    done
+    read -r _ _ am_alerts _ am_secs _ am_rate _ < <(python3 "$here/am_peer.py" "http://127.0.0.1:$amport" "$storm_small")
+    kill "$ampid" 2>/dev/null || true
+    wait "$ampid" 2>/dev/null || true
+    ours=$(awk -v n="${storm_alerts[$growth]}" -v s="${storm_secs[$growth]}" 'BEGIN{printf "%.0f", n / s}')
+    peer_line="alerts/s at $growth records: aftermath $ours (stored and correlated, durable), Alertmanager 0.35 $am_rate (in memory, POST /api/v2/alerts, batches of 64): $(awk -v a="$ours" -v b="$am_rate" 'BEGIN{printf "%.2f", a / b}')x"
+  fi
+fi
 
 # 2. The Kafka path.
 if [ "$kafka" = 1 ]; then
@@ -256,3 +310,7 @@ echo
 printf '%-10s %8s %7s %8s %9s %6s %6s %7s | %-13s %9s %7s | %8s %7s\n' config records MB \
   wall-s rec/s MB/s RSSMiB cpu-s baseline base-rec/s ratio rec/cpu-s ratio
 for r in "${rows[@]}"; do echo "$r"; done
+if [ "$growth" -gt 0 ]; then
+  echo "growth: rate at $((growth * 8)) records / rate at $growth = $growth_ratio (1.00: flat cost per record as incidents grow)"
+  [ -z "${peer_line:-}" ] || echo "$peer_line"
+fi
