@@ -18,7 +18,6 @@
 #include <stdlib.h>
 
 #include "corr_util.h"
-#include "run/pipeline.h"
 #include "correlate/prune.h"
 #include "ingest/keyed.h"
 #include "tmp_util.h"
@@ -1218,46 +1217,6 @@ static void test_event_recorder(void **state)
  * time is the event's observed_at, or the producer's "now" when it had
  * none: its clock follows the events' observed_at, so an event without
  * one does not make everything stale. */
-/* The pipeline (run/pipeline.h) moves a keyed-topic record's clock by its
- * events' observed_at: this test links am_run for it. */
-static void test_keyed_clock(void **state)
-{
-    (void)state;
-    corr_options_t opts = {.stale_after = 60 * 60000};
-    harness_t h;
-    h_open_opts(&h, ":memory:", RULES, 1, &opts);
-    run_pipeline_t *kp = run_pipeline_create(h.st, h.dec, h.engine, INGEST_FORMAT_KEYED, NULL, 1);
-    char err[512];
-    char *lines[2] = {alert("A", 0, -1, PAGE),
-                      alert("B", 5, -1, "\"severity\":\"page\",\"cluster\":\"c2\"")};
-    const double observed[2] = {1, -1}; /* B: a raw line, no observed_at */
-    for (int i = 0; i < 2; i++) {
-        am_event_list_t l = {0};
-        ingest_decoder_t *dec = ingest_decoder_create(NULL, NULL);
-        int64_t obs = observed[i] < 0 ? AM_TIME_NONE : BASE_MS + (int64_t)(observed[i] * 60000);
-        assert_int_equal(
-            ingest_decode(dec, "auto", lines[i], strlen(lines[i]), obs, &l, err, sizeof err), 0);
-        ingest_decoder_destroy(dec);
-        char *value = ingest_keyed_value(&l.v[0]);
-        am_record_t rec = {.payload = value,
-                           .len = strlen(value),
-                           .topic = "aftermath.keyed",
-                           .ts = BASE_MS + 100LL * 24 * 3600000, /* the producer's "now" */
-                           .partition = 0,
-                           .offset = i};
-        assert_int_equal(run_pipeline_record(kp, &rec, err, sizeof err), 0);
-        free(value);
-        am_event_list_free(&l);
-        free(lines[i]);
-    }
-    assert_int_equal(run_pipeline_flush(kp, err, sizeof err), 0);
-    json_t *arr = h_incidents(&h);
-    assert_string_equal(str(c1_incident(arr), "status"), "open");
-    json_decref(arr);
-    run_pipeline_destroy(kp);
-    h_close(&h);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1282,7 +1241,6 @@ int main(void)
         cmocka_unit_test(test_lifecycle_order_independent),
         cmocka_unit_test(test_api_raw_ends),
         cmocka_unit_test(test_event_recorder),
-        cmocka_unit_test(test_keyed_clock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

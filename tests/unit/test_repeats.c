@@ -10,6 +10,8 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "corr_util.h"
+#include "ingest/keyed.h"
 #include "run/pipeline.h"
 #include "run/repeats.h"
 #include "common/time.h"
@@ -132,11 +134,80 @@ static void test_pipeline(void **state)
     store_close(st);
 }
 
+/* --- the pipeline's clock for keyed records (issue 17) ------------------- */
+
+static const char CLOCK_RULES[] = "version: 1\n"
+                                  "rules:\n"
+                                  "  - name: page\n"
+                                  "    match: ['severity=\"page\"']\n"
+                                  "    group_by: [cluster]\n"
+                                  "    gap: 30m\n"
+                                  "    quiet: 10m\n";
+
+#define PAGE "\"severity\":\"page\",\"cluster\":\"c1\",\"service\":\"web\""
+
+/* The status of cluster c1's incident in arr, or "(none)". */
+static const char *c1_status(const json_t *arr)
+{
+    size_t i;
+    const json_t *o;
+    json_array_foreach(arr, i, o)
+    {
+        const char *c = json_string_value(json_object_get(json_object_get(o, "key"), "cluster"));
+        if (c && strcmp(c, "c1") == 0)
+            return json_string_value(json_object_get(o, "status"));
+    }
+    return "(none)";
+}
+
+/* The pipeline moves a keyed-topic record's clock (staleness) by its
+ * events' observed_at, not by the record's own time, which is the decode
+ * stage's "now": an alert observed at 1m does not go stale because the
+ * keyed record was produced 100 days later. */
+static void test_keyed_clock(void **state)
+{
+    (void)state;
+    corr_options_t opts = {.stale_after = 60 * 60000};
+    harness_t h;
+    h_open_opts(&h, ":memory:", CLOCK_RULES, 1, &opts);
+    run_pipeline_t *kp = run_pipeline_create(h.st, h.dec, h.engine, INGEST_FORMAT_KEYED, NULL, 1);
+    char err[512];
+    char *lines[2] = {alert("A", 0, -1, PAGE),
+                      alert("B", 5, -1, "\"severity\":\"page\",\"cluster\":\"c2\"")};
+    const double observed[2] = {1, -1}; /* B: a raw line, no observed_at */
+    for (int i = 0; i < 2; i++) {
+        am_event_list_t l = {0};
+        ingest_decoder_t *dec = ingest_decoder_create(NULL, NULL);
+        int64_t obs = observed[i] < 0 ? AM_TIME_NONE : BASE_MS + (int64_t)(observed[i] * 60000);
+        assert_int_equal(
+            ingest_decode(dec, "auto", lines[i], strlen(lines[i]), obs, &l, err, sizeof err), 0);
+        ingest_decoder_destroy(dec);
+        char *value = ingest_keyed_value(&l.v[0]);
+        am_record_t rec = {.payload = value,
+                           .len = strlen(value),
+                           .topic = "aftermath.keyed",
+                           .ts = BASE_MS + 100LL * 24 * 3600000, /* the producer's "now" */
+                           .partition = 0,
+                           .offset = i};
+        assert_int_equal(run_pipeline_record(kp, &rec, err, sizeof err), 0);
+        free(value);
+        am_event_list_free(&l);
+        free(lines[i]);
+    }
+    assert_int_equal(run_pipeline_flush(kp, err, sizeof err), 0);
+    json_t *arr = h_incidents(&h);
+    assert_string_equal(c1_status(arr), "open");
+    json_decref(arr);
+    run_pipeline_destroy(kp);
+    h_close(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_pipeline),
+        cmocka_unit_test(test_keyed_clock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
