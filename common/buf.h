@@ -39,6 +39,9 @@ void am_buf_reset(am_buf_t *b);
 char *am_buf_steal(am_buf_t *b);
 void am_buf_free(am_buf_t *b);
 
+/* The value of hexadecimal digit c (0-9, a-f, A-F), or -1. */
+int am_hex_digit(char c);
+
 /* snprintf into a fixed error buffer; safe with errlen 0 or err NULL. */
 void am_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

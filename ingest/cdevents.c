@@ -37,25 +37,14 @@ static int cd_detect(const json_t *root)
     return json_is_object(root) && type && strncmp(type, CD_PREFIX, strlen(CD_PREFIX)) == 0;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes s[0..len) into a new string; a bad or %00 escape stays. */
 static char *pct_decode(const char *s, size_t len)
 {
     am_buf_t b = {0};
     for (size_t i = 0; i < len; i++) {
         int hi, lo;
-        if (s[i] == '%' && i + 2 < len && (hi = hexval(s[i + 1])) >= 0 &&
-            (lo = hexval(s[i + 2])) >= 0 && (hi | lo)) {
+        if (s[i] == '%' && i + 2 < len && (hi = am_hex_digit(s[i + 1])) >= 0 &&
+            (lo = am_hex_digit(s[i + 2])) >= 0 && (hi | lo)) {
             am_buf_putc(&b, (char)(hi * 16 + lo));
             i += 2;
         } else {

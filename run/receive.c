@@ -21,6 +21,7 @@
  * Counters are per source and outcome, atomics, so any thread may handle
  * a request while another renders /metrics.
  */
+#include "common/buf.h"
 #include "run/receive.h"
 #include "common/time.h"
 #include "ingest/acked.h"
@@ -158,17 +159,6 @@ static const char *credentials(const char *auth, const char *scheme, size_t *len
     return p;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* hex[0..n) as 32 bytes into out. Returns 0, or -1 when it is not 64 hex
  * digits. */
 static int unhex32(const char *hex, size_t n, unsigned char out[32])
@@ -176,7 +166,7 @@ static int unhex32(const char *hex, size_t n, unsigned char out[32])
     if (n != 64)
         return -1;
     for (size_t i = 0; i < 32; i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+        int hi = am_hex_digit(hex[2 * i]), lo = am_hex_digit(hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         out[i] = (unsigned char)(hi << 4 | lo);
