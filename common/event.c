@@ -170,6 +170,7 @@ void am_event_free(am_event_t *ev)
     free(ev->actor);
     free(ev->version);
     free(ev->url);
+    free(ev->page);
     free(ev->labels_json);
     free(ev->annotations_json);
     am_event_init(ev);
@@ -196,6 +197,7 @@ void am_event_copy(am_event_t *dst, const am_event_t *src)
     dst->actor = am_xstrdup(src->actor);
     dst->version = am_xstrdup(src->version);
     dst->url = am_xstrdup(src->url);
+    dst->page = am_xstrdup(src->page);
     dst->labels_json = am_xstrdup(src->labels_json);
     dst->annotations_json = am_xstrdup(src->annotations_json);
 }

@@ -84,6 +84,17 @@ typedef struct am_event {
     char *actor;
     char *version;
     char *url;
+    /* The page the event belongs to, by a name other than its identity
+     * (not part of its id: the same alert paged twice is one event):
+     * - an alert: the sha256 (64 lowercase hex digits) of the Alertmanager
+     *   group key it was notified under - what Alertmanager's PagerDuty
+     *   integration sends as dedup_key, and PagerDuty's v3 webhooks carry
+     *   as the incident's incident_key;
+     * - a PagerDuty event whose identity is that key: PagerDuty's own id of
+     *   the incident, which events naming only the id (notes) follow.
+     * NULL otherwise. The store keeps each pair (store/schema.sql pages,
+     * page_aliases); correlate/engine.c joins PagerDuty events by them. */
+    char *page;
     /* Optional caches of labels and annotations as compact JSON with sorted
      * keys (what the store and the correlator write), filled by
      * am_event_cache_json once the event is complete; NULL when not. Read

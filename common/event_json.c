@@ -50,6 +50,7 @@ static const member_t members[] = {
     {"actor", M_STRING, AT(actor)},
     {"version", M_STRING, AT(version)},
     {"url", M_STRING, AT(url)},
+    {"page", M_STRING, AT(page)},
 };
 #define NMEMBERS (sizeof members / sizeof members[0])
 

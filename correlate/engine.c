@@ -66,6 +66,11 @@ enum {
     S_LINK_ALERT_EVENTS,
     S_OPEN_FOR_KEY,
     S_OPEN_FOR_DEPLOY,
+    S_PAGE_HOLDERS,
+    S_INCIDENT_PAGES,
+    S_PAGE_PEERS,
+    S_PAGE_EVENTS,
+    S_PAGE_KNOWN,
     S_SIGNATURE,
     S_GET_META,
     S_SET_META,
@@ -137,7 +142,7 @@ static const char *const sql[NSTMT] = {
         "  episodes.trunc_stale_at THEN excluded.trunc_stale_at ELSE episodes.trunc_stale_at END",
     [S_CHAINED_INCIDENTS] = "SELECT id FROM incidents WHERE rule = ?1 AND gkey = ?2 AND "
                             "started_at < ?4 AND (mitigated_at IS NULL OR mitigated_at > ?3) "
-                            "AND (?5 IS NULL OR resolved_at IS NULL OR resolved_at >= ?5)",
+                            "AND (?5 IS NULL OR span_end IS NULL OR span_end >= ?5)",
     [S_KEY_EPISODES] =
         "SELECT seq, identity, starts_at, ends_at, observed_at, name, service, labels, users, "
         "incident, last_seen, stale_at, topic, truncated, tent_end, inferred_end FROM episodes "
@@ -149,14 +154,17 @@ static const char *const sql[NSTMT] = {
     [S_UPSERT_INCIDENT] =
         "INSERT INTO incidents (id, num, rule, gkey, status, started_at, detected_at, "
         "mitigated_at, resolved_at, alerts, alert_users, users_impacted, services, suspects, "
-        "during, flapping, updated_at, same_values, end_inferred, truncated) VALUES (?1, ?2, ?3, "
-        "?4, "
-        "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, '[]', '[]', ?13, ?14, ?15, ?16, ?17) "
+        "during, flapping, updated_at, same_values, end_inferred, truncated, span_end) VALUES "
+        "(?1, ?2, ?3, ?4, "
+        "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, '[]', '[]', ?13, ?14, ?15, ?16, ?17, ?9) "
         "ON CONFLICT (id) DO UPDATE SET end_inferred = excluded.end_inferred, "
         "truncated = excluded.truncated, "
         "status = excluded.status, started_at = excluded.started_at, "
         "detected_at = excluded.detected_at, mitigated_at = excluded.mitigated_at, "
-        "resolved_at = excluded.resolved_at, alerts = excluded.alerts, "
+        "span_end = excluded.span_end, resolved_at = CASE WHEN incidents.person_resolved_at IS "
+        "NOT NULL AND excluded.mitigated_at IS NOT NULL AND incidents.person_resolved_at >= "
+        "excluded.mitigated_at THEN incidents.person_resolved_at ELSE excluded.resolved_at END, "
+        "alerts = excluded.alerts, "
         "alert_users = excluded.alert_users, users_impacted = CASE WHEN "
         "incidents.link_users IS NOT NULL AND (excluded.alert_users IS NULL OR "
         "incidents.link_users > excluded.alert_users) THEN incidents.link_users ELSE "
@@ -170,20 +178,29 @@ static const char *const sql[NSTMT] = {
     [S_UNALIAS] = "DELETE FROM incident_aliases WHERE alias = ?1 RETURNING incident",
     [S_MOVE_ALIASES] = "UPDATE incident_aliases SET incident = ?2 WHERE incident = ?1",
     [S_NEIGHBOURS] = "SELECT id FROM incidents WHERE rule = ?1 AND gkey = ?2 AND "
-                     "started_at <= ?4 AND (resolved_at IS NULL OR resolved_at >= ?3)",
+                     "started_at <= ?4 AND (span_end IS NULL OR span_end >= ?3)",
     [S_GET_INCIDENT] =
-        "SELECT rule, gkey, started_at, resolved_at, same_values, link_basis, acknowledged_at, "
-        "lead, link_users, suspects, during, detected_at, ack_kind FROM incidents WHERE id = ?1",
+        "SELECT rule, gkey, started_at, span_end, same_values, link_basis, acknowledged_at, "
+        "lead, link_users, suspects, during, detected_at, ack_kind, lead_by FROM incidents "
+        "WHERE id = ?1",
     [S_EARLIER_OPEN] = "SELECT 1 FROM incidents WHERE rule = ?1 AND gkey = ?2 AND id != ?3 AND "
                        "started_at < ?4 AND started_at <= ?5 AND "
-                       "(resolved_at IS NULL OR resolved_at >= ?5) LIMIT 1",
+                       "(span_end IS NULL OR span_end >= ?5) LIMIT 1",
     [S_IDENTITY_INCIDENTS] =
-        "SELECT DISTINCT i.id, i.started_at, i.resolved_at FROM episodes e JOIN incidents i ON "
+        "SELECT DISTINCT i.id, i.started_at, i.span_end FROM episodes e JOIN incidents i ON "
         "i.id = e.incident WHERE e.rule = ?1 AND e.identity = ?2 ORDER BY i.started_at",
-    [S_UPDATE_LINKS] = "UPDATE incidents SET acknowledged_at = ?2, lead = ?3, link_users = ?4, "
-                       "users_impacted = CASE WHEN ?4 IS NOT NULL AND (alert_users IS NULL OR ?4 > "
-                       "alert_users) THEN ?4 ELSE alert_users END, suspects = ?5, during = ?6, "
-                       "link_basis = ?7, impact_start = ?8, ack_kind = ?9 WHERE id = ?1",
+    /* ?10 the lead's origin; ?11 = 1 when ?12 is the person's resolve
+     * (a full rebuild), 0 to keep the stored one. */
+    [S_UPDATE_LINKS] =
+        "UPDATE incidents SET acknowledged_at = ?2, lead = ?3, link_users = ?4, "
+        "users_impacted = CASE WHEN ?4 IS NOT NULL AND (alert_users IS NULL OR ?4 > "
+        "alert_users) THEN ?4 ELSE alert_users END, suspects = ?5, during = ?6, "
+        "link_basis = ?7, impact_start = ?8, ack_kind = ?9, lead_by = ?10, "
+        "person_resolved_at = CASE WHEN ?11 THEN ?12 ELSE person_resolved_at END, "
+        "resolved_at = CASE WHEN (CASE WHEN ?11 THEN ?12 ELSE person_resolved_at END) IS NOT "
+        "NULL AND mitigated_at IS NOT NULL AND (CASE WHEN ?11 THEN ?12 ELSE person_resolved_at "
+        "END) >= mitigated_at THEN (CASE WHEN ?11 THEN ?12 ELSE person_resolved_at END) ELSE "
+        "span_end END WHERE id = ?1",
     [S_ADD_LINK] =
         "INSERT OR IGNORE INTO incident_events (incident, event, role) VALUES (?1, ?2, ?3)",
     [S_LINK_ALERT_EVENTS] =
@@ -191,9 +208,31 @@ static const char *const sql[NSTMT] = {
         "FROM episodes e JOIN events ev ON ev.kind = 'alert' AND ev.identity = e.identity AND "
         "ev.starts_at = e.starts_at WHERE e.incident = ?1",
     [S_OPEN_FOR_KEY] = "SELECT id FROM incidents WHERE rule = ?1 AND gkey = ?2 AND "
-                       "started_at <= ?3 AND (resolved_at IS NULL OR resolved_at >= ?3)",
+                       "started_at <= ?3 AND (span_end IS NULL OR span_end >= ?3)",
     [S_OPEN_FOR_DEPLOY] = "SELECT id FROM incidents WHERE rule = ?1 AND started_at <= ?3 AND "
-                          "started_at >= ?4 AND (resolved_at IS NULL OR resolved_at >= ?2)",
+                          "started_at >= ?4 AND (span_end IS NULL OR span_end >= ?2)",
+    /* Pages (store/schema.sql pages): the incidents of rule ?1 holding an
+     * alert paged under ?2 (a page's key, or PagerDuty's id of one), in
+     * order of start. */
+    [S_PAGE_HOLDERS] =
+        "SELECT DISTINCT i.id, i.started_at, i.span_end FROM pages p JOIN episodes e ON "
+        "e.identity = p.identity AND e.rule = ?1 JOIN incidents i ON i.id = e.incident WHERE "
+        "p.key = ?2 OR p.key IN (SELECT key FROM page_aliases WHERE alias = ?2) "
+        "ORDER BY i.started_at, i.id",
+    /* The names PagerDuty events may give an incident's pages: each key
+     * and PagerDuty's ids of it. */
+    [S_INCIDENT_PAGES] =
+        "SELECT p.key FROM episodes e JOIN pages p ON p.identity = e.identity WHERE "
+        "e.incident = ?1 UNION SELECT a.alias FROM episodes e JOIN pages p ON p.identity = "
+        "e.identity JOIN page_aliases a ON a.key = p.key WHERE e.incident = ?1",
+    /* The incidents of rule ?1 holding an alert that shares a page with
+     * the alert ?2. */
+    [S_PAGE_PEERS] =
+        "SELECT DISTINCT e.incident FROM pages p JOIN pages q ON q.key = p.key JOIN episodes e "
+        "ON e.identity = q.identity AND e.rule = ?1 WHERE p.identity = ?2 AND e.incident IS NOT "
+        "NULL",
+    [S_PAGE_EVENTS] = store_sql_page_events_for_identity,
+    [S_PAGE_KNOWN] = store_sql_page_known,
     /* What readers of an incident see of it: its row and its links (a
      * re-sent alert event or a late note changes only the links). */
     [S_SIGNATURE] =
@@ -277,6 +316,7 @@ struct corr_engine {
     dirty_t *dirty;
     size_t ndirty, capdirty;
     am_event_list_t pending; /* acks, notes, deploys to link */
+    am_strset_t paged;       /* alert identities with a page (common/event.h) this batch */
     am_strset_t relink;      /* incident ids whose links to recompute */
     am_strset_t full;        /* ... of those, the ones to rebuild from scratch */
     struct alert_link {
@@ -426,6 +466,7 @@ static void clear_working_set(corr_engine_t *e)
     e->ndirty = 0;
     am_strset_clear(&e->dirty_keys);
     am_event_list_clear(&e->pending);
+    am_strset_clear(&e->paged);
     am_strset_clear(&e->relink);
     am_strset_clear(&e->full);
     for (size_t i = 0; i < e->nalinks; i++) {
@@ -655,6 +696,8 @@ int corr_engine_add(corr_engine_t *e, const am_event_t *ev, char *err, size_t er
     if (ev->kind != AM_KIND_ALERT) {
         am_event_copy(am_event_list_push(&e->pending), ev);
     } else {
+        if (ev->page && ev->identity)
+            am_strset_add(&e->paged, ev->identity, NULL);
         struct add_ctx c = {e, ev};
         if (corr_route_alert(e->rules, ev, add_episode, &c) != 0)
             return -1;
@@ -1177,15 +1220,31 @@ static int new_identity(corr_engine_t *e, const corr_rule_t *r, const char *iden
     sqlite3_bind_text(s, 1, identity, -1, SQLITE_STATIC);
     int rc = sqlite3_step(s);
     reset(s);
-    if (rc == SQLITE_DONE)
-        return 0;
-    if (rc != SQLITE_ROW)
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return db_fail(e, "finding acks");
+    bool acked = rc == SQLITE_ROW;
+    /* PagerDuty events of a page of it: they go to one incident of all
+     * the alerts of that page, which may move. */
+    s = e->s[S_PAGE_EVENTS];
+    sqlite3_bind_text(s, 1, identity, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_fail(e, "finding PagerDuty events");
+    bool paged = rc == SQLITE_ROW;
+    if (!acked && !paged)
+        return 0;
     am_strset_t holders = {0};
-    s = e->s[S_IDENTITY_INCIDENTS];
+    s = e->s[acked ? S_IDENTITY_INCIDENTS : S_PAGE_PEERS];
     sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, identity, -1, SQLITE_STATIC);
     rc = collect_ids(e, s, &holders);
+    if (rc == 0 && acked && paged) {
+        s = e->s[S_PAGE_PEERS];
+        sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, identity, -1, SQLITE_STATIC);
+        rc = collect_ids(e, s, &holders);
+    }
     for (size_t i = 0; i < holders.n; i++) {
         am_strset_add(&e->relink, holders.v[i], NULL);
         am_strset_add(&e->full, holders.v[i], NULL);
@@ -1398,6 +1457,12 @@ done:
 
 /* ---- candidates for pending acks, notes and deploys ---- */
 
+static bool is_pagerduty(const am_event_t *ev)
+{
+    return (ev->kind == AM_KIND_ACK || ev->kind == AM_KIND_NOTE) && ev->source &&
+           strcmp(ev->source, "pagerduty") == 0;
+}
+
 static int find_candidates(corr_engine_t *e, const am_event_t *ev)
 {
     int64_t t = ev->starts_at != AM_TIME_NONE ? ev->starts_at : ev->observed_at;
@@ -1438,6 +1503,23 @@ static int find_candidates(corr_engine_t *e, const am_event_t *ev)
             if (collect_ids(e, s, &e->relink) != 0)
                 return -1;
         }
+        /* A PagerDuty event of a page: every incident holding the page's
+         * alerts is rebuilt (which one it joins depends on all of them,
+         * and the lead and a person's resolve on all its events). */
+        if (is_pagerduty(ev) && ev->identity) {
+            am_strset_t holders = {0};
+            s = e->s[S_PAGE_HOLDERS];
+            sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 2, ev->identity, -1, SQLITE_STATIC);
+            int rc = collect_ids(e, s, &holders);
+            for (size_t k = 0; k < holders.n; k++) {
+                am_strset_add(&e->relink, holders.v[k], NULL);
+                am_strset_add(&e->full, holders.v[k], NULL);
+            }
+            am_strset_free(&holders);
+            if (rc != 0)
+                return -1;
+        }
     }
     return 0;
 }
@@ -1468,7 +1550,14 @@ typedef struct link_ctx {
     int64_t ack_at;        /* the first ack's time (acks win over deploys) */
     int64_t deploy_ack_at; /* the first human deploy after detection (deploys.acknowledge) */
     char *lead;
-    int64_t users; /* from acks and notes; the alerts' own are alert_users */
+    bool lead_reassigned; /* lead is PagerDuty's assignee, not the first acker */
+    int64_t users;        /* from acks and notes; the alerts' own are alert_users */
+    /* PagerDuty events of its pages (full rebuilds only): the latest
+     * reassignment, the latest resolve by a person, the latest trigger
+     * or reopen */
+    int64_t reassign_at;
+    char *reassign_to, *reassign_event;
+    int64_t person_resolved, retriggered;
     json_t *suspects, *during;
     am_strset_t same_values; /* distinct alert values of deploys.same, joined by 0x1f */
 } link_ctx_t;
@@ -1507,8 +1596,10 @@ static void take_ack(link_ctx_t *c, const am_event_t *ev)
         (c->ack_at == AM_TIME_NONE || t < c->ack_at ||
          (t == c->ack_at && ev->actor && (!c->lead || strcmp(ev->actor, c->lead) < 0)))) {
         c->ack_at = t;
-        free(c->lead);
-        c->lead = am_xstrdup(ev->actor);
+        if (!c->lead_reassigned) {
+            free(c->lead);
+            c->lead = am_xstrdup(ev->actor);
+        }
     }
     int64_t u = users_of(c->r, ev);
     if (u > c->users)
@@ -1534,6 +1625,21 @@ static int earlier_open(link_ctx_t *c, int64_t t)
     return rc == SQLITE_ROW;
 }
 
+/* 1 when ev is a PagerDuty event of a page some alert was paged under
+ * (it joins by that page, not by labels), 0 if not, -1 on error. */
+static int page_known(corr_engine_t *e, const am_event_t *ev)
+{
+    if (!is_pagerduty(ev) || !ev->identity)
+        return 0;
+    sqlite3_stmt *s = e->s[S_PAGE_KNOWN];
+    sqlite3_bind_text(s, 1, ev->identity, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_fail(e, "finding a page");
+    return rc == SQLITE_ROW;
+}
+
 /* An ack or note carrying the incident's key, inside its span. */
 static int on_keyed_event(void *arg, int64_t seq, const am_event_t *ev)
 {
@@ -1547,11 +1653,81 @@ static int on_keyed_event(void *arg, int64_t seq, const am_event_t *ev)
         if (!*have || !want || strcmp(want, have) != 0)
             return 0;
     }
+    int paged = page_known(c->e, ev);
+    if (paged != 0)
+        return paged < 0 ? -1 : 0; /* joins by its page (on_page_event) */
     int earlier = earlier_open(c, event_time(ev));
     if (earlier < 0)
         return -1;
     if (earlier)
         return 0;
+    take_ack(c, ev);
+    return add_link(c, ev->id, ev->kind == AM_KIND_ACK ? "ack" : "note");
+}
+
+/* A PagerDuty event of one of the incident's pages (full rebuilds): it
+ * joins the incident of the page's alerts open at its time (the first
+ * started, when several are), else the latest before it, else the first;
+ * there it acknowledges, notes, reassigns (the lead: the latest
+ * reassignment's assignee) or resolves. Who joined what is a function of
+ * the stored set, so the order of arrival does not matter. */
+static int on_page_event(void *arg, int64_t seq, const am_event_t *ev)
+{
+    link_ctx_t *c = arg;
+    (void)seq;
+    if (!is_pagerduty(ev))
+        return 0;
+    int64_t t = event_time(ev);
+    sqlite3_stmt *s = c->e->s[S_PAGE_HOLDERS];
+    sqlite3_bind_text(s, 1, c->r->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, ev->identity, -1, SQLITE_STATIC);
+    char *open = NULL, *before = NULL, *first = NULL;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(s, 0);
+        int64_t st = sqlite3_column_int64(s, 1);
+        int64_t end = col_time(s, 2, T_MAX);
+        if (!first)
+            first = am_xstrdup(id);
+        if (st <= t && t <= end && !open)
+            open = am_xstrdup(id);
+        if (st <= t) {
+            free(before);
+            before = am_xstrdup(id);
+        }
+    }
+    reset(s);
+    const char *target = open ? open : before ? before : first;
+    bool mine = rc == SQLITE_DONE && target && strcmp(target, c->id) == 0;
+    free(open);
+    free(before);
+    free(first);
+    if (rc != SQLITE_DONE)
+        return db_fail(c->e, "finding a page's incident");
+    if (!mine)
+        return 0;
+    const char *st = ev->status ? ev->status : "";
+    if (ev->kind == AM_KIND_NOTE && strcmp(st, "reassigned") == 0) {
+        const char *to = am_labels_get(&ev->annotations, "assignee");
+        if (to && *to &&
+            (c->reassign_at == AM_TIME_NONE || t > c->reassign_at ||
+             (t == c->reassign_at && strcmp(ev->id, c->reassign_event) > 0))) {
+            c->reassign_at = t;
+            free(c->reassign_to);
+            free(c->reassign_event);
+            c->reassign_to = am_xstrdup(to);
+            c->reassign_event = am_xstrdup(ev->id);
+        }
+    } else if (ev->kind == AM_KIND_NOTE && strcmp(st, "resolved") == 0) {
+        const char *by = am_labels_get(&ev->annotations, "resolved_by");
+        if (by && strcmp(by, "person") == 0 &&
+            (c->person_resolved == AM_TIME_NONE || t > c->person_resolved))
+            c->person_resolved = t;
+    } else if (ev->kind == AM_KIND_NOTE &&
+               (strcmp(st, "triggered") == 0 || strcmp(st, "reopened") == 0)) {
+        if (c->retriggered == AM_TIME_NONE || t > c->retriggered)
+            c->retriggered = t;
+    }
     take_ack(c, ev);
     return add_link(c, ev->id, ev->kind == AM_KIND_ACK ? "ack" : "note");
 }
@@ -1774,6 +1950,21 @@ static int relink_full(link_ctx_t *c)
     am_strset_free(&idents);
     if (rc != 0)
         return -1;
+    /* PagerDuty events naming its pages */
+    am_strset_t pages = {0};
+    s = e->s[S_INCIDENT_PAGES];
+    sqlite3_bind_text(s, 1, c->id, -1, SQLITE_STATIC);
+    rc = collect_ids(e, s, &pages);
+    for (size_t i = 0; rc == 0 && i < pages.n; i++) {
+        rc = store_events_by_identity(e->st, AM_KIND_ACK, pages.v[i], on_page_event, c, e->err,
+                                      e->errlen);
+        if (rc == 0)
+            rc = store_events_by_identity(e->st, AM_KIND_NOTE, pages.v[i], on_page_event, c,
+                                          e->err, e->errlen);
+    }
+    am_strset_free(&pages);
+    if (rc != 0)
+        return -1;
     return store_events_between(e->st, AM_KIND_DEPLOY, add_sat(c->started, -c->r->before),
                                 c->resolved, on_deploy, c, e->err, e->errlen);
 }
@@ -1812,8 +2003,14 @@ static json_t *json_or(const char *text, json_t *dflt)
 
 static int relink(corr_engine_t *e, const char *id)
 {
-    link_ctx_t c = {
-        .e = e, .id = id, .ack_at = AM_TIME_NONE, .deploy_ack_at = AM_TIME_NONE, .users = -1};
+    link_ctx_t c = {.e = e,
+                    .id = id,
+                    .ack_at = AM_TIME_NONE,
+                    .deploy_ack_at = AM_TIME_NONE,
+                    .users = -1,
+                    .reassign_at = AM_TIME_NONE,
+                    .person_resolved = AM_TIME_NONE,
+                    .retriggered = AM_TIME_NONE};
     int rc = -1;
     char *gkey = NULL, *same_json = NULL, *basis = NULL, *old_basis = NULL;
     sqlite3_stmt *s = e->s[S_GET_INCIDENT];
@@ -1856,6 +2053,8 @@ static int relink(corr_engine_t *e, const char *id)
         else
             c.ack_at = col_time(s, 6, AM_TIME_NONE);
         c.lead = col_text(s, 7);
+        const char *by = (const char *)sqlite3_column_text(s, 13);
+        c.lead_reassigned = by && strcmp(by, "reassign") == 0;
         c.users = col_time(s, 8, -1);
         c.suspects = json_or((const char *)sqlite3_column_text(s, 9), NULL);
         c.during = json_or((const char *)sqlite3_column_text(s, 10), NULL);
@@ -1879,6 +2078,16 @@ static int relink(corr_engine_t *e, const char *id)
         goto done;
     if ((full ? relink_full(&c) : relink_incremental(&c)) != 0)
         goto done;
+    if (c.reassign_to) { /* PagerDuty's latest assignee leads */
+        free(c.lead);
+        c.lead = am_xstrdup(c.reassign_to);
+        c.lead_reassigned = true;
+    }
+    /* A person's resolve, unless PagerDuty triggered or reopened it since */
+    int64_t person = c.person_resolved != AM_TIME_NONE &&
+                             (c.retriggered == AM_TIME_NONE || c.retriggered <= c.person_resolved)
+                         ? c.person_resolved
+                         : AM_TIME_NONE;
 
     char *sj = json_dumps(c.suspects, JSON_COMPACT | JSON_SORT_KEYS);
     char *dj = json_dumps(c.during, JSON_COMPACT | JSON_SORT_KEYS);
@@ -1897,6 +2106,10 @@ static int relink(corr_engine_t *e, const char *id)
         sqlite3_bind_text(s, 9, "ack", -1, SQLITE_STATIC);
     else if (c.deploy_ack_at != AM_TIME_NONE)
         sqlite3_bind_text(s, 9, "deploy", -1, SQLITE_STATIC);
+    if (c.lead)
+        sqlite3_bind_text(s, 10, c.lead_reassigned ? "reassign" : "ack", -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 11, full);
+    bind_time(s, 12, person);
     rc = step_done(e, s, "updating links");
     free(sj);
     free(dj);
@@ -1906,6 +2119,8 @@ done:
     json_decref(c.during);
     am_strset_free(&c.same_values);
     free(c.lead);
+    free(c.reassign_to);
+    free(c.reassign_event);
     free(gkey);
     free(same_json);
     free(basis);
@@ -1924,6 +2139,12 @@ int corr_engine_flush(corr_engine_t *e, char *err, size_t errlen)
     for (size_t i = 0; i < ndirty; i++)
         if (regroup(e, &e->dirty[i]) != 0)
             return -1;
+    /* Alerts paged in this batch: a page new to one may move PagerDuty
+     * events to or between its incidents. */
+    for (size_t i = 0; i < e->paged.n; i++)
+        for (size_t k = 0; k < e->rules->n; k++)
+            if (new_identity(e, &e->rules->v[k], e->paged.v[i]) != 0)
+                return -1;
     for (size_t i = 0; i < e->pending.n; i++)
         if (find_candidates(e, &e->pending.v[i]) != 0)
             return -1;
@@ -2141,6 +2362,7 @@ void corr_engine_destroy(corr_engine_t *e)
     am_strset_free(&e->dirty_keys);
     am_event_list_free(&e->pending);
     am_strset_free(&e->relink);
+    am_strset_free(&e->paged);
     am_strset_free(&e->full);
     free(e->alinks);
     for (size_t i = 0; i < e->before_ids.n; i++)
@@ -2212,7 +2434,7 @@ int corr_recorrelate(store_t *st, const corr_rules_t *rules, const am_log_t *log
     if (sqlite3_exec(store_db(st),
                      "CREATE TEMP TABLE IF NOT EXISTS frozen (id TEXT PRIMARY KEY);"
                      "DELETE FROM frozen;"
-                     "INSERT INTO frozen SELECT id FROM incidents WHERE resolved_at < "
+                     "INSERT INTO frozen SELECT id FROM incidents WHERE span_end < "
                      "(SELECT CAST(value AS INTEGER) FROM corr_meta WHERE key = 'pruned_before');"
                      "DELETE FROM incident_events WHERE incident NOT IN frozen;"
                      "DELETE FROM incident_aliases WHERE incident NOT IN frozen;"

@@ -8,8 +8,12 @@
  * empty ones (see the fixtures' README), and a wrong identity would merge
  * different alerts. Old senders omit the per-alert status (the payload's
  * status then applies); Alertmanager up to 0.15 sent a future endsAt with
- * firing alerts, so endsAt is only read for resolved ones. "version" and
- * "groupKey" are not read (senders write numbers there). A positive
+ * firing alerts, so endsAt is only read for resolved ones. "version" is
+ * not read (senders write numbers there); a string "groupKey" names the
+ * page: its SHA-256 is the dedup_key Alertmanager's (and Grafana's)
+ * PagerDuty integration sends for the same group, kept as each alert's
+ * page (common/event.h) so that PagerDuty's events join (other types
+ * there are ignored). A positive
  * "truncatedAlerts" (alerts the sender left out) and a "notification_reason"
  * are kept as the annotations truncated_alerts and notification_reason of
  * every alert, so that a report can say the notification was incomplete
@@ -18,6 +22,7 @@
  * Other unknown keys (numFiring, sendsAt, amixr_demo...) are ignored.
  */
 #include "common/buf.h"
+#include "common/hash.h"
 #include "ingest/decoders.h"
 
 #include <inttypes.h>
@@ -127,6 +132,10 @@ int ingest_am_decode_alerts(const json_t *root, const char *source, const ingest
     char truncated[32] = "";
     if (json_is_integer(trunc) && json_integer_value(trunc) > 0)
         snprintf(truncated, sizeof truncated, "%" JSON_INTEGER_FORMAT, json_integer_value(trunc));
+    const json_t *group_key = json_object_get(root, "groupKey");
+    char page[AM_SHA256_HEXLEN + 1] = "";
+    if (json_is_string(group_key) && json_string_length(group_key) > 0)
+        am_sha256_hex(json_string_value(group_key), json_string_length(group_key), page);
     size_t i;
     const json_t *alert;
     json_array_foreach(alerts, i, alert)
@@ -138,6 +147,7 @@ int ingest_am_decode_alerts(const json_t *root, const char *source, const ingest
             return -1;
         ingest_set_label(&ev->annotations, "truncated_alerts", truncated);
         ingest_set_label(&ev->annotations, "notification_reason", reason);
+        ev->page = *page ? am_xstrdup(page) : NULL;
     }
     return 0;
 }

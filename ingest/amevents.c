@@ -11,7 +11,10 @@
  *   or resolved at its endsAt), observed at the record's time - the
  *   notification went out then, which is what detection means; without a
  *   record time (a raw line), at the event's "@timestamp" - with the
- *   receiver, integration and reason as annotations;
+ *   receiver, integration and reason as annotations, and the group's
+ *   page: groupInfo.groupId, which is the group key's SHA-256 (else the
+ *   SHA-256 of groupInfo.groupKey), the dedup_key of the PagerDuty
+ *   incident the notification opened when its integration is PagerDuty;
  * - alertResolved: the alert resolved at its exact endsAt (silenced and
  *   inhibited alerts included, which webhooks never send resolved);
  *   alertCreated and alertGrouped: the alert's episode (firing, or
@@ -32,6 +35,7 @@
  * names, events/v1) are refused with a reason that says so.
  */
 #include "common/buf.h"
+#include "common/hash.h"
 #include "ingest/decoders.h"
 
 #include <stdio.h>
@@ -124,6 +128,13 @@ static int decode_notification(const json_t *n, int64_t at, const ingest_ctx_t *
     for (size_t i = 0; reason && i < sizeof reasons / sizeof reasons[0]; i++)
         if (strcmp(reason, reasons[i][0]) == 0)
             reason = reasons[i][1];
+    const char *group_id = json_string_value(json_object_get(group, "groupId"));
+    const json_t *group_key = json_object_get(group, "groupKey");
+    char page[AM_SHA256_HEXLEN + 1] = "";
+    if (am_is_sha256_hex(group_id))
+        snprintf(page, sizeof page, "%s", group_id);
+    else if (json_is_string(group_key) && json_string_length(group_key) > 0)
+        am_sha256_hex(json_string_value(group_key), json_string_length(group_key), page);
     size_t i;
     const json_t *g;
     json_array_foreach(alerts, i, g)
@@ -142,6 +153,7 @@ static int decode_notification(const json_t *n, int64_t at, const ingest_ctx_t *
         ingest_set_label(&ev->annotations, "notification_receiver", receiver);
         ingest_set_label(&ev->annotations, "notification_integration", integration);
         ingest_set_label(&ev->annotations, "notification_reason", reason);
+        ev->page = *page ? am_xstrdup(page) : NULL;
     }
     return 0;
 }

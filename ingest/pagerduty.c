@@ -7,12 +7,27 @@
  *   webhooks v3 ({"event": {"event_type": ...}}): incident.triggered and
  *     .reopened -> alert firing, .resolved -> alert resolved, .acknowledged
  *     -> ack (the agent is the actor), .annotated and
- *     .status_update_published -> note; other event types carry nothing
- *     aftermath uses and decode to no event.
+ *     .status_update_published -> note, .reassigned -> note with the
+ *     annotation "assignee" (the lead, correlate/engine.c); other event
+ *     types carry nothing aftermath uses and decode to no event.
+ *
+ * Pages of Alertmanager. An incident whose key (v3 incident_key, v2
+ * dedup_key) is a SHA-256 in hex was opened by Alertmanager's PagerDuty
+ * integration (or Grafana's, a fork): the key is the hash of the
+ * notification's group key, and aftermath's own alerts name it (their
+ * page, common/event.h). Such an incident is no alert of its own: its
+ * triggers, reopens and resolves decode to notes (status triggered,
+ * reopened, resolved), timeline lines that neither keep an incident open
+ * nor move its times; a resolve notes who resolved (annotation
+ * "resolved_by": "person" when the agent is a user, else "service"), since
+ * a person's resolve sets the incident's resolved_at. Any other key keeps
+ * the alert reading above (PagerDuty incidents of other integrations).
  *
  * PagerDuty's dedup_key (a v3 incident's incident_key, else its id) is the
  * event identity of the alert, of its resolve and of its ack, so that an
- * ack joins the incident of the alert it names. An acknowledge or resolve
+ * ack joins the incident of the alert it names; a v3 event that carries
+ * both keeps the id as its page, so that notes, which name only the id,
+ * follow the key. An acknowledge or resolve
  * carries no labels and no time of its own: the resolve is an alert that
  * starts and ends at that time, matched to its trigger by identity. Where
  * PagerDuty stamps the arrival time itself (payload.timestamp is optional;
@@ -25,6 +40,7 @@
  * would shadow the event's own source).
  */
 #include "common/buf.h"
+#include "common/hash.h"
 #include "ingest/decoders.h"
 
 #include <stdio.h>
@@ -142,6 +158,23 @@ static int decode_events_v2(const json_t *root, const ingest_ctx_t *ctx, am_even
         ingest_event_default_id(ev);
         return 0;
     }
+    if (dedup_key && am_is_sha256_hex(dedup_key)) {
+        /* Alertmanager's page: a timeline line, no alert of its own. */
+        ev->kind = AM_KIND_NOTE;
+        ev->status = am_xstrdup(trigger ? "triggered" : "resolved");
+        am_buf_t text = {0};
+        if (trigger && read_payload(payload, ctx, ev, err, errlen) != 0)
+            return -1;
+        am_buf_printf(&text, "PagerDuty incident %s%s%s", trigger ? "triggered" : "resolved",
+                      trigger ? ": " : " by the integration", trigger ? ev->summary : "");
+        free(ev->summary);
+        ev->summary = am_buf_steal(&text);
+        if (!trigger)
+            ingest_set_label(&ev->annotations, "resolved_by", "service");
+        am_event_apply_label_map(ev, ctx->map);
+        ingest_event_default_id(ev);
+        return 0;
+    }
     ev->kind = AM_KIND_ALERT;
     if (!trigger) {
         ev->status = am_xstrdup("resolved");
@@ -204,6 +237,7 @@ static int read_incident(const json_t *data, am_event_t *ev, char *err, size_t e
         return -1;
     }
     ev->identity = am_xstrdup(*key ? key : id);
+    ev->page = *key && *id ? am_xstrdup(id) : NULL;
     ev->name = am_xstrdup(title && *title ? title : ev->identity);
     ev->summary = am_xstrdup(ev->name);
     ev->url = am_xstrdup(url && *url ? url : NULL);
@@ -217,6 +251,27 @@ static int read_incident(const json_t *data, am_event_t *ev, char *err, size_t e
     if (ev->kind == AM_KIND_ALERT)
         am_labels_set(&ev->labels, "alertname", ev->name);
     return 0;
+}
+
+/* The names of the incident's assignees (v3 "assignees", else the REST
+ * shape's "assignments[].assignee"), joined by ", ", or NULL. */
+static char *assignees_of(const json_t *data)
+{
+    am_buf_t b = {0};
+    const json_t *list = json_object_get(data, "assignees");
+    bool rest = !json_is_array(list);
+    if (rest)
+        list = json_object_get(data, "assignments");
+    size_t i;
+    const json_t *a;
+    json_array_foreach(list, i, a)
+    {
+        const char *name =
+            json_string_value(json_object_get(rest ? json_object_get(a, "assignee") : a, "summary"));
+        if (name && *name)
+            am_buf_printf(&b, "%s%s", b.len ? ", " : "", name);
+    }
+    return b.len ? am_buf_steal(&b) : (am_buf_free(&b), NULL);
 }
 
 static int decode_webhook_v3(const json_t *root, const ingest_ctx_t *ctx, am_event_list_t *out,
@@ -240,6 +295,8 @@ static int decode_webhook_v3(const json_t *root, const ingest_ctx_t *ctx, am_eve
     else if (strcmp(type, "incident.annotated") == 0 ||
              strcmp(type, "incident.status_update_published") == 0)
         kind = AM_KIND_NOTE;
+    else if (strcmp(type, "incident.reassigned") == 0)
+        kind = AM_KIND_NOTE, status = "reassigned";
     else
         return 0; /* priority changes, escalations, services...: nothing to keep */
 
@@ -258,7 +315,35 @@ static int decode_webhook_v3(const json_t *root, const ingest_ctx_t *ctx, am_eve
     ev->observed_at = ctx->observed_at;
     const char *actor = json_string_value(json_object_get(agent, "summary"));
     ev->actor = am_xstrdup(actor && *actor ? actor : NULL);
-    if (kind == AM_KIND_NOTE) {
+    /* Alertmanager's page: its trigger, reopen and resolve are lines. */
+    const char *key = json_string_value(json_object_get(data, "incident_key"));
+    if (kind == AM_KIND_ALERT && am_is_sha256_hex(key)) {
+        kind = ev->kind = AM_KIND_NOTE;
+        free(ev->status);
+        ev->status = am_xstrdup(strcmp(type, "incident.triggered") == 0  ? "triggered"
+                                : strcmp(type, "incident.reopened") == 0 ? "reopened"
+                                                                         : "resolved");
+    }
+    if (kind == AM_KIND_NOTE && status) {
+        if (read_incident(data, ev, err, errlen) != 0)
+            return -1;
+        am_buf_t text = {0};
+        const char *agent_type = json_string_value(json_object_get(agent, "type"));
+        bool person = agent_type && strcmp(agent_type, "user_reference") == 0;
+        if (strcmp(ev->status, "reassigned") == 0) {
+            char *to = assignees_of(data);
+            ingest_set_label(&ev->annotations, "assignee", to);
+            am_buf_printf(&text, "PagerDuty incident reassigned to %s", to ? to : "nobody");
+            free(to);
+        } else if (strcmp(ev->status, "resolved") == 0) {
+            ingest_set_label(&ev->annotations, "resolved_by", person ? "person" : "service");
+            am_buf_printf(&text, "PagerDuty incident resolved%s", person ? "" : " by the integration");
+        } else {
+            am_buf_printf(&text, "PagerDuty incident %s: %s", ev->status, ev->name);
+        }
+        free(ev->summary);
+        ev->summary = am_buf_steal(&text);
+    } else if (kind == AM_KIND_NOTE) {
         const json_t *incident = json_object_get(data, "incident");
         const char *text = json_string_value(json_object_get(data, "content"));
         if (!text)

@@ -25,6 +25,15 @@ const char store_sql_event_delivery[] =
 const char store_sql_ack_for_identity[] =
     "SELECT 1 FROM events WHERE identity = ?1 AND kind = 'ack' LIMIT 1";
 
+const char store_sql_page_events_for_identity[] =
+    "SELECT 1 FROM events WHERE source = 'pagerduty' AND identity IN (SELECT key FROM pages "
+    "WHERE identity = ?1 UNION SELECT a.alias FROM pages p JOIN page_aliases a ON a.key = p.key "
+    "WHERE p.identity = ?1) LIMIT 1";
+
+const char store_sql_page_known[] =
+    "SELECT 1 FROM pages WHERE key = ?1 OR key IN (SELECT key FROM page_aliases WHERE alias = "
+    "?1) LIMIT 1";
+
 const char store_sql_prune_records[] =
     "DELETE FROM records WHERE (ts IS NULL OR ts < ?1) AND NOT EXISTS (SELECT 1 FROM events "
     "WHERE record_seq = records.seq)";

@@ -44,6 +44,14 @@ extern const char store_sql_latest_event_time[];
 /* ?1 identity -> one row when an ack names that alert identity. */
 extern const char store_sql_ack_for_identity[];
 
+/* ?1 alert identity -> one row when a PagerDuty event names a page of it
+ * (pages: the key, or PagerDuty's id of it). */
+extern const char store_sql_page_events_for_identity[];
+
+/* ?1 a page's key or PagerDuty's id of one -> one row when an alert was
+ * paged under it. */
+extern const char store_sql_page_known[];
+
 /* ?1 horizon: deletes the raw records older than it that no event needs,
  * and the rejected records older than it (retention, correlate/prune.c,
  * which deletes the events it no longer links first). */

@@ -80,6 +80,20 @@ CREATE TABLE offsets (
   PRIMARY KEY (topic, partition)
 ) WITHOUT ROWID;
 
+-- Pages (common/event.h "page"): alert identities notified under a group
+-- key whose SHA-256 is key (Alertmanager's PagerDuty dedup_key), from every
+-- delivery, duplicates included; and PagerDuty's incident ids (alias) of
+-- such keys. correlate/engine.c joins PagerDuty events by them.
+CREATE TABLE pages (
+  key TEXT NOT NULL, identity TEXT NOT NULL,
+  PRIMARY KEY (key, identity)
+) WITHOUT ROWID;
+CREATE INDEX pages_by_identity ON pages (identity);
+CREATE TABLE page_aliases (
+  alias TEXT NOT NULL, key TEXT NOT NULL,
+  PRIMARY KEY (alias, key)
+) WITHOUT ROWID;
+
 -- ===========================================================================
 -- Owner: correlate/ (correlate/engine.c writes; incident.c, replica.c,
 -- prune.c and queries.c read or write through the engine's conventions)
@@ -137,7 +151,13 @@ CREATE TABLE "incidents" (
   impact_start INTEGER,           -- impact_start: deploy moved the start here
   ack_kind TEXT,                  -- what acknowledged: ack, deploy, NULL
   end_inferred INTEGER,           -- 1 when the mitigation rests on an inferred end
-  truncated INTEGER               -- alerts its notifications left out (truncatedAlerts)
+  truncated INTEGER,              -- alerts its notifications left out (truncatedAlerts)
+  span_end INTEGER,               -- resolved_at as derived (mitigation + quiet): what
+                                  -- events are joined against
+  person_resolved_at INTEGER,     -- a person's resolve of its PagerDuty page; resolved_at
+                                  -- when at or after mitigated_at
+  lead_by TEXT                    -- where lead comes from: ack (the first acknowledger),
+                                  -- reassign (PagerDuty's latest assignee), NULL
 );
 CREATE INDEX incidents_by_key ON incidents (rule, gkey, started_at);
 CREATE INDEX incidents_by_rule ON incidents (rule, started_at);

@@ -163,6 +163,19 @@ static const char *const migrations[] = {
     "WHERE trunc_seen IS NOT NULL;"
     "ALTER TABLE incidents ADD COLUMN end_inferred INTEGER;"
     "ALTER TABLE incidents ADD COLUMN truncated INTEGER;",
+    /* 7: pages (PagerDuty behind Alertmanager): which alerts were notified
+     * under which group key's hash, and PagerDuty's incident ids of those
+     * keys; an incident's span end as derived (resolved_at may be a
+     * person's resolve, correlate/engine.c) */
+    "CREATE TABLE pages (key TEXT NOT NULL, identity TEXT NOT NULL, "
+    "PRIMARY KEY (key, identity)) WITHOUT ROWID;"
+    "CREATE INDEX pages_by_identity ON pages (identity);"
+    "CREATE TABLE page_aliases (alias TEXT NOT NULL, key TEXT NOT NULL, "
+    "PRIMARY KEY (alias, key)) WITHOUT ROWID;"
+    "ALTER TABLE incidents ADD COLUMN span_end INTEGER;"
+    "UPDATE incidents SET span_end = resolved_at;"
+    "ALTER TABLE incidents ADD COLUMN person_resolved_at INTEGER;"
+    "ALTER TABLE incidents ADD COLUMN lead_by TEXT;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(NMIGRATIONS == STORE_SCHEMA_VERSION,
@@ -175,6 +188,8 @@ enum {
     STMT_EARLIER_OBSERVED,
     STMT_LATER_OBSERVED,
     STMT_CONFIRM,
+    STMT_ADD_PAGE,
+    STMT_ADD_PAGE_ALIAS,
     STMT_INSERT_REJECTED,
     STMT_SET_OFFSET,
     STMT_GET_OFFSET,
@@ -199,6 +214,8 @@ static const char *const stmt_sql[NSTMTS] = {
                               "(observed_at IS NULL OR observed_at > ?1)",
     [STMT_CONFIRM] = "UPDATE events SET confirmed = 1 WHERE id = ?1 AND confirmed IS NULL AND "
                      "first_place IS NOT NULL AND first_place <> ?2",
+    [STMT_ADD_PAGE] = "INSERT OR IGNORE INTO pages (key, identity) VALUES (?1, ?2)",
+    [STMT_ADD_PAGE_ALIAS] = "INSERT OR IGNORE INTO page_aliases (alias, key) VALUES (?1, ?2)",
     [STMT_LATER_OBSERVED] = "UPDATE events SET last_observed_at = ?1 WHERE id = ?2 AND "
                             "(last_observed_at IS NULL OR last_observed_at < ?1)",
     [STMT_INSERT_REJECTED] =
@@ -637,6 +654,20 @@ int store_put(store_t *st, const am_record_t *rec, const am_event_list_t *events
                 if (sqlite3_changes(st->db) > 0 && o == STORE_DUPLICATE)
                     o = STORE_LATER;
             }
+        }
+        /* A page pair (common/event.h): an alert paged under a group
+         * key's hash, or PagerDuty's id of the incident with that key.
+         * Kept whether or not the event is new: the same alert state paged
+         * by another route is one event with two pages. */
+        if (ev->page && ev->identity) {
+            bool alert = ev->kind == AM_KIND_ALERT;
+            sqlite3_stmt *s = st->stmt[alert ? STMT_ADD_PAGE : STMT_ADD_PAGE_ALIAS];
+            bind_text(s, 1, ev->page);
+            bind_text(s, 2, ev->identity);
+            if (step_done(st, s, err, errlen, "storing a page") != 0)
+                return -1;
+            if (sqlite3_changes(st->db) > 0 && o == STORE_DUPLICATE)
+                o = STORE_PAGED;
         }
         if (outcome)
             outcome[i] = o;

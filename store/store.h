@@ -23,7 +23,7 @@ typedef struct store store_t;
 
 /* Latest schema version this build writes: the number of migrations
  * (store.c checks it at compile time; store/schema.sql is that schema). */
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 typedef struct store_options {
     int keep_raw;        /* store each record's raw payload (default 1) */
@@ -72,6 +72,8 @@ typedef enum store_outcome {
     STORE_REPEATED,  /* already stored, and this delivery from another record
                         confirms its unconfirmed end (AM_ENDS_UNCONFIRMED):
                         the event's confirmed column is set */
+    STORE_PAGED,     /* already stored, and this delivery names a page
+                        (common/event.h) not stored before */
 } store_outcome_t;
 
 /* Stores the events decoded from rec (inside a transaction). Events whose
