@@ -1682,6 +1682,7 @@ static int on_page_event(void *arg, int64_t seq, const am_event_t *ev)
     sqlite3_bind_text(s, 1, c->r->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, ev->identity, -1, SQLITE_STATIC);
     char *open = NULL, *before = NULL, *first = NULL;
+    int64_t before_st = T_MIN;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         const char *id = (const char *)sqlite3_column_text(s, 0);
@@ -1691,9 +1692,10 @@ static int on_page_event(void *arg, int64_t seq, const am_event_t *ev)
             first = am_xstrdup(id);
         if (st <= t && t <= end && !open)
             open = am_xstrdup(id);
-        if (st <= t) {
+        if (st <= t && (!before || st > before_st)) { /* the latest start; ties: the first */
             free(before);
             before = am_xstrdup(id);
+            before_st = st;
         }
     }
     reset(s);
@@ -1959,8 +1961,8 @@ static int relink_full(link_ctx_t *c)
         rc = store_events_by_identity(e->st, AM_KIND_ACK, pages.v[i], on_page_event, c, e->err,
                                       e->errlen);
         if (rc == 0)
-            rc = store_events_by_identity(e->st, AM_KIND_NOTE, pages.v[i], on_page_event, c,
-                                          e->err, e->errlen);
+            rc = store_events_by_identity(e->st, AM_KIND_NOTE, pages.v[i], on_page_event, c, e->err,
+                                          e->errlen);
     }
     am_strset_free(&pages);
     if (rc != 0)

@@ -266,8 +266,8 @@ static char *assignees_of(const json_t *data)
     const json_t *a;
     json_array_foreach(list, i, a)
     {
-        const char *name =
-            json_string_value(json_object_get(rest ? json_object_get(a, "assignee") : a, "summary"));
+        const char *name = json_string_value(
+            json_object_get(rest ? json_object_get(a, "assignee") : a, "summary"));
         if (name && *name)
             am_buf_printf(&b, "%s%s", b.len ? ", " : "", name);
     }
@@ -337,7 +337,8 @@ static int decode_webhook_v3(const json_t *root, const ingest_ctx_t *ctx, am_eve
             free(to);
         } else if (strcmp(ev->status, "resolved") == 0) {
             ingest_set_label(&ev->annotations, "resolved_by", person ? "person" : "service");
-            am_buf_printf(&text, "PagerDuty incident resolved%s", person ? "" : " by the integration");
+            am_buf_printf(&text, "PagerDuty incident resolved%s",
+                          person ? "" : " by the integration");
         } else {
             am_buf_printf(&text, "PagerDuty incident %s: %s", ev->status, ev->name);
         }

@@ -243,6 +243,92 @@ static void test_webhook_v3(void **state)
                       OBS, "field event.data.id: expected a string or an integer");
 }
 
+#define AMKEY "2978ab2a88354adeb1b1f1678a72c2a89b36002de1aaa1bf69d127e119f04f21"
+
+/* Incidents Alertmanager paged (incident_key / dedup_key a group key's
+ * SHA-256): triggers and resolves are lines, with who resolved; events
+ * with both id and key keep the id as their page; reassignments name the
+ * assignee. */
+static void test_alertmanager_pages(void **state)
+{
+    (void)state;
+    am_event_list_t l = {0};
+    decode_ok_as("auto",
+                 "{'event':{'id':'10','event_type':'incident.triggered','occurred_at':"
+                 "'2024-06-18T14:30:00Z','agent':{'summary':'Prometheus','type':"
+                 "'service_reference'},'data':{'id':'PAM1','incident_key':'" AMKEY "',"
+                 "'title':'[FIRING:2] DiskFull','service':{'summary':'Payments'}}}}",
+                 OBS, &l);
+    am_event_t *ev = &l.v[0];
+    assert_int_equal(ev->kind, AM_KIND_NOTE);
+    assert_string_equal(ev->status, "triggered");
+    assert_string_equal(ev->identity, AMKEY);
+    assert_string_equal(ev->page, "PAM1");
+    assert_string_equal(ev->summary, "PagerDuty incident triggered: [FIRING:2] DiskFull");
+    am_event_list_free(&l);
+
+    decode_ok_as("auto",
+                 "{'event':{'id':'11','event_type':'incident.resolved','occurred_at':"
+                 "'2024-06-18T15:00:00Z','agent':{'summary':'Bob','type':'user_reference'},"
+                 "'data':{'id':'PAM1','incident_key':'" AMKEY "','title':'t'}}}",
+                 OBS, &l);
+    ev = &l.v[0];
+    assert_int_equal(ev->kind, AM_KIND_NOTE);
+    assert_string_equal(ev->status, "resolved");
+    assert_string_equal(am_labels_get(&ev->annotations, "resolved_by"), "person");
+    assert_string_equal(ev->actor, "Bob");
+    am_event_list_free(&l);
+
+    decode_ok_as("auto",
+                 "{'event':{'id':'12','event_type':'incident.resolved','occurred_at':"
+                 "'2024-06-18T15:00:00Z','agent':{'summary':'Prometheus','type':"
+                 "'service_reference'},'data':{'id':'PAM1','incident_key':'" AMKEY "'}}}",
+                 OBS, &l);
+    assert_string_equal(am_labels_get(&l.v[0].annotations, "resolved_by"), "service");
+    assert_string_equal(l.v[0].summary, "PagerDuty incident resolved by the integration");
+    am_event_list_free(&l);
+
+    decode_ok_as("auto",
+                 "{'event':{'id':'13','event_type':'incident.reassigned','occurred_at':"
+                 "'2024-06-18T14:35:00Z','agent':{'summary':'Ann','type':'user_reference'},"
+                 "'data':{'id':'PAM1','incident_key':'" AMKEY "','assignees':[{'summary':"
+                 "'Bob','type':'user_reference'},{'summary':'Eve'}]}}}",
+                 OBS, &l);
+    ev = &l.v[0];
+    assert_int_equal(ev->kind, AM_KIND_NOTE);
+    assert_string_equal(ev->status, "reassigned");
+    assert_string_equal(am_labels_get(&ev->annotations, "assignee"), "Bob, Eve");
+    assert_string_equal(ev->summary, "PagerDuty incident reassigned to Bob, Eve");
+    am_event_list_free(&l);
+
+    /* the ack keeps the id as its page */
+    decode_ok_as("auto",
+                 "{'event':{'id':'14','event_type':'incident.acknowledged','occurred_at':"
+                 "'2024-06-18T14:33:00Z','agent':{'summary':'Ann','type':'user_reference'},"
+                 "'data':{'id':'PAM1','incident_key':'" AMKEY "'}}}",
+                 OBS, &l);
+    assert_int_equal(l.v[0].kind, AM_KIND_ACK);
+    assert_string_equal(l.v[0].identity, AMKEY);
+    assert_string_equal(l.v[0].page, "PAM1");
+    am_event_list_free(&l);
+
+    /* Events API v2 with Alertmanager's dedup_key: lines too */
+    decode_ok_as("auto",
+                 "{'routing_key':'R','dedup_key':'" AMKEY "','event_action':'trigger',"
+                 "'payload':{'summary':'[FIRING:1] DiskFull','severity':'critical','source':"
+                 "'am'}}",
+                 OBS, &l);
+    assert_int_equal(l.v[0].kind, AM_KIND_NOTE);
+    assert_string_equal(l.v[0].status, "triggered");
+    assert_string_equal(l.v[0].identity, AMKEY);
+    am_event_list_free(&l);
+    decode_ok_as("auto", "{'routing_key':'R','dedup_key':'" AMKEY "','event_action':'resolve'}",
+                 OBS, &l);
+    assert_int_equal(l.v[0].kind, AM_KIND_NOTE);
+    assert_string_equal(am_labels_get(&l.v[0].annotations, "resolved_by"), "service");
+    am_event_list_free(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -252,6 +338,7 @@ int main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_change_event),
         cmocka_unit_test(test_webhook_v3),
+        cmocka_unit_test(test_alertmanager_pages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
