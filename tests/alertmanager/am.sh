@@ -12,6 +12,9 @@
 #   webhook.ndjson   every webhook body Alertmanager POSTed, as kcat -J
 #                    lines (topic = receiver path: am-webhook, am-webhook-trunc;
 #                    ts = when the sink received it)
+#   pagerduty.ndjson the Events API v2 messages of the hook receiver's
+#                    PagerDuty integration (its url is the sink's
+#                    am-pagerduty), in the same form (pages.py)
 #   events.ndjson    the event recorder's records (events/v2 JSON), as
 #                    kcat -C -J read them from the topic
 #   alertmanager.yml, alertmanager.log, sink.log
@@ -98,6 +101,9 @@ receivers:
     webhook_configs:
       - url: http://127.0.0.1:$sport/am-webhook
 $rx_hook
+    pagerduty_configs:
+      - routing_key: aftermath-test-routing-key
+        url: http://127.0.0.1:$sport/am-pagerduty
   - name: hook-trunc
     webhook_configs:
       - url: http://127.0.0.1:$sport/am-webhook-trunc
@@ -132,12 +138,22 @@ am_pid=
 kill "$sink_pid"
 wait "$sink_pid" || true
 sink_pid=
+# The PagerDuty integration's messages apart from the webhooks.
+python3 - "$out" <<'PY'
+import json, sys
+out = sys.argv[1]
+recs = [l for l in open(out + "/webhook.ndjson") if l.strip()]
+with open(out + "/webhook.ndjson", "w") as wh, open(out + "/pagerduty.ndjson", "x") as pd:
+    for l in recs:
+        (pd if json.loads(l)["topic"] == "am-pagerduty" else wh).write(l)
+PY
 
 kcat -C -b "127.0.0.1:$kport" -t "$topic" -J -e -q -o beginning >"$out/events.ndjson" 2>"$out/kcat.err" ||
   die "kcat could not read $topic: $(head -3 "$out/kcat.err")"
 n_ev=$(wc -l <"$out/events.ndjson")
 n_wh=$(wc -l <"$out/webhook.ndjson")
 n_api=$(wc -l <"$out/amapi.ndjson")
+n_pd=$(wc -l <"$out/pagerduty.ndjson")
 [ "$n_ev" -gt 0 ] || die "the event recorder wrote nothing to $topic (see $out/alertmanager.log)"
 [ "$n_wh" -gt 0 ] || die "no webhook reached the sink (see $out/alertmanager.log)"
-echo "$prog: story done in $((($(date +%s%3N) - t0) / 1000)) s: $n_api API v2 posts, $n_wh webhooks, $n_ev event records (topic $topic)"
+echo "$prog: story done in $((($(date +%s%3N) - t0) / 1000)) s: $n_api API v2 posts, $n_wh webhooks, $n_pd PagerDuty messages, $n_ev event records (topic $topic)"

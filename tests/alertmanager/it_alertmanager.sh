@@ -119,6 +119,14 @@ echo "events: run on $topic stores and correlates what the replay of its dump do
   "($(sqlite3 "$WORK/events-run.db" 'SELECT count(*) FROM events') events," \
   "$(sqlite3 "$WORK/events-run.db" 'SELECT count(*) FROM rejected') rejected)"
 
+# PagerDuty behind Alertmanager (issue 18): PagerDuty v3 webhooks for the
+# incidents Alertmanager's PagerDuty integration really opened join the
+# incidents of the alerts it paged (pages.py's docstring has each check).
+python3 "$here/pages.py" build "$cap" "$WORK/pagerduty-v3.ndjson" || fail "pages.py build"
+"$AM" replay "${rules[@]}" --config "$cfg" --db "$WORK/pages.db" "$cap/webhook.ndjson" \
+  "$WORK/pagerduty-v3.ndjson" >"$WORK/pages.replay" 2>&1 || { tail -5 "$WORK/pages.replay"; fail "replay of the webhooks and PagerDuty's events"; }
+python3 "$here/pages.py" check "$cap" "$WORK/pages.db" "$WORK/webhook.db" || fail "PagerDuty's events did not join as they must"
+
 echo "feeds passing every check: ${passed[*]:-none}"
 echo "feeds failing, not strict (AFTERMATH_AM_STRICT_FEEDS=${AFTERMATH_AM_STRICT_FEEDS-amapi,amapi_raw,events,webhook}): ${known[*]:-none}"
 [ ${#failed[@]} -eq 0 ] || fail "strict feeds failing: ${failed[*]}"
