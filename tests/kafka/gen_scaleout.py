@@ -12,6 +12,8 @@ for a seed. About --records records (default 3000) over three topics:
                            alerts per notification, re-notifications
   generic  (3 partitions)  generic-format alerts, deploys, acks, notes
   cdevents (2 partitions)  CDEvents service.deployed / rolledback deploys
+  pagerduty (2 partitions) PagerDuty v3 webhooks of the incidents
+                           Alertmanager's PagerDuty integration opened
 
 The world: clusters x environments x services. Under rules/default.yaml
 (paging alerts grouped by env and cluster, gap 30m, deploys same service,
@@ -32,10 +34,18 @@ in on purpose:
   - keyed acks (env and cluster labels), acks naming an alert by dedup_key
     (with or without labels, some before the alert's record), notes with a
     users_impacted annotation;
+  - PagerDuty behind Alertmanager: the webhooks' groupKey is that of a
+    route grouping by cluster and env (as the rule does, so a page's
+    alerts share a keyed partition), and for some bursts PagerDuty's v3
+    webhooks of the incident its dedup_key (sha256 of the groupKey) opened:
+    the trigger, an ack, a note naming only PagerDuty's id, a reassignment,
+    and a resolve by the integration or by a person (some before the
+    alerts resolved), some arriving before the alerts' records;
   - duplicates: the same payload delivered two or three times, some with
     later record timestamps; the records are shuffled within windows.
 """
 import argparse
+import hashlib
 import json
 import sys
 import zlib
@@ -50,7 +60,7 @@ ENVS = ["prod", "canary", "staging"]  # staging: excluded by the default rule
 SERVICES = ["api", "web", "db", "cache", "queue", "auth"]
 ALERTS = ["HighLatency", "ErrorRate", "Saturation", "PodCrashLoop", "DiskFull"]
 PEOPLE = ["Jane Doe", "Ravi Patel", "Li Wei", "Ana Gomez", "Tom Berg"]
-TOPICS = {"am": 4, "generic": 3, "cdevents": 2}
+TOPICS = {"am": 4, "generic": 3, "cdevents": 2, "pagerduty": 2}
 FP_SEP = b"\xff"
 
 
@@ -79,6 +89,11 @@ def compact(obj):
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
 
 
+def group_key(labels):
+    """Alertmanager's group key of a route grouping by cluster and env."""
+    return '{}:{cluster="%s", env="%s"}' % (labels["cluster"], labels["env"])
+
+
 class Gen:
     def __init__(self, seed):
         import random
@@ -87,6 +102,7 @@ class Gen:
         self.out = []  # (ts, topic, key, payload)
         self.n_inst = 0
         self.n_deploy = 0
+        self.n_pd = 0
         self.stats = {}
 
     def count(self, what, n=1):
@@ -151,10 +167,11 @@ class Gen:
         items = [self.am_alert(a, status_of[i], a["end"]) for i, a in enumerate(alerts)]
         body = {
             "version": "4",
-            "groupKey": "{}:{cluster=\"%s\"}" % alerts[0]["labels"]["cluster"],
+            "groupKey": group_key(alerts[0]["labels"]),
             "status": "resolved" if all(status_of) else "firing",
             "receiver": "oncall",
-            "groupLabels": {"cluster": alerts[0]["labels"]["cluster"]},
+            "groupLabels": {"cluster": alerts[0]["labels"]["cluster"],
+                            "env": alerts[0]["labels"]["env"]},
             "commonLabels": {},
             "commonAnnotations": {},
             "externalURL": "http://alertmanager:9093",
@@ -278,6 +295,53 @@ class Gen:
         self.emit(at + self.delay(), "generic", cluster, ev)
         self.count("notes")
 
+    def pagerduty(self, alerts, t0, end):
+        """PagerDuty's v3 webhooks of the incident Alertmanager paged for
+        the burst's group (one PagerDuty incident per burst)."""
+        rng = self.rng
+        labels = alerts[0]["labels"]
+        key = hashlib.sha256(group_key(labels).encode()).hexdigest()
+        self.n_pd += 1
+        pd_id = "PSC%05d" % self.n_pd
+        inc = {"id": pd_id, "type": "incident", "number": self.n_pd, "incident_key": key,
+               "title": "[FIRING] %s" % labels["alertname"], "created_at": iso(t0),
+               "html_url": "https://acme.pagerduty.com/incidents/" + pd_id,
+               "service": {"id": "PSVC", "summary": "Platform", "type": "service_reference"},
+               "urgency": "high"}
+
+        def send(typ, at, agent, person, data):
+            body = {"event": {"id": "01SC%s%s" % (pd_id, typ[9:12]), "event_type": typ,
+                              "resource_type": "incident", "occurred_at": iso(at),
+                              "agent": {"id": "PU", "summary": agent,
+                                        "type": "user_reference" if person else
+                                        "service_reference"},
+                              "data": data}}
+            arrive = at + self.delay()
+            if rng.random() < 0.2:  # before the alerts' records
+                arrive = t0 - rng.randint(1000, 60000)
+            self.emit(arrive, "pagerduty", labels["cluster"], body)
+            self.count("pagerduty webhooks")
+
+        send("incident.triggered", t0 + 30000, "Platform", False, inc)
+        ack = t0 + rng.randint(1, 12) * MIN
+        send("incident.acknowledged", ack, rng.choice(PEOPLE), True, inc)
+        send("incident.annotated", ack + rng.randint(1, 5) * MIN, rng.choice(PEOPLE), True,
+             {"id": "N" + pd_id, "type": "incident_note", "content": "investigating",
+              "incident": {"id": pd_id, "type": "incident_reference"}})
+        if rng.random() < 0.6:
+            send("incident.reassigned", ack + rng.randint(2, 10) * MIN, rng.choice(PEOPLE), True,
+                 dict(inc, assignees=[{"id": "PL", "summary": rng.choice(PEOPLE),
+                                       "type": "user_reference"}]))
+            self.count("pagerduty reassignments")
+        if end is not None:
+            if rng.random() < 0.5:  # a person: some before the alerts resolved
+                send("incident.resolved", end + rng.randint(-5, 30) * MIN, rng.choice(PEOPLE),
+                     True, inc)
+                self.count("pagerduty resolves by a person")
+            else:
+                send("incident.resolved", end, "Platform", False, inc)
+        self.count("pagerduty incidents")
+
     # ---- bursts --------------------------------------------------------------
 
     def burst(self, cluster, env, t0, open_ok):
@@ -332,6 +396,11 @@ class Gen:
                      labels=rng.random() < 0.5, arrive=arrive)
         if rng.random() < 0.4:
             self.note(cluster, env, t0 + rng.randint(0, 30 * MIN))
+        paged = [a for a in paging if not a["generic"]]
+        if paged and rng.random() < 0.45:
+            last = [a["end"] for a in paged]
+            self.pagerduty(paged, min(a["start"] for a in paged),
+                           None if None in last else max(last))
         return end, alerts
 
     def bridge(self, cluster, env, prev_end, next_start):
