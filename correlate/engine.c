@@ -1667,7 +1667,8 @@ static int on_keyed_event(void *arg, int64_t seq, const am_event_t *ev)
 
 /* A PagerDuty event of one of the incident's pages (full rebuilds): it
  * joins the incident of the page's alerts open at its time (the first
- * started, when several are), else the latest before it, else the first;
+ * started, when several are), else the one that was open last before it
+ * (a late resolve), else the first;
  * there it acknowledges, notes, reassigns (the lead: the latest
  * reassignment's assignee) or resolves. Who joined what is a function of
  * the stored set, so the order of arrival does not matter. */
@@ -1682,7 +1683,7 @@ static int on_page_event(void *arg, int64_t seq, const am_event_t *ev)
     sqlite3_bind_text(s, 1, c->r->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, ev->identity, -1, SQLITE_STATIC);
     char *open = NULL, *before = NULL, *first = NULL;
-    int64_t before_st = T_MIN;
+    int64_t before_end = T_MIN;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         const char *id = (const char *)sqlite3_column_text(s, 0);
@@ -1692,10 +1693,11 @@ static int on_page_event(void *arg, int64_t seq, const am_event_t *ev)
             first = am_xstrdup(id);
         if (st <= t && t <= end && !open)
             open = am_xstrdup(id);
-        if (st <= t && (!before || st > before_st)) { /* the latest start; ties: the first */
+        /* over before t: the one open last (ties: the first started) */
+        if (end < t && (!before || end > before_end)) {
             free(before);
             before = am_xstrdup(id);
-            before_st = st;
+            before_end = end;
         }
     }
     reset(s);
