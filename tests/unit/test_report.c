@@ -356,10 +356,12 @@ static void test_inferred_and_truncated(void **state)
     assert_non_null(strstr(d.md, "Mitigated \\(inferred\\): no resolve was received for the "
                                  "last alert"));
     /* the alert's own line and chart end where the correlator ended it */
-    assert_non_null(strstr(d.md, "Alert A flapped: 2 cycles between 00:00:00 and 05:00:00, over "
-                                 "5h \\(an end inferred\\)"));
-    assert_non_null(strstr(d.md, "alert A cycle 2 of 2 :crit, 2024-01-01 00:20:00, 2024-01-01 "
-                                 "05:00:00"));
+    assert_non_null(strstr(d.md,
+                           "Alert A flapped on web-1: 2 cycles between 00:00:00 and 05:00:00, over "
+                           "5h \\(an end inferred\\)"));
+    assert_non_null(strstr(d.md,
+                           "alert A on web-1 cycle 2 of 2 :crit, 2024-01-01 00:20:00, 2024-01-01 "
+                           "05:00:00"));
     assert_null(strstr(d.md, "still firing"));
 
     assert_non_null(strstr(d.md, "| Notifications | truncated: up to 3 alerts were left out of "
@@ -386,7 +388,7 @@ static void test_open_incident(void **state)
     assert_non_null(strstr(d.md, "Resolution: unknown, the incident is still open"));
     assert_non_null(strstr(d.md, "Mitigation: unknown, an alert is still firing"));
     assert_non_null(strstr(d.md, "| still alerting |"));
-    assert_non_null(strstr(d.md, "alert A still firing :crit"));
+    assert_non_null(strstr(d.md, "alert A on web-1 still firing :crit"));
     assert_non_null(strstr(d.md, "| Time to resolve | unknown |"));
     assert_null(strstr(d.md, "1970"));
     assert_null(strstr(d.html, "1970"));
