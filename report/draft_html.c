@@ -62,9 +62,10 @@ static const report_doc_style_t html = {
 
 static const char css[] =
     "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:60rem;"
-    "margin:2rem auto;padding:0 1rem;color:#1b1f23;line-height:1.45}"
+    "margin:2rem auto;padding:0 1rem;color:#1b1f23;line-height:1.45;overflow-wrap:anywhere}"
     "h1{font-size:1.6rem}h2{border-bottom:1px solid #d0d7de;padding-bottom:.2rem;"
-    "margin-top:2rem}table{border-collapse:collapse;margin:.5rem 0}"
+    "margin-top:2rem}table{border-collapse:collapse;margin:.5rem 0;display:block;max-width:100%;"
+    "overflow-x:auto}"
     "th,td{border:1px solid #d0d7de;padding:.25rem .6rem;text-align:left;vertical-align:top}"
     "th{background:#f6f8fa}.prompt{background:#fff3bf;font-weight:600;padding:0 .2rem}"
     ".src{color:#57606a;font-style:italic}.when{font-family:ui-monospace,monospace;"
@@ -251,6 +252,7 @@ static void h_svg(const report_draft_t *d, am_buf_t *b)
 void report_draft_html(const report_draft_t *d, am_buf_t *b)
 {
     am_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                    "<meta http-equiv=\"Content-Security-Policy\" content=\"" REPORT_HTML_CSP
                    "\">\n<title>Postmortem draft: ");
     report_html(b, report_draft_id(d));
