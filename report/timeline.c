@@ -132,8 +132,19 @@ static int cmp_first_firing(const void *a, const void *b)
     int64_t ty = report_json_time(json_object_get(y, "first_firing"));
     if (tx != ty)
         return tx < ty ? -1 : 1;
-    return strcmp(json_string_value(json_object_get(x, "name")),
-                  json_string_value(json_object_get(y, "name")));
+    int c = strcmp(json_string_value(json_object_get(x, "name")),
+                   json_string_value(json_object_get(y, "name")));
+    if (c)
+        return c;
+    /* Alerts of one name that start together: by service, then place,
+     * so that a group names its places in the same order every time. */
+    const char *sx = json_string_value(json_object_get(x, "service"));
+    const char *sy = json_string_value(json_object_get(y, "service"));
+    if ((c = strcmp(sx ? sx : "", sy ? sy : "")) != 0)
+        return c;
+    const char *wx = json_string_value(json_array_get(json_object_get(x, "instances"), 0));
+    const char *wy = json_string_value(json_array_get(json_object_get(y, "instances"), 0));
+    return strcmp(wx ? wx : "", wy ? wy : "");
 }
 
 /* Whether the incident's key (its group_by labels) has label name: then
