@@ -220,7 +220,10 @@ static void test_injection(void **state)
     assert_null(strstr(d.html, "\x1b"));
     /* Markdown: no tag, no link, tables and the gantt block intact. */
     assert_null(strstr(d.md, "<script"));
-    assert_null(strstr(d.md, "](javascript"));
+    /* the brackets escaped, so the parenthesis after them opens nothing
+     * (report_markdown_renders renders it with cmark-gfm: no link) */
+    assert_null(strstr(d.md, "[x](javascript"));
+    assert_non_null(strstr(d.md, "\\[x\\](javascript"));
     assert_null(strstr(d.md, "\x1b"));
     assert_null(strstr(d.md, "\n# h"));
     assert_non_null(strstr(d.md, "&lt;script&gt;"));
@@ -353,12 +356,12 @@ static void test_inferred_and_truncated(void **state)
     assert_non_null(strstr(d.md, "| Mitigated (UTC) | 2024-01-01 05:00:00 (inferred: no resolve "
                                  "was received; the alert fired again or stopped being "
                                  "re-notified) |"));
-    assert_non_null(strstr(d.md, "Mitigated \\(inferred\\): no resolve was received for the "
+    assert_non_null(strstr(d.md, "Mitigated (inferred): no resolve was received for the "
                                  "last alert"));
     /* the alert's own line and chart end where the correlator ended it */
     assert_non_null(strstr(d.md,
                            "Alert A flapped on web-1: 2 cycles between 00:00:00 and 05:00:00, over "
-                           "5h \\(an end inferred\\)"));
+                           "5h (an end inferred)"));
     assert_non_null(strstr(d.md,
                            "alert A on web-1 cycle 2 of 2 :crit, 2024-01-01 00:20:00, 2024-01-01 "
                            "05:00:00"));
@@ -417,7 +420,7 @@ static void test_implausible_end(void **state)
         drafts_t d;
         render(&h, first_id(&h), false, &d);
         assert_non_null(strstr(d.text, note));
-        assert_non_null(strstr(d.md, "ends\\_at 9999-12-31T23:59:59Z refused as implausible"));
+        assert_non_null(strstr(d.md, "ends_at 9999-12-31T23:59:59Z refused as implausible"));
         assert_non_null(strstr(d.html, note));
         json_t *m = json_loads(d.json, 0, NULL);
         assert_non_null(m);
