@@ -708,7 +708,7 @@ static void detection_source(am_buf_t *src, const json_t *alerts, int64_t detect
             continue;
         }
         json_object_set_new(seen, key.p, json_pack("[ssi]", name, svc, 1));
-        json_array_append(json_object_get(seen, key.p), json_integer((json_int_t)k++));
+        json_array_append_new(json_object_get(seen, key.p), json_integer((json_int_t)k++));
     }
     /* In the order first met. */
     json_t **list = am_xcalloc(k ? k : 1, sizeof *list);
