@@ -10,6 +10,7 @@
 #include "report/escape.h"
 #include "report/timeline.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,6 +81,8 @@ static const char css[] =
  * resolution) is drawn at the edge with its time written. A legend
  * closes it. */
 enum { SVG_W = 900, LABEL_W = 230, ROW_H = 24, PAD = 10, SVG_ROWS = 40, SVG_BARS = 60 };
+/* Bytes of a row's label that fit before the bars at 12 px. */
+enum { LABEL_CHARS = 29 };
 
 static double xpos(int64_t t, int64_t lo, int64_t hi)
 {
@@ -140,10 +143,11 @@ static void h_svg(const report_draft_t *d, am_buf_t *b)
             continue;
         am_time_format(tk, t);
         t[16] = '\0';
+        double x = xpos(tk, lo, hi);
         am_buf_printf(b,
                       "<line x1=\"%.1f\" y1=\"5\" x2=\"%.1f\" y2=\"%d\" stroke=\"#d0d7de\"/>"
-                      "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
-                      xpos(tk, lo, hi), xpos(tk, lo, hi), axis_y, xpos(tk, lo, hi), axis_y + 15,
+                      "<text x=\"%.1f\" y=\"%d\" text-anchor=\"%s\">%s</text>\n",
+                      x, x, axis_y, x, axis_y + 15, x > SVG_W - PAD * 2 - 20 ? "end" : "middle",
                       t + 11);
     }
     size_t i, k;
@@ -167,7 +171,20 @@ static void h_svg(const report_draft_t *d, am_buf_t *b)
             report_html(b, json_string_value(json_array_get(json_object_get(a, "instances"), 0)));
         }
         am_buf_puts(b, "</title>");
-        html_cut(b, label.p, 36);
+        /* Visible: the name, cut to leave room for the count, then the
+         * service when it still fits (the title has it all). */
+        char cnt[32] = "";
+        if (count > 1)
+            snprintf(cnt, sizeof cnt, " \u00d7%lld", (long long)count);
+        const char *name = report_str(a, "name"), *svc = report_str(a, "service");
+        size_t room = LABEL_CHARS - strlen(cnt) + 1; /* the sign is 2 bytes, 1 wide */
+        html_cut(b, name, room);
+        am_buf_puts(b, cnt);
+        if (svc && strlen(name) + strlen(cnt) + strlen(svc) + 3 <= LABEL_CHARS + 1) {
+            am_buf_puts(b, " (");
+            report_html(b, svc);
+            am_buf_putc(b, ')');
+        }
         am_buf_puts(b, "</text>\n");
         am_buf_free(&label);
         json_array_foreach(json_object_get(a, "bars"), k, bar)
