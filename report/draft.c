@@ -427,6 +427,16 @@ static int64_t union_ms(int64_t *s, int64_t *e, size_t n)
     return total;
 }
 
+/* A new array of the incident's services, then null: the rows of alerts
+ * with no service come last. */
+static json_t *services_and_none(const json_t *services)
+{
+    json_t *v = json_array();
+    json_array_extend(v, (json_t *)services);
+    json_array_append_new(v, json_null());
+    return v;
+}
+
 /* Appends the strings of arr to the array uniq unless there already;
  * seen (an object) makes it linear. */
 static void extend_unique(json_t *uniq, json_t *seen, const json_t *arr)
@@ -453,7 +463,8 @@ static json_t *impact(const json_t *inc, const json_t *alerts)
     json_t *svc, *a, *ep;
     size_t na = json_array_size(alerts);
     bool *done = am_xcalloc(na ? na : 1, sizeof *done);
-    json_array_foreach(json_object_get(inc, "services"), i, svc)
+    json_t *svcs = services_and_none(json_object_get(inc, "services"));
+    json_array_foreach(svcs, i, svc)
     {
         json_array_foreach(alerts, j, a)
         {
@@ -507,6 +518,7 @@ static json_t *impact(const json_t *inc, const json_t *alerts)
         }
     }
     free(done);
+    json_decref(svcs);
     return out;
 }
 
@@ -680,7 +692,9 @@ json_t *report_alert_rows(const json_t *model, int64_t hi, size_t max_bars)
     json_t *out = json_array(), *svc, *ep;
     bool *done = am_xcalloc(na ? na : 1, sizeof *done);
     int64_t *s = NULL, *e = NULL, *os = NULL, *oe = NULL;
-    json_array_foreach(json_object_get(json_object_get(model, "summary"), "services"), i, svc)
+    json_t *svcs =
+        services_and_none(json_object_get(json_object_get(model, "summary"), "services"));
+    json_array_foreach(svcs, i, svc)
     {
         for (size_t j = 0; j < na; j++) {
             const json_t *a = json_array_get(alerts, j);
@@ -748,6 +762,7 @@ json_t *report_alert_rows(const json_t *model, int64_t hi, size_t max_bars)
     free(os);
     free(oe);
     free(done);
+    json_decref(svcs);
     return out;
 }
 

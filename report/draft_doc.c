@@ -371,7 +371,7 @@ void report_doc_impact(const report_doc_style_t *st, const report_draft_t *d, am
     json_array_foreach(json_object_get(m, "impact"), i, x)
     {
         cell(st, b, 0);
-        esc(st, b, report_str(x, "service"));
+        esc(st, b, report_str(x, "service") ? report_str(x, "service") : "unknown");
         cell(st, b, 1);
         const char *url = alert_link(d, report_str(x, "alert"), report_str(x, "service"), "source");
         if (url)

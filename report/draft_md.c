@@ -97,7 +97,7 @@ static void md_gantt(const report_draft_t *d, am_buf_t *b)
         if (!svc || !json_equal(svc, json_object_get(row, "service"))) {
             svc = json_object_get(row, "service");
             am_buf_puts(b, "    section ");
-            report_mermaid(b, json_string_value(svc));
+            report_mermaid(b, json_is_string(svc) ? json_string_value(svc) : "unknown service");
             am_buf_putc(b, '\n');
         }
         json_int_t count = json_integer_value(json_object_get(row, "count"));

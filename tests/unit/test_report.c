@@ -910,6 +910,9 @@ static void test_large_timeline(void **state)
     json_object_del(json_object_get(b, "labels"), "instance");
     json_object_set_new(json_object_get(b, "labels"), "node", json_string("n-1"));
     feed_json(&h, b, 2);
+    json_t *c = alert_ev("C", 2, 21, "no service"); /* a row and a bar all the same */
+    json_object_del(json_object_get(c, "labels"), "service");
+    feed_json(&h, c, 3);
     feed_json(&h, note_ev(-10, "Pat", "starting the rollout"), -1);
     for (int i = 0; i < 2; i++) { /* one deploy, told twice that it started */
         json_t *d = deploy_ev("1.0", -5 + i * 0.05, "Pat");
@@ -934,6 +937,8 @@ static void test_large_timeline(void **state)
     assert_non_null(strstr(d.md, "| web | A | 25 | 25: shop/web-00, shop/web-01, shop/web-02, "
                                  "shop/web-03, shop/web-04 \u2026 (+20) |"));
     assert_non_null(strstr(d.md, "| web | B | 1 | 1: n-1 |"));
+    assert_non_null(strstr(d.md, "| unknown | C | 1 | 1: web-1 |"));
+    assert_non_null(strstr(d.md, "    section unknown service\n    alert C on web-1 :crit,"));
     assert_non_null(strstr(d.md, "- **A** (25 alerts), service web"));
     assert_non_null(strstr(d.md, "alert A x25 :crit, 2024-01-01 00:00:00, 2024-01-01 00:20:00"));
     json_t *m = json_loads(d.json, 0, NULL);
