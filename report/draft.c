@@ -255,6 +255,24 @@ static int apply_episode_ends(sqlite3 *db, const char *id, report_linked_t *v, s
                               size_t errlen)
 {
     sqlite3_stmt *s = NULL;
+    /* The alert events by identity and start: one lookup per episode (a
+     * scan of every event per episode made a 10,000-alert draft
+     * quadratic). */
+    json_t *index = json_object();
+    am_buf_t key = {0};
+    for (size_t i = 0; i < n; i++) {
+        const am_event_t *e = &v[i].ev;
+        if (e->kind != AM_KIND_ALERT || !e->identity)
+            continue;
+        am_buf_reset(&key);
+        am_buf_printf(&key, "%s\x1f%lld", e->identity, (long long)e->starts_at);
+        json_t *list = json_object_get(index, key.p);
+        if (!list) {
+            list = json_array();
+            json_object_set_new(index, key.p, list);
+        }
+        json_array_append_new(list, json_integer((json_int_t)i));
+    }
     if (sqlite3_prepare_v2(db, corr_sql_episode_ends, -1, &s, NULL) != SQLITE_OK ||
         sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT) != SQLITE_OK)
         goto db_error;
@@ -263,11 +281,15 @@ static int apply_episode_ends(sqlite3 *db, const char *id, report_linked_t *v, s
         const char *identity = (const char *)sqlite3_column_text(s, 0);
         int64_t starts = sqlite3_column_int64(s, 1);
         int64_t ends = col_time(s, 2), inferred = col_time(s, 3);
-        for (size_t i = 0; identity && i < n; i++) {
-            am_event_t *e = &v[i].ev;
-            if (e->kind != AM_KIND_ALERT || e->starts_at != starts || !e->identity ||
-                strcmp(e->identity, identity) != 0)
-                continue;
+        if (!identity)
+            continue;
+        am_buf_reset(&key);
+        am_buf_printf(&key, "%s\x1f%lld", identity, (long long)starts);
+        size_t k;
+        json_t *ix;
+        json_array_foreach(json_object_get(index, key.p), k, ix)
+        {
+            am_event_t *e = &v[json_integer_value(ix)].ev;
             bool unconfirmed = am_labels_get(&e->annotations, AM_ENDS_UNCONFIRMED) != NULL;
             if (e->ends_at != AM_TIME_NONE && !unconfirmed)
                 continue;
@@ -279,10 +301,14 @@ static int apply_episode_ends(sqlite3 *db, const char *id, report_linked_t *v, s
     if (rc != SQLITE_DONE)
         goto db_error;
     sqlite3_finalize(s);
+    json_decref(index);
+    am_buf_free(&key);
     return 0;
 db_error:
     am_errf(err, errlen, "reading the episodes of %s: %s", id, sqlite3_errmsg(db));
     sqlite3_finalize(s);
+    json_decref(index);
+    am_buf_free(&key);
     return -1;
 }
 
