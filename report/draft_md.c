@@ -149,7 +149,8 @@ static void md_gantt(const report_draft_t *d, am_buf_t *b)
         if (at < lo || at > hi) {
             char t3[AM_TIME_STRLEN];
             am_time_format(at, t3);
-            am_buf_printf(b, " at %.2s.%.2s %s", t3 + 11, t3 + 14, at < lo ? "before" : "after");
+            am_buf_printf(b, " at %.2s.%.2s %s", t3 + 11, t3 + 14,
+                          at < lo ? "before impact start" : "after resolution");
         }
         am_buf_printf(b, " :milestone, %s, 0d\n", gantt_time(at < lo ? lo : at > hi ? hi : at, t1));
     }
