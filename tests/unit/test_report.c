@@ -881,6 +881,16 @@ static void test_no_group_by(void **state)
     assert_null(strstr(d.md, "group  |"));
     assert_null(strstr(d.md, ", group "));
     drafts_free(&d);
+    /* Not grouped by cluster: alike lines name the cluster, so the two
+     * web-1 are told apart (grouped by cluster, test_large_timeline's
+     * lines do not repeat it). */
+    json_t *a2 = alert_ev("A", 0, 30, "slow");
+    json_object_set_new(json_object_get(a2, "labels"), "cluster", json_string("c2"));
+    feed_json(&h, a2, 1);
+    render(&h, first_id(&h), false, &d);
+    assert_non_null(strstr(d.text, "Alert A fired on 2 instances: web-1 in cluster c1, web-1 in "
+                                   "cluster c2: slow"));
+    drafts_free(&d);
     h_close(&h);
 }
 
