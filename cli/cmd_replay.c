@@ -63,6 +63,7 @@ static const char replay_help[] =
     "  --drafts DIR      write the postmortem draft (DIR/ID.md and .html) of every\n"
     "                    incident the replay resolved or changed; a draft edited\n"
     "                    by a person is never overwritten (the new one goes beside it)\n"
+    "  --no-links        drafts without any URL (for drafts leaving the company)\n"
     "  --no-raw          do not keep the raw payloads of stored records\n"
     "  -q, --quiet       no summary on stdout, no progress on stderr\n"
     "  -h, --help        this help\n"
@@ -114,21 +115,17 @@ static int on_record(void *arg, const am_record_t *rec)
 static int replay_run(const cli_global_t *g, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"format", required_argument, NULL, 'f'},
-        {"batch", required_argument, NULL, 'b'},
-        {"no-raw", no_argument, NULL, 'R'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"rules", required_argument, NULL, 'r'},
-        {"drafts", required_argument, NULL, 'D'},
-        {"config", required_argument, NULL, 'c'},
-        {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, 'd'},     {"format", required_argument, NULL, 'f'},
+        {"batch", required_argument, NULL, 'b'},  {"no-raw", no_argument, NULL, 'R'},
+        {"quiet", no_argument, NULL, 'q'},        {"rules", required_argument, NULL, 'r'},
+        {"drafts", required_argument, NULL, 'D'}, {"config", required_argument, NULL, 'c'},
+        {"no-links", no_argument, NULL, 'L'},     {NULL, 0, NULL, 0},
     };
     const char *db = "aftermath.db", *format = "auto", *rules_path = NULL, *drafts = NULL;
     const char *config = NULL;
     int format_given = 0;
     long batch = 10000;
-    int quiet = 0, keep_raw = 1, c;
+    int quiet = 0, keep_raw = 1, no_links = 0, c;
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+qc:", longopts, NULL)) != -1) {
@@ -164,6 +161,9 @@ static int replay_run(const cli_global_t *g, int argc, char **argv)
             break;
         case 'c':
             config = optarg;
+            break;
+        case 'L':
+            no_links = 1;
             break;
         default:
             return cli_usage_error("replay", "unknown or incomplete option '%s'", argv[optind - 1]);
@@ -230,7 +230,8 @@ static int replay_run(const cli_global_t *g, int argc, char **argv)
         fprintf(stderr, "aftermath replay: %s\n", err);
         goto done;
     }
-    int ndrafts = drafts ? run_write_drafts(st, engine, drafts, &g->log, err, sizeof err) : 0;
+    int ndrafts =
+        drafts ? run_write_drafts(st, engine, drafts, no_links, &g->log, err, sizeof err) : 0;
     if (ndrafts < 0) {
         fprintf(stderr, "aftermath replay: %s\n", err);
         goto done;

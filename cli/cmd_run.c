@@ -71,6 +71,8 @@ static const char run_help[] =
     "                             end for DURATION (5s, 500ms; a plain number is\n"
     "                             seconds): a one-shot catch-up, and what tests use\n"
     "  --max-records N            stop once N records are committed\n"
+    "  --no-links                 drafts (setting drafts) without any URL, for\n"
+    "                             drafts leaving the company\n"
     "  --metrics-addr HOST:PORT   serve /metrics (Prometheus) and /healthz there;\n"
     "                             default 127.0.0.1:10791, 0.0.0.0:10791 or\n"
     "                             [::]:10791 in a container, port 0 any free port\n"
@@ -175,6 +177,7 @@ static int run_run(const cli_global_t *g, int argc, char **argv)
         {"metrics-addr", required_argument, NULL, 'm'},
         {"role", required_argument, NULL, 'R'},
         {"receive", required_argument, NULL, 'W'},
+        {"no-links", no_argument, NULL, 'L'},
         {NULL, 0, NULL, 0},
     };
     const char *config = NULL, *brokers = NULL, *group = NULL, *db = NULL, *maddr = NULL,
@@ -192,6 +195,9 @@ static int run_run(const cli_global_t *g, int argc, char **argv)
         switch (c) {
         case 'c':
             config = optarg;
+            break;
+        case 'L':
+            o.drafts_no_links = true;
             break;
         case 'B':
             brokers = optarg;

@@ -247,7 +247,14 @@ int am_label_field_parse(const char *name, am_label_field_t *field)
     return -1;
 }
 
-static const char *const default_service[] = {"service", "job", "app", NULL};
+/* service, job, app, then the workload labels kube-prometheus alerts
+ * carry (kube-state-metrics' deployment, statefulset, daemonset, job_name;
+ * cAdvisor's container) and the sanitised app.kubernetes.io/name; values
+ * naming an exporter are passed over (exporter_name()). */
+static const char *const default_service[] = {
+    "service",    "job",         "app",       "app_kubernetes_io_name",
+    "deployment", "statefulset", "daemonset", "job_name",
+    "container",  NULL};
 static const char *const default_environment[] = {"env", "environment", NULL};
 static const char *const default_cluster[] = {"cluster", NULL};
 static const char *const default_severity[] = {"severity", NULL};
@@ -270,6 +277,35 @@ static const char *first_label(const am_labels_t *labels, const char *const *nam
     return NULL;
 }
 
+/* Whether v names what scraped the metric rather than what it is about:
+ * kube-state-metrics, an exporter (node-exporter, blackbox-exporter,
+ * prometheus-operator's "<release>-prometheus-node-exporter"), the
+ * kubelet (cAdvisor's metrics). */
+static bool exporter_name(const char *v)
+{
+    static const char *const suffixes[] = {"kube-state-metrics", "exporter", "kubelet"};
+    size_t n = strlen(v);
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        size_t m = strlen(suffixes[i]);
+        if (n >= m && strcmp(v + n - m, suffixes[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The service: the first of names present, non-empty and not an
+ * exporter's name; else the first present (an alert about the exporter
+ * itself, or a node). */
+static const char *service_label(const am_labels_t *labels, const char *const *names)
+{
+    for (const char *const *n = names; n && *n; n++) {
+        const char *v = am_labels_get(labels, *n);
+        if (v && *v && !exporter_name(v))
+            return v;
+    }
+    return first_label(labels, names);
+}
+
 static void fill(char **field, const am_labels_t *labels, const char *const *names)
 {
     if (!*field)
@@ -278,7 +314,8 @@ static void fill(char **field, const am_labels_t *labels, const char *const *nam
 
 void am_event_apply_label_map(am_event_t *ev, const am_label_map_t *map)
 {
-    fill(&ev->service, &ev->labels, map->names[AM_LABEL_SERVICE]);
+    if (!ev->service)
+        ev->service = am_xstrdup(service_label(&ev->labels, map->names[AM_LABEL_SERVICE]));
     fill(&ev->environment, &ev->labels, map->names[AM_LABEL_ENVIRONMENT]);
     fill(&ev->severity, &ev->labels, map->names[AM_LABEL_SEVERITY]);
     fill(&ev->version, &ev->labels, map->names[AM_LABEL_VERSION]);

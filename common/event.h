@@ -154,7 +154,12 @@ int am_label_field_parse(const char *name, am_label_field_t *field);
 /* For each field, the names of the labels it is read from, first present
  * and non-empty wins. Each list is NULL-terminated; a NULL list reads no
  * label. The struct is copied by value; the lists are borrowed. The
- * defaults are DESIGN.md's: service from service, job, app; environment
+ * defaults are DESIGN.md's, Kubernetes-aware for the service: service,
+ * job, app, app_kubernetes_io_name, deployment, statefulset, daemonset,
+ * job_name, container; for the service (default or configured), a value
+ * that names an exporter (ending in kube-state-metrics, exporter or
+ * kubelet) is passed over unless every present one does;
+ * environment
  * from env, environment; cluster from cluster; severity from severity;
  * version and actor from no label (formats that carry them say so). */
 typedef struct am_label_map {

@@ -11,6 +11,7 @@
 #include "report/draft.h"
 #include "report/draft_int.h"
 #include "correlate/queries.h"
+#include "store/queries.h"
 #include "report/status.h"
 #include "report/timeline.h"
 
@@ -116,6 +117,136 @@ db_error:
     return -1;
 }
 
+/* Whether a note or deploy not linked to the incident belongs to its
+ * story: it agrees with the incident's key (every group_by label it has
+ * holds the key's value) and names the incident by a key label or one of
+ * its services (a deploy with a service must name one of them). */
+static bool context_fits(const am_event_t *e, const json_t *inc)
+{
+    const json_t *key = json_object_get(inc, "key"), *services = json_object_get(inc, "services");
+    const char *k;
+    json_t *v;
+    bool named = false;
+    json_object_foreach((json_t *)key, k, v)
+    {
+        const char *have = am_labels_get(&e->labels, k);
+        if (have && json_is_string(v) && strcmp(have, json_string_value(v)) != 0)
+            return false;
+        named |= have != NULL;
+    }
+    if (e->service) {
+        size_t i;
+        json_t *s;
+        bool ours = false;
+        json_array_foreach(services, i, s)
+        {
+            ours |= json_is_string(s) && strcmp(json_string_value(s), e->service) == 0;
+        }
+        if (e->kind == AM_KIND_DEPLOY && !ours)
+            return false;
+        named |= ours;
+    }
+    return named;
+}
+
+/* Appends to *v (n of them, cap allocated) with role the events of kind
+ * starting in [from, to) that fit the incident and are not linked to it:
+ * at most max of them, the latest when latest, else the earliest. */
+static int read_context(sqlite3 *db, const json_t *inc, const char *kind, int64_t from, int64_t to,
+                        report_role_t role, size_t max, bool latest, report_linked_t **v, size_t *n,
+                        size_t *cap, char *err, size_t errlen)
+{
+    sqlite3_stmt *s = NULL;
+    size_t linked = *n, first = *n;
+    int rc;
+    if (sqlite3_prepare_v2(db, store_sql_events_around, -1, &s, NULL) != SQLITE_OK ||
+        sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_int64(s, 2, from) != SQLITE_OK || sqlite3_bind_int64(s, 3, to) != SQLITE_OK)
+        goto db_error;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(s, 0);
+        am_kind_t k;
+        if (!id || am_kind_parse((const char *)sqlite3_column_text(s, 1), &k) != 0)
+            continue;
+        bool dup = false;
+        for (size_t i = 0; i < linked && !dup; i++)
+            dup = strcmp((*v)[i].ev.id, id) == 0;
+        if (dup)
+            continue;
+        am_event_t e;
+        am_event_init(&e);
+        e.id = am_xstrdup(id);
+        e.kind = k;
+        e.status = col_str(s, 2);
+        e.source = am_source_static((const char *)sqlite3_column_text(s, 3));
+        if (!e.source)
+            e.source = "other";
+        e.name = col_str(s, 4);
+        e.identity = col_str(s, 5);
+        e.service = col_str(s, 6);
+        e.severity = col_str(s, 8);
+        labels_from_text(&e.labels, sqlite3_column_text(s, 9));
+        labels_from_text(&e.annotations, sqlite3_column_text(s, 10));
+        e.summary = col_str(s, 11);
+        e.starts_at = col_time(s, 12);
+        e.ends_at = col_time(s, 13);
+        e.observed_at = col_time(s, 14);
+        e.actor = col_str(s, 15);
+        e.version = col_str(s, 16);
+        e.url = col_str(s, 17);
+        if (!context_fits(&e, inc)) {
+            am_event_free(&e);
+            continue;
+        }
+        if (*n - first == max) {
+            if (!latest) {
+                am_event_free(&e);
+                break;
+            }
+            am_event_free(&(*v)[first].ev); /* keep the latest max */
+            memmove(&(*v)[first], &(*v)[first + 1], (max - 1) * sizeof **v);
+            (*n)--;
+        }
+        if (*n == *cap) {
+            *cap = *cap ? *cap * 2 : 32;
+            *v = am_xrealloc(*v, *cap * sizeof **v);
+        }
+        (*v)[*n].role = role;
+        (*v)[(*n)++].ev = e;
+    }
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        goto db_error;
+    sqlite3_finalize(s);
+    return 0;
+db_error:
+    am_errf(err, errlen, "reading the events around the incident: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(s);
+    return -1;
+}
+
+/* The lead-in (notes and deploys in the window before impact start) and
+ * the deploys in the window after resolution, appended to *v. */
+static int read_around(sqlite3 *db, const json_t *inc, const report_options_t *opts,
+                       report_linked_t **v, size_t *n, char *err, size_t errlen)
+{
+    int64_t started = report_json_time(json_object_get(inc, "started_at"));
+    int64_t resolved = report_json_time(json_object_get(inc, "resolved_at"));
+    int64_t lead = opts && opts->lead_in_ms ? opts->lead_in_ms : REPORT_LEAD_IN_MS;
+    int64_t after = opts && opts->after_ms ? opts->after_ms : REPORT_AFTER_MS;
+    size_t cap = *n;
+    if (started != AM_TIME_NONE && lead > 0 &&
+        (read_context(db, inc, "note", started - lead, started, REPORT_ROLE_LEAD_IN, 10, true, v, n,
+                      &cap, err, errlen) != 0 ||
+         read_context(db, inc, "deploy", started - lead, started, REPORT_ROLE_LEAD_IN, 10, true, v,
+                      n, &cap, err, errlen) != 0))
+        return -1;
+    if (resolved != AM_TIME_NONE && after > 0 &&
+        read_context(db, inc, "deploy", resolved + 1, resolved + after + 1, REPORT_ROLE_AFTER, 3,
+                     false, v, n, &cap, err, errlen) != 0)
+        return -1;
+    return 0;
+}
+
 /* The correlator's ends of the incident's alert episodes, over what the
  * events say: an episode with no resolve takes its inferred end (marked
  * by the annotation end_inferred), and an unconfirmed end (an API v2 body
@@ -124,6 +255,24 @@ static int apply_episode_ends(sqlite3 *db, const char *id, report_linked_t *v, s
                               size_t errlen)
 {
     sqlite3_stmt *s = NULL;
+    /* The alert events by identity and start: one lookup per episode (a
+     * scan of every event per episode made a 10,000-alert draft
+     * quadratic). */
+    json_t *index = json_object();
+    am_buf_t key = {0};
+    for (size_t i = 0; i < n; i++) {
+        const am_event_t *e = &v[i].ev;
+        if (e->kind != AM_KIND_ALERT || !e->identity)
+            continue;
+        am_buf_reset(&key);
+        am_buf_printf(&key, "%s\x1f%lld", e->identity, (long long)e->starts_at);
+        json_t *list = json_object_get(index, key.p);
+        if (!list) {
+            list = json_array();
+            json_object_set_new(index, key.p, list);
+        }
+        json_array_append_new(list, json_integer((json_int_t)i));
+    }
     if (sqlite3_prepare_v2(db, corr_sql_episode_ends, -1, &s, NULL) != SQLITE_OK ||
         sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT) != SQLITE_OK)
         goto db_error;
@@ -132,11 +281,15 @@ static int apply_episode_ends(sqlite3 *db, const char *id, report_linked_t *v, s
         const char *identity = (const char *)sqlite3_column_text(s, 0);
         int64_t starts = sqlite3_column_int64(s, 1);
         int64_t ends = col_time(s, 2), inferred = col_time(s, 3);
-        for (size_t i = 0; identity && i < n; i++) {
-            am_event_t *e = &v[i].ev;
-            if (e->kind != AM_KIND_ALERT || e->starts_at != starts || !e->identity ||
-                strcmp(e->identity, identity) != 0)
-                continue;
+        if (!identity)
+            continue;
+        am_buf_reset(&key);
+        am_buf_printf(&key, "%s\x1f%lld", identity, (long long)starts);
+        size_t k;
+        json_t *ix;
+        json_array_foreach(json_object_get(index, key.p), k, ix)
+        {
+            am_event_t *e = &v[json_integer_value(ix)].ev;
             bool unconfirmed = am_labels_get(&e->annotations, AM_ENDS_UNCONFIRMED) != NULL;
             if (e->ends_at != AM_TIME_NONE && !unconfirmed)
                 continue;
@@ -148,10 +301,14 @@ static int apply_episode_ends(sqlite3 *db, const char *id, report_linked_t *v, s
     if (rc != SQLITE_DONE)
         goto db_error;
     sqlite3_finalize(s);
+    json_decref(index);
+    am_buf_free(&key);
     return 0;
 db_error:
     am_errf(err, errlen, "reading the episodes of %s: %s", id, sqlite3_errmsg(db));
     sqlite3_finalize(s);
+    json_decref(index);
+    am_buf_free(&key);
     return -1;
 }
 
@@ -255,100 +412,139 @@ static json_t *root_cause(const json_t *inc, bool no_names)
     return out;
 }
 
-/* Total time covered by the intervals [s[i], e[i]] (unsorted); sets *open
- * when one has no end. */
+typedef struct span {
+    int64_t s, e;
+} span_t;
+
+static int cmp_span(const void *a, const void *b)
+{
+    const span_t *x = a, *y = b;
+    return x->s != y->s ? (x->s < y->s ? -1 : 1) : (x->e > y->e) - (x->e < y->e);
+}
+
+size_t report_union(int64_t *s, int64_t *e, size_t n)
+{
+    span_t *v = am_xcalloc(n ? n : 1, sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = (span_t){s[i], e[i]};
+    qsort(v, n, sizeof *v, cmp_span);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (m && v[i].s <= e[m - 1]) {
+            if (v[i].e > e[m - 1])
+                e[m - 1] = v[i].e;
+            continue;
+        }
+        s[m] = v[i].s;
+        e[m++] = v[i].e;
+    }
+    free(v);
+    return m;
+}
+
+/* Total time covered by the intervals [s[i], e[i]] (unsorted; merged in
+ * place). */
 static int64_t union_ms(int64_t *s, int64_t *e, size_t n)
 {
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0 && s[j - 1] > s[j]; j--) {
-            int64_t t = s[j];
-            s[j] = s[j - 1];
-            s[j - 1] = t;
-            t = e[j];
-            e[j] = e[j - 1];
-            e[j - 1] = t;
-        }
-    int64_t total = 0, cs = 0, ce = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (i == 0 || s[i] > ce) {
-            if (i)
-                total += ce - cs;
-            cs = s[i];
-            ce = e[i];
-        } else if (e[i] > ce) {
-            ce = e[i];
-        }
-    }
-    if (n)
-        total += ce - cs;
+    int64_t total = 0;
+    size_t m = report_union(s, e, n);
+    for (size_t i = 0; i < m; i++)
+        total += e[i] - s[i];
     return total;
 }
 
-/* Impact Analysis: per service, its alerts, instances, components and
- * how long it alerted. */
+/* A new array of the incident's services, then null: the rows of alerts
+ * with no service come last. */
+static json_t *services_and_none(const json_t *services)
+{
+    json_t *v = json_array();
+    json_array_extend(v, (json_t *)services);
+    json_array_append_new(v, json_null());
+    return v;
+}
+
+/* Appends the strings of arr to the array uniq unless there already;
+ * seen (an object) makes it linear. */
+static void extend_unique(json_t *uniq, json_t *seen, const json_t *arr)
+{
+    size_t i;
+    json_t *x;
+    json_array_foreach(arr, i, x)
+    {
+        const char *v = json_string_value(x);
+        if (!v || json_object_get(seen, v))
+            continue;
+        json_object_set_new(seen, v, json_true());
+        json_array_append(uniq, x);
+    }
+}
+
+/* Impact Analysis: one row per service and alert name (in the order of
+ * the incident's services, then of first firing): how many alerts, where
+ * (instances, each once), components, and how long it alerted. */
 static json_t *impact(const json_t *inc, const json_t *alerts)
 {
     json_t *out = json_array();
     size_t i, j, k;
     json_t *svc, *a, *ep;
-    json_array_foreach(json_object_get(inc, "services"), i, svc)
+    size_t na = json_array_size(alerts);
+    bool *done = am_xcalloc(na ? na : 1, sizeof *done);
+    json_t *svcs = services_and_none(json_object_get(inc, "services"));
+    json_array_foreach(svcs, i, svc)
     {
-        json_t *o =
-            json_pack("{s:O,s:[],s:[],s:[]}", "service", svc, "alerts", "instances", "components");
-        int64_t *s = NULL, *e = NULL;
-        size_t n = 0;
-        int open = 0;
         json_array_foreach(alerts, j, a)
         {
-            if (!json_equal(json_object_get(a, "service"), svc))
+            if (done[j] || !json_equal(json_object_get(a, "service"), svc))
                 continue;
-            json_array_append(json_object_get(o, "alerts"), json_object_get(a, "name"));
-            json_array_extend(json_object_get(o, "instances"), json_object_get(a, "instances"));
-            json_array_extend(json_object_get(o, "components"), json_object_get(a, "components"));
-            json_array_foreach(json_object_get(a, "episodes"), k, ep)
-            {
-                int64_t st = report_json_time(json_object_get(ep, "starts_at"));
-                int64_t en = report_json_time(json_object_get(ep, "ends_at"));
-                if (en == AM_TIME_NONE) {
-                    open = 1;
+            const json_t *name = json_object_get(a, "name");
+            json_t *o = json_pack("{s:O,s:O,s:i,s:[],s:[]}", "service", svc, "alert", name,
+                                  "alerts", 0, "instances", "components");
+            json_t *seen_i = json_object(), *seen_c = json_object();
+            int64_t *s = NULL, *e = NULL;
+            size_t n = 0, cnt = 0;
+            int open = 0;
+            for (size_t m = j; m < na; m++) {
+                const json_t *b = json_array_get(alerts, m);
+                if (done[m] || !json_equal(json_object_get(b, "service"), svc) ||
+                    !json_equal(json_object_get(b, "name"), name))
                     continue;
-                }
-                s = am_xrealloc(s, (n + 1) * sizeof *s);
-                e = am_xrealloc(e, (n + 1) * sizeof *e);
-                s[n] = st;
-                e[n] = en;
-                n++;
-            }
-        }
-        /* Distinct instances and components across alerts. */
-        for (const char *f = "instances"; f;
-             f = strcmp(f, "instances") == 0 ? "components" : NULL) {
-            json_t *arr = json_object_get(o, f), *uniq = json_array();
-            json_t *x;
-            json_array_foreach(arr, k, x)
-            {
-                size_t m;
-                json_t *y;
-                int dup = 0;
-                json_array_foreach(uniq, m, y)
+                done[m] = true;
+                cnt++;
+                extend_unique(json_object_get(o, "instances"), seen_i,
+                              json_object_get(b, "instances"));
+                extend_unique(json_object_get(o, "components"), seen_c,
+                              json_object_get(b, "components"));
+                json_array_foreach(json_object_get(b, "episodes"), k, ep)
                 {
-                    dup |= json_equal(x, y);
+                    int64_t st = report_json_time(json_object_get(ep, "starts_at"));
+                    int64_t en = report_json_time(json_object_get(ep, "ends_at"));
+                    if (en == AM_TIME_NONE) {
+                        open = 1;
+                        continue;
+                    }
+                    s = am_xrealloc(s, (n + 1) * sizeof *s);
+                    e = am_xrealloc(e, (n + 1) * sizeof *e);
+                    s[n] = st;
+                    e[n] = en;
+                    n++;
                 }
-                if (!dup)
-                    json_array_append(uniq, x);
             }
-            json_object_set_new(o, f, uniq);
+            json_decref(seen_i);
+            json_decref(seen_c);
+            json_object_set_new(o, "alerts", json_integer((json_int_t)cnt));
+            json_object_set_new(
+                o, "instance_count",
+                json_integer((json_int_t)json_array_size(json_object_get(o, "instances"))));
+            json_object_set_new(o, "alerting_s",
+                                open || !n ? json_null() : json_integer(union_ms(s, e, n) / 1000));
+            json_object_set_new(o, "still_alerting", json_boolean(open));
+            free(s);
+            free(e);
+            json_array_append_new(out, o);
         }
-        json_object_set_new(
-            o, "instance_count",
-            json_integer((json_int_t)json_array_size(json_object_get(o, "instances"))));
-        json_object_set_new(o, "alerting_s",
-                            open || !n ? json_null() : json_integer(union_ms(s, e, n) / 1000));
-        json_object_set_new(o, "still_alerting", json_boolean(open));
-        free(s);
-        free(e);
-        json_array_append_new(out, o);
     }
+    free(done);
+    json_decref(svcs);
     return out;
 }
 
@@ -372,7 +568,8 @@ report_draft_t *report_draft_create(store_t *st, const char *id, const report_op
     }
     sqlite3 *db = store_db(st);
     if (read_linked(db, cid, &ev, &n, err, errlen) != 0 ||
-        apply_episode_ends(db, cid, ev, n, err, errlen) != 0)
+        apply_episode_ends(db, cid, ev, n, err, errlen) != 0 ||
+        read_around(db, inc, opts, &ev, &n, err, errlen) != 0)
         goto init_error;
     less = report_draft_lessons(db, inc, cid, err, errlen);
     if (!less)
@@ -381,7 +578,7 @@ report_draft_t *report_draft_create(store_t *st, const char *id, const report_op
     if (now == AM_TIME_NONE && report_latest_event_time(st, &now, err, errlen) != 0)
         goto init_error;
     json_object_set_new(inc, "status", json_string(report_status(inc, now)));
-    alerts = report_timeline_alerts(ev, n);
+    alerts = report_timeline_alerts(ev, n, json_object_get(inc, "key"));
     d = am_xcalloc(1, sizeof *d);
     d->no_names = no_names;
     d->id = am_xstrdup(cid);
@@ -491,12 +688,18 @@ static void widen(int64_t t, int64_t *lo, int64_t *hi)
 
 void report_draft_span(const json_t *model, int64_t *lo, int64_t *hi)
 {
+    static const char *const own[] = {
+        "impact_start", "detection",  "ack",          "note",           "deploy",        "rollback",
+        "mitigation",   "resolution", "alert_firing", "alert_flapping", "alert_resolved"};
     size_t i, j;
     json_t *x, *ep;
     *lo = *hi = AM_TIME_NONE;
     json_array_foreach(json_object_get(model, "timeline"), i, x)
     {
-        widen(report_json_time(json_object_get(x, "at")), lo, hi);
+        const char *type = report_str(x, "type");
+        for (j = 0; type && j < sizeof own / sizeof own[0]; j++)
+            if (strcmp(type, own[j]) == 0)
+                widen(report_json_time(json_object_get(x, "at")), lo, hi);
     }
     json_array_foreach(json_object_get(model, "alerts"), i, x)
     {
@@ -506,6 +709,87 @@ void report_draft_span(const json_t *model, int64_t *lo, int64_t *hi)
             widen(report_json_time(json_object_get(ep, "ends_at")), lo, hi);
         }
     }
+}
+
+json_t *report_alert_rows(const json_t *model, int64_t hi, size_t max_bars)
+{
+    const json_t *alerts = json_object_get(model, "alerts");
+    size_t na = json_array_size(alerts), i, k;
+    json_t *out = json_array(), *svc, *ep;
+    bool *done = am_xcalloc(na ? na : 1, sizeof *done);
+    int64_t *s = NULL, *e = NULL, *os = NULL, *oe = NULL;
+    json_t *svcs =
+        services_and_none(json_object_get(json_object_get(model, "summary"), "services"));
+    json_array_foreach(svcs, i, svc)
+    {
+        for (size_t j = 0; j < na; j++) {
+            const json_t *a = json_array_get(alerts, j);
+            if (done[j] || !json_equal(json_object_get(a, "service"), svc))
+                continue;
+            const json_t *name = json_object_get(a, "name");
+            size_t n = 0, no = 0, count = 0;
+            for (size_t m = j; m < na; m++) {
+                const json_t *b = json_array_get(alerts, m);
+                if (done[m] || !json_equal(json_object_get(b, "service"), svc) ||
+                    !json_equal(json_object_get(b, "name"), name))
+                    continue;
+                done[m] = true;
+                count++;
+                json_array_foreach(json_object_get(b, "episodes"), k, ep)
+                {
+                    int64_t st = report_json_time(json_object_get(ep, "starts_at"));
+                    int64_t en = report_json_time(json_object_get(ep, "ends_at"));
+                    if (st == AM_TIME_NONE)
+                        continue;
+                    bool open = en == AM_TIME_NONE;
+                    int64_t **ps = open ? &os : &s, **pe = open ? &oe : &e;
+                    size_t *pn = open ? &no : &n;
+                    *ps = am_xrealloc(*ps, (*pn + 1) * sizeof **ps);
+                    *pe = am_xrealloc(*pe, (*pn + 1) * sizeof **pe);
+                    (*ps)[*pn] = st;
+                    (*pe)[*pn] = open ? (hi > st ? hi : st) : en;
+                    (*pn)++;
+                }
+            }
+            json_t *row = json_pack("{s:O,s:O,s:i,s:[]}", "service", svc, "name", name, "count",
+                                    (json_int_t)count, "bars");
+            if (count == 1)
+                json_object_set(row, "instances", json_object_get(a, "instances"));
+            /* A single alert keeps its episodes (its cycles); a group's
+             * are merged. */
+            size_t m = count == 1 ? n : report_union(s, e, n);
+            size_t mo = count == 1 ? no : report_union(os, oe, no);
+            json_t *bars = json_object_get(row, "bars");
+            if (m + mo > max_bars) { /* one bar over the whole span */
+                int64_t lo_t = m ? s[0] : os[0], hi_t = m ? e[0] : oe[0];
+                for (size_t q = 0; q < m; q++) {
+                    lo_t = s[q] < lo_t ? s[q] : lo_t;
+                    hi_t = e[q] > hi_t ? e[q] : hi_t;
+                }
+                for (size_t q = 0; q < mo; q++) {
+                    lo_t = os[q] < lo_t ? os[q] : lo_t;
+                    hi_t = oe[q] > hi_t ? oe[q] : hi_t;
+                }
+                json_array_append_new(
+                    bars, json_pack("[I,I,b]", (json_int_t)lo_t, (json_int_t)hi_t, mo > 0));
+            } else {
+                for (size_t q = 0; q < m; q++)
+                    json_array_append_new(
+                        bars, json_pack("[I,I,b]", (json_int_t)s[q], (json_int_t)e[q], 0));
+                for (size_t q = 0; q < mo; q++)
+                    json_array_append_new(
+                        bars, json_pack("[I,I,b]", (json_int_t)os[q], (json_int_t)oe[q], 1));
+            }
+            json_array_append_new(out, row);
+        }
+    }
+    free(s);
+    free(e);
+    free(os);
+    free(oe);
+    free(done);
+    json_decref(svcs);
+    return out;
 }
 
 const char *report_type_label(const char *type)
@@ -523,6 +807,9 @@ const char *report_type_label(const char *type)
         {"alert_resolved", "Alert resolved"},
         {"mitigation", "Mitigation"},
         {"resolution", "Resolution"},
+        {"lead_in", "Lead-in"},
+        {"after_resolution", "After resolution"},
+        {"alerts_folded", "Alerts folded"},
     };
     for (size_t i = 0; type && i < sizeof map / sizeof map[0]; i++)
         if (strcmp(map[i][0], type) == 0)

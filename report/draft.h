@@ -29,7 +29,15 @@ typedef struct report_options {
     /* The time the status is shown at (report/status.h), UTC ms: the
      * daemon's wall clock; 0 for the latest event time in the store. */
     int64_t now_ms;
+    /* The windows around the incident the draft shows unlinked context
+     * from, in ms: notes and deploys before impact start (the lead-in),
+     * deploys after resolution (often the fix); 0 for the defaults below,
+     * negative for none. */
+    int64_t lead_in_ms, after_ms;
 } report_options_t;
+
+#define REPORT_LEAD_IN_MS (30 * 60 * 1000)
+#define REPORT_AFTER_MS (60 * 60 * 1000)
 
 /* Reads incident id (or one of its aliases) from st and assembles its
  * draft. opts may be NULL for the defaults. Returns an owned draft; NULL

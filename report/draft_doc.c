@@ -15,6 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* How many instances or components a cell of the impact table names. */
+enum { IMPACT_NAMED = 5 };
+
 static void esc(const report_doc_style_t *st, am_buf_t *b, const char *s)
 {
     st->escape(b, s);
@@ -67,6 +70,26 @@ static void join(const report_doc_style_t *st, am_buf_t *b, const json_t *arr, c
         am_buf_puts(b, none);
     json_array_foreach(arr, i, x)
     {
+        if (i)
+            am_buf_puts(b, ", ");
+        esc(st, b, json_string_value(x));
+    }
+}
+
+/* Like join(), naming at most max and then "… (+N)". */
+static void join_some(const report_doc_style_t *st, am_buf_t *b, const json_t *arr,
+                      const char *none, size_t max)
+{
+    size_t i, n = json_array_size(arr);
+    json_t *x;
+    if (!n)
+        am_buf_puts(b, none);
+    json_array_foreach(arr, i, x)
+    {
+        if (i == max) {
+            am_buf_printf(b, " \u2026 (+%zu)", n - max);
+            break;
+        }
         if (i)
             am_buf_puts(b, ", ");
         esc(st, b, json_string_value(x));
@@ -333,8 +356,8 @@ void report_doc_root_cause(const report_doc_style_t *st, const report_draft_t *d
 
 void report_doc_impact(const report_doc_style_t *st, const report_draft_t *d, am_buf_t *b)
 {
-    static const char *const head[] = {"Service", "Alerts", "Instances", "Components",
-                                       "Alerting for"};
+    static const char *const head[] = {"Service",   "Alert",      "Alerts",
+                                       "Instances", "Components", "Alerting for"};
     static const char *const open_questions[] = {
         "Business impact (revenue, SLAs, support load): ",
         "What users experienced, and what they were told: ",
@@ -344,34 +367,26 @@ void report_doc_impact(const report_doc_style_t *st, const report_draft_t *d, am
     size_t i;
     json_t *x;
     h2(st, b, "Impact Analysis");
-    table_head(st, b, head, 5);
+    table_head(st, b, head, 6);
     json_array_foreach(json_object_get(m, "impact"), i, x)
     {
         cell(st, b, 0);
-        esc(st, b, report_str(x, "service"));
+        esc(st, b, report_str(x, "service") ? report_str(x, "service") : "unknown");
         cell(st, b, 1);
-        size_t j;
-        json_t *an;
-        if (!json_array_size(json_object_get(x, "alerts")))
-            am_buf_puts(b, "none");
-        json_array_foreach(json_object_get(x, "alerts"), j, an)
-        {
-            const char *url =
-                alert_link(d, json_string_value(an), report_str(x, "service"), "source");
-            if (j)
-                am_buf_puts(b, ", ");
-            if (url)
-                st->link(b, json_string_value(an), url);
-            else
-                esc(st, b, json_string_value(an));
-        }
+        const char *url = alert_link(d, report_str(x, "alert"), report_str(x, "service"), "source");
+        if (url)
+            st->link(b, report_str(x, "alert"), url);
+        else
+            esc(st, b, report_str(x, "alert"));
         cell(st, b, 2);
+        am_buf_printf(b, "%lld", (long long)json_integer_value(json_object_get(x, "alerts")));
+        cell(st, b, 3);
         am_buf_printf(
             b, "%lld: ", (long long)json_integer_value(json_object_get(x, "instance_count")));
-        join(st, b, json_object_get(x, "instances"), "none named");
-        cell(st, b, 3);
-        join(st, b, json_object_get(x, "components"), "none named");
+        join_some(st, b, json_object_get(x, "instances"), "none named", IMPACT_NAMED);
         cell(st, b, 4);
+        join_some(st, b, json_object_get(x, "components"), "none named", IMPACT_NAMED);
+        cell(st, b, 5);
         am_buf_puts(b, json_is_true(json_object_get(x, "still_alerting"))
                            ? "still alerting"
                            : report_secs(json_object_get(x, "alerting_s"), du));
@@ -390,12 +405,35 @@ void report_doc_impact(const report_doc_style_t *st, const report_draft_t *d, am
     am_buf_puts(b, "What the alerts said:");
     am_buf_puts(b, st->p_close);
     am_buf_puts(b, st->ul_open);
-    json_array_foreach(json_object_get(m, "alerts"), i, x)
+    /* One item per alert name and service: the first alert's words, and
+     * how many alerts and other summaries there were. */
+    const json_t *alerts = json_object_get(m, "alerts");
+    size_t na = json_array_size(alerts);
+    bool *done = am_xcalloc(na ? na : 1, sizeof *done);
+    json_array_foreach(alerts, i, x)
     {
+        if (done[i])
+            continue;
+        size_t count = 0;
+        json_t *summaries = json_object();
+        for (size_t j = i; j < na; j++) {
+            const json_t *y = json_array_get(alerts, j);
+            if (done[j] || !json_equal(json_object_get(x, "name"), json_object_get(y, "name")) ||
+                !json_equal(json_object_get(x, "service"), json_object_get(y, "service")))
+                continue;
+            done[j] = true;
+            count++;
+            if (report_str(y, "summary"))
+                json_object_set_new(summaries, report_str(y, "summary"), json_true());
+        }
+        size_t others = json_object_size(summaries) > 1 ? json_object_size(summaries) - 1 : 0;
+        json_decref(summaries);
         am_buf_puts(b, st->li_open);
         am_buf_puts(b, st->strong_open);
         esc(st, b, report_str(x, "name"));
         am_buf_puts(b, st->strong_close);
+        if (count > 1)
+            am_buf_printf(b, " (%zu alerts)", count);
         am_buf_puts(b, ", service ");
         esc(st, b, report_str(x, "service") ? report_str(x, "service") : "unknown");
         if (report_str(x, "severity")) {
@@ -408,10 +446,13 @@ void report_doc_impact(const report_doc_style_t *st, const report_draft_t *d, am
             am_buf_puts(b, ". ");
             esc(st, b, report_str(x, "description"));
         }
+        if (others)
+            am_buf_printf(b, " (and %zu other summar%s)", others, others > 1 ? "ies" : "y");
         links_for(st, b, d, "alert", report_str(x, "name"), report_str(x, "service"), NULL, " (",
                   ")");
         am_buf_puts(b, st->li_close);
     }
+    free(done);
     am_buf_puts(b, st->ul_close);
     /* A paragraph between the two lists: in Markdown, two bullet lists
      * with only a blank line between them are one list. */

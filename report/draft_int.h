@@ -88,9 +88,23 @@ void report_doc_impact(const report_doc_style_t *st, const report_draft_t *d, am
 void report_doc_links(const report_doc_style_t *st, const report_draft_t *d, am_buf_t *b);
 void report_doc_lessons(const report_doc_style_t *st, const report_draft_t *d, am_buf_t *b);
 
-/* Bounds of everything on the timeline and the alerts' episodes: *lo and
- * *hi in ms; AM_TIME_NONE when nothing has a time. */
+/* The incident's own span, what the charts' axis covers: the alerts'
+ * episodes and the timeline's entries from impact start to resolution
+ * (suspects, the lead-in and deploys after resolution are outside it and
+ * drawn at its edges): *lo and *hi in ms; AM_TIME_NONE when nothing has a
+ * time. */
 void report_draft_span(const json_t *model, int64_t *lo, int64_t *hi);
+
+/* Sorts the intervals [s[i], e[i]] and merges the overlapping ones in
+ * place; returns how many are left. */
+size_t report_union(int64_t *s, int64_t *e, size_t n);
+
+/* The charts' rows: one per service (in the summary's order) and alert
+ * name, a new JSON array of {service, name, count, instances (a single
+ * alert's), bars: [[start_ms, end_ms, still_firing], ...]}; a single
+ * alert's bars are its episodes, a group's the union of theirs; an open
+ * episode ends at hi; past max_bars, one bar over the row's span. */
+json_t *report_alert_rows(const json_t *model, int64_t hi, size_t max_bars);
 
 /* The label of a timeline entry's type ("Suspect deploy", ...). */
 const char *report_type_label(const char *type);

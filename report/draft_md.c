@@ -18,6 +18,9 @@
 
 #define TO_FILL "**[to fill]**"
 
+/* Bars per row of the gantt chart before a row is one bar. */
+enum { GANTT_BARS = 12 };
+
 static const report_doc_style_t md = {
     .escape = report_md,
     .link = report_link_md,
@@ -85,57 +88,71 @@ static void md_gantt(const report_draft_t *d, am_buf_t *b)
     am_buf_puts(b, "```mermaid\ngantt\n    title ");
     report_mermaid(b, report_str(m, "id"));
     am_buf_puts(b, " UTC\n    dateFormat YYYY-MM-DD HH:mm:ss\n    axisFormat %H:%M\n");
-    size_t i, j, k;
-    json_t *svc, *a, *ep;
-    json_array_foreach(json_object_get(json_object_get(m, "summary"), "services"), i, svc)
+    size_t i, k;
+    json_t *row, *bar, *a;
+    json_t *rows = report_alert_rows(m, hi, GANTT_BARS);
+    const json_t *svc = NULL;
+    json_array_foreach(rows, i, row)
     {
-        am_buf_puts(b, "    section ");
-        report_mermaid(b, json_string_value(svc));
-        am_buf_putc(b, '\n');
-        json_array_foreach(json_object_get(m, "alerts"), j, a)
+        if (!svc || !json_equal(svc, json_object_get(row, "service"))) {
+            svc = json_object_get(row, "service");
+            am_buf_puts(b, "    section ");
+            report_mermaid(b, json_is_string(svc) ? json_string_value(svc) : "unknown service");
+            am_buf_putc(b, '\n');
+        }
+        json_int_t count = json_integer_value(json_object_get(row, "count"));
+        size_t nb = json_array_size(json_object_get(row, "bars"));
+        json_array_foreach(json_object_get(row, "bars"), k, bar)
         {
-            if (!json_equal(json_object_get(a, "service"), svc))
-                continue;
-            size_t ne = json_array_size(json_object_get(a, "episodes"));
-            json_array_foreach(json_object_get(a, "episodes"), k, ep)
-            {
-                int64_t s = report_json_time(json_object_get(ep, "starts_at"));
-                int64_t e = report_json_time(json_object_get(ep, "ends_at"));
-                am_buf_puts(b, "    alert ");
-                report_mermaid(b, report_str(a, "name"));
-                if (ne > 1)
-                    am_buf_printf(b, " cycle %zu of %zu", k + 1, ne);
-                if (e == AM_TIME_NONE)
-                    am_buf_puts(b, " still firing");
-                am_buf_printf(b, " :crit, %s, %s\n", gantt_time(s, t1),
-                              gantt_time(e == AM_TIME_NONE ? hi : e, t2));
+            am_buf_puts(b, "    alert ");
+            report_mermaid(b, report_str(row, "name"));
+            if (count > 1) {
+                am_buf_printf(b, " x%lld", (long long)count);
+            } else if (json_array_size(json_object_get(row, "instances"))) {
+                am_buf_puts(b, " on ");
+                report_mermaid(
+                    b, json_string_value(json_array_get(json_object_get(row, "instances"), 0)));
             }
+            if (nb > 1)
+                am_buf_printf(b, " %s %zu of %zu", count > 1 ? "span" : "cycle", k + 1, nb);
+            if (json_is_true(json_array_get(bar, 2)))
+                am_buf_puts(b, " still firing");
+            am_buf_printf(b, " :crit, %s, %s\n",
+                          gantt_time(json_integer_value(json_array_get(bar, 0)), t1),
+                          gantt_time(json_integer_value(json_array_get(bar, 1)), t2));
         }
     }
+    json_decref(rows);
     int section = 0;
     json_array_foreach(json_object_get(m, "timeline"), i, a)
     {
         const char *type = report_str(a, "type");
         int64_t at = report_json_time(json_object_get(a, "at"));
-        int milestone =
-            type && (strcmp(type, "ack") == 0 || strcmp(type, "rollback") == 0 ||
-                     strcmp(type, "suspect_deploy") == 0 || strcmp(type, "deploy") == 0);
-        if (at == AM_TIME_NONE || !milestone)
+        int deploy =
+            type && (strcmp(type, "rollback") == 0 || strcmp(type, "suspect_deploy") == 0 ||
+                     strcmp(type, "deploy") == 0 ||
+                     ((strcmp(type, "lead_in") == 0 || strcmp(type, "after_resolution") == 0) &&
+                      report_str(a, "version")));
+        if (at == AM_TIME_NONE || !(deploy || (type && strcmp(type, "ack") == 0)))
             continue;
         if (!section++)
             am_buf_puts(b, "    section changes and response\n");
-        if (strcmp(type, "ack") == 0) {
+        if (!deploy) {
             am_buf_puts(b, "    acknowledged");
-        } else if (strcmp(type, "suspect_deploy") == 0 || strcmp(type, "deploy") == 0 ||
-                   strcmp(type, "rollback") == 0) {
+        } else {
             am_buf_puts(b, strcmp(type, "rollback") == 0 ? "    rollback " : "    deploy ");
             report_mermaid(b, report_str(a, "name"));
             am_buf_putc(b, ' ');
             report_mermaid(b, report_str(a, "version"));
-        } else {
-            continue;
         }
-        am_buf_printf(b, " :milestone, %s, 0d\n", gantt_time(at, t1));
+        /* Outside the incident's span: drawn at its edge, its time said. */
+        if (at < lo || at > hi) {
+            char t3[AM_TIME_STRLEN];
+            am_time_format(at, t3);
+            am_buf_printf(b, " at %.2s.%.2s %s", t3 + 11, t3 + 14,
+                          at < lo ? "before impact start" : "after resolution");
+        }
+        am_buf_printf(b, " :milestone, %s, 0d\n", gantt_time(at < lo ? lo : at > hi ? hi : at, t1));
     }
     am_buf_puts(b, "```\n\n");
 }

@@ -46,7 +46,9 @@ static void what(const json_t *m, am_buf_t *b)
 {
     size_t i;
     json_t *a;
-    const json_t *alerts = json_object_get(m, "alerts");
+    /* One per alert name and service (the impact table's rows), with
+     * how many alerts when more than one. */
+    const json_t *alerts = json_object_get(m, "impact");
     am_buf_puts(b, "*What alerted:* ");
     if (!json_array_size(alerts))
         am_buf_puts(b, "no alert recorded");
@@ -56,7 +58,10 @@ static void what(const json_t *m, am_buf_t *b)
             break;
         if (i)
             am_buf_puts(b, ", ");
-        report_slack(b, report_str(a, "name"));
+        report_slack(b, report_str(a, "alert"));
+        json_int_t n = json_integer_value(json_object_get(a, "alerts"));
+        if (n > 1)
+            am_buf_printf(b, " \u00d7%lld", (long long)n);
         am_buf_puts(b, " (");
         report_slack(b, report_str(a, "service") ? report_str(a, "service") : "unknown service");
         am_buf_putc(b, ')');

@@ -2,9 +2,9 @@
  * escape.c - per-format escaping of event text (see escape.h).
  *
  * Design choice: escape by character class, never by looking for "bad"
- * sequences. Markdown gets every markup-starting character escaped,
- * whatever follows it; Mermaid labels are an allow-list, because the
- * gantt grammar has no escape that every renderer honours. The terminal
+ * sequences. Markdown gets every character that can start markup in the
+ * middle of a line escaped, whatever follows it (an intraword '_' aside); Mermaid labels are an
+ * allow-list, because the gantt grammar has no escape that every renderer honours. The terminal
  * escaper decodes UTF-8 strictly, so a byte it cannot place in a
  * well-formed character is replaced rather than guessed at: terminals
  * disagree on invalid input, and some read a lone 0x9B as CSI.
@@ -19,12 +19,30 @@ static int is_ctl(unsigned char c)
     return c < 0x20 || c == 0x7f;
 }
 
+static int is_alnum(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* Only what can start markup in the middle of a line (values never start
+ * one: the template always writes something before them, and control
+ * characters, newlines included, become spaces): backslash, code,
+ * emphasis, brackets (so no link or image can form, which makes '(' ')'
+ * and '!' inert), table cells, GFM strikethrough, GitHub math. '_' between
+ * two letters or digits ("ends_at") can neither open nor close emphasis in
+ * CommonMark, so it stays as is; '#' and '+' mark up only at a line start,
+ * '{' '}' nothing. */
 void report_escape_md(am_buf_t *b, const char *s, size_t len)
 {
-    static const char special[] = "\\`*_{}[]()#+!|~$";
+    static const char special[] = "\\`*[]|~$";
     for (size_t i = 0; s && i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (is_ctl(c))
+        if (c == '_' && i > 0 && i + 1 < len && is_alnum((unsigned char)s[i - 1]) &&
+            is_alnum((unsigned char)s[i + 1]))
+            am_buf_putc(b, '_');
+        else if (c == '_')
+            am_buf_puts(b, "\\_");
+        else if (is_ctl(c))
             am_buf_putc(b, ' ');
         else if (c == '<')
             am_buf_puts(b, "&lt;");

@@ -337,8 +337,8 @@ static void publish_changes(consume_ctx_t *ctx, unit_t *u)
         free(ids);
         return;
     }
-    if (ctx->drafts &&
-        run_write_drafts_of(u->st, ids, n, ctx->drafts, ctx->log, err, sizeof err) < 0) {
+    if (ctx->drafts && run_write_drafts_of(u->st, ids, n, ctx->drafts, ctx->drafts_no_links,
+                                           ctx->log, err, sizeof err) < 0) {
         am_log(ctx->log, AM_LOG_ERROR, "drafts not written", "error", err, NULL);
         delivered = false;
     }
@@ -672,6 +672,7 @@ static int consume(const run_config_t *cfg, store_t *st, corr_engine_t *engine,
                          .log = log,
                          .dlq_topic = cfg->dead_letter_topic,
                          .drafts = cfg->drafts,
+                         .drafts_no_links = o && o->drafts_no_links,
                          .metrics = metrics,
                          .retention_ms = cfg->retention_ms,
                          .pruned_at = -1};

@@ -7,6 +7,7 @@
 #ifndef RUN_DAEMON_H
 #define RUN_DAEMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,7 @@ typedef struct run_daemon_opts {
     uint64_t max_records; /* stop once this many records are committed; 0 = no limit */
     int idle_exit_ms;     /* stop once every partition has been at its end this long; 0 = never */
     int deadline_ms;      /* fail after this long; 0 = never */
+    bool drafts_no_links; /* drafts without any URL (run --no-links) */
 } run_daemon_opts_t;
 
 typedef struct run_daemon_result {

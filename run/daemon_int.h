@@ -43,6 +43,7 @@ typedef struct consume_ctx {
     run_rekey_t *keyed;
     run_publish_t *pub;
     const char *drafts;
+    bool drafts_no_links;
     uint64_t published;
     ingest_producer_t *dlq;
     const char *dlq_topic;

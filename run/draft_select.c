@@ -21,9 +21,10 @@
 /* As run_write_drafts_of, the status shown as of now_ms (0: the latest
  * event time in st). */
 static int write_drafts_at(store_t *st, const char *const *changed, size_t n, const char *dir,
-                           int64_t now_ms, const am_log_t *log, char *err, size_t errlen)
+                           int64_t now_ms, bool no_links, const am_log_t *log, char *err,
+                           size_t errlen)
 {
-    report_options_t opts = {.now_ms = now_ms};
+    report_options_t opts = {.now_ms = now_ms, .no_links = no_links};
     if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
         am_errf(err, errlen, "%s: cannot create the drafts directory: %s", dir, strerror(errno));
         return -1;
@@ -48,19 +49,19 @@ static int write_drafts_at(store_t *st, const char *const *changed, size_t n, co
 }
 
 int run_write_drafts_of(store_t *st, const char *const *changed, size_t n, const char *dir,
-                        const am_log_t *log, char *err, size_t errlen)
+                        bool no_links, const am_log_t *log, char *err, size_t errlen)
 {
-    return write_drafts_at(st, changed, n, dir, am_wall_ms(), log, err, errlen);
+    return write_drafts_at(st, changed, n, dir, am_wall_ms(), no_links, log, err, errlen);
 }
 
-int run_write_drafts(store_t *st, const corr_engine_t *engine, const char *dir, const am_log_t *log,
-                     char *err, size_t errlen)
+int run_write_drafts(store_t *st, const corr_engine_t *engine, const char *dir, bool no_links,
+                     const am_log_t *log, char *err, size_t errlen)
 {
     size_t n = corr_engine_changed_count(engine);
     const char **ids = am_xcalloc(n + 1, sizeof *ids);
     for (size_t i = 0; i < n; i++)
         ids[i] = corr_engine_changed_id(engine, i);
-    int rc = write_drafts_at(st, ids, n, dir, 0, log, err, errlen);
+    int rc = write_drafts_at(st, ids, n, dir, 0, no_links, log, err, errlen);
     free(ids);
     return rc;
 }

@@ -19,8 +19,9 @@ void run_view_deliver(consume_ctx_t *ctx, unit_t *u)
     if (u->changed.n == 0)
         return;
     char err[1024];
-    if (ctx->drafts && run_write_drafts_of(u->st, (const char *const *)u->changed.v, u->changed.n,
-                                           ctx->drafts, ctx->log, err, sizeof err) < 0) {
+    if (ctx->drafts &&
+        run_write_drafts_of(u->st, (const char *const *)u->changed.v, u->changed.n, ctx->drafts,
+                            ctx->drafts_no_links, ctx->log, err, sizeof err) < 0) {
         am_log(ctx->log, AM_LOG_ERROR, "drafts not written (retried after the next batch)", "error",
                err, NULL);
         return;

@@ -13,6 +13,7 @@ am=$build/cli/aftermath
 g=$root/tests/report/golden.sh
 "$g" "$am" "$root/examples/payments-latency.ndjson" - "$root/tests/golden/payments-latency" \
   "$build/golden-update/example" --update
+"$root/tests/report/large.sh" "$am" "$root" "$build/golden-update/large" --update
 seed=$shared/scenarios/seed-db-misconfig
 if [ -d "$seed" ]; then
   "$g" "$am" "$seed/events.ndjson" "$seed/rules.yaml" "$root/tests/golden/seed-db-misconfig" \

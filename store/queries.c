@@ -43,3 +43,7 @@ const char store_sql_prune_rejected[] = "DELETE FROM rejected WHERE rejected_at 
 const char store_sql_latest_event_time[] =
     "SELECT max(t) FROM (SELECT max(starts_at) AS t FROM events UNION ALL SELECT max(ends_at) FROM"
     " events UNION ALL SELECT max(observed_at) FROM events)";
+
+const char store_sql_events_around[] =
+    "SELECT " STORE_EVENT_COLS " FROM events WHERE kind = ?1 AND starts_at >= ?2"
+    " AND starts_at < ?3 ORDER BY starts_at, id";

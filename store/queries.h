@@ -58,4 +58,9 @@ extern const char store_sql_page_known[];
 extern const char store_sql_prune_records[];
 extern const char store_sql_prune_rejected[];
 
+/* ?1 kind, ?2 from, ?3 to (ms) -> the STORE_EVENT_COLS of the events of
+ * that kind starting in [from, to), by time: the drafts' lead-in and the
+ * deploys after resolution (report/draft.c). */
+extern const char store_sql_events_around[];
+
 #endif

@@ -85,4 +85,9 @@ modes=$(cd "$work" && stat -c '%n %a' modes.db modes.db-* modes-drafts modes-dra
 grep -q '^modes-drafts/INC-20250311-w8rchz3re8.md 600$' <<<"$modes" || fail "no draft written: $modes"
 bad=$(grep -vE '^(modes-drafts 700|.* 600)$' <<<"$modes" || true)
 [ -z "$bad" ] || fail "files not private: $bad"
+# Drafts with links, and with --no-links none: no URL in either format.
+grep -q 'https://ci.example' "$work/modes-drafts/INC-20250311-w8rchz3re8.md" || fail "no link in the draft"
+"$am" replay -q --no-links --db "$work/nolinks.db" --drafts "$work/nolinks" "$ex" 2>/dev/null ||
+  fail "replay --no-links"
+! grep -l 'https\?://' "$work"/nolinks/*.md && ! grep -l 'href=' "$work"/nolinks/*.html || fail "a URL in a --no-links draft"
 echo "cli replay example: ok"

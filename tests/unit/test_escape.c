@@ -34,13 +34,15 @@ static void test_md(void **state)
     (void)state;
     static const tcase_t c[] = {
         {"plain text 1.2-3", "plain text 1.2-3"},
-        {"<script>alert(1)</script>", "&lt;script&gt;alert\\(1\\)&lt;/script&gt;"},
-        {"[x](javascript:alert(1))", "\\[x\\]\\(javascript:alert\\(1\\)\\)"},
+        {"<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"},
+        {"[x](javascript:alert(1))", "\\[x\\](javascript:alert(1))"},
+        {"![i](x)", "!\\[i\\](x)"},
         {"a | b", "a \\| b"},
         {"line\nbreak\r\t", "line break  "},
-        {"*bold* _it_ `code` # ~s~ !", "\\*bold\\* \\_it\\_ \\`code\\` \\# \\~s\\~ \\!"},
+        {"*bold* _it_ `code` # ~s~ !", "\\*bold\\* \\_it\\_ \\`code\\` # \\~s\\~ !"},
+        {"ends_at a_1 x_ _y __z__", "ends_at a_1 x\\_ \\_y \\_\\_z\\_\\_"},
         {"a & b \\", "a &amp; b \\\\"},
-        {"{x}+$y$", "\\{x\\}\\+\\$y\\$"},
+        {"{x}+$y$", "{x}+\\$y\\$"},
         {"caf\xc3\xa9", "caf\xc3\xa9"},
     };
     run(report_escape_md, c, sizeof c / sizeof c[0]);

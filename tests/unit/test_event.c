@@ -100,6 +100,61 @@ static void test_label_map(void **state)
     am_event_free(&ev);
 }
 
+/* The default service of kube-prometheus alerts (labels as the
+ * kubernetes-mixin rules and prometheus-operator's ServiceMonitors give
+ * them) is the workload, not the exporter that scraped the metric. */
+static void test_kube_service(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *labels[12];
+        const char *service;
+    } c[] = {
+        /* KubePodCrashLooping: kube-state-metrics, honorLabels */
+        {{"alertname", "KubePodCrashLooping", "container", "checkout", "job", "kube-state-metrics",
+          "namespace", "shop", "service", "kube-prometheus-stack-kube-state-metrics"},
+         "checkout"},
+        /* KubeDeploymentReplicasMismatch: the exporter's container too */
+        {{"alertname", "KubeDeploymentReplicasMismatch", "container", "kube-state-metrics",
+          "deployment", "cart", "job", "kube-state-metrics", "service",
+          "kube-prometheus-stack-kube-state-metrics"},
+         "cart"},
+        /* CPUThrottlingHigh: cAdvisor through the kubelet */
+        {{"alertname", "CPUThrottlingHigh", "container", "api", "job", "kubelet", "service",
+          "kube-prometheus-stack-kubelet"},
+         "api"},
+        /* NodeFilesystemAlmostFull: about the node: every candidate is an
+         * exporter, the first present stays */
+        {{"alertname", "NodeFilesystemAlmostFull", "container", "node-exporter", "job",
+          "node-exporter", "service", "kube-prometheus-stack-prometheus-node-exporter"},
+         "kube-prometheus-stack-prometheus-node-exporter"},
+        /* an application's own alert: unchanged */
+        {{"alertname", "PaymentsLatencyHigh", "job", "payments-api", "service", "payments"},
+         "payments"},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        am_event_t ev;
+        am_event_init(&ev);
+        for (size_t k = 0; k + 1 < 12 && c[i].labels[k]; k += 2)
+            am_labels_set(&ev.labels, c[i].labels[k], c[i].labels[k + 1]);
+        am_event_apply_label_map(&ev, &am_label_map_default);
+        assert_string_equal(ev.service, c[i].service);
+        am_event_free(&ev);
+    }
+    /* A configured list passes exporters over too, in its own order. */
+    static const char *const mine[] = {"service", "container", "deployment", NULL};
+    am_label_map_t map = am_label_map_default;
+    map.names[AM_LABEL_SERVICE] = mine;
+    am_event_t ev;
+    am_event_init(&ev);
+    am_labels_set(&ev.labels, "service", "kube-prometheus-stack-kube-state-metrics");
+    am_labels_set(&ev.labels, "container", "checkout");
+    am_labels_set(&ev.labels, "deployment", "checkout-v2");
+    am_event_apply_label_map(&ev, &map);
+    assert_string_equal(ev.service, "checkout");
+    am_event_free(&ev);
+}
+
 static void test_custom_label_map(void **state)
 {
     (void)state;
@@ -250,6 +305,7 @@ int main(void)
         cmocka_unit_test(test_fingerprint_matches_alertmanager),
         cmocka_unit_test(test_label_map),
         cmocka_unit_test(test_custom_label_map),
+        cmocka_unit_test(test_kube_service),
         cmocka_unit_test(test_kind_names),
         cmocka_unit_test(test_source_static),
         cmocka_unit_test(test_event_list),
