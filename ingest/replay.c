@@ -43,7 +43,7 @@ static const char *const env_keys[ENV_NKEYS] = {"topic",  "partition", "offset",
                                                 "broker", "key",       "payload", "headers"};
 
 typedef struct env_value {
-    int type;       /* 0 absent, 's' string, 'i' integer, 'n' null, 'b' true/false */
+    int type; /* 0 absent, 's' string, 'i' integer, 'n' null, 'b' true/false, 'o' object/array */
     size_t at, len; /* a string's unescaped bytes in the scratch buffer */
     int64_t i;
 } env_value_t;
@@ -174,8 +174,48 @@ static int env_value(const char **pp, const char *end, am_buf_t *b, env_value_t 
     return 0;
 }
 
+/* Moves *pp past the JSON value there without reading it (the members of
+ * a raw payload that are no envelope key); returns 0, or -1 to give up.
+ * Lenient on what it skips: a line it takes as no envelope is decoded by
+ * the decoder, which refuses malformed JSON with its own reason. */
+static int env_skip(const char **pp, const char *end)
+{
+    char closers[64];
+    size_t depth = 0;
+    const char *p = *pp;
+    do {
+        if (p >= end)
+            return -1;
+        char c = *p++;
+        if (c == '"') {
+            while (p < end && *p != '"')
+                p += *p == '\\' ? 2 : 1;
+            if (p >= end)
+                return -1;
+            p++;
+        } else if (c == '{' || c == '[') {
+            if (depth == sizeof closers)
+                return -1;
+            closers[depth++] = c == '{' ? '}' : ']';
+        } else if (c == '}' || c == ']') {
+            if (depth == 0 || closers[--depth] != c)
+                return -1;
+        } else if (c == ',' || c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+            if (depth == 0)
+                return -1;
+        } else {
+            /* a number, true, false or null: up to the next delimiter */
+            while (p < end && !strchr(",:]} \t\r\n\"{[", *p))
+                p++;
+        }
+    } while (depth > 0);
+    *pp = p;
+    return 0;
+}
+
 /* Returns 1 with rec filled (borrowing from b) when text is an envelope,
- * 0 when it is valid JSON but not an envelope, -1 to let jansson decide. */
+ * 0 when it is not one (a raw payload: its other members are skipped,
+ * not parsed), -1 to let jansson decide. */
 static int fast_envelope(const char *text, size_t len, am_record_t *rec, am_buf_t *b)
 {
     env_value_t v[ENV_NKEYS] = {{0}};
@@ -198,14 +238,20 @@ static int fast_envelope(const char *text, size_t len, am_record_t *rec, am_buf_
             while (k < ENV_NKEYS &&
                    !(strlen(env_keys[k]) == klen && memcmp(env_keys[k], key, klen) == 0))
                 k++;
-            if (k == ENV_NKEYS || v[k].type)
+            if (k < ENV_NKEYS && v[k].type)
                 return -1;
             p = env_ws(p + 1, end);
             if (p >= end || *p != ':')
                 return -1;
             p = env_ws(p + 1, end);
-            if (env_value(&p, end, b, &v[k]) != 0)
+            if (k < ENV_NKEYS && p < end && (*p == '{' || *p == '[')) {
+                v[k].type = 'o'; /* no envelope's value (headers: jansson's) */
+                if (env_skip(&p, end) != 0)
+                    return -1;
+            } else if (k == ENV_NKEYS ? env_skip(&p, end) != 0
+                                      : env_value(&p, end, b, &v[k]) != 0) {
                 return -1;
+            }
             p = env_ws(p, end);
             if (p < end && *p == ',') {
                 p = env_ws(p + 1, end);
