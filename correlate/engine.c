@@ -71,6 +71,7 @@ enum {
     S_PAGE_PEERS,
     S_PAGE_EVENTS,
     S_PAGE_KNOWN,
+    S_PD_PRESENT,
     S_SIGNATURE,
     S_GET_META,
     S_SET_META,
@@ -233,6 +234,7 @@ static const char *const sql[NSTMT] = {
         "NULL",
     [S_PAGE_EVENTS] = store_sql_page_events_for_identity,
     [S_PAGE_KNOWN] = store_sql_page_known,
+    [S_PD_PRESENT] = store_sql_pagerduty_present,
     /* What readers of an incident see of it: its row and its links (a
      * re-sent alert event or a late note changes only the links). */
     [S_SIGNATURE] =
@@ -317,6 +319,7 @@ struct corr_engine {
     size_t ndirty, capdirty;
     am_event_list_t pending; /* acks, notes, deploys to link */
     am_strset_t paged;       /* alert identities with a page (common/event.h) this batch */
+    int pd_present;          /* PagerDuty acks or notes stored: 1, 0, -1 not read this flush */
     am_strset_t relink;      /* incident ids whose links to recompute */
     am_strset_t full;        /* ... of those, the ones to rebuild from scratch */
     struct alert_link {
@@ -467,6 +470,7 @@ static void clear_working_set(corr_engine_t *e)
     am_strset_clear(&e->dirty_keys);
     am_event_list_clear(&e->pending);
     am_strset_clear(&e->paged);
+    e->pd_present = -1;
     am_strset_clear(&e->relink);
     am_strset_clear(&e->full);
     for (size_t i = 0; i < e->nalinks; i++) {
@@ -1210,6 +1214,21 @@ static int collect_ids(corr_engine_t *e, sqlite3_stmt *s, am_strset_t *out)
     return rc == SQLITE_DONE ? 0 : db_fail(e, "finding incidents");
 }
 
+/* 1 when PagerDuty acks or notes are stored (read once a flush), 0 when
+ * none: then no page's work is needed. -1 on error. */
+static int pagerduty_present(corr_engine_t *e)
+{
+    if (e->pd_present < 0) {
+        sqlite3_stmt *s = e->s[S_PD_PRESENT];
+        int rc = sqlite3_step(s);
+        reset(s);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            return db_fail(e, "finding PagerDuty events");
+        e->pd_present = rc == SQLITE_ROW;
+    }
+    return e->pd_present;
+}
+
 /* An alert identity joined an incident, or an incident holding it changed
  * its span. When stored acks name that alert, every incident holding it
  * is rebuilt, since the ack may move between them (acks that arrive later
@@ -1225,13 +1244,19 @@ static int new_identity(corr_engine_t *e, const corr_rule_t *r, const char *iden
     bool acked = rc == SQLITE_ROW;
     /* PagerDuty events of a page of it: they go to one incident of all
      * the alerts of that page, which may move. */
-    s = e->s[S_PAGE_EVENTS];
-    sqlite3_bind_text(s, 1, identity, -1, SQLITE_STATIC);
-    rc = sqlite3_step(s);
-    reset(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return db_fail(e, "finding PagerDuty events");
-    bool paged = rc == SQLITE_ROW;
+    int present = pagerduty_present(e);
+    if (present < 0)
+        return -1;
+    bool paged = false;
+    if (present) {
+        s = e->s[S_PAGE_EVENTS];
+        sqlite3_bind_text(s, 1, identity, -1, SQLITE_STATIC);
+        rc = sqlite3_step(s);
+        reset(s);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            return db_fail(e, "finding PagerDuty events");
+        paged = rc == SQLITE_ROW;
+    }
     if (!acked && !paged)
         return 0;
     am_strset_t holders = {0};
@@ -2145,7 +2170,10 @@ int corr_engine_flush(corr_engine_t *e, char *err, size_t errlen)
             return -1;
     /* Alerts paged in this batch: a page new to one may move PagerDuty
      * events to or between its incidents. */
-    for (size_t i = 0; i < e->paged.n; i++)
+    int present = e->paged.n ? pagerduty_present(e) : 0;
+    if (present < 0)
+        return -1;
+    for (size_t i = 0; present && i < e->paged.n; i++)
         for (size_t k = 0; k < e->rules->n; k++)
             if (new_identity(e, &e->rules->v[k], e->paged.v[i]) != 0)
                 return -1;
@@ -2271,6 +2299,7 @@ corr_engine_t *corr_engine_create(store_t *st, const corr_rules_t *rules, const 
     e->opts.max_open_groups = opts && opts->max_open_groups ? opts->max_open_groups : 10000;
     e->opts.adopt_rules = opts && opts->adopt_rules;
     e->pruned_before = AM_TIME_NONE;
+    e->pd_present = -1;
     e->opts.nparts = opts ? opts->nparts : 0;
     e->opts.part = opts ? opts->part : 0;
     e->opts.stale_after = opts && opts->stale_after ? opts->stale_after : STALE_AFTER_DEFAULT;

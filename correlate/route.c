@@ -3,11 +3,13 @@
  * decode stage, and the partition function of the keyed topic.
  */
 #include "correlate/route.h"
+#include "common/buf.h"
 #include "common/hash.h"
 #include "correlate/matcher.h"
 #include "correlate/rules_int.h"
 
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 bool corr_rule_matches(const corr_rule_t *r, const am_event_t *ev)
@@ -20,8 +22,68 @@ bool corr_rule_matches(const corr_rule_t *r, const am_event_t *ev)
     return true;
 }
 
+/* True when s needs no JSON escape: printable ASCII without '"' and '\\'
+ * (jansson writes it as is). */
+static bool plain(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e || *s == '"' || *s == '\\')
+            return false;
+    return true;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The group key as jansson writes it (compact, keys sorted) without
+ * building a JSON object, for the common case of plain names and values;
+ * NULL to let jansson write it. */
+static char *fast_group_key(const corr_rule_t *r, const am_event_t *ev, bool require_all,
+                            bool *missing)
+{
+    enum { MAX_FAST = 16 };
+    const char *names[MAX_FAST], *values[MAX_FAST];
+    size_t n = r->group_all ? ev->labels.n : r->ngroup;
+    if (n > MAX_FAST)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        names[i] = r->group_all ? ev->labels.v[i].name : r->group_by[i];
+        values[i] = r->group_all ? ev->labels.v[i].value : corr_event_value(ev, r->group_by[i]);
+        if (require_all && !*values[i]) {
+            *missing = true;
+            return NULL;
+        }
+        if (!plain(names[i]) || !plain(values[i]))
+            return NULL;
+    }
+    /* labels are sorted by name; group_by is sorted here (name, value
+     * pairs move together) */
+    const char *pairs[MAX_FAST][2];
+    for (size_t i = 0; i < n; i++)
+        pairs[i][0] = names[i], pairs[i][1] = values[i];
+    if (!r->group_all)
+        qsort(pairs, n, sizeof pairs[0], by_name);
+    am_buf_t b = {0};
+    am_buf_putc(&b, '{');
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && strcmp(pairs[i][0], pairs[i - 1][0]) == 0) {
+            am_buf_free(&b); /* a name twice: jansson's (the last wins) */
+            return NULL;
+        }
+        am_buf_printf(&b, "%s\"%s\":\"%s\"", i ? "," : "", pairs[i][0], pairs[i][1]);
+    }
+    am_buf_putc(&b, '}');
+    return am_buf_steal(&b);
+}
+
 char *corr_group_key(const corr_rule_t *r, const am_event_t *ev, bool require_all)
 {
+    bool missing = false;
+    char *fast = fast_group_key(r, ev, require_all, &missing);
+    if (fast || missing)
+        return fast;
     json_t *obj = json_object();
     if (r->group_all) {
         for (size_t i = 0; i < ev->labels.n; i++)

@@ -34,6 +34,9 @@ const char store_sql_page_known[] =
     "SELECT 1 FROM pages WHERE key = ?1 OR key IN (SELECT key FROM page_aliases WHERE alias = "
     "?1) LIMIT 1";
 
+const char store_sql_pagerduty_present[] =
+    "SELECT 1 FROM events WHERE kind IN ('ack', 'note') AND source = 'pagerduty' LIMIT 1";
+
 const char store_sql_prune_records[] =
     "DELETE FROM records WHERE (ts IS NULL OR ts < ?1) AND NOT EXISTS (SELECT 1 FROM events "
     "WHERE record_seq = records.seq)";

@@ -52,6 +52,10 @@ extern const char store_sql_page_events_for_identity[];
  * paged under it. */
 extern const char store_sql_page_known[];
 
+/* -> one row when any PagerDuty ack or note is stored (the correlator
+ * skips the pages' work without). */
+extern const char store_sql_pagerduty_present[];
+
 /* ?1 horizon: deletes the raw records older than it that no event needs,
  * and the rejected records older than it (retention, correlate/prune.c,
  * which deletes the events it no longer links first). */
