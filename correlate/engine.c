@@ -196,7 +196,7 @@ static const char *const sql[NSTMT] = {
         "UPDATE incidents SET acknowledged_at = ?2, lead = ?3, link_users = ?4, "
         "users_impacted = CASE WHEN ?4 IS NOT NULL AND (alert_users IS NULL OR ?4 > "
         "alert_users) THEN ?4 ELSE alert_users END, suspects = ?5, during = ?6, "
-        "link_basis = ?7, impact_start = ?8, ack_kind = ?9, lead_by = ?10, "
+        "link_basis = ?7, impact_start = ?8, ack_kind = ?9, lead_by = ?10, impact_from = ?13, "
         "person_resolved_at = CASE WHEN ?11 THEN ?12 ELSE person_resolved_at END, "
         "resolved_at = CASE WHEN (CASE WHEN ?11 THEN ?12 ELSE person_resolved_at END) IS NOT "
         "NULL AND mitigated_at IS NOT NULL AND (CASE WHEN ?11 THEN ?12 ELSE person_resolved_at "
@@ -1933,22 +1933,27 @@ static char *basis_of(const link_ctx_t *c, const char *same_json)
 }
 
 /* impact_start: deploy pulls the impact start back to the earliest
- * suspect; AM_TIME_NONE when the alerts' start stands. */
-static int64_t impact_start(const link_ctx_t *c)
+ * suspect, and `pending` (the alerts' `for:`, after which Prometheus sets
+ * their startsAt) to the alerts' start less it, whichever is earlier;
+ * AM_TIME_NONE when the alerts' start stands. *from says which. */
+static int64_t impact_start(const link_ctx_t *c, const char **from)
 {
     int64_t best = AM_TIME_NONE;
     size_t i;
     json_t *d;
-    if (!c->r->impact_from_deploy)
-        return AM_TIME_NONE;
-    json_array_foreach(c->suspects, i, d)
-    {
-        const char *at = json_string_value(json_object_get(d, "at"));
-        int64_t t;
-        if (at && am_time_parse(at, strlen(at), &t, NULL, 0) == 0 && t < c->started &&
-            (best == AM_TIME_NONE || t < best))
-            best = t;
-    }
+    *from = NULL;
+    if (c->r->impact_from_deploy)
+        json_array_foreach(c->suspects, i, d)
+        {
+            const char *at = json_string_value(json_object_get(d, "at"));
+            int64_t t;
+            if (at && am_time_parse(at, strlen(at), &t, NULL, 0) == 0 && t < c->started &&
+                (best == AM_TIME_NONE || t < best))
+                best = t, *from = "deploy";
+        }
+    int64_t pend = c->r->pending > 0 ? add_sat(c->started, -c->r->pending) : AM_TIME_NONE;
+    if (pend != AM_TIME_NONE && (best == AM_TIME_NONE || pend < best))
+        best = pend, *from = "pending";
     return best;
 }
 
@@ -2130,7 +2135,10 @@ static int relink(corr_engine_t *e, const char *id)
     sqlite3_bind_text(s, 5, sj, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 6, dj, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 7, basis, -1, SQLITE_STATIC);
-    bind_time(s, 8, impact_start(&c));
+    const char *impact_from;
+    bind_time(s, 8, impact_start(&c, &impact_from));
+    if (impact_from)
+        sqlite3_bind_text(s, 13, impact_from, -1, SQLITE_STATIC);
     if (c.ack_at != AM_TIME_NONE)
         sqlite3_bind_text(s, 9, "ack", -1, SQLITE_STATIC);
     else if (c.deploy_ack_at != AM_TIME_NONE)

@@ -21,7 +21,8 @@
     "SELECT id, rule, gkey, status, services, COALESCE(impact_start, started_at), detected_at, "   \
     "acknowledged_at, mitigated_at, resolved_at, alerts, users_impacted, lead, suspects, during, " \
     "flapping, (SELECT json_group_array(alias) FROM (SELECT alias FROM incident_aliases a "        \
-    "WHERE a.incident = i.id ORDER BY alias)), impact_start IS NOT NULL, ack_kind, end_inferred, " \
+    "WHERE a.incident = i.id ORDER BY alias)), CASE WHEN impact_start IS NULL THEN NULL "          \
+    "ELSE COALESCE(impact_from, 'deploy') END, ack_kind, end_inferred, "                           \
     "truncated FROM incidents i "
 
 static json_t *parsed(sqlite3_stmt *s, int col)
@@ -58,8 +59,8 @@ static json_t *row(sqlite3_stmt *s)
     json_object_set_new(o, "status", json_string((const char *)sqlite3_column_text(s, 3)));
     json_object_set_new(o, "services", parsed(s, 4));
     json_object_set_new(o, "started_at", time_or_null(s, 5));
-    json_object_set_new(o, "started_from",
-                        json_string(sqlite3_column_int(s, 17) ? "deploy" : "alert"));
+    const char *from = (const char *)sqlite3_column_text(s, 17);
+    json_object_set_new(o, "started_from", json_string(from ? from : "alert"));
     json_object_set_new(o, "detected_at", time_or_null(s, 6));
     json_object_set_new(o, "acknowledged_at", time_or_null(s, 7));
     const char *ack_kind = (const char *)sqlite3_column_text(s, 18);

@@ -5,7 +5,7 @@
  * node's line and column) and then walked with a key table per mapping,
  * so every unknown key, wrong type and bad value is reported at its place.
  * Defaults: gap 30m, quiet 10m, deploys.before 2h, deploys.during true,
- * group_by [] (one incident stream per rule), continue false.
+ * group_by [] (one incident stream per rule), pending 0, continue false.
  *
  * The text first passes am_yaml_check (size, depth, aliases), and every
  * list in a rule holds at most CORR_RULE_LIST_MAX entries: an alias makes
@@ -308,14 +308,18 @@ static int load_rule(loader_t *ld, const yaml_node_t *map, corr_rule_t *r)
             rc = load_impact(ld, vn, r);
         else if (strcmp(key, "impact_start") == 0)
             rc = get_impact_start(ld, vn, r);
-        else if (strcmp(key, "silences") == 0)
+        else if (strcmp(key, "pending") == 0) {
+            rc = get_duration(ld, vn, "pending", &r->pending);
+            if (rc == 0 && r->pending > 7 * 24 * 3600000LL)
+                rc = at(ld, vn, "pending: over 7d (the alerts' `for:`, a few minutes)");
+        } else if (strcmp(key, "silences") == 0)
             rc = get_silences(ld, vn, r);
         else if (strcmp(key, "continue") == 0)
             rc = get_bool(ld, vn, "continue", &r->cont);
         else
             return at(ld, kn,
                       "unknown key '%s' (known: name, description, match, group_by, gap, quiet, "
-                      "deploys, impact, impact_start, silences, continue)",
+                      "deploys, impact, impact_start, pending, silences, continue)",
                       key);
         if (rc != 0)
             return -1;

@@ -32,6 +32,7 @@ typedef struct corr_rule {
     corr_matcher_t **ack_match; /* deploys.acknowledge: [...]: who counts as a human */
     size_t nack_match;
     bool impact_from_deploy; /* impact_start: deploy */
+    int64_t pending;         /* pending: the alerts' `for:`, taken off their start (ms) */
     bool silence_ack;        /* silences: acknowledge */
     corr_users_from_t users_from;
     char *users_name;

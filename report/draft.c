@@ -338,7 +338,11 @@ json_t *report_duration_json(int64_t ms)
 const char *report_start_note(const json_t *summary)
 {
     const char *from = report_str(summary, "started_from");
-    return from && strcmp(from, "deploy") == 0 ? "the first suspect deploy" : NULL;
+    if (from && strcmp(from, "deploy") == 0)
+        return "the first suspect deploy";
+    if (from && strcmp(from, "pending") == 0)
+        return "the first alert's start less the rule's pending (Prometheus `for:`)";
+    return NULL;
 }
 
 const char *report_ack_note(const json_t *summary)

@@ -754,9 +754,12 @@ json_t *report_timeline_build(const json_t *incident, const json_t *alerts,
         add_alert_lines(&es, a);
         by_alert |= report_json_time(json_object_get(a, "first_firing")) == started;
     }
+    const char *from = json_string_value(json_object_get(incident, "started_from"));
     add(&es, started, RANK_IMPACT, "impact_start", "Impact starts",
         by_alert ? "earliest alert start, monitoring clock"
-                 : "incident record: the rule's impact start",
+        : from && strcmp(from, "pending") == 0
+            ? "incident record: earliest alert start less the rule's pending (Prometheus for:)"
+            : "incident record: the rule's impact start",
         NULL);
     detection_source(&src, alerts, detected);
     add(&es, detected, RANK_DETECTION, "detection",

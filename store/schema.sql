@@ -148,7 +148,7 @@ CREATE TABLE "incidents" (
   link_users INTEGER,             -- ... from linked acks and notes
   same_values TEXT NOT NULL DEFAULT '[]',  -- the alerts' values of deploys.same labels
   link_basis TEXT,                -- what links were computed against
-  impact_start INTEGER,           -- impact_start: deploy moved the start here
+  impact_start INTEGER,           -- impact_start: deploy or pending moved the start here
   ack_kind TEXT,                  -- what acknowledged: ack, deploy, NULL
   end_inferred INTEGER,           -- 1 when the mitigation rests on an inferred end
   truncated INTEGER,              -- alerts its notifications left out (truncatedAlerts)
@@ -156,8 +156,10 @@ CREATE TABLE "incidents" (
                                   -- events are joined against
   person_resolved_at INTEGER,     -- a person's resolve of its PagerDuty page; resolved_at
                                   -- when at or after mitigated_at
-  lead_by TEXT                    -- where lead comes from: ack (the first acknowledger),
+  lead_by TEXT,                   -- where lead comes from: ack (the first acknowledger),
                                   -- reassign (PagerDuty's latest assignee), NULL
+  impact_from TEXT                -- what set impact_start: deploy (a suspect), pending
+                                  -- (the rule's pending), NULL when it is unset
 );
 CREATE INDEX incidents_by_key ON incidents (rule, gkey, started_at);
 CREATE INDEX incidents_by_rule ON incidents (rule, started_at);

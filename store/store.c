@@ -175,7 +175,9 @@ static const char *const migrations[] = {
     "ALTER TABLE incidents ADD COLUMN span_end INTEGER;"
     "UPDATE incidents SET span_end = resolved_at;"
     "ALTER TABLE incidents ADD COLUMN person_resolved_at INTEGER;"
-    "ALTER TABLE incidents ADD COLUMN lead_by TEXT;",
+    "ALTER TABLE incidents ADD COLUMN lead_by TEXT;"
+    "ALTER TABLE incidents ADD COLUMN impact_from TEXT;"
+    "UPDATE incidents SET impact_from = 'deploy' WHERE impact_start IS NOT NULL;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(NMIGRATIONS == STORE_SCHEMA_VERSION,

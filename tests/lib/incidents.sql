@@ -8,7 +8,7 @@ SELECT i.id, i.num, i.rule, i.gkey, i.status, i.started_at, i.detected_at, i.ack
        i.mitigated_at, i.resolved_at, i.alerts, i.users_impacted, i.lead, i.services,
        i.suspects, i.during, i.flapping, i.alert_users, i.link_users, i.same_values,
        i.link_basis, i.impact_start, i.ack_kind, i.end_inferred, i.truncated, i.span_end,
-       i.person_resolved_at, i.lead_by,
+       i.person_resolved_at, i.lead_by, i.impact_from,
        (SELECT group_concat(role || ':' || event, ',')
           FROM (SELECT role, event FROM incident_events e WHERE e.incident = i.id
                 ORDER BY role, event))

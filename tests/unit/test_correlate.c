@@ -441,6 +441,58 @@ static void test_acks(void **state)
     h_close(&h);
 }
 
+/* pending: the alerts' `for:` pulls the impact start back by that much,
+ * unless a suspect deploy (impact_start: deploy) is earlier still; the
+ * incident's id, grouping and span stay on the alerts' own start. */
+static void test_pending(void **state)
+{
+    (void)state;
+    static const char *const rules = "version: 1\nrules:\n  - name: r\n"
+                                     "    match: ['severity=\"page\"']\n    group_by: [cluster]\n"
+                                     "    pending: 5m\n    impact_start: deploy\n";
+    harness_t h;
+    h_open(&h, ":memory:", rules, 1, 0);
+    feed_free(&h, alert("A", 10, 20, PAGE));
+    json_t *arr = h_incidents(&h);
+    const json_t *o = json_array_get(arr, 0);
+    assert_string_equal(str(o, "started_at"), T(5));
+    assert_string_equal(str(o, "started_from"), "pending");
+    char *id = strdup(str(o, "id"));
+    json_decref(arr);
+    /* a suspect deploy 2 minutes before the alert: pending's 5 is earlier */
+    char buf[256];
+    snprintf(buf, sizeof buf,
+             "{\"kind\":\"deploy\",\"name\":\"x\",\"at\":\"%s\",\"labels\":{\"cluster\":"
+             "\"c1\"}}",
+             T(8));
+    h_feed(&h, buf);
+    arr = h_incidents(&h);
+    assert_string_equal(str(json_array_get(arr, 0), "started_at"), T(5));
+    json_decref(arr);
+    /* one 20 minutes before: the deploy */
+    snprintf(buf, sizeof buf,
+             "{\"kind\":\"deploy\",\"name\":\"y\",\"at\":\"%s\",\"labels\":{\"cluster\":"
+             "\"c1\"}}",
+             T(-10));
+    h_feed(&h, buf);
+    arr = h_incidents(&h);
+    o = json_array_get(arr, 0);
+    assert_string_equal(str(o, "started_at"), T(-10));
+    assert_string_equal(str(o, "started_from"), "deploy");
+    assert_string_equal(str(o, "id"), id); /* the id is the alerts' */
+    json_decref(arr);
+    free(id);
+    h_close(&h);
+    /* refused: over 7d, not a duration */
+    char err[256];
+    const char *bad = "version: 1\nrules:\n  - name: r\n    match: []\n    pending: 8d\n";
+    assert_null(corr_rules_load_string(bad, strlen(bad), "r.yaml", err, sizeof err));
+    assert_non_null(strstr(err, "pending: over 7d"));
+    bad = "version: 1\nrules:\n  - name: r\n    match: []\n    pending: soon\n";
+    assert_null(corr_rules_load_string(bad, strlen(bad), "r.yaml", err, sizeof err));
+    assert_non_null(strstr(err, "pending:"));
+}
+
 /* impact_start: deploy pulls the start back to the earliest suspect;
  * deploys.acknowledge makes the first human deploy after detection the
  * acknowledgement when no ack exists, and an ack still wins over it. The
@@ -1229,6 +1281,7 @@ int main(void)
         cmocka_unit_test(test_late_deploys_and_same),
         cmocka_unit_test(test_acks),
         cmocka_unit_test(test_deploy_ack_and_impact_start),
+        cmocka_unit_test(test_pending),
         cmocka_unit_test(test_identity_ack_and_users),
         cmocka_unit_test(test_continue),
         cmocka_unit_test(test_outbox),
