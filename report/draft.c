@@ -613,6 +613,10 @@ report_draft_t *report_draft_create(store_t *st, const char *id, const report_op
                         now == AM_TIME_NONE ? json_null() : json_string(am_time_format(now, asof)));
     json_object_set_new(d->model, "links",
                         opts && opts->no_links ? json_array() : report_draft_links(ev, n));
+    char *facts = report_facts(d->model, no_names);
+    json_object_set_new(json_object_get(d->model, "summary"), "facts",
+                        facts ? json_string(facts) : json_null());
+    free(facts);
     free_linked(ev, n);
     json_decref(alerts);
     json_decref(inc);

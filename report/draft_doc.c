@@ -259,9 +259,21 @@ void report_doc_summary(const report_doc_style_t *st, const report_draft_t *d, a
     }
     am_buf_puts(b, st->kv_close);
     am_buf_puts(b, st->table_close);
+    const char *facts = report_str(s, "facts");
+    if (facts) {
+        am_buf_puts(b, st->p_open);
+        am_buf_puts(b, st->strong_open);
+        am_buf_puts(b, "What the record shows:");
+        am_buf_puts(b, st->strong_close);
+        am_buf_putc(b, ' ');
+        esc(st, b, facts);
+        am_buf_puts(b, st->p_close);
+    }
     prompt_para(st, b, "",
-                " In a few sentences: what happened, who was affected, and how it was brought "
-                "back.");
+                facts ? " Correct the above where it is wrong, then say why it happened, who was "
+                        "affected and how, and how it was brought back."
+                      : " In a few sentences: what happened, who was affected, and how it was "
+                        "brought back.");
 }
 
 void report_doc_timeline(const report_doc_style_t *st, const report_draft_t *d, am_buf_t *b)

@@ -58,6 +58,13 @@ const char *report_secs(const json_t *v, char out[REPORT_DURATION_STRLEN]);
 const char *report_start_note(const json_t *summary);
 const char *report_ack_note(const json_t *summary);
 
+/* The summary's facts as one paragraph of plain text (draft_facts.c) from
+ * the draft model's summary, key, impact and suspects: what alerted where,
+ * when and how long, users, detection and acknowledgement, the first
+ * suspect as a hypothesis; people's names left out with no_names. NULL
+ * when the incident has no start. Caller frees. */
+char *report_facts(const json_t *model, bool no_names);
+
 /* How a format marks up the sections draft_doc.c writes for both
  * Markdown and HTML: the escape for values from events, and the strings
  * around headings, paragraphs, lists and tables. */

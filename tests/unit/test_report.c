@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "corr_util.h"
+#include "report/draft_int.h"
 #include "report/draft.h"
 #include "report/drafts.h"
 #include "report/status.h"
@@ -979,6 +980,50 @@ static void test_large_timeline(void **state)
     h_close(&h);
 }
 
+/* The summary's facts: what alerted where and when, users, detection,
+ * acknowledgement and the suspect as a hypothesis; names withheld with
+ * no_names; an open incident still alerting; a deploy as the response. */
+static void test_facts(void **state)
+{
+    (void)state;
+    json_t *m = json_pack(
+        "{s:{s:s,s:s},s:{s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:s},s:[{s:s,s:s,s:i},{s:s,s:s,s:i},"
+        "{s:s,s:s,s:i},{s:s,s:s,s:i}],s:{s:[{s:s,s:s,s:s}]}}",
+        "key", "cluster", "eu-1", "env", "prod", "summary", "started_at", "2024-06-18T14:28:00Z",
+        "detected_at", "2024-06-18T14:30:05Z", "acknowledged_at", "2024-06-18T14:35:10Z",
+        "mitigated_at", "2024-06-19T01:30:00Z", "users_impacted", 10000, "acknowledged_by", "ack",
+        "lead", "Jane Doe", "started_from", "alert", "impact", "alert", "DBDown", "service", "db",
+        "alerts", 3, "alert", "Slow", "service", "db", "alerts", 1, "alert", "Errors", "service",
+        "web", "alerts", 2, "alert", "Disk", "service", "db", "alerts", 4, "root_cause", "suspects",
+        "name", "db-config", "version", "v1", "at", "2024-06-18T14:05:00Z");
+    char *f = report_facts(m, false);
+    assert_string_equal(
+        f, "DBDown x3 (db), Slow (db), Errors x2 (web) and 4 more alerts in cluster eu-1, env prod "
+           "alerted from 14:28 UTC until 2024-06-19 01:30 UTC (11h2m), with 10000 users impacted. "
+           "The first notification reached aftermath at 14:30 UTC, 2m5s after impact start; Jane "
+           "Doe acknowledged it at 14:35 UTC, 5m5s after detection. A possible cause, to confirm "
+           "or rule out: the deploy of db-config v1 at 14:05 UTC, 23m before impact start.");
+    free(f);
+    f = report_facts(m, true);
+    assert_null(strstr(f, "Jane"));
+    assert_non_null(strstr(f, "it was acknowledged at 14:35 UTC"));
+    free(f);
+    json_t *s = json_object_get(m, "summary");
+    json_object_set_new(s, "mitigated_at", json_null());
+    json_object_set_new(s, "acknowledged_by", json_string("deploy"));
+    json_object_set_new(s, "detected_at", json_null());
+    json_object_set_new(s, "started_from", json_string("pending"));
+    f = report_facts(m, false);
+    assert_non_null(strstr(f, "alerted from 14:28 UTC and are still alerting"));
+    assert_non_null(strstr(f, "includes the alert rules' pending period"));
+    assert_non_null(strstr(f, "When it was detected is not recorded"));
+    assert_non_null(strstr(f, "nobody acknowledged it, a deploy at 14:35 UTC"));
+    free(f);
+    json_object_set_new(s, "started_at", json_null());
+    assert_null(report_facts(m, false));
+    json_decref(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -999,6 +1044,7 @@ int main(void)
         cmocka_unit_test(test_no_group_by),
         cmocka_unit_test(test_summary),
         cmocka_unit_test(test_large_timeline),
+        cmocka_unit_test(test_facts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
