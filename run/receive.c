@@ -7,9 +7,12 @@
  * it made (run_receive_send_fn, ingest/acked.h in the daemon), so a 2xx
  * means Kafka holds the body. The body is validated by decoding it with
  * the source's format (the same decoder the consumer runs), so a sender
- * that posts what aftermath cannot read learns it at once (400) instead of
- * filling the rejected table later; what is produced is the body as
- * received, byte for byte.
+ * that posts what aftermath cannot read learns it at once (400); what is
+ * produced is the body as received, byte for byte. A body that does not
+ * decode, from a sender that passed every other check, is still produced
+ * (header aftermath-refused: the reason), so that the consumer keeps it in
+ * the rejected table like every bad input, with its own reason; the answer
+ * stays 400 whether or not Kafka took it.
  *
  * Credentials are read once, at start, from files; they are compared in
  * constant time (a loop over the whole value, no early exit) and never
@@ -410,24 +413,27 @@ void run_receive_handle(run_receive_t *r, const run_receive_request_t *req, run_
     char why[768] = "";
     int rc = ingest_decode_record(r->dec, &rec, s->cfg->format, &events, why, sizeof why);
     am_event_list_free(&events);
-    if (rc != 0) {
-        answer(r, s, O_MALFORMED, req, a, 400, "not a %s payload: %s", s->cfg->format, why);
-        free(hjson);
-        kept_free(&k);
-        return;
-    }
+    bool refused = rc != 0;
     json_t *root = json_loadb(req->body, req->len, 0, NULL);
     char *key = record_key(&k, root);
     json_decref(root);
-    ingest_header_t hdrs[64];
+    ingest_header_t hdrs[65];
     for (size_t i = 0; i < k.n; i++)
         hdrs[i] = (ingest_header_t){k.name[i], k.value[i]};
+    size_t nh = k.n;
+    if (refused)
+        hdrs[nh++] = (ingest_header_t){"aftermath-refused", why};
     char err[512] = "";
-    rc = r->send(r->opaque, s->cfg->topic, key, req->body, req->len, am_wall_ms(), hdrs, k.n, err,
+    rc = r->send(r->opaque, s->cfg->topic, key, req->body, req->len, am_wall_ms(), hdrs, nh, err,
                  sizeof err);
     free(key);
     free(hjson);
     kept_free(&k);
+    if (refused) {
+        answer(r, s, O_MALFORMED, req, a, 400, "not a %s payload: %s%s", s->cfg->format, why,
+               rc == INGEST_ACKED_OK ? " (kept in aftermath's rejected records)" : "");
+        return;
+    }
     if (rc == INGEST_ACKED_OK) {
         a->status = 202;
         snprintf(a->message, sizeof a->message, "accepted");

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Integration: the webhook receiver (issue 19) against the real broker.
 #  1. every refusal over real HTTP (401 with a challenge, bad GitHub
-#     signature, 404, 405, 413, 415, 400), counted in /metrics;
+#     signature, 404, 405, 413, 415, 400), counted in /metrics; the body
+#     refused with 400 is kept and ends in the consumer's rejected table;
 #  2. 300 generic notes posted while the broker is stopped for a while:
 #     503 with Retry-After during the outage, every note acknowledged in
 #     the end, and each stored exactly once (the sender's retries after a
@@ -96,7 +97,12 @@ done | head -3)
 records=$(sqlite3 "$WORK/rx.db" "SELECT count(*) FROM records")
 [ "$(sqlite3 "$WORK/rx.db" "SELECT count(*) FROM events WHERE kind = 'deploy'")" = 1 ] ||
   fail "the signed GitHub deploy is not stored once"
-[ "$(sqlite3 "$WORK/rx.db" "SELECT count(*) FROM rejected")" = 0 ] || fail "records rejected"
+# The one body refused with 400 (not a generic event) was kept, and the
+# consumer holds it as rejected, with the decoder's reason.
+[ "$(sqlite3 "$WORK/rx.db" "SELECT count(*) FROM rejected")" = 1 ] || fail "rejected: not only the refused body"
+[ "$(sqlite3 "$WORK/rx.db" "SELECT CAST(raw AS TEXT) FROM rejected")" = '{"kind": "nonsense"}' ] ||
+  fail "the refused body is not the rejected record"
+sqlite3 "$WORK/rx.db" "SELECT reason FROM rejected" | grep -q "kind" || fail "the rejected record's reason does not name the field"
 
 # No credential in a record or a log.
 kcat -C -b "$B" -t "$topic" -J -e -q >"$WORK/topic.json"

@@ -350,9 +350,15 @@ static void test_refusals(void **state)
     assert_int_equal(post(rx, "/webhook/alertmanager", &json, "{\"alerts\":[", &a), 400);
     assert_int_equal(post(rx, "/webhook/alertmanager", &json, gh_body, &a), 400);
     assert_non_null(strstr(a.message, "not a alertmanager payload"));
+    assert_non_null(strstr(a.message, "kept in aftermath's rejected records"));
     assert_int_equal(run_receive_count(rx, "alertmanager", "malformed"), 3);
     assert_int_equal(run_receive_count(rx, "alertmanager", "bad_content_type"), 1);
-    assert_int_equal(sent.n, 0);
+    /* the two bodies that did not decode are kept (the consumer stores
+     * them as rejected), marked with the reason; the empty one is not */
+    assert_int_equal(sent.n, 2);
+    assert_string_equal(sent.value.p, gh_body);
+    assert_non_null(strstr(sent.headers.p, "aftermath-refused="));
+    sent.n = 0;
 
     sent.answer = INGEST_ACKED_UNAVAILABLE;
     assert_int_equal(post(rx, "/webhook/alertmanager", &json, am_body, &a), 503);
