@@ -459,6 +459,23 @@ corr_rules_t *corr_rules_load_string(const char *text, size_t len, const char *n
                 goto init_error;
             }
     }
+    /* A second document would be silently ignored: refuse it, as the
+     * config does. */
+    yaml_document_t extra;
+    if (yaml_parser_load(&parser, &extra)) {
+        const yaml_node_t *more = yaml_document_get_root_node(&extra);
+        size_t line = more ? more->start_mark.line + 1 : 0;
+        yaml_document_delete(&extra);
+        if (more) {
+            am_errf(err, errlen, "%s:%zu: a second YAML document (one rules file holds one)", name,
+                    line);
+            goto init_error;
+        }
+    } else {
+        am_errf(err, errlen, "%s:%zu:%zu: %s", name, parser.problem_mark.line + 1,
+                parser.problem_mark.column + 1, parser.problem ? parser.problem : "YAML error");
+        goto init_error;
+    }
     uint64_t h = AM_FNV64_INIT;
     digest_node(&ld, root, &h);
     snprintf(rules->digest, sizeof rules->digest, "%016" PRIx64, h);

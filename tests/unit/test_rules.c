@@ -250,6 +250,22 @@ static void test_default_and_digest(void **state)
     assert_non_null(strstr(err, "/nonexistent/rules.yaml"));
 }
 
+/* A second YAML document is refused with its line, not ignored; a
+ * document end marker alone is fine. */
+static void test_second_document(void **state)
+{
+    (void)state;
+    char err[512];
+    const char *two = "version: 1\nrules:\n  - name: a\n    match: []\n---\nversion: 1\n"
+                      "rules:\n  - name: b\n    match: []\n";
+    assert_null(corr_rules_load_string(two, strlen(two), "two.yaml", err, sizeof err));
+    assert_string_equal(err, "two.yaml:6: a second YAML document (one rules file holds one)");
+    const char *ended = "version: 1\nrules:\n  - name: a\n    match: []\n...\n";
+    corr_rules_t *r = corr_rules_load_string(ended, strlen(ended), "one.yaml", err, sizeof err);
+    assert_non_null(r);
+    corr_rules_destroy(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -260,6 +276,7 @@ int main(void)
         cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_rule_list_limit),
         cmocka_unit_test(test_default_and_digest),
+        cmocka_unit_test(test_second_document),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
