@@ -27,6 +27,7 @@
  * processed early.
  */
 #include "correlate/engine.h"
+#include "correlate/people.h"
 #include "store/queries.h"
 #include "correlate/route.h"
 #include "common/buf.h"
@@ -652,6 +653,8 @@ int corr_engine_add(corr_engine_t *e, const am_event_t *ev, char *err, size_t er
     int64_t latest = latest_time(ev);
     if (e->pruned_before != AM_TIME_NONE && latest != AM_TIME_NONE && latest < e->pruned_before)
         return 0; /* before the prune horizon: stored, but that history is frozen */
+    if (ev->kind == AM_KIND_CORRECTION || ev->kind == AM_KIND_ACTION)
+        return 0; /* the people's record: corr_people_refresh at each flush */
     if (ev->kind != AM_KIND_ALERT) {
         am_event_copy(am_event_list_push(&e->pending), ev);
     } else {
@@ -1913,6 +1916,12 @@ done:
     return rc;
 }
 
+/* An incident whose corrections or action items changed is a change. */
+static int people_changed(void *arg, const char *id)
+{
+    return mark_changed(arg, id);
+}
+
 int corr_engine_flush(corr_engine_t *e, char *err, size_t errlen)
 {
     e->err = err;
@@ -1961,7 +1970,7 @@ int corr_engine_flush(corr_engine_t *e, char *err, size_t errlen)
     e->horizon_read = false;
     am_strset_clear(&e->seen_topics);
     am_strset_clear(&e->clock_topics);
-    return 0;
+    return corr_people_refresh(e->st, people_changed, e, err, errlen);
 }
 
 size_t corr_engine_changed_count(const corr_engine_t *e)

@@ -32,5 +32,5 @@ const char store_sql_prune_records[] =
 const char store_sql_prune_rejected[] = "DELETE FROM rejected WHERE rejected_at < ?1";
 
 const char store_sql_latest_event_time[] =
-    "SELECT max(t) FROM (SELECT max(starts_at) AS t FROM events UNION ALL SELECT max(ends_at) FROM"
-    " events UNION ALL SELECT max(observed_at) FROM events)";
+    "SELECT max(max(starts_at), COALESCE(max(ends_at), 0), COALESCE(max(observed_at), 0)) FROM"
+    " events WHERE kind NOT IN ('correction', 'action')";

@@ -1,0 +1,32 @@
+/*
+ * people.h - the people's record over the derived incidents: corrections
+ * in effect, action items, and people's events that attach nowhere
+ * (DESIGN.md "People's corrections and follow-ups"; tables
+ * incident_overlay, action_items and people_unattached).
+ */
+#ifndef CORR_PEOPLE_H
+#define CORR_PEOPLE_H
+
+#include <stddef.h>
+
+#include "store/store.h"
+
+/* Called with each incident whose people's record changed; non-zero
+ * stops the refresh and is returned. */
+typedef int (*corr_people_changed_fn)(void *ctx, const char *incident);
+
+/* Recomputes the whole people's record from the stored correction and
+ * action events against the incidents as they now are, inside the open
+ * transaction (the correlator calls it at the end of every flush, so it
+ * commits with the incidents). The result is a function of the stored
+ * events and incidents only: per field the latest event by (at, event id)
+ * wins, whatever the order they arrived in, and running it twice changes
+ * nothing. Each event attaches to the incident it names, else to the
+ * incident that id is now an alias of, else (a correction with `about`)
+ * to the incident holding most of its alerts, nearest its start; else it
+ * is kept as unattached. changed may be NULL. With no people's events
+ * and an empty record it only runs one query. Returns 0, or -1 with err. */
+int corr_people_refresh(store_t *st, corr_people_changed_fn changed, void *ctx, char *err,
+                        size_t errlen);
+
+#endif
