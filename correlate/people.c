@@ -397,6 +397,21 @@ static int write_unattached(people_t *p)
     return rc;
 }
 
+/* Queues incident in the outbox, for a caller without an engine. */
+static int queue(void *arg, const char *incident)
+{
+    people_t *p = arg;
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(p->db, "INSERT OR IGNORE INTO outbox (incident) VALUES (?1)", -1,
+                                &s, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(s, 1, incident, -1, SQLITE_STATIC);
+        rc = sqlite3_step(s);
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : db_fail(p, "queueing an incident change");
+}
+
 static int any(people_t *p, int *yes)
 {
     sqlite3_stmt *s = NULL;
@@ -445,8 +460,12 @@ int corr_people_refresh(store_t *st, corr_people_changed_fn changed, void *ctx, 
         !(after = signatures(&p)))
         goto done;
     rc = 0;
+    if (!changed) {
+        changed = queue;
+        ctx = &p;
+    }
     /* Every incident whose signature differs, on either side. */
-    for (int side = 0; side < 2 && rc == 0 && changed; side++) {
+    for (int side = 0; side < 2 && rc == 0; side++) {
         json_t *a = side ? after : before, *b = side ? before : after;
         const char *id;
         json_t *sig;

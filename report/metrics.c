@@ -125,6 +125,7 @@ typedef struct incident {
     char *rule;
     json_t *gkey;     /* owned object */
     json_t *services; /* owned array */
+    char *severity;   /* a person's correction, or NULL */
     int64_t started;
     int64_t d[REPORT_METRICS_NMEASURES];
 } incident_t;
@@ -159,6 +160,7 @@ struct report_metrics {
     service_cf_t *cf;
     size_t ncf, capcf;
     size_t deploys, failed;
+    bool confirmed_basis; /* failed: confirmed suspects (a verdict was given) */
 };
 
 /* NULL sorts after every name. */
@@ -232,6 +234,7 @@ void report_metrics_destroy(report_metrics_t *m)
     for (size_t i = 0; i < m->ninc; i++) {
         free(m->inc[i].id);
         free(m->inc[i].rule);
+        free(m->inc[i].severity);
         json_decref(m->inc[i].gkey);
         json_decref(m->inc[i].services);
     }
@@ -282,6 +285,7 @@ static int load_incidents(report_metrics_t *m, sqlite3_stmt *s)
         in->rule = am_xstrdup((const char *)sqlite3_column_text(s, 1));
         in->gkey = col_json(s, 2);
         in->services = col_json(s, 3);
+        in->severity = am_xstrdup((const char *)sqlite3_column_text(s, 9));
         int64_t started = col_time(s, 4), detected = col_time(s, 5), acked = col_time(s, 6),
                 mitigated = col_time(s, 7), resolved = col_time(s, 8);
         in->started = started;
@@ -315,6 +319,8 @@ static int place_by_label(grouping_t *gs, const incident_t *in, size_t i, const 
                           sqlite3_stmt *labels)
 {
     const char *v = json_string_value(json_object_get(in->gkey, label));
+    if (in->severity && strcmp(label, "severity") == 0)
+        v = in->severity; /* a person's correction */
     if (v) {
         group_add(grouping_get(gs, v), i);
         return 0;
@@ -377,6 +383,7 @@ static int load_deploys(report_metrics_t *m, sqlite3_stmt *s)
         c->failed += (size_t)sqlite3_column_int64(s, 2);
         m->deploys += (size_t)sqlite3_column_int64(s, 1);
         m->failed += (size_t)sqlite3_column_int64(s, 2);
+        m->confirmed_basis = sqlite3_column_int(s, 3) != 0;
     }
     return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -511,6 +518,8 @@ json_t *report_metrics_json(const report_metrics_t *m)
     json_object_set_new(cf, "deploys", json_integer((json_int_t)m->deploys));
     json_object_set_new(cf, "failed", json_integer((json_int_t)m->failed));
     json_object_set_new(cf, "rate", rate_json(m->failed, m->deploys));
+    json_object_set_new(cf, "basis",
+                        json_string(m->confirmed_basis ? "confirmed_suspects" : "suspects"));
     json_object_set_new(cf, "median_time_to_restore_s",
                         seconds_json(m->overall.s[REPORT_METRICS_RESOLVE].p50));
     json_t *svcs = json_array();
@@ -624,9 +633,15 @@ void report_metrics_table(const report_metrics_t *m, am_buf_t *out)
     free_bufs(names, ng);
     free(raw);
 
-    am_buf_puts(out, "\nChange failure rate: deploys of the period linked to an incident as a\n"
-                     "suspect / all deploys of the period; time to restore: p50 of time to\n"
-                     "resolve of the service's incidents.\n\n");
+    am_buf_puts(out,
+                m->confirmed_basis
+                    ? "\nChange failure rate: deploys of the period a person confirmed as an\n"
+                      "incident's suspect / all deploys of the period (a suspect of the\n"
+                      "period has a verdict, so confirmed suspects are the basis); time to\n"
+                      "restore: p50 of time to resolve of the service's incidents.\n\n"
+                    : "\nChange failure rate: deploys of the period linked to an incident as a\n"
+                      "suspect / all deploys of the period; time to restore: p50 of time to\n"
+                      "resolve of the service's incidents.\n\n");
     names = am_xcalloc(m->ncf + 1, sizeof *names);
     raw = am_xcalloc(m->ncf + 1, sizeof *raw);
     for (size_t i = 0; i < m->ncf; i++)
@@ -915,8 +930,14 @@ void report_metrics_html(const report_metrics_t *m, am_buf_t *out)
                      "Monday 00:00 UTC); above each bar its count and its p50 time to "
                      "detect.</p>\n");
     html_trend(m, out);
-    am_buf_puts(out, "<h2>Change failure rate</h2>\n<p>Deploys of the period linked to an "
-                     "incident as a suspect / all deploys of the period. Median time to "
+    am_buf_puts(out, m->confirmed_basis ? "<h2>Change failure rate</h2>\n<p>Deploys of the period "
+                                          "a person confirmed as an incident's suspect (a suspect "
+                                          "of the period has a verdict) / all deploys of the "
+                                          "period."
+                                        : "<h2>Change failure rate</h2>\n<p>Deploys of the period "
+                                          "linked to an incident as a suspect / all deploys of "
+                                          "the period.");
+    am_buf_puts(out, " Median time to "
                      "restore: p50 of time to resolve.</p>\n<table>\n<tr><th>service</th>"
                      "<th>deploys</th><th>failed</th><th>rate</th><th>incidents</th>"
                      "<th>median time to restore</th></tr>\n");
