@@ -33,6 +33,8 @@ typedef struct people {
     json_t *fields;     /* incident -> {field -> {value, actor, at, reason, event}} */
     json_t *actions;    /* incident -> {item -> {...}} */
     json_t *unattached; /* [[event, kind, incident, at, actor]] */
+    json_t *learned;    /* named id -> incident, learned from the `about` of a correction */
+    am_event_list_t events;
     sqlite3_stmt *by_id, *by_alias, *by_about;
     char *err;
     size_t errlen;
@@ -102,6 +104,9 @@ static char *attach(people_t *p, const am_event_t *ev, const json_t *body, int *
         id = lookup(p, p->by_about, NULL, text, start, rc);
         free(text);
     }
+    const char *learned = json_string_value(json_object_get(p->learned, ev->name));
+    if (!id && *rc == 0 && learned)
+        id = am_xstrdup(learned);
     return id;
 }
 
@@ -191,10 +196,35 @@ static void apply_action(people_t *p, const char *incident, const am_event_t *ev
     json_object_set_new(a, "at", json_integer(ev->starts_at));
 }
 
-static int on_event(void *arg, int64_t seq, const am_event_t *ev)
+static int on_collect(void *arg, int64_t seq, const am_event_t *ev)
 {
     (void)seq;
     people_t *p = arg;
+    am_event_copy(am_event_list_push(&p->events), ev);
+    return 0;
+}
+
+/* What the `about` of a correction says its named id has become, so that
+ * the other events naming that id (corrections written without `about`,
+ * action items) follow it too; the first by (at, event id) teaches it. */
+static int learn(people_t *p, const am_event_t *ev)
+{
+    const char *text = am_labels_get(&ev->annotations, AM_ANNOTATION_BODY);
+    json_t *body = text ? json_loads(text, 0, NULL) : NULL;
+    int rc = 0;
+    if (body && ev->name && json_object_get(body, "about") &&
+        !json_object_get(p->learned, ev->name)) {
+        char *id = attach(p, ev, body, &rc);
+        if (id && strcmp(id, ev->name) != 0)
+            json_object_set_new(p->learned, ev->name, json_string(id));
+        free(id);
+    }
+    json_decref(body);
+    return rc;
+}
+
+static int on_event(people_t *p, const am_event_t *ev)
+{
     const char *text = am_labels_get(&ev->annotations, AM_ANNOTATION_BODY);
     json_t *body = text ? json_loads(text, 0, NULL) : NULL;
     if (!body || !ev->name)
@@ -434,6 +464,7 @@ int corr_people_refresh(store_t *st, corr_people_changed_fn changed, void *ctx, 
     p.fields = json_object();
     p.actions = json_object();
     p.unattached = json_array();
+    p.learned = json_object();
     rc = -1;
     if (!(before = signatures(&p)))
         goto done;
@@ -443,11 +474,17 @@ int corr_people_refresh(store_t *st, corr_people_changed_fn changed, void *ctx, 
         db_fail(&p, "preparing the people's record");
         goto done;
     }
-    if (store_events_between(st, AM_KIND_CORRECTION, AM_TIME_NONE, AM_TIME_NONE, on_event, &p, err,
-                             errlen) != 0 ||
-        store_events_between(st, AM_KIND_ACTION, AM_TIME_NONE, AM_TIME_NONE, on_event, &p, err,
+    if (store_events_between(st, AM_KIND_CORRECTION, AM_TIME_NONE, AM_TIME_NONE, on_collect, &p,
+                             err, errlen) != 0 ||
+        store_events_between(st, AM_KIND_ACTION, AM_TIME_NONE, AM_TIME_NONE, on_collect, &p, err,
                              errlen) != 0)
         goto done;
+    for (size_t i = 0; i < p.events.n; i++)
+        if (learn(&p, &p.events.v[i]) != 0)
+            goto done;
+    for (size_t i = 0; i < p.events.n; i++)
+        if (on_event(&p, &p.events.v[i]) != 0)
+            goto done;
     if (sqlite3_exec(p.db,
                      "DELETE FROM incident_overlay; DELETE FROM action_items;"
                      " DELETE FROM people_unattached;",
@@ -489,5 +526,7 @@ done:
     json_decref(p.fields);
     json_decref(p.actions);
     json_decref(p.unattached);
+    json_decref(p.learned);
+    am_event_list_free(&p.events);
     return rc;
 }

@@ -23,8 +23,9 @@ typedef int (*corr_people_changed_fn)(void *ctx, const char *incident);
  * wins, whatever the order they arrived in, and running it twice changes
  * nothing. Each event attaches to the incident it names, else to the
  * incident that id is now an alias of, else (a correction with `about`)
- * to the incident holding most of its alerts, nearest its start; else it
- * is kept as unattached. changed NULL: each changed incident is queued in
+ * to the incident holding most of its alerts, nearest its start, else to
+ * where another correction's `about` took the same id; else it is kept
+ * as unattached. changed NULL: each changed incident is queued in
  * the outbox (for a writer without an engine: aftermath correct). With no people's events
  * and an empty record it only runs one query. Returns 0, or -1 with err. */
 int corr_people_refresh(store_t *st, corr_people_changed_fn changed, void *ctx, char *err,

@@ -67,6 +67,9 @@ const char corr_sql_action_items[] =
     " FROM action_items a LEFT JOIN incident_overlay o ON o.incident = a.incident"
     " WHERE o.dismissed IS NULL ORDER BY due IS NULL, due, a.incident, item";
 
+const char corr_sql_people_unattached[] =
+    "SELECT event, kind, incident, at, actor FROM people_unattached ORDER BY at, event";
+
 const char corr_sql_figures_all[] =
     "SELECT rule, services, start, detected_at, acknowledged_at, mitigated_at, resolved_at, id"
     " FROM (" EFFECTIVE ") WHERE status = ?1 ORDER BY derived_start, id";

@@ -58,6 +58,10 @@ extern const char corr_sql_deploys_by_service[];
  * closed_at; by due time (none last), incident, item. */
 extern const char corr_sql_action_items[];
 
+/* -> the corrections and actions that attach to no incident (people.h):
+ * event id, kind, the incident id it names, at, actor; by time. */
+extern const char corr_sql_people_unattached[];
+
 /* ?1 status -> the incidents of that status with their figures: rule,
  * services, impact start, detected_at, acknowledged_at, mitigated_at,
  * resolved_at, id; by start. corr_sql_figures_one: ?2 one incident id. */
