@@ -67,6 +67,15 @@ const char corr_sql_action_items[] =
     " FROM action_items a LEFT JOIN incident_overlay o ON o.incident = a.incident"
     " WHERE o.dismissed IS NULL ORDER BY due IS NULL, due, a.incident, item";
 
+const char corr_sql_followups[] =
+    "SELECT a.status, a.due, a.opened_at, a.closed_at FROM action_items a JOIN (" EFFECTIVE ") i"
+    " ON i.id = a.incident WHERE (?1 IS NULL OR i.start >= ?1) AND (?2 IS NULL OR i.start < ?2)";
+
+const char corr_sql_corrected[] =
+    "SELECT count(*) FROM incident_overlay o JOIN incidents i ON i.id = o.incident"
+    " WHERE (?1 IS NULL OR COALESCE(o.started_at, i.impact_start, i.started_at) >= ?1)"
+    " AND (?2 IS NULL OR COALESCE(o.started_at, i.impact_start, i.started_at) < ?2)";
+
 const char corr_sql_people_unattached[] =
     "SELECT event, kind, incident, at, actor FROM people_unattached ORDER BY at, event";
 

@@ -58,6 +58,14 @@ extern const char corr_sql_deploys_by_service[];
  * closed_at; by due time (none last), incident, item. */
 extern const char corr_sql_action_items[];
 
+/* ?1, ?2 as corr_sql_incidents_between -> the action items of those
+ * incidents: status, due, opened_at, closed_at. */
+extern const char corr_sql_followups[];
+
+/* ?1, ?2 as corr_sql_incidents_between, dismissed ones included -> one
+ * row: how many incidents a person corrected. */
+extern const char corr_sql_corrected[];
+
 /* -> the corrections and actions that attach to no incident (people.h):
  * event id, kind, the incident id it names, at, actor; by time. */
 extern const char corr_sql_people_unattached[];

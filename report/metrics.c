@@ -22,6 +22,7 @@
 #include "correlate/queries.h"
 #include "report/escape.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -161,6 +162,7 @@ struct report_metrics {
     size_t ncf, capcf;
     size_t deploys, failed;
     bool confirmed_basis; /* failed: confirmed suspects (a verdict was given) */
+    report_followups_t follow;
 };
 
 /* NULL sorts after every name. */
@@ -388,6 +390,56 @@ static int load_deploys(report_metrics_t *m, sqlite3_stmt *s)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
+int report_metrics_followups(store_t *st, int64_t since, int64_t until, int64_t now,
+                             report_followups_t *out, char *err, size_t errlen)
+{
+    sqlite3 *db = store_db(st);
+    sqlite3_stmt *s = NULL;
+    int64_t *close = NULL;
+    size_t nclose = 0;
+    memset(out, 0, sizeof *out);
+    out->close_p50 = AM_TIME_NONE;
+    int rc = sqlite3_prepare_v2(db, corr_sql_followups, -1, &s, NULL);
+    if (rc == SQLITE_OK) {
+        bind_bound(s, 1, since);
+        bind_bound(s, 2, until);
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+            const char *status = (const char *)sqlite3_column_text(s, 0);
+            int64_t due = col_time(s, 1), opened = col_time(s, 2), closed = col_time(s, 3);
+            if (status && strcmp(status, "done") == 0) {
+                out->done++;
+                if (opened != AM_TIME_NONE && closed != AM_TIME_NONE) {
+                    close = am_xrealloc(close, (nclose + 1) * sizeof *close);
+                    close[nclose++] = closed - opened;
+                }
+            } else {
+                out->open++;
+                out->overdue += due != AM_TIME_NONE && now != AM_TIME_NONE && due < now;
+            }
+        }
+    }
+    sqlite3_finalize(s);
+    s = NULL;
+    if (rc == SQLITE_DONE &&
+        (rc = sqlite3_prepare_v2(db, corr_sql_corrected, -1, &s, NULL)) == SQLITE_OK) {
+        bind_bound(s, 1, since);
+        bind_bound(s, 2, until);
+        if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+            out->corrected = sqlite3_column_int64(s, 0);
+            rc = SQLITE_DONE;
+        }
+    }
+    sqlite3_finalize(s);
+    if (nclose)
+        out->close_p50 = report_metrics_summarise(close, nclose).p50;
+    free(close);
+    if (rc != SQLITE_DONE) {
+        am_errf(err, errlen, "%s: reading follow-ups: %s", store_path(st), sqlite3_errmsg(db));
+        return -1;
+    }
+    return 0;
+}
+
 report_metrics_t *report_metrics_compute(store_t *st, const report_metrics_options_t *opts,
                                          char *err, size_t errlen)
 {
@@ -439,6 +491,14 @@ report_metrics_t *report_metrics_compute(store_t *st, const report_metrics_optio
     }
     if (m->ncf)
         qsort(m->cf, m->ncf, sizeof *m->cf, cf_cmp);
+    if (report_metrics_followups(st, m->since, m->until, am_wall_ms(), &m->follow, err, errlen) !=
+        0) {
+        sqlite3_finalize(inc);
+        sqlite3_finalize(labels);
+        sqlite3_finalize(deploys);
+        report_metrics_destroy(m);
+        return NULL;
+    }
     sqlite3_finalize(inc);
     sqlite3_finalize(labels);
     sqlite3_finalize(deploys);
@@ -520,6 +580,15 @@ json_t *report_metrics_json(const report_metrics_t *m)
     json_object_set_new(cf, "rate", rate_json(m->failed, m->deploys));
     json_object_set_new(cf, "basis",
                         json_string(m->confirmed_basis ? "confirmed_suspects" : "suspects"));
+    const report_followups_t *f = &m->follow;
+    json_object_set_new(o, "follow_ups",
+                        json_pack("{s:I,s:I,s:I,s:o,s:I}", "action_items_open", (json_int_t)f->open,
+                                  "action_items_overdue", (json_int_t)f->overdue,
+                                  "action_items_done", (json_int_t)f->done, "median_days_to_close",
+                                  f->close_p50 == AM_TIME_NONE
+                                      ? json_null()
+                                      : json_real((double)f->close_p50 / 86400000.0),
+                                  "incidents_corrected", (json_int_t)f->corrected));
     json_object_set_new(cf, "median_time_to_restore_s",
                         seconds_json(m->overall.s[REPORT_METRICS_RESOLVE].p50));
     json_t *svcs = json_array();
@@ -661,6 +730,18 @@ void report_metrics_table(const report_metrics_t *m, am_buf_t *out)
     free_bufs(names, m->ncf);
     free(raw);
     am_buf_free(&by);
+    /* Only when people track something, so that tables without read as before. */
+    const report_followups_t *f = &m->follow;
+    if (f->open || f->done || f->corrected) {
+        am_buf_printf(out,
+                      "\nFollow-ups: %" PRId64 " action items open (%" PRId64 " overdue), %" PRId64
+                      " done",
+                      f->open, f->overdue, f->done);
+        if (f->close_p50 != AM_TIME_NONE)
+            am_buf_printf(out, ", median %.1f days to close", (double)f->close_p50 / 86400000.0);
+        am_buf_printf(out, "; %" PRId64 " incident%s corrected by people.\n", f->corrected,
+                      f->corrected == 1 ? "" : "s");
+    }
 }
 
 static void csv_seconds(am_buf_t *out, int64_t ms)

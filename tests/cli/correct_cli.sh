@@ -104,7 +104,13 @@ cf = m["change_failure"]
 assert cf["basis"] == "confirmed_suspects" and cf["failed"] == 1, cf
 assert m["overall"]["incidents"] == 1
 assert m["overall"]["time_to_mitigate"]["p50_s"] == 52 * 60
+f = m["follow_ups"]
+assert (f["action_items_open"], f["action_items_overdue"], f["action_items_done"]) == (1, 1, 1), f
+assert abs(f["median_days_to_close"] - (24 * 60 + 50) / 1440) < 1e-9, f
+assert f["incidents_corrected"] == 2, f
 EOF
+"$am" metrics --db "$db" | grep -qF "Follow-ups: 1 action items open (1 overdue), 1 done, median 1.0 days to close; 2 incidents corrected by people." ||
+    fail "metrics table follow-ups"
 
 # recorrelate under rules that rename every incident: corrections follow
 # their alerts (about), so nothing is lost; one naming nothing is listed.
