@@ -73,8 +73,13 @@ static int copy_time(const json_t *in, json_t *out, const char *key, const char 
     int64_t ms;
     if (ingest_get_time(in, key, field, &ms, err, errlen) != 0)
         return -1;
+    char why[96];
     if (ms == AM_TIME_NONE) {
         am_errf(err, errlen, "field %s%s: not a time", field, key);
+        return -1;
+    }
+    if (am_time_plausible(ms, AM_TIME_NONE, why, sizeof why) != 0) {
+        am_errf(err, errlen, "field %s%s: implausible (%s)", field, key, why);
         return -1;
     }
     char buf[AM_TIME_STRLEN];

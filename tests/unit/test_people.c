@@ -71,6 +71,9 @@ static void test_decode_refusals(void **state)
          "\"actor\":\"a\",\"set\":{\"mitigated_at\":\"yesterday\"}}",
          "set.mitigated_at"},
         {"{\"kind\":\"correction\",\"incident\":\"I\",\"at\":\"2024-06-19T09:00:00Z\","
+         "\"actor\":\"a\",\"set\":{\"resolved_at\":\"9999-12-31T23:59:59Z\"}}",
+         "field set.resolved_at: implausible"},
+        {"{\"kind\":\"correction\",\"incident\":\"I\",\"at\":\"2024-06-19T09:00:00Z\","
          "\"actor\":\"a\",\"set\":{\"users_impacted\":-3}}",
          "field set.users_impacted: not a count"},
         {"{\"kind\":\"correction\",\"incident\":\"I\",\"at\":\"2024-06-19T09:00:00Z\","
