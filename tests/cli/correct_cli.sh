@@ -84,6 +84,8 @@ grep -qF "| Roles | comms: Jane Doe |" "$work/draft.md" || fail "draft roles"
 grep -qF "Verdict: confirmed (corrected by Ravi Patel at 2024-06-19 09:05:00 UTC)" "$work/draft.md" || fail "draft verdict"
 grep -qF "| AI-1: Review config changes before rollout (done 2024-06-20 10:00:00 UTC) | John Smith | 2024-06-19 23:59:59 |  |" "$work/draft.md" || fail "draft action item"
 grep -qF "|  |  |  | mitigate / prevent / process |" "$work/draft.md" || fail "draft empty rows"
+"$am" show "$inc" --db "$db" | grep -qF "Mitigated  [a person's correction by Ravi Patel at 2024-06-19T09:00:00Z: restart at 15:20 restored service]" ||
+    fail "show: the corrected mitigation"
 "$am" report "$inc" --db "$db" --format md --no-names >"$work/anon.md"
 grep -q "Ravi Patel\|John Smith" "$work/anon.md" && fail "--no-names kept a name"
 
