@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Integration (issue 20): people's corrections and action items through a
+# real broker. The shared seed scenario and tests/scenario/seed-corrections.ndjson
+# (each correction kind, actions, one correction that follows its alerts,
+# one that attaches nowhere) are produced to their topics and consumed
+#   all      by one `run` into A.db, which must hold the people's record as
+#            `aftermath replay` of the same files does (R.db);
+#   staged   by one decode and one correlate instance (the keyed topic has 4
+#            partitions): decode sends every correction and action to every
+#            keyed partition (as acks), and the correlator's stores
+#            together hold the incidents of A.db, corrections included.
+# Usage: it_people.sh AFTERMATH AM_PRODUCE BROKER_SH WORK SEED_DIR PEOPLE_NDJSON
+AM=$1 PRODUCE=$2 BROKER=$3 WORK=$4 SEED=$5 PEOPLE=$6
+. "$(dirname "$0")/lib.sh"
+
+P="itp-$RUN-"
+KEYED=4
+export AFTERMATH_RULES=$SEED/rules.yaml
+"$PRODUCE" --brokers "$B" --create-topics --topic-prefix "$P" "$SEED/events.ndjson" \
+  2>"$WORK/produce.err" || { cat "$WORK/produce.err"; fail "am_produce the seed"; }
+"$PRODUCE" --brokers "$B" --create "${P}people:1" --topic "${P}people" "$PEOPLE" \
+  2>"$WORK/produce-people.err" || { cat "$WORK/produce-people.err"; fail "am_produce people"; }
+"$BROKER" topic "${P}keyed" "$KEYED" || fail "creating ${P}keyed"
+"$BROKER" topic "${P}incidents" 1 cleanup.policy=compact max.message.bytes=16777216 ||
+  fail "creating ${P}incidents"
+args=()
+for t in alerts deploys acks notes people; do args+=(--topic "$P$t"); done
+
+# ---- all: one instance, and replay ------------------------------------------
+"$AM" run --brokers "$B" "${args[@]}" --group "${P}all" --db "$WORK/A.db" --exit-when-idle 5 \
+  2>"$WORK/all.log" || { tail -20 "$WORK/all.log"; fail "run (role all) exited $?"; }
+"$AM" replay --db "$WORK/R.db" --rules "$AFTERMATH_RULES" "$SEED/events.ndjson" "$PEOPLE" \
+  >/dev/null 2>&1 || fail "replay exited $?"
+"$AM" incidents --all --db "$WORK/A.db" --format json >"$WORK/A.json" || fail "incidents A.db"
+"$AM" incidents --all --db "$WORK/R.db" --format json >"$WORK/R.json" || fail "incidents R.db"
+python3 - "$WORK/A.json" "$WORK/R.json" <<'PY' || fail "run and replay differ"
+import json, sys
+a, r = (json.load(open(p)) for p in sys.argv[1:3])
+assert a == r, "run:\n%s\nreplay:\n%s" % (json.dumps(a)[:2000], json.dumps(r)[:2000])
+inc = next(i for i in a if i["key"] == {"cluster": "eu-west-1"})
+assert inc["title"] == "Database misconfiguration" and inc["lead"] == "Ravi Patel", inc
+assert inc["acknowledged_at"] == "2024-06-18T14:34:00Z", inc  # followed its alerts
+assert len(inc["action_items"]) == 2
+assert any(i.get("dismissed") for i in a)
+print("run = replay: %d incidents, people's record included" % len(a))
+PY
+
+# ---- staged: decode, then one correlator over every keyed partition ----------
+AFTERMATH_ROLE=decode AFTERMATH_KEYED_TOPIC="${P}keyed" AFTERMATH_INCIDENTS_TOPIC="${P}incidents" \
+  "$AM" run --brokers "$B" "${args[@]}" --group "${P}decode" --db "$WORK/decode.db" \
+  --exit-when-idle 5 2>"$WORK/decode.log" || { tail -20 "$WORK/decode.log"; fail "decode exited $?"; }
+mkdir -p "$WORK/corr"
+AFTERMATH_ROLE=correlate AFTERMATH_KEYED_TOPIC="${P}keyed" AFTERMATH_INCIDENTS_TOPIC="${P}incidents" \
+  "$AM" run --brokers "$B" --group "${P}correlate" --db "$WORK/corr" --exit-when-idle 5 \
+  2>"$WORK/correlate.log" || { tail -20 "$WORK/correlate.log"; fail "correlate exited $?"; }
+people=$(wc -l <"$PEOPLE")
+n=0
+for db in "$WORK"/corr/keyed-*.db; do
+  n=$((n + 1))
+  got=$(sqlite3 "$db" "SELECT count(*) FROM events WHERE kind IN ('correction', 'action')")
+  [ "$got" = "$people" ] || fail "$db holds $got of the $people corrections and actions"
+  "$AM" incidents --all --db "$db" --format json >"$db.json" || fail "incidents $db"
+done
+[ "$n" = "$KEYED" ] || fail "$n keyed stores, want $KEYED"
+python3 - "$WORK/A.json" "$WORK"/corr/keyed-*.db.json <<'PY' || fail "the staged stores differ from one instance"
+import json, sys
+want = {i["id"]: i for i in json.load(open(sys.argv[1]))}
+got = {}
+for p in sys.argv[2:]:
+    for i in json.load(open(p)):
+        assert i["id"] not in got, "incident %s in two stores" % i["id"]
+        got[i["id"]] = i
+assert got == want, "staged:\n%s\none instance:\n%s" % (json.dumps(got)[:2000], json.dumps(want)[:2000])
+print("staged = one instance: %d incidents over the keyed stores" % len(got))
+PY
+echo "ok"
