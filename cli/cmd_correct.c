@@ -94,7 +94,7 @@ static int write_event(const char *cmd, store_t *st, const json_t *obj)
     store_outcome_t outcome = STORE_NEW;
     if (store_begin(st, err, sizeof err) != 0 ||
         store_put(st, &rec, &evs, &outcome, err, sizeof err) != 0 ||
-        corr_people_refresh(st, NULL, NULL, err, sizeof err) != 0 ||
+        corr_people_refresh(st, NULL, 0, true, NULL, NULL, err, sizeof err) != 0 ||
         store_commit(st, err, sizeof err) != 0) {
         store_rollback(st);
         fprintf(stderr, "aftermath %s: %s\n", cmd, err);

@@ -287,6 +287,7 @@ struct corr_engine {
     } * alinks; /* alert events to link to their episode's incident */
     size_t nalinks, capalinks;
     am_strset_t before_ids; /* incidents touched, with their old signature */
+    bool people_added;      /* a correction or action was added since the last flush */
     char **before_sig;
     am_strset_t changed;
     bool warned_cap;
@@ -653,8 +654,10 @@ int corr_engine_add(corr_engine_t *e, const am_event_t *ev, char *err, size_t er
     int64_t latest = latest_time(ev);
     if (e->pruned_before != AM_TIME_NONE && latest != AM_TIME_NONE && latest < e->pruned_before)
         return 0; /* before the prune horizon: stored, but that history is frozen */
-    if (ev->kind == AM_KIND_CORRECTION || ev->kind == AM_KIND_ACTION)
-        return 0; /* the people's record: corr_people_refresh at each flush */
+    if (ev->kind == AM_KIND_CORRECTION || ev->kind == AM_KIND_ACTION) {
+        e->people_added = true; /* the people's record: corr_people_refresh at the flush */
+        return 0;
+    }
     if (ev->kind != AM_KIND_ALERT) {
         am_event_copy(am_event_list_push(&e->pending), ev);
     } else {
@@ -1965,12 +1968,17 @@ int corr_engine_flush(corr_engine_t *e, char *err, size_t errlen)
         if (differs && mark_changed(e, e->before_ids.v[i]) != 0)
             return -1;
     }
+    /* The people's record over what this flush touched (people.h). */
+    if (corr_people_refresh(e->st, (const char *const *)e->before_ids.v, e->before_ids.n,
+                            e->people_added, people_changed, e, err, errlen) != 0)
+        return -1;
+    e->people_added = false;
     am_strset_clear(&e->before_ids);
     clear_working_set(e);
     e->horizon_read = false;
     am_strset_clear(&e->seen_topics);
     am_strset_clear(&e->clock_topics);
-    return corr_people_refresh(e->st, people_changed, e, err, errlen);
+    return 0;
 }
 
 size_t corr_engine_changed_count(const corr_engine_t *e)

@@ -45,6 +45,16 @@ static const char sql_any[] =
     "EXISTS (SELECT 1 FROM incident_overlay) OR EXISTS (SELECT 1 FROM action_items) OR "
     "EXISTS (SELECT 1 FROM people_unattached)";
 
+/* ?1 the touched incident ids (JSON array) -> whether the record could
+ * change with them. */
+static const char sql_relevant[] =
+    "WITH t(id) AS (SELECT value FROM json_each(?1)) SELECT"
+    " EXISTS (SELECT 1 FROM incident_overlay WHERE incident IN t) OR"
+    " EXISTS (SELECT 1 FROM action_items WHERE incident IN t) OR"
+    " EXISTS (SELECT 1 FROM people_unattached WHERE incident IN t) OR"
+    " EXISTS (SELECT 1 FROM episodes e JOIN people_about a ON a.identity = e.identity"
+    " WHERE e.incident IN t)";
+
 /* Per incident: its corrections and action items, what a change shows in. */
 static const char sql_signatures[] =
     "SELECT incident, group_concat(sig, '|') FROM ("
@@ -400,6 +410,34 @@ done:
     return rc;
 }
 
+/* The alert identities of every correction's `about`. */
+static int write_about(people_t *p)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(p->db, "INSERT OR IGNORE INTO people_about (identity) VALUES (?1)", -1,
+                           &s, NULL) != SQLITE_OK)
+        return db_fail(p, "preparing the corrections' alerts");
+    int rc = 0;
+    for (size_t i = 0; i < p->events.n && rc == 0; i++) {
+        const char *text = am_labels_get(&p->events.v[i].annotations, AM_ANNOTATION_BODY);
+        json_t *body = text ? json_loads(text, 0, NULL) : NULL;
+        size_t k;
+        json_t *a;
+        json_array_foreach(json_object_get(json_object_get(body, "about"), "alerts"), k, a)
+        {
+            sqlite3_bind_text(s, 1, json_string_value(a), -1, SQLITE_STATIC);
+            if (sqlite3_step(s) != SQLITE_DONE)
+                rc = db_fail(p, "writing the corrections' alerts");
+            sqlite3_reset(s);
+            if (rc != 0)
+                break;
+        }
+        json_decref(body);
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
 static int write_unattached(people_t *p)
 {
     sqlite3_stmt *s = NULL;
@@ -452,11 +490,35 @@ static int any(people_t *p, int *yes)
     return rc == SQLITE_ROW ? 0 : db_fail(p, "looking for corrections");
 }
 
-int corr_people_refresh(store_t *st, corr_people_changed_fn changed, void *ctx, char *err,
-                        size_t errlen)
+/* Whether the touched incidents could change the record (sql_relevant). */
+static int relevant(people_t *p, const char *const *touched, size_t ntouched, int *yes)
+{
+    json_t *ids = json_array();
+    for (size_t i = 0; i < ntouched; i++)
+        json_array_append_new(ids, json_string(touched[i]));
+    char *text = json_dumps(ids, JSON_COMPACT);
+    json_decref(ids);
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(p->db, sql_relevant, -1, &s, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
+        if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+            *yes = sqlite3_column_int(s, 0);
+    }
+    sqlite3_finalize(s);
+    free(text);
+    return rc == SQLITE_ROW ? 0 : db_fail(p, "looking for corrections of the incidents");
+}
+
+int corr_people_refresh(store_t *st, const char *const *touched, size_t ntouched, bool force,
+                        corr_people_changed_fn changed, void *ctx, char *err, size_t errlen)
 {
     people_t p = {.st = st, .db = store_db(st), .err = err, .errlen = errlen};
+    if (!force && ntouched == 0)
+        return 0;
     int yes = 0, rc = any(&p, &yes);
+    if (rc == 0 && yes && !force)
+        rc = relevant(&p, touched, ntouched, &yes);
     if (rc != 0 || !yes)
         return rc;
     json_t *before = NULL, *after = NULL;
@@ -487,14 +549,14 @@ int corr_people_refresh(store_t *st, corr_people_changed_fn changed, void *ctx, 
             goto done;
     if (sqlite3_exec(p.db,
                      "DELETE FROM incident_overlay; DELETE FROM action_items;"
-                     " DELETE FROM people_unattached;",
+                     " DELETE FROM people_unattached; DELETE FROM people_about;",
                      NULL, NULL, &msg) != SQLITE_OK) {
         am_errf(err, errlen, "%s: clearing the people's record: %s", store_path(st),
                 msg ? msg : "");
         goto done;
     }
     if (write_overlay(&p) != 0 || write_actions(&p) != 0 || write_unattached(&p) != 0 ||
-        !(after = signatures(&p)))
+        write_about(&p) != 0 || !(after = signatures(&p)))
         goto done;
     rc = 0;
     if (!changed) {

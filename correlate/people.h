@@ -7,6 +7,7 @@
 #ifndef CORR_PEOPLE_H
 #define CORR_PEOPLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "store/store.h"
@@ -26,9 +27,16 @@ typedef int (*corr_people_changed_fn)(void *ctx, const char *incident);
  * to the incident holding most of its alerts, nearest its start, else to
  * where another correction's `about` took the same id; else it is kept
  * as unattached. changed NULL: each changed incident is queued in
- * the outbox (for a writer without an engine: aftermath correct). With no people's events
- * and an empty record it only runs one query. Returns 0, or -1 with err. */
-int corr_people_refresh(store_t *st, corr_people_changed_fn changed, void *ctx, char *err,
-                        size_t errlen);
+ * the outbox (for a writer without an engine: aftermath correct).
+ *
+ * Unless force (a people's event was added), it recomputes only when one
+ * of the touched incidents (ids, borrowed; the correlator passes those
+ * its flush touched) could change the record: one with corrections or
+ * action items, one an unattached event names, or one holding an alert
+ * of some correction's `about`. Otherwise it costs a few indexed queries,
+ * and nothing when the store has no people's events. Returns 0, or -1
+ * with err. */
+int corr_people_refresh(store_t *st, const char *const *touched, size_t ntouched, bool force,
+                        corr_people_changed_fn changed, void *ctx, char *err, size_t errlen);
 
 #endif

@@ -202,3 +202,7 @@ CREATE TABLE people_unattached (
   incident TEXT NOT NULL,         -- the id it names
   at INTEGER NOT NULL, actor TEXT
 ) WITHOUT ROWID;
+
+-- The alert identities named by any correction's `about`: an incident
+-- holding one of them makes the correlator recompute the people's record.
+CREATE TABLE people_about (identity TEXT PRIMARY KEY) WITHOUT ROWID;

@@ -181,7 +181,8 @@ static const char *const migrations[] = {
     "CREATE TABLE people_unattached ("
     "  event TEXT PRIMARY KEY, kind TEXT NOT NULL, incident TEXT NOT NULL, at INTEGER NOT NULL,"
     "  actor TEXT"
-    ") WITHOUT ROWID;",
+    ") WITHOUT ROWID;"
+    "CREATE TABLE people_about (identity TEXT PRIMARY KEY) WITHOUT ROWID;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(NMIGRATIONS == STORE_SCHEMA_VERSION,
