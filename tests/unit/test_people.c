@@ -415,6 +415,48 @@ static void test_about_and_unattached(void **state)
     h_close(&h);
 }
 
+/* Corrections that arrive before their incident (one naming its id, one
+ * naming an id it never had but with its alerts in `about`), each batch a
+ * record: they attach once the alerts come. */
+static void test_correction_before_its_incident(void **state)
+{
+    (void)state;
+    harness_t h;
+    h_open(&h, ":memory:", RULES, 1, 0);
+    feed_free(&h, alert("A", 0, 20, PAGE));
+    json_t *arr = h_incidents(&h);
+    char id[64], ident[64];
+    snprintf(id, sizeof id, "%s", str(json_array_get(arr, 0), "id"));
+    json_decref(arr);
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(sqlite3_prepare_v2(store_db(h.st), corr_sql_episode_ends, -1, &s, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    snprintf(ident, sizeof ident, "%s", (const char *)sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    h_close(&h);
+
+    h_open(&h, ":memory:", RULES, 1, 0);
+    feed_free(&h, people_line("correction", id, 600, "A", "\"set\":{\"title\":\"by id\"}"));
+    char about[256];
+    snprintf(
+        about, sizeof about,
+        "\"set\":{\"severity\":\"SEV1\"},\"about\":{\"started_at\":\"%s\",\"alerts\":[\"%s\"]}",
+        T(0), ident);
+    feed_free(&h, people_line("correction", "INC-20240101-elsewhere", 601, "A", about));
+    h_flush(&h);
+    arr = corr_incidents_json(h.st, NULL, 0);
+    assert_int_equal(json_array_size(arr), 0);
+    json_decref(arr);
+    feed_free(&h, alert("A", 0, 20, PAGE));
+    json_t *o = one(&h, id);
+    assert_string_equal(str(o, "title"), "by id");
+    assert_string_equal(str(o, "severity"), "SEV1");
+    json_decref(o);
+    h_close(&h);
+}
+
 /* An incident renamed by an earlier alert keeps the correction made under
  * its old id (incident_aliases). */
 static void test_alias_followed(void **state)
@@ -502,6 +544,7 @@ int main(void)
         cmocka_unit_test(test_changes_are_changes),
         cmocka_unit_test(test_about_and_unattached),
         cmocka_unit_test(test_alias_followed),
+        cmocka_unit_test(test_correction_before_its_incident),
         cmocka_unit_test(test_metrics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
