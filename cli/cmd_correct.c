@@ -11,8 +11,9 @@
  * identities, so the correction can follow its alerts when new rules
  * rename the incident), and store it in one transaction with the
  * refreshed people's record (correlate/people.h), queueing the incident
- * in the outbox. They write to the database directly; a run that owns it
- * sees the event at its next batch, as replay's.
+ * in the outbox. They write to the database directly (a run that owns it
+ * sees the event at its next batch, as replay's), or with --config produce
+ * it to the topic that run consumes, which then stores it as any event.
  */
 #include "cli/commands.h"
 #include "common/buf.h"
@@ -21,7 +22,10 @@
 #include "correlate/people.h"
 #include "correlate/queries.h"
 #include "ingest/decode.h"
+#include "ingest/producer.h"
 #include "report/escape.h"
+#include "run/config.h"
+#include "run/publish.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -32,6 +36,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+extern char **environ;
 
 /* ---- shared ----------------------------------------------------------- */
 
@@ -67,9 +73,64 @@ static json_t *incident_of(const char *cmd, store_t *st, const char *id, int *rc
     return inc;
 }
 
+/* Where the event goes: the database directly, or (with --config) the
+ * topic a running `run` consumes, which then stores it like any event. */
+typedef struct dest {
+    const cli_global_t *g;
+    const char *config; /* aftermath.yaml, or NULL: the database */
+    const char *topic;  /* --topic, or NULL: the config's first generic or detected topic */
+} dest_t;
+
+/* Produces text to the topic dest names. Returns an exit code. */
+static int produce(const char *cmd, const dest_t *dest, const char *id, const char *text)
+{
+    char err[1024];
+    run_config_t *cfg = run_config_build(dest->config, environ, NULL, 0, err, sizeof err);
+    ingest_producer_t *producer = NULL;
+    int rc = CLI_EXIT_USAGE;
+    if (!cfg) {
+        fprintf(stderr, "aftermath %s: %s\n", cmd, err);
+        goto done;
+    }
+    const char *topic = dest->topic;
+    for (size_t i = 0; !topic && i < cfg->ntopics; i++)
+        if (!cfg->topics[i].format || strcmp(cfg->topics[i].format, "generic") == 0)
+            topic = cfg->topics[i].name;
+    if (!topic) {
+        fprintf(stderr,
+                "aftermath %s: %s: no topic reads the generic format (name one with --topic)\n",
+                cmd, dest->config);
+        goto done;
+    }
+    rc = CLI_EXIT_FAILURE;
+    if (!(producer = run_publish_producer(cfg, &dest->g->log, err, sizeof err))) {
+        fprintf(stderr, "aftermath %s: %s\n", cmd, err);
+        goto done;
+    }
+    am_record_t rec = {.payload = text,
+                       .len = strlen(text),
+                       .key = id,
+                       .key_len = strlen(id),
+                       .partition = -1,
+                       .offset = -1,
+                       .ts = AM_TIME_NONE};
+    if (ingest_producer_send(producer, &rec, topic, 0, NULL, 0, err, sizeof err) != 0 ||
+        ingest_producer_flush(producer, 30000, err, sizeof err) != 0) {
+        fprintf(stderr, "aftermath %s: producing to %s: %s\n", cmd, topic, err);
+        goto done;
+    }
+    printf("produced %s to %s\n", id, topic);
+    rc = CLI_EXIT_OK;
+done:
+    ingest_producer_destroy(producer);
+    run_config_destroy(cfg);
+    return rc;
+}
+
 /* Decodes obj as the generic format and stores it with the refreshed
- * people's record. Returns an exit code, printing what happened. */
-static int write_event(const char *cmd, store_t *st, const json_t *obj)
+ * people's record, or produces it (dest->config). Returns an exit code,
+ * printing what happened. */
+static int write_event(const char *cmd, store_t *st, const json_t *obj, const dest_t *dest)
 {
     char err[1024];
     char *text = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
@@ -82,6 +143,10 @@ static int write_event(const char *cmd, store_t *st, const json_t *obj)
         0) {
         fprintf(stderr, "aftermath %s: %s\n", cmd, err);
         rc = CLI_EXIT_USAGE;
+        goto done;
+    }
+    if (dest->config) {
+        rc = produce(cmd, dest, evs.v[0].id, text);
         goto done;
     }
     am_record_t rec = {.payload = text,
@@ -147,6 +212,29 @@ static store_t *open_db(const char *cmd, const char *db)
     return st;
 }
 
+/* The database to read: --db, else the config's store, else aftermath.db.
+ * --topic needs --config. Returns 0 or an exit code. */
+static int dest_check(const char *cmd, const dest_t *dest, const char **db)
+{
+    static char store[4096];
+    if (dest->topic && !dest->config)
+        return cli_usage_error(cmd, "--topic: needs --config (the brokers)");
+    if (!*db && dest->config) {
+        char err[1024];
+        run_config_t *cfg = run_config_build(dest->config, environ, NULL, 0, err, sizeof err);
+        if (!cfg) {
+            fprintf(stderr, "aftermath %s: %s\n", cmd, err);
+            return CLI_EXIT_USAGE;
+        }
+        snprintf(store, sizeof store, "%s", cfg->store ? cfg->store : "aftermath.db");
+        run_config_destroy(cfg);
+        *db = store;
+    }
+    if (!*db)
+        *db = "aftermath.db";
+    return 0;
+}
+
 /* ---- correct ---------------------------------------------------------- */
 
 static const char correct_help[] =
@@ -154,6 +242,7 @@ static const char correct_help[] =
     "                         [--suspect NAME@VERSION=confirmed|rejected|none]\n"
     "                         [--dismiss REASON | --undismiss] [--merge-into ID | --unmerge]\n"
     "                         [--reason TEXT] [--actor NAME] [--at TIME] [--db PATH]\n"
+    "                         [--config FILE [--topic TOPIC]]\n"
     "\n"
     "Records a person's correction of incident ID (or one of its aliases): an\n"
     "event of kind correction (docs/formats.md), stored like any other, so it\n"
@@ -180,15 +269,20 @@ static const char correct_help[] =
     "  --reason TEXT          why (shown in the draft)\n"
     "  --actor NAME           who (default $AFTERMATH_ACTOR, else $USER)\n"
     "  --at TIME              when it was made (RFC 3339; default now)\n"
-    "  --db PATH              SQLite database (default aftermath.db)\n"
+    "  --db PATH              SQLite database (default: the config's store, else\n"
+    "                         aftermath.db); the correction is written to it\n"
+    "  --config FILE          aftermath.yaml of a running `run`: the correction is\n"
+    "                         produced to its first topic read as generic (or\n"
+    "                         detected), for run to store, instead of written\n"
+    "  --topic TOPIC          with --config: produce to this topic\n"
     "  -h, --help             this help\n"
     "\n"
     "A time order that makes no sense is refused rather than recorded: mitigated\n"
     "or resolved before the start, resolved before mitigated (a negative duration\n"
     "would be left out of every percentile); correct both times in one command.\n"
     "\n"
-    "Exit codes: 0 recorded; 1 the database failed; 2 usage error (unknown\n"
-    "incident or field, bad time or count, a time order refused).\n";
+    "Exit codes: 0 recorded; 1 the database or the broker failed; 2 usage error\n"
+    "(unknown incident or field, bad time or count, a time order refused).\n";
 
 static const char *const time_fields[] = {"started_at",   "detected_at", "acknowledged_at",
                                           "mitigated_at", "resolved_at", NULL};
@@ -285,10 +379,11 @@ static int correct_run(const cli_global_t *g, int argc, char **argv)
         {"undismiss", no_argument, NULL, 'U'},     {"merge-into", required_argument, NULL, 'm'},
         {"unmerge", no_argument, NULL, 'M'},       {"reason", required_argument, NULL, 'r'},
         {"actor", required_argument, NULL, 'a'},   {"at", required_argument, NULL, 't'},
-        {"db", required_argument, NULL, 'd'},      {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, 'd'},      {"config", required_argument, NULL, 'c'},
+        {"topic", required_argument, NULL, 'T'},   {NULL, 0, NULL, 0},
     };
-    (void)g;
-    const char *db = "aftermath.db", *actor = default_actor(), *reason = NULL, *at = NULL;
+    dest_t dest = {.g = g};
+    const char *db = NULL, *actor = default_actor(), *reason = NULL, *at = NULL;
     json_t *obj = json_object(), *set = json_object();
     store_t *st = NULL;
     json_t *inc = NULL, *into = NULL;
@@ -343,6 +438,12 @@ static int correct_run(const cli_global_t *g, int argc, char **argv)
         case 'd':
             db = optarg;
             break;
+        case 'c':
+            dest.config = optarg;
+            break;
+        case 'T':
+            dest.topic = optarg;
+            break;
         default:
             rc = cli_usage_error("correct", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
@@ -368,6 +469,8 @@ static int correct_run(const cli_global_t *g, int argc, char **argv)
         rc = cli_usage_error("correct", "nothing to correct (--set, --suspect, --dismiss, ...)");
         goto done;
     }
+    if ((rc = dest_check("correct", &dest, &db)) != 0)
+        goto done;
     if (!(st = open_db("correct", db))) {
         rc = CLI_EXIT_FAILURE;
         goto done;
@@ -396,7 +499,7 @@ static int correct_run(const cli_global_t *g, int argc, char **argv)
     if (json_object_size(set))
         json_object_set(obj, "set", set);
     json_object_set_new(obj, "about", about_of(st, inc));
-    rc = write_event("correct", st, obj);
+    rc = write_event("correct", st, obj, &dest);
 done:
     json_decref(obj);
     json_decref(set);
@@ -420,7 +523,7 @@ static const char action_help[] =
     "       aftermath action ID set ITEM [--task TEXT] [--owner NAME] [--due DAY] [--url URL]\n"
     "                                    [--status open|done]\n"
     "       aftermath action ID done ITEM\n"
-    "       (each also [--actor NAME] [--at TIME] [--db PATH])\n"
+    "       (each also [--actor NAME] [--at TIME] [--db PATH] [--config FILE [--topic T]])\n"
     "\n"
     "Tracks an action item of incident ID: an event of kind action\n"
     "(docs/formats.md). add opens one (ITEM defaults to AI-<next number>), set\n"
@@ -435,11 +538,15 @@ static const char action_help[] =
     "  --status S       open or done\n"
     "  --actor NAME     who (default $AFTERMATH_ACTOR, else $USER)\n"
     "  --at TIME        when (RFC 3339; default now)\n"
-    "  --db PATH        SQLite database (default aftermath.db)\n"
+    "  --db PATH        SQLite database (default: the config's store, else\n"
+    "                   aftermath.db); the event is written to it\n"
+    "  --config FILE    produce the event to the running `run`'s first topic read\n"
+    "                   as generic (or detected) instead, as correct does\n"
+    "  --topic TOPIC    with --config: produce to this topic\n"
     "  -h, --help       this help\n"
     "\n"
-    "Exit codes: 0 recorded; 1 the database failed; 2 usage error (unknown\n"
-    "incident or item, bad day).\n";
+    "Exit codes: 0 recorded; 1 the database or the broker failed; 2 usage error\n"
+    "(unknown incident or item, bad day).\n";
 
 static int action_run(const cli_global_t *g, int argc, char **argv)
 {
@@ -452,10 +559,12 @@ static int action_run(const cli_global_t *g, int argc, char **argv)
         {"actor", required_argument, NULL, 'a'},
         {"at", required_argument, NULL, 't'},
         {"db", required_argument, NULL, 'd'},
+        {"config", required_argument, NULL, 'c'},
+        {"topic", required_argument, NULL, 'P'},
         {NULL, 0, NULL, 0},
     };
-    (void)g;
-    const char *db = "aftermath.db", *actor = default_actor(), *at = NULL;
+    dest_t dest = {.g = g};
+    const char *db = NULL, *actor = default_actor(), *at = NULL;
     json_t *obj = json_object(), *inc = NULL;
     store_t *st = NULL;
     int c, rc = 0;
@@ -487,6 +596,12 @@ static int action_run(const cli_global_t *g, int argc, char **argv)
             break;
         case 'd':
             db = optarg;
+            break;
+        case 'c':
+            dest.config = optarg;
+            break;
+        case 'P':
+            dest.topic = optarg;
             break;
         default:
             rc = cli_usage_error("action", "unknown or incomplete option '%s'", argv[optind - 1]);
@@ -520,6 +635,8 @@ static int action_run(const cli_global_t *g, int argc, char **argv)
         rc = cli_usage_error("action", "--at: '%s' is not an RFC 3339 time", at);
         goto done;
     }
+    if ((rc = dest_check("action", &dest, &db)) != 0)
+        goto done;
     if (!(st = open_db("action", db))) {
         rc = CLI_EXIT_FAILURE;
         goto done;
@@ -562,7 +679,7 @@ static int action_run(const cli_global_t *g, int argc, char **argv)
     json_object_set_new(obj, "item", json_string(item));
     json_object_set_new(obj, "at", json_string(am_time_format(when, buf)));
     json_object_set_new(obj, "actor", json_string(actor));
-    rc = write_event("action", st, obj);
+    rc = write_event("action", st, obj, &dest);
 done:
     json_decref(obj);
     json_decref(inc);

@@ -38,6 +38,7 @@ refused "mitigated_at 2024-06-18T14:00:00Z would be before started_at" \
 refused "nothing to correct" correct "$inc"
 refused "has no action item AI-7" action "$inc" done AI-7
 refused "add: --task is required" action "$inc" add
+refused "--topic: needs --config" correct "$inc" --set title=x --topic people
 [ "$(sqlite3 "$db" "SELECT count(*) FROM events WHERE kind IN ('correction','action')")" = 0 ] ||
     fail "a refused correction was stored"
 

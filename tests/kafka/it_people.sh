@@ -5,6 +5,8 @@
 # one that attaches nowhere) are produced to their topics and consumed
 #   all      by one `run` into A.db, which must hold the people's record as
 #            `aftermath replay` of the same files does (R.db);
+#   config   `correct --config` produces a correction to the topic that run
+#            consumes, and run applies it;
 #   staged   by one decode and one correlate instance (the keyed topic has 4
 #            partitions): decode sends every correction and action to every
 #            keyed partition (as acks), and the correlator's stores
@@ -45,6 +47,31 @@ assert any(i.get("dismissed") for i in a)
 print("run = replay: %d incidents, people's record included" % len(a))
 PY
 
+# ---- correct --config: produced to the topic run consumes --------------------
+cat >"$WORK/aftermath.yaml" <<YAML
+version: 1
+kafka:
+  bootstrap.servers: $B
+topics:
+  - name: ${P}alerts
+    format: alertmanager
+  - ${P}people
+store: $WORK/A.db
+YAML
+inc=$(python3 -c 'import json,sys; print(next(i["id"] for i in json.load(open(sys.argv[1])) if i["key"] == {"cluster": "eu-west-1"}))' "$WORK/A.json")
+"$AM" correct "$inc" --set severity=SEV1 --reason "set at the review" --actor "Ravi Patel" \
+  --at 2024-06-21T09:00:00Z --config "$WORK/aftermath.yaml" >"$WORK/produced" ||
+  fail "correct --config exited $?"
+grep -q "^produced correction:generic:.* to ${P}people" "$WORK/produced" || fail "correct --config: $(cat "$WORK/produced")"
+"$AM" run --config "$WORK/aftermath.yaml" "${args[@]}" --group "${P}all" --exit-when-idle 5 \
+  2>"$WORK/all2.log" || { tail -20 "$WORK/all2.log"; fail "run again exited $?"; }
+"$AM" incidents --db "$WORK/A.db" --format json | python3 -c '
+import json, sys
+inc = next(i for i in json.load(sys.stdin) if i["key"] == {"cluster": "eu-west-1"})
+assert inc.get("severity") == "SEV1", inc.get("severity")
+print("correct --config: produced, consumed and applied")' || fail "the produced correction was not applied"
+"$AM" incidents --all --db "$WORK/A.db" --format json >"$WORK/A.json" || fail "incidents A.db"
+
 # ---- staged: decode, then one correlator over every keyed partition ----------
 AFTERMATH_ROLE=decode AFTERMATH_KEYED_TOPIC="${P}keyed" AFTERMATH_INCIDENTS_TOPIC="${P}incidents" \
   "$AM" run --brokers "$B" "${args[@]}" --group "${P}decode" --db "$WORK/decode.db" \
@@ -53,7 +80,7 @@ mkdir -p "$WORK/corr"
 AFTERMATH_ROLE=correlate AFTERMATH_KEYED_TOPIC="${P}keyed" AFTERMATH_INCIDENTS_TOPIC="${P}incidents" \
   "$AM" run --brokers "$B" --group "${P}correlate" --db "$WORK/corr" --exit-when-idle 5 \
   2>"$WORK/correlate.log" || { tail -20 "$WORK/correlate.log"; fail "correlate exited $?"; }
-people=$(wc -l <"$PEOPLE")
+people=$(($(wc -l <"$PEOPLE") + 1)) # and the one correct --config produced
 n=0
 for db in "$WORK"/corr/keyed-*.db; do
   n=$((n + 1))
