@@ -119,7 +119,10 @@ EOF
 # their alerts (about), so nothing is lost; one naming nothing is listed.
 sed 's/name: prod-outage/name: prod-outage-v2/' "$seed/rules.yaml" >"$work/rules2.yaml"
 "$am" replay --db "$db" --rules "$seed/rules.yaml" \
-    "$project/tests/scenario/seed-corrections.ndjson" >/dev/null 2>&1 || fail "replay corrections"
+    "$project/tests/scenario/seed-corrections.ndjson" >"$work/replayed" 2>&1 || fail "replay corrections"
+# AI-1 as the file has it was already made by `action add` above: the same event, stored once.
+grep -qF "stored      9 (alert 0, deploy 0, ack 0, note 0, correction 7, action 2)" "$work/replayed" ||
+    { cat "$work/replayed"; fail "replay's summary of people's events"; }
 "$am" recorrelate --db "$db" --rules "$work/rules2.yaml" >/dev/null || fail "recorrelate"
 "$am" incidents --db "$db" --format json >"$work/after.json"
 python3 - "$work/after.json" "$inc" <<'EOF' || fail "after recorrelate"
