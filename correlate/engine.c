@@ -651,13 +651,14 @@ int corr_engine_add(corr_engine_t *e, const am_event_t *ev, char *err, size_t er
     e->errlen = errlen;
     if (!e->horizon_read && read_horizon(e) != 0)
         return -1;
+    if (ev->kind == AM_KIND_CORRECTION || ev->kind == AM_KIND_ACTION) {
+        e->people_added = true; /* the people's record: corr_people_refresh at the flush,
+                                   whenever it was made */
+        return 0;
+    }
     int64_t latest = latest_time(ev);
     if (e->pruned_before != AM_TIME_NONE && latest != AM_TIME_NONE && latest < e->pruned_before)
         return 0; /* before the prune horizon: stored, but that history is frozen */
-    if (ev->kind == AM_KIND_CORRECTION || ev->kind == AM_KIND_ACTION) {
-        e->people_added = true; /* the people's record: corr_people_refresh at the flush */
-        return 0;
-    }
     if (ev->kind != AM_KIND_ALERT) {
         am_event_copy(am_event_list_push(&e->pending), ev);
     } else {
