@@ -10,7 +10,9 @@
 #   staged   by one decode and one correlate instance (the keyed topic has 4
 #            partitions): decode sends every correction and action to every
 #            keyed partition (as acks), and the correlator's stores
-#            together hold the incidents of A.db, corrections included.
+#            together hold the incidents of A.db, corrections included (a
+#            merge of incidents on two partitions is applied where both are
+#            visible); and by a view, which equals A.db, that merge too.
 # Usage: it_people.sh AFTERMATH AM_PRODUCE BROKER_SH WORK SEED_DIR PEOPLE_NDJSON
 AM=$1 PRODUCE=$2 BROKER=$3 WORK=$4 SEED=$5 PEOPLE=$6
 . "$(dirname "$0")/lib.sh"
@@ -63,12 +65,18 @@ inc=$(python3 -c 'import json,sys; print(next(i["id"] for i in json.load(open(sy
   --at 2024-06-21T09:00:00Z --config "$WORK/aftermath.yaml" >"$WORK/produced" ||
   fail "correct --config exited $?"
 grep -q "^produced correction:generic:.* to ${P}people" "$WORK/produced" || fail "correct --config: $(cat "$WORK/produced")"
+# and a merge by hand of the two incidents, which the staged topology holds
+# on different keyed partitions
+other=$(python3 -c 'import json,sys; print(next(i["id"] for i in json.load(open(sys.argv[1])) if i["key"] != {"cluster": "eu-west-1"}))' "$WORK/A.json")
+"$AM" correct "$other" --merge-into "$inc" --reason "one outage" --actor "Ravi Patel" \
+  --at 2024-06-21T09:01:00Z --config "$WORK/aftermath.yaml" >/dev/null || fail "correct --merge-into"
 "$AM" run --config "$WORK/aftermath.yaml" "${args[@]}" --group "${P}all" --exit-when-idle 5 \
   2>"$WORK/all2.log" || { tail -20 "$WORK/all2.log"; fail "run again exited $?"; }
 "$AM" incidents --db "$WORK/A.db" --format json | python3 -c '
 import json, sys
 inc = next(i for i in json.load(sys.stdin) if i["key"] == {"cluster": "eu-west-1"})
 assert inc.get("severity") == "SEV1", inc.get("severity")
+assert len(inc.get("merged", [])) == 1, inc.get("merged")
 print("correct --config: produced, consumed and applied")' || fail "the produced correction was not applied"
 "$AM" incidents --all --db "$WORK/A.db" --format json >"$WORK/A.json" || fail "incidents A.db"
 
@@ -80,7 +88,7 @@ mkdir -p "$WORK/corr"
 AFTERMATH_ROLE=correlate AFTERMATH_KEYED_TOPIC="${P}keyed" AFTERMATH_INCIDENTS_TOPIC="${P}incidents" \
   "$AM" run --brokers "$B" --group "${P}correlate" --db "$WORK/corr" --exit-when-idle 5 \
   2>"$WORK/correlate.log" || { tail -20 "$WORK/correlate.log"; fail "correlate exited $?"; }
-people=$(($(wc -l <"$PEOPLE") + 1)) # and the one correct --config produced
+people=$(($(wc -l <"$PEOPLE") + 2)) # and the two correct --config produced
 n=0
 for db in "$WORK"/corr/keyed-*.db; do
   n=$((n + 1))
@@ -92,12 +100,30 @@ done
 python3 - "$WORK/A.json" "$WORK"/corr/keyed-*.db.json <<'PY' || fail "the staged stores differ from one instance"
 import json, sys
 want = {i["id"]: i for i in json.load(open(sys.argv[1]))}
-got = {}
+got, where = {}, {}
 for p in sys.argv[2:]:
     for i in json.load(open(p)):
         assert i["id"] not in got, "incident %s in two stores" % i["id"]
         got[i["id"]] = i
+        where[i["id"]] = p
+assert len(set(where.values())) == 2, "the two incidents share a keyed partition: %s" % where
+# A merge across partitions is applied where both incidents are visible
+# (one instance, the view): in the merged incident's store, not the other.
+for i in list(want.values()) + list(got.values()):
+    i.pop("merged", None)
 assert got == want, "staged:\n%s\none instance:\n%s" % (json.dumps(got)[:2000], json.dumps(want)[:2000])
-print("staged = one instance: %d incidents over the keyed stores" % len(got))
+print("staged = one instance: %d incidents over %d keyed stores" % (len(got), len(set(where.values()))))
+PY
+# The view applies the people's record itself, every incident visible.
+AFTERMATH_ROLE=view AFTERMATH_INCIDENTS_TOPIC="${P}incidents" \
+  "$AM" run --brokers "$B" --group "${P}view" --db "$WORK/V.db" --exit-when-idle 5 \
+  2>"$WORK/view.log" || { tail -20 "$WORK/view.log"; fail "view exited $?"; }
+"$AM" incidents --all --db "$WORK/V.db" --format json >"$WORK/V.json" || fail "incidents V.db"
+python3 - "$WORK/A.json" "$WORK/V.json" <<'PY' || fail "the view differs from one instance"
+import json, sys
+a, v = (json.load(open(p)) for p in sys.argv[1:3])
+assert a == v, "one instance:\n%s\nview:\n%s" % (json.dumps(a)[:2000], json.dumps(v)[:2000])
+assert any(i.get("merged") for i in v), "the cross-partition merge is not in the view"
+print("view = one instance: %d incidents, the cross-partition merge included" % len(v))
 PY
 echo "ok"
