@@ -8,13 +8,15 @@
 #include "store/store.h"
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 static const char incidents_help[] =
-    "usage: aftermath incidents [--db PATH] [--format table|json]\n"
+    "usage: aftermath incidents [--db PATH] [--format table|json] [--all]\n"
     "\n"
-    "Lists the incidents of a database, oldest first.\n"
+    "Lists the incidents of a database, oldest first, with people's corrections\n"
+    "(aftermath correct) in place of the derived values.\n"
     "\n"
     "Options:\n"
     "  --db PATH         SQLite database (default aftermath.db)\n"
@@ -29,7 +31,11 @@ static const char incidents_help[] =
     "                    ({alert: cycles}) and aliases (ids merged into it); and,\n"
     "                    only when so, mitigated_inferred (true: no resolve was\n"
     "                    received, the end was inferred) and truncated_alerts (the\n"
-    "                    most alerts a notification left out)\n"
+    "                    most alerts a notification left out); title, severity,\n"
+    "                    roles, corrections ({field: {value, derived, actor, at,\n"
+    "                    reason}}), action_items, dismissed, merged_into and merged\n"
+    "                    when people set them (aftermath correct, action)\n"
+    "  --all             also the incidents people dismissed or merged into another\n"
     "  -h, --help        this help\n"
     "\n"
     "Exit codes: 0 ok; 1 the database failed; 2 usage error.\n";
@@ -39,16 +45,20 @@ static int incidents_run(const cli_global_t *g, int argc, char **argv)
     static const struct option longopts[] = {
         {"db", required_argument, NULL, 'd'},
         {"format", required_argument, NULL, 'f'},
+        {"all", no_argument, NULL, 'a'},
         {NULL, 0, NULL, 0},
     };
     (void)g;
     const char *db = "aftermath.db", *format = "table";
     int c;
+    bool all = false;
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
         if (c == 'd')
             db = optarg;
+        else if (c == 'a')
+            all = true;
         else if (c == 'f' && (strcmp(optarg, "json") == 0 || strcmp(optarg, "table") == 0))
             format = optarg;
         else if (c == 'f')
@@ -65,7 +75,7 @@ static int incidents_run(const cli_global_t *g, int argc, char **argv)
         fprintf(stderr, "aftermath incidents: %s\n", err);
         return CLI_EXIT_FAILURE;
     }
-    json_t *arr = corr_incidents_json(st, err, sizeof err);
+    json_t *arr = corr_incidents_json_all(st, all, err, sizeof err);
     int rc = CLI_EXIT_OK;
     if (!arr) {
         fprintf(stderr, "aftermath incidents: %s\n", err);

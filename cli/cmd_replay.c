@@ -244,11 +244,17 @@ static int replay_run(const cli_global_t *g, int argc, char **argv)
         printf("replayed %d file%s into %s: %llu records, %llu events in %.2fs\n", argc - optind,
                argc - optind == 1 ? "" : "s", db, (unsigned long long)s->records,
                (unsigned long long)s->events, secs);
-        printf("  stored      %llu (alert %llu, deploy %llu, ack %llu, note %llu)\n",
+        printf("  stored      %llu (alert %llu, deploy %llu, ack %llu, note %llu",
                (unsigned long long)s->stored, (unsigned long long)s->by_kind[AM_KIND_ALERT],
                (unsigned long long)s->by_kind[AM_KIND_DEPLOY],
                (unsigned long long)s->by_kind[AM_KIND_ACK],
                (unsigned long long)s->by_kind[AM_KIND_NOTE]);
+        /* Only when there are, so that summaries without read as before. */
+        if (s->by_kind[AM_KIND_CORRECTION] || s->by_kind[AM_KIND_ACTION])
+            printf(", correction %llu, action %llu",
+                   (unsigned long long)s->by_kind[AM_KIND_CORRECTION],
+                   (unsigned long long)s->by_kind[AM_KIND_ACTION]);
+        puts(")");
         printf("  duplicates  %llu (%llu with an earlier observation time)\n",
                (unsigned long long)s->duplicates, (unsigned long long)s->earlier);
         printf("  rejected    %llu%s\n", (unsigned long long)s->rejected,

@@ -11,12 +11,14 @@
 #include "common/buf.h"
 #include "common/time.h"
 #include "ingest/kafka.h"
+#include "report/escape.h"
 #include "store/store.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +36,8 @@ static const char status_help[] =
     "with their offsets in one table. When brokers are known (from the\n"
     "config, AFTERMATH_KAFKA_BOOTSTRAP_SERVERS or --brokers) it also asks them for\n"
     "each partition's end offset and prints the lag; an unreachable broker only\n"
-    "leaves the lag out.\n"
+    "leaves the lag out. People's corrections and actions that attach to no\n"
+    "incident (aftermath correct; docs/formats.md) are listed.\n"
     "\n"
     "Options:\n"
     "  --db PATH          SQLite database (default: the config's store, else\n"
@@ -57,6 +60,42 @@ static int collect(void *arg, const char *topic, int32_t partition, int64_t next
     offsets_t *o = arg;
     o->v = am_xrealloc(o->v, (o->n + 1) * sizeof *o->v);
     o->v[o->n++] = (ingest_kafka_pos_t){am_xstrdup(topic), partition, next};
+    return 0;
+}
+
+/* People's corrections and actions that attach to no incident (kept: a
+ * later event or rule may give them one). Nothing when there are none. */
+static int show_unattached(store_t *st, char *err, size_t errlen)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(store_db(st), corr_sql_people_unattached, -1, &s, NULL);
+    int n = 0;
+    while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        char t[AM_TIME_STRLEN];
+        am_buf_t line = {0};
+        if (!n++)
+            printf("  unattached (corrections and actions naming no incident here):\n");
+        am_buf_puts(&line, "    ");
+        for (int c = 0; c < 5; c++) {
+            if (c)
+                am_buf_putc(&line, ' ');
+            if (c == 3)
+                am_buf_puts(&line, am_time_format(sqlite3_column_int64(s, c), t));
+            else
+                report_term(&line, sqlite3_column_text(s, c)
+                                       ? (const char *)sqlite3_column_text(s, c)
+                                       : "-");
+        }
+        printf("%s\n", line.p);
+        am_buf_free(&line);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE && rc != SQLITE_OK) {
+        am_errf(err, errlen, "%s: reading unattached corrections: %s", store_path(st),
+                sqlite3_errmsg(store_db(st)));
+        return -1;
+    }
     return 0;
 }
 
@@ -83,8 +122,9 @@ static int show_store(const char *path, const char *rules, offsets_t *offs, char
         printf("  %-9s %" PRId64 "\n", tables[i], store_count(st, tables[i]));
     printf("  %-9s %" PRId64 " incident changes not yet delivered (topic, drafts)\n", "outbox",
            store_count(st, "outbox"));
+    int rc = show_unattached(st, err, errlen);
     store_close(st);
-    return 0;
+    return rc;
 }
 
 static int keyed_db(const struct dirent *d)

@@ -67,7 +67,10 @@ void cli_print_incidents(FILE *out, const json_t *arr, store_t *st)
             report_term(&key, json_string_value(v));
         }
         report_term(&id, json_string_value(json_object_get(o, "id")));
-        report_term(&status, report_status(o, now));
+        /* Shown with incidents --all: what people made of it. */
+        report_term(&status, json_object_get(o, "dismissed")     ? "dismissed"
+                             : json_object_get(o, "merged_into") ? "merged"
+                                                                 : report_status(o, now));
         const char *started = json_string_value(json_object_get(o, "started_at"));
         fprintf(out, "%-23s %-9s %-20s %-8s %-7s %-7s %-6lld %-16s %s\n", id.p ? id.p : "",
                 status.p ? status.p : "", started ? started : "-",

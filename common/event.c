@@ -12,16 +12,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const kind_names[] = {"alert", "deploy", "ack", "note"};
+static const char *const kind_names[AM_KIND_COUNT] = {"alert", "deploy",     "ack",
+                                                      "note",  "correction", "action"};
 
 const char *am_kind_name(am_kind_t kind)
 {
-    return (unsigned)kind < 4 ? kind_names[kind] : "unknown";
+    return (unsigned)kind < AM_KIND_COUNT ? kind_names[kind] : "unknown";
 }
 
 int am_kind_parse(const char *name, am_kind_t *kind)
 {
-    for (unsigned i = 0; i < 4; i++)
+    for (unsigned i = 0; i < AM_KIND_COUNT; i++)
         if (strcmp(name, kind_names[i]) == 0) {
             *kind = (am_kind_t)i;
             return 0;

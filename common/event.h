@@ -22,9 +22,12 @@ typedef enum am_kind {
     AM_KIND_DEPLOY,
     AM_KIND_ACK,
     AM_KIND_NOTE,
+    AM_KIND_CORRECTION, /* people's record (DESIGN.md "People's corrections") */
+    AM_KIND_ACTION,
 } am_kind_t;
+#define AM_KIND_COUNT 6
 
-/* "alert", "deploy", "ack", "note". */
+/* "alert", "deploy", "ack", "note", "correction", "action". */
 const char *am_kind_name(am_kind_t kind);
 /* Returns 0 and sets *kind, or -1 for an unknown name. */
 int am_kind_parse(const char *name, am_kind_t *kind);
@@ -116,6 +119,14 @@ typedef struct am_event {
  * confirmed (store_put, STORE_REPEATED); the correlator takes an
  * unconfirmed end as an inferred one. */
 #define AM_ENDS_UNCONFIRMED "ends_at_unconfirmed"
+
+/* The annotation that carries a correction's or an action's fields (the
+ * generic format's object, checked and written as compact JSON with sorted
+ * keys) through the store, the event JSON and Kafka. Such an event's name
+ * is the incident it names, its starts_at the time it was made (`at`), its
+ * actor who made it and its summary the reason (correction) or the task
+ * (action). Only the generic decoder sets it. */
+#define AM_ANNOTATION_BODY "aftermath.body"
 
 /* A zeroed event with every time set to AM_TIME_NONE. */
 void am_event_init(am_event_t *ev);

@@ -218,7 +218,8 @@ int am_event_from_json(const json_t *obj, am_event_t *ev, char *err, size_t errl
         switch (m->type) {
         case M_KIND:
             if (am_kind_parse(s, &ev->kind) != 0) {
-                am_errf(err, errlen, "%s: \"%.32s\" is not one of alert, deploy, ack, note",
+                am_errf(err, errlen,
+                        "%s: \"%.32s\" is not one of alert, deploy, ack, note, correction, action",
                         m->name, s);
                 goto fail;
             }

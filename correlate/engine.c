@@ -27,6 +27,7 @@
  * processed early.
  */
 #include "correlate/engine.h"
+#include "correlate/people.h"
 #include "store/queries.h"
 #include "correlate/route.h"
 #include "common/buf.h"
@@ -329,6 +330,7 @@ struct corr_engine {
     } * alinks; /* alert events to link to their episode's incident */
     size_t nalinks, capalinks;
     am_strset_t before_ids; /* incidents touched, with their old signature */
+    bool people_added;      /* a correction or action was added since the last flush */
     char **before_sig;
     am_strset_t changed;
     bool warned_cap;
@@ -694,6 +696,11 @@ int corr_engine_add(corr_engine_t *e, const am_event_t *ev, char *err, size_t er
     e->errlen = errlen;
     if (!e->horizon_read && read_horizon(e) != 0)
         return -1;
+    if (ev->kind == AM_KIND_CORRECTION || ev->kind == AM_KIND_ACTION) {
+        e->people_added = true; /* the people's record: corr_people_refresh at the flush,
+                                   whenever it was made */
+        return 0;
+    }
     int64_t latest = latest_time(ev);
     if (e->pruned_before != AM_TIME_NONE && latest != AM_TIME_NONE && latest < e->pruned_before)
         return 0; /* before the prune horizon: stored, but that history is frozen */
@@ -2165,6 +2172,12 @@ done:
     return rc;
 }
 
+/* An incident whose corrections or action items changed is a change. */
+static int people_changed(void *arg, const char *id)
+{
+    return mark_changed(arg, id);
+}
+
 int corr_engine_flush(corr_engine_t *e, char *err, size_t errlen)
 {
     e->err = err;
@@ -2217,6 +2230,11 @@ int corr_engine_flush(corr_engine_t *e, char *err, size_t errlen)
         if (differs && mark_changed(e, e->before_ids.v[i]) != 0)
             return -1;
     }
+    /* The people's record over what this flush touched (people.h). */
+    if (corr_people_refresh(e->st, (const char *const *)e->before_ids.v, e->before_ids.n,
+                            e->people_added, people_changed, e, err, errlen) != 0)
+        return -1;
+    e->people_added = false;
     am_strset_clear(&e->before_ids);
     clear_working_set(e);
     e->horizon_read = false;

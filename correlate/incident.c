@@ -17,13 +17,28 @@
 #include <sqlite3.h>
 #include <string.h>
 
+/* The effective values: a person's correction (incident_overlay, written
+ * by people.c) over the derived one; the derived ones follow from 28. */
 #define COLS                                                                                       \
-    "SELECT id, rule, gkey, status, services, COALESCE(impact_start, started_at), detected_at, "   \
-    "acknowledged_at, mitigated_at, resolved_at, alerts, users_impacted, lead, suspects, during, " \
+    "SELECT id, rule, gkey, status, services, COALESCE(o.started_at, impact_start, "               \
+    "i.started_at), "                                                                              \
+    "COALESCE(o.detected_at, i.detected_at), COALESCE(o.acknowledged_at, i.acknowledged_at), "     \
+    "COALESCE(o.mitigated_at, i.mitigated_at), COALESCE(o.resolved_at, i.resolved_at), alerts, "   \
+    "COALESCE(o.users_impacted, i.users_impacted), COALESCE(o.lead, i.lead), suspects, during, "   \
     "flapping, (SELECT json_group_array(alias) FROM (SELECT alias FROM incident_aliases a "        \
     "WHERE a.incident = i.id ORDER BY alias)), CASE WHEN impact_start IS NULL THEN NULL "          \
     "ELSE COALESCE(impact_from, 'deploy') END, ack_kind, end_inferred, "                           \
-    "truncated FROM incidents i "
+    "truncated, o.title, o.severity, o.roles, o.dismissed, o.merged_into, o.verdicts, "            \
+    "o.corrections, COALESCE(impact_start, i.started_at), i.detected_at, i.acknowledged_at, "      \
+    "i.mitigated_at, i.resolved_at, i.users_impacted, i.lead, (SELECT json_group_array("           \
+    "json_array(item, task, owner, due, status, url, opened_at, closed_at)) FROM (SELECT * FROM "  \
+    "action_items x WHERE x.incident = i.id ORDER BY item)), (SELECT "                             \
+    "json_group_array(o2.incident) "                                                               \
+    "FROM incident_overlay o2 WHERE o2.merged_into = i.id) "                                       \
+    "FROM incidents i LEFT JOIN incident_overlay o ON o.incident = i.id "
+
+/* Listed: not dismissed, not merged into another by hand. */
+#define LISTED "WHERE o.dismissed IS NULL AND o.merged_into IS NULL "
 
 static json_t *parsed(sqlite3_stmt *s, int col)
 {
@@ -48,6 +63,96 @@ static json_t *time_or_null(sqlite3_stmt *s, int col)
         return json_null();
     char buf[AM_TIME_STRLEN];
     return json_string(am_time_format(sqlite3_column_int64(s, col), buf));
+}
+
+static void set_text(json_t *o, const char *key, sqlite3_stmt *s, int col)
+{
+    const char *t = (const char *)sqlite3_column_text(s, col);
+    if (t)
+        json_object_set_new(o, key, json_string(t));
+}
+
+static json_t *time_or_null(sqlite3_stmt *s, int col);
+
+/* The people's record (people.h), in keys that appear only when a person
+ * set something, so that incidents without read as before: title,
+ * severity, roles, dismissed, merged_into, merged (ids merged into it by
+ * hand), a verdict on each judged suspect, corrections ({field: {value,
+ * derived, actor, at, reason}}: what replaced the derived value) and
+ * action_items. */
+static void people(json_t *o, sqlite3_stmt *s)
+{
+    static const char *const derived[] = {"started_at",   "detected_at", "acknowledged_at",
+                                          "mitigated_at", "resolved_at", "users_impacted",
+                                          "lead"};
+    set_text(o, "title", s, 21);
+    set_text(o, "severity", s, 22);
+    json_t *roles = parsed(s, 23);
+    if (json_object_size(roles))
+        json_object_set(o, "roles", roles);
+    json_decref(roles);
+    set_text(o, "dismissed", s, 24);
+    set_text(o, "merged_into", s, 25);
+    json_t *verdicts = parsed(s, 26);
+    size_t i;
+    json_t *d;
+    json_array_foreach(json_object_get(o, "suspects"), i, d)
+    {
+        am_buf_t b = {0};
+        am_buf_printf(&b, "%s@%s", json_string_value(json_object_get(d, "name")),
+                      json_string_value(json_object_get(d, "version")));
+        json_t *v = json_object_get(verdicts, b.p);
+        if (v)
+            json_object_set(d, "verdict", v);
+        am_buf_free(&b);
+    }
+    json_decref(verdicts);
+    json_t *corr = parsed(s, 27);
+    if (json_object_size(corr)) {
+        const char *field;
+        json_t *c;
+        json_object_foreach(corr, field, c)
+        {
+            json_object_del(c, "event");
+            for (int k = 0; k < 7; k++) {
+                if (strcmp(field, derived[k]) != 0)
+                    continue;
+                json_t *v = k < 5 ? time_or_null(s, 28 + k)
+                            : sqlite3_column_type(s, 28 + k) == SQLITE_NULL ? json_null()
+                            : k == 5 ? json_integer(sqlite3_column_int64(s, 28 + k))
+                                     : json_string((const char *)sqlite3_column_text(s, 28 + k));
+                json_object_set_new(c, "derived", v);
+            }
+        }
+        json_object_set(o, "corrections", corr);
+    }
+    json_decref(corr);
+    json_t *items = parsed(s, 35), *list = json_array();
+    json_t *row;
+    json_array_foreach(items, i, row)
+    {
+        char buf[AM_TIME_STRLEN];
+        json_t *a = json_object();
+        static const char *const keys[] = {"item",   "task", "owner",     "due",
+                                           "status", "url",  "opened_at", "closed_at"};
+        for (size_t k = 0; k < 8; k++) {
+            json_t *v = json_array_get(row, k);
+            if (json_is_integer(v))
+                v = json_string(am_time_format(json_integer_value(v), buf));
+            else
+                json_incref(v);
+            json_object_set_new(a, keys[k], v ? v : json_null());
+        }
+        json_array_append_new(list, a);
+    }
+    if (json_array_size(list))
+        json_object_set(o, "action_items", list);
+    json_decref(list);
+    json_decref(items);
+    json_t *merged = parsed(s, 36);
+    if (json_array_size(merged))
+        json_object_set(o, "merged", merged);
+    json_decref(merged);
 }
 
 static json_t *row(sqlite3_stmt *s)
@@ -83,6 +188,7 @@ static json_t *row(sqlite3_stmt *s)
     json_object_set_new(o, "aliases", parsed(s, 16));
     if (sqlite3_column_int64(s, 20) > 0)
         json_object_set_new(o, "truncated_alerts", json_integer(sqlite3_column_int64(s, 20)));
+    people(o, s);
     return o;
 }
 
@@ -110,11 +216,16 @@ fail:
     return NULL;
 }
 
+#define ORDER "ORDER BY COALESCE(impact_start, i.started_at), rule, gkey, i.started_at, num"
+
 json_t *corr_incidents_json(store_t *st, char *err, size_t errlen)
 {
-    return query(st,
-                 COLS "ORDER BY COALESCE(impact_start, started_at), rule, gkey, started_at, num",
-                 NULL, err, errlen);
+    return query(st, COLS LISTED ORDER, NULL, err, errlen);
+}
+
+json_t *corr_incidents_json_all(store_t *st, bool all, char *err, size_t errlen)
+{
+    return query(st, all ? COLS ORDER : COLS LISTED ORDER, NULL, err, errlen);
 }
 
 json_t *corr_incident_json(store_t *st, const char *id, char *err, size_t errlen)
@@ -122,7 +233,7 @@ json_t *corr_incident_json(store_t *st, const char *id, char *err, size_t errlen
     if (err && errlen)
         err[0] = '\0';
     json_t *arr = query(st,
-                        COLS "WHERE id = ?1 OR id = (SELECT incident FROM incident_aliases "
+                        COLS "WHERE i.id = ?1 OR i.id = (SELECT incident FROM incident_aliases "
                              "WHERE alias = ?1)",
                         id, err, errlen);
     if (!arr)

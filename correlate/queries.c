@@ -16,14 +16,27 @@ const char corr_sql_incident_links[] =
     " FROM incident_events ie JOIN events e ON e.id = ie.event"
     " WHERE ie.incident = ?1 ORDER BY e.starts_at, e.id, ie.role";
 
+/* The people's record (people.h) over the derived incidents: effective
+ * times, and the incidents still counted (not dismissed, not merged into
+ * another by hand). */
+#define EFFECTIVE                                                                                  \
+    "SELECT i.id AS id, rule, gkey, services, status, i.started_at AS derived_start,"              \
+    " COALESCE(o.started_at, impact_start, i.started_at) AS start,"                                \
+    " COALESCE(o.detected_at, i.detected_at) AS detected_at,"                                      \
+    " COALESCE(o.acknowledged_at, i.acknowledged_at) AS acknowledged_at,"                          \
+    " COALESCE(o.mitigated_at, i.mitigated_at) AS mitigated_at,"                                   \
+    " COALESCE(o.resolved_at, i.resolved_at) AS resolved_at, o.severity AS severity"               \
+    " FROM incidents i LEFT JOIN incident_overlay o ON o.incident = i.id"                          \
+    " WHERE o.dismissed IS NULL AND o.merged_into IS NULL"
+
 const char corr_sql_incident_history[] =
-    "SELECT services, COALESCE(impact_start, started_at) AS start, detected_at, acknowledged_at,"
-    " mitigated_at, resolved_at FROM incidents WHERE id <> ?1 AND start < ?2";
+    "SELECT services, start, detected_at, acknowledged_at, mitigated_at, resolved_at FROM"
+    " (" EFFECTIVE ") WHERE id <> ?1 AND start < ?2";
 
 const char corr_sql_incidents_between[] =
-    "SELECT id, rule, gkey, services, COALESCE(impact_start, started_at) AS start, detected_at, "
-    "acknowledged_at, mitigated_at, resolved_at FROM incidents WHERE (?1 IS NULL OR start >= ?1) "
-    "AND (?2 IS NULL OR start < ?2) ORDER BY start, id";
+    "SELECT id, rule, gkey, services, start, detected_at, acknowledged_at, mitigated_at,"
+    " resolved_at, severity FROM (" EFFECTIVE ") WHERE (?1 IS NULL OR start >= ?1)"
+    " AND (?2 IS NULL OR start < ?2) ORDER BY start, id";
 
 const char corr_sql_episode_ends[] =
     "SELECT identity, starts_at, ends_at, inferred_end FROM episodes WHERE incident = ?1";
@@ -31,20 +44,48 @@ const char corr_sql_episode_ends[] =
 const char corr_sql_episode_labels[] =
     "SELECT labels FROM episodes WHERE incident = ?1 ORDER BY seq";
 
-/* A deploy failed when any incident names it as a suspect. */
+/* A deploy failed when an incident names it as a suspect and no person
+ * rejected it there; once any suspect deploy of the period has a verdict,
+ * only confirmed ones count, for the whole period. A dismissed incident's
+ * suspects never count. */
 const char corr_sql_deploys_by_service[] =
-    "SELECT e.service, count(*), count(s.event) FROM events e "
-    "LEFT JOIN (SELECT DISTINCT event FROM incident_events WHERE role = 'suspect') s "
-    "ON s.event = e.id WHERE e.kind = 'deploy' AND (?1 IS NULL OR e.starts_at >= ?1) "
-    "AND (?2 IS NULL OR e.starts_at < ?2) GROUP BY e.service ORDER BY e.service";
+    "WITH s AS (SELECT ie.event AS event, v.value AS verdict FROM incident_events ie"
+    " JOIN events d ON d.id = ie.event LEFT JOIN incident_overlay o ON o.incident = ie.incident"
+    " LEFT JOIN json_each(o.verdicts) v ON v.key = d.name || '@' || d.version"
+    " WHERE ie.role = 'suspect' AND o.dismissed IS NULL),"
+    " p AS (SELECT id, service FROM events WHERE kind = 'deploy' AND (?1 IS NULL OR starts_at >= "
+    "?1)"
+    " AND (?2 IS NULL OR starts_at < ?2)),"
+    " b AS (SELECT EXISTS (SELECT 1 FROM s JOIN p ON p.id = s.event WHERE s.verdict IS NOT NULL)"
+    " AS confirmed)"
+    " SELECT p.service, count(*), sum(EXISTS (SELECT 1 FROM s WHERE s.event = p.id AND"
+    " CASE WHEN b.confirmed THEN s.verdict = 'confirmed' ELSE s.verdict IS NULL OR"
+    " s.verdict <> 'rejected' END)), b.confirmed FROM p, b GROUP BY p.service ORDER BY p.service";
+
+const char corr_sql_action_items[] =
+    "SELECT a.incident, item, task, owner, due, a.status, url, opened_at, closed_at"
+    " FROM action_items a LEFT JOIN incident_overlay o ON o.incident = a.incident"
+    " WHERE o.dismissed IS NULL ORDER BY due IS NULL, due, a.incident, item";
+
+const char corr_sql_followups[] =
+    "SELECT a.status, a.due, a.opened_at, a.closed_at FROM action_items a JOIN (" EFFECTIVE ") i"
+    " ON i.id = a.incident WHERE (?1 IS NULL OR i.start >= ?1) AND (?2 IS NULL OR i.start < ?2)";
+
+const char corr_sql_corrected[] =
+    "SELECT count(*) FROM incident_overlay o JOIN incidents i ON i.id = o.incident"
+    " WHERE (?1 IS NULL OR COALESCE(o.started_at, i.impact_start, i.started_at) >= ?1)"
+    " AND (?2 IS NULL OR COALESCE(o.started_at, i.impact_start, i.started_at) < ?2)";
+
+const char corr_sql_people_unattached[] =
+    "SELECT event, kind, incident, at, actor FROM people_unattached ORDER BY at, event";
 
 const char corr_sql_figures_all[] =
-    "SELECT rule, services, COALESCE(impact_start, started_at), detected_at, acknowledged_at, "
-    "mitigated_at, resolved_at, id FROM incidents WHERE status = ?1 ORDER BY started_at, id";
+    "SELECT rule, services, start, detected_at, acknowledged_at, mitigated_at, resolved_at, id"
+    " FROM (" EFFECTIVE ") WHERE status = ?1 ORDER BY derived_start, id";
 
 const char corr_sql_figures_one[] =
-    "SELECT rule, services, COALESCE(impact_start, started_at), detected_at, acknowledged_at, "
-    "mitigated_at, resolved_at, id FROM incidents WHERE status = ?1 AND id = ?2";
+    "SELECT rule, services, start, detected_at, acknowledged_at, mitigated_at, resolved_at, id"
+    " FROM (" EFFECTIVE ") WHERE status = ?1 AND id = ?2";
 
 int corr_count_open(store_t *st, int64_t *n, char *err, size_t errlen)
 {

@@ -29,9 +29,15 @@ extern const char corr_sql_incident_links[];
  * resolved_at. */
 extern const char corr_sql_incident_history[];
 
+/* Every statement on incidents below reads the people's record over the
+ * derived values (correlate/people.h): a corrected time replaces the
+ * derived one, and incidents dismissed or merged into another by hand are
+ * left out. */
+
 /* ?1 first start included or NULL, ?2 first start excluded or NULL ->
  * incidents by impact start: id, rule, gkey, services, start, detected_at,
- * acknowledged_at, mitigated_at, resolved_at. */
+ * acknowledged_at, mitigated_at, resolved_at, severity (a person's, or
+ * NULL). */
 extern const char corr_sql_incidents_between[];
 
 /* ?1 incident id -> its episodes' identity, starts_at, ends_at (the
@@ -42,8 +48,27 @@ extern const char corr_sql_episode_ends[];
 extern const char corr_sql_episode_labels[];
 
 /* ?1, ?2 as corr_sql_incidents_between, on the deploy's start -> per
- * service: service, deploys, deploys that an incident names as suspect. */
+ * service: service, deploys, failed deploys, basis (1: confirmed suspects,
+ * because a suspect of the period has a person's verdict; 0: suspects an
+ * incident names and no person rejected). */
 extern const char corr_sql_deploys_by_service[];
+
+/* -> the action items of the incidents not dismissed (correlate/people.h):
+ * incident, item, task, owner, due, status (open|done), url, opened_at,
+ * closed_at; by due time (none last), incident, item. */
+extern const char corr_sql_action_items[];
+
+/* ?1, ?2 as corr_sql_incidents_between -> the action items of those
+ * incidents: status, due, opened_at, closed_at. */
+extern const char corr_sql_followups[];
+
+/* ?1, ?2 as corr_sql_incidents_between, dismissed ones included -> one
+ * row: how many incidents a person corrected. */
+extern const char corr_sql_corrected[];
+
+/* -> the corrections and actions that attach to no incident (people.h):
+ * event id, kind, the incident id it names, at, actor; by time. */
+extern const char corr_sql_people_unattached[];
 
 /* ?1 status -> the incidents of that status with their figures: rule,
  * services, impact start, detected_at, acknowledged_at, mitigated_at,

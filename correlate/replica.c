@@ -31,6 +31,7 @@
 #include "common/event.h"
 #include "common/time.h"
 #include "correlate/incident.h"
+#include "correlate/people.h"
 
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -858,6 +859,28 @@ static int apply_deploy(apply_t *a, const json_t *doc)
     return put_event(a, ev, "deploy");
 }
 
+/* {"schema_version":1, "people": {event JSON}}: a correction or action,
+ * which the view applies itself (people.h), where every incident is
+ * visible (a merge across keyed partitions included). */
+static int apply_people(apply_t *a, const json_t *doc)
+{
+    const json_t *ev = json_object_get(doc, "people");
+    int rc = check_fields(a, ev, "people", event_fields, NEVENT_FIELDS);
+    if (rc != 0)
+        return rc;
+    const char *kind = json_string_value(json_object_get(ev, "kind"));
+    if (strcmp(kind, "correction") != 0 && strcmp(kind, "action") != 0)
+        return reject(a, "people.kind: '%s' is not correction or action", kind);
+    return put_event(a, ev, "people");
+}
+
+/* The people's record of the view after a document (people.h). */
+static int people_changed(void *arg, const char *id)
+{
+    am_strset_add(arg, id, NULL);
+    return 0;
+}
+
 static int savepoint(apply_t *a, const char *sql_text)
 {
     char *msg = NULL;
@@ -903,8 +926,20 @@ int corr_replica_apply(store_t *st, const json_t *doc, am_strset_t *changed, cha
         rc = apply_merged(&a, doc);
     else if (json_object_get(doc, "deploy"))
         rc = apply_deploy(&a, doc);
+    else if (json_object_get(doc, "people"))
+        rc = apply_people(&a, doc);
     else
-        rc = reject(&a, "none of replica, merged_into or deploy");
+        rc = reject(&a, "none of replica, merged_into, deploy or people");
+    if (rc == 0) {
+        /* a copy: the callback adds to a.changed */
+        am_strset_t touched = {0};
+        for (size_t i = 0; i < a.changed.n; i++)
+            am_strset_add(&touched, a.changed.v[i], NULL);
+        rc = corr_people_refresh(st, (const char *const *)touched.v, touched.n,
+                                 json_object_get(doc, "people") != NULL, people_changed, &a.changed,
+                                 err, errlen);
+        am_strset_free(&touched);
+    }
     for (int k = 0; k < NSTMT; k++)
         sqlite3_finalize(a.s[k]);
     if (rc == 0 && savepoint(&a, "RELEASE corr_replica") == 0) {

@@ -56,7 +56,11 @@ json_t *corr_replica_document(store_t *st, const char *id, char *err, size_t err
  * - merged_into: the old incident and its links are deleted, its
  *   remaining episodes go to the new one, old becomes an alias of new (of
  *   what new is itself an alias of) and the aliases of old follow;
- * - deploy: the event is inserted when absent.
+ * - deploy: the event is inserted when absent;
+ * - people (a correction or action): the event is inserted when absent;
+ *   after each document the view's people's record is brought up to date
+ *   (correlate/people.h), so the view applies corrections where every
+ *   incident is visible.
  * changed, when not NULL, receives the incident ids whose drafts must be
  * rewritten or deleted. Returns 0; CORR_REPLICA_REJECTED with the reason
  * in err (naming the member) for a malformed document, nothing changed;

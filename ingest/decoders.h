@@ -45,6 +45,12 @@ extern const ingest_format_t ingest_format_keyed;
  * NULL (decode.c). */
 const ingest_format_t *ingest_format_detect(const json_t *root);
 
+/* The generic format's kinds correction and action (people.c): fills ev,
+ * whose kind is set, from root, strictly. Returns 0, or -1 with err naming
+ * the field. */
+int ingest_generic_people(const json_t *root, const ingest_ctx_t *ctx, am_event_t *ev, char *err,
+                          size_t errlen);
+
 /* Shared helpers (decode.c). Each returns 0, or -1 with err naming field. */
 
 /* Borrowed string member, NULL when absent or JSON null; -1 when of

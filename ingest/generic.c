@@ -54,10 +54,13 @@ static int generic_decode(const json_t *root, const ingest_ctx_t *ctx, am_event_
     am_event_t *ev = am_event_list_push(out);
     ev->source = "generic";
     if (!kind || am_kind_parse(kind, &ev->kind) != 0) {
-        am_errf(err, errlen, "field kind: \"%.32s\" is not one of alert, deploy, ack, note",
+        am_errf(err, errlen,
+                "field kind: \"%.32s\" is not one of alert, deploy, ack, note, correction, action",
                 kind ? kind : "");
         return -1;
     }
+    if (ev->kind == AM_KIND_CORRECTION || ev->kind == AM_KIND_ACTION)
+        return ingest_generic_people(root, ctx, ev, err, errlen);
     if (ingest_get_labels(root, "labels", "", ctx->limits, &ev->labels, err, errlen) != 0 ||
         ingest_get_labels(root, "annotations", "", ctx->limits, &ev->annotations, err, errlen) != 0)
         return -1;
@@ -100,6 +103,8 @@ static int generic_decode(const json_t *root, const ingest_ctx_t *ctx, am_event_
         default_status = "acknowledged";
         break;
     case AM_KIND_NOTE:
+    case AM_KIND_CORRECTION: /* decoded above */
+    case AM_KIND_ACTION:
         break;
     }
     if (ev->kind != AM_KIND_ALERT)

@@ -108,6 +108,15 @@ static int check_event(const am_event_t *ev, char *err, size_t errlen)
         break;
     case AM_KIND_NOTE:
         break;
+    case AM_KIND_CORRECTION:
+    case AM_KIND_ACTION:
+        if (!ev->name || !am_labels_get(&ev->annotations, AM_ANNOTATION_BODY)) {
+            am_errf(err, errlen, "field event.%s: missing (a%s %s has one)",
+                    ev->name ? "annotations." AM_ANNOTATION_BODY : "name",
+                    ev->kind == AM_KIND_ACTION ? "n" : "", am_kind_name(ev->kind));
+            return -1;
+        }
+        break;
     }
     if (statuses && !is_one_of(ev->status, statuses)) {
         if (!ev->status)

@@ -351,6 +351,37 @@ const char *report_ack_note(const json_t *summary)
     return by && strcmp(by, "deploy") == 0 ? "the first deploy after detection; no ack" : NULL;
 }
 
+/* The people's record (correlate/incident.h) into the summary, where
+ * set: title, severity, roles, dismissed, merged_into and corrections
+ * (who, when, why and the derived value). --no-names drops roles and who
+ * corrected; a corrected lead is dropped with the lead. */
+static void people(json_t *s, const json_t *inc, bool no_names)
+{
+    static const char *const keys[] = {"title", "severity", "roles", "dismissed", "merged_into"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        json_t *v = json_object_get(inc, keys[i]);
+        if (v && !(no_names && strcmp(keys[i], "roles") == 0))
+            json_object_set(s, keys[i], v);
+    }
+    const json_t *corr = json_object_get(inc, "corrections");
+    if (!corr)
+        return;
+    json_t *c = json_deep_copy(corr);
+    if (no_names) {
+        const char *field;
+        json_t *e;
+        void *tmp;
+        json_object_foreach_safe(c, tmp, field, e)
+        {
+            if (strcmp(field, "lead") == 0 || strncmp(field, "roles.", 6) == 0)
+                json_object_del(c, field);
+            else
+                json_object_del(e, "actor");
+        }
+    }
+    json_object_set_new(s, "corrections", c);
+}
+
 static json_t *summary(const json_t *inc, bool no_names)
 {
     int64_t started = report_json_time(json_object_get(inc, "started_at"));
@@ -384,6 +415,7 @@ static json_t *summary(const json_t *inc, bool no_names)
         json_object_set_new(s, "lead_withheld", json_boolean(json_is_string(lead)));
     else
         json_object_set(s, "lead", lead ? (json_t *)lead : json_null());
+    people(s, inc, no_names);
     return s;
 }
 
@@ -598,6 +630,16 @@ report_draft_t *report_draft_create(store_t *st, const char *id, const report_op
         "Why did the safeguards in place not stop it?", "impact", impact(inc, alerts), "lessons",
         less, "action_items");
     less = NULL;
+    json_t *items = json_object_get(d->model, "action_items");
+    size_t ai;
+    json_t *item;
+    json_array_foreach(json_object_get(inc, "action_items"), ai, item)
+    {
+        json_t *copy = json_deep_copy(item);
+        if (no_names)
+            json_object_del(copy, "owner");
+        json_array_append_new(items, copy);
+    }
     json_object_set_new(d->model, "during", json_deep_copy(json_object_get(inc, "during")));
     if (no_names) {
         size_t i;

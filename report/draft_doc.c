@@ -175,6 +175,40 @@ static void kv(const report_doc_style_t *st, am_buf_t *b, const char *field, int
     am_buf_puts(b, st->kv_mid);
 }
 
+/* After a value a person corrected: who (unless --no-names), when, why
+ * and the derived value it replaced. */
+static void corrected(const report_doc_style_t *st, am_buf_t *b, const json_t *summary,
+                      const char *field)
+{
+    const json_t *c = json_object_get(json_object_get(summary, "corrections"), field);
+    if (!c)
+        return;
+    char t[AM_TIME_STRLEN];
+    am_buf_puts(b, " (corrected");
+    if (report_str(c, "actor")) {
+        am_buf_puts(b, " by ");
+        esc(st, b, report_str(c, "actor"));
+    }
+    am_buf_printf(b, " at %s UTC", report_when(json_object_get(c, "at"), t));
+    if (report_str(c, "reason")) {
+        am_buf_puts(b, ": ");
+        esc(st, b, report_str(c, "reason"));
+    }
+    const json_t *derived = json_object_get(c, "derived");
+    if (derived) {
+        am_buf_puts(b, "; derived: ");
+        if (json_is_integer(derived))
+            am_buf_printf(b, "%lld", (long long)json_integer_value(derived));
+        else if (json_is_null(derived))
+            am_buf_puts(b, "none");
+        else if (strstr(field, "_at"))
+            am_buf_puts(b, report_when(derived, t));
+        else
+            esc(st, b, json_string_value(derived));
+    }
+    am_buf_putc(b, ')');
+}
+
 void report_doc_summary(const report_doc_style_t *st, const report_draft_t *d, am_buf_t *b)
 {
     const json_t *m = report_draft_model(d), *s = json_object_get(m, "summary");
@@ -184,12 +218,35 @@ void report_doc_summary(const report_doc_style_t *st, const report_draft_t *d, a
     am_buf_puts(b, st->kv_table_open);
     kv(st, b, "Incident ID", &rows);
     esc(st, b, report_str(s, "id"));
+    /* The people's record: rows only when set, so drafts without read as before. */
+    if (report_str(s, "title")) {
+        kv(st, b, "Title", &rows);
+        esc(st, b, report_str(s, "title"));
+        corrected(st, b, s, "title");
+    }
+    if (report_str(s, "severity")) {
+        kv(st, b, "Severity", &rows);
+        esc(st, b, report_str(s, "severity"));
+        corrected(st, b, s, "severity");
+    }
+    if (report_str(s, "dismissed")) {
+        kv(st, b, "Dismissed", &rows);
+        esc(st, b, report_str(s, "dismissed"));
+        am_buf_puts(b, " (left out of every list and figure)");
+        corrected(st, b, s, "dismissed");
+    }
+    if (report_str(s, "merged_into")) {
+        kv(st, b, "Merged into", &rows);
+        esc(st, b, report_str(s, "merged_into"));
+        corrected(st, b, s, "merged_into");
+    }
     kv(st, b, "Date", &rows);
     am_buf_puts(b, report_str(s, "date") ? report_str(s, "date") : "unknown");
     kv(st, b, "Start time (UTC)", &rows);
     am_buf_puts(b, report_str(s, "start_time") ? report_str(s, "start_time") : "unknown");
-    if (report_start_note(s))
+    if (report_start_note(s) && !json_object_get(json_object_get(s, "corrections"), "started_at"))
         am_buf_printf(b, " (%s)", report_start_note(s));
+    corrected(st, b, s, "started_at");
     kv(st, b, "Duration", &rows);
     if (json_is_null(json_object_get(s, "mitigated_at")))
         am_buf_puts(b, "unknown (not mitigated yet)");
@@ -211,6 +268,7 @@ void report_doc_summary(const report_doc_style_t *st, const report_draft_t *d, a
         am_buf_printf(b, "%lld", (long long)json_integer_value(users));
     else
         am_buf_puts(b, "unknown");
+    corrected(st, b, s, "users_impacted");
     kv(st, b, "Incident lead", &rows);
     if (report_draft_no_names(d))
         am_buf_puts(b, json_is_true(json_object_get(s, "lead_withheld")) ? "withheld (no names)"
@@ -219,19 +277,39 @@ void report_doc_summary(const report_doc_style_t *st, const report_draft_t *d, a
         esc(st, b, report_str(s, "lead"));
     else
         am_buf_puts(b, "to be assigned");
+    corrected(st, b, s, "lead");
+    const char *role;
+    json_t *who;
+    int nroles = 0;
+    json_object_foreach(json_object_get(s, "roles"), role, who)
+    {
+        if (!nroles++)
+            kv(st, b, "Roles", &rows);
+        else
+            am_buf_puts(b, ", ");
+        esc(st, b, role);
+        am_buf_puts(b, ": ");
+        esc(st, b, json_string_value(who));
+    }
     kv(st, b, "Detected (UTC)", &rows);
     am_buf_puts(b, report_when(json_object_get(s, "detected_at"), t));
+    corrected(st, b, s, "detected_at");
     kv(st, b, "Acknowledged (UTC)", &rows);
     am_buf_puts(b, report_when(json_object_get(s, "acknowledged_at"), t));
-    if (report_ack_note(s))
+    if (report_ack_note(s) &&
+        !json_object_get(json_object_get(s, "corrections"), "acknowledged_at"))
         am_buf_printf(b, " (%s)", report_ack_note(s));
+    corrected(st, b, s, "acknowledged_at");
     kv(st, b, "Mitigated (UTC)", &rows);
     am_buf_puts(b, report_when(json_object_get(s, "mitigated_at"), t));
-    if (json_is_true(json_object_get(s, "mitigated_inferred")))
+    corrected(st, b, s, "mitigated_at");
+    if (json_is_true(json_object_get(s, "mitigated_inferred")) &&
+        !json_object_get(json_object_get(s, "corrections"), "mitigated_at"))
         am_buf_puts(b, " (inferred: no resolve was received; the alert fired again or stopped "
                        "being re-notified)");
     kv(st, b, "Resolved (UTC)", &rows);
     am_buf_puts(b, report_when(json_object_get(s, "resolved_at"), t));
+    corrected(st, b, s, "resolved_at");
     if (json_is_integer(json_object_get(s, "resolution_s")))
         am_buf_printf(b, " (%s after impact start)",
                       report_secs(json_object_get(s, "resolution_s"), du));
@@ -347,6 +425,16 @@ void report_doc_root_cause(const report_doc_style_t *st, const report_draft_t *d
         else
             am_buf_printf(b, ", %s before impact start, may have caused this incident.",
                           report_secs(before, du));
+        if (report_str(s, "verdict")) {
+            am_buf_t field = {0};
+            am_buf_printf(&field, "suspect.%s@%s", report_str(s, "name"),
+                          report_str(s, "version") ? report_str(s, "version") : "");
+            am_buf_puts(b, " Verdict: ");
+            esc(st, b, report_str(s, "verdict"));
+            corrected(st, b, json_object_get(report_draft_model(d), "summary"), field.p);
+            am_buf_putc(b, '.');
+            am_buf_free(&field);
+        }
         if (report_str(s, "actor")) {
             am_buf_puts(b, " Deployed by ");
             esc(st, b, report_str(s, "actor"));

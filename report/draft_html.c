@@ -285,9 +285,32 @@ void report_draft_html(const report_draft_t *d, am_buf_t *b)
     report_doc_impact(&html, d, b);
     report_doc_lessons(&html, d, b);
     report_doc_links(&html, d, b);
+    am_buf_puts(b, "<h2>Action Items</h2>\n<table>\n<tr><th>Task</th><th>Owner</th>"
+                   "<th>Deadline</th><th>Type</th></tr>\n");
+    /* The tracked ones (aftermath action), then the empty rows for new ones. */
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(report_draft_model(d), "action_items"), i, a)
+    {
+        char t[AM_TIME_STRLEN];
+        am_buf_puts(b, "<tr><td>");
+        report_html(b, report_str(a, "item"));
+        am_buf_puts(b, ": ");
+        report_html(b, report_str(a, "task") ? report_str(a, "task") : "[to fill]");
+        if (report_str(a, "status") && strcmp(report_str(a, "status"), "done") == 0)
+            am_buf_printf(b, " (done %s UTC)", report_when(json_object_get(a, "closed_at"), t));
+        if (report_str(a, "url")) {
+            am_buf_puts(b, " ");
+            report_html(b, report_str(a, "url"));
+        }
+        am_buf_puts(b, "</td><td>");
+        report_html(b, report_str(a, "owner") ? report_str(a, "owner") : "");
+        am_buf_puts(b, "</td><td>");
+        if (report_str(a, "due"))
+            am_buf_puts(b, report_when(json_object_get(a, "due"), t));
+        am_buf_puts(b, "</td><td></td></tr>\n");
+    }
     am_buf_puts(b,
-                "<h2>Action Items</h2>\n<table>\n<tr><th>Task</th><th>Owner</th>"
-                "<th>Deadline</th><th>Type</th></tr>\n"
                 "<tr><td>&nbsp;</td><td></td><td></td><td>mitigate / prevent / process</td></tr>\n"
                 "<tr><td>&nbsp;</td><td></td><td></td><td></td></tr>\n</table>\n"
                 "</body>\n</html>\n");

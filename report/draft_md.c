@@ -171,10 +171,33 @@ void report_draft_markdown(const report_draft_t *d, am_buf_t *b)
     report_doc_impact(&md, d, b);
     report_doc_lessons(&md, d, b);
     report_doc_links(&md, d, b);
-    am_buf_puts(b,
-                "## Action Items\n\n| Task | Owner | Deadline | Type |\n| --- | --- | --- | --- |\n"
-                "|  |  |  | mitigate / prevent / process |\n"
-                "|  |  |  |  |\n");
+    am_buf_puts(
+        b, "## Action Items\n\n| Task | Owner | Deadline | Type |\n| --- | --- | --- | --- |\n");
+    /* The tracked ones (aftermath action), then the empty rows for new ones. */
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(report_draft_model(d), "action_items"), i, a)
+    {
+        char t[AM_TIME_STRLEN];
+        am_buf_puts(b, "| ");
+        report_md(b, report_str(a, "item"));
+        am_buf_puts(b, ": ");
+        report_md(b, report_str(a, "task") ? report_str(a, "task") : "[to fill]");
+        if (report_str(a, "status") && strcmp(report_str(a, "status"), "done") == 0)
+            am_buf_printf(b, " (done %s UTC)", report_when(json_object_get(a, "closed_at"), t));
+        if (report_str(a, "url")) {
+            am_buf_puts(b, " ");
+            report_md(b, report_str(a, "url"));
+        }
+        am_buf_puts(b, " | ");
+        report_md(b, report_str(a, "owner") ? report_str(a, "owner") : "");
+        am_buf_puts(b, " | ");
+        if (report_str(a, "due"))
+            am_buf_puts(b, report_when(json_object_get(a, "due"), t));
+        am_buf_puts(b, " |  |\n");
+    }
+    am_buf_puts(b, "|  |  |  | mitigate / prevent / process |\n"
+                   "|  |  |  |  |\n");
 }
 
 void report_draft_text(const report_draft_t *d, am_buf_t *b)

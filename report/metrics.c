@@ -22,6 +22,7 @@
 #include "correlate/queries.h"
 #include "report/escape.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -125,6 +126,7 @@ typedef struct incident {
     char *rule;
     json_t *gkey;     /* owned object */
     json_t *services; /* owned array */
+    char *severity;   /* a person's correction, or NULL */
     int64_t started;
     int64_t d[REPORT_METRICS_NMEASURES];
 } incident_t;
@@ -159,6 +161,8 @@ struct report_metrics {
     service_cf_t *cf;
     size_t ncf, capcf;
     size_t deploys, failed;
+    bool confirmed_basis; /* failed: confirmed suspects (a verdict was given) */
+    report_followups_t follow;
 };
 
 /* NULL sorts after every name. */
@@ -232,6 +236,7 @@ void report_metrics_destroy(report_metrics_t *m)
     for (size_t i = 0; i < m->ninc; i++) {
         free(m->inc[i].id);
         free(m->inc[i].rule);
+        free(m->inc[i].severity);
         json_decref(m->inc[i].gkey);
         json_decref(m->inc[i].services);
     }
@@ -282,6 +287,7 @@ static int load_incidents(report_metrics_t *m, sqlite3_stmt *s)
         in->rule = am_xstrdup((const char *)sqlite3_column_text(s, 1));
         in->gkey = col_json(s, 2);
         in->services = col_json(s, 3);
+        in->severity = am_xstrdup((const char *)sqlite3_column_text(s, 9));
         int64_t started = col_time(s, 4), detected = col_time(s, 5), acked = col_time(s, 6),
                 mitigated = col_time(s, 7), resolved = col_time(s, 8);
         in->started = started;
@@ -315,6 +321,8 @@ static int place_by_label(grouping_t *gs, const incident_t *in, size_t i, const 
                           sqlite3_stmt *labels)
 {
     const char *v = json_string_value(json_object_get(in->gkey, label));
+    if (in->severity && strcmp(label, "severity") == 0)
+        v = in->severity; /* a person's correction */
     if (v) {
         group_add(grouping_get(gs, v), i);
         return 0;
@@ -377,8 +385,59 @@ static int load_deploys(report_metrics_t *m, sqlite3_stmt *s)
         c->failed += (size_t)sqlite3_column_int64(s, 2);
         m->deploys += (size_t)sqlite3_column_int64(s, 1);
         m->failed += (size_t)sqlite3_column_int64(s, 2);
+        m->confirmed_basis = sqlite3_column_int(s, 3) != 0;
     }
     return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int report_metrics_followups(store_t *st, int64_t since, int64_t until, int64_t now,
+                             report_followups_t *out, char *err, size_t errlen)
+{
+    sqlite3 *db = store_db(st);
+    sqlite3_stmt *s = NULL;
+    int64_t *close = NULL;
+    size_t nclose = 0;
+    memset(out, 0, sizeof *out);
+    out->close_p50 = AM_TIME_NONE;
+    int rc = sqlite3_prepare_v2(db, corr_sql_followups, -1, &s, NULL);
+    if (rc == SQLITE_OK) {
+        bind_bound(s, 1, since);
+        bind_bound(s, 2, until);
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+            const char *status = (const char *)sqlite3_column_text(s, 0);
+            int64_t due = col_time(s, 1), opened = col_time(s, 2), closed = col_time(s, 3);
+            if (status && strcmp(status, "done") == 0) {
+                out->done++;
+                if (opened != AM_TIME_NONE && closed != AM_TIME_NONE) {
+                    close = am_xrealloc(close, (nclose + 1) * sizeof *close);
+                    close[nclose++] = closed - opened;
+                }
+            } else {
+                out->open++;
+                out->overdue += due != AM_TIME_NONE && now != AM_TIME_NONE && due < now;
+            }
+        }
+    }
+    sqlite3_finalize(s);
+    s = NULL;
+    if (rc == SQLITE_DONE &&
+        (rc = sqlite3_prepare_v2(db, corr_sql_corrected, -1, &s, NULL)) == SQLITE_OK) {
+        bind_bound(s, 1, since);
+        bind_bound(s, 2, until);
+        if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+            out->corrected = sqlite3_column_int64(s, 0);
+            rc = SQLITE_DONE;
+        }
+    }
+    sqlite3_finalize(s);
+    if (nclose)
+        out->close_p50 = report_metrics_summarise(close, nclose).p50;
+    free(close);
+    if (rc != SQLITE_DONE) {
+        am_errf(err, errlen, "%s: reading follow-ups: %s", store_path(st), sqlite3_errmsg(db));
+        return -1;
+    }
+    return 0;
 }
 
 report_metrics_t *report_metrics_compute(store_t *st, const report_metrics_options_t *opts,
@@ -432,6 +491,14 @@ report_metrics_t *report_metrics_compute(store_t *st, const report_metrics_optio
     }
     if (m->ncf)
         qsort(m->cf, m->ncf, sizeof *m->cf, cf_cmp);
+    if (report_metrics_followups(st, m->since, m->until, am_wall_ms(), &m->follow, err, errlen) !=
+        0) {
+        sqlite3_finalize(inc);
+        sqlite3_finalize(labels);
+        sqlite3_finalize(deploys);
+        report_metrics_destroy(m);
+        return NULL;
+    }
     sqlite3_finalize(inc);
     sqlite3_finalize(labels);
     sqlite3_finalize(deploys);
@@ -511,6 +578,17 @@ json_t *report_metrics_json(const report_metrics_t *m)
     json_object_set_new(cf, "deploys", json_integer((json_int_t)m->deploys));
     json_object_set_new(cf, "failed", json_integer((json_int_t)m->failed));
     json_object_set_new(cf, "rate", rate_json(m->failed, m->deploys));
+    json_object_set_new(cf, "basis",
+                        json_string(m->confirmed_basis ? "confirmed_suspects" : "suspects"));
+    const report_followups_t *f = &m->follow;
+    json_object_set_new(o, "follow_ups",
+                        json_pack("{s:I,s:I,s:I,s:o,s:I}", "action_items_open", (json_int_t)f->open,
+                                  "action_items_overdue", (json_int_t)f->overdue,
+                                  "action_items_done", (json_int_t)f->done, "median_days_to_close",
+                                  f->close_p50 == AM_TIME_NONE
+                                      ? json_null()
+                                      : json_real((double)f->close_p50 / 86400000.0),
+                                  "incidents_corrected", (json_int_t)f->corrected));
     json_object_set_new(cf, "median_time_to_restore_s",
                         seconds_json(m->overall.s[REPORT_METRICS_RESOLVE].p50));
     json_t *svcs = json_array();
@@ -624,9 +702,15 @@ void report_metrics_table(const report_metrics_t *m, am_buf_t *out)
     free_bufs(names, ng);
     free(raw);
 
-    am_buf_puts(out, "\nChange failure rate: deploys of the period linked to an incident as a\n"
-                     "suspect / all deploys of the period; time to restore: p50 of time to\n"
-                     "resolve of the service's incidents.\n\n");
+    am_buf_puts(out,
+                m->confirmed_basis
+                    ? "\nChange failure rate: deploys of the period a person confirmed as an\n"
+                      "incident's suspect / all deploys of the period (a suspect of the\n"
+                      "period has a verdict, so confirmed suspects are the basis); time to\n"
+                      "restore: p50 of time to resolve of the service's incidents.\n\n"
+                    : "\nChange failure rate: deploys of the period linked to an incident as a\n"
+                      "suspect / all deploys of the period; time to restore: p50 of time to\n"
+                      "resolve of the service's incidents.\n\n");
     names = am_xcalloc(m->ncf + 1, sizeof *names);
     raw = am_xcalloc(m->ncf + 1, sizeof *raw);
     for (size_t i = 0; i < m->ncf; i++)
@@ -646,6 +730,18 @@ void report_metrics_table(const report_metrics_t *m, am_buf_t *out)
     free_bufs(names, m->ncf);
     free(raw);
     am_buf_free(&by);
+    /* Only when people track something, so that tables without read as before. */
+    const report_followups_t *f = &m->follow;
+    if (f->open || f->done || f->corrected) {
+        am_buf_printf(out,
+                      "\nFollow-ups: %" PRId64 " action items open (%" PRId64 " overdue), %" PRId64
+                      " done",
+                      f->open, f->overdue, f->done);
+        if (f->close_p50 != AM_TIME_NONE)
+            am_buf_printf(out, ", median %.1f days to close", (double)f->close_p50 / 86400000.0);
+        am_buf_printf(out, "; %" PRId64 " incident%s corrected by people.\n", f->corrected,
+                      f->corrected == 1 ? "" : "s");
+    }
 }
 
 static void csv_seconds(am_buf_t *out, int64_t ms)
@@ -915,8 +1011,14 @@ void report_metrics_html(const report_metrics_t *m, am_buf_t *out)
                      "Monday 00:00 UTC); above each bar its count and its p50 time to "
                      "detect.</p>\n");
     html_trend(m, out);
-    am_buf_puts(out, "<h2>Change failure rate</h2>\n<p>Deploys of the period linked to an "
-                     "incident as a suspect / all deploys of the period. Median time to "
+    am_buf_puts(out, m->confirmed_basis ? "<h2>Change failure rate</h2>\n<p>Deploys of the period "
+                                          "a person confirmed as an incident's suspect (a suspect "
+                                          "of the period has a verdict) / all deploys of the "
+                                          "period."
+                                        : "<h2>Change failure rate</h2>\n<p>Deploys of the period "
+                                          "linked to an incident as a suspect / all deploys of "
+                                          "the period.");
+    am_buf_puts(out, " Median time to "
                      "restore: p50 of time to resolve.</p>\n<table>\n<tr><th>service</th>"
                      "<th>deploys</th><th>failed</th><th>rate</th><th>incidents</th>"
                      "<th>median time to restore</th></tr>\n");

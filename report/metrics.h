@@ -75,6 +75,21 @@ typedef struct report_metrics_options {
     const char *by;
 } report_metrics_options_t;
 
+/* Follow-ups of the incidents started in [since, until) (AM_TIME_NONE: no
+ * bound), dismissed ones left out: their action items open, open past
+ * their due time at now, and done; the p50 of the time from opened to
+ * closed of those done (AM_TIME_NONE when none is); and how many incidents
+ * a person corrected (dismissed ones included). */
+typedef struct report_followups {
+    int64_t open, overdue, done;
+    int64_t close_p50;
+    int64_t corrected;
+} report_followups_t;
+
+/* Fills out. Returns 0, or -1 with the SQLite error in err. */
+int report_metrics_followups(store_t *st, int64_t since, int64_t until, int64_t now,
+                             report_followups_t *out, char *err, size_t errlen);
+
 /* Computes the figures for the incidents of st in [since, until) by
  * started_at, and the change failure rate over the deploys of the same
  * period. Returns an owned handle, or NULL with err on a database error or

@@ -734,6 +734,49 @@ static void detection_source(am_buf_t *src, const json_t *alerts, int64_t detect
     am_buf_puts(src, " - first delivery, Kafka timestamp");
 }
 
+/* The incident's own lines (impact start, detection, the recorded
+ * acknowledgement, mitigation, resolution) whose time a person corrected
+ * (correlate/incident.h "corrections") say so, rather than the derivation
+ * they no longer follow. */
+static void people_lines(entries_t *es, const json_t *incident, bool no_names)
+{
+    static const struct {
+        const char *type, *field, *text;
+    } map[] = {
+        {"impact_start", "started_at", "Impact starts"},
+        {"detection", "detected_at", "Detected"},
+        {"ack", "acknowledged_at", "Acknowledged"},
+        {"mitigation", "mitigated_at", "Mitigated"},
+        {"resolution", "resolved_at", "Resolved"},
+    };
+    const json_t *corr = json_object_get(incident, "corrections");
+    for (size_t i = 0; corr && i < es->n; i++) {
+        json_t *o = es->v[i].obj;
+        const char *type = json_string_value(json_object_get(o, "type"));
+        const char *source = json_string_value(json_object_get(o, "source"));
+        for (size_t k = 0; k < sizeof map / sizeof map[0]; k++) {
+            const json_t *c = json_object_get(corr, map[k].field);
+            if (!c || strcmp(type, map[k].type) != 0 ||
+                (strcmp(type, "ack") == 0 && strcmp(source, "incident record") != 0))
+                continue;
+            am_buf_t src = {0};
+            char t[AM_TIME_STRLEN];
+            am_buf_puts(&src, "a person's correction");
+            if (!no_names && json_string_value(json_object_get(c, "actor")))
+                am_buf_printf(&src, " by %s", json_string_value(json_object_get(c, "actor")));
+            const char *at = json_string_value(json_object_get(c, "at"));
+            int64_t ms;
+            if (at && am_time_parse(at, strlen(at), &ms, NULL, 0) == 0)
+                am_buf_printf(&src, " at %s", am_time_format(ms, t));
+            if (json_string_value(json_object_get(c, "reason")))
+                am_buf_printf(&src, ": %s", json_string_value(json_object_get(c, "reason")));
+            json_object_set_new(o, "text", json_string(map[k].text));
+            json_object_set_new(o, "source", json_string(src.p));
+            am_buf_free(&src);
+        }
+    }
+}
+
 json_t *report_timeline_build(const json_t *incident, const json_t *alerts,
                               const report_linked_t *ev, size_t n, bool no_names)
 {
@@ -836,6 +879,7 @@ json_t *report_timeline_build(const json_t *incident, const json_t *alerts,
         : open                   ? "Resolution: unknown, the incident is still open"
                                  : "Resolution: unknown",
         "incident record: mitigation plus the rule's quiet period, or a resolve event", NULL);
+    people_lines(&es, incident, no_names);
 
     qsort(es.v, es.n, sizeof *es.v, cmp_entry);
     json_t *out = json_array();

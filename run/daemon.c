@@ -105,7 +105,7 @@ static const run_stats_t *totals(consume_ctx_t *ctx)
         t.duplicates += s->duplicates;
         t.earlier += s->earlier;
         t.rejected += s->rejected;
-        for (int k = 0; k < 4; k++)
+        for (int k = 0; k < AM_KIND_COUNT; k++)
             t.by_kind[k] += s->by_kind[k];
     }
     ctx->total = t;

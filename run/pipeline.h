@@ -24,7 +24,8 @@ typedef struct run_stats {
     uint64_t duplicates; /* events already stored */
     uint64_t earlier;    /* duplicates that moved observed_at back */
     uint64_t rejected;   /* records refused */
-    uint64_t by_kind[4]; /* stored, by am_kind_t */
+    /* stored, by am_kind_t */
+    uint64_t by_kind[AM_KIND_COUNT];
 } run_stats_t;
 
 typedef struct run_pipeline run_pipeline_t;

@@ -16,6 +16,7 @@
 #include "common/time.h"
 #include "ingest/decode.h"
 #include "report/prom.h"
+#include "report/metrics.h"
 
 #include <inttypes.h>
 #include <jansson.h>
@@ -60,6 +61,7 @@ struct run_registry {
     int64_t last_commit_ms; /* wall clock; AM_TIME_NONE before the first */
     int64_t open_incidents; /* -1 before it is known */
     report_prom_t *incidents;
+    report_followups_t follow; /* the people's follow-ups, at the last count */
 
     part_lag_t *parts; /* the assignment */
     size_t nparts;
@@ -104,6 +106,7 @@ run_registry_t *run_registry_create(const char *version, int64_t started_ms)
     m->started_ms = started_ms;
     m->last_commit_ms = AM_TIME_NONE;
     m->open_incidents = -1;
+    m->follow.close_p50 = AM_TIME_NONE;
     m->brokers_down_since = AM_TIME_NONE;
     m->incidents = report_prom_create();
     pthread_mutex_init(&m->mu, NULL);
@@ -223,7 +226,10 @@ int run_registry_incident(run_registry_t *m, store_t *st, const char *id, char *
 
 int run_registry_count_open(run_registry_t *m, store_t *st, char *err, size_t errlen)
 {
-    return corr_count_open(st, &m->open_incidents, err, errlen);
+    if (corr_count_open(st, &m->open_incidents, err, errlen) != 0)
+        return -1;
+    return report_metrics_followups(st, AM_TIME_NONE, AM_TIME_NONE, am_wall_ms(), &m->follow, err,
+                                    errlen);
 }
 
 void run_registry_consumer(run_registry_t *m, const ingest_kafka_view_t *view)
@@ -326,6 +332,22 @@ static void render_metrics(const run_registry_t *m, am_buf_t *b)
     family(b, "aftermath_incidents_open", "gauge", "Incidents not resolved yet, in the store.");
     if (m->open_incidents >= 0)
         am_buf_printf(b, "aftermath_incidents_open %" PRId64 "\n", m->open_incidents);
+    /* The people's record (correlate/people.h), counted apart from the
+     * histograms, which observe each incident once. */
+    family(b, "aftermath_incidents_corrected", "gauge",
+           "Incidents a person corrected (aftermath correct), dismissed ones included.");
+    am_buf_printf(b, "aftermath_incidents_corrected %" PRId64 "\n", m->follow.corrected);
+    family(b, "aftermath_action_items", "gauge", "Action items of the incidents, by status.");
+    am_buf_printf(b, "aftermath_action_items{status=\"open\"} %" PRId64 "\n", m->follow.open);
+    am_buf_printf(b, "aftermath_action_items{status=\"done\"} %" PRId64 "\n", m->follow.done);
+    family(b, "aftermath_action_items_overdue", "gauge",
+           "Open action items past their due time, at the last change of an incident.");
+    am_buf_printf(b, "aftermath_action_items_overdue %" PRId64 "\n", m->follow.overdue);
+    family(b, "aftermath_action_items_close_seconds_p50", "gauge",
+           "Median time from an action item opened to done (absent until one is done).");
+    if (m->follow.close_p50 != AM_TIME_NONE)
+        am_buf_printf(b, "aftermath_action_items_close_seconds_p50 %.3f\n",
+                      (double)m->follow.close_p50 / 1000.0);
     report_prom_write(m->incidents, b);
 }
 

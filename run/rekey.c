@@ -98,18 +98,19 @@ static int produce(run_rekey_t *k, const char *topic, int32_t partition, const c
     return ingest_producer_send(k->producer, &out, topic, partition >= 0, h, 2, err, errlen);
 }
 
-/* The deploy's document for the incidents topic. */
+/* The deploy's (or a correction's or action's: member "people") document
+ * for the incidents topic. */
 static int send_deploy(run_rekey_t *k, const am_event_t *ev, const char *place, char *err,
                        size_t errlen)
 {
     json_t *doc = json_object();
     json_object_set_new(doc, "schema_version", json_integer(1));
     json_t *e = am_event_to_json(ev);
-    json_object_set_new(doc, "deploy", e ? e : json_null());
+    json_object_set_new(doc, ev->kind == AM_KIND_DEPLOY ? "deploy" : "people", e ? e : json_null());
     char *text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
     am_buf_t key = {0};
-    am_buf_printf(&key, "deploy:%s", ev->id);
+    am_buf_printf(&key, "%s:%s", ev->kind == AM_KIND_DEPLOY ? "deploy" : "people", ev->id);
     int rc = produce(k, k->incidents, -1, key.p, text, ev->observed_at, place, err, errlen);
     am_buf_free(&key);
     free(text);
@@ -140,7 +141,9 @@ static int send_event(run_rekey_t *k, const am_event_t *ev, const char *value, c
     } else {
         for (int32_t p = 0; p < k->nparts && rc == 0; p++)
             rc = produce(k, k->topic, p, ev->id, value, ev->observed_at, place, err, errlen);
-        if (rc == 0 && ev->kind == AM_KIND_DEPLOY && k->incidents)
+        if (rc == 0 && k->incidents &&
+            (ev->kind == AM_KIND_DEPLOY || ev->kind == AM_KIND_CORRECTION ||
+             ev->kind == AM_KIND_ACTION))
             rc = send_deploy(k, ev, place, err, errlen);
     }
     return rc;

@@ -44,8 +44,10 @@ const char store_sql_prune_records[] =
 const char store_sql_prune_rejected[] = "DELETE FROM rejected WHERE rejected_at < ?1";
 
 const char store_sql_latest_event_time[] =
-    "SELECT max(t) FROM (SELECT max(starts_at) AS t FROM events UNION ALL SELECT max(ends_at) FROM"
-    " events UNION ALL SELECT max(observed_at) FROM events)";
+    "SELECT max(t) FROM (SELECT max(starts_at) AS t FROM events WHERE kind NOT IN ('correction',"
+    " 'action') UNION ALL SELECT max(ends_at) FROM events WHERE kind NOT IN ('correction', "
+    "'action') UNION ALL SELECT max(observed_at) FROM events WHERE kind NOT IN ('correction', "
+    "'action'))";
 
 const char store_sql_events_around[] =
     "SELECT " STORE_EVENT_COLS " FROM events WHERE kind = ?1 AND starts_at >= ?2"

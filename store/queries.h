@@ -38,7 +38,8 @@ extern const char store_sql_event_delivery[];
 
 /* -> one row: the latest time any stored event gives (start, end or
  * observation), NULL when there is none: the "now" of a replayed store
- * (report/status.h). */
+ * (report/status.h). People's corrections and actions, written by hand
+ * after the fact, do not move it. */
 extern const char store_sql_latest_event_time[];
 
 /* ?1 identity -> one row when an ack names that alert identity. */

@@ -39,7 +39,7 @@ CREATE TABLE records (
 CREATE TABLE events (
   seq INTEGER PRIMARY KEY,
   id TEXT NOT NULL UNIQUE,        -- dedup key
-  kind TEXT NOT NULL,             -- alert, deploy, ack, note
+  kind TEXT NOT NULL,             -- alert, deploy, ack, note, correction, action
   status TEXT,
   source TEXT NOT NULL,           -- the decoder that made it
   name TEXT,
@@ -179,3 +179,52 @@ CREATE TABLE incident_aliases (
 -- Incidents changed by a committed batch whose change is not yet delivered
 -- (incidents topic, drafts); emptied after delivery.
 CREATE TABLE outbox (incident TEXT PRIMARY KEY) WITHOUT ROWID;
+
+-- ===========================================================================
+-- Owner: correlate/ (correlate/people.c: the people's record, recomputed in
+-- every flush from the stored correction and action events, so it is a
+-- function of the stored events like the incidents; readers go through
+-- correlate/incident.h and correlate/queries.h)
+-- ===========================================================================
+
+-- Per incident, the corrections in effect (DESIGN.md "People's corrections
+-- and follow-ups"): per field the latest by (at, event id). NULL: not
+-- corrected, the derived value stands.
+CREATE TABLE incident_overlay (
+  incident TEXT PRIMARY KEY,
+  title TEXT, severity TEXT, lead TEXT,
+  roles TEXT NOT NULL,            -- JSON {role: person}
+  started_at INTEGER, detected_at INTEGER, acknowledged_at INTEGER,
+  mitigated_at INTEGER, resolved_at INTEGER,
+  users_impacted INTEGER,
+  dismissed TEXT,                 -- the reason it is not an incident
+  merged_into TEXT,               -- the incident it was merged into by hand
+  verdicts TEXT NOT NULL,         -- JSON {"NAME@VERSION": "confirmed"|"rejected"}
+  corrections TEXT NOT NULL       -- JSON {field: {value, actor, at, reason, event}}
+) WITHOUT ROWID;
+
+-- Action items, per incident and item: each field the latest action
+-- event's; opened at the first, closed at the latest that set done.
+CREATE TABLE action_items (
+  incident TEXT NOT NULL, item TEXT NOT NULL,
+  task TEXT, owner TEXT,
+  due INTEGER,
+  status TEXT NOT NULL,            -- open, done
+  url TEXT,
+  opened_at INTEGER NOT NULL, closed_at INTEGER,
+  actor TEXT, at INTEGER NOT NULL, -- who wrote the latest event, and when
+  PRIMARY KEY (incident, item)
+) WITHOUT ROWID;
+
+-- Corrections and actions whose incident is nowhere (not an incident, not
+-- an alias, and no incident holds the alerts of their `about`): kept, and
+-- listed by `aftermath status`.
+CREATE TABLE people_unattached (
+  event TEXT PRIMARY KEY, kind TEXT NOT NULL,
+  incident TEXT NOT NULL,         -- the id it names
+  at INTEGER NOT NULL, actor TEXT
+) WITHOUT ROWID;
+
+-- The alert identities named by any correction's `about`: an incident
+-- holding one of them makes the correlator recompute the people's record.
+CREATE TABLE people_about (identity TEXT PRIMARY KEY) WITHOUT ROWID;

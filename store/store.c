@@ -178,6 +178,26 @@ static const char *const migrations[] = {
     "ALTER TABLE incidents ADD COLUMN lead_by TEXT;"
     "ALTER TABLE incidents ADD COLUMN impact_from TEXT;"
     "UPDATE incidents SET impact_from = 'deploy' WHERE impact_start IS NOT NULL;",
+    /* 8: the people's record (correlate/people.c): corrections in effect
+     * per incident, action items, and people's events that attach to no
+     * incident */
+    "CREATE TABLE incident_overlay ("
+    "  incident TEXT PRIMARY KEY, title TEXT, severity TEXT, lead TEXT, roles TEXT NOT NULL,"
+    "  started_at INTEGER, detected_at INTEGER, acknowledged_at INTEGER, mitigated_at INTEGER,"
+    "  resolved_at INTEGER, users_impacted INTEGER, dismissed TEXT, merged_into TEXT,"
+    "  verdicts TEXT NOT NULL, corrections TEXT NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE action_items ("
+    "  incident TEXT NOT NULL, item TEXT NOT NULL, task TEXT, owner TEXT, due INTEGER,"
+    "  status TEXT NOT NULL, url TEXT, opened_at INTEGER NOT NULL, closed_at INTEGER,"
+    "  actor TEXT, at INTEGER NOT NULL,"
+    "  PRIMARY KEY (incident, item)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE people_unattached ("
+    "  event TEXT PRIMARY KEY, kind TEXT NOT NULL, incident TEXT NOT NULL, at INTEGER NOT NULL,"
+    "  actor TEXT"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE people_about (identity TEXT PRIMARY KEY) WITHOUT ROWID;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(NMIGRATIONS == STORE_SCHEMA_VERSION,

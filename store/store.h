@@ -23,7 +23,7 @@ typedef struct store store_t;
 
 /* Latest schema version this build writes: the number of migrations
  * (store.c checks it at compile time; store/schema.sql is that schema). */
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 typedef struct store_options {
     int keep_raw;        /* store each record's raw payload (default 1) */

@@ -61,6 +61,11 @@ static inline void fuzz_check_event(const am_event_t *ev, const char *who)
         break;
     case AM_KIND_NOTE:
         break;
+    case AM_KIND_CORRECTION:
+    case AM_KIND_ACTION:
+        fuzz_check(ev->name && am_labels_get(&ev->annotations, AM_ANNOTATION_BODY), who,
+                   "people's event without incident or body");
+        break;
     default:
         fuzz_check(0, who, "unknown kind");
     }

@@ -60,14 +60,14 @@ static void test_round_trip_every_decoder(void **state)
         if (n == 0)
             fail_msg("no sample event from %s", sources[s]);
     }
-    int kinds[4] = {0};
+    int kinds[AM_KIND_COUNT] = {0};
     for (size_t i = 0; i < l.n; i++) {
         kinds[l.v[i].kind]++;
         round_trip(&l.v[i]);
         am_event_cache_json(&l.v[i]); /* the caches change nothing written */
         round_trip(&l.v[i]);
     }
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < AM_KIND_COUNT; k++)
         if (kinds[k] == 0)
             fail_msg("no sample event of kind %s", am_kind_name((am_kind_t)k));
     assert_true(l.n >= 40);

@@ -92,12 +92,17 @@ static void export_documents(store_t *st, lines_t *docs, size_t *nincidents, siz
         json_decref(doc);
     }
     am_strset_free(&ids);
-    column(st, "SELECT id FROM events WHERE kind = 'deploy' ORDER BY id", &ids);
+    /* decode sends deploys, corrections and actions (as "people") */
+    column(st, "SELECT id FROM events WHERE kind IN ('deploy', 'correction', 'action') ORDER BY id",
+           &ids);
     for (size_t i = 0; i < ids.n; i++) {
         json_t *ev = corr_replica_event_json(st, ids.v[i], err, sizeof err);
         if (!ev)
             fail_msg("%s: %s", ids.v[i], err);
-        json_t *doc = json_pack("{s:i,s:o}", "schema_version", 1, "deploy", ev);
+        const char *member = strcmp(json_string_value(json_object_get(ev, "kind")), "deploy") == 0
+                                 ? "deploy"
+                                 : "people";
+        json_t *doc = json_pack("{s:i,s:o}", "schema_version", 1, member, ev);
         char *text = dumps(doc);
         lines_push(docs, text);
         free(text);
@@ -274,7 +279,11 @@ static void same_stores(store_t *corr, store_t *view)
     same_table(corr, view, "incident_events", NULL, NULL);
     same_table(corr, view, "incident_aliases", NULL, NULL);
     same_table(corr, view, "events", ",seq,record_seq,",
-               "kind = 'deploy' OR id IN (SELECT event FROM incident_events)");
+               "kind IN ('deploy', 'correction', 'action') OR id IN (SELECT event FROM "
+               "incident_events)");
+    same_table(corr, view, "incident_overlay", NULL, NULL);
+    same_table(corr, view, "action_items", NULL, NULL);
+    same_table(corr, view, "people_unattached", NULL, NULL);
     json_t *ia = corr_incidents_json(corr, err, sizeof err);
     json_t *ib = corr_incidents_json(view, err, sizeof err);
     assert_non_null(ia);
@@ -372,6 +381,27 @@ static void test_seed(void **state)
     snprintf(path, sizeof path, "%s/events.ndjson", seed_dir);
     char *text = tmp_slurp(path);
     check_scenario(seed_dir, rules, text, 1000, 0);
+    free(rules);
+    free(text);
+}
+
+/* The seed with people's corrections and actions: the view applies them
+ * itself and prints the same, whatever order the documents come in. */
+static void test_seed_people(void **state)
+{
+    (void)state;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/rules.yaml", seed_dir);
+    char *rules = tmp_slurp(path);
+    snprintf(path, sizeof path, "%s/events.ndjson", seed_dir);
+    char *text = tmp_slurp(path);
+    char *people = tmp_slurp(AM_PROJECT "/tests/scenario/seed-corrections.ndjson");
+    am_buf_t b = {0};
+    am_buf_puts(&b, text);
+    am_buf_puts(&b, people);
+    check_scenario("seed with corrections", rules, b.p, 1000, 0);
+    am_buf_free(&b);
+    free(people);
     free(rules);
     free(text);
 }
@@ -588,7 +618,8 @@ static void test_bad_documents(void **state)
         {"[1]", "not a JSON object"},
         {"{\"id\":\"A\",\"merged_into\":\"B\"}", "schema_version: missing"},
         {"{\"schema_version\":2,\"id\":\"A\",\"merged_into\":\"B\"}", "schema_version: 2 is not 1"},
-        {"{\"schema_version\":1,\"incident\":{}}", "none of replica, merged_into or deploy"},
+        {"{\"schema_version\":1,\"incident\":{}}",
+         "none of replica, merged_into, deploy or people"},
         {"{\"schema_version\":1,\"id\":\"A\",\"merged_into\":\"A\"}", "merged_into: 'A' is"},
         {"{\"schema_version\":1,\"id\":\"\",\"merged_into\":\"B\"}", "id: empty"},
         {"{\"schema_version\":1,\"id\":\"A\",\"merged_into\":3}", "merged_into: not a string"},
@@ -747,7 +778,8 @@ int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--seed") == 0) {
         seed_dir = argv[2];
-        const struct CMUnitTest seed_tests[] = {cmocka_unit_test(test_seed)};
+        const struct CMUnitTest seed_tests[] = {cmocka_unit_test(test_seed),
+                                                cmocka_unit_test(test_seed_people)};
         return cmocka_run_group_tests(seed_tests, NULL, NULL);
     }
     const struct CMUnitTest tests[] = {

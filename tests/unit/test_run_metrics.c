@@ -237,6 +237,54 @@ static void test_incidents(void **state)
     h_close(&h);
 }
 
+/* The people's record, counted apart: incidents corrected, action items
+ * by status, overdue and the median time to close. */
+static void test_followups(void **state)
+{
+    (void)state;
+    harness_t h;
+    char err[512];
+    h_open(&h, ":memory:", RULES, 100, 0);
+    feed_free_at(
+        &h, alert("A", 0, 10, "\"severity\":\"page\",\"cluster\":\"c1\",\"service\":\"web\""), 2);
+    json_t *arr = h_incidents(&h);
+    const char *id = json_string_value(json_object_get(json_array_get(arr, 0), "id"));
+    char line[512];
+    snprintf(line, sizeof line,
+             "{\"kind\":\"correction\",\"incident\":\"%s\",\"at\":\"%s\",\"actor\":\"a\","
+             "\"set\":{\"title\":\"t\"}}",
+             id, T(100));
+    h_feed(&h, line);
+    snprintf(line, sizeof line,
+             "{\"kind\":\"action\",\"incident\":\"%s\",\"item\":\"AI-1\",\"at\":\"%s\","
+             "\"actor\":\"a\",\"task\":\"x\",\"due\":\"2024-01-02\"}",
+             id, T(100));
+    h_feed(&h, line);
+    snprintf(line, sizeof line,
+             "{\"kind\":\"action\",\"incident\":\"%s\",\"item\":\"AI-2\",\"at\":\"%s\","
+             "\"actor\":\"a\",\"task\":\"y\"}",
+             id, T(100));
+    h_feed(&h, line);
+    snprintf(line, sizeof line,
+             "{\"kind\":\"action\",\"incident\":\"%s\",\"item\":\"AI-2\",\"at\":\"%s\","
+             "\"actor\":\"a\",\"status\":\"done\"}",
+             id, T(100 + 24 * 60));
+    h_feed(&h, line);
+    json_decref(arr);
+    json_decref(h_incidents(&h));
+    run_registry_t *m = run_registry_create("1", STARTED);
+    assert_int_equal(run_registry_load(m, h.st, err, sizeof err), 0);
+    char *t = scrape(m);
+    assert_true(value_of(t, "aftermath_incidents_corrected") == 1);
+    assert_true(value_of(t, "aftermath_action_items{status=\"open\"}") == 1);
+    assert_true(value_of(t, "aftermath_action_items{status=\"done\"}") == 1);
+    assert_true(value_of(t, "aftermath_action_items_overdue") == 1); /* due 2024-01-02 */
+    assert_true(value_of(t, "aftermath_action_items_close_seconds_p50") == 86400);
+    free(t);
+    run_registry_destroy(m);
+    h_close(&h);
+}
+
 /* One HTTP/1.0 exchange with addr ("127.0.0.1:PORT"); returns the status
  * code and the whole response in resp. */
 static int http(const char *addr, const char *request, char *resp, size_t resplen)
@@ -365,7 +413,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counts),     cmocka_unit_test(test_health),
         cmocka_unit_test(test_incidents),  cmocka_unit_test(test_http),
-        cmocka_unit_test(test_parse_addr),
+        cmocka_unit_test(test_parse_addr), cmocka_unit_test(test_followups),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
