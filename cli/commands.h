@@ -36,6 +36,7 @@ extern const cli_command_t cli_cmd_demo;
 extern const cli_command_t cli_cmd_report;
 extern const cli_command_t cli_cmd_show;
 extern const cli_command_t cli_cmd_prune;
+extern const cli_command_t cli_cmd_serve;
 
 /* Prints "aftermath CMD: msg" and the --help hint to stderr; returns
  * CLI_EXIT_USAGE. */
