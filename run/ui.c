@@ -100,7 +100,8 @@ static const char css[] =
     "form.filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end;margin:.5rem 0 1rem}"
     "form.filters label{display:flex;flex-direction:column;font-size:.85rem}\n"
     ".pager a,.downloads a{margin-right:1rem}.draft{border:1px solid #d0d7de;padding:0 1rem;"
-    "margin:1rem 0}.error{color:#cf222e}.mono{font-family:ui-monospace,monospace}\n"
+    "margin:1rem 0}.error{color:#cf222e}.mono{font-family:ui-monospace,monospace;"
+    "white-space:nowrap}\n.scroll{overflow-x:auto}#events{font-size:.85rem}\n"
     "@media print{header,footer,form,.pager,.downloads{display:none}}\n";
 
 static const char live_js[] =
@@ -930,16 +931,16 @@ static void page_incident(run_ui_t *ui, const char *id, run_http_reply_t *r)
         am_buf_printf(b, "%s%s\">%s</a>", strcmp(dl[k][0], "summary.txt") == 0 ? ".summary" : "",
                       ext, dl[k][1]);
     }
-    am_buf_puts(b, "</p>\n<h2>Events</h2>\n");
-    events_table(ui, cid, b);
-    am_buf_puts(b, "<section class=\"draft\" id=\"draft\">\n");
+    am_buf_puts(b, "</p>\n<section class=\"draft\" id=\"draft\">\n");
     am_buf_t doc = {0};
     report_draft_html(d, &doc);
     am_buf_putc(&doc, '\0');
     if (append_body(b, &doc) != 0)
         am_buf_puts(b, "<p class=\"error\">The draft could not be placed in the page.</p>\n");
     am_buf_free(&doc);
-    am_buf_puts(b, "</section>\n");
+    am_buf_puts(b, "</section>\n<h2>Events</h2>\n<div class=\"scroll\">\n");
+    events_table(ui, cid, b);
+    am_buf_puts(b, "</div>\n");
     page_close(b);
     reply_page(r, 200);
     am_buf_free(&enc);

@@ -144,7 +144,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         !header(r.headers, "Content-Disposition")) {
         const char *p = r.body.p;
         while ((p = strstr(p, "<script")) != NULL) {
-            if (strncmp(p, "<script src=\"/ui/static/live.js\" defer></script>", 49) != 0) {
+            static const char ours[] = "<script src=\"/ui/static/live.js\" defer></script>";
+            if (strncmp(p, ours, sizeof ours - 1) != 0) {
                 fprintf(stderr, "a script element for '%s'\n", url);
                 abort();
             }
