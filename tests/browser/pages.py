@@ -137,9 +137,10 @@ for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disabl
           "--disable-background-networking"):
     opts.add_argument(a)
 opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-# An explicit driver path: Selenium Manager (which would download a driver)
-# is never run.
+# An explicit driver path: Selenium skips Selenium Manager (which would
+# download a driver); were it run anyway, it would be /bin/false and fail.
 os.environ["SE_AVOID_STATS"] = "true"
+os.environ["SE_MANAGER_PATH"] = "/bin/false"
 driver = None
 try:
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER,
