@@ -803,9 +803,20 @@ static void col_time(am_buf_t *b, sqlite3_stmt *s, int c)
         report_html(b, am_time_format(sqlite3_column_int64(s, c), t));
 }
 
+/* The drafts' rule for a link (docs/escaping.md): an absolute http(s) URL
+ * with a host, no space or control character, at most 2048 bytes; any
+ * other URL is not linked. */
 static int is_http_url(const char *u)
 {
-    return u && (strncmp(u, "https://", 8) == 0 || strncmp(u, "http://", 7) == 0);
+    size_t skip = u && strncmp(u, "https://", 8) == 0  ? 8
+                  : u && strncmp(u, "http://", 7) == 0 ? 7
+                                                       : 0;
+    if (!skip || strlen(u) > 2048 || !u[skip] || u[skip] == '/')
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)u; *p; p++)
+        if (*p <= 0x20 || *p == 0x7f)
+            return 0;
+    return 1;
 }
 
 static void events_table(run_ui_t *ui, const char *id, am_buf_t *b)

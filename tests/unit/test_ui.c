@@ -149,11 +149,16 @@ static void fixture_open(fixture_t *fx)
     }
     feed_free(&fx->h, alert("Down", 5000, -1,
                             "\"severity\":\"page\",\"cluster\":\"live\",\"service\":\"web\""));
-    char note[256];
+    char note[512];
     snprintf(note, sizeof note,
              "{\"kind\":\"note\",\"at\":\"%s\",\"actor\":\"m\",\"summary\":\"%s\","
-             "\"labels\":{\"cluster\":\"live\"}}",
+             "\"url\":\"javascript:alert(3)\",\"labels\":{\"cluster\":\"live\"}}",
              T(5002), "<script>alert(1)</script><img src=x onerror=alert(2)>");
+    h_feed(&fx->h, note);
+    snprintf(note, sizeof note,
+             "{\"kind\":\"note\",\"at\":\"%s\",\"actor\":\"m\",\"summary\":\"runbook\","
+             "\"url\":\"https://runbook.example/db?a=1&b=2\",\"labels\":{\"cluster\":\"live\"}}",
+             T(5001));
     h_feed(&fx->h, note);
     h_flush(&fx->h);
     fx->ui = run_ui_create(fx->db, 1, err, sizeof err);
@@ -288,6 +293,10 @@ static void test_pages(void **state)
     assert_null(strstr(body, "<script>"));
     assert_null(strstr(body, "<img"));
     assert_null(strstr(body, "<style>"));
+    /* An event's http(s) link is a link; a javascript: one is not. */
+    assert_non_null(strstr(body, "<a rel=\"noopener noreferrer\" "
+                                 "href=\"https://runbook.example/db?a=1&amp;b=2\">link</a>"));
+    assert_null(strstr(body, "href=\"javascript"));
     free(body);
 
     /* Downloads are report's renderings. */
