@@ -39,6 +39,7 @@ extern const cli_command_t cli_cmd_prune;
 extern const cli_command_t cli_cmd_correct;
 extern const cli_command_t cli_cmd_action;
 extern const cli_command_t cli_cmd_actions;
+extern const cli_command_t cli_cmd_serve;
 
 /* Prints "aftermath CMD: msg" and the --help hint to stderr; returns
  * CLI_EXIT_USAGE. */

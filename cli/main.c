@@ -24,7 +24,7 @@
 static const cli_command_t *const commands[] = {
     &cli_cmd_replay, &cli_cmd_incidents,   &cli_cmd_show,   &cli_cmd_report,  &cli_cmd_metrics,
     &cli_cmd_rules,  &cli_cmd_recorrelate, &cli_cmd_run,    &cli_cmd_status,  &cli_cmd_prune,
-    &cli_cmd_demo,   &cli_cmd_correct,     &cli_cmd_action, &cli_cmd_actions,
+    &cli_cmd_demo,   &cli_cmd_correct,     &cli_cmd_action, &cli_cmd_actions, &cli_cmd_serve,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs every build and test dependency of aftermath on a Debian machine.
 # Idempotent: when everything is present it prints nothing and exits 0.
-# Chromium renders the HTML draft in a test, cmark-gfm the Markdown one; promtool (package prometheus)
+# Chromium renders the HTML draft in a test and, driven through
+# chromium-driver by Selenium (tests/browser/setup.sh, in a python3-venv),
+# the web pages; cmark-gfm the Markdown one; promtool (package prometheus)
 # checks the metrics exposition and curl scrapes it in tests. Java and Maven run the
 # integration tests' real Kafka broker
 # (tests/kafka/broker.sh), whose jars scripts/check.sh then fetches.
@@ -19,7 +21,7 @@ if [ "${1:-}" != --build-only ]; then
   pkgs+=(
     libcmocka-dev
     clang libclang-rt-14-dev clang-format
-    kcat python3 chromium valgrind openssl cmark-gfm
+    kcat python3 python3-venv chromium chromium-driver valgrind openssl cmark-gfm
     prometheus curl
     openjdk-17-jre-headless maven
   )

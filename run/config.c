@@ -89,7 +89,8 @@ static const key_def_t keys[] = {
     {"drafts", KEY_STRING, F(drafts), 0, 0, NULL,
      H("directory for the drafts of resolved incidents; none when unset")},
     {"metrics", KEY_LISTEN, F(metrics), 0, 0, RUN_CONFIG_METRICS_DEFAULT,
-     H("HOST:PORT of /metrics and /healthz; off for none")},
+     H("HOST:PORT of /metrics, /healthz and (roles all, view) the web pages under /ui/; off for "
+       "none")},
     {"receive", KEY_RECEIVE, F(receive), 0, 0, NULL,
      H("the webhook receiver: HOST:PORT, or a map of the receive.* keys; off by default")},
     {"dead_letter_topic", KEY_TOPIC, F(dead_letter_topic), 0, 0, NULL,

@@ -56,6 +56,7 @@
 #include "run/daemon.h"
 #include "run/daemon_int.h"
 #include "run/endpoint.h"
+#include "run/ui.h"
 #include "run/http.h"
 #include "run/receive.h"
 #include "ingest/acked.h"
@@ -813,6 +814,7 @@ struct run_daemon {
     const am_log_t *log;
     run_registry_t *metrics; /* NULL: metrics off */
     run_endpoint_t *http;
+    run_ui_t *ui; /* the web pages under /ui/ (roles all and view), or NULL */
     /* the webhook receiver, when cfg->receive */
     ingest_acked_t *acked;
     run_receive_t *rx;
@@ -958,8 +960,17 @@ run_daemon_t *run_daemon_create(const run_config_t *cfg, const run_daemon_opts_t
         goto init_error;
     if (cfg->metrics) {
         d->metrics = run_registry_create(AFTERMATH_VERSION, am_wall_ms());
-        d->http = run_endpoint_start_with(cfg->metrics, d->metrics, NULL, d->rxhttp,
-                                          d->rx ? rx_expose : NULL, d, err, errlen);
+        /* The web pages where the incidents are; their store connection
+         * opens at the first request (the store is opened below). */
+        run_http_route_t ui_routes[2];
+        size_t nui = 0;
+        if (cfg->role == RUN_ROLE_ALL || cfg->role == RUN_ROLE_VIEW) {
+            d->ui = run_ui_create(cfg->store, 0, err, errlen);
+            nui = run_ui_routes(d->ui, 0, ui_routes);
+        }
+        d->http =
+            run_endpoint_start_routes(cfg->metrics, d->metrics, NULL, d->rxhttp,
+                                      d->rx ? rx_expose : NULL, d, ui_routes, nui, err, errlen);
         if (!d->http)
             goto init_error;
         am_log(log, AM_LOG_INFO, "metrics endpoint listening", "address",
@@ -1066,6 +1077,7 @@ void run_daemon_destroy(run_daemon_t *d)
         run_registry_publish(d->metrics);
     }
     run_endpoint_stop(d->http);
+    run_ui_destroy(d->ui);
     run_http_stop(d->rxhttp); /* no request in flight once it returns */
     run_receive_destroy(d->rx);
     ingest_acked_destroy(d->acked);

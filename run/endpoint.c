@@ -53,17 +53,28 @@ run_endpoint_t *run_endpoint_start_with(const char *addr, run_registry_t *m,
                                         run_endpoint_expose_fn extra, void *arg, char *err,
                                         size_t errlen)
 {
+    return run_endpoint_start_routes(addr, m, limits, also, extra, arg, NULL, 0, err, errlen);
+}
+
+run_endpoint_t *run_endpoint_start_routes(const char *addr, run_registry_t *m,
+                                          const run_http_limits_t *limits, const run_http_t *also,
+                                          run_endpoint_expose_fn extra, void *arg,
+                                          const run_http_route_t *more, size_t nmore, char *err,
+                                          size_t errlen)
+{
     run_endpoint_t *e = am_xcalloc(1, sizeof *e);
     e->m = m;
     e->also = also;
     e->extra = extra;
     e->arg = arg;
-    const run_http_route_t routes[] = {
+    run_http_route_t routes[16] = {
         {.method = "GET", .path = "/metrics", .handler = on_metrics, .opaque = e},
         {.method = "GET", .path = "/healthz", .handler = on_health, .opaque = e},
     };
-    e->http = run_http_start("metrics", addr, routes, sizeof routes / sizeof routes[0], limits, err,
-                             errlen);
+    size_t n = 2;
+    for (size_t i = 0; i < nmore && n < sizeof routes / sizeof routes[0]; i++)
+        routes[n++] = more[i];
+    e->http = run_http_start("metrics", addr, routes, n, limits, err, errlen);
     if (!e->http) {
         free(e);
         return NULL;

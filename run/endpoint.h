@@ -36,6 +36,15 @@ run_endpoint_t *run_endpoint_start_with(const char *addr, run_registry_t *m,
                                         run_endpoint_expose_fn extra, void *arg, char *err,
                                         size_t errlen);
 
+/* run_endpoint_start_with that also serves more[0..nmore) (copied; what
+ * they point to is borrowed and must outlive the endpoint): the web pages
+ * of run/ui.h in the roles that hold incidents. */
+run_endpoint_t *run_endpoint_start_routes(const char *addr, run_registry_t *m,
+                                          const run_http_limits_t *limits, const run_http_t *also,
+                                          run_endpoint_expose_fn extra, void *arg,
+                                          const run_http_route_t *more, size_t nmore, char *err,
+                                          size_t errlen);
+
 /* The address actually bound, "host:port" (run_http_address). Borrowed. */
 const char *run_endpoint_address(const run_endpoint_t *e);
 

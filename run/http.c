@@ -281,6 +281,14 @@ void run_http_request_each_header(const run_http_request_t *req,
     MHD_get_connection_values(req->c, MHD_HEADER_KIND, header_cb, &e);
 }
 
+void run_http_request_each_arg(const run_http_request_t *req,
+                               void (*fn)(void *arg, const char *name, const char *value),
+                               void *arg)
+{
+    each_header_t e = {fn, arg};
+    MHD_get_connection_values(req->c, MHD_GET_ARGUMENT_KIND, header_cb, &e);
+}
+
 const char *run_http_request_peer(const run_http_request_t *req, char buf[64])
 {
     const union MHD_ConnectionInfo *ci =
@@ -479,6 +487,8 @@ static enum MHD_Result reply(struct MHD_Connection *c, run_http_reply_t *rep, co
     }
     if (rep->www_authenticate)
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, rep->www_authenticate);
+    for (const char *const *hd = rep->headers; hd && hd[0]; hd += 2)
+        MHD_add_response_header(r, hd[0], hd[1]);
     enum MHD_Result ok = MHD_queue_response(c, rep->status, r);
     MHD_destroy_response(r);
     return ok;

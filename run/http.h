@@ -43,6 +43,12 @@ const char *run_http_request_header(const run_http_request_t *req, const char *n
 void run_http_request_each_header(const run_http_request_t *req,
                                   void (*fn)(void *arg, const char *name, const char *value),
                                   void *arg);
+/* Calls fn(arg, name, value) for every argument of the query string, in
+ * order, percent-decoded by libmicrohttpd (value NULL for "?name" without
+ * '='). */
+void run_http_request_each_arg(const run_http_request_t *req,
+                               void (*fn)(void *arg, const char *name, const char *value),
+                               void *arg);
 /* The client's address as text ("127.0.0.1", "::1") into buf; "?" when
  * unknown. Returns buf. */
 const char *run_http_request_peer(const run_http_request_t *req, char buf[64]);
@@ -58,6 +64,9 @@ typedef struct run_http_reply {
     am_buf_t body;
     unsigned retry_after;         /* seconds for a Retry-After header; 0: none */
     const char *www_authenticate; /* a static challenge for WWW-Authenticate, or NULL */
+    /* More headers, or NULL: static name, value pairs ending with a NULL
+     * name (the web pages' Content-Security-Policy, a Location). */
+    const char *const *headers;
 } run_http_reply_t;
 
 /* A handler: fills reply from req. Runs on the server's thread, one

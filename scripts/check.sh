@@ -23,6 +23,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 deploy/install-deps.sh
+# The browser tests' Selenium client (PyPI), once.
+tests/browser/setup.sh
 
 kafka=(-DAFTERMATH_KAFKA_TESTS=ON)
 if [ "${AFTERMATH_SKIP_KAFKA:-0}" = 1 ]; then
