@@ -903,19 +903,24 @@ static void check_parts(const char *name, const char *rules_yaml, const char *te
     same_stores(h.st, view);
     store_close(view);
     /* a late view: the latest document of each key, in the order kept */
-    lines_t last = {0};
+    lines_t last = {0}, keys = {0};
+    am_strset_t seen = {0};
     for (size_t i = 0; i < out.docs.n; i++) {
         char *key = doc_key(out.docs.v[i]);
-        bool later = false;
-        for (size_t j = i + 1; j < out.docs.n && !later; j++) {
-            char *key2 = doc_key(out.docs.v[j]);
-            later = strcmp(key, key2) == 0;
-            free(key2);
-        }
+        lines_push(&keys, key);
         free(key);
-        if (!later)
-            lines_push(&last, out.docs.v[i]);
     }
+    for (size_t i = out.docs.n; i-- > 0;) { /* the latest of each key, last to first */
+        bool added;
+        am_strset_add(&seen, keys.v[i], &added);
+        if (!added)
+            free(out.docs.v[i]), out.docs.v[i] = NULL;
+    }
+    for (size_t i = 0; i < out.docs.n; i++)
+        if (out.docs.v[i])
+            lines_push(&last, out.docs.v[i]);
+    lines_free(&keys);
+    am_strset_free(&seen);
     printf("%s: a late view\n", name);
     view = view_open();
     assert_int_equal(apply_batches(view, last.v, last.n, &seed, &stale), 0);
