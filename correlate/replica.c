@@ -1,13 +1,15 @@
 /*
- * replica.c - incidents carried whole over the incidents topic, and
- * rebuilt in a view's database.
+ * replica.c - incidents carried over the incidents topic, whole (schema
+ * 1) or in parts (schema 2), and rebuilt in a view's database.
  *
  * Design. A correlator publishes, with each changed incident, the rows
  * that make it up in its own database: the incidents row (every column
  * but updated_at, read by name, so a column a later migration adds
  * travels without a change here), its episodes, its links and the events
- * they name. A view writes those rows back into the same tables, so every
- * reader (incident.c, report/) works on a view unchanged. Nothing is
+ * they name; in parts, one record per episode and per linked event, sent
+ * only when it changed, and a summary that counts them (see "publishing
+ * in parts" and "applying parts" below, and docs/scaling.md). A view writes those rows back into
+ * the same tables, so every reader (incident.c, report/) works on a view unchanged. Nothing is
  * derived again: a view has no rules and no engine.
  *
  * Documents come in key order per topic partition only, so a view must

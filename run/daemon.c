@@ -11,15 +11,18 @@
  * its own.
  *
  * Incident changes: after a batch commits, every incident the correlator
- * opened or changed in it is published to incidents_topic as
- * {"schema_version": 1, "incident": {...}} keyed by its id (an incident
- * merged into another: {"schema_version": 1, "id": ..., "merged_into":
- * ...}). Publication follows the commit, so nothing is published that the
- * store does not hold; the batch's transaction also records the changed
- * incidents in the outbox table, emptied once they are delivered, so a
- * crash between commit and delivery re-delivers them on restart (at least
- * once; the document is the incident's full state, so a repeat is
- * harmless). Drafts of resolved incidents follow the same path.
+ * opened or changed in it is published to incidents_topic in parts
+ * (correlate/replica.h, corr_replica_publish: the episodes and linked
+ * events that changed, each under its own key, then the summary under the
+ * incident's id; an incident merged into another: a merge notice), with
+ * as_of, the offset the store reflects, which fences an instance that lost
+ * its partition. Publication follows the commit, so nothing is published
+ * that the store does not hold; the batch's transaction also records the
+ * changed incidents in the outbox table, emptied once they are delivered,
+ * so a crash between commit and delivery re-delivers them on restart (at
+ * least once, as a snapshot: a repeat is harmless). A delivery that fails
+ * makes every incident's next publication a snapshot. Drafts of resolved
+ * incidents follow the same path.
  *
  * Roles (run_role_t, docs/scaling.md). The same loop serves the staged
  * topology; what differs is where records go, as "units" (a store, maybe
@@ -588,6 +591,12 @@ static void sink_assigned(void *arg, const char *topic, int32_t partition, int64
     unit_t *u = unit_of_part(ctx, partition);
     if (!u)
         return;
+    /* The partition may come back after another instance published its
+     * incidents: what this one sent before says nothing of what views hold
+     * now, so each incident goes whole (a snapshot) next time. */
+    char why[1024];
+    if (ctx->pub && corr_replica_forget(u->st, why, sizeof why) != 0)
+        am_log(ctx->log, AM_LOG_ERROR, "publication state not reset", "error", why, NULL);
     int64_t from = next < 0 ? 0 : next;
     u->catchup = end > from ? end : -1;
     char p[16], a[32], b[32];

@@ -310,6 +310,8 @@ scenario() {
   mkdir -p "$SCEN"
   PID=() ROLE=() EXITSEQ=() RC=() KILLED=()
   echo "scenario $SCENARIO (seed $SEED): topics $P*"
+  # A storm: batches of 1000, as a busy stream makes them.
+  if [[ $SCENARIO == l && $STORM -gt 0 ]]; then export AFTERMATH_BATCH_SIZE=1000; fi
   produce "$P"
   "$BROKER" topic "${P}keyed" "$KEYED_PARTITIONS" retention.ms=-1 || fail "creating ${P}keyed"
   "$BROKER" topic "${P}incidents" 1 cleanup.policy=compact max.message.bytes=16777216 ||
@@ -388,11 +390,35 @@ scenario() {
 }
 
 # same_drafts X Y ID WHAT: the drafts of incident ID (json and md) agree.
+# Two members of the json differ by nature and are left out: status_as_of
+# is the store's latest event time, which a view's events need not reach
+# (it holds the events its incidents link; the daemon's drafts use the
+# wall clock), and aliases are the ids the incident had while it formed,
+# which depend on the order its alerts arrived in (one instance and a keyed
+# partition see different orders; the view has its correlator's).
 same_drafts() {
   local f
   for f in json md; do
     "$AM" report "$3" --db "$1" --format $f >"$2.$3.$f" 2>&1 || fail "report $3 --db $1"
     "$AM" report "$3" --db "$2" --format $f >"$2.$3.$f.view" 2>&1 || fail "report $3 --db $2"
+    if [ $f = json ]; then
+      python3 - "$2.$3.$f" "$2.$3.$f.view" <<'PY' || fail "seed $SEED: $4: normalising the json drafts"
+import json, sys
+def drop(o):
+    if isinstance(o, dict):
+        o.pop("status_as_of", None)
+        for v in o.values():
+            drop(v)
+    elif isinstance(o, list):
+        for v in o:
+            drop(v)
+for path in sys.argv[1:]:
+    d = json.load(open(path))
+    d.pop("aliases", None)
+    drop(d)
+    json.dump(d, open(path, "w"), indent=1, sort_keys=True)
+PY
+    fi
     diff "$2.$3.$f" "$2.$3.$f.view" >"$2.$3.$f.diff" ||
       { head -20 "$2.$3.$f.diff"; fail "seed $SEED: $4: the $f drafts of $3 differ"; }
   done
