@@ -1978,7 +1978,20 @@ int corr_replica_settle(store_t *st, am_strset_t *changed, size_t *waiting, char
     sqlite3_finalize(s);
     for (size_t i = 0; rc == 0 && i < ids.n; i++) {
         bool w;
+        if ((rc = savepoint(&a, "SAVEPOINT corr_settle")) != 0)
+            break;
         rc = settle(&a, ids.v[i], &w);
+        if (rc == CORR_REPLICA_REJECTED) {
+            /* a summary the view cannot apply (its row is not valid):
+             * dropped, the incident keeps its last state */
+            sqlite3_exec(a.db, "ROLLBACK TO corr_settle", NULL, NULL, NULL);
+            rc = exec2(&a, "UPDATE replica_heads SET summary = NULL WHERE incident = ?1", ids.v[i],
+                       NULL, "writing replica_heads");
+            a.stale++;
+            w = false;
+        }
+        if (rc == 0)
+            rc = savepoint(&a, "RELEASE corr_settle");
         *waiting += w;
     }
     am_strset_free(&ids);

@@ -119,7 +119,9 @@ int corr_replica_apply_counted(store_t *st, const json_t *doc, am_strset_t *chan
 
 /* Applies every summary still waiting for parts that have come since, in
  * the caller's open transaction; *waiting receives the number of
- * incidents still incomplete. 0, or -1 with err. */
+ * incidents still incomplete. A waiting summary that turns out not to be
+ * valid when its parts are there is dropped (the incident keeps its last
+ * state). 0, or -1 with err when the database failed. */
 int corr_replica_settle(store_t *st, am_strset_t *changed, size_t *waiting, char *err,
                         size_t errlen);
 

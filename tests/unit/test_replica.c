@@ -1019,6 +1019,47 @@ static void test_parts_incomplete(void **state)
     free(text);
 }
 
+/* A waiting summary found invalid once its parts came is dropped at the
+ * batch's end, not retried forever: the batch commits. */
+static void test_parts_invalid_waiting(void **state)
+{
+    (void)state;
+    harness_t h;
+    char *rules = default_rules(), *text = tmp_slurp(AM_EXAMPLES "/payments-latency.ndjson");
+    correlate_text(&h, rules, text, 1000);
+    sent_t out = {0};
+    publish_all(h.st, 100, &out);
+    am_strset_t ids = {0};
+    column(h.st, "SELECT id FROM incidents ORDER BY alerts DESC, id LIMIT 1", &ids);
+    size_t part = find_doc(&out, ids.v[0], true), sum = find_doc(&out, ids.v[0], false);
+    assert_true(part != SIZE_MAX && sum != SIZE_MAX);
+    json_t *bad = json_loads(out.docs.v[sum], 0, NULL);
+    json_object_set_new(json_object_get(json_object_get(bad, "replica"), "incident"), "status",
+                        json_null());
+    free(out.docs.v[sum]);
+    out.docs.v[sum] = dumps(bad);
+    json_decref(bad);
+    lines_t first = {0};
+    for (size_t i = 0; i < out.docs.n; i++)
+        if (i != part)
+            lines_push(&first, out.docs.v[i]);
+    store_t *view = view_open();
+    uint64_t seed = 3, stale = 0;
+    assert_int_equal(apply_batches(view, first.v, first.n, &seed, &stale), 1);
+    assert_int_equal(apply_batches(view, &out.docs.v[part], 1, &seed, &stale), 0);
+    am_strset_t got = {0};
+    column(view, "SELECT id FROM incidents", &got);
+    assert_true(am_strset_find(&got, ids.v[0]) == SIZE_MAX);
+    am_strset_free(&got);
+    am_strset_free(&ids);
+    lines_free(&first);
+    lines_free(&out.docs);
+    store_close(view);
+    h_close(&h);
+    free(rules);
+    free(text);
+}
+
 /* Fencing: documents of a correlator that lost its partition (an older
  * as_of) arriving after its successor's are dropped, whatever they say. */
 static void test_parts_stale(void **state)
@@ -1083,7 +1124,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_bad_documents), cmocka_unit_test(test_events_earliest),
         cmocka_unit_test(test_roles),         cmocka_unit_test(test_parts_synthetic),
         cmocka_unit_test(test_parts_example), cmocka_unit_test(test_parts_incomplete),
-        cmocka_unit_test(test_parts_stale),
+        cmocka_unit_test(test_parts_stale),   cmocka_unit_test(test_parts_invalid_waiting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
