@@ -1,13 +1,15 @@
 /*
- * replica.c - incidents carried whole over the incidents topic, and
- * rebuilt in a view's database.
+ * replica.c - incidents carried over the incidents topic, whole (schema
+ * 1) or in parts (schema 2), and rebuilt in a view's database.
  *
  * Design. A correlator publishes, with each changed incident, the rows
  * that make it up in its own database: the incidents row (every column
  * but updated_at, read by name, so a column a later migration adds
  * travels without a change here), its episodes, its links and the events
- * they name. A view writes those rows back into the same tables, so every
- * reader (incident.c, report/) works on a view unchanged. Nothing is
+ * they name; in parts, one record per episode and per linked event, sent
+ * only when it changed, and a summary that counts them (see "publishing
+ * in parts" and "applying parts" below, and docs/scaling.md). A view writes those rows back into
+ * the same tables, so every reader (incident.c, report/) works on a view unchanged. Nothing is
  * derived again: a view has no rules and no engine.
  *
  * Documents come in key order per topic partition only, so a view must
@@ -29,6 +31,7 @@
 #include "store/queries.h"
 #include "common/buf.h"
 #include "common/event.h"
+#include "common/hash.h"
 #include "common/time.h"
 #include "correlate/incident.h"
 #include "correlate/people.h"
@@ -270,6 +273,502 @@ json_t *corr_replica_document(store_t *st, const char *id, char *err, size_t err
     return doc;
 }
 
+/* ---- publishing in parts (schema 2) ---- */
+
+/* SQL am_part_hash(...): FNV-1a 64 of its arguments, each with its type,
+ * as an integer: what a part is made of, to tell whether it changed since
+ * it was last sent. */
+static void sql_part_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    uint64_t h = AM_FNV64_INIT;
+    for (int i = 0; i < argc; i++) {
+        int type = sqlite3_value_type(argv[i]);
+        h = am_fnv64_add_byte(h, (unsigned char)type);
+        if (type == SQLITE_NULL)
+            continue;
+        const unsigned char *t = sqlite3_value_text(argv[i]);
+        h = am_fnv64_add(h, t, (size_t)sqlite3_value_bytes(argv[i]));
+        h = am_fnv64_add_byte(h, 0);
+    }
+    sqlite3_result_int64(ctx, (sqlite3_int64)h);
+}
+
+uint64_t corr_replica_part_mark(const char *key, int64_t as_of)
+{
+    char n[32];
+    int len = snprintf(n, sizeof n, "\n%lld", (long long)as_of);
+    return am_fnv64_add(am_fnv64_add(AM_FNV64_INIT, key, strlen(key)), n, (size_t)len);
+}
+
+/* What this connection has sent (TEMP tables: a correlator that starts
+ * again sends each incident whole once, a snapshot). */
+static const char pub_schema[] =
+    "CREATE TEMP TABLE IF NOT EXISTS replica_sent (key TEXT PRIMARY KEY, incident TEXT NOT NULL, "
+    "hash INTEGER NOT NULL, as_of INTEGER NOT NULL, seen INTEGER NOT NULL DEFAULT 1);"
+    "CREATE INDEX IF NOT EXISTS temp.replica_sent_incident ON replica_sent (incident);"
+    "CREATE TEMP TABLE IF NOT EXISTS replica_based (incident TEXT PRIMARY KEY, "
+    "base INTEGER NOT NULL);";
+
+enum {
+    P_EPISODES,
+    P_EVENTS,
+    P_SENT_HASH,
+    P_PUT_SENT,
+    P_SEEN,
+    P_UNSEEN_RESET,
+    P_UNSEEN,
+    P_DROP_SENT,
+    P_SENT_OF,
+    P_BASE,
+    P_PUT_BASE,
+    P_FORGET_SENT,
+    P_FORGET_BASE,
+    NPSTMT
+};
+
+static const char *const psql[NPSTMT] = {
+    [P_EPISODES] = "SELECT am_part_hash(" EPISODE_COLS ") AS part_hash, " EPISODE_COLS
+                   " FROM episodes WHERE incident = ?1 ORDER BY starts_at, identity, rule, gkey",
+    [P_EVENTS] = "SELECT r.event, r.roles, am_part_hash(r.roles, " STORE_EVENT_COLS
+                 ") FROM (SELECT event, group_concat(role, ',') AS roles FROM (SELECT event, role "
+                 "FROM incident_events WHERE incident = ?1 ORDER BY event, role) GROUP BY event) "
+                 "AS r LEFT JOIN events ON events.id = r.event ORDER BY r.event",
+    [P_SENT_HASH] = "SELECT hash FROM temp.replica_sent WHERE key = ?1",
+    [P_PUT_SENT] = "INSERT OR REPLACE INTO temp.replica_sent (key, incident, hash, as_of, seen) "
+                   "VALUES (?1, ?2, ?3, ?4, 1)",
+    [P_SEEN] = "UPDATE temp.replica_sent SET seen = 1 WHERE key = ?1",
+    [P_UNSEEN_RESET] = "UPDATE temp.replica_sent SET seen = 0 WHERE incident = ?1",
+    [P_UNSEEN] = "SELECT key FROM temp.replica_sent WHERE incident = ?1 AND seen = 0",
+    [P_DROP_SENT] = "DELETE FROM temp.replica_sent WHERE key = ?1",
+    [P_SENT_OF] = "SELECT key, as_of FROM temp.replica_sent WHERE incident = ?1",
+    [P_BASE] = "SELECT base FROM temp.replica_based WHERE incident = ?1",
+    [P_PUT_BASE] = "INSERT OR REPLACE INTO temp.replica_based (incident, base) VALUES (?1, ?2)",
+    [P_FORGET_SENT] = "DELETE FROM temp.replica_sent WHERE ?1 IS NULL OR incident = ?1",
+    [P_FORGET_BASE] = "DELETE FROM temp.replica_based WHERE ?1 IS NULL OR incident = ?1",
+};
+
+/* One publication of one incident. */
+typedef struct pub {
+    store_t *st;
+    sqlite3 *db;
+    sqlite3_stmt *s[NPSTMT];
+    const char *id;
+    int64_t as_of;
+    corr_replica_send_fn send;
+    void *arg;
+    corr_replica_pub_stats_t *stats;
+    char *err;
+    size_t errlen;
+} pub_t;
+
+static int pub_fail(pub_t *p, const char *what)
+{
+    am_errf(p->err, p->errlen, "%s: publishing %s: %s: %s", store_path(p->st), p->id, what,
+            sqlite3_errmsg(p->db));
+    return -1;
+}
+
+static sqlite3_stmt *pstmt(pub_t *p, int k)
+{
+    if (!p->s[k] && sqlite3_prepare_v2(p->db, psql[k], -1, &p->s[k], NULL) != SQLITE_OK) {
+        pub_fail(p, "preparing statements");
+        sqlite3_finalize(p->s[k]);
+        p->s[k] = NULL;
+    }
+    if (p->s[k]) {
+        sqlite3_reset(p->s[k]);
+        sqlite3_clear_bindings(p->s[k]);
+    }
+    return p->s[k];
+}
+
+/* Runs k (text ?1, and ?2... given by the caller already bound when s is
+ * passed) to its end. */
+static int pexec(pub_t *p, int k, const char *text1, const char *what)
+{
+    sqlite3_stmt *s = pstmt(p, k);
+    if (!s)
+        return -1;
+    if (text1)
+        sqlite3_bind_text(s, 1, text1, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? 0 : pub_fail(p, what);
+}
+
+/* Sends doc under key (doc is consumed). */
+static int pub_send(pub_t *p, const char *key, json_t *doc, bool part)
+{
+    char *text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    if (!text) {
+        am_errf(p->err, p->errlen, "%s: publishing %s: a document could not be written",
+                store_path(p->st), p->id);
+        return -1;
+    }
+    size_t len = strlen(text);
+    int rc = p->send(p->arg, key, text, len, p->err, p->errlen);
+    free(text);
+    if (rc == 0 && p->stats) {
+        p->stats->records++;
+        p->stats->bytes += len + strlen(key);
+        if (part)
+            p->stats->parts++;
+    }
+    return rc;
+}
+
+/* A part's document: {"schema_version":2, "of": id, "part": name,
+ * "as_of": n, ...}, what borrowed and set as its member (or "gone"). */
+static json_t *part_doc(pub_t *p, const char *name)
+{
+    json_t *d = json_object();
+    json_object_set_new(d, "schema_version", json_integer(CORR_REPLICA_PARTS_SCHEMA));
+    json_object_set_new(d, "of", json_string(p->id));
+    json_object_set_new(d, "part", json_string(name));
+    json_object_set_new(d, "as_of", json_integer(p->as_of));
+    return d;
+}
+
+static int pub_part_key(pub_t *p, const char *key, int64_t hash, json_t *(*build)(pub_t *, void *),
+                        void *barg);
+
+/* Sends part name of p->id, built by build(p, barg), when its hash
+ * differs from what was sent; remembers it as sent and seen. */
+static int pub_part(pub_t *p, const char *name, int64_t hash, json_t *(*build)(pub_t *, void *),
+                    void *barg)
+{
+    am_buf_t kb = {0};
+    am_buf_printf(&kb, "%s/%s", p->id, name);
+    int rc = pub_part_key(p, kb.p, hash, build, barg);
+    am_buf_free(&kb);
+    return rc;
+}
+
+static int pub_part_key(pub_t *p, const char *key, int64_t hash, json_t *(*build)(pub_t *, void *),
+                        void *barg)
+{
+    sqlite3_stmt *s = pstmt(p, P_SENT_HASH);
+    if (!s)
+        return -1;
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    int step = sqlite3_step(s);
+    bool same = step == SQLITE_ROW && sqlite3_column_int64(s, 0) == hash;
+    sqlite3_reset(s);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return pub_fail(p, "reading what was sent");
+    if (same)
+        return pexec(p, P_SEEN, key, "marking a part");
+    json_t *doc = build(p, barg);
+    if (!doc)
+        return -1;
+    if (pub_send(p, key, doc, true) != 0)
+        return -1;
+    if (!(s = pstmt(p, P_PUT_SENT)))
+        return -1;
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, p->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, hash);
+    sqlite3_bind_int64(s, 4, p->as_of);
+    step = sqlite3_step(s);
+    sqlite3_reset(s);
+    return step == SQLITE_DONE ? 0 : pub_fail(p, "remembering a part");
+}
+
+/* Episode part: the current row of P_EPISODES. */
+typedef struct ep_arg {
+    sqlite3_stmt *s;
+    const char *name;
+} ep_arg_t;
+
+static json_t *build_episode(pub_t *p, void *arg)
+{
+    ep_arg_t *e = arg;
+    json_t *row = row_object(e->s, "part_hash", false);
+    if (!row) {
+        am_errf(p->err, p->errlen, "%s: publishing %s: an episode is not valid (JSON or UTF-8)",
+                store_path(p->st), p->id);
+        return NULL;
+    }
+    json_t *d = part_doc(p, e->name);
+    json_object_set_new(d, "episode", row);
+    return d;
+}
+
+typedef struct ev_arg {
+    const char *event, *roles, *name;
+} ev_arg_t;
+
+static json_t *build_event(pub_t *p, void *arg)
+{
+    ev_arg_t *e = arg;
+    json_t *ev = corr_replica_event_json(p->st, e->event, p->err, p->errlen);
+    if (!ev && p->err[0])
+        return NULL;
+    json_t *d = part_doc(p, e->name);
+    if (ev)
+        json_object_set_new(d, "event", ev);
+    json_t *roles = json_array();
+    for (const char *r = e->roles; r && *r;) {
+        const char *c = strchr(r, ',');
+        size_t n = c ? (size_t)(c - r) : strlen(r);
+        json_array_append_new(roles, json_stringn(r, n));
+        r += n + (c ? 1 : 0);
+    }
+    json_object_set_new(d, "event_id", json_string(e->event));
+    json_object_set_new(d, "roles", roles);
+    return d;
+}
+
+/* The episode's part name: ep/ and 16 hex digits of its identity. */
+static void episode_name(sqlite3_stmt *s, char name[32])
+{
+    uint64_t h = AM_FNV64_INIT;
+    for (int c = 1; c <= 4; c++) { /* rule, gkey, identity, starts_at */
+        const unsigned char *t = sqlite3_column_text(s, c);
+        if (t)
+            h = am_fnv64_add(h, t, (size_t)sqlite3_column_bytes(s, c));
+        h = am_fnv64_add_byte(h, 0x1f);
+    }
+    snprintf(name, 32, "ep/%016llx", (unsigned long long)h);
+}
+
+static int pub_episodes(pub_t *p)
+{
+    sqlite3_stmt *s = pstmt(p, P_EPISODES);
+    if (!s)
+        return -1;
+    sqlite3_bind_text(s, 1, p->id, -1, SQLITE_STATIC);
+    int step;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        char name[32];
+        episode_name(s, name);
+        ep_arg_t e = {s, name};
+        if (pub_part(p, name, sqlite3_column_int64(s, 0), build_episode, &e) != 0) {
+            sqlite3_reset(s);
+            return -1;
+        }
+    }
+    sqlite3_reset(s);
+    return step == SQLITE_DONE ? 0 : pub_fail(p, "reading episodes");
+}
+
+static int pub_events(pub_t *p)
+{
+    sqlite3_stmt *s = pstmt(p, P_EVENTS);
+    if (!s)
+        return -1;
+    sqlite3_bind_text(s, 1, p->id, -1, SQLITE_STATIC);
+    int step;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *event = (const char *)sqlite3_column_text(s, 0);
+        am_buf_t name = {0};
+        am_buf_printf(&name, "ev/%s", event);
+        ev_arg_t e = {event, (const char *)sqlite3_column_text(s, 1), name.p};
+        int rc = pub_part(p, name.p, sqlite3_column_int64(s, 2), build_event, &e);
+        am_buf_free(&name);
+        if (rc != 0) {
+            sqlite3_reset(s);
+            return -1;
+        }
+    }
+    sqlite3_reset(s);
+    return step == SQLITE_DONE ? 0 : pub_fail(p, "reading links");
+}
+
+/* Parts sent before and no longer there: "gone". */
+static int pub_gone(pub_t *p)
+{
+    sqlite3_stmt *s = pstmt(p, P_UNSEEN);
+    am_strset_t gone = {0};
+    if (!s)
+        return -1;
+    sqlite3_bind_text(s, 1, p->id, -1, SQLITE_STATIC);
+    int step;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW)
+        am_strset_add(&gone, (const char *)sqlite3_column_text(s, 0), NULL);
+    sqlite3_reset(s);
+    int rc = step == SQLITE_DONE ? 0 : pub_fail(p, "reading what was sent");
+    size_t idlen = strlen(p->id);
+    for (size_t i = 0; rc == 0 && i < gone.n; i++) {
+        json_t *d = part_doc(p, gone.v[i] + idlen + 1);
+        json_object_set_new(d, "gone", json_true());
+        rc = pub_send(p, gone.v[i], d, true);
+        if (rc == 0)
+            rc = pexec(p, P_DROP_SENT, gone.v[i], "forgetting a part");
+    }
+    am_strset_free(&gone);
+    return rc;
+}
+
+/* The summary: the incident (public JSON and its row), as_of, the base
+ * and what the parts sent since add up to. */
+static int pub_summary(pub_t *p, json_t *inc, int64_t base)
+{
+    json_t *row = query(p->st, "SELECT * FROM incidents WHERE id = ?1", p->id, "updated_at", false,
+                        "reading an incident", p->err, p->errlen);
+    if (!row)
+        return -1;
+    sqlite3_stmt *s = pstmt(p, P_SENT_OF);
+    if (!s) {
+        json_decref(row);
+        return -1;
+    }
+    sqlite3_bind_text(s, 1, p->id, -1, SQLITE_STATIC);
+    uint64_t digest = 0;
+    int64_t n = 0;
+    int step;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        digest ^= corr_replica_part_mark((const char *)sqlite3_column_text(s, 0),
+                                         sqlite3_column_int64(s, 1));
+        n++;
+    }
+    sqlite3_reset(s);
+    if (step != SQLITE_DONE) {
+        json_decref(row);
+        return pub_fail(p, "reading what was sent");
+    }
+    char hex[20];
+    snprintf(hex, sizeof hex, "%016llx", (unsigned long long)digest);
+    json_t *aliases =
+        query(p->st, "SELECT alias FROM incident_aliases WHERE incident = ?1 ORDER BY alias", p->id,
+              NULL, false, "reading aliases", p->err, p->errlen);
+    if (!aliases) {
+        json_decref(row);
+        return -1;
+    }
+    json_t *rep = json_object(), *names = json_array(), *v;
+    size_t i;
+    json_array_foreach(aliases, i, v) json_array_append(names, json_object_get(v, "alias"));
+    json_decref(aliases);
+    json_object_set(rep, "incident", json_array_get(row, 0));
+    json_object_set_new(rep, "aliases", names);
+    json_decref(row);
+    json_t *d = json_object();
+    json_object_set_new(d, "schema_version", json_integer(CORR_REPLICA_PARTS_SCHEMA));
+    json_object_set(d, "incident", inc);
+    json_object_set_new(d, "replica", rep);
+    json_object_set_new(d, "as_of", json_integer(p->as_of));
+    json_object_set_new(d, "base", json_integer(base));
+    json_object_set_new(d, "parts", json_integer(n));
+    json_object_set_new(d, "digest", json_string(hex));
+    return pub_send(p, p->id, d, false);
+}
+
+static int pub_forget(pub_t *p, const char *id)
+{
+    int rc = 0;
+    for (int k = P_FORGET_SENT; rc == 0 && k <= P_FORGET_BASE; k++) {
+        sqlite3_stmt *s = pstmt(p, k);
+        if (!s)
+            return -1;
+        if (id)
+            sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+        rc = sqlite3_step(s) == SQLITE_DONE ? 0 : pub_fail(p, "forgetting what was sent");
+        sqlite3_reset(s);
+    }
+    return rc;
+}
+
+static int pub_incident(pub_t *p, json_t *inc)
+{
+    sqlite3_stmt *s = pstmt(p, P_BASE);
+    if (!s)
+        return -1;
+    sqlite3_bind_text(s, 1, p->id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(s);
+    int64_t base = step == SQLITE_ROW ? sqlite3_column_int64(s, 0) : p->as_of;
+    sqlite3_reset(s);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return pub_fail(p, "reading what was sent");
+    if (step == SQLITE_DONE) { /* a snapshot: every part goes */
+        if (pub_forget(p, p->id) != 0 || !(s = pstmt(p, P_PUT_BASE)))
+            return -1;
+        sqlite3_bind_text(s, 1, p->id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, base);
+        step = sqlite3_step(s);
+        sqlite3_reset(s);
+        if (step != SQLITE_DONE)
+            return pub_fail(p, "remembering a snapshot");
+        if (p->stats)
+            p->stats->snapshots++;
+    }
+    if (pexec(p, P_UNSEEN_RESET, p->id, "marking parts") != 0 || pub_episodes(p) != 0 ||
+        pub_events(p) != 0 || pub_gone(p) != 0)
+        return -1;
+    return pub_summary(p, inc, base);
+}
+
+static int pub_begin(pub_t *p)
+{
+    char *msg = NULL;
+    if (sqlite3_create_function(p->db, "am_part_hash", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                sql_part_hash, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(p->db, pub_schema, NULL, NULL, &msg) != SQLITE_OK) {
+        am_errf(p->err, p->errlen, "%s: publishing: %s", store_path(p->st),
+                msg ? msg : sqlite3_errmsg(p->db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+int corr_replica_publish(store_t *st, const char *id, int64_t as_of, corr_replica_send_fn send,
+                         void *arg, corr_replica_pub_stats_t *stats, char *err, size_t errlen)
+{
+    pub_t p = {.st = st,
+               .db = store_db(st),
+               .id = id,
+               .as_of = as_of,
+               .send = send,
+               .arg = arg,
+               .stats = stats,
+               .err = err,
+               .errlen = errlen};
+    if (err && errlen)
+        err[0] = '\0';
+    json_t *inc = corr_incident_json(st, id, err, errlen);
+    if (!inc)
+        return err && err[0] ? -1 : 0;
+    int rc = pub_begin(&p);
+    if (rc == 0 && sqlite3_exec(p.db, "SAVEPOINT corr_publish", NULL, NULL, NULL) != SQLITE_OK)
+        rc = pub_fail(&p, "beginning");
+    if (rc == 0) {
+        if (strcmp(json_string_value(json_object_get(inc, "id")), id) != 0) {
+            /* an alias: a merge notice; what was sent of it is forgotten */
+            json_t *d = json_object();
+            json_object_set_new(d, "schema_version", json_integer(CORR_REPLICA_PARTS_SCHEMA));
+            json_object_set_new(d, "id", json_string(id));
+            json_object_set(d, "merged_into", json_object_get(inc, "id"));
+            json_object_set_new(d, "as_of", json_integer(as_of));
+            rc = pub_send(&p, id, d, false);
+            if (rc == 0)
+                rc = pub_forget(&p, id);
+        } else {
+            rc = pub_incident(&p, inc);
+        }
+        if (rc == 0 && sqlite3_exec(p.db, "RELEASE corr_publish", NULL, NULL, NULL) != SQLITE_OK)
+            rc = pub_fail(&p, "ending");
+        if (rc != 0)
+            sqlite3_exec(p.db, "ROLLBACK TO corr_publish; RELEASE corr_publish", NULL, NULL, NULL);
+    }
+    for (int k = 0; k < NPSTMT; k++)
+        sqlite3_finalize(p.s[k]);
+    json_decref(inc);
+    return rc;
+}
+
+int corr_replica_forget(store_t *st, char *err, size_t errlen)
+{
+    pub_t p = {.st = st, .db = store_db(st), .id = "(all)", .err = err, .errlen = errlen};
+    int rc = pub_begin(&p);
+    if (rc == 0)
+        rc = pub_forget(&p, NULL);
+    for (int k = 0; k < NPSTMT; k++)
+        sqlite3_finalize(p.s[k]);
+    return rc;
+}
+
 /* ---- applying ---- */
 
 enum {
@@ -291,6 +790,7 @@ enum {
     S_MOVE_ALIASES,
     S_ADD_ALIAS,
     S_ALIAS_OF,
+    S_FORGET_PARTS,
     NSTMT
 };
 
@@ -326,6 +826,7 @@ static const char *const sql[NSTMT] = {
     [S_MOVE_ALIASES] = "UPDATE incident_aliases SET incident = ?2 WHERE incident = ?1",
     [S_ADD_ALIAS] = "INSERT OR REPLACE INTO incident_aliases (alias, incident) VALUES (?1, ?2)",
     [S_ALIAS_OF] = "SELECT incident FROM incident_aliases WHERE alias = ?1",
+    [S_FORGET_PARTS] = "DELETE FROM replica_parts WHERE incident = ?1",
 };
 
 /* One application: statements prepared on first use, the ids changed. */
@@ -334,6 +835,7 @@ typedef struct apply {
     sqlite3 *db;
     sqlite3_stmt *s[NSTMT];
     am_strset_t changed;
+    uint64_t stale; /* documents dropped as older than what is held */
     char *err;
     size_t errlen;
 } apply_t;
@@ -551,7 +1053,8 @@ static int retire(apply_t *a, const char *gone, const char *into)
     if (run2(a, S_DELETE_INCIDENT, gone, NULL, "deleting an incident") != 0 ||
         run2(a, S_DELETE_LINKS, gone, NULL, "deleting links") != 0 ||
         run2(a, S_MOVE_ALIASES, gone, into, "moving aliases") != 0 ||
-        run2(a, S_ADD_ALIAS, gone, into, "adding an alias") != 0)
+        run2(a, S_ADD_ALIAS, gone, into, "adding an alias") != 0 ||
+        run2(a, S_FORGET_PARTS, gone, NULL, "forgetting parts") != 0)
         return -1;
     am_strset_add(&a->changed, gone, NULL);
     return 0;
@@ -881,6 +1384,525 @@ static int people_changed(void *arg, const char *id)
     return 0;
 }
 
+/* Refreshes the people's record for the incidents a document changed
+ * (people: it was a correction or an action). */
+static int people_refresh(apply_t *a, bool people)
+{
+    am_strset_t touched = {0}; /* a copy: the callback adds to a->changed */
+    for (size_t i = 0; i < a->changed.n; i++)
+        am_strset_add(&touched, a->changed.v[i], NULL);
+    int rc = corr_people_refresh(a->st, (const char *const *)touched.v, touched.n, people,
+                                 people_changed, &a->changed, a->err, a->errlen);
+    am_strset_free(&touched);
+    return rc;
+}
+
+/* ---- applying parts (schema 2) ---- */
+
+/* A view's record of the parts it holds (the latest of each key, applied
+ * or waiting for its summary) and of each incident's latest summary:
+ * made on first use, in the view's database only. */
+static const char view_schema[] =
+    "CREATE TABLE IF NOT EXISTS replica_parts (key TEXT PRIMARY KEY, incident TEXT NOT NULL, "
+    "as_of INTEGER NOT NULL, state INTEGER NOT NULL, locator TEXT NOT NULL, body TEXT);"
+    "CREATE INDEX IF NOT EXISTS replica_parts_incident ON replica_parts (incident, state);"
+    "CREATE TABLE IF NOT EXISTS replica_heads (incident TEXT PRIMARY KEY, as_of INTEGER NOT NULL, "
+    "base INTEGER NOT NULL, summary TEXT);"
+    "CREATE INDEX IF NOT EXISTS replica_heads_waiting ON replica_heads (incident) "
+    "WHERE summary IS NOT NULL;";
+
+/* replica_parts.state */
+enum { PART_APPLIED = 0, PART_PUT = 1, PART_GONE = 2 };
+
+static int view_tables(apply_t *a)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(a->db, view_schema, NULL, NULL, &msg) != SQLITE_OK) {
+        am_errf(a->err, a->errlen, "%s: view: %s", store_path(a->st),
+                msg ? msg : sqlite3_errmsg(a->db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* Runs sql (prepared here) with text ?1 (and ?2 when not NULL). */
+static int exec2(apply_t *a, const char *sql_text, const char *p1, const char *p2, const char *what)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(a->db, sql_text, -1, &s, NULL) != SQLITE_OK)
+        return db_fail(a, what);
+    if (p1)
+        sqlite3_bind_text(s, 1, p1, -1, SQLITE_STATIC);
+    if (p2)
+        sqlite3_bind_text(s, 2, p2, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : db_fail(a, what);
+}
+
+/* The head of incident id: its latest summary's as_of and base (-1 when
+ * none came), and the summary waiting for its parts (new string or NULL). */
+static int get_head(apply_t *a, const char *id, int64_t *as_of, int64_t *base, char **summary)
+{
+    sqlite3_stmt *s = NULL;
+    *as_of = *base = -1;
+    if (summary)
+        *summary = NULL;
+    if (sqlite3_prepare_v2(a->db,
+                           "SELECT as_of, base, summary FROM replica_heads WHERE incident = ?1", -1,
+                           &s, NULL) != SQLITE_OK)
+        return db_fail(a, "reading replica_heads");
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *as_of = sqlite3_column_int64(s, 0);
+        *base = sqlite3_column_int64(s, 1);
+        if (summary && sqlite3_column_type(s, 2) != SQLITE_NULL)
+            *summary = am_xstrdup((const char *)sqlite3_column_text(s, 2));
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(a, "reading replica_heads");
+}
+
+static int put_head(apply_t *a, const char *id, int64_t as_of, int64_t base, const char *summary)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(a->db,
+                           "INSERT OR REPLACE INTO replica_heads (incident, as_of, base, summary) "
+                           "VALUES (?1, ?2, ?3, ?4)",
+                           -1, &s, NULL) != SQLITE_OK)
+        return db_fail(a, "writing replica_heads");
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, as_of);
+    sqlite3_bind_int64(s, 3, base);
+    if (summary)
+        sqlite3_bind_text(s, 4, summary, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : db_fail(a, "writing replica_heads");
+}
+
+/* The member as_of of doc: a non-negative integer. */
+static int want_as_of(apply_t *a, const json_t *doc, int64_t *out)
+{
+    *out = -1;
+    const json_t *v = json_object_get(doc, "as_of");
+    if (!json_is_integer(v) || json_integer_value(v) < 0)
+        return reject(a, "as_of: %s", v ? "not a non-negative integer" : "missing");
+    *out = json_integer_value(v);
+    return 0;
+}
+
+/* A document older than what the view holds (a correlator that lost its
+ * partition and published after its successor): dropped, counted. */
+static int stale(apply_t *a)
+{
+    a->stale++;
+    return 0;
+}
+
+/* {"schema_version":2, "of": ID, "part": "ep/..."|"ev/...", "as_of": N,
+ *  "episode": {...} | "event": {...}, "event_id": E, "roles": [...] |
+ *  "gone": true} */
+static int apply_part(apply_t *a, const json_t *doc)
+{
+    const char *of, *part;
+    int64_t as_of, held_as_of, base;
+    int rc;
+    if ((rc = want_id(a, doc, "", "of", &of)) != 0 ||
+        (rc = want_id(a, doc, "", "part", &part)) != 0 || (rc = want_as_of(a, doc, &as_of)) != 0)
+        return rc;
+    bool episode = strncmp(part, "ep/", 3) == 0, event = strncmp(part, "ev/", 3) == 0;
+    if (!episode && !event)
+        return reject(a, "part: '%s' is neither ep/... nor ev/...", part);
+    bool gone = json_is_true(json_object_get(doc, "gone"));
+    am_buf_t locator = {0};
+    if (!gone && episode) {
+        const json_t *ep = json_object_get(doc, "episode");
+        if ((rc = check_fields(a, ep, "episode", episode_fields, NEPISODE_FIELDS)) != 0)
+            return rc;
+        json_t *loc = json_pack("[OOOO]", json_object_get(ep, "rule"), json_object_get(ep, "gkey"),
+                                json_object_get(ep, "identity"), json_object_get(ep, "starts_at"));
+        char *t = json_dumps(loc, JSON_COMPACT);
+        am_buf_printf(&locator, "%s", t);
+        free(t);
+        json_decref(loc);
+    } else if (!gone) {
+        const char *eid;
+        const json_t *roles, *r;
+        size_t i;
+        if ((rc = want_id(a, doc, "", "event_id", &eid)) != 0 ||
+            (rc = want_array(a, doc, "", "roles", &roles)) != 0)
+            return rc;
+        if (strcmp(eid, part + 3) != 0)
+            return reject(a, "event_id: '%s' is not the part's event '%s'", eid, part + 3);
+        json_array_foreach(roles, i,
+                           r) if (!json_is_string(r) ||
+                                  !*json_string_value(
+                                      r)) return reject(a, "roles[%zu]: not a non-empty string", i);
+        const json_t *ev = json_object_get(doc, "event");
+        if (ev && (rc = check_fields(a, ev, "event", event_fields, NEVENT_FIELDS)) != 0)
+            return rc;
+        am_buf_printf(&locator, "%s", eid);
+    }
+    char *key = NULL;
+    size_t klen = strlen(of) + strlen(part) + 2;
+    key = am_xcalloc(klen, 1);
+    snprintf(key, klen, "%s/%s", of, part);
+    /* what the view holds of the key, and of the incident */
+    sqlite3_stmt *s = NULL;
+    int64_t row_as_of = -1;
+    char *row_locator = NULL;
+    if (sqlite3_prepare_v2(a->db, "SELECT as_of, locator FROM replica_parts WHERE key = ?1", -1, &s,
+                           NULL) != SQLITE_OK) {
+        rc = db_fail(a, "reading replica_parts");
+        goto done;
+    }
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    int step = sqlite3_step(s);
+    if (step == SQLITE_ROW) {
+        row_as_of = sqlite3_column_int64(s, 0);
+        row_locator = am_xstrdup((const char *)sqlite3_column_text(s, 1));
+    }
+    sqlite3_finalize(s);
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        rc = db_fail(a, "reading replica_parts");
+        goto done;
+    }
+    if ((rc = get_head(a, of, &held_as_of, &base, NULL)) != 0)
+        goto done;
+    if (as_of < row_as_of || as_of < base) {
+        rc = stale(a);
+        goto done;
+    }
+    if (gone && !row_locator)
+        goto done; /* nothing held: nothing to take away */
+    if (sqlite3_prepare_v2(a->db,
+                           "INSERT OR REPLACE INTO replica_parts (key, incident, as_of, state, "
+                           "locator, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                           -1, &s, NULL) != SQLITE_OK) {
+        rc = db_fail(a, "writing replica_parts");
+        goto done;
+    }
+    char *body = gone ? NULL : json_dumps(doc, JSON_COMPACT);
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, of, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, as_of);
+    sqlite3_bind_int(s, 4, gone ? PART_GONE : PART_PUT);
+    sqlite3_bind_text(s, 5, gone ? row_locator : locator.p, -1, SQLITE_STATIC);
+    if (body)
+        sqlite3_bind_text(s, 6, body, -1, SQLITE_STATIC);
+    step = sqlite3_step(s);
+    sqlite3_finalize(s);
+    free(body);
+    rc = step == SQLITE_DONE ? 0 : db_fail(a, "writing replica_parts");
+done:
+    free(key);
+    free(row_locator);
+    am_buf_free(&locator);
+    return rc;
+}
+
+/* Takes away what part key (of id, at locator) put in the view's tables. */
+static int unapply_part(apply_t *a, const char *id, const char *key, const char *locator)
+{
+    const char *part = key + strlen(id) + 1;
+    if (strncmp(part, "ev/", 3) == 0)
+        return exec2(a, "DELETE FROM incident_events WHERE incident = ?1 AND event = ?2", id,
+                     locator, "taking a link away");
+    json_t *loc = json_loads(locator, 0, NULL);
+    if (!json_is_array(loc) || json_array_size(loc) != 4) {
+        json_decref(loc);
+        return db_fail(a, "a stored locator is not valid");
+    }
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(a->db,
+                           "DELETE FROM episodes WHERE incident = ?1 AND rule = ?2 AND gkey = ?3 "
+                           "AND identity = ?4 AND starts_at = ?5",
+                           -1, &s, NULL) != SQLITE_OK) {
+        json_decref(loc);
+        return db_fail(a, "taking an episode away");
+    }
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    for (int i = 0; i < 3; i++)
+        sqlite3_bind_text(s, i + 2, json_string_value(json_array_get(loc, (size_t)i)), -1,
+                          SQLITE_STATIC);
+    sqlite3_bind_int64(s, 5, json_integer_value(json_array_get(loc, 3)));
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    json_decref(loc);
+    return rc == SQLITE_DONE ? 0 : db_fail(a, "taking an episode away");
+}
+
+/* Applies a waiting part's body (a document checked when it came). */
+static int apply_put(apply_t *a, const char *id, const char *body, am_strset_t *losers)
+{
+    json_t *doc = json_loads(body, 0, NULL);
+    if (!doc)
+        return db_fail(a, "a stored part is not JSON");
+    int rc;
+    const json_t *ep = json_object_get(doc, "episode");
+    if (ep) {
+        rc = put_episode(a, ep, id, "episode", losers);
+    } else {
+        const char *eid = json_string_value(json_object_get(doc, "event_id"));
+        const json_t *roles = json_object_get(doc, "roles"), *r;
+        size_t i;
+        rc = exec2(a, "DELETE FROM incident_events WHERE incident = ?1 AND event = ?2", id, eid,
+                   "replacing links");
+        json_array_foreach(roles, i, r)
+        {
+            if (rc != 0)
+                break;
+            json_t *link = json_pack("{s:s,s:O}", "event", eid, "role", r);
+            rc = put_link(a, link, id, "roles");
+            json_decref(link);
+        }
+    }
+    json_decref(doc);
+    return rc;
+}
+
+/* The parts of id the summary counts (at or after base, not gone): their
+ * number and the XOR of their marks. */
+static int held_parts(apply_t *a, const char *id, int64_t base, int64_t *n, uint64_t *digest)
+{
+    sqlite3_stmt *s = NULL;
+    *n = 0;
+    *digest = 0;
+    if (sqlite3_prepare_v2(a->db,
+                           "SELECT key, as_of FROM replica_parts WHERE incident = ?1 AND state < 2 "
+                           "AND as_of >= ?2",
+                           -1, &s, NULL) != SQLITE_OK)
+        return db_fail(a, "reading replica_parts");
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, base);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        *digest ^= corr_replica_part_mark((const char *)sqlite3_column_text(s, 0),
+                                          sqlite3_column_int64(s, 1));
+        (*n)++;
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : db_fail(a, "reading replica_parts");
+}
+
+/* Applies incident id's waiting summary when the view holds every part it
+ * counts (*waiting set otherwise: the incident keeps its last complete
+ * state, or stays absent). */
+static int settle(apply_t *a, const char *id, bool *waiting)
+{
+    int64_t as_of, base, n;
+    uint64_t digest;
+    char *text = NULL;
+    int rc = get_head(a, id, &as_of, &base, &text);
+    *waiting = false;
+    if (rc != 0 || !text)
+        return rc;
+    json_t *sum = json_loads(text, 0, NULL);
+    free(text);
+    if (!sum)
+        return db_fail(a, "a stored summary is not JSON");
+    const json_t *inc = json_object_get(json_object_get(sum, "replica"), "incident");
+    int64_t want_n = json_integer_value(json_object_get(sum, "parts"));
+    const char *want_digest = json_string_value(json_object_get(sum, "digest"));
+    char hex[20];
+    am_strset_t losers = {0};
+    sqlite3_stmt *s = NULL;
+    if ((rc = held_parts(a, id, base, &n, &digest)) != 0)
+        goto done;
+    snprintf(hex, sizeof hex, "%016llx", (unsigned long long)digest);
+    if (n != want_n || !want_digest || strcmp(hex, want_digest) != 0) {
+        *waiting = true;
+        goto done;
+    }
+    /* what went, or is older than the snapshot the summary counts from */
+    if (sqlite3_prepare_v2(a->db,
+                           "SELECT key, locator FROM replica_parts WHERE incident = ?1 AND "
+                           "(state = 2 OR as_of < ?2)",
+                           -1, &s, NULL) != SQLITE_OK) {
+        rc = db_fail(a, "reading replica_parts");
+        goto done;
+    }
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, base);
+    while (rc == 0 && sqlite3_step(s) == SQLITE_ROW)
+        rc = unapply_part(a, id, (const char *)sqlite3_column_text(s, 0),
+                          (const char *)sqlite3_column_text(s, 1));
+    sqlite3_finalize(s);
+    s = NULL;
+    if (rc != 0)
+        goto done;
+    {
+        sqlite3_stmt *d = NULL;
+        if (sqlite3_prepare_v2(a->db,
+                               "DELETE FROM replica_parts WHERE incident = ?1 AND "
+                               "(state = 2 OR as_of < ?2)",
+                               -1, &d, NULL) != SQLITE_OK) {
+            rc = db_fail(a, "writing replica_parts");
+            goto done;
+        }
+        sqlite3_bind_text(d, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(d, 2, base);
+        int step = sqlite3_step(d);
+        sqlite3_finalize(d);
+        if (step != SQLITE_DONE) {
+            rc = db_fail(a, "writing replica_parts");
+            goto done;
+        }
+    }
+    /* what came: events first, the row, then episodes and links */
+    if (sqlite3_prepare_v2(a->db,
+                           "SELECT body FROM replica_parts WHERE incident = ?1 AND state = 1 "
+                           "ORDER BY key",
+                           -1, &s, NULL) != SQLITE_OK) {
+        rc = db_fail(a, "reading replica_parts");
+        goto done;
+    }
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+        json_t *doc = json_loads((const char *)sqlite3_column_text(s, 0), 0, NULL);
+        const json_t *ev = json_object_get(doc, "event");
+        if (ev)
+            rc = put_event(a, ev, "event");
+        json_decref(doc);
+    }
+    if (rc == 0 && ((rc = put_incident_row(a, inc)) != 0 ||
+                    (rc = run2(a, S_UNALIAS, id, NULL, "dropping an alias")) != 0)) {
+        ; /* rc set */
+    }
+    sqlite3_reset(s);
+    while (rc == 0 && sqlite3_step(s) == SQLITE_ROW)
+        rc = apply_put(a, id, (const char *)sqlite3_column_text(s, 0), &losers);
+    /* the ids merged into this one, as the correlator has them now (a
+     * compacted topic may have kept an older notice of theirs) */
+    const json_t *aliases = json_object_get(json_object_get(sum, "replica"), "aliases"), *al;
+    size_t ai;
+    json_array_foreach(aliases, ai, al)
+    {
+        const char *alias = json_string_value(al);
+        char *row = NULL;
+        if (rc != 0 || !alias || strcmp(alias, id) == 0)
+            continue;
+        rc = get2(a, S_HAS_INCIDENT, alias, NULL, &row, "reading incidents");
+        if (rc == 0 && row)
+            rc = run2(a, S_MOVE_EPISODES, alias, id, "moving episodes") != 0 ? -1
+                                                                             : retire(a, alias, id);
+        else if (rc == 0)
+            rc = run2(a, S_ADD_ALIAS, alias, id, "adding an alias");
+        free(row);
+    }
+    sqlite3_finalize(s);
+    s = NULL;
+    if (rc == 0)
+        rc = exec2(a,
+                   "UPDATE replica_parts SET state = 0, body = NULL WHERE incident = ?1 AND "
+                   "state = 1",
+                   id, NULL, "writing replica_parts");
+    if (rc == 0)
+        rc = exec2(a, "UPDATE replica_heads SET summary = NULL WHERE incident = ?1", id, NULL,
+                   "writing replica_heads");
+    for (size_t i = 0; rc == 0 && i < losers.n; i++) {
+        char *left = NULL, *row = NULL;
+        if ((rc = get2(a, S_HAS_EPISODES, losers.v[i], NULL, &left, "reading episodes")) != 0 ||
+            (rc = get2(a, S_HAS_INCIDENT, losers.v[i], NULL, &row, "reading incidents")) != 0)
+            break;
+        bool ghost = !left && row;
+        free(left);
+        free(row);
+        if (ghost)
+            rc = retire(a, losers.v[i], id);
+    }
+    if (rc == 0)
+        am_strset_add(&a->changed, id, NULL);
+done:
+    am_strset_free(&losers);
+    json_decref(sum);
+    return rc;
+}
+
+/* {"schema_version":2, "incident": {...}, "replica": {"incident": row},
+ *  "as_of": N, "base": B, "parts": count, "digest": hex} */
+static int apply_summary(apply_t *a, const json_t *doc)
+{
+    const json_t *rep = json_object_get(doc, "replica"), *inc, *parts, *digest, *basev;
+    const char *id;
+    int64_t as_of, held_as_of, held_base;
+    int rc;
+    if (!json_is_object(rep))
+        return reject(a, "replica: not an object");
+    inc = json_object_get(rep, "incident");
+    if (!json_is_object(inc))
+        return reject(a, "replica.incident: %s", inc ? "not an object" : "missing");
+    if ((rc = want_id(a, inc, "replica.incident", "id", &id)) != 0 ||
+        (rc = want_as_of(a, doc, &as_of)) != 0)
+        return rc;
+    basev = json_object_get(doc, "base");
+    parts = json_object_get(doc, "parts");
+    digest = json_object_get(doc, "digest");
+    if (!json_is_integer(basev) || json_integer_value(basev) < 0 ||
+        json_integer_value(basev) > as_of)
+        return reject(a, "base: %s", basev ? "not an integer from 0 to as_of" : "missing");
+    if (!json_is_integer(parts) || json_integer_value(parts) < 0)
+        return reject(a, "parts: %s", parts ? "not a non-negative integer" : "missing");
+    if (!json_is_string(digest) || strlen(json_string_value(digest)) != 16)
+        return reject(a, "digest: %s", digest ? "not 16 hex digits" : "missing");
+    const char *pub = json_string_value(json_object_get(json_object_get(doc, "incident"), "id"));
+    if (pub && strcmp(pub, id) != 0)
+        return reject(a, "incident.id '%s' is not replica.incident.id '%s'", pub, id);
+    if ((rc = get_head(a, id, &held_as_of, &held_base, NULL)) != 0)
+        return rc;
+    if (as_of < held_as_of)
+        return stale(a);
+    const json_t *num = json_object_get(inc, "num");
+    if (json_is_integer(num)) {
+        char *holder = NULL;
+        sqlite3_stmt *s = stmt(a, S_NUM_HOLDER);
+        if (!s)
+            return -1;
+        sqlite3_bind_int64(s, 1, json_integer_value(num));
+        sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+        int step = sqlite3_step(s);
+        if (step == SQLITE_ROW)
+            holder = am_xstrdup((const char *)sqlite3_column_text(s, 0));
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+        if (step != SQLITE_ROW && step != SQLITE_DONE)
+            return db_fail(a, "reading incidents");
+        if (holder) {
+            rc = reject(a, "replica.incident.num: %lld is already incident %s's",
+                        (long long)json_integer_value(num), holder);
+            free(holder);
+            return rc;
+        }
+    }
+    char *text = json_dumps(doc, JSON_COMPACT);
+    rc = put_head(a, id, as_of, json_integer_value(basev), text);
+    free(text);
+    bool waiting;
+    return rc != 0 ? rc : settle(a, id, &waiting);
+}
+
+/* {"schema_version":2, "id": OLD, "merged_into": NEW, "as_of": N} */
+static int apply_merged_at(apply_t *a, const json_t *doc)
+{
+    const char *old;
+    int64_t as_of, held_as_of, held_base;
+    int rc;
+    if ((rc = want_id(a, doc, "", "id", &old)) != 0 || (rc = want_as_of(a, doc, &as_of)) != 0 ||
+        (rc = get_head(a, old, &held_as_of, &held_base, NULL)) != 0)
+        return rc;
+    if (as_of < held_as_of)
+        return stale(a);
+    if ((rc = apply_merged(a, doc)) != 0)
+        return rc;
+    if ((rc = exec2(a, "DELETE FROM replica_parts WHERE incident = ?1", old, NULL,
+                    "writing replica_parts")) != 0)
+        return rc;
+    return put_head(a, old, as_of, as_of, NULL);
+}
+
 static int savepoint(apply_t *a, const char *sql_text)
 {
     char *msg = NULL;
@@ -893,8 +1915,45 @@ static int savepoint(apply_t *a, const char *sql_text)
     return 0;
 }
 
-int corr_replica_apply(store_t *st, const json_t *doc, am_strset_t *changed, char *err,
-                       size_t errlen)
+/* The checks and tables of a view's database, in a's savepoint. */
+static int view_only(apply_t *a)
+{
+    char *digest = NULL;
+    int rc = get2(a, S_GET_META, "rules_digest", NULL, &digest, "reading corr_meta");
+    if (rc == 0 && digest) {
+        am_errf(a->err, a->errlen,
+                "%s holds a correlator's incidents: a view needs a database of its own",
+                store_path(a->st));
+        rc = -1;
+    }
+    free(digest);
+    if (rc == 0)
+        rc = run2(a, S_MARK_VIEW, NULL, NULL, "marking the database as a view's");
+    return rc == 0 ? view_tables(a) : rc;
+}
+
+/* Ends a's savepoint: released with rc 0 (the changed ids handed over),
+ * rolled back otherwise. */
+static int finish(apply_t *a, int rc, am_strset_t *changed, uint64_t *stale_docs)
+{
+    for (int k = 0; k < NSTMT; k++)
+        sqlite3_finalize(a->s[k]);
+    if (rc == 0 && savepoint(a, "RELEASE corr_replica") == 0) {
+        for (size_t i = 0; changed && i < a->changed.n; i++)
+            am_strset_add(changed, a->changed.v[i], NULL);
+        if (stale_docs)
+            *stale_docs += a->stale;
+    } else {
+        sqlite3_exec(a->db, "ROLLBACK TO corr_replica; RELEASE corr_replica", NULL, NULL, NULL);
+        if (rc == 0)
+            rc = -1;
+    }
+    am_strset_free(&a->changed);
+    return rc;
+}
+
+int corr_replica_apply_counted(store_t *st, const json_t *doc, am_strset_t *changed,
+                               uint64_t *stale_docs, char *err, size_t errlen)
 {
     apply_t a = {.st = st, .db = store_db(st), .err = err, .errlen = errlen};
     if (!json_is_object(doc))
@@ -902,24 +1961,21 @@ int corr_replica_apply(store_t *st, const json_t *doc, am_strset_t *changed, cha
     const json_t *sv = json_object_get(doc, "schema_version");
     if (!json_is_integer(sv))
         return reject(&a, "schema_version: %s", sv ? "not an integer" : "missing");
-    if (json_integer_value(sv) != CORR_REPLICA_SCHEMA)
-        return reject(&a, "schema_version: %lld is not %d, the version this aftermath reads",
-                      (long long)json_integer_value(sv), CORR_REPLICA_SCHEMA);
+    json_int_t version = json_integer_value(sv);
+    if (version != CORR_REPLICA_SCHEMA && version != CORR_REPLICA_PARTS_SCHEMA)
+        return reject(&a, "schema_version: %lld is not %d or %d, the versions this aftermath reads",
+                      (long long)version, CORR_REPLICA_SCHEMA, CORR_REPLICA_PARTS_SCHEMA);
     if (savepoint(&a, "SAVEPOINT corr_replica") != 0)
         return -1;
-    char *digest = NULL;
-    int rc = get2(&a, S_GET_META, "rules_digest", NULL, &digest, "reading corr_meta");
-    if (rc == 0 && digest) {
-        am_errf(err, errlen,
-                "%s holds a correlator's incidents: a view needs a database of its own",
-                store_path(st));
-        rc = -1;
-    }
-    free(digest);
-    if (rc == 0)
-        rc = run2(&a, S_MARK_VIEW, NULL, NULL, "marking the database as a view's");
+    int rc = view_only(&a);
     if (rc != 0)
         ; /* the database failed */
+    else if (version == CORR_REPLICA_PARTS_SCHEMA && json_object_get(doc, "of"))
+        rc = apply_part(&a, doc);
+    else if (version == CORR_REPLICA_PARTS_SCHEMA && json_object_get(doc, "replica"))
+        rc = apply_summary(&a, doc);
+    else if (version == CORR_REPLICA_PARTS_SCHEMA && json_object_get(doc, "merged_into"))
+        rc = apply_merged_at(&a, doc);
     else if (json_object_get(doc, "replica"))
         rc = apply_incident(&a, doc);
     else if (json_object_get(doc, "merged_into"))
@@ -929,27 +1985,57 @@ int corr_replica_apply(store_t *st, const json_t *doc, am_strset_t *changed, cha
     else if (json_object_get(doc, "people"))
         rc = apply_people(&a, doc);
     else
-        rc = reject(&a, "none of replica, merged_into, deploy or people");
-    if (rc == 0) {
-        /* a copy: the callback adds to a.changed */
-        am_strset_t touched = {0};
-        for (size_t i = 0; i < a.changed.n; i++)
-            am_strset_add(&touched, a.changed.v[i], NULL);
-        rc = corr_people_refresh(st, (const char *const *)touched.v, touched.n,
-                                 json_object_get(doc, "people") != NULL, people_changed, &a.changed,
-                                 err, errlen);
-        am_strset_free(&touched);
-    }
-    for (int k = 0; k < NSTMT; k++)
-        sqlite3_finalize(a.s[k]);
-    if (rc == 0 && savepoint(&a, "RELEASE corr_replica") == 0) {
-        for (size_t i = 0; changed && i < a.changed.n; i++)
-            am_strset_add(changed, a.changed.v[i], NULL);
-    } else {
-        sqlite3_exec(a.db, "ROLLBACK TO corr_replica; RELEASE corr_replica", NULL, NULL, NULL);
+        rc = reject(&a, "none of %sreplica, merged_into, deploy or people",
+                    version == CORR_REPLICA_PARTS_SCHEMA ? "of, " : "");
+    if (rc == 0)
+        rc = people_refresh(&a, json_object_get(doc, "people") != NULL);
+    return finish(&a, rc, changed, stale_docs);
+}
+
+int corr_replica_apply(store_t *st, const json_t *doc, am_strset_t *changed, char *err,
+                       size_t errlen)
+{
+    return corr_replica_apply_counted(st, doc, changed, NULL, err, errlen);
+}
+
+int corr_replica_settle(store_t *st, am_strset_t *changed, size_t *waiting, char *err,
+                        size_t errlen)
+{
+    apply_t a = {.st = st, .db = store_db(st), .err = err, .errlen = errlen};
+    am_strset_t ids = {0};
+    *waiting = 0;
+    if (savepoint(&a, "SAVEPOINT corr_replica") != 0)
+        return -1;
+    int rc = view_only(&a);
+    sqlite3_stmt *s = NULL;
+    if (rc == 0 && sqlite3_prepare_v2(a.db,
+                                      "SELECT incident FROM replica_heads WHERE summary IS NOT "
+                                      "NULL ORDER BY incident",
+                                      -1, &s, NULL) != SQLITE_OK)
+        rc = db_fail(&a, "reading replica_heads");
+    while (rc == 0 && sqlite3_step(s) == SQLITE_ROW)
+        am_strset_add(&ids, (const char *)sqlite3_column_text(s, 0), NULL);
+    sqlite3_finalize(s);
+    for (size_t i = 0; rc == 0 && i < ids.n; i++) {
+        bool w;
+        if ((rc = savepoint(&a, "SAVEPOINT corr_settle")) != 0)
+            break;
+        rc = settle(&a, ids.v[i], &w);
+        if (rc == CORR_REPLICA_REJECTED) {
+            /* a summary the view cannot apply (its row is not valid):
+             * dropped, the incident keeps its last state */
+            sqlite3_exec(a.db, "ROLLBACK TO corr_settle", NULL, NULL, NULL);
+            rc = exec2(&a, "UPDATE replica_heads SET summary = NULL WHERE incident = ?1", ids.v[i],
+                       NULL, "writing replica_heads");
+            a.stale++;
+            w = false;
+        }
         if (rc == 0)
-            rc = -1;
+            rc = savepoint(&a, "RELEASE corr_settle");
+        *waiting += w;
     }
-    am_strset_free(&a.changed);
-    return rc;
+    am_strset_free(&ids);
+    if (rc == 0 && a.changed.n)
+        rc = people_refresh(&a, false); /* summaries applied now: their corrections too */
+    return finish(&a, rc, changed, NULL);
 }

@@ -15,12 +15,16 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/strset.h"
 #include "store/store.h"
 
-/* The schema_version of the documents written and understood here. */
+/* The schema_version of whole documents (decode's deploy documents; an
+ * incident carried whole, as correlators before issue 25 sent it), and of
+ * documents in parts (corr_replica_publish): both are understood. */
 #define CORR_REPLICA_SCHEMA 1
+#define CORR_REPLICA_PARTS_SCHEMA 2
 
 /* corr_replica_apply() refused the document (the reason is in err); the
  * database is unchanged. */
@@ -67,5 +71,62 @@ json_t *corr_replica_document(store_t *st, const char *id, char *err, size_t err
  * -1 with err when the database failed (or is a correlator's). */
 int corr_replica_apply(store_t *st, const json_t *doc, am_strset_t *changed, char *err,
                        size_t errlen);
+
+/* ---- documents in parts (schema 2, docs/scaling.md "Incident documents") ----
+ *
+ * An incident goes out as parts, each under its own key so that a
+ * compacted topic keeps the latest of each: "ID/ep/<16 hex>" per episode,
+ * "ID/ev/<event id>" per linked event (the event and its roles in the
+ * incident), a part that left the incident as {"gone": true}; then the
+ * summary under "ID": the incident row, as_of, the base (the as_of of the
+ * snapshot it builds on), and the number and digest of the parts it is
+ * made of. Every document carries as_of, the offset of the keyed
+ * partition the correlator's store reflects: a view drops a document
+ * older than what it holds (a correlator that lost its partition). */
+
+/* Sends one record: key and value (len bytes). 0, or -1 with err. */
+typedef int (*corr_replica_send_fn)(void *arg, const char *key, const char *value, size_t len,
+                                    char *err, size_t errlen);
+
+typedef struct corr_replica_pub_stats {
+    uint64_t records;   /* records sent: parts and summaries */
+    uint64_t parts;     /* of which parts (gone included) */
+    uint64_t snapshots; /* incidents sent whole: first publication since start */
+    uint64_t bytes;     /* keys and values */
+} corr_replica_pub_stats_t;
+
+/* Publishes id of st as of keyed offset as_of: the parts that changed
+ * since this connection last sent id (all of them the first time: a
+ * snapshot), the parts gone, then the summary; an alias: a merge notice
+ * {"schema_version":2, "id", "merged_into", "as_of"}. What was sent is
+ * kept in TEMP tables of st's connection. 0 (also when id is unknown:
+ * nothing sent), or -1 with err (what was sent in this call is not
+ * remembered). Call outside a transaction of st. */
+int corr_replica_publish(store_t *st, const char *id, int64_t as_of, corr_replica_send_fn send,
+                         void *arg, corr_replica_pub_stats_t *stats, char *err, size_t errlen);
+
+/* Forgets what was sent (the records were not all delivered): the next
+ * publication of each incident is a snapshot. */
+int corr_replica_forget(store_t *st, char *err, size_t errlen);
+
+/* The mark of part key at as_of, whose XOR over the parts is a summary's
+ * digest. */
+uint64_t corr_replica_part_mark(const char *key, int64_t as_of);
+
+/* corr_replica_apply, adding to *stale_docs (when not NULL) the documents
+ * dropped as older than what the view holds. Parts are kept aside; an
+ * incident's summary is applied, with every part it counts, only once the
+ * view holds all of them: until then the incident keeps its last complete
+ * state (or is absent), never a partial one. */
+int corr_replica_apply_counted(store_t *st, const json_t *doc, am_strset_t *changed,
+                               uint64_t *stale_docs, char *err, size_t errlen);
+
+/* Applies every summary still waiting for parts that have come since, in
+ * the caller's open transaction; *waiting receives the number of
+ * incidents still incomplete. A waiting summary that turns out not to be
+ * valid when its parts are there is dropped (the incident keeps its last
+ * state). 0, or -1 with err when the database failed. */
+int corr_replica_settle(store_t *st, am_strset_t *changed, size_t *waiting, char *err,
+                        size_t errlen);
 
 #endif

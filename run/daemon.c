@@ -11,15 +11,18 @@
  * its own.
  *
  * Incident changes: after a batch commits, every incident the correlator
- * opened or changed in it is published to incidents_topic as
- * {"schema_version": 1, "incident": {...}} keyed by its id (an incident
- * merged into another: {"schema_version": 1, "id": ..., "merged_into":
- * ...}). Publication follows the commit, so nothing is published that the
- * store does not hold; the batch's transaction also records the changed
- * incidents in the outbox table, emptied once they are delivered, so a
- * crash between commit and delivery re-delivers them on restart (at least
- * once; the document is the incident's full state, so a repeat is
- * harmless). Drafts of resolved incidents follow the same path.
+ * opened or changed in it is published to incidents_topic in parts
+ * (correlate/replica.h, corr_replica_publish: the episodes and linked
+ * events that changed, each under its own key, then the summary under the
+ * incident's id; an incident merged into another: a merge notice), with
+ * as_of, the offset the store reflects, which fences an instance that lost
+ * its partition. Publication follows the commit, so nothing is published
+ * that the store does not hold; the batch's transaction also records the
+ * changed incidents in the outbox table, emptied once they are delivered,
+ * so a crash between commit and delivery re-delivers them on restart (at
+ * least once, as a snapshot: a repeat is harmless). A delivery that fails
+ * makes every incident's next publication a snapshot. Drafts of resolved
+ * incidents follow the same path.
  *
  * Roles (run_role_t, docs/scaling.md). The same loop serves the staged
  * topology; what differs is where records go, as "units" (a store, maybe
@@ -298,27 +301,36 @@ static const char **changed_ids(const corr_engine_t *e, size_t *n)
     return ids;
 }
 
-/* The text of an incident document, within what the incidents topic
- * takes: a huge incident (a storm of tens of thousands of alerts) goes
- * without its linked events, then without its episodes, marked
- * "truncated" (a view then has its row, figures and links, but a partial
- * timeline), with a warning each time. */
-static char *publishable(consume_ctx_t *ctx, json_t *doc, const char *id)
+/* corr_replica_send_fn onto the incidents topic. */
+static int send_document(void *arg, const char *key, const char *value, size_t len, char *err,
+                         size_t errlen)
 {
-    static const char *const drop[] = {"events", "episodes"};
-    char *text = json_dumps(doc, JSON_COMPACT);
-    json_t *replica = json_object_get(doc, "replica");
-    for (size_t k = 0; k < 2 && strlen(text) > RUN_REKEY_MAX_VALUE && replica; k++) {
-        char was[32];
-        snprintf(was, sizeof was, "%zu", strlen(text));
-        am_log(ctx->log, AM_LOG_WARN, "incident document too large: sent without a part",
-               "incident", id, "bytes", was, "dropped", drop[k], NULL);
-        json_object_set_new(replica, drop[k], json_array());
-        json_object_set_new(replica, "truncated", json_true());
-        free(text);
-        text = json_dumps(doc, JSON_COMPACT);
+    return run_publish_send(arg, key, value, len, err, errlen);
+}
+
+static int add_offset(void *arg, const char *topic, int32_t partition, int64_t next)
+{
+    (void)topic;
+    (void)partition;
+    *(int64_t *)arg += next;
+    return 0;
+}
+
+/* The epoch of u's documents (as_of): the next offset of its keyed
+ * partition (role correlate), which a successor that took the partition
+ * over has reached or passed before it publishes; in role all, the sum of
+ * the stored offsets (one instance: it only grows). */
+static int unit_as_of(consume_ctx_t *ctx, unit_t *u, int64_t *as_of, char *err, size_t errlen)
+{
+    *as_of = 0;
+    if (ctx->role == RUN_ROLE_CORRELATE) {
+        if (store_get_offset(u->st, ctx->cfg->keyed_topic, u->part, as_of, err, errlen) != 0)
+            return -1;
+        if (*as_of < 0)
+            *as_of = 0;
+        return 0;
     }
-    return text;
+    return store_scan_offsets(u->st, add_offset, as_of, err, errlen);
 }
 
 /* Delivers what a correlated unit's committed batches changed (drafts,
@@ -343,26 +355,22 @@ static void publish_changes(consume_ctx_t *ctx, unit_t *u)
         am_log(ctx->log, AM_LOG_ERROR, "drafts not written", "error", err, NULL);
         delivered = false;
     }
+    int64_t as_of = 0;
+    if (ctx->pub && unit_as_of(ctx, u, &as_of, err, sizeof err) != 0) {
+        am_log(ctx->log, AM_LOG_ERROR, "incidents not published", "error", err, NULL);
+        free(ids);
+        return;
+    }
     for (size_t i = 0; ctx->pub && i < n; i++) {
-        json_t *doc = corr_replica_document(u->st, ids[i], err, sizeof err);
-        if (!doc) {
-            if (err[0]) {
-                am_log(ctx->log, AM_LOG_ERROR, "incident not published", "incident", ids[i],
-                       "error", err, NULL);
-                delivered = false;
-            }
-            continue;
-        }
-        char *text = publishable(ctx, doc, ids[i]);
-        if (run_publish_send(ctx->pub, ids[i], text, strlen(text), err, sizeof err) == 0) {
-            ctx->published++;
-        } else {
+        uint64_t before = ctx->pub_stats.records;
+        if (corr_replica_publish(u->st, ids[i], as_of, send_document, ctx->pub, &ctx->pub_stats,
+                                 err, sizeof err) != 0) {
             am_log(ctx->log, AM_LOG_ERROR, "incident not published", "incident", ids[i], "error",
                    err, NULL);
             delivered = false;
+        } else if (ctx->pub_stats.records > before) {
+            ctx->published++;
         }
-        free(text);
-        json_decref(doc);
     }
     free(ids);
     if (ctx->pub && run_publish_flush(ctx->pub, 10000, err, sizeof err) != 0) {
@@ -370,6 +378,9 @@ static void publish_changes(consume_ctx_t *ctx, unit_t *u)
                err, NULL);
         delivered = false;
     }
+    /* Parts not delivered: each incident goes whole next time. */
+    if (ctx->pub && !delivered && corr_replica_forget(u->st, err, sizeof err) != 0)
+        am_log(ctx->log, AM_LOG_ERROR, "publication state not reset", "error", err, NULL);
     if (delivered && corr_engine_changed_done(u->engine, err, sizeof err) != 0)
         am_log(ctx->log, AM_LOG_ERROR, "outbox not emptied (the changes will be sent again)",
                "error", err, NULL);
@@ -581,6 +592,12 @@ static void sink_assigned(void *arg, const char *topic, int32_t partition, int64
     unit_t *u = unit_of_part(ctx, partition);
     if (!u)
         return;
+    /* The partition may come back after another instance published its
+     * incidents: what this one sent before says nothing of what views hold
+     * now, so each incident goes whole (a snapshot) next time. */
+    char why[1024];
+    if (ctx->pub && corr_replica_forget(u->st, why, sizeof why) != 0)
+        am_log(ctx->log, AM_LOG_ERROR, "publication state not reset", "error", why, NULL);
     int64_t from = next < 0 ? 0 : next;
     u->catchup = end > from ? end : -1;
     char p[16], a[32], b[32];

@@ -13,6 +13,7 @@
 #include "ingest/producer.h"
 #include "run/daemon.h"
 #include "run/publish.h"
+#include "correlate/replica.h"
 #include "run/registry.h"
 #include "run/rekey.h"
 
@@ -29,6 +30,8 @@ typedef struct unit {
     bool in_tx;
     am_strset_t changed; /* incidents changed by committed batches, not yet delivered */
     am_strset_t pending; /* ... by the open batch */
+    uint64_t stale_docs, stale_logged; /* documents dropped as older than the view's */
+    size_t waiting, waiting_logged;    /* incidents whose parts have not all come */
     run_stats_t stats;
 } unit_t;
 
@@ -45,6 +48,7 @@ typedef struct consume_ctx {
     const char *drafts;
     bool drafts_no_links;
     uint64_t published;
+    corr_replica_pub_stats_t pub_stats; /* incidents topic records, parts, bytes */
     ingest_producer_t *dlq;
     const char *dlq_topic;
     const am_log_t *log;

@@ -2,9 +2,9 @@
  * publish.c - incident documents to the incidents topic.
  *
  * A thin layer over ingest_producer: the topic and the client properties
- * come from the config, the key is the incident id (so a compacted topic
- * keeps each incident's latest state, and all changes of one incident
- * stay in order on one partition), and the record carries a
+ * come from the config, the key is the caller's (an incident id for a
+ * summary, "<id>/ep/..." or "<id>/ev/..." for a part: a compacted topic
+ * keeps the latest of each, docs/scaling.md), and the record carries a
  * content-type header for consumers that route on it.
  */
 #include "run/publish.h"

@@ -11,11 +11,31 @@
 #include "correlate/replica.h"
 #include "ingest/decode.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 
 /* Role view: drafts of what the committed batches changed. */
 void run_view_deliver(consume_ctx_t *ctx, unit_t *u)
 {
+    char n[32], m[32];
+    if (u->stale_docs != u->stale_logged) {
+        snprintf(n, sizeof n, "%" PRIu64, u->stale_docs - u->stale_logged);
+        snprintf(m, sizeof m, "%" PRIu64, u->stale_docs);
+        am_log(ctx->log, AM_LOG_WARN,
+               "stale incident documents dropped: a correlator published after the one that took "
+               "its partition over",
+               "count", n, "total", m, NULL);
+        u->stale_logged = u->stale_docs;
+    }
+    if (u->waiting != u->waiting_logged) {
+        snprintf(n, sizeof n, "%zu", u->waiting);
+        am_log(ctx->log, u->waiting ? AM_LOG_WARN : AM_LOG_INFO,
+               u->waiting ? "incidents incomplete: waiting for their parts (each keeps its last "
+                            "complete state)"
+                          : "every incident complete",
+               "incidents", n, NULL);
+        u->waiting_logged = u->waiting;
+    }
     if (u->changed.n == 0)
         return;
     char err[1024];
@@ -49,7 +69,7 @@ int run_view_record(consume_ctx_t *ctx, unit_t *u, const am_record_t *rec, char 
         snprintf(why, sizeof why, "invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
                  jerr.text);
     else
-        rc = corr_replica_apply(u->st, doc, &u->pending, why, sizeof why);
+        rc = corr_replica_apply_counted(u->st, doc, &u->pending, &u->stale_docs, why, sizeof why);
     json_decref(doc);
     if (rc == 0) {
         u->stats.events++;
@@ -89,6 +109,11 @@ int run_view_commit(unit_t *u, char *err, size_t errlen)
 {
     if (!u->in_tx)
         return 0;
+    /* Summaries whose parts came after them, or that were incomplete. */
+    if (corr_replica_settle(u->st, &u->pending, &u->waiting, err, errlen) != 0) {
+        run_view_abort(u);
+        return -1;
+    }
     u->in_tx = false;
     if (store_commit(u->st, err, errlen) != 0) {
         store_rollback(u->st);

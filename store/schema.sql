@@ -228,3 +228,14 @@ CREATE TABLE people_unattached (
 -- The alert identities named by any correction's `about`: an incident
 -- holding one of them makes the correlator recompute the people's record.
 CREATE TABLE people_about (identity TEXT PRIMARY KEY) WITHOUT ROWID;
+
+-- Not built by the migrations (so not compared by test_store): a view's
+-- database also holds two tables that correlate/replica.c makes on the
+-- first incidents-topic document, with CREATE TABLE IF NOT EXISTS, and a
+-- correlator's connection two TEMP tables of what it published (see
+-- replica.c, "publishing in parts" and "applying parts", and
+-- docs/scaling.md, "Incident documents"):
+--   replica_parts (key, incident, as_of, state, locator, body): the latest
+--     part of each key a view received, applied or waiting for its summary;
+--   replica_heads (incident, as_of, base, summary): each incident's latest
+--     summary's as_of and base (fencing), and a summary waiting for parts.

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generates the multi-cluster stream of the scale-out test (it_scaleout.sh).
 
-Usage: gen_scaleout.py [--seed N] [--records N] [--out FILE] [--stats]
+Usage: gen_scaleout.py [--seed N] [--records N] [--storm N] [--out FILE] [--stats]
 
 Writes kcat -J NDJSON (one record envelope per line: topic, partition,
 offset, ts, key, payload) that am_produce puts on a broker with each
@@ -43,6 +43,12 @@ in on purpose:
     alerts resolved), some arriving before the alerts' records;
   - duplicates: the same payload delivered two or three times, some with
     later record timestamps; the records are shuffled within windows.
+
+With --storm N, one more (env, cluster), prod/storm-1, has an alert storm
+of N distinct paging alerts in one incident (issue 25): a deploy before
+it, the alerts firing over 20 minutes in Alertmanager notifications of 100
+alerts, the first half resolved 30 minutes in. The rest of the stream is
+the same as without it.
 """
 import argparse
 import hashlib
@@ -442,7 +448,22 @@ class Gen:
                 self.deploy(cluster, env, rng.choice(SERVICES), t + rng.randint(-300, 300) * MIN)
         return prev_end
 
-    def run(self, records):
+    def storm(self, n):
+        cluster, env = "storm-1", "prod"
+        t0 = BASE_MS + 60 * MIN
+        self.deploy(cluster, env, "api", t0 - 10 * MIN, arrive=t0 - 9 * MIN)
+        step = max(1, 20 * MIN // n)
+        alerts = [self.new_alert(cluster, env, t0 + i * step, t0 + 30 * MIN, sev="page",
+                                 generic=False) for i in range(n)]
+        for i in range(0, n, 100):
+            chunk = alerts[i:i + 100]
+            self.am_notification(chunk, [False] * len(chunk), chunk[-1]["start"], late=1000)
+        for i in range(0, n // 2, 100):
+            chunk = alerts[i:min(i + 100, n // 2)]
+            self.am_notification(chunk, [True] * len(chunk), t0 + 30 * MIN + i, late=1000)
+        self.count("storm alerts", n)
+
+    def run(self, records, storm=0):
         keys = [(c, e) for c in CLUSTERS for e in ENVS]
         per_key = int(records / 1.1) // len(keys)  # duplicates add ~10%
         # Streams side by side in time: each key's bursts start within the
@@ -455,6 +476,8 @@ class Gen:
             # One more burst left firing: an open incident.
             self.burst(k[0], k[1], last + 2 * GAP, open_ok=True)
         self.duplicate()
+        if storm:
+            self.storm(storm)
         return self.place()
 
     def duplicate(self):
@@ -497,13 +520,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--records", type=int, default=3000)
+    ap.add_argument("--storm", type=int, default=0, help="alerts of one storm incident")
     ap.add_argument("--out", default="-")
     ap.add_argument("--stats", action="store_true", help="print what was generated to stderr")
     a = ap.parse_args()
     if a.records < 100:
         ap.error("--records must be at least 100")
     g = Gen(a.seed)
-    lines = g.run(a.records)
+    lines = g.run(a.records, a.storm)
     out = sys.stdout if a.out == "-" else open(a.out, "w", encoding="utf-8")
     for line in lines:
         out.write(line + "\n")

@@ -13,7 +13,19 @@
 #              a  undisturbed;
 #              b  one correlate instance killed with -9 mid-stream and
 #                 another one started;
-#              c  the decode instance killed with -9 mid-stream and restarted.
+#              c  the decode instance killed with -9 mid-stream and restarted;
+#              l  undisturbed, then a late view (started after everything
+#                 was published: it reads what compaction keeps) into L.db;
+#                 with AFTERMATH_SCALEOUT_STORM the stream holds a storm
+#                 incident, whose drafts (report --format json and md)
+#                 must be equal too, and the incidents topic's bytes per
+#                 alert are printed;
+#              f  fencing: a correlate instance frozen (SIGSTOP) past the
+#                 session timeout, its partitions taken over, then resumed
+#                 (it may publish what it had: the view drops what is older
+#                 than what it holds); then an old summary of the busiest
+#                 incident is produced again, and the view, run once more,
+#                 must drop it and stay equal.
 #
 # Every run ends with --exit-when-idle. A downstream role can go idle while
 # its upstream is still working (a rebalance, a restart): when the last
@@ -28,7 +40,9 @@
 #                                 failure can be run again with it)
 #   AFTERMATH_SCALEOUT_REPEAT     run everything N times, seeds SEED..SEED+N-1
 #   AFTERMATH_SCALEOUT_RECORDS    records of the stream (default 3000)
-#   AFTERMATH_SCALEOUT_SCENARIOS  which of a b c to run (default "a b c")
+#   AFTERMATH_SCALEOUT_SCENARIOS  which of a b c l f to run (default "a b c")
+#   AFTERMATH_SCALEOUT_STORM      alerts of one storm incident added to the
+#                                 stream (gen_scaleout.py --storm; default 0)
 AM=$1 PRODUCE=$2 BROKER=$3 WORK=$4 MODE=${5:-single}
 . "$(dirname "$0")/lib.sh"
 
@@ -39,6 +53,7 @@ SEED=${AFTERMATH_SCALEOUT_SEED:-$(($(date +%s) % 1000000))}
 REPEAT=${AFTERMATH_SCALEOUT_REPEAT:-1}
 RECORDS=${AFTERMATH_SCALEOUT_RECORDS:-3000}
 SCENARIOS=${AFTERMATH_SCALEOUT_SCENARIOS:-a b c}
+STORM=${AFTERMATH_SCALEOUT_STORM:-0}
 KEYED_PARTITIONS=6
 CORRELATORS=3
 [[ $MODE == single || $MODE == scenarios ]] || fail "mode must be single or scenarios, got '$MODE'"
@@ -185,7 +200,13 @@ start() {
       mkdir -p "$SCEN/$name"
       args=(--group "${P}correlate" --db "$SCEN/$name")
       ;;
-    view) args=(--group "${P}view" --db "$SCEN/V.db") ;;
+    view)
+      if [[ $name == view-late* ]]; then
+        args=(--group "${P}view-late" --db "$SCEN/L.db")
+      else
+        args=(--group "${P}view" --db "$SCEN/V.db")
+      fi
+      ;;
   esac
   env "${envs[@]}" AFTERMATH_ROLE="$role" AFTERMATH_KEYED_TOPIC="${P}keyed" \
     AFTERMATH_INCIDENTS_TOPIC="${P}incidents" AFTERMATH_KAFKA__GROUP_INSTANCE_ID="${P}$name" \
@@ -289,6 +310,8 @@ scenario() {
   mkdir -p "$SCEN"
   PID=() ROLE=() EXITSEQ=() RC=() KILLED=()
   echo "scenario $SCENARIO (seed $SEED): topics $P*"
+  # A storm: batches of 1000, as a busy stream makes them.
+  if [[ $SCENARIO == l && $STORM -gt 0 ]]; then export AFTERMATH_BATCH_SIZE=1000; fi
   produce "$P"
   "$BROKER" topic "${P}keyed" "$KEYED_PARTITIONS" retention.ms=-1 || fail "creating ${P}keyed"
   "$BROKER" topic "${P}incidents" 1 cleanup.policy=compact max.message.bytes=16777216 ||
@@ -301,7 +324,7 @@ scenario() {
   for ((i = 1; i <= CORRELATORS; i++)); do start "corr-$i" correlate; done
   start view-1 view
   case $SCENARIO in
-    b | c)
+    b | c | f)
       local deadline=$(($(now_ms) + 240000))
       until (($(hw_total "${P}keyed" "$KEYED_PARTITIONS") >= target)); do
         (($(now_ms) < deadline)) ||
@@ -310,7 +333,17 @@ scenario() {
         sleep 0.2
       done
       reap
-      if [ "$SCENARIO" = b ]; then
+      if [ "$SCENARIO" = f ]; then
+        mapfile -t live < <(running correlate)
+        ((${#live[@]} > 1)) || fail "seed $SEED scenario f: fewer than two correlate instances"
+        victim=${live[RANDOM % ${#live[@]}]}
+        echo "  kill point: $target records on the keyed topic; $victim frozen (SIGSTOP)"
+        kill -STOP "${PID[$victim]}"
+        # past session.timeout.ms (6 s): the group gives its partitions away
+        sleep 12
+        kill -CONT "${PID[$victim]}"
+        echo "  $victim resumed (SIGCONT) after 12 s"
+      elif [ "$SCENARIO" = b ]; then
         mapfile -t live < <(running correlate)
         ((${#live[@]})) || fail "seed $SEED scenario b: no correlate instance left to kill"
         victim=${live[RANDOM % ${#live[@]}]}
@@ -350,6 +383,115 @@ scenario() {
   fi
   same_metrics "$A" "$SCEN/V.db" "scenario $SCENARIO: one instance and the view"
   echo "  view = one instance: $(cat "$SCEN/compare.out"); same metrics"
+  case $SCENARIO in
+    l) late_view ;;
+    f) fenced ;;
+  esac
+}
+
+# same_drafts X Y ID WHAT: the drafts of incident ID (json and md) agree.
+# Two members of the json differ by nature and are left out: status_as_of
+# is the store's latest event time, which a view's events need not reach
+# (it holds the events its incidents link; the daemon's drafts use the
+# wall clock), and aliases are the ids the incident had while it formed,
+# which depend on the order its alerts arrived in (one instance and a keyed
+# partition see different orders; the view has its correlator's).
+same_drafts() {
+  local f
+  for f in json md; do
+    "$AM" report "$3" --db "$1" --format $f >"$2.$3.$f" 2>&1 || fail "report $3 --db $1"
+    "$AM" report "$3" --db "$2" --format $f >"$2.$3.$f.view" 2>&1 || fail "report $3 --db $2"
+    if [ $f = json ]; then
+      python3 - "$2.$3.$f" "$2.$3.$f.view" <<'PY' || fail "seed $SEED: $4: normalising the json drafts"
+import json, sys
+def drop(o):
+    if isinstance(o, dict):
+        o.pop("status_as_of", None)
+        for v in o.values():
+            drop(v)
+    elif isinstance(o, list):
+        for v in o:
+            drop(v)
+for path in sys.argv[1:]:
+    d = json.load(open(path))
+    d.pop("aliases", None)
+    drop(d)
+    json.dump(d, open(path, "w"), indent=1, sort_keys=True)
+PY
+    fi
+    diff "$2.$3.$f" "$2.$3.$f.view" >"$2.$3.$f.diff" ||
+      { head -20 "$2.$3.$f.diff"; fail "seed $SEED: $4: the $f drafts of $3 differ"; }
+  done
+}
+
+# Scenario l: a view started once everything was published, then the
+# drafts of the largest incident and the incidents topic's size.
+late_view() {
+  local big alerts
+  start view-late view
+  wait_role view
+  "$CMP" --aftermath "$AM" "$A" "$SCEN/L.db" >"$SCEN/compare-late.out" ||
+    { head -40 "$SCEN/compare-late.out"; fail "seed $SEED scenario l: the late view differs from one instance"; }
+  same_metrics "$A" "$SCEN/L.db" "scenario l: one instance and the late view"
+  echo "  late view = one instance: $(cat "$SCEN/compare-late.out"); same metrics"
+  big=$(sqlite3 "$A" "SELECT id FROM incidents ORDER BY alerts DESC, id LIMIT 1")
+  alerts=$(sqlite3 "$A" "SELECT alerts FROM incidents WHERE id = '$big'")
+  same_drafts "$A" "$SCEN/V.db" "$big" "scenario l: the view"
+  same_drafts "$A" "$SCEN/L.db" "$big" "scenario l: the late view"
+  [ "$(sqlite3 "$SCEN/V.db" "SELECT count(*) FROM incident_events WHERE incident = '$big' AND role = 'alert'")" -gt 0 ] ||
+    fail "the view holds no alert of $big"
+  echo "  drafts of $big ($alerts alerts) equal in both views (json, md)"
+  kcat -C -J -e -q -b "$B" -t "${P}incidents" >"$SCEN/incidents.ndjson" || fail "kcat ${P}incidents"
+  python3 - "$SCEN/incidents.ndjson" "$big" "$alerts" <<'PY'
+import json, sys
+total = big = n = nbig = mx = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    size = len((r.get("key") or "").encode()) + len((r.get("payload") or "").encode())
+    total += size; n += 1; mx = max(mx, size)
+    if (r.get("key") or "").startswith(sys.argv[2]):
+        big += size; nbig += 1
+alerts = int(sys.argv[3])
+print("  incidents topic: %d records, %d bytes (largest record %d bytes); incident %s: "
+      "%d records, %d bytes, %.0f bytes per alert (%d alerts)"
+      % (n, total, mx, sys.argv[2], nbig, big, big / max(alerts, 1), alerts))
+PY
+}
+
+# Scenario f: what the frozen correlator published after it resumed was
+# dropped (or was no older); an old summary produced again is dropped.
+fenced() {
+  local key dropped
+  kcat -C -J -e -q -b "$B" -t "${P}incidents" >"$SCEN/incidents.ndjson" || fail "kcat ${P}incidents"
+  key=$(python3 - "$SCEN/incidents.ndjson" <<'PY'
+import json, sys, collections
+n = collections.Counter()
+first = {}
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    d = json.loads(r["payload"])
+    if "replica" in d and d.get("schema_version") == 2:
+        n[r["key"]] += 1
+        first.setdefault(r["key"], r["payload"])
+key = max(n, key=lambda k: (n[k], k))
+assert n[key] > 1, "no incident was published twice"
+print(key + "\t" + first[key])
+PY
+  ) || fail "no old summary to produce again"
+  dropped=$({ grep -h 'stale incident documents dropped' "$SCEN"/view-*.log || true; } |
+    grep -o 'total=[0-9]*' | cut -d= -f2 | sort -n | tail -1) || dropped=0
+  echo "  stale documents the view dropped after the resume: ${dropped:-0}"
+  printf '%s\n' "$key" | kcat -P -q -b "$B" -t "${P}incidents" -p 0 -K $'\t' ||
+    fail "producing an old summary again"
+  echo "  an old summary of ${key%%$'\t'*} produced again"
+  start view-again view
+  wait_role view
+  grep -q 'stale incident documents dropped' "$SCEN/view-again.log" ||
+    { tail -5 "$SCEN/view-again.log"; fail "seed $SEED scenario f: the view did not drop the old summary"; }
+  "$CMP" --aftermath "$AM" "$A" "$SCEN/V.db" >"$SCEN/compare-again.out" ||
+    { head -40 "$SCEN/compare-again.out"; fail "seed $SEED scenario f: an old summary changed the view"; }
+  same_metrics "$A" "$SCEN/V.db" "scenario f: after an old summary"
+  echo "  the old summary was dropped: the view still equals one instance"
 }
 
 if [ "$MODE" = scenarios ]; then
@@ -365,7 +507,8 @@ for ((it = 0; it < REPEAT; it++)); do
   mkdir -p "$ITER"
   STREAM=$ITER/stream.ndjson
   echo "== seed $SEED (AFTERMATH_SCALEOUT_SEED=$SEED reproduces it) =="
-  python3 "$GEN" --seed "$SEED" --records "$RECORDS" --out "$STREAM" || fail "gen_scaleout.py"
+  python3 "$GEN" --seed "$SEED" --records "$RECORDS" --storm "$STORM" --out "$STREAM" ||
+    fail "gen_scaleout.py"
   # "topic:partitions" of the stream's topics.
   SOURCE_PARTITIONS=$(python3 -c '
 import json, sys
@@ -377,7 +520,7 @@ print(" ".join("%s:%d" % kv for kv in sorted(n.items())))' "$STREAM")
   single
   if [ "$MODE" = scenarios ]; then
     for s in $SCENARIOS; do
-      [[ $s == [abc] ]] || fail "unknown scenario '$s'"
+      [[ $s == [abclf] ]] || fail "unknown scenario '$s'"
       scenario "$s"
     done
   fi

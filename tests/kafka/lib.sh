@@ -70,8 +70,9 @@ for line in open(sys.argv[1]):
     if line.strip():
         r = json.loads(line)
         doc = json.loads(r["payload"])
-        assert doc["schema_version"] == 1, doc
-        last[r["key"]] = doc
+        assert doc["schema_version"] in (1, 2), doc
+        if "of" not in doc:  # a part (schema 2) is no incident
+            last[r["key"]] = doc
 store = {i["id"]: i for i in json.load(open(sys.argv[2]))}
 live = {k: d["incident"] for k, d in last.items() if "incident" in d}
 if live != store:

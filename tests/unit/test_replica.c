@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <inttypes.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 
@@ -617,7 +618,14 @@ static void test_bad_documents(void **state)
     } bad[] = {
         {"[1]", "not a JSON object"},
         {"{\"id\":\"A\",\"merged_into\":\"B\"}", "schema_version: missing"},
-        {"{\"schema_version\":2,\"id\":\"A\",\"merged_into\":\"B\"}", "schema_version: 2 is not 1"},
+        {"{\"schema_version\":3,\"id\":\"A\",\"merged_into\":\"B\"}",
+         "schema_version: 3 is not 1 or 2"},
+        {"{\"schema_version\":2,\"id\":\"A\",\"merged_into\":\"B\"}", "as_of: missing"},
+        {"{\"schema_version\":2,\"of\":\"A\",\"part\":\"xx/1\",\"as_of\":1}",
+         "part: 'xx/1' is neither"},
+        {"{\"schema_version\":2,\"of\":\"A\",\"part\":\"ev/"
+         "e\",\"as_of\":1,\"event_id\":\"f\",\"roles\":[]}",
+         "event_id: 'f' is not the part's event 'e'"},
         {"{\"schema_version\":1,\"incident\":{}}",
          "none of replica, merged_into, deploy or people"},
         {"{\"schema_version\":1,\"id\":\"A\",\"merged_into\":\"A\"}", "merged_into: 'A' is"},
@@ -774,6 +782,366 @@ static void test_roles(void **state)
     free(text);
 }
 
+/* ---- documents in parts (schema 2) ---- */
+
+/* What a correlator sends, in order. */
+typedef struct sent {
+    lines_t docs;
+    size_t bytes;
+} sent_t;
+
+static int collect(void *arg, const char *key, const char *value, size_t len, char *err,
+                   size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    sent_t *s = arg;
+    lines_push(&s->docs, value);
+    s->bytes += len + strlen(key);
+    return 0;
+}
+
+/* Decode's deploy documents (schema 1) of every deploy in st. */
+static void deploy_docs(store_t *st, sent_t *out)
+{
+    char err[1024];
+    am_strset_t ids = {0};
+    column(st, "SELECT id FROM events WHERE kind = 'deploy' ORDER BY id", &ids);
+    for (size_t i = 0; i < ids.n; i++) {
+        json_t *doc = json_pack("{s:i,s:o}", "schema_version", 1, "deploy",
+                                corr_replica_event_json(st, ids.v[i], err, sizeof err));
+        char *text = dumps(doc);
+        lines_push(&out->docs, text);
+        free(text);
+        json_decref(doc);
+    }
+    am_strset_free(&ids);
+}
+
+/* Publishes every incident and alias of st in parts at as_of. */
+static void publish_all(store_t *st, int64_t as_of, sent_t *out)
+{
+    char err[1024];
+    am_strset_t ids = {0};
+    column(st, "SELECT id FROM incidents ORDER BY id", &ids);
+    column(st, "SELECT alias FROM incident_aliases ORDER BY alias", &ids);
+    for (size_t i = 0; i < ids.n; i++)
+        if (corr_replica_publish(st, ids.v[i], as_of, collect, out, NULL, err, sizeof err) != 0)
+            fail_msg("%s: %s", ids.v[i], err);
+    am_strset_free(&ids);
+}
+
+/* Publishes what the engine changed in the committed batches, as the
+ * daemon does after each commit; *whole adds the bytes the whole
+ * documents (schema 1) of the same incidents would have taken. */
+static void publish_changed(harness_t *h, int64_t as_of, sent_t *out, size_t *whole)
+{
+    char err[1024];
+    for (size_t i = 0; i < corr_engine_changed_count(h->engine); i++) {
+        const char *id = corr_engine_changed_id(h->engine, i);
+        if (corr_replica_publish(h->st, id, as_of, collect, out, NULL, err, sizeof err) != 0)
+            fail_msg("%s: %s", id, err);
+        json_t *doc = corr_replica_document(h->st, id, err, sizeof err);
+        if (doc) {
+            char *text = dumps(doc);
+            *whole += strlen(text) + strlen(id);
+            free(text);
+            json_decref(doc);
+        }
+    }
+    assert_int_equal(corr_engine_changed_done(h->engine, err, sizeof err), 0);
+}
+
+/* Applies docs in order, in batches of 1 to 16 that each end as the
+ * view's do (corr_replica_settle); returns the incidents left waiting. */
+static size_t apply_batches(store_t *st, char *const *docs, size_t n, uint64_t *seed,
+                            uint64_t *stale)
+{
+    char err[1024];
+    size_t waiting = 0;
+    for (size_t i = 0; i < n;) {
+        size_t k = 1 + synth_rnd(seed) % 16;
+        if (k > n - i)
+            k = n - i;
+        assert_int_equal(store_begin(st, err, sizeof err), 0);
+        for (size_t j = i; j < i + k; j++) {
+            json_t *doc = json_loads(docs[j], 0, NULL);
+            assert_non_null(doc);
+            if (corr_replica_apply_counted(st, doc, NULL, stale, err, sizeof err) != 0)
+                fail_msg("document %zu refused: %s: %.300s", j, err, docs[j]);
+            json_decref(doc);
+        }
+        if (corr_replica_settle(st, NULL, &waiting, err, sizeof err) != 0)
+            fail_msg("settle: %s", err);
+        assert_int_equal(store_commit(st, err, sizeof err), 0);
+        i += k;
+    }
+    return waiting;
+}
+
+/* The key a document goes under on the incidents topic. */
+static char *doc_key(const char *text)
+{
+    json_t *d = json_loads(text, 0, NULL);
+    const char *of = json_string_value(json_object_get(d, "of"));
+    const char *id = json_string_value(json_object_get(d, "id"));
+    const json_t *inc = json_object_get(json_object_get(d, "replica"), "incident");
+    const json_t *deploy = json_object_get(d, "deploy");
+    am_buf_t b = {0};
+    if (of)
+        am_buf_printf(&b, "%s/%s", of, json_string_value(json_object_get(d, "part")));
+    else if (id)
+        am_buf_puts(&b, id);
+    else if (inc)
+        am_buf_puts(&b, json_string_value(json_object_get(inc, "id")));
+    else
+        am_buf_printf(&b, "deploy:%s", json_string_value(json_object_get(deploy, "id")));
+    json_decref(d);
+    return am_buf_steal(&b);
+}
+
+/* Correlates text batch records a transaction, publishing what changed
+ * after each commit (as_of: the records consumed); a view applying the
+ * parts in order equals the correlator, and so does a late view that
+ * reads only the latest document of each key (a compacted topic). */
+static void check_parts(const char *name, const char *rules_yaml, const char *text, size_t batch)
+{
+    harness_t h;
+    char err[1024];
+    h_open(&h, ":memory:", rules_yaml, batch, 0);
+    sent_t out = {0};
+    size_t whole = 0;
+    int64_t consumed = 0;
+    const char *p = text;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        if (len > 0)
+            ingest_replay_buffer("scenario", p, len, on_record, &h);
+        consumed++;
+        p += len + (nl ? 1 : 0);
+        if (consumed % (int64_t)batch == 0 || !*p) {
+            h_flush(&h);
+            publish_changed(&h, consumed, &out, &whole);
+        }
+    }
+    deploy_docs(h.st, &out);
+    store_t *view = view_open();
+    uint64_t seed = 0x2545f4914f6cdd1dULL, stale = 0;
+    assert_int_equal(apply_batches(view, out.docs.v, out.docs.n, &seed, &stale), 0);
+    assert_int_equal(stale, 0);
+    printf("%s: a view from the start\n", name);
+    same_stores(h.st, view);
+    store_close(view);
+    /* a late view: the latest document of each key, in the order kept */
+    lines_t last = {0}, keys = {0};
+    am_strset_t seen = {0};
+    for (size_t i = 0; i < out.docs.n; i++) {
+        char *key = doc_key(out.docs.v[i]);
+        lines_push(&keys, key);
+        free(key);
+    }
+    for (size_t i = out.docs.n; i-- > 0;) { /* the latest of each key, last to first */
+        bool added;
+        am_strset_add(&seen, keys.v[i], &added);
+        if (!added)
+            free(out.docs.v[i]), out.docs.v[i] = NULL;
+    }
+    for (size_t i = 0; i < out.docs.n; i++)
+        if (out.docs.v[i])
+            lines_push(&last, out.docs.v[i]);
+    lines_free(&keys);
+    am_strset_free(&seen);
+    printf("%s: a late view\n", name);
+    view = view_open();
+    assert_int_equal(apply_batches(view, last.v, last.n, &seed, &stale), 0);
+    same_stores(h.st, view);
+    store_close(view);
+    printf("%s: %zu documents in parts (%zu bytes; whole documents: %zu bytes), %zu kept by "
+           "compaction: both views print the same\n",
+           name, out.docs.n, out.bytes, whole, last.n);
+    (void)err;
+    lines_free(&last);
+    lines_free(&out.docs);
+    h_close(&h);
+}
+
+static void test_parts_synthetic(void **state)
+{
+    (void)state;
+    lines_t l = {0};
+    uint64_t seed = 11;
+    synth(300, &seed, &l);
+    am_buf_t b = {0};
+    for (size_t i = 0; i < l.n; i++) {
+        am_buf_puts(&b, l.v[i]);
+        am_buf_putc(&b, '\n');
+    }
+    check_parts("synthetic in parts", SYNTH_RULES, b.p, 7);
+    am_buf_free(&b);
+    lines_free(&l);
+}
+
+static void test_parts_example(void **state)
+{
+    (void)state;
+    char *rules = default_rules(), *text = tmp_slurp(AM_EXAMPLES "/payments-latency.ndjson");
+    check_parts("payments-latency in parts", rules, text, 5);
+    free(rules);
+    free(text);
+}
+
+/* The documents of one part of incident id in sent (its index), or of its
+ * summary with part NULL: the last one. */
+static size_t find_doc(const sent_t *s, const char *id, bool part)
+{
+    size_t found = SIZE_MAX;
+    for (size_t i = 0; i < s->docs.n; i++) {
+        json_t *d = json_loads(s->docs.v[i], 0, NULL);
+        const char *of = json_string_value(json_object_get(d, "of"));
+        const json_t *inc = json_object_get(json_object_get(d, "replica"), "incident");
+        if (part ? of && strcmp(of, id) == 0
+                 : inc && strcmp(json_string_value(json_object_get(inc, "id")), id) == 0)
+            found = i;
+        json_decref(d);
+    }
+    return found;
+}
+
+/* A summary whose parts have not all come is not applied: the incident
+ * stays absent (or as it last was complete), the view says it waits; the
+ * missing part completes it. */
+static void test_parts_incomplete(void **state)
+{
+    (void)state;
+    harness_t h;
+    char err[1024];
+    char *rules = default_rules(), *text = tmp_slurp(AM_EXAMPLES "/payments-latency.ndjson");
+    correlate_text(&h, rules, text, 1000);
+    sent_t out = {0};
+    deploy_docs(h.st, &out);
+    publish_all(h.st, 100, &out);
+    am_strset_t ids = {0};
+    column(h.st, "SELECT id FROM incidents ORDER BY alerts DESC, id LIMIT 1", &ids);
+    size_t part = find_doc(&out, ids.v[0], true);
+    assert_true(part != SIZE_MAX);
+    lines_t without = {0};
+    for (size_t i = 0; i < out.docs.n; i++)
+        if (i != part)
+            lines_push(&without, out.docs.v[i]);
+    store_t *view = view_open();
+    uint64_t seed = 5, stale = 0;
+    assert_int_equal(apply_batches(view, without.v, without.n, &seed, &stale), 1);
+    am_strset_t got = {0};
+    column(view, "SELECT id FROM incidents", &got);
+    assert_true(am_strset_find(&got, ids.v[0]) == SIZE_MAX); /* absent, not partial */
+    assert_int_equal(store_count(view, "incidents"), store_count(h.st, "incidents") - 1);
+    /* the part comes (later, in another batch): complete */
+    assert_int_equal(apply_batches(view, &out.docs.v[part], 1, &seed, &stale), 0);
+    same_stores(h.st, view);
+    (void)err;
+    am_strset_free(&got);
+    am_strset_free(&ids);
+    lines_free(&without);
+    lines_free(&out.docs);
+    store_close(view);
+    h_close(&h);
+    free(rules);
+    free(text);
+}
+
+/* A waiting summary found invalid once its parts came is dropped at the
+ * batch's end, not retried forever: the batch commits. */
+static void test_parts_invalid_waiting(void **state)
+{
+    (void)state;
+    harness_t h;
+    char *rules = default_rules(), *text = tmp_slurp(AM_EXAMPLES "/payments-latency.ndjson");
+    correlate_text(&h, rules, text, 1000);
+    sent_t out = {0};
+    publish_all(h.st, 100, &out);
+    am_strset_t ids = {0};
+    column(h.st, "SELECT id FROM incidents ORDER BY alerts DESC, id LIMIT 1", &ids);
+    size_t part = find_doc(&out, ids.v[0], true), sum = find_doc(&out, ids.v[0], false);
+    assert_true(part != SIZE_MAX && sum != SIZE_MAX);
+    json_t *bad = json_loads(out.docs.v[sum], 0, NULL);
+    json_object_set_new(json_object_get(json_object_get(bad, "replica"), "incident"), "status",
+                        json_null());
+    free(out.docs.v[sum]);
+    out.docs.v[sum] = dumps(bad);
+    json_decref(bad);
+    lines_t first = {0};
+    for (size_t i = 0; i < out.docs.n; i++)
+        if (i != part)
+            lines_push(&first, out.docs.v[i]);
+    store_t *view = view_open();
+    uint64_t seed = 3, stale = 0;
+    assert_int_equal(apply_batches(view, first.v, first.n, &seed, &stale), 1);
+    assert_int_equal(apply_batches(view, &out.docs.v[part], 1, &seed, &stale), 0);
+    am_strset_t got = {0};
+    column(view, "SELECT id FROM incidents", &got);
+    assert_true(am_strset_find(&got, ids.v[0]) == SIZE_MAX);
+    am_strset_free(&got);
+    am_strset_free(&ids);
+    lines_free(&first);
+    lines_free(&out.docs);
+    store_close(view);
+    h_close(&h);
+    free(rules);
+    free(text);
+}
+
+/* Fencing: documents of a correlator that lost its partition (an older
+ * as_of) arriving after its successor's are dropped, whatever they say. */
+static void test_parts_stale(void **state)
+{
+    (void)state;
+    harness_t h;
+    char err[1024];
+    char *rules = default_rules(), *text = tmp_slurp(AM_EXAMPLES "/payments-latency.ndjson");
+    size_t half = 0, lines = 0;
+    for (const char *q = text; *q; q++)
+        lines += *q == '\n';
+    for (const char *q = text; *q && half < lines / 2; q++)
+        if (*q == '\n' && ++half == lines / 2)
+            half = (size_t)(q - text + 1), lines = 0;
+    h_open(&h, ":memory:", rules, 1000, 0);
+    ingest_replay_buffer("scenario", text, half, on_record, &h);
+    h_flush(&h);
+    sent_t old = {0}, now = {0};
+    deploy_docs(h.st, &old);
+    publish_all(h.st, 10, &old); /* the owner that will be frozen */
+    ingest_replay_buffer("scenario", text + half, strlen(text + half), on_record, &h);
+    h_flush(&h);
+    assert_int_equal(corr_replica_forget(h.st, err, sizeof err), 0); /* a successor */
+    deploy_docs(h.st, &now);
+    publish_all(h.st, 20, &now);
+    /* the frozen owner resumes and publishes again what it had */
+    lines_t all = {0};
+    for (size_t i = 0; i < old.docs.n; i++)
+        lines_push(&all, old.docs.v[i]);
+    for (size_t i = 0; i < now.docs.n; i++)
+        lines_push(&all, now.docs.v[i]);
+    size_t fresh = all.n;
+    for (size_t i = 0; i < old.docs.n; i++)
+        lines_push(&all, old.docs.v[i]);
+    store_t *view = view_open();
+    uint64_t seed = 9, stale = 0;
+    assert_int_equal(apply_batches(view, all.v, fresh, &seed, &stale), 0);
+    same_stores(h.st, view);
+    assert_int_equal(apply_batches(view, all.v + fresh, all.n - fresh, &seed, &stale), 0);
+    same_stores(h.st, view);
+    assert_true(stale > 0);
+    printf("stale: %" PRIu64 " documents of the older owner dropped\n", stale);
+    lines_free(&all);
+    lines_free(&old.docs);
+    lines_free(&now.docs);
+    store_close(view);
+    h_close(&h);
+    free(rules);
+    free(text);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--seed") == 0) {
@@ -786,7 +1154,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_example),       cmocka_unit_test(test_synthetic),
         cmocka_unit_test(test_ghost),         cmocka_unit_test(test_merged),
         cmocka_unit_test(test_bad_documents), cmocka_unit_test(test_events_earliest),
-        cmocka_unit_test(test_roles),
+        cmocka_unit_test(test_roles),         cmocka_unit_test(test_parts_synthetic),
+        cmocka_unit_test(test_parts_example), cmocka_unit_test(test_parts_incomplete),
+        cmocka_unit_test(test_parts_stale),   cmocka_unit_test(test_parts_invalid_waiting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
