@@ -100,7 +100,7 @@ static const key_def_t keys[] = {
     {"keyed_topic", KEY_TOPIC, F(keyed_topic), 0, 0, RUN_CONFIG_KEYED_DEFAULT,
      H("the staged topology's internal topic, decode to correlate")},
     {"rules", KEY_LIST, 0, 0, 0, NULL, H("rule files; the built-in rules/default.yaml when none")},
-    {"batch_size", KEY_INT, F(batch_size), 1, 1000000, "1000", H("records per transaction")},
+    {"batch_size", KEY_INT, F(batch_size), 1, 1000000, "10000", H("records per transaction")},
     {"batch_timeout", KEY_DURATION, F(batch_timeout_ms), 1, 3600 * 1000, "1s",
      H("longest a batch stays open")},
     {"stats_interval", KEY_DURATION, F(stats_interval_ms), 1000, 86400 * 1000, "30s",

@@ -217,7 +217,7 @@ static void test_defaults(void **state)
     assert_int_equal(cfg->role, RUN_ROLE_ALL);
     assert_string_equal(cfg->keyed_topic, "aftermath.keyed");
     assert_string_equal(cfg->store, "aftermath.db");
-    assert_int_equal(cfg->batch_size, 1000);
+    assert_int_equal(cfg->batch_size, 10000);
     assert_int_equal(cfg->batch_timeout_ms, 1000);
     assert_int_equal(cfg->stats_interval_ms, 30000);
     assert_int_equal(cfg->retention_ms, 0); /* off */
