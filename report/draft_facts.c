@@ -52,6 +52,21 @@ static void what_alerted(am_buf_t *b, const json_t *impact)
     }
 }
 
+/* Who made the acknowledgement at acked: the actor of the timeline's
+ * first ack line at that time, or NULL. */
+static const char *first_acker(const json_t *model, int64_t acked)
+{
+    size_t i;
+    const json_t *e;
+    json_array_foreach(json_object_get(model, "timeline"), i, e)
+    {
+        const char *type = report_str(e, "type");
+        if (type && strcmp(type, "ack") == 0 && report_json_time(json_object_get(e, "at")) == acked)
+            return report_str(e, "actor");
+    }
+    return NULL;
+}
+
 char *report_facts(const json_t *model, bool no_names)
 {
     const json_t *s = json_object_get(model, "summary");
@@ -105,18 +120,21 @@ char *report_facts(const json_t *model, bool no_names)
     }
     const char *by = report_str(s, "acknowledged_by");
     const char *lead = no_names ? NULL : report_str(s, "lead");
+    const char *acker = no_names ? NULL : first_acker(model, acked);
     if (acked != AM_TIME_NONE && by && strcmp(by, "deploy") == 0) {
         am_buf_puts(&b, "; nobody acknowledged it, a deploy at ");
         clock_of(&b, acked, started);
         am_buf_puts(&b, " counts as the response");
     } else if (acked != AM_TIME_NONE) {
-        if (lead)
-            am_buf_printf(&b, "; %s acknowledged it at ", lead);
+        if (acker)
+            am_buf_printf(&b, "; %s acknowledged it at ", acker);
         else
             am_buf_puts(&b, "; it was acknowledged at ");
         clock_of(&b, acked, started);
         if (detected != AM_TIME_NONE && acked >= detected)
             am_buf_printf(&b, ", %s after detection", am_duration_human(acked - detected, d));
+        if (lead && (!acker || strcmp(lead, acker) != 0))
+            am_buf_printf(&b, "; %s leads the response", lead);
     } else {
         am_buf_puts(&b, "; no acknowledgement is recorded");
     }

@@ -996,6 +996,9 @@ static void test_facts(void **state)
         "alerts", 3, "alert", "Slow", "service", "db", "alerts", 1, "alert", "Errors", "service",
         "web", "alerts", 2, "alert", "Disk", "service", "db", "alerts", 4, "root_cause", "suspects",
         "name", "db-config", "version", "v1", "at", "2024-06-18T14:05:00Z");
+    json_object_set_new(m, "timeline",
+                        json_pack("[{s:s,s:s,s:s}]", "type", "ack", "at", "2024-06-18T14:35:10Z",
+                                  "actor", "Jane Doe"));
     char *f = report_facts(m, false);
     assert_string_equal(
         f, "DBDown x3 (db), Slow (db), Errors x2 (web) and 4 more alerts in cluster eu-1, env prod "
@@ -1007,6 +1010,12 @@ static void test_facts(void **state)
     f = report_facts(m, true);
     assert_null(strstr(f, "Jane"));
     assert_non_null(strstr(f, "it was acknowledged at 14:35 UTC"));
+    free(f);
+    /* a lead other than the acknowledger (a reassignment, a correction) */
+    json_object_set_new(json_object_get(m, "summary"), "lead", json_string("Bob"));
+    f = report_facts(m, false);
+    assert_non_null(strstr(f, "Jane Doe acknowledged it at 14:35 UTC, 5m5s after detection; Bob "
+                              "leads the response."));
     free(f);
     json_t *s = json_object_get(m, "summary");
     json_object_set_new(s, "mitigated_at", json_null());
