@@ -79,6 +79,11 @@ const char corr_sql_corrected[] =
 const char corr_sql_people_unattached[] =
     "SELECT event, kind, incident, at, actor FROM people_unattached ORDER BY at, event";
 
+const char corr_sql_incident_people[] =
+    "SELECT kind, starts_at, actor, summary, json_extract(annotations, '$.\"aftermath.body\"'),"
+    " id FROM events WHERE kind IN ('correction', 'action') AND (name = ?1 OR name IN"
+    " (SELECT alias FROM incident_aliases WHERE incident = ?1)) ORDER BY starts_at, seq";
+
 const char corr_sql_figures_all[] =
     "SELECT rule, services, start, detected_at, acknowledged_at, mitigated_at, resolved_at, id"
     " FROM (" EFFECTIVE ") WHERE status = ?1 ORDER BY derived_start, id";

@@ -979,7 +979,7 @@ run_daemon_t *run_daemon_create(const run_config_t *cfg, const run_daemon_opts_t
         d->metrics = run_registry_create(AFTERMATH_VERSION, am_wall_ms());
         /* The web pages where the incidents are; their store connection
          * opens at the first request (the store is opened below). */
-        run_http_route_t ui_routes[2];
+        run_http_route_t ui_routes[3];
         size_t nui = 0;
         if (cfg->role == RUN_ROLE_ALL || cfg->role == RUN_ROLE_VIEW) {
             d->ui = run_ui_create(cfg->store, 0, err, errlen);

@@ -402,7 +402,7 @@ static void test_endpoint_serves_pages(void **state)
     fixture_open(&fx);
     run_ui_t *lazy = run_ui_create(fx.db, 0, err, sizeof err);
     assert_non_null(lazy);
-    run_http_route_t routes[2];
+    run_http_route_t routes[3];
     size_t n = run_ui_routes(lazy, 0, routes);
     assert_int_equal(n, 1);
     run_registry_t *m = run_registry_create("test", am_wall_ms());
