@@ -56,6 +56,8 @@ struct run_ui {
     sqlite3_stmt *links;  /* corr_sql_incident_links */
     sqlite3_stmt *labels; /* corr_sql_episode_labels */
     sqlite3_stmt *people; /* corr_sql_incident_people */
+    sqlite3_stmt *page;   /* corr_sql_incidents_page */
+    sqlite3_stmt *count;  /* corr_sql_incidents_count */
     /* Edits (run_ui_set_edit_token): the token, and two random secrets of
      * this server: the session cookie's value and the forms' CSRF token. */
     char *token;
@@ -268,6 +270,12 @@ int run_ui_parse_filter(const run_ui_arg_t *args, size_t n, const char *const *a
             f->q = v;
         } else if (strcmp(name, "by") == 0) {
             f->by = v;
+        } else if (strcmp(name, "all") == 0) {
+            if (strcmp(v, "1") != 0 && strcmp(v, "0") != 0) {
+                am_errf(err, errlen, "parameter 'all': not 1 or 0");
+                return -1;
+            }
+            f->all = v[0] == '1';
         } else if (strcmp(name, "since") == 0 || strcmp(name, "until") == 0) {
             int64_t *t = name[0] == 's' ? &f->since : &f->until;
             if (report_metrics_parse_time(v, now_ms, t, why, sizeof why) != 0) {
@@ -309,12 +317,16 @@ static int ui_open(run_ui_t *ui, char *err, size_t errlen)
     sqlite3 *db = store_db(ui->st);
     if (sqlite3_prepare_v2(db, corr_sql_incident_links, -1, &ui->links, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, corr_sql_episode_labels, -1, &ui->labels, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, corr_sql_incident_people, -1, &ui->people, NULL) != SQLITE_OK) {
+        sqlite3_prepare_v2(db, corr_sql_incident_people, -1, &ui->people, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, corr_sql_incidents_page, -1, &ui->page, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, corr_sql_incidents_count, -1, &ui->count, NULL) != SQLITE_OK) {
         am_errf(err, errlen, "%s: %s", ui->db, sqlite3_errmsg(db));
         sqlite3_finalize(ui->links);
         sqlite3_finalize(ui->labels);
         sqlite3_finalize(ui->people);
-        ui->links = ui->labels = ui->people = NULL;
+        sqlite3_finalize(ui->page);
+        sqlite3_finalize(ui->count);
+        ui->links = ui->labels = ui->people = ui->page = ui->count = NULL;
         store_close(ui->st);
         ui->st = NULL;
         return -1;
@@ -340,6 +352,8 @@ void run_ui_destroy(run_ui_t *ui)
     sqlite3_finalize(ui->links);
     sqlite3_finalize(ui->labels);
     sqlite3_finalize(ui->people);
+    sqlite3_finalize(ui->page);
+    sqlite3_finalize(ui->count);
     store_close(ui->st);
     free(ui->token);
     free(ui->db);
@@ -355,7 +369,9 @@ static const char *jstr(const json_t *o, const char *k)
  * its key, else among its alerts' labels. */
 static int has_severity(run_ui_t *ui, const json_t *o, const char *sev)
 {
-    const char *k = jstr(json_object_get(o, "key"), "severity");
+    const char *k = jstr(o, "severity"); /* a person's correction */
+    if (!k)
+        k = jstr(json_object_get(o, "key"), "severity");
     if (k)
         return strcmp(k, sev) == 0;
     int found = 0;
@@ -375,7 +391,9 @@ static int has_severity(run_ui_t *ui, const json_t *o, const char *sev)
 /* The severities of incident o, comma-separated, into b. */
 static void severities(run_ui_t *ui, const json_t *o, am_buf_t *b)
 {
-    const char *k = jstr(json_object_get(o, "key"), "severity");
+    const char *k = jstr(o, "severity"); /* a person's correction */
+    if (!k)
+        k = jstr(json_object_get(o, "key"), "severity");
     if (k) {
         report_html(b, k);
         return;
@@ -593,6 +611,8 @@ static void filter_query(am_buf_t *b, const run_ui_filter_t *f, long p)
         am_buf_printf(&q, "%suntil=", q.len ? "&" : "?");
         run_ui_urlencode(&q, am_time_format(f->until, t));
     }
+    if (f->all)
+        am_buf_printf(&q, "%sall=1", q.len ? "&" : "?");
     if (p > 0)
         am_buf_printf(&q, "%spage=%ld", q.len ? "&" : "?", p);
     if (q.len)
@@ -617,47 +637,116 @@ static void time_input(am_buf_t *b, const char *label, const char *name, int64_t
 
 /* ---- the incidents page ---- */
 
+/* The page of the incidents list from the store's paged statements
+ * (corr_sql_incidents_page, _count): the filters SQL can answer. */
+static int list_page(run_ui_t *ui, const run_ui_filter_t *f, size_t from, json_t *rows, size_t *nm,
+                     char *err, size_t errlen)
+{
+    sqlite3_stmt *s[2] = {ui->page, ui->count};
+    int rc = SQLITE_DONE;
+    for (int k = 0; k < 2; k++) {
+        sqlite3_reset(s[k]);
+        sqlite3_bind_int(s[k], 1, f->all);
+        const char *text[] = {f->status, f->rule, f->service};
+        for (int j = 0; j < 3; j++)
+            if (text[j])
+                sqlite3_bind_text(s[k], 2 + j, text[j], -1, SQLITE_TRANSIENT);
+            else
+                sqlite3_bind_null(s[k], 2 + j);
+        const int64_t t[] = {f->since, f->until};
+        for (int j = 0; j < 2; j++)
+            if (t[j] != AM_TIME_NONE)
+                sqlite3_bind_int64(s[k], 5 + j, t[j]);
+            else
+                sqlite3_bind_null(s[k], 5 + j);
+    }
+    sqlite3_bind_int(ui->page, 7, RUN_UI_PAGE_SIZE);
+    sqlite3_bind_int64(ui->page, 8, (sqlite3_int64)from);
+    if (sqlite3_step(ui->count) == SQLITE_ROW)
+        *nm = (size_t)sqlite3_column_int64(ui->count, 0);
+    else
+        rc = SQLITE_ERROR;
+    while (rc == SQLITE_DONE && (rc = sqlite3_step(ui->page)) == SQLITE_ROW) {
+        json_t *o =
+            corr_incident_json(ui->st, (const char *)sqlite3_column_text(ui->page, 0), err, errlen);
+        if (!o) {
+            rc = SQLITE_ERROR;
+            break;
+        }
+        json_array_append_new(rows, o);
+        rc = SQLITE_DONE;
+    }
+    if (rc != SQLITE_DONE)
+        am_errf(err, errlen, "%s: listing incidents: %s", ui->db, sqlite3_errmsg(store_db(ui->st)));
+    sqlite3_reset(ui->page);
+    sqlite3_reset(ui->count);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The page of the incidents list by reading every incident: the text
+ * search and the severity (of the key or any alert's labels) are matched
+ * here, on the incidents' JSON. */
+static int list_scan(run_ui_t *ui, const run_ui_filter_t *f, size_t from, json_t *rows, size_t *nm,
+                     char *err, size_t errlen)
+{
+    json_t *all = corr_incidents_json_all(ui->st, f->all, err, errlen);
+    if (!all)
+        return -1;
+    size_t n = json_array_size(all);
+    json_t **m = am_xcalloc(n ? n : 1, sizeof *m);
+    size_t i;
+    json_t *o;
+    *nm = 0;
+    json_array_foreach(all, i, o)
+    {
+        const char *st = jstr(o, "status");
+        int64_t at = jtime(o, "started_at");
+        if (f->status && (!st || strcmp(st, f->status) != 0))
+            continue;
+        if (f->rule && (!jstr(o, "rule") || strcmp(jstr(o, "rule"), f->rule) != 0))
+            continue;
+        if (f->service && !has_service(o, f->service))
+            continue;
+        if (f->since != AM_TIME_NONE && (at == AM_TIME_NONE || at < f->since))
+            continue;
+        if (f->until != AM_TIME_NONE && (at == AM_TIME_NONE || at >= f->until))
+            continue;
+        if (f->q && !matches_text(o, f->q))
+            continue;
+        if (f->severity && !has_severity(ui, o, f->severity))
+            continue;
+        m[(*nm)++] = o;
+    }
+    qsort(m, *nm, sizeof *m, by_open_then_recent);
+    for (i = from; i < *nm && i < from + RUN_UI_PAGE_SIZE; i++)
+        json_array_append(rows, m[i]);
+    free(m);
+    json_decref(all);
+    return 0;
+}
+
 static void page_incidents(run_ui_t *ui, const run_ui_arg_t *args, size_t nargs,
                            run_http_reply_t *r)
 {
     static const char *const allowed[] = {"status", "service", "rule", "severity", "q",
-                                          "since",  "until",   "page", NULL};
+                                          "since",  "until",   "page", "all",      NULL};
     run_ui_filter_t f;
     char err[512];
     if (run_ui_parse_filter(args, nargs, allowed, am_wall_ms(), &f, err, sizeof err) != 0) {
         error_page(r, 400, "Bad request", err);
         return;
     }
-    json_t *all = corr_incidents_json(ui->st, err, sizeof err);
-    if (!all) {
+    /* rows: the incidents of the page asked; nm: how many match. */
+    json_t *rows = json_array();
+    size_t nm = 0;
+    size_t from = (size_t)(f.page - 1) * RUN_UI_PAGE_SIZE;
+    int rc = f.q || f.severity ? list_scan(ui, &f, from, rows, &nm, err, sizeof err)
+                               : list_page(ui, &f, from, rows, &nm, err, sizeof err);
+    if (rc != 0) {
+        json_decref(rows);
         error_page(r, 500, "The database failed", err);
         return;
     }
-    size_t n = json_array_size(all), nm = 0;
-    json_t **m = am_xcalloc(n ? n : 1, sizeof *m);
-    size_t i;
-    json_t *o;
-    json_array_foreach(all, i, o)
-    {
-        const char *st = jstr(o, "status");
-        int64_t at = jtime(o, "started_at");
-        if (f.status && (!st || strcmp(st, f.status) != 0))
-            continue;
-        if (f.rule && (!jstr(o, "rule") || strcmp(jstr(o, "rule"), f.rule) != 0))
-            continue;
-        if (f.service && !has_service(o, f.service))
-            continue;
-        if (f.since != AM_TIME_NONE && (at == AM_TIME_NONE || at < f.since))
-            continue;
-        if (f.until != AM_TIME_NONE && (at == AM_TIME_NONE || at >= f.until))
-            continue;
-        if (f.q && !matches_text(o, f.q))
-            continue;
-        if (f.severity && !has_severity(ui, o, f.severity))
-            continue;
-        m[nm++] = o;
-    }
-    qsort(m, nm, sizeof *m, by_open_then_recent);
     long pages = nm ? (long)((nm + RUN_UI_PAGE_SIZE - 1) / RUN_UI_PAGE_SIZE) : 1;
     am_buf_t *b = &r->body;
     nav_t here = f.status && strcmp(f.status, "open") == 0 && !f.service && !f.rule &&
@@ -686,20 +775,21 @@ static void page_incidents(run_ui_t *ui, const run_ui_arg_t *args, size_t nargs,
         am_buf_printf(b, "<p>No page %ld: %zu incident%s match, %ld page%s.</p>\n", f.page, nm,
                       nm == 1 ? "" : "s", pages, pages == 1 ? "" : "s");
     } else {
-        size_t from = (size_t)(f.page - 1) * RUN_UI_PAGE_SIZE;
         size_t to = from + RUN_UI_PAGE_SIZE < nm ? from + RUN_UI_PAGE_SIZE : nm;
         am_buf_printf(b, "<p id=\"count\">%zu incident%s", nm, nm == 1 ? "" : "s");
         if (nm)
             am_buf_printf(b, ", %zu to %zu shown (page %ld of %ld)", from + 1, to, f.page, pages);
         am_buf_puts(b, ".</p>\n");
         if (nm) {
-            am_buf_puts(b, "<table id=\"incidents\">\n<tr><th>ID</th><th>Status</th>"
+            am_buf_puts(b, "<table id=\"incidents\">\n<tr><th>ID</th><th>Title</th><th>Status</th>"
                            "<th>Started (UTC)</th><th>Services</th><th>Rule</th><th>Key</th>"
                            "<th>Severity</th><th>Alerts</th><th>Detect</th><th>Ack</th>"
                            "<th>Mitigate</th></tr>\n");
         }
-        for (size_t k = from; k < to; k++) {
-            o = m[k];
+        size_t k;
+        json_t *o;
+        json_array_foreach(rows, k, o)
+        {
             const char *id = jstr(o, "id"), *st = jstr(o, "status");
             am_buf_puts(b, "<tr><td class=\"mono\"><a href=\"/ui/incidents/");
             am_buf_t enc = {0};
@@ -709,7 +799,9 @@ static void page_incidents(run_ui_t *ui, const run_ui_arg_t *args, size_t nargs,
             am_buf_free(&enc);
             am_buf_puts(b, "\">");
             report_html(b, id);
-            am_buf_printf(b, "</a></td><td class=\"status-%s\">",
+            am_buf_puts(b, "</a></td><td class=\"title\">");
+            report_html(b, jstr(o, "title") ? jstr(o, "title") : "");
+            am_buf_printf(b, "</td><td class=\"status-%s\">",
                           st && strcmp(st, "open") == 0 ? "open" : "resolved");
             report_html(b, st);
             am_buf_puts(b, "</td>");
@@ -762,8 +854,7 @@ static void page_incidents(run_ui_t *ui, const run_ui_arg_t *args, size_t nargs,
     am_buf_puts(b, "</p>\n");
     page_close(b);
     reply_page(r, 200);
-    free(m);
-    json_decref(all);
+    json_decref(rows);
 }
 
 /* ---- one incident ---- */

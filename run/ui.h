@@ -106,11 +106,12 @@ typedef struct run_ui_filter {
     const char *by;       /* metrics: service, rule or a label; NULL: service */
     int64_t since, until; /* started_at in [since, until); AM_TIME_NONE: no bound */
     long page;            /* 1-based */
+    int all;              /* 1: dismissed and merged incidents too (all=1) */
 } run_ui_filter_t;
 
 /* Parses args[0..n) for a page that accepts the parameters named in
  * allowed (a NULL-terminated list of: status service rule severity q
- * since until page by). Values borrow args. Returns 0, or -1 with err
+ * since until page by all). Values borrow args. Returns 0, or -1 with err
  * naming the parameter and what is wrong with it (unknown, repeated,
  * empty where a value is needed, too long, a control character, a bad
  * time or page). now_ms resolves durations ago ("7d"). */
