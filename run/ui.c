@@ -58,6 +58,7 @@ struct run_ui {
     sqlite3_stmt *people; /* corr_sql_incident_people */
     sqlite3_stmt *page;   /* corr_sql_incidents_page */
     sqlite3_stmt *count;  /* corr_sql_incidents_count */
+    sqlite3_stmt *items;  /* corr_sql_action_items */
     /* Edits (run_ui_set_edit_token): the token, and two random secrets of
      * this server: the session cookie's value and the forms' CSRF token. */
     char *token;
@@ -111,7 +112,8 @@ static const char css[] =
     ".prompt{background:#fff3bf;font-weight:600;padding:0 .2rem}.src{color:#57606a;"
     "font-style:italic}.when{font-family:ui-monospace,monospace;white-space:nowrap}"
     ".note{color:#57606a}svg{max-width:100%;height:auto}\n"
-    ".status-open{color:#cf222e;font-weight:600}.status-resolved{color:#1a7f37}\n"
+    ".overdue{color:#cf222e;font-weight:600}.status-open{color:#cf222e;font-weight:600}.status-"
+    "resolved{color:#1a7f37}\n"
     "form.filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end;margin:.5rem 0 1rem}"
     "form.filters label{display:flex;flex-direction:column;font-size:.85rem}\n"
     ".pager a,.downloads a{margin-right:1rem}.draft{border:1px solid #d0d7de;padding:0 1rem;"
@@ -319,14 +321,16 @@ static int ui_open(run_ui_t *ui, char *err, size_t errlen)
         sqlite3_prepare_v2(db, corr_sql_episode_labels, -1, &ui->labels, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, corr_sql_incident_people, -1, &ui->people, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, corr_sql_incidents_page, -1, &ui->page, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, corr_sql_incidents_count, -1, &ui->count, NULL) != SQLITE_OK) {
+        sqlite3_prepare_v2(db, corr_sql_incidents_count, -1, &ui->count, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, corr_sql_action_items, -1, &ui->items, NULL) != SQLITE_OK) {
         am_errf(err, errlen, "%s: %s", ui->db, sqlite3_errmsg(db));
         sqlite3_finalize(ui->links);
         sqlite3_finalize(ui->labels);
         sqlite3_finalize(ui->people);
         sqlite3_finalize(ui->page);
         sqlite3_finalize(ui->count);
-        ui->links = ui->labels = ui->people = ui->page = ui->count = NULL;
+        sqlite3_finalize(ui->items);
+        ui->links = ui->labels = ui->people = ui->page = ui->count = ui->items = NULL;
         store_close(ui->st);
         ui->st = NULL;
         return -1;
@@ -354,6 +358,7 @@ void run_ui_destroy(run_ui_t *ui)
     sqlite3_finalize(ui->people);
     sqlite3_finalize(ui->page);
     sqlite3_finalize(ui->count);
+    sqlite3_finalize(ui->items);
     store_close(ui->st);
     free(ui->token);
     free(ui->db);
@@ -502,7 +507,7 @@ static int by_open_then_recent(const void *pa, const void *pb)
 
 /* ---- page shell ---- */
 
-typedef enum { NAV_NONE, NAV_INCIDENTS, NAV_OPEN, NAV_METRICS } nav_t;
+typedef enum { NAV_NONE, NAV_INCIDENTS, NAV_OPEN, NAV_METRICS, NAV_ACTIONS } nav_t;
 
 static void page_open(am_buf_t *b, const char *title, int live)
 {
@@ -519,20 +524,21 @@ static void page_open(am_buf_t *b, const char *title, int live)
 
 static void page_nav(am_buf_t *b, nav_t here)
 {
-    am_buf_printf(b,
-                  "<header><nav aria-label=\"main\">"
-                  "<a href=\"/ui/\"%s>Incidents</a>"
-                  "<a href=\"/ui/?status=open\"%s>Open incidents</a>"
-                  "<a href=\"/ui/metrics\"%s>Metrics</a></nav></header>\n<main>\n",
-                  here == NAV_INCIDENTS ? " class=\"here\"" : "",
-                  here == NAV_OPEN ? " class=\"here\"" : "",
-                  here == NAV_METRICS ? " class=\"here\"" : "");
+    am_buf_printf(
+        b,
+        "<header><nav aria-label=\"main\">"
+        "<a href=\"/ui/\"%s>Incidents</a>"
+        "<a href=\"/ui/?status=open\"%s>Open incidents</a>"
+        "<a href=\"/ui/metrics\"%s>Metrics</a>"
+        "<a href=\"/ui/actions\"%s>Action items</a></nav></header>\n<main>\n",
+        here == NAV_INCIDENTS ? " class=\"here\"" : "", here == NAV_OPEN ? " class=\"here\"" : "",
+        here == NAV_METRICS ? " class=\"here\"" : "", here == NAV_ACTIONS ? " class=\"here\"" : "");
 }
 
 static void page_close(am_buf_t *b)
 {
     am_buf_puts(b, "</main>\n<footer>aftermath " AFTERMATH_VERSION
-                   " &middot; read-only pages &middot; times in UTC</footer>\n</body>\n</html>\n");
+                   " &middot; times in UTC</footer>\n</body>\n</html>\n");
 }
 
 static void reply_page(run_http_reply_t *r, unsigned status)
@@ -1351,6 +1357,113 @@ static void page_metrics(run_ui_t *ui, const run_ui_arg_t *args, size_t nargs, r
     report_metrics_destroy(m);
 }
 
+/* ---- action items ---- */
+
+/* The action items of the incidents not dismissed, as `aftermath actions`
+ * lists them: status (open, overdue, done or all) and owner filters. */
+static void page_actions(run_ui_t *ui, const run_ui_arg_t *args, size_t nargs, run_http_reply_t *r)
+{
+    const char *status = NULL, *owner = NULL;
+    for (size_t i = 0; i < nargs; i++) {
+        const char *name = args[i].name ? args[i].name : "", *v = args[i].value;
+        char msg[128];
+        int bad = strcmp(name, "status") != 0 && strcmp(name, "owner") != 0;
+        for (size_t k = 0; k < i && !bad; k++)
+            bad = args[k].name && strcmp(args[k].name, name) == 0;
+        if (!bad && v && strlen(v) > MAX_VALUE)
+            bad = 1;
+        for (const char *p = v; !bad && p && *p; p++)
+            bad = (unsigned char)*p < 0x20 || *p == 0x7f;
+        if (!bad && name[0] == 's' && v && *v && strcmp(v, "all") != 0 && strcmp(v, "open") != 0 &&
+            strcmp(v, "overdue") != 0 && strcmp(v, "done") != 0)
+            bad = 2;
+        if (bad) {
+            snprintf(msg, sizeof msg, "parameter '%.32s': %s", name,
+                     bad == 2 ? "not open, overdue, done or all" : "unknown, repeated or bad");
+            error_page(r, 400, "Bad request", msg);
+            return;
+        }
+        if (v && *v && name[0] == 's' && strcmp(v, "all") != 0)
+            status = v;
+        else if (v && *v && name[0] == 'o')
+            owner = v;
+    }
+    int64_t now = am_wall_ms();
+    am_buf_t *b = &r->body;
+    page_open(b, "Action items", 0);
+    am_buf_puts(b, "<body>\n");
+    page_nav(b, NAV_ACTIONS);
+    am_buf_puts(b, "<h1>Action items</h1>\n<form class=\"filters\" method=\"get\" "
+                   "action=\"/ui/actions\">\n<label>Status <select name=\"status\">");
+    const char *sts[] = {"all", "open", "overdue", "done"};
+    for (size_t k = 0; k < 4; k++)
+        am_buf_printf(b, "<option value=\"%s\"%s>%s</option>", sts[k],
+                      (status ? strcmp(status, sts[k]) == 0 : k == 0) ? " selected" : "", sts[k]);
+    am_buf_puts(b, "</select></label>\n");
+    input(b, "Owner", "owner", owner, "name");
+    am_buf_puts(b, "<button type=\"submit\">Filter</button> <a href=\"/ui/actions\">Clear</a>\n"
+                   "</form>\n");
+    sqlite3_reset(ui->items);
+    size_t n = 0;
+    int rc;
+    while ((rc = sqlite3_step(ui->items)) == SQLITE_ROW) {
+        const char *st = (const char *)sqlite3_column_text(ui->items, 5);
+        const char *who = (const char *)sqlite3_column_text(ui->items, 3);
+        int overdue = st && strcmp(st, "open") == 0 &&
+                      sqlite3_column_type(ui->items, 4) != SQLITE_NULL &&
+                      sqlite3_column_int64(ui->items, 4) < now;
+        if (status && strcmp(status, "overdue") == 0 ? !overdue
+                                                     : status && (!st || strcmp(status, st) != 0))
+            continue;
+        if (owner && (!who || strcmp(owner, who) != 0))
+            continue;
+        if (n++ == 0)
+            am_buf_puts(b, "<table id=\"items\">\n<tr><th>Incident</th><th>Item</th>"
+                           "<th>Status</th><th>Owner</th><th>Due (UTC)</th><th>Task</th>"
+                           "<th>Closed</th><th>Link</th></tr>\n");
+        const char *inc = (const char *)sqlite3_column_text(ui->items, 0);
+        am_buf_t enc = {0};
+        run_ui_urlencode(&enc, inc ? inc : "");
+        am_buf_putc(&enc, '\0');
+        am_buf_puts(b, "<tr><td class=\"mono\"><a href=\"/ui/incidents/");
+        report_html(b, enc.p);
+        am_buf_puts(b, "#actions\">");
+        report_html(b, inc ? inc : "");
+        am_buf_puts(b, "</a></td><td>");
+        am_buf_free(&enc);
+        col_text(b, ui->items, 1);
+        am_buf_printf(b, "</td><td class=\"%s\">%s</td><td>", overdue ? "overdue" : "",
+                      overdue                         ? "overdue"
+                      : st && strcmp(st, "done") == 0 ? "done"
+                                                      : "open");
+        col_text(b, ui->items, 3);
+        am_buf_puts(b, "</td><td class=\"when\">");
+        col_time(b, ui->items, 4);
+        am_buf_puts(b, "</td><td>");
+        col_text(b, ui->items, 2);
+        am_buf_puts(b, "</td><td class=\"when\">");
+        col_time(b, ui->items, 8);
+        am_buf_puts(b, "</td><td>");
+        const char *url = (const char *)sqlite3_column_text(ui->items, 6);
+        if (is_http_url(url)) {
+            am_buf_puts(b, "<a rel=\"noopener noreferrer\" href=\"");
+            report_html(b, url);
+            am_buf_puts(b, "\">ticket</a>");
+        }
+        am_buf_puts(b, "</td></tr>\n");
+    }
+    sqlite3_reset(ui->items);
+    if (rc != SQLITE_DONE) {
+        error_page(r, 500, "The database failed", sqlite3_errmsg(store_db(ui->st)));
+        return;
+    }
+    if (n)
+        am_buf_puts(b, "</table>\n");
+    am_buf_printf(b, "<p id=\"count\">%zu action item%s.</p>\n", n, n == 1 ? "" : "s");
+    page_close(b);
+    reply_page(r, 200);
+}
+
 /* ---- edits: sign-in, corrections, action items ---- */
 
 /* Whether a (alen bytes) equals the secret b, in a time that depends only
@@ -1820,6 +1933,10 @@ void run_ui_answer(run_ui_t *ui, const char *method, const char *path, const run
     }
     if (strcmp(rest, "metrics") == 0) {
         page_metrics(ui, args, nargs, r);
+        return;
+    }
+    if (strcmp(rest, "actions") == 0) {
+        page_actions(ui, args, nargs, r);
         return;
     }
     if (strncmp(rest, "incidents/", 10) == 0) {

@@ -554,6 +554,32 @@ static void test_edits(void **state)
     assert_null(strstr(body, "id=\"action-done\""));
     free(body);
 
+    /* The action items page, as `aftermath actions`: by status, owner. */
+    snprintf(form, sizeof form,
+             "csrf=%s&actor=Ravi&verb=add&task=%%3Cb%%3EPage%%3C%%2Fb%%3E&owner=Jo&due=2099-01-01",
+             csrf);
+    assert_int_equal(post(fx.ui, path, form, cookie, NULL, &body, NULL), 303);
+    free(body);
+    assert_int_equal(get(fx.ui, "/ui/actions", &body, NULL), 200);
+    assert_non_null(strstr(body, "<p id=\"count\">2 action items.</p>"));
+    assert_non_null(strstr(body, "&lt;b&gt;Page&lt;/b&gt;"));
+    assert_null(strstr(body, "<b>Page"));
+    free(body);
+    assert_int_equal(get(fx.ui, "/ui/actions?status=open", &body, NULL), 200);
+    assert_non_null(strstr(body, "<p id=\"count\">1 action item.</p>"));
+    assert_non_null(strstr(body, "<td>AI-2</td>"));
+    free(body);
+    assert_int_equal(get(fx.ui, "/ui/actions?status=done&owner=John", &body, NULL), 200);
+    assert_non_null(strstr(body, "<p id=\"count\">1 action item.</p>"));
+    assert_non_null(strstr(body, "<td>AI-1</td>"));
+    free(body);
+    assert_int_equal(get(fx.ui, "/ui/actions?status=overdue", &body, NULL), 200);
+    assert_non_null(strstr(body, "<p id=\"count\">0 action items.</p>"));
+    free(body);
+    assert_int_equal(get(fx.ui, "/ui/actions?status=late", &body, NULL), 400);
+    assert_non_null(strstr(body, "&#39;status&#39;"));
+    free(body);
+
     /* A dismissed incident leaves the list (paged and searched); all=1
      * shows it. */
     char other[64];
