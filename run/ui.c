@@ -77,7 +77,7 @@ static const char *const page_headers[] = {"Content-Security-Policy",
                                            "X-Content-Type-Options",
                                            "nosniff",
                                            "Referrer-Policy",
-                                           "no-referrer",
+                                           "same-origin",
                                            "X-Frame-Options",
                                            "DENY",
                                            NULL};
