@@ -19,16 +19,19 @@
  * - Live: an open incident's page carries data-poll (its version URL) and
  *   data-version; /ui/static/live.js polls and reloads when the version
  *   (a hash of the incident and its linked events) changes.
- * - Read-only. CORRECTIONS GO HERE LATER: POST routes of their own
- *   (e.g. POST /ui/incidents/ID/corrections, a form body), added to
- *   run_ui_routes() with max_body set, answered only when the server was
- *   given --edit-token-file (compared in constant time), and CSRF-safe:
- *   the Origin (or Referer) must be this server, and the form carries a
- *   token derived from the edit token that a cross-site page cannot read
- *   (the CSP's form-action 'self' already keeps our forms same-origin).
- *   The correction is then written as the same correction event as
- *   `aftermath correct` writes, through the store, never by editing
- *   correlate's tables. Until then every other method is a 405.
+ * - Edits (run_ui_set_edit_token): POST /ui/ is a route of its own, with
+ *   a bounded body, only when the server has an edit token. /ui/login
+ *   trades the token (compared in constant time) for a session cookie
+ *   (random, HttpOnly, SameSite=Strict); every form carries a CSRF token
+ *   (random, this server's) in a hidden field; a form whose Sec-Fetch-Site
+ *   or Origin says another site is refused. The forms are parsed like a
+ *   query, checked field by field, and the event is built, checked and
+ *   stored by run/edit.c, the builder of `aftermath correct` and `action`,
+ *   never by editing correlate's tables; success is a 303 to the
+ *   incident (post-redirect-get). A reply's Location and Set-Cookie live
+ *   in the ui until the next request (the server has one thread).
+ * - The list reads a page at a time (corr_sql_incidents_page) unless a
+ *   text search or a severity filter needs every incident's JSON.
  */
 #include "run/ui.h"
 #include "common/buf.h"
