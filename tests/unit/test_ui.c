@@ -631,8 +631,19 @@ static void test_edits(void **state)
     fixture_close(&fx);
 }
 
+/* One raw HTTP/1.0 request to 127.0.0.1:port; the response into resp;
+ * returns the status. */
+static int http_raw(int port, const char *req, size_t len, char *resp, size_t resplen);
+
 /* One HTTP/1.0 GET to 127.0.0.1:port; the response into resp. */
 static int http_get(int port, const char *path, char *resp, size_t resplen)
+{
+    char req[512];
+    int len = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: x\r\n\r\n", path);
+    return http_raw(port, req, (size_t)len, resp, resplen);
+}
+
+static int http_raw(int port, const char *req, size_t len, char *resp, size_t resplen)
 {
     struct sockaddr_in to = {.sin_family = AF_INET};
     inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
@@ -640,9 +651,7 @@ static int http_get(int port, const char *path, char *resp, size_t resplen)
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     assert_true(fd >= 0);
     assert_int_equal(connect(fd, (struct sockaddr *)&to, sizeof to), 0);
-    char req[512];
-    int len = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: x\r\n\r\n", path);
-    assert_int_equal(send(fd, req, (size_t)len, MSG_NOSIGNAL), len);
+    assert_int_equal(send(fd, req, len, MSG_NOSIGNAL), (ssize_t)len);
     size_t n = 0;
     for (int waited = 0; waited < 15000; waited += 100) {
         struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -694,12 +703,60 @@ static void test_endpoint_serves_pages(void **state)
     fixture_close(&fx);
 }
 
+/* The forms over a socket: the POST route exists only with a token,
+ * signs in with a cookie, and a body over RUN_UI_MAX_BODY is a 413. */
+static void test_endpoint_posts(void **state)
+{
+    (void)state;
+    fixture_t fx;
+    char err[512], req[1024];
+    static char resp[1 << 20];
+    fixture_open(&fx);
+    assert_int_equal(run_ui_set_edit_token(fx.ui, "0123456789abcdef-token", err, sizeof err), 0);
+    run_http_route_t routes[3];
+    size_t n = run_ui_routes(fx.ui, 1, routes);
+    assert_int_equal(n, 3);
+    run_registry_t *m = run_registry_create("test", am_wall_ms());
+    run_registry_publish(m);
+    run_endpoint_t *e = run_endpoint_start_routes("127.0.0.1:0", m, NULL, NULL, NULL, NULL, routes,
+                                                  n, err, sizeof err);
+    if (!e)
+        fail_msg("endpoint: %s", err);
+    int port = atoi(strrchr(run_endpoint_address(e), ':') + 1);
+    static const char login[] = "token=0123456789abcdef-token";
+    int len = snprintf(req, sizeof req,
+                       "POST /ui/login HTTP/1.0\r\nHost: 127.0.0.1:%d\r\nOrigin: "
+                       "http://127.0.0.1:%d\r\nContent-Type: application/x-www-form-urlencoded"
+                       "\r\nContent-Length: %zu\r\n\r\n%s",
+                       port, port, sizeof login - 1, login);
+    assert_int_equal(http_raw(port, req, (size_t)len, resp, sizeof resp), 303);
+    assert_non_null(strstr(resp, "Set-Cookie: " RUN_UI_COOKIE "="));
+    assert_non_null(strstr(resp, "Location: /ui/\r\n"));
+    assert_non_null(strstr(resp, "Content-Security-Policy: " RUN_UI_CSP "\r\n"));
+    len = snprintf(req, sizeof req,
+                   "POST /ui/login HTTP/1.0\r\nHost: 127.0.0.1:%d\r\nOrigin: http://evil.example"
+                   "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %zu"
+                   "\r\n\r\n%s",
+                   port, sizeof login - 1, login);
+    assert_int_equal(http_raw(port, req, (size_t)len, resp, sizeof resp), 403);
+    assert_null(strstr(resp, "Set-Cookie"));
+    len = snprintf(req, sizeof req,
+                   "POST /ui/login HTTP/1.0\r\nHost: x\r\nContent-Length: %d\r\n\r\n",
+                   RUN_UI_MAX_BODY + 1);
+    assert_int_equal(http_raw(port, req, (size_t)len, resp, sizeof resp), 413);
+    assert_int_equal(http_get(port, "/ui/login", resp, sizeof resp), 200);
+    run_endpoint_stop(e);
+    run_registry_destroy(m);
+    fixture_close(&fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_split_query),           cmocka_unit_test(test_urlencode),
         cmocka_unit_test(test_parse_filter),          cmocka_unit_test(test_pages),
         cmocka_unit_test(test_endpoint_serves_pages), cmocka_unit_test(test_edits),
+        cmocka_unit_test(test_endpoint_posts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
