@@ -11,7 +11,8 @@ incident opens with its draft, timeline picture, events and downloads,
 the hostile note stays text (no dialog, no element, no CSP violation in
 the console), an unknown incident is a 404 page and a bad parameter a 400
 page naming it, and an open incident's page reloads by itself when an
-event joins it. The example store's server has an edit token: sign in,
+event joins it (unless a correction form is being filled in: then it says
+so instead). The example store's server has an edit token: sign in,
 correct the title and mitigated_at from the incident's page (the reason
 hostile markup, shown as text), see them in the incidents list, the
 corrections history and the metrics; a bad time is a 400 naming it; add
@@ -386,6 +387,23 @@ try:
           "the events changed without a reload")
     check("CheckoutErrors" in driver.find_element(By.ID, "events").text, "the joined alert")
     shot("live-incident")
+    # With edits on, a half-filled form is not reloaded away: the page
+    # says new events arrived instead.
+    for p in servers[-1:]:
+        p.terminate()
+        p.wait(timeout=10)
+    lbase = serve(live, port + 2, token_file)
+    driver.get(lbase + "/ui/incidents/" + live_id)
+    driver.execute_script("document.body.setAttribute('data-before', '1')")
+    driver.find_element(By.CSS_SELECTOR, "#correct-fields input[name=title]").send_keys("typing")
+    joined = dict(firing, name="CheckoutSlow", starts_at="2025-03-12T08:04:00Z")
+    replay(live, "-", stdin=json.dumps(joined) + "\n")
+    WebDriverWait(driver, 60, poll_frequency=0.5).until(
+        lambda d: "new events" in d.find_element(By.ID, "live").text)
+    check(driver.execute_script("return document.body.getAttribute('data-before')") == "1",
+          "the page reloaded under a half-filled form")
+    check(driver.find_element(By.CSS_SELECTOR, "#correct-fields input[name=title]")
+          .get_attribute("value") == "typing", "the form lost its text")
 
     v = csp_violations(logs())
     check(not v, f"CSP violations: {v}")
