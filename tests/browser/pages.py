@@ -415,6 +415,8 @@ try:
         driver.get(base + "/ui/incidents/" + story_id)
         driver.set_window_size(1280, 900)
         driver.save_screenshot(os.path.join(docs, "pages-incident.png"))
+        driver.get(base + "/ui/incidents/" + story_id + "#corrections")
+        driver.save_screenshot(os.path.join(docs, "pages-corrections.png"))
     print(f"browser_pages: ok ({len(os.listdir(artifacts))} screenshots in {artifacts})")
 finally:
     if driver:
