@@ -1185,27 +1185,30 @@ static void edit_forms(run_ui_t *ui, const json_t *o, const char *enc, am_buf_t 
     am_buf_puts(b, "</select></label>\n");
     form_close(b, "Correct", 1);
 
-    form_open(ui, b, enc, "correct", "Suspect deploy", "correct-suspect");
-    am_buf_puts(b, "<label>Deploy <select name=\"suspect\">");
     size_t i;
     json_t *d;
-    json_array_foreach(json_object_get(o, "suspects"), i, d)
-    {
-        am_buf_t v = {0};
-        am_buf_printf(&v, "%s@%s", jstr(d, "name") ? jstr(d, "name") : "",
-                      jstr(d, "version") ? jstr(d, "version") : "");
-        am_buf_putc(&v, '\0');
-        am_buf_puts(b, "<option value=\"");
-        report_html(b, v.p);
-        am_buf_puts(b, "\">");
-        report_html(b, v.p);
-        am_buf_puts(b, "</option>");
-        am_buf_free(&v);
+    if (json_array_size(json_object_get(o, "suspects"))) { /* a suspect to judge */
+        form_open(ui, b, enc, "correct", "Suspect deploy", "correct-suspect");
+        am_buf_puts(b, "<label>Deploy <select name=\"suspect\">");
+        json_array_foreach(json_object_get(o, "suspects"), i, d)
+        {
+            am_buf_t v = {0};
+            am_buf_printf(&v, "%s@%s", jstr(d, "name") ? jstr(d, "name") : "",
+                          jstr(d, "version") ? jstr(d, "version") : "");
+            am_buf_putc(&v, '\0');
+            am_buf_puts(b, "<option value=\"");
+            report_html(b, v.p);
+            am_buf_puts(b, "\">");
+            report_html(b, v.p);
+            am_buf_puts(b, "</option>");
+            am_buf_free(&v);
+        }
+        am_buf_puts(b, "</select></label>\n<label>Verdict <select name=\"verdict\">"
+                       "<option value=\"confirmed\">confirmed</option><option value=\"rejected\">"
+                       "rejected</option><option value=\"none\">none</option>"
+                       "</select></label>\n");
+        form_close(b, "Judge", 1);
     }
-    am_buf_puts(b, "</select></label>\n<label>Verdict <select name=\"verdict\">"
-                   "<option>confirmed</option><option>rejected</option><option>none</option>"
-                   "</select></label>\n");
-    form_close(b, "Judge", 1);
 
     form_open(ui, b, enc, "correct", "Dismiss or merge", "correct-dismiss");
     form_field(b, "Dismiss: not an incident because", "dismiss", "reason");

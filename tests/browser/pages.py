@@ -332,6 +332,17 @@ try:
     driver.get(base + "/ui/metrics")
     after = driver.find_element(By.ID, "metrics").text
     check(after != metrics_before and "18m" in after, "the metrics do not follow the correction")
+    # The suspect deploy's verdict.
+    driver.get(base + "/ui/incidents/" + story_id)
+    form = driver.find_element(By.ID, "correct-suspect")
+    deploys = [o.text for o in Select(form.find_element(By.NAME, "suspect")).options]
+    check(deploys == ["payments-api@3.14.0"], f"the suspects to judge: {deploys}")
+    Select(form.find_element(By.NAME, "verdict")).select_by_value("confirmed")
+    form.find_element(By.NAME, "actor").send_keys("Ravi Patel")
+    form.find_element(By.TAG_NAME, "button").click()
+    WebDriverWait(driver, 30).until(lambda d: d.current_url.endswith("#corrections"))
+    check("Verdict: confirmed (corrected by Ravi Patel" in driver.find_element(By.ID, "draft").text,
+          "the draft does not show the verdict")
     # An action item: added, listed, closed.
     driver.get(base + "/ui/incidents/" + story_id)
     form = driver.find_element(By.ID, "action-add")
