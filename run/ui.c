@@ -1164,7 +1164,9 @@ static void edit_forms(run_ui_t *ui, const json_t *o, const char *enc, am_buf_t 
 {
     am_buf_puts(b, "<h2 id=\"edit\">Correct</h2>\n<p class=\"note\">Recorded as a correction "
                    "event, as <code>aftermath correct</code> does; empty fields are left as "
-                   "they are. Signed-in only (<a href=\"/ui/login\">sign in</a>).</p>\n");
+                   "they are. Signed-in only (<a href=\"/ui/login\">sign in</a>).</p>\n"
+                   "<form class=\"signout\" method=\"post\" action=\"/ui/logout\">"
+                   "<button type=\"submit\">Sign out</button></form>\n");
     form_open(ui, b, enc, "correct", "Fields", "correct-fields");
     form_field(b, "Title", "title", jstr(o, "title"));
     form_field(b, "Severity", "severity", jstr(o, "severity"));

@@ -370,6 +370,12 @@ try:
     got = json.loads(run(aftermath, "actions", "--db", story, "--format", "json"))
     check([(a["item"], a["status"], a["owner"]) for a in got] == [("AI-1", "done", "Jane Doe")],
           f"aftermath actions: {got}")
+    # Signed out, the forms are refused again.
+    driver.get(base + "/ui/incidents/" + story_id)
+    driver.find_element(By.CSS_SELECTOR, "form.signout button").click()
+    WebDriverWait(driver, 30).until(lambda d: d.current_url == base + "/ui/")
+    correct({"title": "after signing out"}, "no")
+    WebDriverWait(driver, 30).until(lambda d: d.find_element(By.TAG_NAME, "h1").text == "Not signed in")
 
     # The PagerDuty example.
     pbase = serve(pd, port + 1)

@@ -610,6 +610,11 @@ static void test_edits(void **state)
     free(body);
     snprintf(path, sizeof path, "/ui/incidents/%s/action", id);
 
+    /* Signing out clears the cookie. */
+    assert_int_equal(post(fx.ui, "/ui/logout", "", cookie, NULL, &body, &hd), 303);
+    free(body);
+    assert_non_null(strstr(header(hd, "Set-Cookie"), RUN_UI_COOKIE "=; Path=/ui/; Max-Age=0"));
+
     /* Bounds: a body too long, too many fields, not a form. */
     char *big = am_xcalloc(RUN_UI_MAX_BODY + 2, 1);
     memset(big, 'a', RUN_UI_MAX_BODY + 1);
