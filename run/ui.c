@@ -1160,6 +1160,27 @@ static void form_close(am_buf_t *b, const char *button, int why)
     am_buf_printf(b, "<button type=\"submit\">%s</button>\n</fieldset>\n</form>\n", button);
 }
 
+/* A select of o's action items (only the open ones: open_only). */
+static void item_select(am_buf_t *b, const json_t *o, int open_only)
+{
+    size_t i;
+    json_t *a;
+    am_buf_puts(b, "<label>Item <select name=\"item\">");
+    json_array_foreach(json_object_get(o, "action_items"), i, a)
+    {
+        if (open_only && (!jstr(a, "status") || strcmp(jstr(a, "status"), "open") != 0))
+            continue;
+        am_buf_puts(b, "<option value=\"");
+        report_html(b, jstr(a, "item"));
+        am_buf_puts(b, "\">");
+        report_html(b, jstr(a, "item"));
+        am_buf_puts(b, ": ");
+        report_html(b, jstr(a, "task") ? jstr(a, "task") : "");
+        am_buf_puts(b, "</option>");
+    }
+    am_buf_puts(b, "</select></label>\n");
+}
+
 static void edit_forms(run_ui_t *ui, const json_t *o, const char *enc, am_buf_t *b)
 {
     am_buf_puts(b, "<h2 id=\"edit\">Correct</h2>\n<p class=\"note\">Recorded as a correction "
@@ -1234,22 +1255,22 @@ static void edit_forms(run_ui_t *ui, const json_t *o, const char *enc, am_buf_t 
         jstr(a, "status") && strcmp(jstr(a, "status"), "open") == 0;
     if (open) {
         form_open(ui, b, enc, "action", "Close an action item", "action-done");
-        am_buf_puts(b, "<input type=\"hidden\" name=\"verb\" value=\"done\">\n"
-                       "<label>Item <select name=\"item\">");
-        json_array_foreach(json_object_get(o, "action_items"), i, a)
-        {
-            if (!jstr(a, "status") || strcmp(jstr(a, "status"), "open") != 0)
-                continue;
-            am_buf_puts(b, "<option value=\"");
-            report_html(b, jstr(a, "item"));
-            am_buf_puts(b, "\">");
-            report_html(b, jstr(a, "item"));
-            am_buf_puts(b, ": ");
-            report_html(b, jstr(a, "task") ? jstr(a, "task") : "");
-            am_buf_puts(b, "</option>");
-        }
-        am_buf_puts(b, "</select></label>\n");
+        am_buf_puts(b, "<input type=\"hidden\" name=\"verb\" value=\"done\">\n");
+        item_select(b, o, 1);
         form_close(b, "Done", 0);
+    }
+    if (json_array_size(json_object_get(o, "action_items"))) {
+        form_open(ui, b, enc, "action", "Change an action item", "action-set");
+        am_buf_puts(b, "<input type=\"hidden\" name=\"verb\" value=\"set\">\n");
+        item_select(b, o, 0);
+        form_field(b, "Task", "task", "unchanged");
+        form_field(b, "Owner", "owner", "unchanged");
+        form_field(b, "Due", "due", "YYYY-MM-DD");
+        form_field(b, "Ticket URL", "url", "https://...");
+        am_buf_puts(b, "<label>Status <select name=\"status\"><option value=\"\"></option>"
+                       "<option value=\"open\">open</option><option value=\"done\">done</option>"
+                       "</select></label>\n");
+        form_close(b, "Change", 0);
     }
 }
 

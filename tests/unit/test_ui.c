@@ -547,6 +547,15 @@ static void test_edits(void **state)
                                  "<td>John</td>"));
     assert_non_null(strstr(body, "id=\"action-done\""));
     free(body);
+    snprintf(form, sizeof form,
+             "csrf=%s&actor=Ravi&verb=set&item=AI-1&owner=John+Smith&task=", csrf);
+    assert_int_equal(post(fx.ui, path, form, cookie, NULL, &body, NULL), 303);
+    free(body);
+    assert_int_equal(get(fx.ui, url, &body, NULL), 200);
+    assert_non_null(strstr(body, "<tr><td>AI-1</td><td>open</td><td>Review config</td>"
+                                 "<td>John Smith</td>"));
+    assert_non_null(strstr(body, "id=\"action-set\""));
+    free(body);
     snprintf(form, sizeof form, "csrf=%s&actor=Ravi&verb=done&item=AI-1", csrf);
     assert_int_equal(post(fx.ui, path, form, cookie, NULL, &body, NULL), 303);
     free(body);
@@ -570,7 +579,7 @@ static void test_edits(void **state)
     assert_non_null(strstr(body, "<p id=\"count\">1 action item.</p>"));
     assert_non_null(strstr(body, "<td>AI-2</td>"));
     free(body);
-    assert_int_equal(get(fx.ui, "/ui/actions?status=done&owner=John", &body, NULL), 200);
+    assert_int_equal(get(fx.ui, "/ui/actions?status=done&owner=John+Smith", &body, NULL), 200);
     assert_non_null(strstr(body, "<p id=\"count\">1 action item.</p>"));
     assert_non_null(strstr(body, "<td>AI-1</td>"));
     free(body);
