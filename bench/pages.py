@@ -75,11 +75,13 @@ try:
         ("incidents, q=c1234", "/ui/?q=c1234"),
         ("incidents, severity=page", "/ui/?severity=page"),
         ("incidents, since..until", "/ui/?since=2025-06-01T00:00:00Z&until=2025-07-01T00:00:00Z"),
+        ("incidents, all=1, page 150", "/ui/?all=1&page=150"),
         ("one incident", "/ui/incidents/" + mid),
         ("its version (live poll)", f"/ui/incidents/{mid}/version"),
         ("its Markdown draft", f"/ui/incidents/{mid}/draft.md"),
         ("metrics", "/ui/metrics"),
         ("metrics by rule", "/ui/metrics?by=rule"),
+        ("action items", "/ui/actions"),
         ("unknown incident (404)", "/ui/incidents/INC-19990101-none"),
     ]
     print(f"{len(ids)} incidents (replayed in {replay_s:.1f} s); {a.runs} runs per page, "

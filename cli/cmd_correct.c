@@ -25,6 +25,7 @@
 #include "ingest/producer.h"
 #include "report/escape.h"
 #include "run/config.h"
+#include "run/edit.h"
 #include "run/publish.h"
 #include "store/store.h"
 
@@ -55,22 +56,6 @@ static const char *default_actor(void)
     if (!a || !*a)
         a = getenv("USER");
     return a && *a ? a : NULL;
-}
-
-/* The incident id or alias names (owned JSON), or NULL after printing why. */
-static json_t *incident_of(const char *cmd, store_t *st, const char *id, int *rc)
-{
-    char err[1024];
-    json_t *inc = corr_incident_json(st, id, err, sizeof err);
-    if (!inc && err[0]) {
-        fprintf(stderr, "aftermath %s: %s\n", cmd, err);
-        *rc = CLI_EXIT_FAILURE;
-    } else if (!inc) {
-        fprintf(stderr, "aftermath %s: %s: no incident %s (see aftermath incidents --all)\n", cmd,
-                store_path(st), id);
-        *rc = CLI_EXIT_USAGE;
-    }
-    return inc;
 }
 
 /* Where the event goes: the database directly, or (with --config) the
@@ -127,42 +112,39 @@ done:
     return rc;
 }
 
+/* Reports a run_edit_* error of cmd: usage (exit 2) or failure (exit 1);
+ * an unknown incident names the database. Returns the exit code. */
+static int edit_error(const char *cmd, int rc, store_t *st, const char *err)
+{
+    if (rc == RUN_EDIT_FAILED) {
+        fprintf(stderr, "aftermath %s: %s\n", cmd, err);
+        return CLI_EXIT_FAILURE;
+    }
+    if (strncmp(err, "no incident ", 12) == 0 && st)
+        return cli_usage_error(cmd, "%s: %s (see aftermath incidents --all)", store_path(st), err);
+    return cli_usage_error(cmd, "%s", err);
+}
+
 /* Decodes obj as the generic format and stores it with the refreshed
- * people's record, or produces it (dest->config). Returns an exit code,
- * printing what happened. */
+ * people's record (run/edit.h), or produces it (dest->config). Returns an
+ * exit code, printing what happened. */
 static int write_event(const char *cmd, store_t *st, const json_t *obj, const dest_t *dest)
 {
     char err[1024];
-    char *text = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
-    ingest_decoder_t *dec = ingest_decoder_create(NULL, NULL);
+    char *text = NULL;
     am_event_list_t evs = {0};
-    int rc = CLI_EXIT_FAILURE;
-    if (!text || !dec)
-        goto done;
-    if (ingest_decode(dec, "generic", text, strlen(text), AM_TIME_NONE, &evs, err, sizeof err) !=
-        0) {
-        fprintf(stderr, "aftermath %s: %s\n", cmd, err);
-        rc = CLI_EXIT_USAGE;
+    int rc = run_edit_decode(obj, &text, &evs, err, sizeof err);
+    if (rc != 0) {
+        rc = edit_error(cmd, rc, NULL, err);
         goto done;
     }
     if (dest->config) {
         rc = produce(cmd, dest, evs.v[0].id, text);
         goto done;
     }
-    am_record_t rec = {.payload = text,
-                       .len = strlen(text),
-                       .file = cmd,
-                       .line = 1,
-                       .partition = -1,
-                       .offset = -1,
-                       .ts = AM_TIME_NONE};
     store_outcome_t outcome = STORE_NEW;
-    if (store_begin(st, err, sizeof err) != 0 ||
-        store_put(st, &rec, &evs, &outcome, err, sizeof err) != 0 ||
-        corr_people_refresh(st, NULL, 0, true, NULL, NULL, err, sizeof err) != 0 ||
-        store_commit(st, err, sizeof err) != 0) {
-        store_rollback(st);
-        fprintf(stderr, "aftermath %s: %s\n", cmd, err);
+    if ((rc = run_edit_store(st, text, cmd, &evs, &outcome, err, sizeof err)) != 0) {
+        rc = edit_error(cmd, rc, st, err);
         goto done;
     }
     printf("%s %s (%s)\n", outcome == STORE_NEW ? "recorded" : "already recorded", evs.v[0].id,
@@ -170,37 +152,8 @@ static int write_event(const char *cmd, store_t *st, const json_t *obj, const de
     rc = CLI_EXIT_OK;
 done:
     am_event_list_free(&evs);
-    ingest_decoder_destroy(dec);
     free(text);
     return rc;
-}
-
-/* `about`: the rule, key, derived start and alert identities of inc. */
-static json_t *about_of(store_t *st, const json_t *inc)
-{
-    json_t *about = json_object();
-    json_object_set(about, "rule", json_object_get(inc, "rule"));
-    json_object_set(about, "key", json_object_get(inc, "key"));
-    json_t *derived = json_object_get(
-        json_object_get(json_object_get(inc, "corrections"), "started_at"), "derived");
-    json_object_set(about, "started_at", derived ? derived : json_object_get(inc, "started_at"));
-    json_t *alerts = json_array();
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(store_db(st), corr_sql_episode_ends, -1, &s, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(s, 1, json_string_value(json_object_get(inc, "id")), -1, SQLITE_STATIC);
-        while (sqlite3_step(s) == SQLITE_ROW) {
-            const char *ident = (const char *)sqlite3_column_text(s, 0);
-            size_t i;
-            json_t *a;
-            bool seen = false;
-            json_array_foreach(alerts, i, a) seen |= strcmp(json_string_value(a), ident) == 0;
-            if (!seen)
-                json_array_append_new(alerts, json_string(ident));
-        }
-    }
-    sqlite3_finalize(s);
-    json_object_set_new(about, "alerts", alerts);
-    return about;
 }
 
 static store_t *open_db(const char *cmd, const char *db)
@@ -284,91 +237,20 @@ static const char correct_help[] =
     "Exit codes: 0 recorded; 1 the database or the broker failed; 2 usage error\n"
     "(unknown incident or field, bad time or count, a time order refused).\n";
 
-static const char *const time_fields[] = {"started_at",   "detected_at", "acknowledged_at",
-                                          "mitigated_at", "resolved_at", NULL};
-
 /* Puts FIELD=VALUE (value NULL: unset) into set. Returns 0 or an exit code. */
 static int set_field(json_t *set, const char *arg, bool unset)
 {
     const char *eq = unset ? NULL : strchr(arg, '=');
     if (!unset && !eq)
         return cli_usage_error("correct", "--set: '%s' is not FIELD=VALUE", arg);
-    size_t n = unset ? strlen(arg) : (size_t)(eq - arg);
-    char *field = am_xstrndup(arg, n);
-    const char *value = unset ? NULL : eq + 1;
+    char *field = am_xstrndup(arg, unset ? strlen(arg) : (size_t)(eq - arg));
+    char err[1024];
     int rc = 0;
-    json_t *v = value ? json_string(value) : json_null();
-    if (strncmp(field, "role.", 5) == 0 || strncmp(field, "roles.", 6) == 0) {
-        const char *role = field + (field[4] == '.' ? 5 : 6);
-        if (!*role) {
-            rc = cli_usage_error("correct", "--set: '%s' names no role", field);
-        } else {
-            json_t *roles = json_object_get(set, "roles");
-            if (!roles)
-                json_object_set_new(set, "roles", roles = json_object());
-            json_object_set(roles, role, v);
-        }
-        goto done;
-    }
-    bool is_time = false;
-    for (const char *const *t = time_fields; *t; t++)
-        is_time |= strcmp(field, *t) == 0;
-    if (is_time && value) {
-        if (time_arg(value) == AM_TIME_NONE)
-            rc = cli_usage_error("correct", "--set %s: '%s' is not an RFC 3339 time", field, value);
-    } else if (strcmp(field, "users_impacted") == 0 && value) {
-        char *end;
-        errno = 0;
-        long long u = strtoll(value, &end, 10);
-        if (errno || end == value || *end || u < 0)
-            rc = cli_usage_error("correct", "--set users_impacted: '%s' is not a count", value);
-        json_decref(v);
-        v = json_integer(u);
-    } else if (!is_time && strcmp(field, "users_impacted") != 0 && strcmp(field, "title") != 0 &&
-               strcmp(field, "severity") != 0 && strcmp(field, "lead") != 0 &&
-               strcmp(field, "commander") != 0) {
-        rc = cli_usage_error("correct",
-                             "'%s' is not a field: title, severity, lead, commander, role.NAME, "
-                             "started_at, detected_at, acknowledged_at, mitigated_at, "
-                             "resolved_at, users_impacted",
-                             field);
-    } else if (value && !*value) {
-        rc = cli_usage_error("correct", "--set %s: empty (--unset %s drops a correction)", field,
-                             field);
-    }
-    if (rc == 0)
-        json_object_set(set, strcmp(field, "commander") == 0 ? "lead" : field, v);
-done:
-    json_decref(v);
+    if (run_edit_set_field(set, field, unset ? NULL : eq + 1, err, sizeof err) != 0)
+        rc = err[0] == '\'' ? cli_usage_error("correct", "%s", err)
+                            : cli_usage_error("correct", "--set %s", err);
     free(field);
     return rc;
-}
-
-/* The time of key after this correction: set's, else the incident's. */
-static int64_t after(const json_t *set, const json_t *inc, const char *key)
-{
-    const json_t *v = json_object_get(set, key);
-    if (!v)
-        v = json_object_get(inc, key);
-    const char *s = json_string_value(v);
-    return s ? time_arg(s) : AM_TIME_NONE;
-}
-
-static int check_order(const json_t *set, const json_t *inc)
-{
-    int64_t started = after(set, inc, "started_at"), mitigated = after(set, inc, "mitigated_at"),
-            resolved = after(set, inc, "resolved_at");
-    char a[AM_TIME_STRLEN], b[AM_TIME_STRLEN];
-    if (started != AM_TIME_NONE && mitigated != AM_TIME_NONE && mitigated < started)
-        return cli_usage_error("correct", "mitigated_at %s would be before started_at %s",
-                               am_time_format(mitigated, a), am_time_format(started, b));
-    if (started != AM_TIME_NONE && resolved != AM_TIME_NONE && resolved < started)
-        return cli_usage_error("correct", "resolved_at %s would be before started_at %s",
-                               am_time_format(resolved, a), am_time_format(started, b));
-    if (mitigated != AM_TIME_NONE && resolved != AM_TIME_NONE && resolved < mitigated)
-        return cli_usage_error("correct", "resolved_at %s would be before mitigated_at %s",
-                               am_time_format(resolved, a), am_time_format(mitigated, b));
-    return 0;
 }
 
 static int correct_run(const cli_global_t *g, int argc, char **argv)
@@ -386,7 +268,6 @@ static int correct_run(const cli_global_t *g, int argc, char **argv)
     const char *db = NULL, *actor = default_actor(), *reason = NULL, *at = NULL;
     json_t *obj = json_object(), *set = json_object();
     store_t *st = NULL;
-    json_t *inc = NULL, *into = NULL;
     int c, rc = 0;
     optind = 0;
     opterr = 0;
@@ -398,24 +279,9 @@ static int correct_run(const cli_global_t *g, int argc, char **argv)
             rc = set_field(set, optarg, c == 'u');
             break;
         case 'S': {
-            const char *eq = strrchr(optarg, '=');
-            if (json_object_get(obj, "suspect")) {
-                rc = cli_usage_error("correct", "--suspect: one per correction");
-                break;
-            }
-            if (!eq || (strcmp(eq + 1, "confirmed") != 0 && strcmp(eq + 1, "rejected") != 0 &&
-                        strcmp(eq + 1, "none") != 0)) {
-                rc = cli_usage_error("correct",
-                                     "--suspect: '%s' is not NAME@VERSION=confirmed|rejected|none",
-                                     optarg);
-                break;
-            }
-            char *deploy = am_xstrndup(optarg, (size_t)(eq - optarg));
-            json_object_set_new(
-                obj, "suspect",
-                json_pack("{s:s,s:o}", "deploy", deploy, "verdict",
-                          strcmp(eq + 1, "none") == 0 ? json_null() : json_string(eq + 1)));
-            free(deploy);
+            char err[1024];
+            if (run_edit_suspect(obj, optarg, err, sizeof err) != 0)
+                rc = cli_usage_error("correct", "--suspect: %s", err);
             break;
         }
         case 'D':
@@ -475,36 +341,16 @@ static int correct_run(const cli_global_t *g, int argc, char **argv)
         rc = CLI_EXIT_FAILURE;
         goto done;
     }
-    if (!(inc = incident_of("correct", st, argv[optind], &rc)))
+    char err[1024];
+    if ((rc = run_edit_correction(st, obj, set, argv[optind], actor, when, reason, err,
+                                  sizeof err)) != 0) {
+        rc = edit_error("correct", rc, st, err);
         goto done;
-    const char *target = json_string_value(json_object_get(obj, "merge_into"));
-    if (target) {
-        if (!(into = incident_of("correct", st, target, &rc)))
-            goto done;
-        if (json_equal(json_object_get(into, "id"), json_object_get(inc, "id"))) {
-            rc = cli_usage_error("correct", "--merge-into: %s is the incident itself", target);
-            goto done;
-        }
-        json_object_set(obj, "merge_into", json_object_get(into, "id"));
     }
-    if ((rc = check_order(set, inc)) != 0)
-        goto done;
-    char buf[AM_TIME_STRLEN];
-    json_object_set_new(obj, "kind", json_string("correction"));
-    json_object_set(obj, "incident", json_object_get(inc, "id"));
-    json_object_set_new(obj, "at", json_string(am_time_format(when, buf)));
-    json_object_set_new(obj, "actor", json_string(actor));
-    if (reason)
-        json_object_set_new(obj, "reason", json_string(reason));
-    if (json_object_size(set))
-        json_object_set(obj, "set", set);
-    json_object_set_new(obj, "about", about_of(st, inc));
     rc = write_event("correct", st, obj, &dest);
 done:
     json_decref(obj);
     json_decref(set);
-    json_decref(inc);
-    json_decref(into);
     store_close(st);
     return rc;
 }
@@ -565,7 +411,7 @@ static int action_run(const cli_global_t *g, int argc, char **argv)
     };
     dest_t dest = {.g = g};
     const char *db = NULL, *actor = default_actor(), *at = NULL;
-    json_t *obj = json_object(), *inc = NULL;
+    json_t *obj = json_object();
     store_t *st = NULL;
     int c, rc = 0;
     optind = 0;
@@ -641,48 +487,15 @@ static int action_run(const cli_global_t *g, int argc, char **argv)
         rc = CLI_EXIT_FAILURE;
         goto done;
     }
-    if (!(inc = incident_of("action", st, argv[optind], &rc)))
-        goto done;
-    /* The items it has: add names the next, set and done need one. */
-    const json_t *items = json_object_get(inc, "action_items");
-    bool known = false;
-    size_t i, next = 1;
-    json_t *a;
-    json_array_foreach(items, i, a)
-    {
-        const char *name = json_string_value(json_object_get(a, "item"));
-        known |= item && strcmp(name, item) == 0;
-        unsigned long n;
-        if (sscanf(name, "AI-%lu", &n) == 1 && n >= next)
-            next = n + 1;
-    }
-    char itembuf[32];
-    if (!item) {
-        snprintf(itembuf, sizeof itembuf, "AI-%zu", next);
-        item = itembuf;
-    } else if (strcmp(verb, "add") == 0 && known) {
-        rc = cli_usage_error("action", "add: %s already has %s (use set)",
-                             json_string_value(json_object_get(inc, "id")), item);
-        goto done;
-    } else if (strcmp(verb, "add") != 0 && !known) {
-        rc = cli_usage_error("action", "%s: %s has no action item %s", verb,
-                             json_string_value(json_object_get(inc, "id")), item);
+    char err[1024];
+    if ((rc = run_edit_action(st, obj, argv[optind], verb, item, actor, when, err, sizeof err)) !=
+        0) {
+        rc = edit_error("action", rc, st, err);
         goto done;
     }
-    if (strcmp(verb, "done") == 0)
-        json_object_set_new(obj, "status", json_string("done"));
-    else if (strcmp(verb, "add") == 0 && !json_object_get(obj, "status"))
-        json_object_set_new(obj, "status", json_string("open"));
-    char buf[AM_TIME_STRLEN];
-    json_object_set_new(obj, "kind", json_string("action"));
-    json_object_set(obj, "incident", json_object_get(inc, "id"));
-    json_object_set_new(obj, "item", json_string(item));
-    json_object_set_new(obj, "at", json_string(am_time_format(when, buf)));
-    json_object_set_new(obj, "actor", json_string(actor));
     rc = write_event("action", st, obj, &dest);
 done:
     json_decref(obj);
-    json_decref(inc);
     store_close(st);
     return rc;
 }

@@ -18,7 +18,7 @@
 #define SERVE_DEFAULT_LISTEN "127.0.0.1:9488"
 
 static const char serve_help[] =
-    "usage: aftermath serve [--db PATH] [--listen HOST:PORT]\n"
+    "usage: aftermath serve [--db PATH] [--listen HOST:PORT] [--edit-token-file FILE]\n"
     "\n"
     "Serves web pages to browse the incidents of a database and read their drafts,\n"
     "until interrupted (SIGINT or SIGTERM). Open http://HOST:PORT/ui/ in a browser.\n"
@@ -33,10 +33,16 @@ static const char serve_help[] =
     "                       summary.txt, draft.html: what `report --format` writes);\n"
     "                       an open incident's page reloads when its events change\n"
     "  /ui/metrics          the figures of `metrics --format html`; since, until, by\n"
+    "  /ui/actions          action items: status (open, overdue, done), owner\n"
     "An unknown incident is a 404 page, a bad parameter a 400 page naming it.\n"
     "\n"
-    "The pages are read-only and have no login: anyone who can reach the address\n"
-    "can read every incident. Keep the default loopback address, or put a proxy\n"
+    "Without --edit-token-file the pages are read-only. With it, whoever signs in\n"
+    "at /ui/login with the file's token may correct incidents and add or close\n"
+    "action items from an incident's page: the same events `aftermath correct`\n"
+    "and `aftermath action` write, stored in the database (docs/pages.md).\n"
+    "\n"
+    "Reading needs no login: anyone who can reach the address can read every\n"
+    "incident. Keep the default loopback address, or put a proxy\n"
     "that authenticates in front. Every page is sent with a strict\n"
     "Content-Security-Policy (no inline script or style, nothing from elsewhere);\n"
     "the connection limits are those of the metrics endpoint (docs/http.md).\n"
@@ -47,6 +53,9 @@ static const char serve_help[] =
     "  --db PATH           SQLite database (default aftermath.db; must exist)\n"
     "  --listen HOST:PORT  address to listen on (default " SERVE_DEFAULT_LISTEN "; [::1]:PORT\n"
     "                      for IPv6; port 0: any free port, printed at start)\n"
+    "  --edit-token-file FILE\n"
+    "                      enable corrections: FILE holds the edit token (one line,\n"
+    "                      at least 16 bytes), asked at /ui/login\n"
     "  -h, --help          this help\n"
     "\n"
     "Exit codes: 0 stopped by a signal; 1 the database or the address failed;\n"
@@ -65,9 +74,10 @@ static int serve_run(const cli_global_t *g, int argc, char **argv)
     static const struct option longopts[] = {
         {"db", required_argument, NULL, 'd'},
         {"listen", required_argument, NULL, 'l'},
+        {"edit-token-file", required_argument, NULL, 't'},
         {NULL, 0, NULL, 0},
     };
-    const char *db = "aftermath.db", *listen = SERVE_DEFAULT_LISTEN;
+    const char *db = "aftermath.db", *listen = SERVE_DEFAULT_LISTEN, *token_file = NULL;
     char err[1024], host[RUN_HTTP_HOSTLEN];
     int c, port;
     optind = 0;
@@ -77,6 +87,8 @@ static int serve_run(const cli_global_t *g, int argc, char **argv)
             db = optarg;
         else if (c == 'l')
             listen = optarg;
+        else if (c == 't')
+            token_file = optarg;
         else
             return cli_usage_error("serve", "unknown or incomplete option '%s'", argv[optind - 1]);
     }
@@ -90,7 +102,11 @@ static int serve_run(const cli_global_t *g, int argc, char **argv)
         fprintf(stderr, "aftermath serve: %s\n", err);
         return CLI_EXIT_FAILURE;
     }
-    run_http_route_t routes[2];
+    if (token_file && run_ui_set_edit_token_file(ui, token_file, err, sizeof err) != 0) {
+        run_ui_destroy(ui);
+        return cli_usage_error("serve", "--edit-token-file: %s", err);
+    }
+    run_http_route_t routes[3];
     size_t n = run_ui_routes(ui, 1, routes);
     run_http_t *h = run_http_start("ui", listen, routes, n, NULL, err, sizeof err);
     if (!h) {
@@ -118,7 +134,7 @@ static int serve_run(const cli_global_t *g, int argc, char **argv)
 
 const cli_command_t cli_cmd_serve = {
     .name = "serve",
-    .summary = "web pages to browse incidents, drafts and metrics (read-only)",
+    .summary = "web pages to browse incidents, drafts and metrics; corrections with a token",
     .help = serve_help,
     .run = serve_run,
 };

@@ -79,6 +79,26 @@ const char corr_sql_corrected[] =
 const char corr_sql_people_unattached[] =
     "SELECT event, kind, incident, at, actor FROM people_unattached ORDER BY at, event";
 
+/* The incidents list's filters, shared by the page and its count. */
+#define LIST_WHERE                                                                                 \
+    " FROM incidents i LEFT JOIN incident_overlay o ON o.incident = i.id"                          \
+    " WHERE (?1 OR (o.dismissed IS NULL AND o.merged_into IS NULL))"                               \
+    " AND (?2 IS NULL OR i.status = ?2) AND (?3 IS NULL OR i.rule = ?3)"                           \
+    " AND (?4 IS NULL OR EXISTS (SELECT 1 FROM json_each(i.services) WHERE value = ?4))"           \
+    " AND (?5 IS NULL OR COALESCE(o.started_at, i.impact_start, i.started_at) >= ?5)"              \
+    " AND (?6 IS NULL OR COALESCE(o.started_at, i.impact_start, i.started_at) < ?6)"
+
+const char corr_sql_incidents_page[] =
+    "SELECT i.id" LIST_WHERE " ORDER BY i.status = 'open' DESC,"
+    " COALESCE(o.started_at, i.impact_start, i.started_at) DESC, i.id LIMIT ?7 OFFSET ?8";
+
+const char corr_sql_incidents_count[] = "SELECT count(*)" LIST_WHERE;
+
+const char corr_sql_incident_people[] =
+    "SELECT kind, starts_at, actor, summary, json_extract(annotations, '$.\"aftermath.body\"'),"
+    " id FROM events WHERE kind IN ('correction', 'action') AND (name = ?1 OR name IN"
+    " (SELECT alias FROM incident_aliases WHERE incident = ?1)) ORDER BY starts_at, seq";
+
 const char corr_sql_figures_all[] =
     "SELECT rule, services, start, detected_at, acknowledged_at, mitigated_at, resolved_at, id"
     " FROM (" EFFECTIVE ") WHERE status = ?1 ORDER BY derived_start, id";

@@ -70,6 +70,20 @@ extern const char corr_sql_corrected[];
  * event id, kind, the incident id it names, at, actor; by time. */
 extern const char corr_sql_people_unattached[];
 
+/* The incidents list, a page at a time: ?1 all (1: dismissed and merged
+ * ones too), ?2 status, ?3 rule, ?4 one of its services, ?5 first start
+ * included, ?6 first start excluded (NULL: no filter), ?7 limit, ?8
+ * offset -> id; open first, then the latest (effective) start, then id.
+ * corr_sql_incidents_count: ?1..?6 -> how many match. */
+extern const char corr_sql_incidents_page[];
+extern const char corr_sql_incidents_count[];
+
+/* ?1 incident id -> the corrections and action events that name it or
+ * one of its aliases (the people's history): kind, at, actor, summary
+ * (the reason or the task), body (JSON: what the event sets), event id;
+ * by time. */
+extern const char corr_sql_incident_people[];
+
 /* ?1 status -> the incidents of that status with their figures: rule,
  * services, impact start, detected_at, acknowledged_at, mitigated_at,
  * resolved_at, id; by start. corr_sql_figures_one: ?2 one incident id. */

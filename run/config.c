@@ -91,6 +91,9 @@ static const key_def_t keys[] = {
     {"metrics", KEY_LISTEN, F(metrics), 0, 0, RUN_CONFIG_METRICS_DEFAULT,
      H("HOST:PORT of /metrics, /healthz and (roles all, view) the web pages under /ui/; off for "
        "none")},
+    {"ui_edit_token_file", KEY_STRING, F(ui_edit_token_file), 0, 0, NULL,
+     H("role all: corrections from the web pages, signed in with this file's token (docs/"
+       "pages.md); read-only when unset")},
     {"receive", KEY_RECEIVE, F(receive), 0, 0, NULL,
      H("the webhook receiver: HOST:PORT, or a map of the receive.* keys; off by default")},
     {"dead_letter_topic", KEY_TOPIC, F(dead_letter_topic), 0, 0, NULL,
@@ -299,6 +302,7 @@ void run_config_destroy(run_config_t *cfg)
     free(cfg->keyed_topic);
     free(cfg->drafts);
     free(cfg->metrics);
+    free(cfg->ui_edit_token_file);
     free(cfg->dead_letter_topic);
     free(cfg->incidents_topic);
     free_labels(&cfg->labels);

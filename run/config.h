@@ -95,6 +95,7 @@ typedef struct run_config {
     char *drafts;              /* draft directory, or NULL */
     char *metrics;             /* metrics listen address (HOST:PORT, [IPV6]:PORT); default
                                   RUN_CONFIG_METRICS_DEFAULT; NULL when "off" */
+    char *ui_edit_token_file;  /* role all: the web pages' edit token, or NULL: read-only */
     char *dead_letter_topic;   /* where refused records are copied, or NULL */
     char *incidents_topic;     /* where incident changes are published, or NULL */
     long batch_size;           /* records per transaction; default 1000 */

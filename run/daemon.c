@@ -979,10 +979,21 @@ run_daemon_t *run_daemon_create(const run_config_t *cfg, const run_daemon_opts_t
         d->metrics = run_registry_create(AFTERMATH_VERSION, am_wall_ms());
         /* The web pages where the incidents are; their store connection
          * opens at the first request (the store is opened below). */
-        run_http_route_t ui_routes[2];
+        run_http_route_t ui_routes[3];
         size_t nui = 0;
         if (cfg->role == RUN_ROLE_ALL || cfg->role == RUN_ROLE_VIEW) {
             d->ui = run_ui_create(cfg->store, 0, err, errlen);
+            /* Edits write to the store served, as `correct --db` does: only
+             * where that store is the one correlated (role all). */
+            if (cfg->ui_edit_token_file && cfg->role != RUN_ROLE_ALL) {
+                am_errf(err, errlen,
+                        "ui_edit_token_file: only in role all (the view's store is a copy; "
+                        "use aftermath correct --config)");
+                goto init_error;
+            }
+            if (cfg->ui_edit_token_file &&
+                run_ui_set_edit_token_file(d->ui, cfg->ui_edit_token_file, err, errlen) != 0)
+                goto init_error;
             nui = run_ui_routes(d->ui, 0, ui_routes);
         }
         d->http =

@@ -8,8 +8,10 @@
  * correlate/ and report/ (never their tables). A ui holds its own store
  * connection, used only on the HTTP server's thread.
  *
- * Read-only today: every route is GET. Corrections (a POST with a token,
- * --edit-token-file) will be routes of their own; see the note in ui.c.
+ * Read-only unless given an edit token (run_ui_set_edit_token): then the
+ * incident pages carry forms that POST corrections and action items,
+ * written as the same events as `aftermath correct` and `aftermath action`
+ * (run/edit.h); see the note in ui.c and docs/pages.md for the design.
  */
 #ifndef RUN_UI_H
 #define RUN_UI_H
@@ -38,10 +40,52 @@ run_ui_t *run_ui_create(const char *db, int open_now, char *err, size_t errlen);
 /* Accepts NULL. */
 void run_ui_destroy(run_ui_t *ui);
 
-/* Fills routes[0..n) with the ui's routes (GET /ui/ as a prefix; with
- * root, also GET / which redirects to /ui/) and returns n (at most 2).
+/* Fills routes[0..n) with the ui's routes (GET /ui/ as a prefix; with an
+ * edit token, POST /ui/ with a body of at most RUN_UI_MAX_BODY; with
+ * root, also GET / which redirects to /ui/) and returns n (at most 3).
  * The routes borrow ui. */
-size_t run_ui_routes(run_ui_t *ui, int root, run_http_route_t routes[2]);
+size_t run_ui_routes(run_ui_t *ui, int root, run_http_route_t routes[3]);
+
+/* Edits: the shortest token, the largest form body, the most fields of a
+ * form, the longest value of a field, the session cookie's name. */
+#define RUN_UI_MIN_TOKEN 16
+#define RUN_UI_MAX_BODY 16384
+#define RUN_UI_MAX_FORM_ARGS 32
+#define RUN_UI_MAX_FORM_VALUE 1024
+#define RUN_UI_COOKIE "aftermath_edit"
+
+/* Enables edits with token (copied; a trailing newline dropped; at least
+ * RUN_UI_MIN_TOKEN bytes, no control character), and draws this server's
+ * two secrets from /dev/urandom: the session cookie's value and the forms'
+ * CSRF token. Returns 0, or -1 with err. */
+int run_ui_set_edit_token(run_ui_t *ui, const char *token, char *err, size_t errlen);
+
+/* run_ui_set_edit_token with the content of the file at path (one line;
+ * err names the file). */
+int run_ui_set_edit_token_file(run_ui_t *ui, const char *path, char *err, size_t errlen);
+
+/* The forms' CSRF token, or NULL when edits are off (for tests). */
+const char *run_ui_csrf(const run_ui_t *ui);
+
+/* A POST as the pages see it: the body and the headers they check. */
+typedef struct run_ui_post {
+    const char *body; /* not NUL-terminated; NULL when empty */
+    size_t len;
+    const char *content_type;   /* Content-Type, or NULL */
+    const char *cookie;         /* Cookie, or NULL */
+    const char *origin;         /* Origin, or NULL */
+    const char *host;           /* Host, or NULL */
+    const char *sec_fetch_site; /* Sec-Fetch-Site, or NULL */
+} run_ui_post_t;
+
+/* Answers POST path: /ui/login (the token: a session cookie), /ui/logout,
+ * /ui/incidents/ID/correct and /ui/incidents/ID/action (signed in, the
+ * form's CSRF token, same origin): 303 to the incident after storing the
+ * event, 400 naming the field that is wrong, 403 without edits, session,
+ * token or origin, 404, 500, 503. The reply's headers live in ui until
+ * the next answer. */
+void run_ui_answer_post(run_ui_t *ui, const char *path, const run_ui_post_t *req,
+                        run_http_reply_t *reply);
 
 /* One query-string argument, percent-decoded (value NULL: "?name"). */
 typedef struct run_ui_arg {
@@ -62,11 +106,12 @@ typedef struct run_ui_filter {
     const char *by;       /* metrics: service, rule or a label; NULL: service */
     int64_t since, until; /* started_at in [since, until); AM_TIME_NONE: no bound */
     long page;            /* 1-based */
+    int all;              /* 1: dismissed and merged incidents too (all=1) */
 } run_ui_filter_t;
 
 /* Parses args[0..n) for a page that accepts the parameters named in
  * allowed (a NULL-terminated list of: status service rule severity q
- * since until page by). Values borrow args. Returns 0, or -1 with err
+ * since until page by all). Values borrow args. Returns 0, or -1 with err
  * naming the parameter and what is wrong with it (unknown, repeated,
  * empty where a value is needed, too long, a control character, a bad
  * time or page). now_ms resolves durations ago ("7d"). */

@@ -11,7 +11,12 @@ incident opens with its draft, timeline picture, events and downloads,
 the hostile note stays text (no dialog, no element, no CSP violation in
 the console), an unknown incident is a 404 page and a bad parameter a 400
 page naming it, and an open incident's page reloads by itself when an
-event joins it. Screenshots go to the artifacts directory.
+event joins it (unless a correction form is being filled in: then it says
+so instead). The example store's server has an edit token: sign in,
+correct the title and mitigated_at from the incident's page (the reason
+hostile markup, shown as text), see them in the incidents list, the
+corrections history and the metrics; a bad time is a 400 naming it; add
+an action item, see it on the action-items page, close it. Screenshots go to the artifacts directory.
 
 usage: pages.py AFTERMATH EXAMPLES_DIR WORK_DIR PORT [--docs DIR]
   PORT, PORT+1 and PORT+2 are the ports of the three servers it starts
@@ -75,10 +80,11 @@ def replay(db, *files, stdin=None):
     run(aftermath, "replay", "--db", db, *files, stdin=stdin)
 
 
-def serve(db, p):
+def serve(db, p, token_file=None):
     out = open(os.path.join(work, f"serve-{p}.log"), "w")
+    extra = ["--edit-token-file", token_file] if token_file else []
     proc = subprocess.Popen(
-        [aftermath, "serve", "--db", db, "--listen", f"127.0.0.1:{p}"],
+        [aftermath, "serve", "--db", db, "--listen", f"127.0.0.1:{p}", *extra],
         stdout=out, stderr=subprocess.STDOUT)
     servers.append(proc)
     base = f"http://127.0.0.1:{p}"
@@ -175,8 +181,12 @@ try:
         bg = driver.find_element(By.TAG_NAME, "header").value_of_css_property("background-color")
         check(bg in ("rgba(36, 41, 47, 1)", "rgb(36, 41, 47)"), f"the stylesheet did not apply: {bg}")
 
-    # The example store.
-    base = serve(story, port)
+    # The example store, with an edit token.
+    token = "browser-edit-token-0123456789"
+    token_file = os.path.join(work, "edit-token")
+    with open(token_file, "w") as f:
+        f.write(token + "\n")
+    base = serve(story, port, token_file)
     driver.get(base + "/")
     check(driver.current_url == base + "/ui/", f"/ did not lead to /ui/: {driver.current_url}")
     check(driver.title == "Incidents - aftermath", driver.title)
@@ -184,7 +194,7 @@ try:
     rows = driver.find_elements(By.CSS_SELECTOR, "#incidents tr td:first-child a")
     check([r.text for r in rows] == [story_id], f"incidents listed: {[r.text for r in rows]}")
     nav = [a.text for a in driver.find_elements(By.CSS_SELECTOR, "header nav a")]
-    check(nav == ["Incidents", "Open incidents", "Metrics"], f"navigation: {nav}")
+    check(nav == ["Incidents", "Open incidents", "Metrics", "Action items"], f"navigation: {nav}")
     for a in driver.find_elements(By.CSS_SELECTOR, "header nav a"):
         code, _, _ = status_of(a.get_attribute("href"))
         check(code == 200, f"navigation link {a.get_attribute('href')}: {code}")
@@ -268,6 +278,105 @@ try:
     no_alert("a hostile parameter name")
     check(not driver.find_elements(By.CSS_SELECTOR, "img"), "a parameter name became markup")
 
+    # Corrections from the page: signed out, the form is refused.
+    driver.get(base + "/ui/incidents/" + story_id)
+    metrics_before = None
+    driver.find_element(By.CSS_SELECTOR, "#correct-fields input[name=title]").send_keys("x")
+    driver.find_element(By.CSS_SELECTOR, "#correct-fields input[name=actor]").send_keys("x")
+    driver.find_element(By.CSS_SELECTOR, "#correct-fields button").click()
+    WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.TAG_NAME, "h1")
+                                    and d.find_element(By.TAG_NAME, "h1").text == "Not signed in")
+    driver.get(base + "/ui/metrics")
+    metrics_before = driver.find_element(By.ID, "metrics").text
+    check("24m" in metrics_before, "time to mitigate before the correction")
+    # Sign in with a wrong token, then the right one.
+    driver.get(base + "/ui/login")
+    driver.find_element(By.NAME, "token").send_keys("not-the-token-0123456789")
+    driver.find_element(By.CSS_SELECTOR, "form.edit button").click()
+    WebDriverWait(driver, 30).until(lambda d: d.find_element(By.TAG_NAME, "h1").text == "Not signed in")
+    driver.get(base + "/ui/login")
+    driver.find_element(By.NAME, "token").send_keys(token)
+    driver.find_element(By.CSS_SELECTOR, "form.edit button").click()
+    WebDriverWait(driver, 30).until(lambda d: d.current_url == base + "/ui/")
+
+    def correct(fields, reason):
+        driver.get(base + "/ui/incidents/" + story_id)
+        form = driver.find_element(By.ID, "correct-fields")
+        for name, value in fields.items():
+            form.find_element(By.NAME, name).send_keys(value)
+        form.find_element(By.NAME, "actor").send_keys("Ravi Patel")
+        form.find_element(By.NAME, "reason").send_keys(reason)
+        form.find_element(By.TAG_NAME, "button").click()
+
+    # A bad time: a 400 page naming the field, nothing recorded.
+    correct({"mitigated_at": "soon"}, "typo")
+    WebDriverWait(driver, 30).until(lambda d: d.find_element(By.TAG_NAME, "h1").text == "Not recorded")
+    check("mitigated_at: 'soon' is not an RFC 3339 time" in
+          driver.find_element(By.CLASS_NAME, "error").text, "the 400 page does not name the field")
+    check(status_of(base + "/ui/incidents/" + story_id)[0] == 200, "the incident page")
+    # The title and mitigated_at, with a hostile reason.
+    correct({"title": "Payments DB pool exhausted", "mitigated_at": "2025-03-11T10:20:00Z"},
+            HOSTILE)
+    WebDriverWait(driver, 30).until(lambda d: d.current_url.endswith("#corrections"))
+    no_alert("a correction's hostile reason")
+    check(not driver.find_elements(By.CSS_SELECTOR, "img"), "a correction's reason became an <img>")
+    hist = driver.find_elements(By.XPATH, f"//table[@id='history']//td[text()='{HOSTILE}']")
+    check(len(hist) == 1 and hist[0].is_displayed(), "the reason is not shown as text")
+    corrected = driver.find_element(By.ID, "corrected").text
+    check("Payments DB pool exhausted" in corrected and "2025-03-11T10:20:00Z" in corrected
+          and "2025-03-11T10:26:00Z" in corrected, f"the corrections table: {corrected}")
+    shot("incident-corrected")
+    driver.get(base + "/ui/")
+    titles = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#incidents td.title")]
+    check(titles == ["Payments DB pool exhausted"], f"the list's titles: {titles}")
+    driver.get(base + "/ui/metrics")
+    after = driver.find_element(By.ID, "metrics").text
+    check(after != metrics_before and "18m" in after, "the metrics do not follow the correction")
+    # The suspect deploy's verdict.
+    driver.get(base + "/ui/incidents/" + story_id)
+    form = driver.find_element(By.ID, "correct-suspect")
+    deploys = [o.text for o in Select(form.find_element(By.NAME, "suspect")).options]
+    check(deploys == ["payments-api@3.14.0"], f"the suspects to judge: {deploys}")
+    Select(form.find_element(By.NAME, "verdict")).select_by_value("confirmed")
+    form.find_element(By.NAME, "actor").send_keys("Ravi Patel")
+    form.find_element(By.TAG_NAME, "button").click()
+    WebDriverWait(driver, 30).until(lambda d: d.current_url.endswith("#corrections"))
+    check("Verdict: confirmed (corrected by Ravi Patel" in driver.find_element(By.ID, "draft").text,
+          "the draft does not show the verdict")
+    # An action item: added, listed, closed.
+    driver.get(base + "/ui/incidents/" + story_id)
+    form = driver.find_element(By.ID, "action-add")
+    form.find_element(By.NAME, "task").send_keys("Alert on pool saturation")
+    form.find_element(By.NAME, "owner").send_keys("Jane Doe")
+    form.find_element(By.NAME, "due").send_keys("2099-01-31")
+    form.find_element(By.NAME, "actor").send_keys("Ravi Patel")
+    form.find_element(By.TAG_NAME, "button").click()
+    WebDriverWait(driver, 30).until(lambda d: d.current_url.endswith("#actions"))
+    items = driver.find_element(By.ID, "action-items").text
+    check("AI-1 open Alert on pool saturation Jane Doe" in items, f"the action items: {items}")
+    driver.get(base + "/ui/actions?status=open")
+    check(driver.find_element(By.ID, "count").text == "1 action item.", "the open action items")
+    driver.find_element(By.CSS_SELECTOR, "#items a").click()
+    WebDriverWait(driver, 30).until(lambda d: "/ui/incidents/" in d.current_url)
+    form = driver.find_element(By.ID, "action-done")
+    form.find_element(By.NAME, "actor").send_keys("Jane Doe")
+    form.find_element(By.TAG_NAME, "button").click()
+    WebDriverWait(driver, 30).until(lambda d: d.current_url.endswith("#actions"))
+    check("AI-1 done" in driver.find_element(By.ID, "action-items").text, "the item is not done")
+    check(not driver.find_elements(By.ID, "action-done"), "a done item can still be closed")
+    driver.get(base + "/ui/actions?status=done")
+    check(driver.find_element(By.ID, "count").text == "1 action item.", "the done action items")
+    shot("actions")
+    got = json.loads(run(aftermath, "actions", "--db", story, "--format", "json"))
+    check([(a["item"], a["status"], a["owner"]) for a in got] == [("AI-1", "done", "Jane Doe")],
+          f"aftermath actions: {got}")
+    # Signed out, the forms are refused again.
+    driver.get(base + "/ui/incidents/" + story_id)
+    driver.find_element(By.CSS_SELECTOR, "form.signout button").click()
+    WebDriverWait(driver, 30).until(lambda d: d.current_url == base + "/ui/")
+    correct({"title": "after signing out"}, "no")
+    WebDriverWait(driver, 30).until(lambda d: d.find_element(By.TAG_NAME, "h1").text == "Not signed in")
+
     # The PagerDuty example.
     pbase = serve(pd, port + 1)
     driver.get(pbase + "/ui/")
@@ -295,6 +404,23 @@ try:
           "the events changed without a reload")
     check("CheckoutErrors" in driver.find_element(By.ID, "events").text, "the joined alert")
     shot("live-incident")
+    # With edits on, a half-filled form is not reloaded away: the page
+    # says new events arrived instead.
+    for p in servers[-1:]:
+        p.terminate()
+        p.wait(timeout=10)
+    lbase = serve(live, port + 2, token_file)
+    driver.get(lbase + "/ui/incidents/" + live_id)
+    driver.execute_script("document.body.setAttribute('data-before', '1')")
+    driver.find_element(By.CSS_SELECTOR, "#correct-fields input[name=title]").send_keys("typing")
+    joined = dict(firing, name="CheckoutSlow", starts_at="2025-03-12T08:04:00Z")
+    replay(live, "-", stdin=json.dumps(joined) + "\n")
+    WebDriverWait(driver, 60, poll_frequency=0.5).until(
+        lambda d: "new events" in d.find_element(By.ID, "live").text)
+    check(driver.execute_script("return document.body.getAttribute('data-before')") == "1",
+          "the page reloaded under a half-filled form")
+    check(driver.find_element(By.CSS_SELECTOR, "#correct-fields input[name=title]")
+          .get_attribute("value") == "typing", "the form lost its text")
 
     v = csp_violations(logs())
     check(not v, f"CSP violations: {v}")
@@ -306,6 +432,8 @@ try:
         driver.get(base + "/ui/incidents/" + story_id)
         driver.set_window_size(1280, 900)
         driver.save_screenshot(os.path.join(docs, "pages-incident.png"))
+        driver.get(base + "/ui/incidents/" + story_id + "#corrections")
+        driver.save_screenshot(os.path.join(docs, "pages-corrections.png"))
     print(f"browser_pages: ok ({len(os.listdir(artifacts))} screenshots in {artifacts})")
 finally:
     if driver:

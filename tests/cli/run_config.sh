@@ -61,6 +61,16 @@ AFTERMATH_METRICS=off AFTERMATH_KAFKA__FETCH_MAX_BYTES=4096 \
   expect_rc 1 "$am" run --brokers 127.0.0.1:1 --topic a --db "$work/rdk.db"
 grep -q 'cannot create the Kafka consumer: `fetch.max.bytes` must be' "$work/err" ||
   fail "librdkafka's refusal of the properties"
+# The pages' edit token: only in role all, and the file must be readable.
+printf 'kafka:\n  bootstrap.servers: 127.0.0.1:1\ntopics: [alerts]\nrole: view\nincidents_topic: inc\nui_edit_token_file: %s/token\n' \
+  "$work" >"$work/view.yaml"
+echo "0123456789abcdef-token" >"$work/token"
+expect_rc 2 "$am" run --config "$work/view.yaml" --metrics-addr 127.0.0.1:0 --db "$work/view.db"
+grep -q 'ui_edit_token_file: only in role all' "$work/err" || fail "edit token in role view"
+printf 'kafka:\n  bootstrap.servers: 127.0.0.1:1\ntopics: [alerts]\nui_edit_token_file: %s/none\n' \
+  "$work" >"$work/all.yaml"
+expect_rc 2 "$am" run --config "$work/all.yaml" --metrics-addr 127.0.0.1:0 --db "$work/all.db"
+grep -q 'none: cannot open the edit token file' "$work/err" || fail "missing edit token file"
 expect_rc 1 "$am" status --db "$work/none.db"
 grep -q 'no such database' "$work/err" || fail "status on a missing db"
 "$am" --help | grep '^  run ' >/dev/null || fail "--help lists run"

@@ -6,6 +6,13 @@
  * the filter parsing and every page renderer run on hostile paths and
  * parameters.
  *
+ * Form bodies: an input "FORM PATH\nBODY" is a POST of BODY (as
+ * application/x-www-form-urlencoded) to PATH by a signed-in client with
+ * the forms' CSRF token put first ("csrf=...&" + BODY), so the form
+ * parsing, the checks of every field and the event builder run (a good
+ * correction is stored: the store grows as the fuzzer finds them); "ANON
+ * PATH\nBODY" posts without the session and must be refused (403).
+ *
  * Checked: the answer is one of the statuses the pages give; every
  * answer but the static files and the redirect carries the CSP header;
  * an HTML answer never holds a <script> element other than our own
@@ -46,6 +53,7 @@ static const char *const EVENTS[] = {
 };
 
 static run_ui_t *ui;
+static char session[256]; /* "aftermath_edit=..." after signing in */
 static char dir[] = "/tmp/aftermath-fuzz-ui-XXXXXX", db[64];
 
 /* At exit: the database and its directory go. */
@@ -97,10 +105,24 @@ static void setup(void)
     corr_rules_destroy(rules);
     store_close(st);
     ui = run_ui_create(db, 1, err, sizeof err);
-    if (!ui) {
+    if (!ui || run_ui_set_edit_token(ui, "fuzz-edit-token-0123456789", err, sizeof err) != 0) {
         fprintf(stderr, "fuzz_ui setup: %s\n", err);
         abort();
     }
+    static const char login[] = "token=fuzz-edit-token-0123456789";
+    run_ui_post_t req = {.body = login,
+                         .len = sizeof login - 1,
+                         .content_type = "application/x-www-form-urlencoded"};
+    run_http_reply_t r = {.status = 0};
+    run_ui_answer_post(ui, "/ui/login", &req, &r);
+    const char *cookie = NULL;
+    for (const char *const *h = r.headers; h && h[0]; h += 2)
+        if (strcmp(h[0], "Set-Cookie") == 0)
+            cookie = h[1];
+    if (r.status != 303 || !cookie)
+        abort();
+    snprintf(session, sizeof session, "%.*s", (int)strcspn(cookie, ";"), cookie);
+    am_buf_free(&r.body);
     atexit(teardown);
 }
 
@@ -124,6 +146,47 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (strlen(url) != size) {
         free(url);
         return 0; /* a NUL never reaches a handler: libmicrohttpd stops there */
+    }
+    int form = strncmp(url, "FORM ", 5) == 0, anon = strncmp(url, "ANON ", 5) == 0;
+    if (form || anon) {
+        char *nl = strchr(url + 5, '\n');
+        const char *body = nl ? nl + 1 : "";
+        if (nl)
+            *nl = '\0';
+        am_buf_t b = {0};
+        if (form)
+            am_buf_printf(&b, "csrf=%s&", run_ui_csrf(ui));
+        am_buf_puts(&b, body);
+        run_ui_post_t req = {.body = b.p,
+                             .len = b.len,
+                             .content_type = "application/x-www-form-urlencoded",
+                             .cookie = form ? session : NULL,
+                             .host = "127.0.0.1"};
+        run_http_reply_t r = {.status = 0};
+        run_ui_answer_post(ui, url + 5, &req, &r);
+        unsigned s = r.status;
+        if ((anon && s != 403 && s != 303 && s != 400) ||
+            (s != 303 && s != 400 && s != 403 && s != 404)) {
+            fprintf(stderr, "status %u for a form to '%s'\n", s, url + 5);
+            abort();
+        }
+        /* Without the session only the sign-in and sign-out forms answer. */
+        if (anon && s != 403 && strcmp(url + 5, "/ui/login") != 0 &&
+            strcmp(url + 5, "/ui/logout") != 0) {
+            fprintf(stderr, "an anonymous form to '%s' got %u\n", url + 5, s);
+            abort();
+        }
+        if (!header(r.headers, "Content-Security-Policy"))
+            abort();
+        am_buf_putc(&r.body, '\0');
+        if (strstr(r.body.p, "<script") || strstr(r.body.p, "<img")) {
+            fprintf(stderr, "markup in the answer to a form to '%s'\n", url + 5);
+            abort();
+        }
+        am_buf_free(&r.body);
+        am_buf_free(&b);
+        free(url);
+        return 0;
     }
     const char *method = "GET", *target = url;
     if (strncmp(url, "POST ", 5) == 0 || strncmp(url, "HEAD ", 5) == 0) {
