@@ -77,6 +77,10 @@ int run_view_commit(unit_t *u, char *err, size_t errlen);
 /* Rolls the open transaction back, if any. */
 void run_view_abort(unit_t *u);
 
+/* The view's waiting incidents and stale documents, from st, into
+ * metrics (/metrics, /healthz); logged when they cannot be read. */
+void run_view_report(const am_log_t *log, run_registry_t *metrics, store_t *st);
+
 /* Drafts of what the committed batches changed (kept for the next batch
  * when they cannot be written). */
 void run_view_deliver(consume_ctx_t *ctx, unit_t *u);

@@ -14,10 +14,24 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+void run_view_report(const am_log_t *log, run_registry_t *metrics, store_t *st)
+{
+    corr_replica_view_state_t vs;
+    char err[1024];
+    if (corr_replica_view_state(st, &vs, err, sizeof err) != 0) {
+        am_log(log, AM_LOG_ERROR, "view state not read", "error", err, NULL);
+        return;
+    }
+    if (metrics)
+        run_registry_view(metrics, vs.waiting, vs.waiting_since, vs.oldest, vs.stale_docs);
+}
+
 /* Role view: drafts of what the committed batches changed. */
 void run_view_deliver(consume_ctx_t *ctx, unit_t *u)
 {
     char n[32], m[32];
+    if (ctx->metrics)
+        run_view_report(ctx->log, ctx->metrics, u->st);
     if (u->stale_docs != u->stale_logged) {
         snprintf(n, sizeof n, "%" PRIu64, u->stale_docs - u->stale_logged);
         snprintf(m, sizeof m, "%" PRIu64, u->stale_docs);

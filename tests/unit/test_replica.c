@@ -1454,8 +1454,54 @@ static void test_people_compacted(void **state)
     free(text);
 }
 
+/* --write-view PATH: a view's database at PATH (a new file) holding the
+ * example's incidents, its largest waiting for a part, and one stale
+ * document dropped: for tests/cli/status_view.sh. */
+static int write_view(const char *path)
+{
+    harness_t h;
+    char err[1024];
+    char *rules = default_rules(), *text = tmp_slurp(AM_EXAMPLES "/payments-latency.ndjson");
+    correlate_text(&h, rules, text, 1000);
+    sent_t out = {0};
+    deploy_docs(h.st, &out);
+    publish_all(h.st, 100, &out);
+    am_strset_t ids = {0};
+    column(h.st, "SELECT id FROM incidents ORDER BY alerts DESC, id LIMIT 1", &ids);
+    size_t part = find_doc(&out, ids.v[0], true);
+    json_t *old = json_loads(out.docs.v[part], 0, NULL);
+    json_object_set_new(old, "as_of", json_integer(5));
+    char *stale_text = dumps(old);
+    json_decref(old);
+    lines_t docs = {0};
+    for (size_t i = 0; i < out.docs.n; i++)
+        if (i != part)
+            lines_push(&docs, out.docs.v[i]);
+    lines_push(&docs, stale_text); /* older than the summary's base: dropped */
+    store_t *view = store_open(path, NULL, err, sizeof err);
+    int rc = 1;
+    if (view) {
+        uint64_t seed = 1, stale = 0;
+        rc = apply_batches(view, docs.v, docs.n, &seed, &stale) == 1 && stale == 1 ? 0 : 1;
+        printf("%s: a view with %s waiting\n", path, ids.v[0]);
+    } else {
+        fprintf(stderr, "%s\n", err);
+    }
+    store_close(view);
+    free(stale_text);
+    lines_free(&docs);
+    lines_free(&out.docs);
+    am_strset_free(&ids);
+    h_close(&h);
+    free(rules);
+    free(text);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "--write-view") == 0)
+        return write_view(argv[2]);
     if (argc == 3 && strcmp(argv[1], "--seed") == 0) {
         seed_dir = argv[2];
         const struct CMUnitTest seed_tests[] = {cmocka_unit_test(test_seed),
