@@ -133,10 +133,13 @@ static int show_store(const char *path, const char *rules, offsets_t *offs, char
         printf("  %-9s %" PRId64 " incidents waiting for their parts (each keeps its last complete "
                "state)",
                "waiting", vs.waiting);
+        am_buf_t id = {0}; /* from the topic: escaped for the terminal */
+        report_term(&id, vs.oldest);
         if (vs.waiting > 0 && vs.waiting_since != AM_TIME_NONE)
-            printf("; the oldest, %s, since %s", vs.oldest, am_time_format(vs.waiting_since, t));
+            printf("; the oldest, %s, since %s", id.p, am_time_format(vs.waiting_since, t));
         else if (vs.waiting > 0)
-            printf("; the oldest, %s", vs.oldest);
+            printf("; the oldest, %s", id.p);
+        am_buf_free(&id);
         printf("\n  %-9s %" PRId64 " incident documents dropped as older than the view's\n",
                "stale", vs.stale_docs);
     }

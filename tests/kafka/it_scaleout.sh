@@ -492,6 +492,15 @@ PY
     { head -40 "$SCEN/compare-again.out"; fail "seed $SEED scenario f: an old summary changed the view"; }
   same_metrics "$A" "$SCEN/V.db" "scenario f: after an old summary"
   echo "  the old summary was dropped: the view still equals one instance"
+  # the view's store says so: nothing waits, the stale documents counted
+  "$AM" status --db "$SCEN/V.db" >"$SCEN/status-view.out" 2>&1 ||
+    { cat "$SCEN/status-view.out"; fail "status on the view's store"; }
+  grep -q '^  waiting   0 incidents waiting for their parts' "$SCEN/status-view.out" ||
+    { cat "$SCEN/status-view.out"; fail "seed $SEED scenario f: status: the view still waits"; }
+  dropped=$(sed -n 's/^  stale *\([0-9]*\) incident documents dropped.*/\1/p' "$SCEN/status-view.out")
+  ((${dropped:-0} >= 1)) ||
+    { cat "$SCEN/status-view.out"; fail "seed $SEED scenario f: status counts no stale document"; }
+  echo "  status on the view: nothing waits, $dropped stale documents dropped"
 }
 
 if [ "$MODE" = scenarios ]; then
