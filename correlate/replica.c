@@ -2222,3 +2222,9 @@ int corr_replica_view_state(store_t *st, corr_replica_view_state_t *out, char *e
     sqlite3_finalize(s);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(&a, "reading replica_heads");
 }
+
+bool corr_replica_wait_overdue(const corr_replica_view_state_t *vs, int64_t now_ms)
+{
+    return vs->waiting > 0 && vs->waiting_since != AM_TIME_NONE &&
+           now_ms - vs->waiting_since > CORR_REPLICA_WAIT_WARN_MS;
+}

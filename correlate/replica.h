@@ -169,6 +169,15 @@ typedef struct corr_replica_view_state {
     int64_t stale_docs;    /* documents dropped as older than what was held, ever */
 } corr_replica_view_state_t;
 
+/* How long a view lets an incident wait before it warns: twice the
+ * correlators' snapshot bound (one snapshot should have come by then). */
+#define CORR_REPLICA_WAIT_WARN_MS (2 * CORR_REPLICA_SNAPSHOT_AGE_MS)
+
+/* Whether the oldest wait of vs, at wall-clock now_ms, is past
+ * CORR_REPLICA_WAIT_WARN_MS: no correlator published the incident whole
+ * in time (down, paused, or its partition idle). */
+bool corr_replica_wait_overdue(const corr_replica_view_state_t *vs, int64_t now_ms);
+
 /* Reads out's figures from st (nothing held: zeros, view false). 0, or -1
  * with err. */
 int corr_replica_view_state(store_t *st, corr_replica_view_state_t *out, char *err, size_t errlen);

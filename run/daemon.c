@@ -1074,7 +1074,7 @@ run_daemon_t *run_daemon_create(const run_config_t *cfg, const run_daemon_opts_t
             goto init_error;
         }
         if (cfg->role == RUN_ROLE_VIEW)
-            run_view_report(d->log, d->metrics, d->st);
+            run_view_report(d->log, d->metrics, d->st, NULL);
         run_registry_publish(d->metrics);
     }
     return d;

@@ -1051,6 +1051,9 @@ static void test_parts_incomplete(void **state)
     assert_string_equal(vs.oldest, ids.v[0]);
     assert_true(vs.waiting_since >= before && vs.waiting_since <= after);
     assert_int_equal(vs.stale_docs, 0);
+    /* overdue only past twice the correlators' snapshot bound */
+    assert_false(corr_replica_wait_overdue(&vs, vs.waiting_since + CORR_REPLICA_WAIT_WARN_MS));
+    assert_true(corr_replica_wait_overdue(&vs, vs.waiting_since + CORR_REPLICA_WAIT_WARN_MS + 1));
     /* a batch that does not complete it keeps the first time it waited */
     int64_t since = vs.waiting_since;
     assert_int_equal(apply_batches(view, without.v, 1, &seed, &stale), 1);
@@ -1067,6 +1070,7 @@ static void test_parts_incomplete(void **state)
     assert_int_equal(vs.waiting, 0);
     assert_int_equal(vs.waiting_since, AM_TIME_NONE);
     assert_string_equal(vs.oldest, "");
+    assert_false(corr_replica_wait_overdue(&vs, am_wall_ms() + 10 * CORR_REPLICA_WAIT_WARN_MS));
     am_strset_free(&got);
     am_strset_free(&ids);
     lines_free(&without);
