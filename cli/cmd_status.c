@@ -6,6 +6,7 @@
  */
 #include "cli/commands.h"
 #include "correlate/queries.h"
+#include "correlate/replica.h"
 #include "correlate/rules.h"
 #include "run/config.h"
 #include "common/buf.h"
@@ -37,7 +38,10 @@ static const char status_help[] =
     "config, AFTERMATH_KAFKA_BOOTSTRAP_SERVERS or --brokers) it also asks them for\n"
     "each partition's end offset and prints the lag; an unreachable broker only\n"
     "leaves the lag out. People's corrections and actions that attach to no\n"
-    "incident (aftermath correct; docs/formats.md) are listed.\n"
+    "incident (aftermath correct; docs/formats.md) are listed. A view's store\n"
+    "(run --role view) also shows the incidents waiting for their parts (since\n"
+    "when the oldest waits) and the stale incident documents it dropped\n"
+    "(docs/scaling.md, \"Incident documents\").\n"
     "\n"
     "Options:\n"
     "  --db PATH          SQLite database (default: the config's store, else\n"
@@ -122,7 +126,25 @@ static int show_store(const char *path, const char *rules, offsets_t *offs, char
         printf("  %-9s %" PRId64 "\n", tables[i], store_count(st, tables[i]));
     printf("  %-9s %" PRId64 " incident changes not yet delivered (topic, drafts)\n", "outbox",
            store_count(st, "outbox"));
-    int rc = show_unattached(st, err, errlen);
+    corr_replica_view_state_t vs;
+    int rc = corr_replica_view_state(st, &vs, err, errlen);
+    if (rc == 0 && vs.view) {
+        char t[AM_TIME_STRLEN];
+        printf("  %-9s %" PRId64 " incidents waiting for their parts (each keeps its last complete "
+               "state)",
+               "waiting", vs.waiting);
+        am_buf_t id = {0}; /* from the topic: escaped for the terminal */
+        report_term(&id, vs.oldest);
+        if (vs.waiting > 0 && vs.waiting_since != AM_TIME_NONE)
+            printf("; the oldest, %s, since %s", id.p, am_time_format(vs.waiting_since, t));
+        else if (vs.waiting > 0)
+            printf("; the oldest, %s", id.p);
+        am_buf_free(&id);
+        printf("\n  %-9s %" PRId64 " incident documents dropped as older than the view's\n",
+               "stale", vs.stale_docs);
+    }
+    if (rc == 0)
+        rc = show_unattached(st, err, errlen);
     store_close(st);
     return rc;
 }

@@ -307,7 +307,8 @@ static const char pub_schema[] =
     "hash INTEGER NOT NULL, as_of INTEGER NOT NULL, seen INTEGER NOT NULL DEFAULT 1);"
     "CREATE INDEX IF NOT EXISTS temp.replica_sent_incident ON replica_sent (incident);"
     "CREATE TEMP TABLE IF NOT EXISTS replica_based (incident TEXT PRIMARY KEY, "
-    "base INTEGER NOT NULL);";
+    "base INTEGER NOT NULL, snap_at INTEGER NOT NULL, pub_at INTEGER NOT NULL, "
+    "dirty INTEGER NOT NULL DEFAULT 0, resolved INTEGER NOT NULL DEFAULT 0);";
 
 enum {
     P_EPISODES,
@@ -323,6 +324,10 @@ enum {
     P_PUT_BASE,
     P_FORGET_SENT,
     P_FORGET_BASE,
+    P_PUBLISHED,
+    P_DUE,
+    P_FORGET_OLD_SENT,
+    P_FORGET_OLD_BASE,
     NPSTMT
 };
 
@@ -342,9 +347,20 @@ static const char *const psql[NPSTMT] = {
     [P_DROP_SENT] = "DELETE FROM temp.replica_sent WHERE key = ?1",
     [P_SENT_OF] = "SELECT key, as_of FROM temp.replica_sent WHERE incident = ?1",
     [P_BASE] = "SELECT base FROM temp.replica_based WHERE incident = ?1",
-    [P_PUT_BASE] = "INSERT OR REPLACE INTO temp.replica_based (incident, base) VALUES (?1, ?2)",
+    [P_PUT_BASE] = "INSERT OR REPLACE INTO temp.replica_based (incident, base, snap_at, pub_at) "
+                   "VALUES (?1, ?2, ?3, ?3)",
     [P_FORGET_SENT] = "DELETE FROM temp.replica_sent WHERE ?1 IS NULL OR incident = ?1",
     [P_FORGET_BASE] = "DELETE FROM temp.replica_based WHERE ?1 IS NULL OR incident = ?1",
+    /* ?2 1: sent incrementally since its snapshot; ?3 resolved; ?4 now */
+    [P_PUBLISHED] = "UPDATE temp.replica_based SET dirty = ?2, resolved = ?3, pub_at = ?4 "
+                    "WHERE incident = ?1",
+    /* ?1 the horizon: snapshots taken at or before it are old */
+    [P_DUE] = "SELECT incident FROM temp.replica_based WHERE dirty = 1 AND snap_at <= ?1 "
+              "ORDER BY incident",
+    [P_FORGET_OLD_SENT] = "DELETE FROM temp.replica_sent WHERE incident IN (SELECT incident FROM "
+                          "temp.replica_based WHERE resolved = 1 AND dirty = 0 AND pub_at <= ?1)",
+    [P_FORGET_OLD_BASE] = "DELETE FROM temp.replica_based WHERE resolved = 1 AND dirty = 0 AND "
+                          "pub_at <= ?1",
 };
 
 /* One publication of one incident. */
@@ -354,6 +370,9 @@ typedef struct pub {
     sqlite3_stmt *s[NPSTMT];
     const char *id;
     int64_t as_of;
+    int64_t now_ms; /* wall clock of the publication */
+    bool snapshot;  /* send every part, whatever was sent before */
+    bool resolved;  /* the incident is resolved (pub_summary) */
     corr_replica_send_fn send;
     void *arg;
     corr_replica_pub_stats_t *stats;
@@ -643,6 +662,8 @@ static int pub_summary(pub_t *p, json_t *inc, int64_t base)
     json_decref(aliases);
     json_object_set(rep, "incident", json_array_get(row, 0));
     json_object_set_new(rep, "aliases", names);
+    const json_t *resolved = json_object_get(json_array_get(row, 0), "resolved_at");
+    p->resolved = resolved && !json_is_null(resolved);
     json_decref(row);
     json_t *d = json_object();
     json_object_set_new(d, "schema_version", json_integer(CORR_REPLICA_PARTS_SCHEMA));
@@ -681,11 +702,14 @@ static int pub_incident(pub_t *p, json_t *inc)
     sqlite3_reset(s);
     if (step != SQLITE_ROW && step != SQLITE_DONE)
         return pub_fail(p, "reading what was sent");
-    if (step == SQLITE_DONE) { /* a snapshot: every part goes */
+    bool snapshot = step == SQLITE_DONE || p->snapshot;
+    if (snapshot) { /* every part goes */
+        base = p->as_of;
         if (pub_forget(p, p->id) != 0 || !(s = pstmt(p, P_PUT_BASE)))
             return -1;
         sqlite3_bind_text(s, 1, p->id, -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 2, base);
+        sqlite3_bind_int64(s, 3, p->now_ms);
         step = sqlite3_step(s);
         sqlite3_reset(s);
         if (step != SQLITE_DONE)
@@ -694,9 +718,16 @@ static int pub_incident(pub_t *p, json_t *inc)
             p->stats->snapshots++;
     }
     if (pexec(p, P_UNSEEN_RESET, p->id, "marking parts") != 0 || pub_episodes(p) != 0 ||
-        pub_events(p) != 0 || pub_gone(p) != 0)
+        pub_events(p) != 0 || pub_gone(p) != 0 || pub_summary(p, inc, base) != 0 ||
+        !(s = pstmt(p, P_PUBLISHED)))
         return -1;
-    return pub_summary(p, inc, base);
+    sqlite3_bind_text(s, 1, p->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, !snapshot);
+    sqlite3_bind_int(s, 3, p->resolved);
+    sqlite3_bind_int64(s, 4, p->now_ms);
+    step = sqlite3_step(s);
+    sqlite3_reset(s);
+    return step == SQLITE_DONE ? 0 : pub_fail(p, "remembering a publication");
 }
 
 static int pub_begin(pub_t *p)
@@ -716,10 +747,20 @@ static int pub_begin(pub_t *p)
 int corr_replica_publish(store_t *st, const char *id, int64_t as_of, corr_replica_send_fn send,
                          void *arg, corr_replica_pub_stats_t *stats, char *err, size_t errlen)
 {
+    return corr_replica_publish_at(st, id, as_of, am_wall_ms(), false, send, arg, stats, err,
+                                   errlen);
+}
+
+int corr_replica_publish_at(store_t *st, const char *id, int64_t as_of, int64_t now_ms,
+                            bool snapshot, corr_replica_send_fn send, void *arg,
+                            corr_replica_pub_stats_t *stats, char *err, size_t errlen)
+{
     pub_t p = {.st = st,
                .db = store_db(st),
                .id = id,
                .as_of = as_of,
+               .now_ms = now_ms,
+               .snapshot = snapshot,
                .send = send,
                .arg = arg,
                .stats = stats,
@@ -728,8 +769,16 @@ int corr_replica_publish(store_t *st, const char *id, int64_t as_of, corr_replic
     if (err && errlen)
         err[0] = '\0';
     json_t *inc = corr_incident_json(st, id, err, errlen);
-    if (!inc)
-        return err && err[0] ? -1 : 0;
+    if (!inc && err && err[0])
+        return -1;
+    if (!inc) { /* gone (pruned): nothing to send, nothing to remember */
+        int rc = pub_begin(&p);
+        if (rc == 0)
+            rc = pub_forget(&p, id);
+        for (int k = 0; k < NPSTMT; k++)
+            sqlite3_finalize(p.s[k]);
+        return rc;
+    }
     int rc = pub_begin(&p);
     if (rc == 0 && sqlite3_exec(p.db, "SAVEPOINT corr_publish", NULL, NULL, NULL) != SQLITE_OK)
         rc = pub_fail(&p, "beginning");
@@ -758,6 +807,42 @@ int corr_replica_publish(store_t *st, const char *id, int64_t as_of, corr_replic
     return rc;
 }
 
+int corr_replica_sweep(store_t *st, int64_t now_ms, int64_t age_ms, am_strset_t *due,
+                       int64_t *forgotten, char *err, size_t errlen)
+{
+    pub_t p = {.st = st, .db = store_db(st), .id = "(sweep)", .err = err, .errlen = errlen};
+    int64_t horizon = now_ms - age_ms;
+    int rc = pub_begin(&p);
+    sqlite3_stmt *s = rc == 0 ? pstmt(&p, P_DUE) : NULL;
+    if (forgotten)
+        *forgotten = 0;
+    if (rc == 0 && !s)
+        rc = -1;
+    if (rc == 0) {
+        int step;
+        sqlite3_bind_int64(s, 1, horizon);
+        while ((step = sqlite3_step(s)) == SQLITE_ROW)
+            am_strset_add(due, (const char *)sqlite3_column_text(s, 0), NULL);
+        sqlite3_reset(s);
+        if (step != SQLITE_DONE)
+            rc = pub_fail(&p, "reading what was sent");
+    }
+    for (int k = P_FORGET_OLD_SENT; rc == 0 && k <= P_FORGET_OLD_BASE; k++) {
+        if (!(s = pstmt(&p, k))) {
+            rc = -1;
+            break;
+        }
+        sqlite3_bind_int64(s, 1, horizon);
+        rc = sqlite3_step(s) == SQLITE_DONE ? 0 : pub_fail(&p, "forgetting what was sent");
+        sqlite3_reset(s);
+        if (rc == 0 && k == P_FORGET_OLD_BASE && forgotten)
+            *forgotten = sqlite3_changes(p.db);
+    }
+    for (int k = 0; k < NPSTMT; k++)
+        sqlite3_finalize(p.s[k]);
+    return rc;
+}
+
 int corr_replica_forget(store_t *st, char *err, size_t errlen)
 {
     pub_t p = {.st = st, .db = store_db(st), .id = "(all)", .err = err, .errlen = errlen};
@@ -767,6 +852,13 @@ int corr_replica_forget(store_t *st, char *err, size_t errlen)
     for (int k = 0; k < NPSTMT; k++)
         sqlite3_finalize(p.s[k]);
     return rc;
+}
+
+char *corr_replica_event_key(const char *kind, const char *id)
+{
+    am_buf_t key = {0};
+    am_buf_printf(&key, "%s:%s", strcmp(kind, "deploy") == 0 ? "deploy" : "people", id);
+    return am_buf_steal(&key);
 }
 
 /* ---- applying ---- */
@@ -1409,7 +1501,11 @@ static const char view_schema[] =
     "CREATE TABLE IF NOT EXISTS replica_heads (incident TEXT PRIMARY KEY, as_of INTEGER NOT NULL, "
     "base INTEGER NOT NULL, summary TEXT);"
     "CREATE INDEX IF NOT EXISTS replica_heads_waiting ON replica_heads (incident) "
-    "WHERE summary IS NOT NULL;";
+    "WHERE summary IS NOT NULL;"
+    "CREATE TABLE IF NOT EXISTS replica_waits (incident TEXT PRIMARY KEY, since INTEGER NOT NULL);";
+
+/* The key of corr_meta counting the documents a view dropped as stale. */
+#define STALE_KEY "view_stale_documents"
 
 /* replica_parts.state */
 enum { PART_APPLIED = 0, PART_PUT = 1, PART_GONE = 2 };
@@ -1688,6 +1784,29 @@ static int held_parts(apply_t *a, const char *id, int64_t base, int64_t *n, uint
     return rc == SQLITE_DONE ? 0 : db_fail(a, "reading replica_parts");
 }
 
+/* Incident id's summary waits for parts: since now, unless it waited
+ * already (replica_waits keeps the first time). */
+static int wait_since(apply_t *a, const char *id)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(a->db,
+                           "INSERT OR IGNORE INTO replica_waits (incident, since) VALUES (?1, ?2)",
+                           -1, &s, NULL) != SQLITE_OK)
+        return db_fail(a, "writing replica_waits");
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, am_wall_ms());
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : db_fail(a, "writing replica_waits");
+}
+
+/* Incident id waits no more (applied, dropped or merged away). */
+static int waited(apply_t *a, const char *id)
+{
+    return exec2(a, "DELETE FROM replica_waits WHERE incident = ?1", id, NULL,
+                 "writing replica_waits");
+}
+
 /* Applies incident id's waiting summary when the view holds every part it
  * counts (*waiting set otherwise: the incident keeps its last complete
  * state, or stays absent). */
@@ -1715,6 +1834,7 @@ static int settle(apply_t *a, const char *id, bool *waiting)
     snprintf(hex, sizeof hex, "%016llx", (unsigned long long)digest);
     if (n != want_n || !want_digest || strcmp(hex, want_digest) != 0) {
         *waiting = true;
+        rc = wait_since(a, id);
         goto done;
     }
     /* what went, or is older than the snapshot the summary counts from */
@@ -1803,6 +1923,8 @@ static int settle(apply_t *a, const char *id, bool *waiting)
     if (rc == 0)
         rc = exec2(a, "UPDATE replica_heads SET summary = NULL WHERE incident = ?1", id, NULL,
                    "writing replica_heads");
+    if (rc == 0)
+        rc = waited(a, id);
     for (size_t i = 0; rc == 0 && i < losers.n; i++) {
         char *left = NULL, *row = NULL;
         if ((rc = get2(a, S_HAS_EPISODES, losers.v[i], NULL, &left, "reading episodes")) != 0 ||
@@ -1898,7 +2020,8 @@ static int apply_merged_at(apply_t *a, const json_t *doc)
     if ((rc = apply_merged(a, doc)) != 0)
         return rc;
     if ((rc = exec2(a, "DELETE FROM replica_parts WHERE incident = ?1", old, NULL,
-                    "writing replica_parts")) != 0)
+                    "writing replica_parts")) != 0 ||
+        (rc = waited(a, old)) != 0)
         return rc;
     return put_head(a, old, as_of, as_of, NULL);
 }
@@ -1938,6 +2061,21 @@ static int finish(apply_t *a, int rc, am_strset_t *changed, uint64_t *stale_docs
 {
     for (int k = 0; k < NSTMT; k++)
         sqlite3_finalize(a->s[k]);
+    if (rc == 0 && a->stale > 0) { /* counted in the database too, for status */
+        sqlite3_stmt *s = NULL;
+        if (sqlite3_prepare_v2(a->db,
+                               "INSERT INTO corr_meta (key, value) VALUES ('" STALE_KEY "', ?1) "
+                               "ON CONFLICT (key) DO UPDATE SET value = "
+                               "CAST(CAST(value AS INTEGER) + ?1 AS TEXT)",
+                               -1, &s, NULL) != SQLITE_OK)
+            rc = db_fail(a, "counting stale documents");
+        else {
+            sqlite3_bind_int64(s, 1, (sqlite3_int64)a->stale);
+            if (sqlite3_step(s) != SQLITE_DONE)
+                rc = db_fail(a, "counting stale documents");
+        }
+        sqlite3_finalize(s);
+    }
     if (rc == 0 && savepoint(a, "RELEASE corr_replica") == 0) {
         for (size_t i = 0; changed && i < a->changed.n; i++)
             am_strset_add(changed, a->changed.v[i], NULL);
@@ -2027,6 +2165,8 @@ int corr_replica_settle(store_t *st, am_strset_t *changed, size_t *waiting, char
             sqlite3_exec(a.db, "ROLLBACK TO corr_settle", NULL, NULL, NULL);
             rc = exec2(&a, "UPDATE replica_heads SET summary = NULL WHERE incident = ?1", ids.v[i],
                        NULL, "writing replica_heads");
+            if (rc == 0)
+                rc = waited(&a, ids.v[i]);
             a.stale++;
             w = false;
         }
@@ -2038,4 +2178,53 @@ int corr_replica_settle(store_t *st, am_strset_t *changed, size_t *waiting, char
     if (rc == 0 && a.changed.n)
         rc = people_refresh(&a, false); /* summaries applied now: their corrections too */
     return finish(&a, rc, changed, NULL);
+}
+
+int corr_replica_view_state(store_t *st, corr_replica_view_state_t *out, char *err, size_t errlen)
+{
+    apply_t a = {.st = st, .db = store_db(st), .err = err, .errlen = errlen};
+    *out = (corr_replica_view_state_t){.waiting_since = AM_TIME_NONE};
+    sqlite3_stmt *s = NULL;
+    /* the tables exist once a document was applied */
+    if (sqlite3_prepare_v2(a.db,
+                           "SELECT (SELECT value FROM corr_meta WHERE key = 'role'), "
+                           "(SELECT value FROM corr_meta WHERE key = '" STALE_KEY "'), "
+                           "(SELECT count(*) FROM sqlite_master WHERE name IN ('replica_heads', "
+                           "'replica_waits'))",
+                           -1, &s, NULL) != SQLITE_OK)
+        return db_fail(&a, "reading corr_meta");
+    int rc = sqlite3_step(s), tables = 0;
+    if (rc == SQLITE_ROW) {
+        const unsigned char *role = sqlite3_column_text(s, 0);
+        out->view = role && strcmp((const char *)role, "view") == 0;
+        out->stale_docs = sqlite3_column_int64(s, 1);
+        tables = sqlite3_column_int(s, 2);
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_ROW)
+        return db_fail(&a, "reading corr_meta");
+    if (tables < 2)
+        return 0;
+    if (sqlite3_prepare_v2(a.db,
+                           "SELECT h.incident, w.since, (SELECT count(*) FROM replica_heads WHERE "
+                           "summary IS NOT NULL) FROM replica_heads AS h LEFT JOIN replica_waits "
+                           "AS w ON w.incident = h.incident WHERE h.summary IS NOT NULL "
+                           "ORDER BY w.since IS NULL, w.since, h.incident LIMIT 1",
+                           -1, &s, NULL) != SQLITE_OK)
+        return db_fail(&a, "reading replica_heads");
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        snprintf(out->oldest, sizeof out->oldest, "%s", (const char *)sqlite3_column_text(s, 0));
+        if (sqlite3_column_type(s, 1) != SQLITE_NULL)
+            out->waiting_since = sqlite3_column_int64(s, 1);
+        out->waiting = sqlite3_column_int64(s, 2);
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(&a, "reading replica_heads");
+}
+
+bool corr_replica_wait_overdue(const corr_replica_view_state_t *vs, int64_t now_ms)
+{
+    return vs->waiting > 0 && vs->waiting_since != AM_TIME_NONE &&
+           now_ms - vs->waiting_since > CORR_REPLICA_WAIT_WARN_MS;
 }

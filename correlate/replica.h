@@ -14,6 +14,7 @@
 #define CORR_REPLICA_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,13 @@ json_t *corr_replica_event_json(store_t *st, const char *id, char *err, size_t e
  * empty when the id is neither (nothing to publish), NULL with err set on
  * a database error. */
 json_t *corr_replica_document(store_t *st, const char *id, char *err, size_t errlen);
+
+/* The incidents-topic key of decode's document of event id of kind
+ * ("deploy", "correction" or "action"): "deploy:<id>", else
+ * "people:<id>". One key per event, never per incident, so that a
+ * compacted topic keeps every deploy, correction and action item update
+ * (each is an event of its own). New string. */
+char *corr_replica_event_key(const char *kind, const char *id);
 
 /* Applies one incidents-topic document (incident with a replica,
  * merged_into, or deploy) to st, inside the caller's open transaction:
@@ -109,6 +117,29 @@ int corr_replica_publish(store_t *st, const char *id, int64_t as_of, corr_replic
  * publication of each incident is a snapshot. */
 int corr_replica_forget(store_t *st, char *err, size_t errlen);
 
+/* corr_replica_publish at wall-clock now_ms (when the publication is
+ * remembered), as a snapshot when snapshot is true (every part, base =
+ * as_of) whatever was sent before. */
+int corr_replica_publish_at(store_t *st, const char *id, int64_t as_of, int64_t now_ms,
+                            bool snapshot, corr_replica_send_fn send, void *arg,
+                            corr_replica_pub_stats_t *stats, char *err, size_t errlen);
+
+/* How long a correlator lets an incident go on in changes after its
+ * snapshot, and remembers what it sent of a resolved incident
+ * (docs/scaling.md, "Bounded waits"). */
+#define CORR_REPLICA_SNAPSHOT_AGE_MS (10 * 60 * 1000)
+
+/* What was sent, aged at now_ms (wall clock) with age_ms: adds to due
+ * the incidents published in changes since a snapshot taken at or before
+ * now_ms - age_ms (the caller publishes each again as a snapshot, so
+ * that a view waiting for parts a stale correlator overwrote is not left
+ * waiting), and forgets what was sent of the incidents resolved and last
+ * published at or before then (their next publication is a snapshot);
+ * *forgotten (when not NULL) receives their number. 0, or -1 with err.
+ * Call outside a transaction of st. */
+int corr_replica_sweep(store_t *st, int64_t now_ms, int64_t age_ms, am_strset_t *due,
+                       int64_t *forgotten, char *err, size_t errlen);
+
 /* The mark of part key at as_of, whose XOR over the parts is a summary's
  * digest. */
 uint64_t corr_replica_part_mark(const char *key, int64_t as_of);
@@ -128,5 +159,27 @@ int corr_replica_apply_counted(store_t *st, const json_t *doc, am_strset_t *chan
  * state). 0, or -1 with err when the database failed. */
 int corr_replica_settle(store_t *st, am_strset_t *changed, size_t *waiting, char *err,
                         size_t errlen);
+
+/* A view's incompleteness, as its database records it. */
+typedef struct corr_replica_view_state {
+    bool view;             /* the database has applied documents: a view's */
+    int64_t waiting;       /* incidents whose latest summary waits for parts */
+    int64_t waiting_since; /* wall ms since which the oldest waits; AM_TIME_NONE: none */
+    char oldest[128];      /* that incident's id ("" when none) */
+    int64_t stale_docs;    /* documents dropped as older than what was held, ever */
+} corr_replica_view_state_t;
+
+/* How long a view lets an incident wait before it warns: twice the
+ * correlators' snapshot bound (one snapshot should have come by then). */
+#define CORR_REPLICA_WAIT_WARN_MS (2 * CORR_REPLICA_SNAPSHOT_AGE_MS)
+
+/* Whether the oldest wait of vs, at wall-clock now_ms, is past
+ * CORR_REPLICA_WAIT_WARN_MS: no correlator published the incident whole
+ * in time (down, paused, or its partition idle). */
+bool corr_replica_wait_overdue(const corr_replica_view_state_t *vs, int64_t now_ms);
+
+/* Reads out's figures from st (nothing held: zeros, view false). 0, or -1
+ * with err. */
+int corr_replica_view_state(store_t *st, corr_replica_view_state_t *out, char *err, size_t errlen);
 
 #endif

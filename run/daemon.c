@@ -386,6 +386,55 @@ static void publish_changes(consume_ctx_t *ctx, unit_t *u)
                "error", err, NULL);
 }
 
+/* Incidents published in changes since a snapshot older than
+ * CORR_REPLICA_SNAPSHOT_AGE_MS go again as snapshots, and what was sent of
+ * incidents resolved and published before then is forgotten
+ * (docs/scaling.md, "Bounded waits"): a view left waiting by parts a
+ * stale correlator overwrote gets a whole incident within that time of
+ * the incident's snapshot, and the publication state stays bounded. */
+static void publish_snapshots(consume_ctx_t *ctx, unit_t *u)
+{
+    if (!ctx->pub || !u->engine || u->catchup >= 0)
+        return;
+    am_strset_t due = {0};
+    int64_t forgotten = 0, as_of = 0, now = am_wall_ms();
+    char err[1024];
+    if (corr_replica_sweep(u->st, now, CORR_REPLICA_SNAPSHOT_AGE_MS, &due, &forgotten, err,
+                           sizeof err) != 0) {
+        am_log(ctx->log, AM_LOG_ERROR, "publication state not aged", "error", err, NULL);
+        am_strset_free(&due);
+        return;
+    }
+    if (due.n == 0 || unit_as_of(ctx, u, &as_of, err, sizeof err) != 0) {
+        if (due.n)
+            am_log(ctx->log, AM_LOG_ERROR, "incident snapshots not published", "error", err, NULL);
+        am_strset_free(&due);
+        return;
+    }
+    bool delivered = true;
+    for (size_t i = 0; i < due.n && delivered; i++)
+        if (corr_replica_publish_at(u->st, due.v[i], as_of, now, true, send_document, ctx->pub,
+                                    &ctx->pub_stats, err, sizeof err) != 0) {
+            am_log(ctx->log, AM_LOG_ERROR, "incident snapshot not published", "incident", due.v[i],
+                   "error", err, NULL);
+            delivered = false;
+        }
+    if (delivered && run_publish_flush(ctx->pub, 10000, err, sizeof err) != 0) {
+        am_log(ctx->log, AM_LOG_ERROR, "incident snapshots not delivered (retried later)", "error",
+               err, NULL);
+        delivered = false;
+    }
+    if (!delivered && corr_replica_forget(u->st, err, sizeof err) != 0)
+        am_log(ctx->log, AM_LOG_ERROR, "publication state not reset", "error", err, NULL);
+    char n[32];
+    snprintf(n, sizeof n, "%zu", due.n);
+    if (delivered)
+        am_log(ctx->log, AM_LOG_INFO,
+               "incidents published whole again: their snapshot was older than the bound",
+               "incidents", n, NULL);
+    am_strset_free(&due);
+}
+
 /* --- the sink -------------------------------------------------------------- */
 
 /* Role correlate: the rules digest a keyed record was routed by
@@ -496,6 +545,7 @@ static void unit_delivered(consume_ctx_t *ctx, unit_t *u, const ingest_kafka_pos
     metrics_committed(ctx, u, ids, n); /* before publish_changes clears the changed incidents */
     free(ids);
     publish_changes(ctx, u);
+    publish_snapshots(ctx, u);
 }
 
 static int commit_batch(void *arg, const ingest_kafka_pos_t *pos, size_t npos, char *err,
@@ -1034,6 +1084,8 @@ run_daemon_t *run_daemon_create(const run_config_t *cfg, const run_daemon_opts_t
             *why = RUN_DAEMON_EFAILED;
             goto init_error;
         }
+        if (cfg->role == RUN_ROLE_VIEW)
+            run_view_report(d->log, d->metrics, d->st, NULL);
         run_registry_publish(d->metrics);
     }
     return d;

@@ -32,6 +32,7 @@ typedef struct unit {
     am_strset_t pending; /* ... by the open batch */
     uint64_t stale_docs, stale_logged; /* documents dropped as older than the view's */
     size_t waiting, waiting_logged;    /* incidents whose parts have not all come */
+    int64_t overdue_warned;            /* waiting_since of the last overdue warning */
     run_stats_t stats;
 } unit_t;
 
@@ -76,6 +77,12 @@ int run_view_commit(unit_t *u, char *err, size_t errlen);
 
 /* Rolls the open transaction back, if any. */
 void run_view_abort(unit_t *u);
+
+/* The view's waiting incidents and stale documents, from st, into
+ * metrics (/metrics, /healthz) when not NULL; a warning when the oldest
+ * wait is overdue (once per incident and start of its wait: *warned
+ * keeps when it began). Logged when they cannot be read. */
+void run_view_report(const am_log_t *log, run_registry_t *metrics, store_t *st, int64_t *warned);
 
 /* Drafts of what the committed batches changed (kept for the next batch
  * when they cannot be written). */

@@ -21,6 +21,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,10 @@ struct run_registry {
     int paused; /* consumption paused for store_err's reason (not the store) */
     const char *state;
     int64_t state_since;
+    /* role view (run_registry_view) */
+    int view;
+    int64_t view_waiting, view_waiting_since, view_stale;
+    char view_oldest[128];
 
     am_buf_t text; /* rendering scratch */
 
@@ -248,6 +253,16 @@ void run_registry_consumer(run_registry_t *m, const ingest_kafka_view_t *view)
     update_state(m);
 }
 
+void run_registry_view(run_registry_t *m, int64_t waiting, int64_t since_ms, const char *oldest,
+                       int64_t stale_docs)
+{
+    m->view = 1;
+    m->view_waiting = waiting;
+    m->view_waiting_since = waiting > 0 ? since_ms : AM_TIME_NONE;
+    snprintf(m->view_oldest, sizeof m->view_oldest, "%s", waiting > 0 && oldest ? oldest : "");
+    m->view_stale = stale_docs;
+}
+
 void run_registry_stopping(run_registry_t *m)
 {
     m->stopping = 1;
@@ -348,6 +363,21 @@ static void render_metrics(const run_registry_t *m, am_buf_t *b)
     if (m->follow.close_p50 != AM_TIME_NONE)
         am_buf_printf(b, "aftermath_action_items_close_seconds_p50 %.3f\n",
                       (double)m->follow.close_p50 / 1000.0);
+    if (m->view) {
+        family(b, "aftermath_view_incidents_waiting", "gauge",
+               "Incidents whose latest summary waits for parts (each keeps its last complete "
+               "state).");
+        am_buf_printf(b, "aftermath_view_incidents_waiting %" PRId64 "\n", m->view_waiting);
+        family(b, "aftermath_view_incident_waiting_since_timestamp_seconds", "gauge",
+               "Since when the incident waiting longest waits (absent: none waits).");
+        if (m->view_waiting_since != AM_TIME_NONE)
+            am_buf_printf(b, "aftermath_view_incident_waiting_since_timestamp_seconds %.3f\n",
+                          (double)m->view_waiting_since / 1000.0);
+        family(b, "aftermath_view_stale_documents_total", "counter",
+               "Incident documents dropped as older than what the view held (a correlator that "
+               "lost its partition), over the store's life.");
+        am_buf_printf(b, "aftermath_view_stale_documents_total %" PRId64 "\n", m->view_stale);
+    }
     report_prom_write(m->incidents, b);
 }
 
@@ -382,6 +412,15 @@ static char *render_health(const run_registry_t *m)
         json_array_append_new(parts, o);
     }
     json_object_set_new(doc, "assignment", parts);
+    if (m->view) {
+        json_t *v = json_object();
+        json_object_set_new(v, "incidents_waiting", json_integer(m->view_waiting));
+        json_object_set_new(v, "waiting_since", time_json(m->view_waiting_since));
+        json_object_set_new(v, "oldest_waiting",
+                            m->view_oldest[0] ? json_string(m->view_oldest) : json_null());
+        json_object_set_new(v, "stale_documents", json_integer(m->view_stale));
+        json_object_set_new(doc, "view", v);
+    }
     char *text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
     return text;

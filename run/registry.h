@@ -85,6 +85,14 @@ void run_registry_paused(run_registry_t *m, const run_stats_t *stats, const char
  * "broker_down". Consuming thread, then run_registry_publish. */
 void run_registry_receiver(run_registry_t *m, bool brokers_up);
 
+/* Role view: the incidents whose summary waits for parts (their number,
+ * since when the oldest waits, wall ms or AM_TIME_NONE, and its id,
+ * borrowed) and the stale documents dropped, as the view's store counts
+ * them (correlate/replica.h corr_replica_view_state). Shown in /metrics
+ * and /healthz from then on; the view stays healthy. */
+void run_registry_view(run_registry_t *m, int64_t waiting, int64_t since_ms, const char *oldest,
+                       int64_t stale_docs);
+
 /* HTTP thread: appends the health document (JSON) to out and returns 1
  * when healthy: state "consuming" and a snapshot published within
  * RUN_REGISTRY_STALE_MS of now_ms (wall clock); else 0. */

@@ -7,6 +7,7 @@
 #include "run/publish.h"
 #include "common/buf.h"
 #include "common/event_json.h"
+#include "correlate/replica.h"
 #include "correlate/route.h"
 #include "ingest/keyed.h"
 #include "ingest/producer.h"
@@ -109,10 +110,9 @@ static int send_deploy(run_rekey_t *k, const am_event_t *ev, const char *place, 
     json_object_set_new(doc, ev->kind == AM_KIND_DEPLOY ? "deploy" : "people", e ? e : json_null());
     char *text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
-    am_buf_t key = {0};
-    am_buf_printf(&key, "%s:%s", ev->kind == AM_KIND_DEPLOY ? "deploy" : "people", ev->id);
-    int rc = produce(k, k->incidents, -1, key.p, text, ev->observed_at, place, err, errlen);
-    am_buf_free(&key);
+    char *key = corr_replica_event_key(am_kind_name(ev->kind), ev->id);
+    int rc = produce(k, k->incidents, -1, key, text, ev->observed_at, place, err, errlen);
+    free(key);
     free(text);
     return rc;
 }

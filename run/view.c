@@ -10,14 +10,39 @@
 #include "run/draft_select.h"
 #include "correlate/replica.h"
 #include "ingest/decode.h"
+#include "common/time.h"
 
 #include <inttypes.h>
 #include <stdio.h>
+
+void run_view_report(const am_log_t *log, run_registry_t *metrics, store_t *st, int64_t *warned)
+{
+    corr_replica_view_state_t vs;
+    char err[1024];
+    if (corr_replica_view_state(st, &vs, err, sizeof err) != 0) {
+        am_log(log, AM_LOG_ERROR, "view state not read", "error", err, NULL);
+        return;
+    }
+    if (metrics)
+        run_registry_view(metrics, vs.waiting, vs.waiting_since, vs.oldest, vs.stale_docs);
+    if (warned && corr_replica_wait_overdue(&vs, am_wall_ms()) && *warned != vs.waiting_since) {
+        char n[32], since[AM_TIME_STRLEN];
+        snprintf(n, sizeof n, "%" PRId64, vs.waiting);
+        am_log(log, AM_LOG_WARN,
+               "incident waiting for its parts longer than the correlators' snapshot bound: its "
+               "last complete state is served (is its correlator down, paused, or its partition "
+               "idle?)",
+               "incident", vs.oldest, "since", am_time_format(vs.waiting_since, since), "waiting",
+               n, NULL);
+        *warned = vs.waiting_since;
+    }
+}
 
 /* Role view: drafts of what the committed batches changed. */
 void run_view_deliver(consume_ctx_t *ctx, unit_t *u)
 {
     char n[32], m[32];
+    run_view_report(ctx->log, ctx->metrics, u->st, &u->overdue_warned);
     if (u->stale_docs != u->stale_logged) {
         snprintf(n, sizeof n, "%" PRIu64, u->stale_docs - u->stale_logged);
         snprintf(m, sizeof m, "%" PRIu64, u->stale_docs);

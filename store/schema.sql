@@ -230,7 +230,7 @@ CREATE TABLE people_unattached (
 CREATE TABLE people_about (identity TEXT PRIMARY KEY) WITHOUT ROWID;
 
 -- Not built by the migrations (so not compared by test_store): a view's
--- database also holds two tables that correlate/replica.c makes on the
+-- database also holds three tables that correlate/replica.c makes on the
 -- first incidents-topic document, with CREATE TABLE IF NOT EXISTS, and a
 -- correlator's connection two TEMP tables of what it published (see
 -- replica.c, "publishing in parts" and "applying parts", and
@@ -239,3 +239,10 @@ CREATE TABLE people_about (identity TEXT PRIMARY KEY) WITHOUT ROWID;
 --     part of each key a view received, applied or waiting for its summary;
 --   replica_heads (incident, as_of, base, summary): each incident's latest
 --     summary's as_of and base (fencing), and a summary waiting for parts.
+--   replica_waits (incident, since): since when (wall ms) each incident's
+--     summary has waited for parts; corr_meta 'view_stale_documents' counts
+--     the documents the view dropped as stale.
+-- The TEMP tables: replica_sent (key, incident, hash, as_of, seen) and
+-- replica_based (incident, base, snap_at, pub_at, dirty, resolved): the
+-- snapshot each incident's publications build on, aged by
+-- corr_replica_sweep (docs/scaling.md, "Bounded waits").

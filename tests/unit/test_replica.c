@@ -886,7 +886,9 @@ static char *doc_key(const char *text)
     const char *of = json_string_value(json_object_get(d, "of"));
     const char *id = json_string_value(json_object_get(d, "id"));
     const json_t *inc = json_object_get(json_object_get(d, "replica"), "incident");
-    const json_t *deploy = json_object_get(d, "deploy");
+    const json_t *event = json_object_get(d, "deploy");
+    if (!event)
+        event = json_object_get(d, "people");
     am_buf_t b = {0};
     if (of)
         am_buf_printf(&b, "%s/%s", of, json_string_value(json_object_get(d, "part")));
@@ -894,8 +896,12 @@ static char *doc_key(const char *text)
         am_buf_puts(&b, id);
     else if (inc)
         am_buf_puts(&b, json_string_value(json_object_get(inc, "id")));
-    else
-        am_buf_printf(&b, "deploy:%s", json_string_value(json_object_get(deploy, "id")));
+    else {
+        char *key = corr_replica_event_key(json_string_value(json_object_get(event, "kind")),
+                                           json_string_value(json_object_get(event, "id")));
+        am_buf_puts(&b, key);
+        free(key);
+    }
     json_decref(d);
     return am_buf_steal(&b);
 }
@@ -1031,7 +1037,28 @@ static void test_parts_incomplete(void **state)
             lines_push(&without, out.docs.v[i]);
     store_t *view = view_open();
     uint64_t seed = 5, stale = 0;
+    corr_replica_view_state_t vs;
+    assert_int_equal(corr_replica_view_state(view, &vs, err, sizeof err), 0);
+    assert_false(vs.view);
+    assert_int_equal(vs.waiting, 0);
+    int64_t before = am_wall_ms();
     assert_int_equal(apply_batches(view, without.v, without.n, &seed, &stale), 1);
+    int64_t after = am_wall_ms();
+    /* the view says which incident waits, and since when */
+    assert_int_equal(corr_replica_view_state(view, &vs, err, sizeof err), 0);
+    assert_true(vs.view);
+    assert_int_equal(vs.waiting, 1);
+    assert_string_equal(vs.oldest, ids.v[0]);
+    assert_true(vs.waiting_since >= before && vs.waiting_since <= after);
+    assert_int_equal(vs.stale_docs, 0);
+    /* overdue only past twice the correlators' snapshot bound */
+    assert_false(corr_replica_wait_overdue(&vs, vs.waiting_since + CORR_REPLICA_WAIT_WARN_MS));
+    assert_true(corr_replica_wait_overdue(&vs, vs.waiting_since + CORR_REPLICA_WAIT_WARN_MS + 1));
+    /* a batch that does not complete it keeps the first time it waited */
+    int64_t since = vs.waiting_since;
+    assert_int_equal(apply_batches(view, without.v, 1, &seed, &stale), 1);
+    assert_int_equal(corr_replica_view_state(view, &vs, err, sizeof err), 0);
+    assert_int_equal(vs.waiting_since, since);
     am_strset_t got = {0};
     column(view, "SELECT id FROM incidents", &got);
     assert_true(am_strset_find(&got, ids.v[0]) == SIZE_MAX); /* absent, not partial */
@@ -1039,7 +1066,11 @@ static void test_parts_incomplete(void **state)
     /* the part comes (later, in another batch): complete */
     assert_int_equal(apply_batches(view, &out.docs.v[part], 1, &seed, &stale), 0);
     same_stores(h.st, view);
-    (void)err;
+    assert_int_equal(corr_replica_view_state(view, &vs, err, sizeof err), 0);
+    assert_int_equal(vs.waiting, 0);
+    assert_int_equal(vs.waiting_since, AM_TIME_NONE);
+    assert_string_equal(vs.oldest, "");
+    assert_false(corr_replica_wait_overdue(&vs, am_wall_ms() + 10 * CORR_REPLICA_WAIT_WARN_MS));
     am_strset_free(&got);
     am_strset_free(&ids);
     lines_free(&without);
@@ -1133,6 +1164,10 @@ static void test_parts_stale(void **state)
     same_stores(h.st, view);
     assert_true(stale > 0);
     printf("stale: %" PRIu64 " documents of the older owner dropped\n", stale);
+    /* the view's store counts them too (aftermath status) */
+    corr_replica_view_state_t vs;
+    assert_int_equal(corr_replica_view_state(view, &vs, err, sizeof err), 0);
+    assert_int_equal(vs.stale_docs, (int64_t)stale);
     lines_free(&all);
     lines_free(&old.docs);
     lines_free(&now.docs);
@@ -1142,8 +1177,335 @@ static void test_parts_stale(void **state)
     free(text);
 }
 
+/* ---- bounded waits and bounded publication state ---- */
+
+#define T0 1700000000000LL
+#define AGE CORR_REPLICA_SNAPSHOT_AGE_MS
+
+/* Publishes every incident and alias of st in parts at as_of, at wall
+ * clock now. */
+static void publish_all_at(store_t *st, int64_t as_of, int64_t now, sent_t *out,
+                           corr_replica_pub_stats_t *stats)
+{
+    char err[1024];
+    am_strset_t ids = {0};
+    column(st, "SELECT id FROM incidents ORDER BY id", &ids);
+    column(st, "SELECT alias FROM incident_aliases ORDER BY alias", &ids);
+    for (size_t i = 0; i < ids.n; i++)
+        if (corr_replica_publish_at(st, ids.v[i], as_of, now, false, collect, out, stats, err,
+                                    sizeof err) != 0)
+            fail_msg("%s: %s", ids.v[i], err);
+    am_strset_free(&ids);
+}
+
+/* A correlator that lost its partition sent parts of an incident (at an
+ * as_of past its successor's snapshot) and died before their summary: the
+ * successor's next summaries count other marks and the view waits. Once
+ * the successor's snapshot is older than the bound, corr_replica_sweep
+ * names the incident, its publication as a snapshot completes the view,
+ * and it is not due again. */
+static void test_parts_overwritten_snapshot(void **state)
+{
+    (void)state;
+    harness_t h;
+    char err[1024];
+    char *rules = default_rules(), *text = tmp_slurp(AM_EXAMPLES "/payments-latency.ndjson");
+    correlate_text(&h, rules, text, 1000);
+    sent_t out = {0}, again = {0}, snap = {0};
+    deploy_docs(h.st, &out);
+    publish_all_at(h.st, 10, T0, &out, NULL);
+    store_t *view = view_open();
+    uint64_t seed = 11, stale = 0;
+    assert_int_equal(apply_batches(view, out.docs.v, out.docs.n, &seed, &stale), 0);
+    am_strset_t ids = {0}, due = {0};
+    column(h.st, "SELECT id FROM incidents ORDER BY alerts DESC, id LIMIT 1", &ids);
+    /* the stale owner's parts of the incident, at as_of 15, no summary */
+    lines_t ghost = {0};
+    for (size_t i = 0; i < out.docs.n; i++) {
+        json_t *d = json_loads(out.docs.v[i], 0, NULL);
+        const char *of = json_string_value(json_object_get(d, "of"));
+        if (of && strcmp(of, ids.v[0]) == 0) {
+            json_object_set_new(d, "as_of", json_integer(15));
+            char *t = dumps(d);
+            lines_push(&ghost, t);
+            free(t);
+        }
+        json_decref(d);
+    }
+    assert_true(ghost.n > 0);
+    assert_int_equal(apply_batches(view, ghost.v, ghost.n, &seed, &stale), 0);
+    /* the owner publishes it again, unchanged: its summary only */
+    assert_int_equal(corr_replica_publish_at(h.st, ids.v[0], 20, T0 + 1000, false, collect, &again,
+                                             NULL, err, sizeof err),
+                     0);
+    assert_int_equal(again.docs.n, 1);
+    assert_int_equal(apply_batches(view, again.docs.v, again.docs.n, &seed, &stale), 1);
+    /* not due before the bound, due at it */
+    int64_t forgotten = -1;
+    assert_int_equal(corr_replica_sweep(h.st, T0 + AGE - 1, AGE, &due, &forgotten, err, sizeof err),
+                     0);
+    assert_int_equal(due.n, 0);
+    assert_int_equal(forgotten, 0);
+    assert_int_equal(corr_replica_sweep(h.st, T0 + AGE, AGE, &due, NULL, err, sizeof err), 0);
+    assert_int_equal(due.n, 1);
+    assert_string_equal(due.v[0], ids.v[0]);
+    corr_replica_pub_stats_t stats = {0};
+    assert_int_equal(corr_replica_publish_at(h.st, due.v[0], 20, T0 + AGE, true, collect, &snap,
+                                             &stats, err, sizeof err),
+                     0);
+    assert_int_equal(stats.snapshots, 1);
+    assert_true(snap.docs.n > 1);
+    assert_int_equal(apply_batches(view, snap.docs.v, snap.docs.n, &seed, &stale), 0);
+    same_stores(h.st, view);
+    /* a snapshot leaves nothing due, however long after */
+    am_strset_clear(&due);
+    assert_int_equal(corr_replica_sweep(h.st, T0 + 3 * AGE, AGE, &due, NULL, err, sizeof err), 0);
+    assert_int_equal(due.n, 0);
+    printf("overwritten: %zu parts of a stale owner, a waiting summary, then a snapshot of %zu "
+           "records: complete\n",
+           ghost.n, snap.docs.n);
+    am_strset_free(&due);
+    am_strset_free(&ids);
+    lines_free(&ghost);
+    lines_free(&out.docs);
+    lines_free(&again.docs);
+    lines_free(&snap.docs);
+    store_close(view);
+    h_close(&h);
+    free(rules);
+    free(text);
+}
+
+/* What a correlator remembers of the incidents resolved and published
+ * longer than the bound ago is forgotten; the open ones are kept; a
+ * forgotten incident goes whole the next time, and a view reading it all
+ * is the same. */
+static void test_parts_forget_resolved(void **state)
+{
+    (void)state;
+    harness_t h;
+    char err[1024];
+    lines_t l = {0};
+    uint64_t sseed = 11;
+    synth(300, &sseed, &l);
+    am_buf_t text = {0};
+    for (size_t i = 0; i < l.n; i++) {
+        am_buf_puts(&text, l.v[i]);
+        am_buf_putc(&text, '\n');
+    }
+    correlate_text(&h, SYNTH_RULES, text.p, 7);
+    am_strset_t resolved = {0}, all = {0}, due = {0};
+    column(h.st, "SELECT id FROM incidents WHERE resolved_at IS NOT NULL", &resolved);
+    column(h.st, "SELECT id FROM incidents", &all);
+    assert_true(resolved.n > 0 && resolved.n < all.n); /* open ones too */
+    sent_t out = {0};
+    corr_replica_pub_stats_t first = {0}, second = {0};
+    deploy_docs(h.st, &out);
+    publish_all_at(h.st, 10, T0, &out, &first);
+    assert_int_equal(first.snapshots, all.n);
+    int64_t forgotten = -1;
+    assert_int_equal(corr_replica_sweep(h.st, T0 + AGE - 1, AGE, &due, &forgotten, err, sizeof err),
+                     0);
+    assert_int_equal(forgotten, 0);
+    assert_int_equal(corr_replica_sweep(h.st, T0 + AGE, AGE, &due, &forgotten, err, sizeof err), 0);
+    assert_int_equal(forgotten, (int64_t)resolved.n);
+    assert_int_equal(due.n, 0);
+    /* the next publication: the forgotten ones whole, the others their summary */
+    publish_all_at(h.st, 20, T0 + AGE + 1, &out, &second);
+    assert_int_equal(second.snapshots, resolved.n);
+    store_t *view = view_open();
+    uint64_t seed = 13, stale = 0;
+    assert_int_equal(apply_batches(view, out.docs.v, out.docs.n, &seed, &stale), 0);
+    same_stores(h.st, view);
+    printf("forgotten: %zu resolved incidents of %zu\n", resolved.n, all.n);
+    am_strset_free(&due);
+    am_strset_free(&resolved);
+    am_strset_free(&all);
+    lines_free(&out.docs);
+    store_close(view);
+    h_close(&h);
+    am_buf_free(&text);
+    lines_free(&l);
+}
+
+/* Records with their keys, as they go on the incidents topic. */
+typedef struct keyed {
+    am_strset_t keys; /* distinct, in order of first use */
+    lines_t last;     /* the latest value of each key (what compaction keeps) */
+    size_t records;
+} keyed_t;
+
+static void keyed_put(keyed_t *k, const char *key, const char *value)
+{
+    bool added;
+    size_t i = am_strset_add(&k->keys, key, &added);
+    if (added) {
+        lines_push(&k->last, value);
+    } else {
+        free(k->last.v[i]);
+        k->last.v[i] = strdup(value);
+    }
+    k->records++;
+}
+
+static int collect_keyed(void *arg, const char *key, const char *value, size_t len, char *err,
+                         size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    (void)len;
+    keyed_put(arg, key, value);
+    return 0;
+}
+
+/* Corrections and action item updates go on the incidents topic under one
+ * key per event: a view started after compaction (the latest record of
+ * each key) still applies every one, and equals the correlator. */
+static void test_people_compacted(void **state)
+{
+    (void)state;
+    harness_t h;
+    char err[1024];
+    char *rules = default_rules(), *text = tmp_slurp(AM_EXAMPLES "/payments-latency.ndjson");
+    correlate_text(&h, rules, text, 1000);
+    am_strset_t ids = {0}, people = {0};
+    column(h.st, "SELECT id FROM incidents ORDER BY alerts DESC, id LIMIT 1", &ids);
+    int64_t start = 0;
+    {
+        sqlite3_stmt *s = NULL;
+        assert_int_equal(sqlite3_prepare_v2(store_db(h.st),
+                                            "SELECT started_at FROM incidents WHERE id = ?1", -1,
+                                            &s, NULL),
+                         SQLITE_OK);
+        sqlite3_bind_text(s, 1, ids.v[0], -1, SQLITE_STATIC);
+        assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+        start = sqlite3_column_int64(s, 0);
+        sqlite3_finalize(s);
+    }
+    h_close(&h);
+    /* three corrections of one incident, an action item opened then done */
+    static const char *const bodies[] = {
+        "\"kind\":\"correction\",\"reason\":\"first\",\"set\":{\"title\":\"First title\"}",
+        "\"kind\":\"correction\",\"reason\":\"second\",\"set\":{\"title\":\"Pool exhaustion\","
+        "\"severity\":\"SEV2\"}",
+        "\"kind\":\"correction\",\"reason\":\"third\",\"set\":{\"commander\":\"Ravi Patel\"}",
+        "\"kind\":\"action\",\"item\":\"pool-alert\",\"task\":\"alert on pool use\","
+        "\"status\":\"open\"",
+        "\"kind\":\"action\",\"item\":\"pool-alert\",\"task\":\"alert on pool use\","
+        "\"status\":\"done\"",
+    };
+    am_buf_t b = {0};
+    am_buf_puts(&b, text);
+    for (size_t i = 0; i < sizeof bodies / sizeof *bodies; i++) {
+        char at[AM_TIME_STRLEN];
+        am_buf_printf(&b, "{%s,\"incident\":\"%s\",\"at\":\"%s\",\"actor\":\"Jane Doe\"}\n",
+                      bodies[i], ids.v[0], am_time_format(start + (int64_t)(i + 1) * 3600000, at));
+    }
+    correlate_text(&h, rules, b.p, 1000);
+    /* the correlator's records, then decode's, each under its key */
+    keyed_t topic = {0};
+    sent_t parts = {0};
+    publish_all_at(h.st, 10, T0, &parts, NULL);
+    (void)parts;
+    am_strset_t all = {0};
+    column(h.st, "SELECT id FROM incidents ORDER BY id", &all);
+    column(h.st, "SELECT alias FROM incident_aliases ORDER BY alias", &all);
+    assert_int_equal(corr_replica_forget(h.st, err, sizeof err), 0);
+    for (size_t i = 0; i < all.n; i++)
+        assert_int_equal(corr_replica_publish_at(h.st, all.v[i], 10, T0, false, collect_keyed,
+                                                 &topic, NULL, err, sizeof err),
+                         0);
+    column(h.st,
+           "SELECT id FROM events WHERE kind IN ('deploy', 'correction', 'action') ORDER BY id",
+           &people);
+    size_t npeople = 0;
+    for (size_t i = 0; i < people.n; i++) {
+        json_t *ev = corr_replica_event_json(h.st, people.v[i], err, sizeof err);
+        assert_non_null(ev);
+        const char *kind = json_string_value(json_object_get(ev, "kind"));
+        bool deploy = strcmp(kind, "deploy") == 0;
+        npeople += !deploy;
+        char *key = corr_replica_event_key(kind, people.v[i]);
+        json_t *doc = json_pack("{s:i,s:o}", "schema_version", 1, deploy ? "deploy" : "people", ev);
+        char *t = dumps(doc);
+        keyed_put(&topic, key, t);
+        free(t);
+        free(key);
+        json_decref(doc);
+    }
+    assert_int_equal(npeople, 5);
+    /* no record replaced another: compaction keeps every one */
+    assert_int_equal(topic.keys.n, topic.records);
+    store_t *view = view_open();
+    uint64_t seed = 17, stale = 0;
+    assert_int_equal(apply_batches(view, topic.last.v, topic.last.n, &seed, &stale), 0);
+    same_stores(h.st, view);
+    am_strset_t items = {0}; /* the update came through, and the title's latest */
+    column(view, "SELECT item || ' ' || status FROM action_items", &items);
+    assert_int_equal(items.n, 1);
+    assert_string_equal(items.v[0], "pool-alert done");
+    am_strset_free(&items);
+    am_strset_free(&all);
+    am_strset_free(&people);
+    am_strset_free(&ids);
+    am_strset_free(&topic.keys);
+    lines_free(&topic.last);
+    lines_free(&parts.docs);
+    am_buf_free(&b);
+    store_close(view);
+    h_close(&h);
+    free(rules);
+    free(text);
+}
+
+/* --write-view PATH: a view's database at PATH (a new file) holding the
+ * example's incidents, its largest waiting for a part, and one stale
+ * document dropped: for tests/cli/status_view.sh. */
+static int write_view(const char *path)
+{
+    harness_t h;
+    char err[1024];
+    char *rules = default_rules(), *text = tmp_slurp(AM_EXAMPLES "/payments-latency.ndjson");
+    correlate_text(&h, rules, text, 1000);
+    sent_t out = {0};
+    deploy_docs(h.st, &out);
+    publish_all(h.st, 100, &out);
+    am_strset_t ids = {0};
+    column(h.st, "SELECT id FROM incidents ORDER BY alerts DESC, id LIMIT 1", &ids);
+    size_t part = find_doc(&out, ids.v[0], true);
+    json_t *old = json_loads(out.docs.v[part], 0, NULL);
+    json_object_set_new(old, "as_of", json_integer(5));
+    char *stale_text = dumps(old);
+    json_decref(old);
+    lines_t docs = {0};
+    for (size_t i = 0; i < out.docs.n; i++)
+        if (i != part)
+            lines_push(&docs, out.docs.v[i]);
+    lines_push(&docs, stale_text); /* older than the summary's base: dropped */
+    store_t *view = store_open(path, NULL, err, sizeof err);
+    int rc = 1;
+    if (view) {
+        uint64_t seed = 1, stale = 0;
+        rc = apply_batches(view, docs.v, docs.n, &seed, &stale) == 1 && stale == 1 ? 0 : 1;
+        printf("%s: a view with %s waiting\n", path, ids.v[0]);
+    } else {
+        fprintf(stderr, "%s\n", err);
+    }
+    store_close(view);
+    free(stale_text);
+    lines_free(&docs);
+    lines_free(&out.docs);
+    am_strset_free(&ids);
+    h_close(&h);
+    free(rules);
+    free(text);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "--write-view") == 0)
+        return write_view(argv[2]);
     if (argc == 3 && strcmp(argv[1], "--seed") == 0) {
         seed_dir = argv[2];
         const struct CMUnitTest seed_tests[] = {cmocka_unit_test(test_seed),
@@ -1151,12 +1513,21 @@ int main(int argc, char **argv)
         return cmocka_run_group_tests(seed_tests, NULL, NULL);
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_example),       cmocka_unit_test(test_synthetic),
-        cmocka_unit_test(test_ghost),         cmocka_unit_test(test_merged),
-        cmocka_unit_test(test_bad_documents), cmocka_unit_test(test_events_earliest),
-        cmocka_unit_test(test_roles),         cmocka_unit_test(test_parts_synthetic),
-        cmocka_unit_test(test_parts_example), cmocka_unit_test(test_parts_incomplete),
-        cmocka_unit_test(test_parts_stale),   cmocka_unit_test(test_parts_invalid_waiting),
+        cmocka_unit_test(test_example),
+        cmocka_unit_test(test_synthetic),
+        cmocka_unit_test(test_ghost),
+        cmocka_unit_test(test_merged),
+        cmocka_unit_test(test_bad_documents),
+        cmocka_unit_test(test_events_earliest),
+        cmocka_unit_test(test_roles),
+        cmocka_unit_test(test_parts_synthetic),
+        cmocka_unit_test(test_parts_example),
+        cmocka_unit_test(test_parts_incomplete),
+        cmocka_unit_test(test_parts_stale),
+        cmocka_unit_test(test_parts_invalid_waiting),
+        cmocka_unit_test(test_parts_overwritten_snapshot),
+        cmocka_unit_test(test_parts_forget_resolved),
+        cmocka_unit_test(test_people_compacted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -166,6 +166,48 @@ static void test_health(void **state)
     run_registry_destroy(m);
 }
 
+/* Role view: the incidents waiting for parts and the stale documents, in
+ * /metrics and /healthz, only once the registry is a view's; the view
+ * stays healthy while incidents wait. */
+static void test_view(void **state)
+{
+    (void)state;
+    run_registry_t *m = run_registry_create("1", STARTED);
+    fill(m);
+    char *text = scrape(m);
+    assert_null(strstr(text, "aftermath_view_"));
+    free(text);
+    int64_t now = am_wall_ms();
+    am_buf_t b = {0};
+    run_registry_health(m, now, &b);
+    assert_null(strstr(b.p, "\"view\""));
+    am_buf_free(&b);
+    run_registry_view(m, 2, 1700000000500LL, "INC-20231114-abc", 3);
+    text = scrape(m);
+    assert_non_null(strstr(text, "\naftermath_view_incidents_waiting 2\n"));
+    assert_non_null(
+        strstr(text, "\naftermath_view_incident_waiting_since_timestamp_seconds 1700000000.500\n"));
+    assert_non_null(strstr(text, "\naftermath_view_stale_documents_total 3\n"));
+    free(text);
+    assert_true(health(m, now, "consuming"));
+    run_registry_health(m, now, &b);
+    assert_non_null(strstr(b.p, "\"view\":{\"incidents_waiting\":2,\"oldest_waiting\":"
+                                "\"INC-20231114-abc\",\"stale_documents\":3,\"waiting_since\":"
+                                "\"2023-11-14T22:13:20.500Z\"}"));
+    am_buf_free(&b);
+    /* complete again: no time, no incident */
+    run_registry_view(m, 0, 1700000000500LL, "INC-20231114-abc", 3);
+    text = scrape(m);
+    assert_non_null(strstr(text, "\naftermath_view_incidents_waiting 0\n"));
+    assert_null(strstr(text, "\naftermath_view_incident_waiting_since_timestamp_seconds "));
+    free(text);
+    run_registry_health(m, now, &b);
+    assert_non_null(strstr(b.p, "\"view\":{\"incidents_waiting\":0,\"oldest_waiting\":null,"
+                                "\"stale_documents\":3,\"waiting_since\":null}"));
+    am_buf_free(&b);
+    run_registry_destroy(m);
+}
+
 static void feed_free_at(harness_t *h, char *line, double observed)
 {
     h_feed_at(h, line, observed);
@@ -396,6 +438,7 @@ static int print_sample(void)
         return 1;
     }
     fill(m);
+    run_registry_view(m, 1, STARTED + 1000, "INC-20240618-dfrra268m3", 2);
     run_registry_publish(m);
     am_buf_t b = {0};
     run_registry_scrape(m, &b);
@@ -414,6 +457,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_counts),     cmocka_unit_test(test_health),
         cmocka_unit_test(test_incidents),  cmocka_unit_test(test_http),
         cmocka_unit_test(test_parse_addr), cmocka_unit_test(test_followups),
+        cmocka_unit_test(test_view),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
