@@ -375,6 +375,8 @@ static void test_refusals(void **state)
                                  .ctx = &json};
     run_receive_handle(rx, &get, &a);
     assert_int_equal(a.status, 405);
+    am_buf_free(&sent.value);
+    am_buf_free(&sent.headers);
     run_receive_destroy(rx);
     run_config_destroy(cfg);
 }
