@@ -1855,6 +1855,16 @@ void run_ui_answer_post(run_ui_t *ui, const char *path, const run_ui_post_t *req
         error_page(r, 403, "Forbidden", "origin: the form was not sent from these pages");
         return;
     }
+    /* Nobody without the session learns anything of a form's body: the
+     * session is checked before the body is read. */
+    const char *sv;
+    size_t svlen;
+    if (strcmp(path, "/ui/login") != 0 && strcmp(path, "/ui/logout") != 0 &&
+        (!cookie_value(req->cookie, RUN_UI_COOKIE, &sv, &svlen) ||
+         !same_secret(sv, svlen, ui->session))) {
+        error_page(r, 403, "Not signed in", "Sign in to edit at /ui/login.");
+        return;
+    }
     if (req->len > RUN_UI_MAX_BODY || (req->len && memchr(req->body, '\0', req->len))) {
         error_page(r, 400, "Bad request", "body: too long or not text");
         return;
